@@ -1,0 +1,119 @@
+"""Audience filtering: which documents and which internal blocks a site of a given tier may show.
+
+This is the one place that decides visibility. The validator uses :func:`scan` to know the tier at
+which each line becomes visible, and the Markdown extension uses :func:`strip_hidden` to remove
+every block a site may not show before any other Markdown processing sees it (so headings,
+footnotes and link definitions inside a hidden block never reach the table of contents or the page).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .content import Document
+
+TIERS = (0, 1, 2, 3)
+PUBLIC_TIER = 0
+DEFAULT_INTERNAL_FLOOR = 1
+
+# Same shapes as pymdownx.blocks' start/end patterns, but indentation is allowed so that blocks
+# nested in list items, tabs and admonitions are found too.
+BLOCK_START_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ ]*(?P<name>[\w-]+)[ ]*(?:\|[ ]*(?P<arg>.*?)[ ]*)?$")
+BLOCK_END_RE = re.compile(r"^[ \t]*(?P<slashes>/{3,})[ ]*$")
+FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})")
+TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
+
+
+def in_site(document: Document, tier: int) -> bool:
+    """A document is in the tier ``tier`` site when it is published and its tier is at most ``tier``."""
+    return document.published and document.tier is not None and document.tier <= tier
+
+
+def parse_floor(argument: str | None) -> int | None:
+    """The tier floor of ``/// internal | tier: N``; None when the argument is not understood."""
+    if not argument:
+        return DEFAULT_INTERNAL_FLOOR
+    match = TIER_ARG_RE.match(argument.strip())
+    if match and 1 <= int(match["tier"]) <= 3:
+        return int(match["tier"])
+    return None
+
+
+@dataclass
+class BlockEvent:
+    """Something about an internal block worth a finding: an unknown argument, no closing line, ..."""
+
+    index: int  # 0-based line index in the scanned text
+    kind: str  # "bad-argument" | "unclosed" | "no-blank-line"
+    detail: str = ""
+
+
+@dataclass
+class Scan:
+    floors: list[int]  # per line: the tier a site needs to show it (0 = every site)
+    in_code: list[bool]  # per line: inside a fenced code block
+    openers: list[tuple[int, int]]  # (line index, floor) of each internal block
+    events: list[BlockEvent]
+
+
+def scan(lines: list[str]) -> Scan:
+    """Work out, line by line, inside which internal blocks and code fences each line sits.
+
+    An internal block with an argument we do not understand counts as tier 3 (fail closed), and an
+    unclosed one runs to the end of the text, as pymdownx.blocks does.
+    """
+    floors: list[int] = []
+    in_code: list[bool] = []
+    openers: list[tuple[int, int]] = []
+    events: list[BlockEvent] = []
+    stack: list[tuple[int, int, int, bool]] = []  # (slash count, floor, opener line, is internal)
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        current = stack[-1][1] if stack else 0
+        if fence is not None:
+            floors.append(current)
+            in_code.append(True)
+            stripped = line.lstrip(" \t>")
+            if stripped.startswith(fence) and not stripped[len(fence):].strip(fence[0]).strip():
+                fence = None
+            continue
+        fence_match = FENCE_RE.match(line)
+        if fence_match:
+            fence = fence_match["fence"]
+            floors.append(current)
+            in_code.append(True)
+            continue
+        end = BLOCK_END_RE.match(line)
+        if end and stack and len(end["slashes"]) == stack[-1][0]:
+            floors.append(current)
+            in_code.append(False)
+            stack.pop()
+            continue
+        start = BLOCK_START_RE.match(line)
+        if start:
+            floor = current
+            internal = start["name"] == "internal"
+            if internal:
+                parsed = parse_floor(start["arg"])
+                if parsed is None:
+                    events.append(BlockEvent(index, "bad-argument", start["arg"] or ""))
+                    parsed = max(TIERS)
+                floor = max(current, parsed)
+                openers.append((index, parsed))
+                if index > 0 and lines[index - 1].strip() and not lines[index - 1].lstrip().startswith("/" * 3):
+                    events.append(BlockEvent(index, "no-blank-line"))
+            stack.append((len(start["slashes"]), floor, index, internal))
+            floors.append(floor)
+            in_code.append(False)
+            continue
+        floors.append(current)
+        in_code.append(False)
+    events += [BlockEvent(opener, "unclosed") for _, _, opener, internal in stack if internal]
+    return Scan(floors, in_code, openers, events)
+
+
+def strip_hidden(lines: list[str], tier: int) -> list[str]:
+    """Drop every line a tier ``tier`` site may not show (hidden internal blocks, markers included)."""
+    floors = scan(lines).floors
+    return [line for line, floor in zip(lines, floors) if floor <= tier]

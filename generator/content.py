@@ -1,0 +1,324 @@
+"""Loading a content root: ``intents.yml``, ``kb/**/*.md`` and ``runbooks/**/*.md``.
+
+Loading never raises on a writer's mistake: every unreadable file becomes a :class:`Finding` and the
+document is left out, so validation can report everything at once. Front matter is read with PyYAML's
+C loader (fast, read-only); nodes are kept so every finding can point at the line of the key at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .findings import ERROR, Finding
+
+CONTENT_DIRS = ("kb", "runbooks")
+INTENTS_FILE = "intents.yml"
+BOM = b"\xef\xbb\xbf"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Location = tuple[int, int]  # 1-based (line, col)
+
+
+class ContentError(Exception):
+    """The content root itself is unusable (not a folder, nothing to build)."""
+
+
+@dataclass
+class YamlDoc:
+    """Parsed YAML plus the source position of every key and value, by path of keys/indexes."""
+
+    data: Any
+    positions: dict[tuple, Location]
+
+    def where(self, path: tuple = (), default: Location = (1, 1)) -> Location:
+        """Position of the deepest known node along ``path``."""
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), default)
+
+
+@dataclass
+class Document:
+    """A Markdown document with front matter. ``meta`` holds JSON-compatible values (dates as ISO text)."""
+
+    rel: str  # POSIX path relative to the root, e.g. ``kb/billing/refunds.md``
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    body_line: int  # line number (1-based) of the first body line in the file
+    frontmatter: YamlDoc
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", self.id))
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", ""))
+
+    @property
+    def tier(self) -> int | None:
+        """The tier if it is a valid one, else None (such a document is never built)."""
+        tier = self.meta.get("tier")
+        return tier if type(tier) is int and 0 <= tier <= 3 else None
+
+    @property
+    def intents(self) -> list[str]:
+        value = self.meta.get("intents")
+        return [i for i in value if isinstance(i, str)] if isinstance(value, list) else []
+
+    @property
+    def status(self) -> str:
+        return str(self.meta.get("status", "published"))
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def url(self) -> str:
+        """Site-relative URL with MkDocs' directory URLs: ``kb/billing/refunds/``."""
+        stem = self.rel[: -len(".md")]
+        if stem.endswith("/index") or stem == "index":
+            stem = stem[: -len("index")]
+            return stem
+        return stem + "/"
+
+    def where(self, *path: Any) -> Location:
+        return self.frontmatter.where(tuple(path))
+
+
+@dataclass
+class Intent:
+    id: str
+    title: str
+    phrasings: list[str]
+    resolution_tier: int | None
+    line: int
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+@dataclass
+class Area:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass
+class ContentRoot:
+    root: Path
+    documents: list[Document]
+    intents: dict[str, Intent]
+    areas: dict[str, Area]
+    intents_yaml: YamlDoc | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents if d.id}
+
+    def by_rel(self) -> dict[str, Document]:
+        return {d.rel: d for d in self.documents}
+
+    def area_of(self, intent_id: str) -> Area:
+        area_id = intent_id.split(".", 1)[0]
+        return self.areas.get(area_id) or Area(area_id, area_id.replace("-", " ").capitalize())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _positions(node: yaml.Node, path: tuple, out: dict, dupes: list) -> None:
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dupes.append((key, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+            seen.add(key)
+            child = path + (key,)
+            _positions(value_node, child, out, dupes)
+            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _positions(item, path + (index,), out, dupes)
+
+
+def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Finding]]:
+    """Parse YAML into data and positions; syntax errors and duplicate keys become findings."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or str(exc)
+        return None, [Finding(rel, line + line_offset, col, "yaml-syntax", ERROR,
+                              f"YAML syntax error: {problem}{_yaml_context(exc)}; fix the YAML at this line")]
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        return None, [Finding(rel, 1 + line_offset, 1, "yaml-syntax", ERROR, f"YAML error: {exc}")]
+    finally:
+        loader.dispose()
+    positions: dict = {}
+    dupes: list = []
+    if node is not None:
+        _positions(node, (), positions, dupes)
+    positions = {k: (line + line_offset, col) for k, (line, col) in positions.items()}
+    findings = [
+        Finding(rel, line + line_offset, col, "yaml-duplicate-key", ERROR,
+                f"key '{key}' appears twice; YAML would silently keep only the last one, so remove one")
+        for key, line, col in dupes
+    ]
+    return YamlDoc(_jsonable(data), positions), findings
+
+
+def _yaml_context(exc: yaml.MarkedYAMLError) -> str:
+    return f" ({exc.context})" if exc.context else ""
+
+
+def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
+    """Read a UTF-8 file; a BOM is reported (and skipped), undecodable bytes make the file unreadable."""
+    raw = path.read_bytes()
+    findings = []
+    if raw.startswith(BOM):
+        findings.append(Finding(rel, 1, 1, "file-bom", ERROR,
+                                "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"))
+        raw = raw[len(BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        findings.append(Finding(rel, line, col, "file-encoding", ERROR,
+                                f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; re-save the file as UTF-8"))
+        return None, findings
+    return text.replace("\r\n", "\n"), findings
+
+
+def split_frontmatter(text: str, rel: str) -> tuple[str | None, str, int, list[Finding]]:
+    """Split ``---`` front matter from the body. Returns (front matter, body, body's first line, findings)."""
+    if not text.strip():
+        return None, "", 1, [Finding(rel, 1, 1, "file-empty", ERROR,
+                                     "file is empty; add front matter (id, title, kind, tier, intents) and a body")]
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return None, text, 1, [Finding(rel, 1, 1, "frontmatter-missing", ERROR,
+                                       "no front matter; the file must start with a '---' line, then YAML "
+                                       "(id, title, kind, tier, intents), then a closing '---' line")]
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2, []
+    return None, text, 1, [Finding(rel, 1, 1, "frontmatter-unclosed", ERROR,
+                                   "front matter is never closed; add a '---' line after the YAML")]
+
+
+def load_document(path: Path, rel: str) -> tuple[Document | None, list[Finding]]:
+    if path.is_dir():
+        return None, [Finding(rel, 1, 1, "file-not-file", ERROR,
+                              "this is a directory named like a Markdown file; rename it (drop the .md)")]
+    try:
+        text, findings = read_text(path, rel)
+    except OSError as exc:
+        return None, [Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the file: {exc.strerror}")]
+    if text is None:
+        return None, findings
+    fm_text, body, body_line, split_findings = split_frontmatter(text, rel)
+    findings += split_findings
+    if fm_text is None:
+        return None, findings
+    parsed, yaml_findings = parse_yaml(fm_text, rel, line_offset=1)
+    findings += yaml_findings
+    if parsed is None:
+        return None, findings
+    if not isinstance(parsed.data, dict):
+        findings.append(Finding(rel, 2, 1, "frontmatter-not-mapping", ERROR,
+                                "front matter must be a YAML mapping of 'key: value' lines"))
+        return None, findings
+    return Document(rel, path, parsed.data, body, body_line, parsed), findings
+
+
+def _load_intents(root: Path) -> tuple[YamlDoc | None, dict[str, Intent], dict[str, Area], list[Finding]]:
+    path = root / INTENTS_FILE
+    if not path.is_file():
+        return None, {}, {}, [Finding(INTENTS_FILE, 1, 1, "intents-missing", ERROR,
+                                      "intents.yml not found; create it with an 'intents:' list")]
+    text, findings = read_text(path, INTENTS_FILE)
+    if text is None:
+        return None, {}, {}, findings
+    parsed, yaml_findings = parse_yaml(text, INTENTS_FILE)
+    findings += yaml_findings
+    if parsed is None or not isinstance(parsed.data, dict):
+        if parsed is not None:
+            findings.append(Finding(INTENTS_FILE, 1, 1, "intents-schema", ERROR,
+                                    "intents.yml must be a mapping with an 'intents:' list"))
+        return parsed, {}, {}, findings
+    intents: dict[str, Intent] = {}
+    for index, item in enumerate(parsed.data.get("intents") or []):
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] not in intents:
+            tier = item.get("resolution_tier")
+            intents[item["id"]] = Intent(
+                id=item["id"],
+                title=str(item.get("title") or item["id"]),
+                phrasings=[str(p) for p in item.get("phrasings") or [] if isinstance(p, (str, int, float))],
+                resolution_tier=tier if type(tier) is int else None,
+                line=parsed.where(("intents", index))[0],
+            )
+    areas: dict[str, Area] = {}
+    for item in parsed.data.get("areas") or []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            areas[item["id"]] = Area(item["id"], str(item.get("title") or item["id"]),
+                                     str(item.get("description") or ""))
+    return parsed, intents, areas, findings
+
+
+def iter_document_paths(root: Path) -> list[tuple[Path, str]]:
+    """Every ``*.md`` under the content folders, sorted, with its root-relative POSIX path."""
+    found = []
+    for folder in CONTENT_DIRS:
+        base = root / folder
+        if base.is_dir():
+            for path in base.rglob("*.md"):
+                found.append((path, path.relative_to(root).as_posix()))
+    return sorted(found, key=lambda item: item[1])
+
+
+def load(root: Path | str) -> ContentRoot:
+    """Load a content root. Raises :class:`ContentError` only when ``root`` is not a content root at all."""
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise ContentError(f"{root}: not a directory")
+    if not (root / INTENTS_FILE).exists() and not any((root / d).is_dir() for d in CONTENT_DIRS):
+        raise ContentError(f"{root}: not a content root (no intents.yml, kb/ or runbooks/)")
+    intents_yaml, intents, areas, findings = _load_intents(root)
+    documents = []
+    for path, rel in iter_document_paths(root):
+        document, doc_findings = load_document(path, rel)
+        findings += doc_findings
+        if document is not None:
+            documents.append(document)
+    return ContentRoot(root, documents, intents, areas, intents_yaml, findings)
