@@ -1,0 +1,69 @@
+"""The ``kbgen`` command line: a thin layer over the library API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import build as build_module
+from .content import ContentError, load
+from .findings import has_errors, render
+from .validate import validate as run_validate
+
+ROOT_OPTION = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+    help="Content root: the folder with intents.yml, kb/ and runbooks/.")
+
+
+def _load_or_exit(root: Path):
+    try:
+        return load(root)
+    except ContentError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kbgen")
+def main() -> None:
+    """kbgen: a knowledge base and runbooks for tiered support teams, as code."""
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="text for people, json for tools, github for GitHub Actions annotations.")
+def validate(root: Path, fmt: str) -> None:
+    """Check front matter, ids, intents, links and tier rules. Exit 0 clean, 1 on errors."""
+    started = time.perf_counter()
+    content = _load_or_exit(root)
+    findings = run_validate(content)
+    output = render(findings, fmt)
+    if output:
+        click.echo(output)
+    if fmt == "text":
+        click.echo(f"checked {len(content.documents)} documents in {time.perf_counter() - started:.2f} s", err=True)
+    sys.exit(1 if has_errors(findings) else 0)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default ROOT/site); each tier goes to OUT/tierN.")
+@click.option("--tier", "tiers", type=click.IntRange(0, 3), multiple=True,
+              help="Build only this tier (repeatable). Default: all four.")
+def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
+    """Validate, then build the public site (tier 0) and the internal sites (tiers 1-3)."""
+    content = _load_or_exit(root)
+    try:
+        result = build_module.build(content, out=out, tiers=tiers or None, progress=click.echo)
+    except build_module.BuildError as exc:
+        if exc.findings:
+            click.echo(render(exc.findings, "text"), err=True)
+        click.echo(f"build failed: {exc}; the previous output is unchanged", err=True)
+        sys.exit(1)
+    for tier, site in sorted(result.sites.items()):
+        click.echo(f"tier {tier}: {site.pages} pages -> {site.path}")
+    click.echo(f"built {len(result.sites)} site(s) in {result.seconds:.1f} s")

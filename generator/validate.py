@@ -1,0 +1,407 @@
+"""Validation rules: everything a careful reviewer checks, without running MkDocs.
+
+Each rule has an id (``frontmatter-unknown-key``, ``link-higher-tier``, ...) documented in
+CONTRIBUTING.md; each finding points at ``path:line:col`` and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import html
+import json
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from jsonschema import Draft202012Validator
+from markdown.extensions.toc import slugify, unique
+
+from . import audience
+from .content import ContentRoot, Document, load
+from .findings import ERROR, WARNING, Finding
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+FIELD_KINDS = {  # fields that only make sense on one kind of document
+    "escalation": "runbook",
+    "severity": "defect",
+    "state": "defect",
+    "affected_versions": "defect",
+    "fixed_in": "defect",
+    "reported_on": "defect",
+    "root_cause_on": "defect",
+    "resolved_on": "defect",
+}
+
+EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
+                            r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
+REF_DEF_RE = re.compile(r"^[ ]{0,3}\[[^\[\]]+\]:\s*<?([^\s>]+)>?")
+HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
+HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
+ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
+ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
+ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")
+INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
+
+
+@functools.cache
+def schema(name: str) -> dict:
+    """A JSON Schema shipped in the package (``frontmatter`` or ``intents``)."""
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> list[Finding]:
+    """Check ``data`` against a shipped schema, turning each error into a finding with a plain message."""
+    findings = []
+    for error in _validator(name).iter_errors(data):
+        path = prefix + tuple(error.absolute_path)
+        field = ".".join(str(p) for p in error.absolute_path) or "the front matter"
+        kind = error.validator
+        value = error.instance
+        if kind == "additionalProperties":
+            allowed = error.schema.get("properties", {})
+            for key in sorted(set(value) - set(allowed)):
+                line, col = where(path + (key,))
+                scope = f" in '{field}'" if error.absolute_path else ""
+                findings.append(Finding(rel, line, col, "unknown-key", ERROR,
+                                        f"unknown key '{key}'{scope}{_did_you_mean(key, allowed)}"
+                                        f" (allowed: {', '.join(allowed)})"))
+            continue
+        line, col = where(path)
+        if kind == "required":
+            missing = error.message.split("'")[1]
+            message = f"missing required field '{missing}'" + (f" in '{field}'" if error.absolute_path else "")
+            rule = "missing-field"
+        elif kind == "type":
+            expected = error.validator_value
+            hint = f"; write it without quotes: {error.absolute_path[-1]}: {value}" if (
+                expected == "integer" and isinstance(value, str) and value.strip().isdigit()) else ""
+            if expected == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                hint = f'; quote it: "{value}"'
+            message = f"'{field}' must be {_article(expected)}, not {_json_type(value)} {value!r}{hint}"
+            rule = "field-type"
+        elif kind == "enum":
+            choices = error.validator_value
+            message = (f"'{field}' is {value!r}; use one of: {', '.join(map(str, choices))}"
+                       f"{_did_you_mean(value, map(str, choices))}")
+            rule = "field-value"
+        elif kind in ("minimum", "maximum"):
+            message = f"'{field}' is {value}; it must be between {error.schema.get('minimum')} and {error.schema.get('maximum')}"
+            rule = "field-value"
+        elif kind == "format":
+            message = f"'{field}' is {value!r}; write a date as YYYY-MM-DD"
+            rule = "field-value"
+        elif kind == "pattern":
+            message = f"'{field}' is {value!r}; {error.schema.get('description') or 'it does not have the expected form'}"
+            rule = "field-value"
+        elif kind == "minItems":
+            message = f"'{field}' is empty; list at least one"
+            rule = "field-value"
+        elif kind == "minLength":
+            message = f"'{field}' is empty"
+            rule = "field-value"
+        elif kind == "uniqueItems":
+            message = f"'{field}' lists the same value twice; remove the repeat"
+            rule = "field-value"
+        else:
+            message = f"'{field}': {error.message}"
+            rule = "field-value"
+        findings.append(Finding(rel, line, col, rule, ERROR, message))
+    return findings
+
+
+def _article(json_type) -> str:
+    names = {"integer": "an integer", "string": "text", "array": "a list", "object": "a mapping", "boolean": "true or false"}
+    return names.get(json_type, str(json_type))
+
+
+def _json_type(value) -> str:
+    return {str: "text", bool: "a boolean", int: "an integer", float: "a number", list: "a list",
+            dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+class Validator:
+    """Runs every rule over a loaded content root."""
+
+    def __init__(self, content: ContentRoot):
+        self.content = content
+        self.findings: list[Finding] = list(content.findings)
+        self.by_rel = content.by_rel()
+        self.by_url = {d.url.rstrip("/"): d for d in content.documents}
+        self.by_id = content.by_id()
+        self._anchors: dict[str, dict[str, int]] = {}
+
+    def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
+        self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
+
+    def run(self) -> list[Finding]:
+        self.check_intents_file()
+        self.check_ids()
+        for document in self.content.documents:
+            self.check_frontmatter(document)
+            self.check_body(document)
+        return sorted(set(self.findings))
+
+    # intents.yml -----------------------------------------------------------------------------------
+    def check_intents_file(self) -> None:
+        parsed = self.content.intents_yaml
+        if parsed is None or not isinstance(parsed.data, dict):
+            return
+        rel = "intents.yml"
+        self.findings += _schema_findings(rel, parsed.data, parsed.where, "intents")
+        seen: dict[str, int] = {}
+        area_ids = {a.get("id") for a in parsed.data.get("areas") or [] if isinstance(a, dict)}
+        for index, item in enumerate(parsed.data.get("intents") or []):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            where = parsed.where(("intents", index, "id"))
+            if item["id"] in seen:
+                self.add(rel, where, "intent-duplicate", ERROR,
+                         f"intent '{item['id']}' is already defined at line {seen[item['id']]}; remove one")
+            seen.setdefault(item["id"], where[0])
+            area = item["id"].split(".", 1)[0]
+            if area_ids and area not in area_ids:
+                self.add(rel, where, "intent-area", WARNING,
+                         f"intent '{item['id']}' belongs to area '{area}', which 'areas:' does not list; add it there"
+                         f"{_did_you_mean(area, area_ids)}")
+
+    # front matter ----------------------------------------------------------------------------------
+    def check_ids(self) -> None:
+        seen: dict[str, Document] = {}
+        for document in self.content.documents:
+            if not isinstance(document.meta.get("id"), str):
+                continue
+            key = document.id.lower()
+            if key in seen:
+                self.add(document.rel, document.where("id"), "id-duplicate", ERROR,
+                         f"id '{document.id}' is already used by {seen[key].rel}; ids must be unique "
+                         "(ignoring case), so pick another")
+            else:
+                seen[key] = document
+
+    def check_frontmatter(self, document: Document) -> None:
+        meta = document.meta
+        rel = document.rel
+        self.findings += _schema_findings(rel, meta, document.frontmatter.where, "frontmatter")
+        kind, tier = meta.get("kind"), document.tier
+        if kind == "runbook" and tier == 0:
+            self.add(rel, document.where("tier"), "tier-kind", ERROR,
+                     "runbooks are for agents and cannot be tier 0; use tier 1, 2 or 3")
+        if kind == "defect" and tier is not None and tier != 3:
+            self.add(rel, document.where("tier"), "tier-kind", ERROR,
+                     f"defect write-ups are tier 3 (this one says {tier}); put customer-facing text in a "
+                     "tier 0 known-issue article instead")
+        for field, owner_kind in FIELD_KINDS.items():
+            if field in meta and kind in ("article", "runbook", "defect") and kind != owner_kind:
+                self.add(rel, document.where(field), "field-kind", ERROR,
+                         f"'{field}' only applies to {owner_kind}s, and this is {_article_for(kind)}; remove it")
+        for index, intent in enumerate(document.intents):
+            if intent not in self.content.intents:
+                self.add(rel, document.where("intents", index), "intent-unknown", ERROR,
+                         f"intent '{intent}' is not defined in intents.yml"
+                         f"{_did_you_mean(intent, self.content.intents)}; add it there or fix the id")
+        escalation = meta.get("escalation")
+        if kind == "runbook" and isinstance(escalation, dict):
+            self.check_escalation(document, escalation)
+
+    def check_escalation(self, document: Document, escalation: dict) -> None:
+        to_tier, tier = escalation.get("to_tier"), document.tier
+        if type(to_tier) is int and tier is not None and to_tier <= tier:
+            self.add(document.rel, document.where("escalation", "to_tier"), "escalation-tier", ERROR,
+                     f"escalation goes to tier {to_tier} from a tier {tier} runbook; escalate to a higher tier")
+        target_id = escalation.get("runbook")
+        if not isinstance(target_id, str):
+            return
+        where = document.where("escalation", "runbook")
+        target = self.by_id.get(target_id)
+        if target is None:
+            self.add(document.rel, where, "escalation-target", ERROR,
+                     f"escalation runbook '{target_id}' does not exist{_did_you_mean(target_id, self.by_id)}")
+        elif target.kind != "runbook":
+            self.add(document.rel, where, "escalation-target", ERROR,
+                     f"escalation target '{target_id}' ({target.rel}) is {_article_for(target.kind)}, not a runbook")
+        elif type(to_tier) is int and target.tier != to_tier:
+            self.add(document.rel, where, "escalation-target", ERROR,
+                     f"escalation target '{target_id}' is a tier {target.tier} runbook but to_tier is {to_tier}; "
+                     "make them agree")
+        elif not target.published and document.published:
+            self.add(document.rel, where, "escalation-target", ERROR,
+                     f"escalation target '{target_id}' is {target.status}, so agents could not open it")
+
+    # body ------------------------------------------------------------------------------------------
+    def check_body(self, document: Document) -> None:
+        lines = document.body.split("\n")
+        scan = audience.scan(lines)
+        rel, first = document.rel, document.body_line
+        page_tier = document.tier if document.tier is not None else 0
+        for event in scan.events:
+            where = (first + event.index, 1)
+            if event.kind == "bad-argument":
+                self.add(rel, where, "internal-argument", ERROR,
+                         f"'/// internal | {event.detail}' is not understood; write '/// internal' (tier 1) "
+                         "or '/// internal | tier: 2' (or 3)")
+            elif event.kind == "unclosed":
+                self.add(rel, where, "internal-unclosed", ERROR,
+                         "internal block is never closed; add a '///' line (same number of slashes) after it")
+            elif event.kind == "no-blank-line":
+                self.add(rel, where, "internal-blank-line", WARNING,
+                         "an internal block must start after a blank line, or it is read as plain text; "
+                         "add a blank line before it")
+        for index, floor in scan.openers:
+            if floor <= page_tier and document.tier is not None:
+                self.add(rel, (first + index, 1), "internal-redundant", WARNING,
+                         f"this internal block is for tier {floor} and above, but the page is already tier "
+                         f"{page_tier}; remove the block markers or raise the block's tier")
+        for index, line in enumerate(lines):
+            if scan.in_code[index] or not ("](" in line or "]:" in line or "=" in line):
+                continue
+            visible_from = max(page_tier, scan.floors[index])
+            for col, url in _links(line):
+                self.check_link(document, (first + index, col), url, visible_from)
+
+    def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
+        if EXTERNAL_RE.match(url):
+            return
+        path, _, fragment = url.partition("#")
+        path = unquote(path.split("?", 1)[0])
+        rel = document.rel
+        if not path:
+            if fragment:
+                self.check_anchor(document, document, fragment, where, visible_from)
+            return
+        if path.startswith("/"):
+            target = self.by_url.get(_site_stem(path))
+            self.add(rel, where, "link-absolute", WARNING,
+                     f"'{url}' is an absolute site path; it breaks when a site is served under a sub-path. "
+                     "Link the .md file with a relative path instead")
+            if target is not None:
+                self.check_target(document, target, url, where, visible_from)
+            return
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+        if resolved == ".." or resolved.startswith("../"):
+            self.add(rel, where, "link-outside-root", ERROR,
+                     f"'{url}' points outside the content root; link only to files inside it")
+            return
+        target = self.by_rel.get(resolved) or self.by_rel.get(resolved + ".md") or \
+            self.by_rel.get(resolved.rstrip("/") + "/index.md")
+        if target is None and not path.endswith(".md"):
+            target = self.by_url.get(resolved.rstrip("/"))
+        if target is not None:
+            self.check_target(document, target, url, where, visible_from)
+            if fragment:
+                self.check_anchor(document, target, fragment, where, visible_from)
+            return
+        if path.endswith(".md"):
+            self.add(rel, where, "link-broken", ERROR,
+                     f"'{url}' does not lead to a document (looked for {resolved})"
+                     f"{_did_you_mean(resolved, self.by_rel)}")
+        elif not (self.content.root / resolved).exists():
+            self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
+
+    def check_target(self, document: Document, target: Document, url: str, where, visible_from: int) -> None:
+        if target.tier is not None and target.tier > visible_from:
+            block = "" if visible_from == document.tier else f" (inside a tier {visible_from} internal block)"
+            fix = ("'/// internal'" if target.tier == 1 else f"'/// internal | tier: {target.tier}'")
+            self.add(document.rel, where, "link-higher-tier", ERROR,
+                     f"links to {target.rel} (tier {target.tier}) from a tier {visible_from} page{block}: the link "
+                     f"would be broken in the tier {visible_from} site and reveals the page exists; "
+                     f"move it inside {fix} or link a tier {visible_from} page")
+        elif not target.published and document.published:
+            self.add(document.rel, where, "link-unpublished", ERROR,
+                     f"links to {target.rel}, which is {target.status} and not built; link a published page")
+
+    def check_anchor(self, document: Document, target: Document, fragment: str, where, visible_from: int) -> None:
+        anchors = self.anchors(target)
+        floor = anchors.get(fragment)
+        if floor is None:
+            self.add(document.rel, where, "link-anchor", WARNING,
+                     f"'#{fragment}' is not a heading in {target.rel}{_did_you_mean(fragment, anchors)}")
+        elif floor > visible_from:
+            self.add(document.rel, where, "link-anchor", ERROR,
+                     f"'#{fragment}' in {target.rel} is inside a tier {floor} internal block, so it does not "
+                     f"exist in the tier {visible_from} site; link the page without the anchor")
+
+    def anchors(self, document: Document) -> dict[str, int]:
+        """Anchor ids of a document's headings (as the toc extension makes them), with their tier floor."""
+        if document.rel not in self._anchors:
+            self._anchors[document.rel] = heading_anchors(document.body)
+        return self._anchors[document.rel]
+
+
+def heading_anchors(body: str) -> dict[str, int]:
+    lines = body.split("\n")
+    scan = audience.scan(lines)
+    found: dict[str, int] = {}
+    used: set[str] = set()
+    for index, line in enumerate(lines):
+        if scan.in_code[index]:
+            continue
+        floor = scan.floors[index]
+        for html_id in HTML_ID_RE.findall(line) if "=" in line else ():
+            found.setdefault(html_id, floor)
+        text = None
+        atx = ATX_RE.match(line)
+        if atx:
+            text = atx[2]
+        elif index > 0 and lines[index - 1].strip() and SETEXT_RE.match(line) and not scan.in_code[index - 1] \
+                and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
+            text = lines[index - 1].strip()
+        if text is None:
+            continue
+        explicit = ATTR_ID_RE.search(text)
+        if explicit:
+            anchor = explicit[1]
+        else:
+            plain = html.unescape(INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text)))
+            anchor = unique(slugify(plain, "-"), used) if plain.strip() else None
+        if anchor:
+            used.add(anchor)
+            found.setdefault(anchor, floor)
+    return found
+
+
+def _article_for(kind: str) -> str:
+    return {"article": "an article", "runbook": "a runbook", "defect": "a defect"}.get(kind, f"'{kind}'")
+
+
+def _site_stem(path: str) -> str:
+    stem = path.strip("/")
+    for suffix in ("index.html", ".html", ".md", "/index"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return stem.strip("/")
+
+
+def _links(line: str):
+    """(column, url) of every link and image in one line of Markdown, ignoring code spans."""
+    if "`" in line:
+        line = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), line)
+    for match in INLINE_LINK_RE.finditer(line):
+        group = 1 if match[1] is not None else 2
+        yield match.start(group) + 1, match[group]
+    match = REF_DEF_RE.match(line)
+    if match:
+        yield match.start(1) + 1, match[1]
+    if "<" in line:
+        for match in HTML_LINK_RE.finditer(line):
+            yield match.start(1) + 1, match[1]
+
+
+def validate(root) -> list[Finding]:
+    """Validate a content root (a path or an already loaded :class:`ContentRoot`)."""
+    content = root if isinstance(root, ContentRoot) else load(root)
+    return Validator(content).run()
