@@ -1,2 +1,190 @@
+"""``kbgen build``: validate, build each tier's site with MkDocs, then swap the new output in.
+
+Every tier is built into a staging folder beside the output; only when all of them built cleanly
+does the staging replace the previous sites, so a failed build leaves the old output untouched.
+Tiers are built in parallel processes, as many at once as there are cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import MkDocsException
+from mkdocs.utils.yaml import yaml_load
+
+from .audience import TIERS
+from .content import CONTENT_DIRS, ContentRoot, load
+from .findings import Finding, has_errors
+from .validate import validate
+
+DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
+
+
 class BuildError(Exception):
-    pass
+    """The build did not produce new output; ``findings`` holds validation errors if that was why."""
+
+    def __init__(self, message: str, findings: list[Finding] | None = None):
+        super().__init__(message)
+        self.findings = findings or []
+
+
+@dataclass
+class SiteResult:
+    tier: int
+    path: Path
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    sites: dict[int, SiteResult]
+    seconds: float
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' warnings so they are reported with the tier they came from."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def config_file(root: Path) -> Path:
+    """The root's own mkdocs.yml if it has one, else the defaults shipped with kbgen."""
+    own = root / "mkdocs.yml"
+    return own if own.is_file() else DEFAULT_CONFIG
+
+
+def _plugins(path: Path, root: Path, tier: int) -> list:
+    """The configured plugins with kbgen set to this root and tier (added if missing)."""
+    with open(path, encoding="utf-8") as stream:
+        configured = (yaml_load(stream) or {}).get("plugins") or ["search"]
+    if isinstance(configured, dict):
+        configured = [{name: options} for name, options in configured.items()]
+    plugins = []
+    for entry in configured:
+        name = entry if isinstance(entry, str) else next(iter(entry))
+        if name != "kbgen":
+            plugins.append(entry)
+    return plugins + [{"kbgen": {"tier": tier, "root": str(root)}}]
+
+
+def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult:
+    """Build one tier's site with MkDocs into ``site_dir``."""
+    path = config_file(root)
+    logger = logging.getLogger("mkdocs")
+    collect = _Collect()
+    logger.addHandler(collect)
+    logger.propagate = False
+    config = load_config(
+        config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir), plugins=_plugins(path, root, tier),
+    )
+    try:
+        config.plugins.on_startup(command="build", dirty=False)
+        mkdocs_build(config)
+    finally:
+        config.plugins.on_shutdown()
+        logger.removeHandler(collect)
+    plugin = config.plugins["kbgen"]
+    return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages)
+
+
+def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult | str:
+    """Run in a worker: return the result, or the error as text (exceptions may not pickle)."""
+    try:
+        return build_tier(root, tier, site_dir, docs_dir)
+    except (MkDocsException, OSError, ValueError) as exc:
+        return f"tier {tier}: {exc}"
+
+
+def _check_out(root: Path, out: Path) -> None:
+    for folder in CONTENT_DIRS:
+        if out == root or out.is_relative_to(root / folder):
+            raise BuildError(f"output folder {out} would mix built sites with the sources; choose another --out")
+
+
+def build(
+    root: Path | str | ContentRoot,
+    out: Path | str | None = None,
+    tiers: list[int] | tuple[int, ...] | None = None,
+    progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+) -> BuildResult:
+    """Build the sites of ``tiers`` (default all) into ``out``/tierN (default ROOT/site)."""
+    started = time.perf_counter()
+    content = root if isinstance(root, ContentRoot) else load(root)
+    root = content.root
+    out = Path(out).resolve() if out else root / "site"
+    _check_out(root, out)
+    tiers = sorted(set(tiers)) if tiers else list(TIERS)
+    say = progress or (lambda message: None)
+
+    findings = validate(content)
+    if has_errors(findings):
+        raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    docs_dir = staging / "empty-docs"
+    docs_dir.mkdir(parents=True)
+    try:
+        sites = _build_all(root, tiers, staging, docs_dir, jobs, say)
+        _swap_in(staging, out, tiers)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for site in sites.values():
+        site.path = out / f"tier{site.tier}"
+    return BuildResult(sites, time.perf_counter() - started)
+
+
+def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say) -> dict:
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
+    results: dict[int, SiteResult] = {}
+    errors: list[str] = []
+
+    def collect(outcome: SiteResult | str) -> None:
+        if isinstance(outcome, str):
+            errors.append(outcome)
+            return
+        results[outcome.tier] = outcome
+        say(f"tier {outcome.tier}: built {outcome.pages} documents")
+        for warning in outcome.warnings:
+            say(f"tier {outcome.tier}: warning: {warning}")
+
+    if jobs == 1:
+        for tier in tiers:
+            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir))
+    else:
+        context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir) for t in tiers]
+            for future in as_completed(futures):
+                collect(future.result())
+    if errors:
+        raise BuildError("; ".join(sorted(errors)))
+    return results
+
+
+def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:
+    """Replace each OUT/tierN by its new build with renames, old copies removed only at the end."""
+    out.mkdir(parents=True, exist_ok=True)
+    for tier in tiers:
+        target = out / f"tier{tier}"
+        if target.exists():
+            target.rename(staging / f"previous-tier{tier}")
+        (staging / f"tier{tier}").rename(target)

@@ -135,8 +135,8 @@ class ContentRoot:
     def by_rel(self) -> dict[str, Document]:
         return {d.rel: d for d in self.documents}
 
-    def area_of(self, intent_id: str) -> Area:
-        area_id = intent_id.split(".", 1)[0]
+    def area(self, area_id: str) -> Area:
+        """The area from ``areas:`` in intents.yml, or one named after its id."""
         return self.areas.get(area_id) or Area(area_id, area_id.replace("-", " ").capitalize())
 
 

@@ -314,10 +314,11 @@ class Validator:
 
     def check_target(self, document: Document, target: Document, url: str, where, visible_from: int) -> None:
         if target.tier is not None and target.tier > visible_from:
-            block = "" if visible_from == document.tier else f" (inside a tier {visible_from} internal block)"
+            source = f"a tier {visible_from} page" if visible_from == document.tier else \
+                f"a tier {visible_from} internal block"
             fix = ("'/// internal'" if target.tier == 1 else f"'/// internal | tier: {target.tier}'")
             self.add(document.rel, where, "link-higher-tier", ERROR,
-                     f"links to {target.rel} (tier {target.tier}) from a tier {visible_from} page{block}: the link "
+                     f"links to {target.rel} (tier {target.tier}) from {source}: the link "
                      f"would be broken in the tier {visible_from} site and reveals the page exists; "
                      f"move it inside {fix} or link a tier {visible_from} page")
         elif not target.published and document.published:

@@ -1,0 +1,126 @@
+"""The MkDocs plugin: a thin adapter from kbgen's content model to a MkDocs site of one tier.
+
+All audience decisions live in :mod:`generator.audience` and :mod:`generator.internal_blocks`;
+this module only hands MkDocs the documents, generated pages and assets a tier may show.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from .config import KbgenConfig
+from .content import CONTENT_DIRS, INTENTS_FILE, ContentError, ContentRoot, load
+from .findings import has_errors, render
+from .internal_blocks import InternalBlocksExtension
+from .navigation import SiteOutline, intent_uri
+from .validate import validate
+
+PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
+ASSET_REF_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""")
+
+
+class KbgenPlugin(BasePlugin[KbgenConfig]):
+    """Builds the site of one tier from a kbgen content root."""
+
+    supports_multiple_instances = False
+
+    def __init__(self):
+        self.content: ContentRoot | None = None
+        self.outline: SiteOutline | None = None
+        self.assets: dict[str, File] = {}
+        self.used_assets: set[str] = set()
+
+    def on_config(self, config):
+        root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
+        tier = self.config.tier
+        try:
+            self.content = load(root)
+        except ContentError as exc:
+            raise PluginError(str(exc)) from None
+        findings = validate(self.content)
+        if has_errors(findings):
+            raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
+        self.outline = SiteOutline.of(self.content, tier)
+
+        config.markdown_extensions.append(InternalBlocksExtension(tier=tier))
+        config.nav = self.outline.nav()
+        custom = root / "overrides"
+        dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
+        first = [str(custom)] if custom.is_dir() else []
+        config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
+        config.extra["kbgen"] = {"tier": tier, "internal": tier > 0}
+        if tier > 0:
+            config.site_name = f"{config.site_name} · Tier {tier} (internal)"
+            template = self.config.internal_site_url
+            config.site_url = template.format(tier=tier) if template else None
+        # Source links would reveal file names and history of every tier: never emit them.
+        config.repo_url = None
+        config.edit_uri = None
+        return config
+
+    def on_files(self, files: Files, config) -> Files:
+        """Replace whatever MkDocs found with exactly the documents, pages and assets of this tier."""
+        content, outline = self.content, self.outline
+        ours = Files([])
+        for document in outline.documents:
+            ours.append(File(document.rel, str(content.root), config.site_dir, config.use_directory_urls))
+        for uri, markdown in outline.pages(config.site_name).items():
+            ours.append(File.generated(config, uri, content=markdown))
+        self.assets = {}
+        for folder in CONTENT_DIRS:
+            base = content.root / folder
+            for path in sorted(base.rglob("*")) if base.is_dir() else ():
+                rel = path.relative_to(content.root).as_posix()
+                if path.is_file() and path.suffix != ".md" and not any(p.startswith(".") for p in rel.split("/")):
+                    asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
+                    self.assets[asset.url] = asset
+                    ours.append(asset)
+        docs_dir = Path(config.docs_dir).resolve()
+        for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
+            if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
+                ours.append(file)
+        self.used_assets = set()
+        return ours
+
+    def on_page_markdown(self, markdown, page, config, files):
+        meta = page.meta
+        by_rel = self.content.by_rel()
+        document = by_rel.get(page.file.src_uri)
+        if document is not None:
+            meta["kb_intents"] = [
+                {"title": self.content.intents[i].title, "url": intent_uri(i)[: -len(".md")] + "/"}
+                for i in document.intents if i in self.content.intents
+            ]
+        return markdown
+
+    def on_page_content(self, html, page, config, files):
+        """Note which assets a page really shows, after internal blocks were removed."""
+        base = posixpath.dirname(page.file.url.rstrip("/") + "/x") if page.file.url else ""
+        for ref in ASSET_REF_RE.findall(html):
+            if urlsplit(ref).scheme or ref.startswith("//"):
+                continue
+            target = posixpath.normpath(posixpath.join(base, unquote(ref))).lstrip("/")
+            if target in self.assets:
+                self.used_assets.add(target)
+        return html
+
+    def on_env(self, env, config, files):
+        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0."""
+        for url, asset in self.assets.items():
+            if url not in self.used_assets:
+                files.remove(asset)
+        return env
+
+    def on_serve(self, server, config, builder):
+        root = self.content.root
+        for name in (*CONTENT_DIRS, INTENTS_FILE, "overrides"):
+            if (root / name).exists():
+                server.watch(str(root / name))
+        return server
