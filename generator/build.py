@@ -23,6 +23,7 @@ from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
 from .audience import TIERS
+from .audit import Leak, audit_site
 from .content import CONTENT_DIRS, ContentRoot, load
 from .findings import Finding, has_errors
 from .validate import validate
@@ -31,11 +32,12 @@ DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
 
 
 class BuildError(Exception):
-    """The build did not produce new output; ``findings`` holds validation errors if that was why."""
+    """The build did not replace the output: ``findings`` or ``leaks`` say why when that was the reason."""
 
-    def __init__(self, message: str, findings: list[Finding] | None = None):
+    def __init__(self, message: str, findings: list[Finding] | None = None, leaks: list[Leak] | None = None):
         super().__init__(message)
         self.findings = findings or []
+        self.leaks = leaks or []
 
 
 @dataclass
@@ -44,6 +46,7 @@ class SiteResult:
     path: Path
     pages: int
     warnings: list[str] = field(default_factory=list)
+    leaks: list[Leak] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +87,7 @@ def _plugins(path: Path, root: Path, tier: int) -> list:
 
 
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult:
-    """Build one tier's site with MkDocs into ``site_dir``."""
+    """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks."""
     path = config_file(root)
     logger = logging.getLogger("mkdocs")
     collect = _Collect()
@@ -100,7 +103,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteRes
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
     plugin = config.plugins["kbgen"]
-    return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages)
+    leaks = audit_site(plugin.content, tier, site_dir)
+    return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks)
 
 
 def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult | str:
@@ -177,6 +181,9 @@ def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs
                 collect(future.result())
     if errors:
         raise BuildError("; ".join(sorted(errors)))
+    leaks = [leak for site in results.values() for leak in site.leaks]
+    if leaks:
+        raise BuildError(f"the leak audit found {len(leaks)} trace(s) of content above a site's tier", leaks=leaks)
     return results
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from . import build as build_module
+from .audit import audit as run_audit
 from .content import ContentError, load
 from .findings import has_errors, render
 from .validate import validate as run_validate
@@ -62,8 +63,28 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
     except build_module.BuildError as exc:
         if exc.findings:
             click.echo(render(exc.findings, "text"), err=True)
+        for leak in exc.leaks:
+            click.echo(f"leak: {leak.as_text()}", err=True)
         click.echo(f"build failed: {exc}; the previous output is unchanged", err=True)
         sys.exit(1)
     for tier, site in sorted(result.sites.items()):
         click.echo(f"tier {tier}: {site.pages} pages -> {site.path}")
     click.echo(f"built {len(result.sites)} site(s) in {result.seconds:.1f} s")
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Built output to check (default ROOT/site), holding tier0..tier3.")
+def audit(root: Path, out: Path | None) -> None:
+    """Search every built site for traces of content above its tier. Exit 1 on any leak."""
+    content = _load_or_exit(root)
+    out = out or content.root / "site"
+    sites = [out / f"tier{tier}" for tier in range(4) if (out / f"tier{tier}").is_dir()]
+    if not sites:
+        raise click.UsageError(f"no built sites (tier0..tier3) in {out}; run kbgen build first")
+    leaks = run_audit(content, out)
+    for leak in leaks:
+        click.echo(leak.as_text())
+    click.echo(f"audited {len(sites)} site(s): {len(leaks)} leak(s)", err=True)
+    sys.exit(1 if leaks else 0)
