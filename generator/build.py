@@ -73,17 +73,19 @@ def config_file(root: Path) -> Path:
 
 
 def _plugins(path: Path, root: Path, tier: int) -> list:
-    """The configured plugins with kbgen set to this root and tier (added if missing)."""
+    """The configured plugins, with kbgen (added if missing) set to this root and tier."""
     with open(path, encoding="utf-8") as stream:
         configured = (yaml_load(stream) or {}).get("plugins") or ["search"]
     if isinstance(configured, dict):
         configured = [{name: options} for name, options in configured.items()]
-    plugins = []
+    plugins, options = [], {}
     for entry in configured:
         name = entry if isinstance(entry, str) else next(iter(entry))
-        if name != "kbgen":
+        if name == "kbgen":
+            options = dict(entry["kbgen"] or {}) if isinstance(entry, dict) else {}
+        else:
             plugins.append(entry)
-    return plugins + [{"kbgen": {"tier": tier, "root": str(root)}}]
+    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root)}}]
 
 
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult:
