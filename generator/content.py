@@ -18,6 +18,7 @@ from .findings import ERROR, Finding
 
 CONTENT_DIRS = ("kb", "runbooks")
 INTENTS_FILE = "intents.yml"
+SNIPPETS_DIR = "snippets"  # shared fragments documents may include with pymdownx.snippets
 BOM = b"\xef\xbb\xbf"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

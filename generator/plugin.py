@@ -16,7 +16,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from .config import KbgenConfig
-from .content import CONTENT_DIRS, INTENTS_FILE, ContentError, ContentRoot, load
+from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentError, ContentRoot, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, intent_uri
@@ -50,6 +50,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.outline = SiteOutline.of(self.content, tier)
 
         config.markdown_extensions.append(InternalBlocksExtension(tier=tier))
+        if "pymdownx.snippets" not in config.markdown_extensions:
+            config.markdown_extensions.append("pymdownx.snippets")
+        config.mdx_configs["pymdownx.snippets"] = {  # validation already refused anything outside it
+            "base_path": [str(root / SNIPPETS_DIR)], "restrict_base_path": True, "check_paths": True,
+            "url_download": False,
+        }
         config.nav = self.outline.nav()
         custom = root / "overrides"
         dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
@@ -120,7 +126,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def on_serve(self, server, config, builder):
         root = self.content.root
-        for name in (*CONTENT_DIRS, INTENTS_FILE, "overrides"):
+        for name in (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, "overrides"):
             if (root / name).exists():
                 server.watch(str(root / name))
         return server

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from markdown.extensions.toc import slugify, unique
 
 from . import audience
-from .content import ContentRoot, Document, load
+from .content import SNIPPETS_DIR, ContentRoot, Document, load
 from .findings import ERROR, WARNING, Finding
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
@@ -45,6 +45,8 @@ ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
 ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
 ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")
+SNIPPET_RE = re.compile(r"""^[ \t]*(?P<escape>;*)-+8<-+(?:[ \t]+(?P<q>["'])(?P<spec>.+?)(?P=q))?[ \t]*$""")
+SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
 INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
 
 
@@ -266,12 +268,47 @@ class Validator:
                 self.add(rel, (first + index, 1), "internal-redundant", WARNING,
                          f"this internal block is for tier {floor} and above, but the page is already tier "
                          f"{page_tier}; remove the block markers or raise the block's tier")
+        snippet_block = False
         for index, line in enumerate(lines):
-            if scan.in_code[index] or not ("](" in line or "]:" in line or "=" in line):
+            if scan.in_code[index]:
+                continue
+            if "8<" in line or snippet_block:
+                snippet = SNIPPET_RE.match(line)
+                if snippet and not snippet["escape"]:
+                    if snippet["spec"]:
+                        self.check_snippet(document, (first + index, 1), snippet["spec"])
+                    else:
+                        snippet_block = not snippet_block
+                elif snippet_block and line.strip() and not line.lstrip().startswith(";"):
+                    self.check_snippet(document, (first + index, 1), line.strip())
+                continue
+            if not ("](" in line or "]:" in line or "=" in line):
                 continue
             visible_from = max(page_tier, scan.floors[index])
             for col, url in _links(line):
                 self.check_link(document, (first + index, col), url, visible_from)
+
+    def check_snippet(self, document: Document, where, spec: str) -> None:
+        """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside."""
+        root = self.content.root
+        base = (root / SNIPPETS_DIR).resolve()
+        if EXTERNAL_RE.match(spec):
+            self.add(document.rel, where, "snippet-outside", ERROR,
+                     f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
+            return
+        path = spec if (base / spec).exists() else SNIPPET_SPEC_RE.sub("", spec)
+        target = (base / path).resolve()
+        if not target.is_relative_to(base):
+            inside_root = target.is_relative_to(root)
+            what = ("is a document with a tier of its own and cannot be included"
+                    if inside_root and target.relative_to(root).parts[:1] in (("kb",), ("runbooks",))
+                    else "is outside the snippets folder")
+            self.add(document.rel, where, "snippet-outside", ERROR,
+                     f"'{spec}' {what}; only files in {SNIPPETS_DIR}/ may be included (links that lead out "
+                     "of it through '..', absolute paths or symbolic links are refused)")
+        elif not target.is_file():
+            self.add(document.rel, where, "snippet-missing", ERROR,
+                     f"'{spec}' does not exist in {SNIPPETS_DIR}/")
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
         if EXTERNAL_RE.match(url):
