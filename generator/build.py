@@ -113,8 +113,10 @@ def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path) ->
     """Run in a worker: return the result, or the error as text (exceptions may not pickle)."""
     try:
         return build_tier(root, tier, site_dir, docs_dir)
-    except (MkDocsException, OSError, ValueError) as exc:
+    except MkDocsException as exc:
         return f"tier {tier}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
+        return f"tier {tier}: {type(exc).__name__}: {exc}"
 
 
 def _check_out(root: Path, out: Path) -> None:

@@ -270,8 +270,7 @@ class Validator:
                          f"{page_tier}; remove the block markers or raise the block's tier")
         snippet_block = False
         for index, line in enumerate(lines):
-            if scan.in_code[index]:
-                continue
+            # pymdownx.snippets expands includes before code fences are parsed, so check them even in code
             if "8<" in line or snippet_block:
                 snippet = SNIPPET_RE.match(line)
                 if snippet and not snippet["escape"]:
@@ -282,7 +281,7 @@ class Validator:
                 elif snippet_block and line.strip() and not line.lstrip().startswith(";"):
                     self.check_snippet(document, (first + index, 1), line.strip())
                 continue
-            if not ("](" in line or "]:" in line or "=" in line):
+            if scan.in_code[index] or not ("](" in line or "]:" in line or "=" in line):
                 continue
             visible_from = max(page_tier, scan.floors[index])
             for col, url in _links(line):
