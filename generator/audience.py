@@ -71,6 +71,10 @@ def scan(lines: list[str]) -> Scan:
     fence: str | None = None
     for index, line in enumerate(lines):
         current = stack[-1][1] if stack else 0
+        if fence is None and "///" not in line and "``" not in line and "~~" not in line:
+            floors.append(current)  # the common case: plain text, nothing opens or closes here
+            in_code.append(False)
+            continue
         if fence is not None:
             floors.append(current)
             in_code.append(True)
