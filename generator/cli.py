@@ -42,10 +42,10 @@ def validate(root: Path, fmt: str) -> None:
     content = _load_or_exit(root)
     findings = run_validate(content)
     output = render(findings, fmt)
+    if fmt == "text":
+        output += f" in {len(content.documents)} documents ({time.perf_counter() - started:.2f} s)"
     if output:
         click.echo(output)
-    if fmt == "text":
-        click.echo(f"checked {len(content.documents)} documents in {time.perf_counter() - started:.2f} s", err=True)
     sys.exit(1 if has_errors(findings) else 0)
 
 

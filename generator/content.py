@@ -8,6 +8,7 @@ C loader (fast, read-only); nodes are kept so every finding can point at the lin
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,17 @@ class ContentRoot:
         return self.areas.get(area_id) or Area(area_id, area_id.replace("-", " ").capitalize())
 
 
+MAX_YAML_NODES = 20_000  # front matter is small; more nodes means alias expansion gone wild
+
+
+class _TooComplex(Exception):
+    pass
+
+
 def _jsonable(value: Any) -> Any:
+    """JSON-compatible data: dates as ISO text, every mapping key as text (as it was written)."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k if isinstance(k, str) else _key_text(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, (_dt.date, _dt.datetime)):
@@ -151,50 +160,94 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _positions(node: yaml.Node, path: tuple, out: dict, dupes: list) -> None:
+def _key_text(key: Any) -> str:
+    if isinstance(key, (_dt.date, _dt.datetime)):
+        return key.isoformat()
+    if isinstance(key, bool) or key is None:
+        return str(key).lower() if key is not None else "null"
+    return str(key)
+
+
+def _positions(node: yaml.Node, path: tuple, out: dict, dupes: list, budget: list) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooComplex
     out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             if key in seen:
                 dupes.append((key, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
             seen.add(key)
             child = path + (key,)
-            _positions(value_node, child, out, dupes)
+            _positions(value_node, child, out, dupes, budget)
             out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _positions(item, path + (index,), out, dupes)
+            _positions(item, path + (index,), out, dupes, budget)
+
+
+def _bad_date(node: yaml.Node, path: tuple = ()) -> tuple[tuple, yaml.Node] | None:
+    """The first timestamp-looking scalar that is not a real date (PyYAML fails on it without a line)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                _dt.date.fromisoformat(node.value[:10])
+            except ValueError:
+                return path, node
+        return None
+    children = node.value if isinstance(node, yaml.SequenceNode) else [v for _, v in node.value]
+    keys = range(len(children)) if isinstance(node, yaml.SequenceNode) else \
+        [getattr(k, "value", "?") for k, _ in node.value]
+    for key, child in zip(keys, children):
+        found = _bad_date(child, path + (key,))
+        if found:
+            return found
+    return None
 
 
 def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Finding]]:
     """Parse YAML into data and positions; syntax errors and duplicate keys become findings."""
     loader = _Loader(text)
+    node = None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+        positions: dict = {}
+        dupes: list = []
+        if node is not None:
+            _positions(node, (), positions, dupes, [MAX_YAML_NODES])
+        data = _jsonable(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or str(exc)
         return None, [Finding(rel, line + line_offset, col, "yaml-syntax", ERROR,
                               f"YAML syntax error: {problem}{_yaml_context(exc)}; fix the YAML at this line")]
+    except (_TooComplex, RecursionError):
+        alias = re.search(r"(?<![\w*])\*[\w-]+", text)
+        line = text.count("\n", 0, alias.start()) + 1 if alias else 1
+        return None, [Finding(rel, line + line_offset, 1, "yaml-syntax", ERROR,
+                              "YAML aliases expand to too much data (or refer to themselves); write the values out")]
     except (yaml.YAMLError, ValueError, TypeError) as exc:
+        bad = _bad_date(node) if node is not None else None
+        if bad:
+            path, scalar = bad
+            field = ".".join(map(str, path)) or "value"
+            return None, [Finding(rel, scalar.start_mark.line + 1 + line_offset, scalar.start_mark.column + 1,
+                                  "field-value", ERROR,
+                                  f"'{field}' is {scalar.value}, which is not a real date; write YYYY-MM-DD")]
         return None, [Finding(rel, 1 + line_offset, 1, "yaml-syntax", ERROR, f"YAML error: {exc}")]
     finally:
         loader.dispose()
-    positions: dict = {}
-    dupes: list = []
-    if node is not None:
-        _positions(node, (), positions, dupes)
     positions = {k: (line + line_offset, col) for k, (line, col) in positions.items()}
     findings = [
         Finding(rel, line + line_offset, col, "yaml-duplicate-key", ERROR,
                 f"key '{key}' appears twice; YAML would silently keep only the last one, so remove one")
         for key, line, col in dupes
     ]
-    return YamlDoc(_jsonable(data), positions), findings
+    return YamlDoc(data, positions), findings
 
 
 def _yaml_context(exc: yaml.MarkedYAMLError) -> str:
@@ -311,6 +364,8 @@ def iter_document_paths(root: Path) -> list[tuple[Path, str]]:
 def load(root: Path | str) -> ContentRoot:
     """Load a content root. Raises :class:`ContentError` only when ``root`` is not a content root at all."""
     root = Path(root).resolve()
+    if not root.exists():
+        raise ContentError(f"{root}: does not exist")
     if not root.is_dir():
         raise ContentError(f"{root}: not a directory")
     if not (root / INTENTS_FILE).exists() and not any((root / d).is_dir() for d in CONTENT_DIRS):

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from markdown.extensions.toc import slugify, unique
 
 from . import audience
@@ -35,10 +35,10 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
 }
 
 EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
-CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
                             r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
-REF_DEF_RE = re.compile(r"^[ ]{0,3}\[[^\[\]]+\]:\s*<?([^\s>]+)>?")
+REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[[^\[\]]+\]:\s*<?([^\s>]+)>?")
 HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
 HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
 ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -56,9 +56,15 @@ def schema(name: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
+# YAML has real integers: 1.0 is a float to YAML and to kbgen, whatever JSON Schema says.
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+_StrictValidator = validators.extend(Draft202012Validator, type_checker=_TYPES)
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _StrictValidator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -66,12 +72,26 @@ def _did_you_mean(word: str, choices) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _field_name(data, path) -> str:
+    """How a writer recognises a field: ``escalation.to_tier``, or ``intent 'billing.refund'`` for list items."""
+    parts, node = [], data
+    for key in path:
+        item = node[key] if isinstance(node, (dict, list)) else None
+        if isinstance(key, int):
+            ident = item.get("id") if isinstance(item, dict) else None
+            parts.append(f"[{ident}]" if isinstance(ident, str) else f"[item {key + 1}]")
+        else:
+            parts.append(("." if parts else "") + str(key))
+        node = item
+    return "".join(parts)
+
+
 def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> list[Finding]:
     """Check ``data`` against a shipped schema, turning each error into a finding with a plain message."""
     findings = []
     for error in _validator(name).iter_errors(data):
         path = prefix + tuple(error.absolute_path)
-        field = ".".join(str(p) for p in error.absolute_path) or "the front matter"
+        field = _field_name(data, error.absolute_path) or "the front matter"
         kind = error.validator
         value = error.instance
         if kind == "additionalProperties":
@@ -94,7 +114,12 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
                 expected == "integer" and isinstance(value, str) and value.strip().isdigit()) else ""
             if expected == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 hint = f'; quote it: "{value}"'
-            message = f"'{field}' must be {_article(expected)}, not {_json_type(value)} {value!r}{hint}"
+            if value is None:
+                message = f"'{field}' is empty; give it {_article(expected)}"
+            elif isinstance(value, bool):
+                message = f"'{field}' is {str(value).lower()}; it must be {_article(expected)}"
+            else:
+                message = f"'{field}' must be {_article(expected)}, not {_json_type(value)} {value!r}{hint}"
             rule = "field-type"
         elif kind == "enum":
             choices = error.validator_value
@@ -108,7 +133,7 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
             message = f"'{field}' is {value!r}; write a date as YYYY-MM-DD"
             rule = "field-value"
         elif kind == "pattern":
-            message = f"'{field}' is {value!r}; {error.schema.get('description') or 'it does not have the expected form'}"
+            message = f"'{field}' is {value!r}, which does not have the expected form. {error.schema.get('description', '')}".rstrip()
             rule = "field-value"
         elif kind == "minItems":
             message = f"'{field}' is empty; list at least one"
@@ -145,7 +170,7 @@ class Validator:
         self.by_rel = content.by_rel()
         self.by_url = {d.url.rstrip("/"): d for d in content.documents}
         self.by_id = content.by_id()
-        self._anchors: dict[str, dict[str, int]] = {}
+        self._anchors: dict[tuple[str, int], set[str]] = {}
 
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
@@ -211,7 +236,8 @@ class Validator:
             if field in meta and kind in ("article", "runbook", "defect") and kind != owner_kind:
                 self.add(rel, document.where(field), "field-kind", ERROR,
                          f"'{field}' only applies to {owner_kind}s, and this is {_article_for(kind)}; remove it")
-        for index, intent in enumerate(document.intents):
+        intents_usable = self.content.intents_yaml is not None
+        for index, intent in enumerate(document.intents if intents_usable else ()):
             if intent not in self.content.intents:
                 self.add(rel, document.where("intents", index), "intent-unknown", ERROR,
                          f"intent '{intent}' is not defined in intents.yml"
@@ -280,12 +306,15 @@ class Validator:
                         snippet_block = not snippet_block
                 elif snippet_block and line.strip() and not line.lstrip().startswith(";"):
                     self.check_snippet(document, (first + index, 1), line.strip())
+        for start, end in _paragraphs(lines, scan):
+            text = "\n".join(lines[start:end])
+            if not ("](" in text or "]:" in text or "=" in text):
                 continue
-            if scan.in_code[index] or not ("](" in line or "]:" in line or "=" in line):
-                continue
-            visible_from = max(page_tier, scan.floors[index])
-            for col, url in _links(line):
-                self.check_link(document, (first + index, col), url, visible_from)
+            visible_from = max(page_tier, scan.floors[start])
+            for offset, url in _links(text):
+                line = text.count("\n", 0, offset)
+                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+                self.check_link(document, (first + start + line, col), url, visible_from)
 
     def check_snippet(self, document: Document, where, spec: str) -> None:
         """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside."""
@@ -362,34 +391,43 @@ class Validator:
                      f"links to {target.rel}, which is {target.status} and not built; link a published page")
 
     def check_anchor(self, document: Document, target: Document, fragment: str, where, visible_from: int) -> None:
-        anchors = self.anchors(target)
-        floor = anchors.get(fragment)
-        if floor is None:
+        """The anchor must exist in every site that shows the link (hidden headings shift the numbering)."""
+        tiers = range(max(visible_from, target.tier or 0), max(audience.TIERS) + 1)
+        missing = [t for t in tiers if fragment not in self.anchors(target, t)]
+        if not missing:
+            return
+        anywhere = self.anchors(target, max(audience.TIERS))
+        if len(missing) == len(tiers) and fragment not in anywhere:
             self.add(document.rel, where, "link-anchor", WARNING,
-                     f"'#{fragment}' is not a heading in {target.rel}{_did_you_mean(fragment, anchors)}")
-        elif floor > visible_from:
+                     f"'#{fragment}' is not a heading in {target.rel}{_did_you_mean(fragment, anywhere)}")
+        elif missing[0] == visible_from:
             self.add(document.rel, where, "link-anchor", ERROR,
-                     f"'#{fragment}' in {target.rel} is inside a tier {floor} internal block, so it does not "
-                     f"exist in the tier {visible_from} site; link the page without the anchor")
+                     f"'#{fragment}' in {target.rel} is inside an internal block, so it does not exist in the "
+                     f"tier {visible_from} site; link the page without the anchor")
+        else:
+            self.add(document.rel, where, "link-anchor", WARNING,
+                     f"'#{fragment}' in {target.rel} is a different heading in the tier {missing[0]} site, "
+                     "because an internal heading of the same name comes first; give the heading an explicit "
+                     "id, e.g. '## Steps {#steps-public}', and link that")
 
-    def anchors(self, document: Document) -> dict[str, int]:
-        """Anchor ids of a document's headings (as the toc extension makes them), with their tier floor."""
-        if document.rel not in self._anchors:
-            self._anchors[document.rel] = heading_anchors(document.body)
-        return self._anchors[document.rel]
+    def anchors(self, document: Document, tier: int) -> set[str]:
+        """Anchor ids of a document's headings in the tier ``tier`` site, as the toc extension makes them."""
+        key = (document.rel, tier)
+        if key not in self._anchors:
+            self._anchors[key] = heading_anchors(document.body, tier)
+        return self._anchors[key]
 
 
-def heading_anchors(body: str) -> dict[str, int]:
+def heading_anchors(body: str, tier: int) -> set[str]:
     lines = body.split("\n")
     scan = audience.scan(lines)
-    found: dict[str, int] = {}
+    found: set[str] = set()
     used: set[str] = set()
     for index, line in enumerate(lines):
-        if scan.in_code[index]:
+        if scan.in_code[index] or scan.floors[index] > tier:
             continue
-        floor = scan.floors[index]
-        for html_id in HTML_ID_RE.findall(line) if "=" in line else ():
-            found.setdefault(html_id, floor)
+        if "=" in line:
+            found.update(HTML_ID_RE.findall(line))
         text = None
         atx = ATX_RE.match(line)
         if atx:
@@ -407,7 +445,7 @@ def heading_anchors(body: str) -> dict[str, int]:
             anchor = unique(slugify(plain, "-"), used) if plain.strip() else None
         if anchor:
             used.add(anchor)
-            found.setdefault(anchor, floor)
+            found.add(anchor)
     return found
 
 
@@ -423,19 +461,34 @@ def _site_stem(path: str) -> str:
     return stem.strip("/")
 
 
-def _links(line: str):
-    """(column, url) of every link and image in one line of Markdown, ignoring code spans."""
-    if "`" in line:
-        line = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), line)
-    for match in INLINE_LINK_RE.finditer(line):
+def _paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
+    """Runs of non-blank lines outside code with one visibility: a link can span lines within one."""
+    runs, start = [], None
+    for index, line in enumerate(lines + [""]):
+        breaks = index == len(lines) or not line.strip() or scan.in_code[index] or \
+            (start is not None and scan.floors[index] != scan.floors[start])
+        if breaks and start is not None:
+            runs.append((start, index))
+            start = None
+        if start is None and index < len(lines) and line.strip() and not scan.in_code[index]:
+            start = index
+    return runs
+
+
+def _links(text: str):
+    """(offset, url) of every link, image, reference definition and HTML link in a paragraph of Markdown."""
+    if "`" in text:
+        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text)
+    if "\\\\" in text:  # an escaped backslash does not escape what follows it
+        text = text.replace("\\\\", "  ")
+    for match in INLINE_LINK_RE.finditer(text):
         group = 1 if match[1] is not None else 2
-        yield match.start(group) + 1, match[group]
-    match = REF_DEF_RE.match(line)
-    if match:
-        yield match.start(1) + 1, match[1]
-    if "<" in line:
-        for match in HTML_LINK_RE.finditer(line):
-            yield match.start(1) + 1, match[1]
+        yield match.start(group), match[group]
+    for match in REF_DEF_RE.finditer(text):
+        yield match.start(1), match[1]
+    if "<" in text:
+        for match in HTML_LINK_RE.finditer(text):
+            yield match.start(1), match[1]
 
 
 def validate(root) -> list[Finding]:

@@ -1,0 +1,644 @@
+"""Validation rules: bad files, front matter, intents.yml, body links and internal blocks, the schema.
+
+Every expectation names the rule id, the file and the exact line, so a finding that moves or changes
+rule fails the test. ``BAD_FILES`` is shared with ``test_cli_validate.py``, which runs the same roots
+through the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from jsonschema.validators import validator_for
+
+from conftest import INTENTS
+from generator.findings import ERROR, WARNING, Finding
+from generator.validate import validate
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "generator" / "schema" / "frontmatter.schema.json"
+
+DIR = object()  # in a case's files: create a directory instead of a file
+
+
+# --------------------------------------------------------------------------------------------------
+# Building files with known line numbers
+# --------------------------------------------------------------------------------------------------
+
+# With these defaults: line 1 '---', 2 id, 3 title, 4 kind, 5 tier, 6 intents, then ``extra`` lines
+# from 7, then the closing '---', then the body.
+FIELDS = {"id": "a", "title": "A", "kind": "article", "tier": "0", "intents": "[account.password-reset]"}
+
+
+def page(body: str = "# A\n\nText.\n", extra: tuple[str, ...] = (), **fields: str | None) -> str:
+    """A document's text; a field set to None is left out, ``extra`` lines follow the usual five."""
+    merged = {**FIELDS, **fields}
+    lines = [f"{key}: {value}" for key, value in merged.items() if value is not None] + list(extra)
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+def runbook(rb_id: str = "r", tier: int = 1, escalation: str | None = None, extra: tuple[str, ...] = ()) -> str:
+    """A runbook; its escalation (if any) is on line 7, ``extra`` lines follow it."""
+    lines = ((f"escalation: {escalation}",) if escalation else ()) + tuple(extra)
+    return page(id=rb_id, title=rb_id.upper(), kind="runbook", tier=str(tier), extra=lines)
+
+
+def line_of(text: str, marker: str, start: int = 1) -> int:
+    """1-based number of the first line at or after ``start`` that contains ``marker``."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if number >= start and marker in line:
+            return number
+    raise AssertionError(f"{marker!r} is not in the text")
+
+
+def write(make, files: dict) -> None:
+    for rel, content in files.items():
+        if content is DIR:
+            (make.path / rel).mkdir(parents=True, exist_ok=True)
+        else:
+            make.file(rel, content)
+
+
+def describe(findings: list[Finding]) -> str:
+    return "\n".join(f.as_text() for f in findings) or "(no findings)"
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. Bad files
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Expect:
+    """A finding that must be present: path, line, rule (or any of several), error, message text."""
+
+    path: str
+    line: int
+    rule: str | frozenset
+    contains: tuple[str, ...] = ()
+    severity: str = ERROR
+
+    def rules(self) -> frozenset:
+        return frozenset([self.rule]) if isinstance(self.rule, str) else self.rule
+
+    def matches(self, finding: Finding) -> bool:
+        return (finding.path == self.path and finding.line == self.line and finding.rule in self.rules()
+                and finding.severity == self.severity and all(c in finding.message for c in self.contains))
+
+
+@dataclass
+class Case:
+    files: dict
+    expect: list[Expect]
+    only: bool = False  # True: no other finding may be reported at all
+    notes: str = field(default="")
+
+
+def A(line: int, rule, *contains: str, path: str = "kb/a.md") -> Expect:
+    return Expect(path, line, rule, contains)
+
+
+def _bom(text: str) -> bytes:
+    return b"\xef\xbb\xbf" + text.encode("utf-8")
+
+
+def _latin1(text: str) -> bytes:
+    return text.encode("utf-8").replace(b"@", b"\xe9")
+
+
+BAD_FILES = {
+    # --- file level ---------------------------------------------------------------------------
+    "no-frontmatter": Case({"kb/a.md": "# A\n\nText.\n"}, [A(1, "frontmatter-missing")], only=True),
+    "frontmatter-after-blank-line": Case({"kb/a.md": "\n" + page()}, [A(1, "frontmatter-missing")], only=True),
+    "frontmatter-unclosed": Case({"kb/a.md": "---\nid: a\ntitle: A\n\n# A\n\nText.\n"},
+                                 [A(1, "frontmatter-unclosed")], only=True),
+    "bom": Case({"kb/a.md": _bom(page())}, [A(1, "file-bom")], only=True),
+    "non-utf8-in-body": Case({"kb/a.md": _latin1(page(body="# A\n\nCaf@ au lait.\n"))},
+                             [A(10, "file-encoding", "0xe9")], only=True),
+    "non-utf8-in-frontmatter": Case({"kb/a.md": _latin1(page(title="Caf@"))}, [A(3, "file-encoding", "0xe9")],
+                                    only=True),
+    "empty-file": Case({"kb/a.md": ""}, [A(1, "file-empty")], only=True),
+    "whitespace-only-file": Case({"kb/a.md": "\n   \n\n"}, [A(1, "file-empty")], only=True),
+    "directory-named-md": Case({"kb/x.md": DIR}, [A(1, "file-not-file", path="kb/x.md")], only=True),
+    "frontmatter-is-a-list": Case({"kb/a.md": "---\n- id: a\n- title: A\n---\n# A\n"},
+                                  [A(2, "frontmatter-not-mapping")], only=True),
+    "frontmatter-is-a-scalar": Case({"kb/a.md": "---\njust some text\n---\n# A\n"},
+                                    [A(2, "frontmatter-not-mapping")], only=True),
+    "frontmatter-is-empty": Case({"kb/a.md": "---\n---\n# A\n"}, [A(2, "frontmatter-not-mapping")], only=True),
+    # --- YAML syntax: the finding is on the line with the mistake -----------------------------
+    "yaml-colon-in-value": Case({"kb/a.md": page(title="Reset: your password")},
+                                [A(3, "yaml-syntax", "mapping values")], only=True),
+    "yaml-bad-indent": Case({"kb/a.md": page(kind="article\n  tier: 0", tier=None)}, [A(5, "yaml-syntax")],
+                            only=True),
+    "yaml-tab-indent": Case({"kb/a.md": page(kind="article\n\tsummary: x")}, [A(5, "yaml-syntax", "tab")],
+                            only=True),
+    "yaml-error-after-bom": Case({"kb/a.md": _bom(page(title="Reset: it"))},
+                                 [A(1, "file-bom"), A(3, "yaml-syntax")], only=True),
+    "yaml-error-with-crlf": Case({"kb/a.md": page(title="Reset: it").replace("\n", "\r\n").encode()},
+                                 [A(3, "yaml-syntax")], only=True),
+    "yaml-duplicate-key": Case({"kb/a.md": page(extra=("title: B",))},
+                               [A(7, "yaml-duplicate-key", "'title'")], only=True),
+    # --- types and values -------------------------------------------------------------------------
+    "tier-quoted-0": Case({"kb/a.md": page(tier="'0'")},
+                          [A(5, "field-type", "without quotes", "tier: 0")], only=True),
+    "tier-double-quoted-2": Case({"kb/a.md": page(tier='"2"')},
+                                 [A(5, "field-type", "without quotes", "tier: 2")], only=True),
+    "tier-7": Case({"kb/a.md": page(tier="7")}, [A(5, "field-value", "7", "between 0 and 3")], only=True),
+    "tier-negative": Case({"kb/a.md": page(tier="-1")}, [A(5, "field-value", "between 0 and 3")], only=True),
+    "tier-boolean": Case({"kb/a.md": page(tier="true")}, [A(5, "field-type")], only=True),
+    "tier-empty": Case({"kb/a.md": page(tier="")}, [A(5, "field-type")], only=True),
+    "tier-word": Case({"kb/a.md": page(tier="public")}, [A(5, "field-type")], only=True),
+    "intents-not-a-list": Case({"kb/a.md": page(intents="account.password-reset")},
+                               [A(6, "field-type", "must be a list")], only=True),
+    "intents-empty-list": Case({"kb/a.md": page(intents="[]")}, [A(6, "field-value", "empty")], only=True),
+    "intents-repeated": Case({"kb/a.md": page(intents="[account.password-reset, account.password-reset]")},
+                             [A(6, "field-value", "twice")], only=True),
+    "kind-unknown": Case({"kb/a.md": page(kind="Article")},
+                         [A(4, "field-value", "did you mean 'article'")], only=True),
+    "status-unknown": Case({"kb/a.md": page(extra=("status: publish",))},
+                           [A(7, "field-value", "did you mean 'published'")], only=True),
+    "review-by-not-a-date": Case({"kb/a.md": page(extra=("review_by: next week",))},
+                                 [A(7, "field-value", "YYYY-MM-DD")], only=True),
+    "id-with-space": Case({"kb/a.md": page(id="'reset password'")}, [A(2, "field-value", "reset password")],
+                          only=True),
+    "title-is-a-number": Case({"kb/a.md": page(title="42")}, [A(3, "field-type", "quote it")], only=True),
+    # --- required and unknown keys -------------------------------------------------------------
+    "missing-id": Case({"kb/a.md": page(id=None)}, [A(2, "missing-field", "'id'")], only=True),
+    "missing-title": Case({"kb/a.md": page(title=None)}, [A(2, "missing-field", "'title'")], only=True),
+    "missing-kind": Case({"kb/a.md": page(kind=None)}, [A(2, "missing-field", "'kind'")], only=True),
+    "missing-tier": Case({"kb/a.md": page(tier=None)}, [A(2, "missing-field", "'tier'")], only=True),
+    "missing-intents": Case({"kb/a.md": page(intents=None)}, [A(2, "missing-field", "'intents'")], only=True),
+    "unknown-key-tittle": Case({"kb/a.md": page(title=None, extra=("tittle: A",))},
+                               [A(6, "unknown-key", "'tittle'", "did you mean 'title'"),
+                                A(2, "missing-field", "'title'")], only=True),
+    "unknown-key-sumary": Case({"kb/a.md": page(extra=("sumary: One line.",))},
+                               [A(7, "unknown-key", "'sumary'", "did you mean 'summary'")], only=True),
+    "unknown-key-in-escalation": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, whne: stuck}")},
+        [A(7, "unknown-key", "'whne'", "did you mean 'when'", path="runbooks/r.md"),
+         A(7, "missing-field", "'when'", path="runbooks/r.md")], only=True),
+    # --- ids and intents ------------------------------------------------------------------------
+    "id-duplicate-same-case": Case({"kb/a.md": page(id="reset"), "kb/b.md": page(id="reset")},
+                                   [A(2, "id-duplicate", "'reset'", "kb/a.md", path="kb/b.md")], only=True),
+    "id-duplicate-ignoring-case": Case({"kb/a.md": page(id="Reset-Password"), "kb/b.md": page(id="reset-password")},
+                                       [A(2, "id-duplicate", "kb/a.md", path="kb/b.md")], only=True),
+    "id-duplicate-across-folders": Case(
+        {"kb/a.md": page(id="same"), "runbooks/z.md": runbook("same", tier=3)},
+        [A(2, "id-duplicate", "kb/a.md", path="runbooks/z.md")], only=True),
+    "intent-unknown": Case({"kb/a.md": page(intents="[account.pasword-reset]")},
+                           [A(6, "intent-unknown", "'account.pasword-reset'",
+                              "did you mean 'account.password-reset'")], only=True),
+    "intent-unknown-second-in-block-list": Case(
+        {"kb/a.md": page(intents=None, extra=("intents:", "  - account.password-reset", "  - billing.refnd"))},
+        [A(8, "intent-unknown", "did you mean 'billing.refund'")], only=True),
+    # --- kinds and tiers --------------------------------------------------------------------------
+    "runbook-at-tier-0": Case({"runbooks/r.md": runbook(tier=0)}, [A(5, "tier-kind", path="runbooks/r.md")],
+                              only=True),
+    "defect-at-tier-2": Case({"kb/d.md": page(id="d", kind="defect", tier="2")},
+                             [A(5, "tier-kind", "tier 3", path="kb/d.md")], only=True),
+    "defect-at-tier-0": Case({"kb/d.md": page(id="d", kind="defect", tier="0")},
+                             [A(5, "tier-kind", path="kb/d.md")], only=True),
+    "escalation-on-article": Case({"kb/a.md": page(extra=("escalation: {to_tier: 1, when: stuck}",))},
+                                  [A(7, "field-kind", "'escalation'", "runbook")], only=True),
+    "severity-on-article": Case({"kb/a.md": page(extra=("severity: P2",))},
+                                [A(7, "field-kind", "'severity'", "defect")], only=True),
+    "fixed-in-on-runbook": Case({"runbooks/r.md": runbook(tier=3, extra=("fixed_in: '1.2'",))},
+                                [A(7, "field-kind", "'fixed_in'", path="runbooks/r.md")], only=True),
+    # --- escalation -------------------------------------------------------------------------------
+    "escalation-to-lower-tier": Case({"runbooks/r.md": runbook(tier=2, escalation="{to_tier: 1, when: stuck}")},
+                                     [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
+    "escalation-to-same-tier": Case({"runbooks/r.md": runbook(tier=2, escalation="{to_tier: 2, when: stuck}")},
+                                    [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
+    "escalation-runbook-missing": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: nope}")},
+        [A(7, "escalation-target", "'nope'", path="runbooks/r.md")], only=True),
+    "escalation-runbook-typo": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: sso-debg}"),
+         "runbooks/sso.md": runbook("sso-debug", tier=2, escalation="{to_tier: 3, when: stuck}")},
+        [A(7, "escalation-target", "did you mean 'sso-debug'", path="runbooks/r.md")], only=True),
+    "escalation-runbook-wrong-tier": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
+         "runbooks/t.md": runbook("t", tier=3)},
+        [A(7, "escalation-target", "tier 3", path="runbooks/r.md")], only=True),
+    "escalation-runbook-is-an-article": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: a}"), "kb/a.md": page()},
+        [A(7, "escalation-target", "not a runbook", path="runbooks/r.md")], only=True),
+    "escalation-runbook-is-a-draft": Case(
+        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
+         "runbooks/t.md": runbook("t", tier=2, escalation="{to_tier: 3, when: stuck}", extra=("status: draft",))},
+        [A(7, "escalation-target", "draft", path="runbooks/r.md")], only=True),
+    "escalation-not-a-mapping": Case({"runbooks/r.md": runbook(escalation="tier 2 if stuck")},
+                                     [A(7, "field-type", "mapping", path="runbooks/r.md")], only=True),
+    "escalation-to-tier-4": Case({"runbooks/r.md": runbook(escalation="{to_tier: 4, when: stuck}")},
+                                 [A(7, "field-value", path="runbooks/r.md")], only=True),
+    # --- intents.yml ------------------------------------------------------------------------------
+    "intents-yaml-syntax": Case(
+        {"intents.yml": "intents:\n  - id: account.password-reset\n    title: Reset: it\n    resolution_tier: 0\n"},
+        [A(3, "yaml-syntax", path="intents.yml")]),
+    "intents-duplicate-id": Case(
+        {"intents.yml": INTENTS + "  - id: billing.refund\n    title: Refund again\n    resolution_tier: 1\n"},
+        [A(16, "intent-duplicate", "'billing.refund'", "line 12", path="intents.yml")], only=True),
+    "intents-missing-resolution-tier": Case(
+        {"intents.yml": INTENTS + "  - id: billing.invoice\n    title: Get an invoice\n"},
+        [A(16, "missing-field", "'resolution_tier'", path="intents.yml")], only=True),
+    "intents-resolution-tier-5": Case(
+        {"intents.yml": INTENTS + "  - id: billing.invoice\n    title: Get an invoice\n    resolution_tier: 5\n"},
+        [A(18, "field-value", path="intents.yml")], only=True),
+    "intents-unknown-key": Case(
+        {"intents.yml": INTENTS + "  - id: billing.invoice\n    title: Get an invoice\n    resolution_tier: 1\n"
+                                  "    phrasing: [invoice please]\n"},
+        [A(19, "unknown-key", "did you mean 'phrasings'", path="intents.yml")], only=True),
+    "intents-yml-is-a-list": Case({"intents.yml": "- account.password-reset\n"},
+                                  [A(1, "intents-schema", path="intents.yml")], only=True),
+    "intents-yml-missing": Case({"kb/a.md": page()}, [A(1, "intents-missing", path="intents.yml")]),
+    "intents-duplicate-key": Case(
+        {"intents.yml": INTENTS.replace("    resolution_tier: 1\n", "    resolution_tier: 1\n    title: Again\n")},
+        [A(16, "yaml-duplicate-key", "'title'", path="intents.yml")], only=True),
+    # --- found while writing these tests: kbgen crashes or points at the wrong line --------------
+    "unknown-keys-of-mixed-types": Case({"kb/a.md": page(extra=("tittle: A", "1: one"))},
+                                        [A(7, "unknown-key", "'tittle'"), A(8, "unknown-key", "'1'")], only=True),
+    "unknown-key-that-is-a-date": Case({"kb/a.md": page(extra=("2025-01-01: launch",))},
+                                       [A(7, "unknown-key", "2025-01-01")], only=True),
+    "review-by-impossible-date": Case({"kb/a.md": page(extra=("review_by: 2025-02-30",))},
+                                      [A(7, frozenset({"field-value", "yaml-syntax"}), "review_by")], only=True),
+    "tier-1.0": Case({"kb/a.md": page(tier="1.0")}, [A(5, "field-type")], only=True),
+    "escalation-to-tier-float": Case(
+        {"runbooks/r.md": runbook(tier=2, escalation="{to_tier: 1.0, when: stuck}")},
+        [A(7, frozenset({"field-type", "escalation-tier"}), path="runbooks/r.md")]),
+    "recursive-yaml-alias": Case({"kb/a.md": page(extra=("tags: &t [*t]",))},
+                                 [A(7, frozenset({"yaml-syntax", "field-type", "field-value"}))]),
+}
+
+
+def make_case(make, name: str) -> Path:
+    """Write the files of ``BAD_FILES[name]`` into a fresh root (with the default intents.yml)."""
+    case = BAD_FILES[name]
+    if name == "intents-yml-missing":
+        (make.path / "intents.yml").unlink()
+    write(make, case.files)
+    return make.path
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_file_is_reported_at_its_line(make_root, name):
+    case = BAD_FILES[name]
+    findings = validate(make_case(make_root, name))
+    for expect in case.expect:
+        assert any(expect.matches(f) for f in findings), (
+            f"expected {expect.severity} [{'|'.join(sorted(expect.rules()))}] at {expect.path}:{expect.line}"
+            f" mentioning {expect.contains}; got:\n{describe(findings)}")
+    if case.only:
+        extra = [f for f in findings if not any(e.matches(f) for e in case.expect)]
+        assert not extra, f"unexpected findings:\n{describe(extra)}"
+
+
+def test_findings_are_sorted_and_unique(make_root):
+    make_case(make_root, "unknown-key-tittle")
+    make_root.file("kb/b.md", page(id="b", tier="7"))
+    findings = validate(make_root.path)
+    assert findings == sorted(set(findings))
+    assert [(f.path, f.line, f.rule) for f in findings] == [
+        ("kb/a.md", 2, "missing-field"), ("kb/a.md", 6, "unknown-key"), ("kb/b.md", 5, "field-value")]
+
+
+def test_bom_file_is_still_loaded_and_checked(make_root):
+    """After a BOM the rest of the file is still read, so its other mistakes are reported too."""
+    make_root.file("kb/a.md", _bom(page(tier="9")))
+    rules = {(f.line, f.rule) for f in validate(make_root.path)}
+    assert rules == {(1, "file-bom"), (5, "field-value")}
+
+
+def test_unknown_key_lists_the_allowed_keys(make_root):
+    make_root.file("kb/a.md", page(extra=("colour: blue",)))
+    [finding] = validate(make_root.path)
+    assert (finding.line, finding.rule) == (7, "unknown-key")
+    assert "did you mean" not in finding.message
+    for key in ("id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "tags"):
+        assert key in finding.message
+
+
+@pytest.mark.parametrize("extra", [
+    (),
+    ("summary: One sentence.", "status: published", "owner: Support docs", "review_by: 2026-01-31",
+     "tags: [password, email]"),
+    ("status: archived",),
+])
+def test_valid_optional_fields_give_no_findings(make_root, extra):
+    make_root.file("kb/a.md", page(extra=extra))
+    assert validate(make_root.path) == []
+
+
+def test_valid_defect_and_runbook_chain_give_no_findings(make_root):
+    write(make_root, {
+        "kb/known-issue.md": page(id="known-issue"),
+        "kb/defects/def-0042.md": page(
+            id="DEF-0042", kind="defect", tier="3",
+            extra=("severity: P2", "state: resolved", "affected_versions: ['2025.9.1', '2025.10.0']",
+                   "fixed_in: '2025.10.2'", "reported_on: 2025-09-30", "root_cause_on: 2025-10-02",
+                   "resolved_on: 2025-10-07")),
+        "runbooks/tier1/reset.md": runbook("reset", tier=1, escalation="{to_tier: 2, when: stuck, runbook: reset-2}"),
+        "runbooks/tier2/reset.md": runbook("reset-2", tier=2, escalation="{to_tier: 3, when: stuck, runbook: reset-3}"),
+        "runbooks/tier3/reset.md": runbook("reset-3", tier=3),
+    })
+    assert validate(make_root.path) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. Body rules
+# --------------------------------------------------------------------------------------------------
+
+B_BODY = """\
+# B
+
+## Reset your password
+
+Text.
+
+/// internal | tier: 2
+
+## Secret steps
+
+Only tier 2 sees this.
+
+///
+"""
+
+
+def body_root(make, body: str, tier: int = 0) -> str:
+    """A root with runbooks r (tier 1) and r2 (tier 2), a draft, kb/b.md, and kb/a.md with ``body``.
+
+    Returns the text of kb/a.md, to find line numbers in.
+    """
+    make.doc("runbooks/r.md", tier=1)
+    make.doc("runbooks/r2.md", tier=2)
+    make.doc("kb/draft.md", status="draft")
+    make.doc("kb/b.md", B_BODY)
+    path = make.doc("kb/a.md", body, tier=tier)
+    return path.read_text(encoding="utf-8")
+
+
+def findings_for(findings: list[Finding], rel: str = "kb/a.md") -> set[tuple[int, str, str]]:
+    return {(f.line, f.rule, f.severity) for f in findings if f.path == rel}
+
+
+def test_body_root_alone_is_clean(make_root):
+    body_root(make_root, "# A\n\nSee [b](b.md).\n")
+    assert validate(make_root.path) == []
+
+
+LINK = "See the [reset runbook](../runbooks/r.md) for the steps."
+
+# name -> (body of kb/a.md, [(marker of the line, rule, severity), ...]); an empty list means no findings.
+BODY_CASES = {
+    # --- links to a higher tier, written in every way Markdown allows -----------------------------
+    "inline-relative": (f"# A\n\n{LINK}\n", [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "inline-with-title": ('# A\n\nSee [r](../runbooks/r.md "The runbook").\n',
+                          [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "inline-angle-brackets": ("# A\n\nSee [r](<../runbooks/r.md>).\n", [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "inline-directory-url": ("# A\n\nSee [r](../runbooks/r/).\n", [("runbooks/r", "link-higher-tier", ERROR)]),
+    "inline-with-anchor": ("# A\n\nSee [r](../runbooks/r.md#r).\n", [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "image": ("# A\n\n![diagram](../runbooks/r.md)\n", [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "in-a-table": ("# A\n\n| Step | Where |\n| --- | --- |\n| 1 | [r](../runbooks/r.md) |\n",
+                   [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "in-a-blockquote": ("# A\n\n> See [r](../runbooks/r.md).\n", [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "in-a-list": ("# A\n\n1. Open the app.\n2. See [r](../runbooks/r.md).\n",
+                  [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "reference-style": ("# A\n\nSee [the steps][ref].\n\n[ref]: ../runbooks/r.md\n",
+                        [("[ref]:", "link-higher-tier", ERROR)]),
+    "reference-style-with-title": ('# A\n\nSee [the steps][ref].\n\n[ref]: ../runbooks/r.md "Steps"\n',
+                                   [("[ref]:", "link-higher-tier", ERROR)]),
+    "html-a-href": ('# A\n\nSee <a href="../runbooks/r.md">the steps</a>.\n',
+                    [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "html-a-href-single-quotes": ("# A\n\nSee <a class='x' href='../runbooks/r.md'>the steps</a>.\n",
+                                  [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "absolute-site-path": ("# A\n\nSee [r](/runbooks/r/).\n",
+                           [("/runbooks/r/", "link-absolute", WARNING), ("/runbooks/r/", "link-higher-tier", ERROR)]),
+    "absolute-site-path-md": ("# A\n\nSee [r](/runbooks/r.md).\n",
+                              [("/runbooks/r.md", "link-absolute", WARNING),
+                               ("/runbooks/r.md", "link-higher-tier", ERROR)]),
+    "absolute-site-path-same-tier": ("# A\n\nSee [b](/kb/b/).\n", [("/kb/b/", "link-absolute", WARNING)]),
+    "after-an-escaped-backslash": ("# A\n\nThe share is C:\\\\[r](../runbooks/r.md).\n",
+                                   [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    # --- internal blocks ------------------------------------------------------------------------
+    "internal-tier-1-to-tier-1": (f"# A\n\n/// internal\n\n{LINK}\n\n///\n", []),
+    "internal-tier-2-to-tier-2": ("# A\n\n/// internal | tier: 2\n\nSee [r2](../runbooks/r2.md).\n\n///\n", []),
+    "internal-tier-3-to-tier-2": ("# A\n\n/// internal | tier: 3\n\nSee [r2](../runbooks/r2.md).\n\n///\n", []),
+    "internal-tier-equals-form": ("# A\n\n/// internal | tier=2\n\nSee [r2](../runbooks/r2.md).\n\n///\n", []),
+    "internal-reference-definition": ("# A\n\n/// internal\n\nSee [the steps][ref].\n\n[ref]: ../runbooks/r.md\n\n///\n",
+                                      []),
+    "internal-html-link": ('# A\n\n/// internal\n\n<a href="../runbooks/r.md">steps</a>\n\n///\n', []),
+    "internal-tier-1-to-tier-2": ("# A\n\n/// internal\n\nSee [r2](../runbooks/r2.md).\n\n///\n",
+                                  [("runbooks/r2.md", "link-higher-tier", ERROR)]),
+    "internal-tier-2-to-absolute-tier-2": ("# A\n\n/// internal | tier: 2\n\nSee [r2](/runbooks/r2/).\n\n///\n",
+                                           [("/runbooks/r2/", "link-absolute", WARNING)]),
+    "link-after-the-block-closes": (f"# A\n\n/// internal\n\nInside.\n\n///\n\n{LINK}\n",
+                                    [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "internal-in-a-list-item": (f"# A\n\n1. Open the app.\n\n    /// internal\n\n    {LINK}\n\n    ///\n\n2. Done.\n", []),
+    "internal-in-a-list-item-too-low": (
+        "# A\n\n1. Open the app.\n\n    /// internal\n\n    See [r2](../runbooks/r2.md).\n\n    ///\n\n2. Done.\n",
+        [("runbooks/r2.md", "link-higher-tier", ERROR)]),
+    "internal-in-a-nested-list": (
+        f"# A\n\n- Sign in.\n    - Open settings.\n\n        /// internal\n\n        {LINK}\n\n        ///\n", []),
+    "internal-unclosed": ("# A\n\n/// internal\n\nOnly agents.\n", [("/// internal", "internal-unclosed", ERROR)]),
+    "internal-bad-tier-9": ("# A\n\n/// internal | tier: 9\n\nx\n\n///\n",
+                            [("/// internal", "internal-argument", ERROR)]),
+    "internal-bad-tier-0": ("# A\n\n/// internal | tier: 0\n\nx\n\n///\n",
+                            [("/// internal", "internal-argument", ERROR)]),
+    "internal-bad-argument-word": ("# A\n\n/// internal | agents only\n\nx\n\n///\n",
+                                   [("/// internal", "internal-argument", ERROR)]),
+    # --- code is not Markdown --------------------------------------------------------------------
+    "fenced-code": ("# A\n\n```markdown\n[r](../runbooks/r.md)\n[ref]: ../runbooks/r.md\n```\n", []),
+    "tilde-fenced-code": ("# A\n\n~~~\n<a href=\"../runbooks/r.md\">r</a>\n~~~\n", []),
+    "fenced-code-in-a-list": ("# A\n\n- Example:\n\n    ```\n    [r](../runbooks/r.md)\n    ```\n", []),
+    "inline-code-span": ("# A\n\nWrite `[r](../runbooks/r.md)` to link it.\n", []),
+    "double-backtick-code-span": ("# A\n\nWrite ``[r](../runbooks/r.md)`` to link it.\n", []),
+    "internal-inside-fenced-code": ("# A\n\n```\n/// internal\n```\n\n" + LINK + "\n",
+                                    [("runbooks/r.md", "link-higher-tier", ERROR)]),
+    "internal-close-inside-fenced-code": ("# A\n\n/// internal\n\n```\n///\n```\n\n" + LINK + "\n\n///\n", []),
+    # --- other link rules ------------------------------------------------------------------------
+    "link-to-draft": ("# A\n\nSee [d](draft.md).\n", [("draft.md", "link-unpublished", ERROR)]),
+    "link-outside-root": ("# A\n\nSee [p](../../etc/passwd).\n", [("passwd", "link-outside-root", ERROR)]),
+    "link-outside-root-md": ("# A\n\nSee [p](../../../other/x.md).\n", [("other/x.md", "link-outside-root", ERROR)]),
+    "link-broken-md": ("# A\n\nSee [p](nope.md).\n", [("nope.md", "link-broken", ERROR)]),
+    "link-broken-file": ("# A\n\n![p](img/nope.png)\n", [("nope.png", "link-broken", ERROR)]),
+    "external-links": ("# A\n\nSee [x](https://example.com/runbooks/r.md), [m](mailto:help@example.com) "
+                       "and [p](//cdn.example.com/r.md).\n", []),
+    # --- anchors ---------------------------------------------------------------------------------
+    "anchor-existing": ("# A\n\nSee [b](b.md#reset-your-password).\n", []),
+    "anchor-missing": ("# A\n\nSee [b](b.md#reset-password).\n", [("b.md#", "link-anchor", WARNING)]),
+    "anchor-in-tier-2-block": ("# A\n\nSee [b](b.md#secret-steps).\n", [("b.md#", "link-anchor", ERROR)]),
+    "anchor-in-tier-2-block-from-tier-2-block": (
+        "# A\n\n/// internal | tier: 2\n\nSee [b](b.md#secret-steps).\n\n///\n", []),
+    "anchor-on-same-page": ("# A\n\n## Before you start\n\nSee [below](#before-you-start).\n", []),
+    "anchor-on-same-page-missing": ("# A\n\nSee [below](#nowhere).\n", [("#nowhere", "link-anchor", WARNING)]),
+    "anchor-on-same-page-hidden": ("# A\n\nSee [below](#agent-notes).\n\n/// internal | tier: 2\n\n"
+                                   "## Agent notes\n\nx\n\n///\n", [("#agent-notes", "link-anchor", ERROR)]),
+    # --- escaped brackets are text -------------------------------------------------------------
+    "escaped-brackets": ("# A\n\nUse Foo\\[T\\](bar) for generics.\n", []),
+    "escaped-brackets-runbook-path": ("# A\n\nUse Foo\\[T\\](../runbooks/r.md) for generics.\n", []),
+}
+
+
+@pytest.mark.parametrize("name", list(BODY_CASES))
+def test_body_rules(make_root, name):
+    body, expected = BODY_CASES[name]
+    text = body_root(make_root, body)
+    body_start = line_of(text, "# A")
+    want = {(line_of(text, marker, start=body_start), rule, severity) for marker, rule, severity in expected}
+    findings = validate(make_root.path)
+    assert findings_for(findings) == want, describe(findings)
+    assert not [f for f in findings if f.path != "kb/a.md"], describe(findings)
+
+
+def test_higher_tier_link_position_and_message(make_root):
+    text = body_root(make_root, f"# A\n\n{LINK}\n")
+    [finding] = validate(make_root.path)
+    line = line_of(text, LINK)
+    assert (finding.path, finding.line, finding.col) == ("kb/a.md", line, LINK.index("../runbooks") + 1)
+    assert finding.rule == "link-higher-tier" and finding.severity == ERROR
+    assert "runbooks/r.md (tier 1)" in finding.message
+    assert "tier 0 page" in finding.message
+    assert "'/// internal'" in finding.message
+
+
+def test_higher_tier_link_from_internal_block_names_the_block(make_root):
+    body_root(make_root, "# A\n\n/// internal\n\nSee [r2](../runbooks/r2.md).\n\n///\n")
+    [finding] = validate(make_root.path)
+    assert finding.rule == "link-higher-tier"
+    assert "tier 1 internal block" in finding.message
+    assert "'/// internal | tier: 2'" in finding.message
+
+
+def test_internal_block_in_list_item_keeps_later_text_public(make_root):
+    """After a nested block closes, the rest of the list item is public again."""
+    body = f"# A\n\n1. One.\n\n    /// internal\n\n    Agents only.\n\n    ///\n\n    {LINK}\n"
+    text = body_root(make_root, body)
+    findings = validate(make_root.path)
+    assert findings_for(findings) == {(line_of(text, LINK), "link-higher-tier", ERROR)}, describe(findings)
+
+
+def test_unclosed_block_hides_everything_after_it(make_root):
+    """An unclosed block runs to the end of the page, so a link after it is not a public link."""
+    text = body_root(make_root, f"# A\n\n/// internal\n\nAgents.\n\n{LINK}\n")
+    findings = validate(make_root.path)
+    assert findings_for(findings) == {(line_of(text, "/// internal"), "internal-unclosed", ERROR)}, describe(findings)
+
+
+def test_page_of_tier_1_may_link_tier_1(make_root):
+    body_root(make_root, f"# A\n\n{LINK}\n", tier=1)
+    assert validate(make_root.path) == []
+
+
+def test_internal_block_on_page_of_same_tier_is_redundant(make_root):
+    text = body_root(make_root, "# A\n\n/// internal\n\nx\n\n///\n", tier=1)
+    findings = validate(make_root.path)
+    assert findings_for(findings) == {(line_of(text, "/// internal"), "internal-redundant", WARNING)}
+
+
+# Links Python-Markdown renders as links but kbgen does not see: each leaks a higher-tier page into the
+# public site without a finding. (name -> body, markers of the lines the finding may be on)
+MULTI_LINE_LINKS = {
+    "link-text-over-two-lines": ("# A\n\nSee [the reset\nrunbook](../runbooks/r.md) now.\n",
+                                 ("See [the reset", "runbooks/r.md")),
+    "reference-definition-url-on-next-line": ("# A\n\nSee [the steps][ref].\n\n[ref]:\n    ../runbooks/r.md\n",
+                                              ("[ref]:", "runbooks/r.md")),
+    "html-attribute-on-next-line": ('# A\n\nSee <a class="btn"\n   href="../runbooks/r.md">the steps</a>.\n',
+                                    ("<a class", "runbooks/r.md")),
+}
+
+
+@pytest.mark.parametrize("name", list(MULTI_LINE_LINKS))
+def test_higher_tier_link_split_over_lines(make_root, name):
+    body, markers = MULTI_LINE_LINKS[name]
+    text = body_root(make_root, body)
+    start = line_of(text, "# A")
+    lines = {line_of(text, marker, start=start) for marker in markers}
+    findings = validate(make_root.path)
+    hits = [f for f in findings if f.path == "kb/a.md" and f.rule == "link-higher-tier" and f.line in lines]
+    assert hits, f"no link-higher-tier at kb/a.md lines {sorted(lines)}:\n{describe(findings)}"
+
+
+def test_anchor_to_public_heading_that_repeats_a_hidden_one(make_root):
+    """A tier 0 page has '## Steps' in a tier 2 block and a public '## Steps' after it.
+
+    In the tier 0 site the hidden heading is gone, so the public one's anchor is '#steps'; a public
+    link to '#steps' works there and must not be an error.
+    """
+    make_root.doc("kb/c.md", "# C\n\n/// internal | tier: 2\n\n## Steps\n\nHidden.\n\n///\n\n## Steps\n\nPublic.\n")
+    body_root(make_root, "# A\n\nSee [the steps](c.md#steps).\n")
+    findings = validate(make_root.path)
+    assert not [f for f in findings if f.path == "kb/a.md" and f.severity == ERROR], describe(findings)
+    assert findings_for(findings) == set(), describe(findings)
+
+
+# --------------------------------------------------------------------------------------------------
+# Integer fields written as YAML floats (1.0) pass JSON Schema's "integer", but kbgen then ignores them
+# --------------------------------------------------------------------------------------------------
+
+
+def test_link_to_page_whose_tier_is_a_float(make_root):
+    """A tier 0 page links a runbook whose front matter says ``tier: 1.0``.
+
+    Either the runbook's tier is reported (line 5) or the link is; today neither is, the runbook is
+    built into no site and the public page carries a dead link to it.
+    """
+    make_root.file("runbooks/r.md", runbook(tier=1).replace("tier: 1", "tier: 1.0"))
+    make_root.doc("kb/b.md", B_BODY)
+    text = make_root.doc("kb/a.md", f"# A\n\n{LINK}\n").read_text(encoding="utf-8")
+    got = {(f.path, f.line, f.rule) for f in validate(make_root.path)}
+    assert ("runbooks/r.md", 5, "field-type") in got or ("kb/a.md", line_of(text, LINK), "link-higher-tier") in got, got
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. The shipped JSON Schema
+# --------------------------------------------------------------------------------------------------
+
+
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def test_frontmatter_schema_is_valid_draft_2020_12():
+    schema = _schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert validator_for(schema) is Draft202012Validator
+    Draft202012Validator.check_schema(schema)
+
+
+def _properties(schema: dict, where: str = ""):
+    """(dotted name, sub-schema) of every property, at any depth."""
+    for name, sub in schema.get("properties", {}).items():
+        yield f"{where}{name}", sub
+        yield from _properties(sub, f"{where}{name}.")
+        if isinstance(sub.get("items"), dict):
+            yield from _properties(sub["items"], f"{where}{name}[].")
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _properties(_schema())])
+def test_frontmatter_schema_property_has_description(name):
+    sub = dict(_properties(_schema()))[name]
+    assert isinstance(sub.get("description"), str) and sub["description"].strip(), f"{name} has no description"
+
+
+def test_frontmatter_schema_matches_the_contract():
+    schema = _schema()
+    assert schema["required"] == ["id", "title", "kind", "tier", "intents"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {
+        "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "tags", "escalation",
+        "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on"}
+    assert schema["properties"]["kind"]["enum"] == ["article", "runbook", "defect"]
+    assert schema["properties"]["status"]["enum"] == ["draft", "published", "archived"]
+    assert (schema["properties"]["tier"]["minimum"], schema["properties"]["tier"]["maximum"]) == (0, 3)
+    assert set(schema["properties"]["escalation"]["properties"]) == {"to_tier", "when", "runbook"}
+
+
+def test_page_helper_line_layout():
+    """Guard for this module: the line numbers the cases rely on, and RootMaker.file's dedent keeps them."""
+    text = page(extra=("status: draft",))
+    assert textwrap.dedent(text) == text
+    assert line_of(text, "tier:") == 5 and line_of(text, "status:") == 7
