@@ -1,0 +1,938 @@
+"""Attacks on the no-leak promise: nothing written for a higher tier reaches a lower-tier site.
+
+Each attack is a small content root of its own. A writer's mistake must be a validation error at the
+right place (and the build must refuse, writing nothing); legitimate content is built for real and then
+(a) the leak audit must be clean and (b) every file of every lower-tier site is grepped by hand for the
+secret (and the secret is found where it is allowed, so these checks can fail). Planted leaks check the
+other direction: the audit must find traces that were put into a built site by hand, and a build whose
+output would leak must fail and leave the previous output byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import RootMaker
+from generator.audit import audit
+from generator.build import BuildError, build
+from generator.cli import main as cli
+from generator.validate import validate
+
+TIERS = (0, 1, 2, 3)
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+# helpers ----------------------------------------------------------------------------------------------
+
+
+def build_all(root: Path, out: Path, tiers=None) -> Path:
+    """Build ``root`` into ``out`` in this process (one tier after the other) and return ``out``."""
+    result = build(root, out=out, tiers=tiers, jobs=1)
+    assert sorted(result.sites) == sorted(tiers or TIERS)
+    return out
+
+
+def site_files(site: Path) -> list[Path]:
+    files = sorted(p for p in site.rglob("*") if p.is_file())
+    assert files, f"{site} is empty"
+    return files
+
+
+def file_text(path: Path) -> str:
+    """Any built file as text for grepping (gzip decompressed, binary bytes kept as latin-1)."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def traces(site: Path, needle: str) -> list[str]:
+    """Files of ``site`` whose relative path or content mentions ``needle`` (ignoring case)."""
+    needle = needle.lower()
+    hits = []
+    for path in site_files(site):
+        rel = path.relative_to(site).as_posix()
+        if needle in rel.lower() or needle in file_text(path).lower():
+            hits.append(rel)
+    return hits
+
+
+def assert_nowhere(site: Path, *needles: str) -> None:
+    found = {n: traces(site, n) for n in needles}
+    found = {n: files for n, files in found.items() if files}
+    assert found == {}, f"secrets found in {site.name}: {found}"
+
+
+def assert_somewhere(site: Path, *needles: str) -> None:
+    for needle in needles:
+        assert traces(site, needle), f"{needle!r} should be in {site.name} but is not (the check could not fail)"
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def page(site: Path, url: str) -> str:
+    return read(site / url / "index.html")
+
+
+def search_index(site: Path) -> dict:
+    return json.loads(read(site / "search" / "search_index.json"))
+
+
+def search_text(site: Path) -> str:
+    return "\n".join(f"{d['location']}\n{d['title']}\n{d['text']}" for d in search_index(site)["docs"])
+
+
+def article(html: str) -> str:
+    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
+    assert match, "no <article> in page"
+    return match[1]
+
+
+def toc_links(html: str) -> list[str]:
+    match = re.search(r'<nav class="md-nav md-nav--secondary".*?</nav>', html, re.S)
+    return re.findall(r'<a href="#([^"]+)" class="md-nav__link"', match[0]) if match else []
+
+
+def primary_nav(html: str) -> str:
+    match = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>', html, re.S)
+    assert match, "no primary navigation"
+    return match[0]
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
+    return found
+
+
+def position(path: Path, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of the only line of ``path`` that contains ``needle``."""
+    lines = read(path).split("\n")
+    hits = [i for i, line in enumerate(lines) if needle in line]
+    assert len(hits) == 1, f"{needle!r} on lines {[h + 1 for h in hits]} of {path}"
+    return hits[0] + 1, lines[hits[0]].index(needle) + 1
+
+
+def errors(root: Path) -> list:
+    return [f for f in validate(root) if f.severity == "error"]
+
+
+def assert_build_refused(root: Path, out: Path, expected=None) -> BuildError:
+    """The build raises BuildError, writes no output and leaves no staging folder behind."""
+    with pytest.raises(BuildError) as caught:
+        build(root, out=out, jobs=1)
+    assert not out.exists(), f"a refused build wrote {sorted(p.name for p in out.iterdir())}"
+    assert [p.name for p in out.parent.glob(f".{out.name}.building-*")] == []
+    if expected is not None:
+        assert expected in caught.value.findings, caught.value.findings
+    return caught.value
+
+
+def copy_out(out: Path, tmp_path: Path, tiers=(0,)) -> Path:
+    """A private copy of some tiers of a module's built output, to plant leaks into."""
+    copy = tmp_path / "planted"
+    for tier in tiers:
+        shutil.copytree(out / f"tier{tier}", copy / f"tier{tier}")
+    return copy
+
+
+# 1. links to a higher tier --------------------------------------------------------------------------
+
+RB1_TITLE = "Unlock the customer vault"
+LINK_VARIANTS = {
+    # name: (body of the public article, text that marks the link target on its line)
+    "relative": ("See [the unlock steps](../runbooks/vault-unlock.md) first.\n", "../runbooks/vault-unlock.md"),
+    "absolute-site-path": ("See [the unlock steps](/runbooks/vault-unlock/) first.\n", "/runbooks/vault-unlock/"),
+    "reference-style": ("See [the unlock steps][unlock] first.\n\n[unlock]: ../runbooks/vault-unlock.md\n",
+                        "../runbooks/vault-unlock.md"),
+    "angle-brackets": ("See [the unlock steps](<../runbooks/vault-unlock.md>) first.\n",
+                       "../runbooks/vault-unlock.md"),
+    "with-title-and-anchor": ('See [the unlock steps](../runbooks/vault-unlock.md#steps "Unlock") first.\n',
+                              "../runbooks/vault-unlock.md#steps"),
+    "directory-url": ("See [the unlock steps](../runbooks/vault-unlock/) first.\n", "../runbooks/vault-unlock/"),
+    "raw-html": ('See <a href="../runbooks/vault-unlock/">the unlock steps</a> first.\n',
+                 "../runbooks/vault-unlock/"),
+    "in-list-item": ("1. Open the sign in page.\n\n    Then see [the steps](../runbooks/vault-unlock.md).\n",
+                     "../runbooks/vault-unlock.md"),
+    # a tier 1 block of a public page may link tier 1, not tier 2
+    "tier1-block-to-tier2": ("Public text.\n\n/// internal\nSee [forensics](../runbooks/vault-forensics.md).\n///\n",
+                             "../runbooks/vault-forensics.md"),
+}
+
+
+def link_root(root: RootMaker, body: str) -> Path:
+    root.doc("runbooks/vault-unlock.md", f"# {RB1_TITLE}\n\n## Steps\n\nOpen the vault.\n", title=RB1_TITLE)
+    root.doc("runbooks/vault-forensics.md", "# Vault forensics\n\nLook at the logs.\n", tier=2)
+    root.doc("kb/public-help.md", "# Public help\n\n" + body, title="Public help")
+    return root.path
+
+
+@pytest.mark.parametrize("variant", list(LINK_VARIANTS))
+def test_link_to_higher_tier_is_a_validation_error_at_its_line(make_root, tmp_path, variant):
+    body, target = LINK_VARIANTS[variant]
+    root = link_root(make_root, body)
+    line, col = position(root / "kb/public-help.md", target)
+    found = [(f.path, f.line, f.col) for f in errors(root) if f.rule == "link-higher-tier"]
+    assert found == [("kb/public-help.md", line, col)], validate(root)
+    refused = assert_build_refused(root, tmp_path / "out")
+    assert [(f.path, f.line, f.rule) for f in refused.findings] == [("kb/public-help.md", line, "link-higher-tier")]
+
+
+def test_link_to_higher_tier_inside_internal_block_is_allowed(make_root):
+    root = link_root(make_root, "Public text.\n\n/// internal\nSee [the unlock steps](../runbooks/vault-unlock.md).\n"
+                                "///\n\n/// internal | tier: 2\nSee [forensics](../runbooks/vault-forensics.md).\n///\n")
+    assert errors(root) == []
+
+
+# 2. includes (pymdownx.snippets) ---------------------------------------------------------------------
+
+SNIPPET_VARIANTS = {
+    # name: (include lines in the public article, marker of the line the error is on)
+    "tier2-document": ('--8<-- "../runbooks/vault-forensics.md"\n', "../runbooks/vault-forensics.md"),
+    "etc-passwd": ('--8<-- "../../etc/passwd"\n', "../../etc/passwd"),
+    "absolute-path": ('--8<-- "/etc/passwd"\n', "/etc/passwd"),
+    "symlink-out-of-root": ('--8<-- "escape.md"\n', "escape.md"),
+    "symlink-to-tier2-document": ('--8<-- "forensics-link.md"\n', "forensics-link.md"),
+    "line-range-suffix": ('--8<-- "../runbooks/vault-forensics.md:3:5"\n', "vault-forensics.md:3:5"),
+    "sibling-folder-with-same-prefix": ('--8<-- "../snippets-private/notes.md"\n', "snippets-private"),
+    "block-form": ("--8<--\n../runbooks/vault-forensics.md\n--8<--\n", "../runbooks/vault-forensics.md"),
+    "in-list-item": ('1. Step one.\n\n    --8<-- "../runbooks/vault-forensics.md"\n', "vault-forensics.md"),
+    "single-quotes": ("--8<-- '../runbooks/vault-forensics.md'\n", "vault-forensics.md"),
+}
+FORENSICS = "Quizzlebat forensics sentence for specialists who read the raw ledger dumps."
+OUTSIDE = "Outlandish secret sentence that lives outside the content root entirely."
+
+
+@pytest.mark.parametrize("variant", list(SNIPPET_VARIANTS))
+def test_include_from_outside_snippets_is_refused(make_root, tmp_path, variant):
+    include, marker = SNIPPET_VARIANTS[variant]
+    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    make_root.file("snippets/ok.md", "A harmless shared sentence.\n")
+    make_root.file("snippets-private/notes.md", f"{FORENSICS}\n")
+    outside = tmp_path / "outside" / "notes.md"
+    outside.parent.mkdir()
+    outside.write_text(OUTSIDE + "\n", encoding="utf-8")
+    try:
+        os.symlink(outside, make_root.path / "snippets" / "escape.md")
+        os.symlink(make_root.path / "runbooks" / "vault-forensics.md", make_root.path / "snippets" / "forensics-link.md")
+    except OSError:  # pragma: no cover - no symlinks on this system
+        pytest.skip("symbolic links are not supported here")
+    make_root.doc("kb/public-help.md", "# Public help\n\nPublic text.\n\n" + include, title="Public help")
+    root = make_root.path
+    line, _ = position(root / "kb/public-help.md", marker)
+    found = [(f.path, f.line) for f in errors(root) if f.rule == "snippet-outside"]
+    assert found == [("kb/public-help.md", line)], validate(root)
+    refused = assert_build_refused(root, tmp_path / "out")
+    assert ("kb/public-help.md", line, "snippet-outside") in [(f.path, f.line, f.rule) for f in refused.findings]
+
+
+def test_include_of_missing_snippet_is_refused(make_root, tmp_path):
+    make_root.file("snippets/ok.md", "A harmless shared sentence.\n")
+    make_root.doc("kb/public-help.md", '# Public help\n\n--8<-- "nowhere.md"\n', title="Public help")
+    line, _ = position(make_root.path / "kb/public-help.md", "nowhere.md")
+    assert [(f.rule, f.line) for f in errors(make_root.path)] == [("snippet-missing", line)]
+    assert_build_refused(make_root.path, tmp_path / "out")
+
+
+NESTED_INCLUDES = {
+    # name: (target of snippets/inner.md, or None for an include by path; the secret it would bring in)
+    "symlink-out-of-root": ("outside", OUTSIDE),
+    "symlink-to-tier2-document": ("runbook", FORENSICS),
+    "dotdot-to-tier2-document": (None, FORENSICS),
+}
+
+
+@pytest.mark.parametrize("variant", list(NESTED_INCLUDES))
+def test_nested_include_from_a_snippet_never_reaches_a_site(make_root, tmp_path, variant):
+    """A snippet that itself includes something from outside snippets/: refused (by validation or the build)."""
+    target, secret = NESTED_INCLUDES[variant]
+    outside = tmp_path / "outside" / "notes.md"
+    outside.parent.mkdir()
+    outside.write_text(OUTSIDE + "\n", encoding="utf-8")
+    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    if target is None:
+        make_root.file("snippets/outer.md", 'Outer shared sentence.\n\n--8<-- "../runbooks/vault-forensics.md"\n')
+    else:
+        make_root.file("snippets/outer.md", 'Outer shared sentence.\n\n--8<-- "inner.md"\n')
+        link_to = outside if target == "outside" else make_root.path / "runbooks" / "vault-forensics.md"
+        try:
+            os.symlink(link_to, make_root.path / "snippets" / "inner.md")
+        except OSError:  # pragma: no cover
+            pytest.skip("symbolic links are not supported here")
+    make_root.doc("kb/public-help.md", '# Public help\n\n--8<-- "outer.md"\n', title="Public help")
+    out = tmp_path / "out"
+    try:
+        build(make_root.path, out=out, jobs=1)
+    except BuildError:
+        assert not out.exists()
+        assert [p.name for p in out.parent.glob(f".{out.name}.building-*")] == []
+        return
+    published = {t: traces(out / f"tier{t}", secret) for t in TIERS}
+    pytest.fail(f"the build accepted a nested include of {variant}; the included text is in {published}")
+
+
+def test_snippet_linking_a_higher_tier_document_never_reaches_a_site(make_root, tmp_path):
+    """A shared snippet with a link to a tier 2 runbook, included by a public page: the build refuses."""
+    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    make_root.file("snippets/see-also.md", "See [forensics](../runbooks/vault-forensics.md).\n")
+    make_root.doc("kb/public-help.md", '# Public help\n\n--8<-- "see-also.md"\n', title="Public help")
+    assert_build_refused(make_root.path, tmp_path / "out")
+
+
+SNIPPET_PUBLIC = "Sharedpublica step that every reader sees on the sign in page."
+SNIPPET_SECRET = "Snippetwalrus agents verify the ledger checksum before anything else."
+
+
+@pytest.fixture(scope="module")
+def snippet_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("snippets")
+    root = RootMaker(base / "root")
+    root.file("snippets/shared-steps.md", f"{SNIPPET_PUBLIC}\n\n/// internal\n{SNIPPET_SECRET}\n///\n")
+    root.doc("kb/public-help.md", '# Public help\n\nIntro.\n\n--8<-- "shared-steps.md"\n', title="Public help")
+    assert errors(root.path) == []
+    return root.path, build_all(root.path, base / "out", tiers=[0, 1])
+
+
+def test_snippet_internal_block_only_in_tier1(snippet_site):
+    root, out = snippet_site
+    assert audit(root, out) == []
+    assert_nowhere(out / "tier0", SNIPPET_SECRET, "Snippetwalrus")
+    assert SNIPPET_PUBLIC in page(out / "tier0", "kb/public-help")  # the include itself worked
+    assert SNIPPET_SECRET in page(out / "tier1", "kb/public-help")
+    assert SNIPPET_SECRET in search_text(out / "tier1")
+
+
+# 3. internal blocks in nested Markdown ---------------------------------------------------------------
+
+NESTED = {
+    # page stem: (body, coined words of the hidden text, which must be absent from tier 0 and present in tier 1)
+    "numbered-list": ("""\
+        # Numbered list
+
+        1. Open the sign in page.
+
+            /// internal
+            Listwalrus agents check the account flag before step two.
+            ///
+
+        2. Select forgot password.
+        """, ["Listwalrus"]),
+    "admonition": ("""\
+        # Admonition
+
+        !!! note
+
+            Customers see this note.
+
+            /// internal
+            Admowalrus agents see this line inside the note.
+            ///
+        """, ["Admowalrus"]),
+    "content-tabs": ("""\
+        # Content tabs
+
+        === "Web"
+
+            Use the web form.
+
+            /// internal
+            Tabwalrus agents can reset it from the console tab.
+            ///
+
+        === "Mobile"
+
+            Use the app.
+        """, ["Tabwalrus"]),
+    "table": ("""\
+        # Table
+
+        Public text above the table.
+
+        /// internal
+
+        | Check | Where |
+        |-------|-------|
+        | Tablewalrus ledger flag | admin console |
+
+        ///
+        """, ["Tablewalrus"]),
+    "hidden-heading": ("""\
+        # Hidden heading
+
+        Public intro.
+
+        /// internal
+
+        ## Headwalrus escalation notes
+
+        Headbodywalrus agents read this under the hidden heading.
+        ///
+
+        ## Public section
+
+        Public text.
+        """, ["Headwalrus", "Headbodywalrus"]),
+    # Beyond the documented nesting: the same block in a blockquote, with a footnote in it.
+    "blockquote-footnote": ("""\
+        # Blockquote
+
+        > Quoted public advice.
+        >
+        > /// internal
+        > Quotewalrus agents only note[^agents].
+        >
+        > [^agents]: Quotefootwalrus is the agents console password hint.
+        > ///
+        """, ["Quotewalrus", "Quotefootwalrus"]),
+    # pymdownx.blocks reads block names case-insensitively: `/// Internal` is an internal block.
+    "capitalised-name-footnote": ("""\
+        # Capitalised
+
+        Public text.
+
+        /// Internal
+        Capswalrus agents only note[^console].
+
+        [^console]: https://admin.example.com/capsfootwalrus is the agents console.
+        ///
+        """, ["Capswalrus", "capsfootwalrus"]),
+    # an inline code span at the start of a line is not a code fence
+    "inline-code-then-block": ("""\
+        # Inline code
+
+        ```inline``` code at the start of a line.
+
+        /// internal
+        Inlinewalrus agents only note[^note].
+
+        [^note]: Inlinefootwalrus is the agents console password hint.
+        ///
+        """, ["Inlinewalrus", "Inlinefootwalrus"]),
+}
+CODE_FENCE_BODY = """\
+    # Code fence
+
+    How writers mark agent-only text:
+
+    ```text
+    /// internal
+    Fencewalrus literal example sentence.
+    ///
+    ```
+    """
+
+
+@pytest.fixture(scope="module")
+def nested_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("nested")
+    root = RootMaker(base / "root")
+    for stem, (body, _) in NESTED.items():
+        root.doc(f"kb/{stem}.md", body)
+    root.doc("kb/code-fence.md", CODE_FENCE_BODY)
+    return root.path, build_all(root.path, base / "out", tiers=[0, 1])
+
+
+def test_nested_root_is_valid(nested_site):
+    root, _ = nested_site
+    assert errors(root) == []
+
+
+def test_nested_audit_is_clean(nested_site):
+    assert audit(*nested_site) == []
+
+
+@pytest.mark.parametrize("stem", list(NESTED))
+def test_nested_internal_text_hidden_from_tier0(nested_site, stem):
+    _, out = nested_site
+    words = NESTED[stem][1]
+    assert_nowhere(out / "tier0", *words)
+    assert (out / "tier0" / "kb" / stem / "index.html").is_file()
+    tier1 = page(out / "tier1", f"kb/{stem}")
+    for word in words:
+        assert word in tier1, f"{word} missing from the tier 1 page"
+
+
+def test_nested_blocks_render_inside_their_container_in_tier1(nested_site):
+    _, out = nested_site
+    admonition = article(page(out / "tier1", "kb/admonition"))
+    assert re.search(r'<div class="admonition note">.*?<div class="admonition kb-internal".*?Admowalrus', admonition, re.S)
+    tabs = article(page(out / "tier1", "kb/content-tabs"))
+    assert re.search(r'<div class="tabbed-block">\s*<p>Use the web form.</p>\s*<div class="admonition kb-internal"', tabs)
+    assert re.search(r"<li>.*?Listwalrus.*?</li>", article(page(out / "tier1", "kb/numbered-list")), re.S)
+    assert re.search(r'kb-internal.*?<table>.*?<td>Tablewalrus ledger flag</td>', page(out / "tier1", "kb/table"), re.S)
+    # the visible parts of the containers survive in tier 0
+    assert "Customers see this note." in page(out / "tier0", "kb/admonition")
+    assert "Use the app." in page(out / "tier0", "kb/content-tabs")
+
+
+def test_hidden_heading_only_in_tier1_toc_and_search(nested_site):
+    _, out = nested_site
+    anchor = "headwalrus-escalation-notes"
+    html0, html1 = page(out / "tier0", "kb/hidden-heading"), page(out / "tier1", "kb/hidden-heading")
+    assert anchor not in toc_links(html0) and "public-section" in toc_links(html0)
+    assert anchor in toc_links(html1)
+    assert "Headwalrus" not in search_text(out / "tier0")
+    locations = {d["location"] for d in search_index(out / "tier1")["docs"]}
+    assert f"kb/hidden-heading/#{anchor}" in locations
+
+
+def test_internal_syntax_in_code_fence_is_literal_in_tier0(nested_site):
+    _, out = nested_site
+    html = article(page(out / "tier0", "kb/code-fence"))
+    code = re.findall(r"<code>(.*?)</code>", html, re.S)
+    assert any("/// internal\nFencewalrus literal example sentence.\n///" in c for c in code), code
+    assert "Fencewalrus literal example sentence." in search_text(out / "tier0")
+
+
+# 4. shared wording: no false alarm; a copied sentence: a true alarm ------------------------------------
+
+PUBLIC_SHARED_BODY = """\
+    # Reset your password
+
+    Open the sign in page and select forgot password to reset your password.
+
+    We send a link to the email address on your account.
+    """
+INTERNAL_SENTENCE = "Verify the caller against the Zanzibarite ledger before you reset anything for them."
+INTERNAL_SHARED_BODY = f"""\
+    # Reset a password for a customer
+
+    Open the sign in page and select forgot password to reset your password, as the customer would.
+
+    {INTERNAL_SENTENCE}
+
+    We send a link to the email address on the account.
+    """
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("shared")
+    root = RootMaker(base / "root")
+    root.doc("kb/reset-your-password.md", PUBLIC_SHARED_BODY, title="Reset your password",
+             summary="Steps to reset your password when you are locked out of your account.")
+    root.doc("runbooks/reset-password-for-customer.md", INTERNAL_SHARED_BODY, title="Reset a password for a customer",
+             summary="Steps to reset a password for a customer who is locked out of the account.")
+    assert errors(root.path) == []
+    return root.path, build_all(root.path, base / "out")  # the build's own audit found nothing
+
+
+def test_shared_common_words_raise_no_false_alarm(shared_site):
+    root, out = shared_site
+    assert audit(root, out) == []
+    result = CliRunner().invoke(cli, ["audit", "--root", str(root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # and the runbook really is only where it belongs
+    for tier in TIERS:
+        present = tier >= 1
+        for needle in (INTERNAL_SENTENCE, "Reset a password for a customer", "reset-password-for-customer"):
+            assert bool(traces(out / f"tier{tier}", needle)) == present, (tier, needle)
+
+
+def test_sentence_copied_into_built_page_is_found(shared_site, tmp_path):
+    root, built = shared_site
+    out = copy_out(built, tmp_path)
+    target = out / "tier0" / "kb" / "reset-your-password" / "index.html"
+    html = read(target)
+    assert "<p>We send a link" in html
+    target.write_text(html.replace("<p>We send a link", f"<p>{INTERNAL_SENTENCE}</p>\n<p>We send a link", 1),
+                      encoding="utf-8")
+    leaks = audit(root, out)
+    assert leaks, "the audit missed a sentence of a tier 1 runbook copied into a tier 0 page"
+    assert {(leak.tier, leak.output, leak.source) for leak in leaks} == {
+        (0, "tier0/kb/reset-your-password/index.html", "runbooks/reset-password-for-customer.md")}
+    result = CliRunner().invoke(cli, ["audit", "--root", str(root), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "tier0/kb/reset-your-password/index.html" in result.output
+    assert "runbooks/reset-password-for-customer.md" in result.output
+
+
+def test_internal_landing_page_at_kb_index_is_no_false_alarm(make_root, tmp_path):
+    """A tier 1 ``kb/index.md`` has the URL ``kb/``; every public page lives under ``kb/`` too."""
+    make_root.doc("kb/public-help.md", "# Public help\n\nPublic text about passwords.\n", title="Public help")
+    make_root.doc("kb/index.md", "# Agent landing\n\nAgents start here every morning.\n", id="agent-landing",
+                  title="Agent landing", tier=1)
+    assert errors(make_root.path) == []
+    out = tmp_path / "out"
+    try:
+        build(make_root.path, out=out, tiers=[0, 1], jobs=1)
+    except BuildError as exc:
+        pytest.fail(f"false alarm: {exc}: {[leak.as_text() for leak in exc.leaks][:3]}")
+    assert_nowhere(out / "tier0", "Agents start here every morning")
+    assert "Agents start here every morning" in page(out / "tier1", "kb")
+
+
+# 5. tags, intent pages and navigation from a mix of tiers -----------------------------------------------
+
+PUBLIC_ARTICLE = ("kb/sign-in-help.md", "sign-in-help", "Help signing in to your account")
+RUNBOOKS = {
+    # rel: (id, title, tags unique to it, distinctive sentence)
+    "runbooks/ledger-tamper-forensics.md": ("rb-ledger-tamper-7", "Ledger tamper forensics procedure",
+                                            ["forensicsonlytag"], "Xylograph the tamper trail before anything."),
+    "runbooks/vault-key-rotation.md": ("rb-vault-rotation-9", "Vault key rotation drill",
+                                       ["keyrotationonlytag"], "Quillwort rotation keys live in the hardware vault."),
+}
+
+
+@pytest.fixture(scope="module")
+def tags_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tags")
+    root = RootMaker(base / "root")
+    rel, doc_id, title = PUBLIC_ARTICLE
+    root.doc(rel, f"# {title}\n\nPublic sign in help text.\n", id=doc_id, title=title, tags=["signin", "publictag"])
+    for index, (rel, (doc_id, title, tags, sentence)) in enumerate(RUNBOOKS.items()):
+        # the first runbook shares the public intent; the second also has an intent nobody else uses
+        intents = ["account.password-reset"] + (["billing.refund"] if index else [])
+        root.doc(rel, f"# {title}\n\n{sentence}\n", id=doc_id, title=title, tier=2, tags=["signin", *tags],
+                 intents=intents)
+    assert errors(root.path) == []
+    return root.path, build_all(root.path, base / "out", tiers=[0, 1, 2])
+
+
+def test_tags_root_audit_is_clean(tags_site):
+    assert audit(*tags_site) == []
+
+
+@pytest.mark.parametrize("tier", [0, 1])
+def test_intent_area_and_nav_list_only_allowed_documents(tags_site, tier):
+    _, out = tags_site
+    site = out / f"tier{tier}"
+    intent = page(site, "intents/account.password-reset")
+    area = page(site, "areas/account")
+    for html in (intent, area):
+        links = re.findall(r'<a href="([^"]+)"', article(html))
+        doc_links = [h for h in links if "/kb/" in h or "/runbooks/" in h or h.startswith(("kb/", "runbooks/"))]
+        assert doc_links and all("sign-in-help" in h for h in doc_links), doc_links
+        assert PUBLIC_ARTICLE[2] in article(html)
+    assert not (site / "intents" / "billing.refund").exists(), "intent page for an intent only tier 2 uses"
+    nav = primary_nav(page(site, "kb/sign-in-help"))
+    assert "Account and sign-in" in nav and "Billing" not in nav
+    for _, title, _, _ in RUNBOOKS.values():
+        assert title not in nav
+
+
+@pytest.mark.parametrize("tier", [0, 1, 2])
+def test_runbook_titles_tags_and_ids_only_in_tier2(tags_site, tier):
+    _, out = tags_site
+    site = out / f"tier{tier}"
+    for rel, (doc_id, title, tags, sentence) in RUNBOOKS.items():
+        needles = [doc_id, title, *tags, sentence, Path(rel).stem]
+        if tier < 2:
+            assert_nowhere(site, *needles)
+        else:
+            assert_somewhere(site, *needles)
+            assert f'<meta name="kb-id" content="{doc_id}">' in page(site, rel[:-3])
+    if tier == 2:
+        tags = {tag for d in search_index(site)["docs"] for tag in d.get("tags", [])}
+        assert {"forensicsonlytag", "keyrotationonlytag", "publictag"} <= tags
+        intent = article(page(site, "intents/account.password-reset"))
+        assert all(title in intent for _, title, _, _ in RUNBOOKS.values())
+    assert "publictag" in search_text(site) or any("publictag" in d.get("tags", []) for d in search_index(site)["docs"])
+
+
+# 6. images ----------------------------------------------------------------------------------------------
+
+IMAGE_PUBLIC_BODY = """\
+    # Public help
+
+    ![Public screenshot](img/public-shot.png)
+
+    /// internal | tier: 2
+    ![Block diagram](img/block-only-t2.png)
+
+    <img src="img/html-only-t2.png" alt="raw html image">
+    ///
+
+    /// internal
+    [Agent log attachment](files/agent-log-t1.pdf)
+    ///
+    """
+
+
+@pytest.fixture(scope="module")
+def image_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("images")
+    root = RootMaker(base / "root")
+    root.doc("kb/public-help.md", IMAGE_PUBLIC_BODY, title="Public help")
+    root.doc("runbooks/ledger-screens.md", "# Ledger screens\n\n![x](img/only-t2.png)\n", tier=2)
+    root.doc("kb/draft-screens.md", "# Draft screens\n\n![y](img/draft-only.png)\n", status="draft")
+    root.file("kb/img/public-shot.png", PNG)
+    root.file("kb/img/block-only-t2.png", PNG + b"block")
+    root.file("kb/img/html-only-t2.png", PNG + b"html")
+    root.file("kb/files/agent-log-t1.pdf", b"%PDF-1.4 agent log")
+    root.file("runbooks/img/only-t2.png", PNG + b"runbook")
+    root.file("kb/img/draft-only.png", PNG + b"draft")
+    assert errors(root.path) == []
+    return root.path, build_all(root.path, base / "out", tiers=[0, 1, 2])
+
+
+def test_image_root_audit_is_clean(image_site):
+    assert audit(*image_site) == []
+
+
+@pytest.mark.parametrize("tier", [0, 1, 2])
+def test_images_only_in_the_tiers_that_show_them(image_site, tier):
+    root, out = image_site
+    site = out / f"tier{tier}"
+    assert (site / "kb/img/public-shot.png").read_bytes() == PNG
+    floors = {"runbooks/img/only-t2.png": 2, "kb/img/block-only-t2.png": 2, "kb/files/agent-log-t1.pdf": 1}
+    for rel, floor in floors.items():
+        name = Path(rel).stem
+        if tier >= floor:
+            assert (site / rel).read_bytes() == (root / rel).read_bytes(), f"{rel} missing from tier {tier}"
+        else:
+            assert_nowhere(site, name)
+    # raw HTML is not rewritten for directory URLs, so the file is not copied anywhere; its name is
+    # only in the tier 2 page, whose tier 2 block shows it
+    if tier >= 2:
+        assert "html-only-t2" in page(site, "kb/public-help")
+    else:
+        assert_nowhere(site, "html-only-t2")
+    assert_nowhere(site, "draft-only", "draft-screens")
+
+
+# 7. bad tiers; drafts and archived documents ---------------------------------------------------------------
+
+BAD_TIERS = {
+    # name: (front matter tier line or None, rule)
+    "missing": (None, "missing-field"),
+    "string-zero": ('tier: "0"', "field-type"),
+    "seven": ("tier: 7", "field-value"),
+}
+
+
+@pytest.mark.parametrize("variant", list(BAD_TIERS))
+def test_bad_tier_is_a_validation_error_and_build_refuses(make_root, tmp_path, variant):
+    tier_line, rule = BAD_TIERS[variant]
+    make_root.doc("kb/public-help.md", "# Public help\n\nPublic text.\n", title="Public help")
+    lines = ["---", "id: bad-tier-doc", "title: Bad tier document", "kind: article"]
+    lines += [tier_line] if tier_line else []
+    lines += ["intents: [account.password-reset]", "---", "# Bad tier document", "", "Badtierwalrus text.", ""]
+    path = make_root.file("kb/bad-tier-doc.md", "\n".join(lines))
+    expected_line = position(path, "tier:")[0] if tier_line else 2  # the key, or the start of the front matter
+    found = [(f.path, f.line, f.rule) for f in errors(make_root.path)]
+    assert found == [("kb/bad-tier-doc.md", expected_line, rule)]
+    message = next(f.message for f in errors(make_root.path))
+    assert "'tier'" in message
+    refused = assert_build_refused(make_root.path, tmp_path / "out")
+    assert [(f.path, f.line, f.rule) for f in refused.findings] == found
+
+
+UNPUBLISHED = {
+    # rel: (id, title, tier, status, sentence)
+    "kb/moonbeam-pricing-preview.md": ("draft-moonbeam-7", "Moonbeam pricing preview for launch", 0, "draft",
+                                       "Moonbeamish prices rise by a third next spring."),
+    "kb/sunset-refund-policy.md": ("archived-sunset-3", "Sunset refund policy of old", 0, "archived",
+                                   "Sunsetty refunds were paid by cheque until last year."),
+    "runbooks/draft-ledger-purge.md": ("draft-ledger-purge-5", "Ledger purge procedure in draft", 1, "draft",
+                                       "Purgatorial ledger rows are dropped with the console."),
+}
+VISIBLE_SENTENCE = "Everyone can read this plain public sentence about signing in."
+
+
+@pytest.fixture(scope="module")
+def unpublished_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("unpublished")
+    root = RootMaker(base / "root")
+    root.doc("kb/public-help.md", f"# Public help\n\n{VISIBLE_SENTENCE}\n", title="Public help")
+    for rel, (doc_id, title, tier, status, sentence) in UNPUBLISHED.items():
+        root.doc(rel, f"# {title}\n\n{sentence}\n", id=doc_id, title=title, tier=tier, status=status,
+                 intents=["billing.refund"])
+    assert errors(root.path) == []
+    return root.path, build_all(root.path, base / "out")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_drafts_and_archived_documents_appear_nowhere(unpublished_site, tier):
+    root, out = unpublished_site
+    site = out / f"tier{tier}"
+    assert VISIBLE_SENTENCE in page(site, "kb/public-help")
+    for rel, (doc_id, title, _, _, sentence) in UNPUBLISHED.items():
+        assert_nowhere(site, doc_id, title, Path(rel).stem, sentence, sentence.split()[0])
+    assert not (site / "intents" / "billing.refund").exists()
+    assert audit(root, out, tiers=[tier]) == []
+
+
+# 8. planted leaks: the audit must find them ---------------------------------------------------------------
+
+PLANT_RUNBOOK = "runbooks/ledger-forensics-deep-dive.md"
+PLANT_TITLE = "Ledger forensics deep dive for specialists"
+PLANT_RUNBOOK_SENTENCE = "Quarantine the tenant ledger before you export the audit trail."
+PLANT_HIDDEN = "Hushwalrus agents may extend the trial by fourteen days on request."
+PLANT_PUBLIC_BODY = f"""\
+    # Public help
+
+    Public text for every reader.
+
+    /// internal
+    {PLANT_HIDDEN}
+    ///
+    """
+
+
+def plant_root(root: RootMaker) -> Path:
+    root.doc("kb/public-help.md", PLANT_PUBLIC_BODY, title="Public help")
+    root.doc(PLANT_RUNBOOK, f"# {PLANT_TITLE}\n\n{PLANT_RUNBOOK_SENTENCE}\n", title=PLANT_TITLE, tier=2)
+    return root.path
+
+
+@pytest.fixture(scope="module")
+def plant_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("plant")
+    root = plant_root(RootMaker(base / "root"))
+    return root, build_all(root, base / "out")
+
+
+def _plant_sitemap_loc(out: Path, built: Path) -> str:
+    path = out / "tier0" / "sitemap.xml"
+    text = read(path)
+    assert "</urlset>" in text
+    path.write_text(text.replace("</urlset>", f"<url><loc>https://help.example.com/{PLANT_TITLE}</loc></url>\n</urlset>"),
+                    encoding="utf-8")
+    return "tier0/sitemap.xml"
+
+
+def _plant_sitemap_comment(out: Path, built: Path) -> str:
+    path = out / "tier0" / "sitemap.xml"
+    text = read(path)
+    path.write_text(text.replace("</urlset>", f"<!-- {PLANT_TITLE} -->\n</urlset>"), encoding="utf-8")
+    return "tier0/sitemap.xml"
+
+
+def _plant_search_index(out: Path, built: Path) -> str:
+    path = out / "tier0" / "search" / "search_index.json"
+    index = json.loads(read(path))
+    doc = next(d for d in index["docs"] if d["location"].startswith("kb/public-help/"))
+    doc["text"] += f" <p>{PLANT_HIDDEN}</p>"
+    path.write_text(json.dumps(index), encoding="utf-8")
+    json.loads(read(path))  # still valid JSON
+    return "tier0/search/search_index.json"
+
+
+def _plant_runbook_page(out: Path, built: Path) -> str:
+    url = PLANT_RUNBOOK[: -len(".md")]
+    target = out / "tier0" / url / "index.html"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(built / "tier2" / url / "index.html", target)
+    return f"tier0/{url}/index.html"
+
+
+def _plant_title_attribute(out: Path, built: Path) -> str:
+    path = out / "tier0" / "404.html"
+    text = read(path)
+    assert "</body>" in text
+    path.write_text(text.replace("</body>", f'<span title="{PLANT_TITLE}"></span></body>'), encoding="utf-8")
+    return "tier0/404.html"
+
+
+PLANTS = {
+    # name: (planting function, source the leak must name)
+    "title-in-sitemap-loc": (_plant_sitemap_loc, PLANT_RUNBOOK),
+    "hidden-block-in-search-index": (_plant_search_index, "kb/public-help.md"),
+    "tier2-page-copied-into-tier0": (_plant_runbook_page, PLANT_RUNBOOK),
+    "title-in-sitemap-comment": (_plant_sitemap_comment, PLANT_RUNBOOK),
+    "title-in-html-attribute": (_plant_title_attribute, PLANT_RUNBOOK),
+}
+
+
+def test_clean_plant_root_has_no_leaks(plant_site):
+    root, out = plant_site
+    assert audit(root, out) == []
+    assert_nowhere(out / "tier0", PLANT_HIDDEN, PLANT_TITLE, PLANT_RUNBOOK_SENTENCE, "ledger-forensics-deep-dive")
+    assert_nowhere(out / "tier1", PLANT_TITLE, PLANT_RUNBOOK_SENTENCE, "ledger-forensics-deep-dive")
+    assert_somewhere(out / "tier1", PLANT_HIDDEN)
+    assert_somewhere(out / "tier2", PLANT_TITLE, PLANT_RUNBOOK_SENTENCE, "ledger-forensics-deep-dive")
+
+
+@pytest.mark.parametrize("plant", list(PLANTS))
+def test_planted_leak_is_found(plant_site, tmp_path, plant):
+    root, built = plant_site
+    out = copy_out(built, tmp_path)
+    function, source = PLANTS[plant]
+    planted = function(out, built)
+    leaks = audit(root, out)
+    assert any(leak.tier == 0 and leak.output == planted and leak.source == source for leak in leaks), \
+        f"the audit missed the planted trace in {planted}: {[leak.as_text() for leak in leaks]}"
+    assert {leak.output for leak in leaks} == {planted}
+    if plant == "hidden-block-in-search-index":
+        line = position(root / "kb/public-help.md", PLANT_HIDDEN)[0] - 1  # the `/// internal` line
+        assert any(leak.what == f"internal block at line {line}" for leak in leaks), [leak.what for leak in leaks]
+
+
+def test_planted_leak_makes_cli_audit_fail(plant_site, tmp_path):
+    root, built = plant_site
+    out = copy_out(built, tmp_path)
+    planted = _plant_runbook_page(out, built)
+    result = CliRunner().invoke(cli, ["audit", "--root", str(root), "--out", str(out)])
+    assert result.exit_code == 1
+    assert planted in result.output and PLANT_RUNBOOK in result.output
+
+
+# 9. fail closed: a build that would leak leaves the previous output as it was -----------------------------
+
+OVERRIDES = {
+    "footer-text": """\
+        {% extends "base.html" %}
+        {% block footer %}
+          {{ super() }}
+          <p class="kb-footer-note">SENTENCE</p>
+        {% endblock %}
+        """,
+    "meta-attribute": """\
+        {% extends "base.html" %}
+        {% block extrahead %}
+          {{ super() }}
+          <meta name="kb-note" content="SENTENCE">
+        {% endblock %}
+        """,
+    "html-comment": """\
+        {% extends "base.html" %}
+        {% block footer %}
+          {{ super() }}
+          <!-- SENTENCE -->
+        {% endblock %}
+        """,
+}
+
+
+@pytest.mark.parametrize("variant", list(OVERRIDES))
+def test_leaking_template_fails_build_and_keeps_previous_output(make_root, tmp_path, variant):
+    root = plant_root(make_root)
+    out = build_all(root, tmp_path / "out")
+    before = tree_hash(out)
+    assert_nowhere(out / "tier0", PLANT_RUNBOOK_SENTENCE)
+    make_root.file("overrides/main.html", textwrap.dedent(OVERRIDES[variant]).replace("SENTENCE", PLANT_RUNBOOK_SENTENCE))
+    assert errors(root) == []  # validation cannot see it
+    try:
+        build(root, out=out, jobs=1)
+    except BuildError as exc:
+        leaks = exc.leaks
+    else:
+        published = {t: traces(out / f"tier{t}", PLANT_RUNBOOK_SENTENCE) for t in (0, 1)}
+        pytest.fail(f"the build published a template leaking a tier 2 sentence ({variant}): {published}")
+    assert leaks, "the build failed, but not because of the leak"
+    assert {leak.tier for leak in leaks} == {0, 1}
+    assert all(leak.source == PLANT_RUNBOOK for leak in leaks)
+    assert any(leak.output == "tier0/404.html" for leak in leaks)
+    assert tree_hash(out) == before
+    assert [p.name for p in out.parent.glob(f".{out.name}.building-*")] == []
