@@ -19,9 +19,11 @@ DEFAULT_INTERNAL_FLOOR = 1
 
 # Same shapes as pymdownx.blocks' start/end patterns, but indentation is allowed so that blocks
 # nested in list items, tabs and admonitions are found too.
-BLOCK_START_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<slashes>/{3,})[ ]*(?P<name>[\w-]+)[ ]*(?:\|[ ]*(?P<arg>.*?)[ ]*)?$")
-BLOCK_END_RE = re.compile(r"^[ \t]*(?P<slashes>/{3,})[ ]*$")
-FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})")
+BLOCK_START_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ ]*(?P<name>[\w-]+)[ ]*(?:\|[ ]*(?P<arg>.*?)[ ]*)?$")
+BLOCK_END_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ ]*$")
+FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+# Lines whose indented continuation is content (list items, admonitions, tabs, definitions), not code.
+CONTAINER_RE = re.compile(r"^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|(?:!!!|\?\?\?\+?|===)[ \t]|:[ \t])")
 TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
 
 
@@ -57,6 +59,10 @@ class Scan:
     events: list[BlockEvent]
 
 
+def _indent(line: str) -> int:
+    return len(line[: len(line) - len(line.lstrip(" \t"))].expandtabs(4))
+
+
 def scan(lines: list[str]) -> Scan:
     """Work out, line by line, inside which internal blocks and code fences each line sits.
 
@@ -69,8 +75,24 @@ def scan(lines: list[str]) -> Scan:
     events: list[BlockEvent] = []
     stack: list[tuple[int, int, int, bool]] = []  # (slash count, floor, opener line, is internal)
     fence: str | None = None
+    container = False  # the last unindented line opened a list item, admonition or tab
+    indented_code = False
+    previous_blank = True
     for index, line in enumerate(lines):
         current = stack[-1][1] if stack else 0
+        blank = not line.strip()
+        if fence is None and not blank:
+            indent = _indent(line)
+            if indent == 0:
+                container = bool(CONTAINER_RE.match(line))
+            elif indent < 4 and CONTAINER_RE.match(line):
+                container = True
+            indented_code = indent >= 4 and not container and (previous_blank or indented_code)
+        previous_blank = blank
+        if indented_code and fence is None:
+            floors.append(current)  # an indented code block: its text is literal
+            in_code.append(True)
+            continue
         if fence is None and "///" not in line and "``" not in line and "~~" not in line:
             floors.append(current)  # the common case: plain text, nothing opens or closes here
             in_code.append(False)
@@ -83,7 +105,7 @@ def scan(lines: list[str]) -> Scan:
                 fence = None
             continue
         fence_match = FENCE_RE.match(line)
-        if fence_match:
+        if fence_match and not (fence_match["fence"][0] == "`" and "`" in fence_match["info"]):
             fence = fence_match["fence"]
             floors.append(current)
             in_code.append(True)
@@ -97,7 +119,7 @@ def scan(lines: list[str]) -> Scan:
         start = BLOCK_START_RE.match(line)
         if start:
             floor = current
-            internal = start["name"] == "internal"
+            internal = start["name"].lower() == "internal"
             if internal:
                 parsed = parse_floor(start["arg"])
                 if parsed is None:
@@ -105,7 +127,7 @@ def scan(lines: list[str]) -> Scan:
                     parsed = max(TIERS)
                 floor = max(current, parsed)
                 openers.append((index, parsed))
-                if index > 0 and lines[index - 1].strip() and not lines[index - 1].lstrip().startswith("/" * 3):
+                if index > 0 and lines[index - 1].strip(" \t>") and not lines[index - 1].lstrip(" \t>").startswith("///"):
                     events.append(BlockEvent(index, "no-blank-line"))
             stack.append((len(start["slashes"]), floor, index, internal))
             floors.append(floor)

@@ -3,31 +3,47 @@
 For each built site of tier T, everything a tier T reader may not see is a *secret*: documents of
 a higher tier, drafts and archived documents of any tier, and internal blocks above T inside
 visible documents. From each secret we derive fingerprints (its URL and file name, its id when it
-is distinctive, its title, and every run of words from its text) and search every file of the site
-for them: HTML, search index, sitemap, feeds, JavaScript, copied sources. A fingerprint that also
-occurs in text the tier may show is not evidence and is ignored, so shared common phrasing does not
-raise false alarms while a copied sentence does.
+is distinctive, its title, and every run of six words within one line of its text) and search every
+file of the site for them: HTML, search index, sitemap, feeds, JavaScript, copied sources. A phrase
+that also occurs in text the tier may show is no evidence and is dropped, so shared common phrasing
+does not raise false alarms while a copied sentence does. Theme files that are byte-identical to the
+theme's own are skipped: they cannot hold content.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import html
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from .audience import TIERS, in_site, scan, strip_hidden
-from .content import ContentRoot, Document, load
+from .audience import TIERS, in_site, scan
+from .content import ContentRoot, load
 
-SHINGLE = 5  # words in a run of text that counts as a copied phrase
-MIN_PHRASE = 3  # shorter titles and blocks are not distinctive enough to search for
+SHINGLE = 6  # words in a run of text that counts as a copied phrase
+MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
+MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 TEXT_SUFFIXES = {".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv", ".rss", ".atom"}
+BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|section|article|aside|nav|header|"
+                          r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
+                          re.I)
 TAG_RE = re.compile(r"<[^>]*>")
+COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
+ATTR_VALUE_RE = re.compile(r"""=\s*"([^"]*)"|=\s*'([^']*)'""")
 WORD_RE = re.compile(r"[a-z0-9]+")
-PATH_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)*/?")
+HAS_LETTER_RE = re.compile(r"[a-z]")
+ATTR_URL_RE = re.compile(r"""\b(?:href|src|content|action|data-[\w-]+)\s*=\s*["']([^"']+)["']""", re.I)
+PATHISH_RE = re.compile(r"[\w.-]+(?:/[\w.-]+)+/?")
+IDISH_RE = re.compile(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
+ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
+FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
+MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,7 @@ class Leak:
     tier: int
     output: str  # file in the output, relative to OUT
     source: str  # the secret's source document
-    what: str  # what kind of secret: "tier 2 document", "tier 2 internal block at line 14", "draft"
+    what: str  # "tier 2 document", "internal block at line 14", "draft", ...
     matched: str  # the fingerprint found
 
     def as_text(self) -> str:
@@ -46,176 +62,219 @@ class Leak:
 class _Secret:
     source: str
     what: str
-    words: list[str]
-    url: str | None = None
-    rel: str | None = None
-    ident: str | None = None
-    title: str | None = None
 
 
 def words(text: str) -> list[str]:
     return WORD_RE.findall(html.unescape(text).lower())
 
 
-def _markdown_words(markdown: str) -> list[str]:
-    """Words of Markdown as a reader sees them: link targets and tags are not text."""
-    markdown = re.sub(r"\]\([^)]*\)", "] ", markdown)
-    return words(TAG_RE.sub(" ", markdown))
-
-
-def _secrets(content: ContentRoot, tier: int) -> tuple[list[_Secret], list[list[str]]]:
-    """What a tier ``tier`` site must not show, and the text it may show (to rule out false alarms)."""
-    secrets: list[_Secret] = []
-    allowed: list[list[str]] = []
-    for document in content.documents:
-        lines = document.body.split("\n")
-        if in_site(document, tier):
-            visible = strip_hidden(lines, tier)
-            allowed.append(_markdown_words("\n".join(visible)))
-            allowed.append(words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"))
-            hidden = _hidden_blocks(lines, tier)
-            for start, block in hidden:
-                secrets.append(_Secret(document.rel, f"internal block at line {document.body_line + start}",
-                                       _markdown_words(block)))
-        else:
-            what = document.status if not document.published else f"tier {document.tier} document"
-            secrets.append(_Secret(document.rel, what, _markdown_words(document.body) +
-                                   words(str(document.meta.get("summary") or "")),
-                                   url=document.url.rstrip("/"), rel=document.rel, ident=document.id,
-                                   title=document.title))
-    for intent in content.intents.values():
-        allowed.append(words(" ".join([intent.title, *intent.phrasings])))
-    for area in content.areas.values():
-        allowed.append(words(f"{area.title} {area.description}"))
-    return secrets, allowed
-
-
-def _hidden_blocks(lines: list[str], tier: int) -> list[tuple[int, str]]:
-    """(first line index, text) of each run of lines a tier ``tier`` site hides."""
-    runs: list[tuple[int, list[str]]] = []
-    for index, (line, floor) in enumerate(zip(lines, scan(lines).floors)):
-        if floor <= tier:
-            continue
-        if runs and runs[-1][0] + len(runs[-1][1]) == index:
-            runs[-1][1].append(line)
-        else:
-            runs.append((index, [line]))
-    return [(start, "\n".join(block)) for start, block in runs]
+def _line_words(line: str) -> list[str]:
+    """Words of one Markdown line as a reader sees them: no list markers, link targets or tags."""
+    line = MARKDOWN_LINE_PREFIX_RE.sub("", line)
+    line = FOOTNOTE_RE.sub(" ", re.sub(r"\]\([^)]*\)", "] ", line))
+    return words(TAG_RE.sub(" ", line))
 
 
 def _phrases(tokens: list[str]) -> list[tuple[str, ...]]:
     if len(tokens) < MIN_PHRASE:
         return []
-    if len(tokens) <= SHINGLE:
-        return [tuple(tokens)]
-    return [tuple(tokens[i:i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)]
+    runs = [tuple(tokens)] if len(tokens) <= SHINGLE else \
+        list(zip(*(tokens[i:] for i in range(SHINGLE))))
+    return [run for run in runs if sum(bool(HAS_LETTER_RE.search(w)) for w in run) >= MIN_WORDS_WITH_LETTERS]
 
 
-class _Fingerprints:
-    def __init__(self, secrets: list[_Secret], allowed: list[list[str]]):
+def _runs(tokens: list[str], length: int):
+    return zip(*(tokens[i:] for i in range(length)))
+
+
+class Fingerprints:
+    """What one tier's site must not contain, ready to be searched for in its files."""
+
+    def __init__(self, content: ContentRoot, tier: int):
         self.phrases: dict[tuple[str, ...], _Secret] = {}
-        for secret in secrets:
-            for phrase in _phrases(secret.words) + _phrases(words(secret.title or "")):
-                self.phrases.setdefault(phrase, secret)
-        lengths = {len(p) for p in self.phrases}
-        for tokens in allowed:  # a phrase the tier may show is no evidence of a leak
-            for length in lengths:
-                for i in range(len(tokens) - length + 1):
-                    self.phrases.pop(tuple(tokens[i:i + length]), None)
-        self.lengths = sorted({len(p) for p in self.phrases})
-        allowed_words = {w for tokens in allowed for w in tokens}
         self.paths: dict[str, _Secret] = {}
-        for secret in secrets:
-            if secret.url:
-                self.paths[secret.url] = secret
-                self.paths[secret.rel] = secret
-            if secret.ident and DISTINCTIVE_ID_RE.match(secret.ident) and \
-                    not set(words(secret.ident)) <= allowed_words:
-                self.paths[secret.ident] = secret
+        self.ids: dict[str, _Secret] = {}
+        allowed: list[list[str]] = []
+        shown_assets: set[str] = set()
+        hidden_assets: dict[str, _Secret] = {}
+        for document in content.documents:
+            lines = document.body.split("\n")
+            if in_site(document, tier):
+                floors = scan(lines).floors
+                allowed.append(_line_words(" ".join(ln for ln, f in zip(lines, floors) if f <= tier)))
+                allowed.append(words(f"{document.title} {document.meta.get('summary') or ''}"))
+                for index, (line, floor) in enumerate(zip(lines, floors)):
+                    if floor > tier:
+                        secret = _Secret(document.rel, f"tier {floor} internal block, line "
+                                                       f"{document.body_line + index}")
+                        self._add_phrases(_line_words(line), secret)
+                        for asset in _assets(document.rel, line):
+                            hidden_assets.setdefault(asset, secret)
+                    elif "](" in line or "src" in line or "]:" in line:
+                        shown_assets.update(_assets(document.rel, line))
+                continue
+            what = document.status if not document.published else f"tier {document.tier} document"
+            secret = _Secret(document.rel, what)
+            for line in lines + [document.title, str(document.meta.get("summary") or "")]:
+                self._add_phrases(_line_words(line), secret)
+                for asset in _assets(document.rel, line):
+                    hidden_assets.setdefault(asset, secret)
+            stem = document.url.rstrip("/")
+            self.paths[stem] = self.paths[document.rel] = secret
+            if DISTINCTIVE_ID_RE.match(document.id):
+                self.ids[document.id.lower()] = secret
+        for asset, secret in hidden_assets.items():
+            if asset not in shown_assets:
+                self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
+        for intent in content.intents.values():
+            allowed.append(words(" ".join([intent.title, *intent.phrasings])))
+        for area in content.areas.values():
+            allowed.append(words(f"{area.title} {area.description}"))
+        self._drop_allowed(allowed)
 
-    def scan_words(self, tokens: list[str]):
-        phrases = self.phrases
-        for length in self.lengths:
-            for i in range(len(tokens) - length + 1):
-                secret = phrases.get(tuple(tokens[i:i + length]))
-                if secret is not None:
-                    yield secret, " ".join(tokens[i:i + length])
+    def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
+        for phrase in _phrases(tokens):
+            self.phrases.setdefault(phrase, secret)
 
-    def scan_paths(self, raw: str):
-        for token in PATH_TOKEN_RE.findall(raw):
-            for candidate in _path_candidates(token):
+    def _drop_allowed(self, allowed: list[list[str]]) -> None:
+        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
+        lengths = {len(p) for p in self.phrases}
+        for tokens in allowed:
+            for length in lengths:
+                for run in self.phrases.keys() & set(_runs(tokens, length)):
+                    del self.phrases[run]
+        visible = {w for tokens in allowed for w in tokens}
+        self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
+        self.lengths = sorted({len(p) for p in self.phrases})
+
+    def in_text(self, segments: list[list[str]]):
+        for tokens in segments:
+            for length in self.lengths:
+                for run in self.phrases.keys() & set(_runs(tokens, length)):
+                    yield self.phrases[run], f'text "{" ".join(run)}"'
+
+    def in_paths(self, refs, base: str):
+        """Secrets whose URL or file name a reference (href, src, path in text) points at."""
+        for ref in refs:
+            for candidate in _resolve(ref, base):
                 secret = self.paths.get(candidate)
                 if secret is not None:
-                    yield secret, candidate
+                    yield secret, f"link or path '{ref}'"
+                    break
+
+    def in_ids(self, raw: str):
+        if self.ids:
+            for token in {t.lower() for t in IDISH_RE.findall(raw)} & self.ids.keys():
+                yield self.ids[token], f"id '{token}'"
 
 
-def _path_candidates(token: str):
-    token = token.rstrip("/")
-    yield token
-    for suffix in ("/index.html", ".html"):
-        if token.endswith(suffix):
-            yield token[: -len(suffix)]
-    for part in token.split("/"):
-        yield part
+def _assets(rel: str, line: str):
+    """Root-relative paths of the non-Markdown files (images, attachments) a source line refers to."""
+    if not ("](" in line or "src" in line or "]:" in line):
+        return
+    for match in ASSET_REF_RE.finditer(line):
+        ref = next(g for g in match.groups() if g)
+        path = unquote(urlsplit(ref).path)
+        if path and not urlsplit(ref).scheme and not path.startswith("/") and not path.endswith(".md"):
+            yield posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
 
 
-def _read_output(path: Path) -> tuple[str, str] | None:
-    """(raw text, reader-visible text) of an output file, or None for binary files."""
-    suffixes = path.suffixes
-    if suffixes[-1:] == [".gz"]:
-        data = gzip.decompress(path.read_bytes())
-        suffix = suffixes[-2] if len(suffixes) > 1 else ""
-    elif path.suffix in TEXT_SUFFIXES:
-        data = path.read_bytes()
-        suffix = path.suffix
+def _resolve(ref: str, base: str):
+    """Site paths a reference may mean: relative to the file, or (absolute URLs) any suffix of the path."""
+    parts = urlsplit(html.unescape(ref))
+    path = unquote(parts.path)
+    if not path:
+        return
+    if parts.scheme or parts.netloc or path.startswith("/"):
+        # The site may be served under a sub-path: any tail of two or more segments may be a site path.
+        segments = [s for s in path.split("/") if s]
+        candidates = ["/".join(segments[i:]) for i in range(len(segments) - 1)]
     else:
-        return None
-    raw = data.decode("utf-8", errors="replace")
-    if suffix == ".json":
-        try:
-            raw_strings = " \n ".join(_strings(json.loads(raw)))
-            return raw_strings, TAG_RE.sub(" ", raw_strings)
-        except ValueError:
-            pass
-    return raw, TAG_RE.sub(" ", raw)
+        # As served (relative to the page's folder), as written in the source (MkDocs leaves links it
+        # cannot resolve as they were, relative to the source file), and as a path from the site root.
+        candidates = [posixpath.normpath(posixpath.join(folder, path)).lstrip("/")
+                      for folder in (base, posixpath.dirname(base))] + [path]
+    for candidate in candidates:
+        candidate = candidate.rstrip("/")
+        for suffix in ("/index.html", ".html"):
+            if candidate.endswith(suffix):
+                candidate = candidate[: -len(suffix)]
+        yield candidate
 
 
-def _strings(value):
+def _segments(text: str) -> list[list[str]]:
+    """Words of a file, cut at block boundaries so phrases never run from one paragraph into the next;
+    comments and attribute values (titles, alt text, meta content) are segments of their own."""
+    hidden = COMMENT_RE.findall(text) + [a or b for a, b in ATTR_VALUE_RE.findall(text)]
+    chunks = BLOCK_TAG_RE.split(COMMENT_RE.sub(" ", text)) + hidden
+    return [tokens for chunk in chunks if (tokens := words(TAG_RE.sub(" ", chunk)))]
+
+
+def _json_strings(value):
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
             yield str(key)
-            yield from _strings(item)
+            yield from _json_strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from _json_strings(item)
+
+
+def _read(path: Path) -> tuple[str, list[str]] | None:
+    """(raw text, text chunks) of an output file, or None for a binary file."""
+    if path.suffix == ".gz":
+        data, suffix = gzip.decompress(path.read_bytes()), Path(path.stem).suffix
+    elif path.suffix in TEXT_SUFFIXES:
+        data, suffix = path.read_bytes(), path.suffix
+    else:
+        return None
+    raw = data.decode("utf-8", errors="replace")
+    if suffix == ".json":
+        try:
+            strings = list(_json_strings(json.loads(raw)))
+            return "\n".join(strings), strings
+        except ValueError:
+            pass
+    return raw, [raw]
+
+
+@functools.cache
+def _theme_files() -> dict[str, bytes]:
+    """Static files of mkdocs-material, by path in a built site, for skipping verbatim copies."""
+    import material
+
+    base = Path(material.__file__).parent / "templates"
+    return {p.relative_to(base).as_posix(): p for p in (base / "assets").rglob("*") if p.is_file()}
+
+
+def _is_theme_copy(rel: str, path: Path) -> bool:
+    source = _theme_files().get(rel)
+    return source is not None and source.stat().st_size == path.stat().st_size and \
+        source.read_bytes() == path.read_bytes()
 
 
 def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show."""
-    secrets, allowed = _secrets(content, tier)
-    fingerprints = _Fingerprints(secrets, allowed)
+    fingerprints = Fingerprints(content, tier)
     label = label or f"tier{tier}"
-    leaks: dict[tuple[str, str], Leak] = {}  # the first trace of each secret in each file
-
-    def found(leak: Leak) -> None:
-        leaks.setdefault((leak.output, leak.source + leak.what), leak)
-
+    leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        rel = f"{label}/{path.relative_to(site).as_posix()}"
-        for candidate in _path_candidates(path.relative_to(site).as_posix()):
-            secret = fingerprints.paths.get(candidate)
-            if secret is not None and secret.url and candidate in (secret.url, secret.rel):
-                found(Leak(tier, rel, secret.source, secret.what, f"file name {candidate}"))
-        read = _read_output(path)
-        if read is None:
-            continue
-        raw, text = read
-        for secret, matched in fingerprints.scan_paths(raw):
-            found(Leak(tier, rel, secret.source, secret.what, f"id or URL '{matched}'"))
-        for secret, matched in fingerprints.scan_words(words(text)):
-            found(Leak(tier, rel, secret.source, secret.what, f'text "{matched}"'))
+        rel = path.relative_to(site).as_posix()
+        output = f"{label}/{rel}"
+        found = list(fingerprints.in_paths([rel], ""))
+        read = None if _is_theme_copy(rel, path) else _read(path)
+        if read is not None:
+            raw, chunks = read
+            base = posixpath.dirname(rel)
+            refs = ATTR_URL_RE.findall(raw) + PATHISH_RE.findall(raw)
+            found += fingerprints.in_paths(refs, base)
+            found += fingerprints.in_ids(raw)
+            found += fingerprints.in_text([s for chunk in chunks for s in _segments(chunk)])
+        for secret, matched in found:
+            leaks.setdefault((output, secret.source, secret.what), Leak(tier, output, secret.source, secret.what,
+                                                                        matched))
     return sorted(leaks.values(), key=lambda leak: (leak.output, leak.source, leak.what))
 
 

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, validators
 from markdown.extensions.toc import slugify, unique
 
 from . import audience
-from .content import SNIPPETS_DIR, ContentRoot, Document, load
+from .content import SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
@@ -38,7 +38,7 @@ EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
                             r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
-REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[[^\[\]]+\]:\s*<?([^\s>]+)>?")
+REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[(?!\^)[^\[\]]+\]:\s*<?([^\s>]+)>?")
 HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
 HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
 ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -178,6 +178,7 @@ class Validator:
     def run(self) -> list[Finding]:
         self.check_intents_file()
         self.check_ids()
+        self.check_snippet_files()
         for document in self.content.documents:
             self.check_frontmatter(document)
             self.check_body(document)
@@ -294,18 +295,11 @@ class Validator:
                 self.add(rel, (first + index, 1), "internal-redundant", WARNING,
                          f"this internal block is for tier {floor} and above, but the page is already tier "
                          f"{page_tier}; remove the block markers or raise the block's tier")
-        snippet_block = False
-        for index, line in enumerate(lines):
-            # pymdownx.snippets expands includes before code fences are parsed, so check them even in code
-            if "8<" in line or snippet_block:
-                snippet = SNIPPET_RE.match(line)
-                if snippet and not snippet["escape"]:
-                    if snippet["spec"]:
-                        self.check_snippet(document, (first + index, 1), snippet["spec"])
-                    else:
-                        snippet_block = not snippet_block
-                elif snippet_block and line.strip() and not line.lstrip().startswith(";"):
-                    self.check_snippet(document, (first + index, 1), line.strip())
+        for index, spec in _includes(lines):
+            where = (first + index, 1)
+            included = self.check_snippet(document.rel, where, spec)
+            if included is not None:
+                self.check_included_links(document, where, included, max(page_tier, scan.floors[index]))
         for start, end in _paragraphs(lines, scan):
             text = "\n".join(lines[start:end])
             if not ("](" in text or "]:" in text or "=" in text):
@@ -316,14 +310,15 @@ class Validator:
                 col = offset - (text.rfind("\n", 0, offset) + 1) + 1
                 self.check_link(document, (first + start + line, col), url, visible_from)
 
-    def check_snippet(self, document: Document, where, spec: str) -> None:
-        """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside."""
+    def check_snippet(self, rel: str, where, spec: str) -> Path | None:
+        """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside.
+        Returns the included file when it is acceptable."""
         root = self.content.root
         base = (root / SNIPPETS_DIR).resolve()
         if EXTERNAL_RE.match(spec):
-            self.add(document.rel, where, "snippet-outside", ERROR,
+            self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
-            return
+            return None
         path = spec if (base / spec).exists() else SNIPPET_SPEC_RE.sub("", spec)
         target = (base / path).resolve()
         if not target.is_relative_to(base):
@@ -331,12 +326,36 @@ class Validator:
             what = ("is a document with a tier of its own and cannot be included"
                     if inside_root and target.relative_to(root).parts[:1] in (("kb",), ("runbooks",))
                     else "is outside the snippets folder")
-            self.add(document.rel, where, "snippet-outside", ERROR,
+            self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' {what}; only files in {SNIPPETS_DIR}/ may be included (links that lead out "
                      "of it through '..', absolute paths or symbolic links are refused)")
         elif not target.is_file():
-            self.add(document.rel, where, "snippet-missing", ERROR,
-                     f"'{spec}' does not exist in {SNIPPETS_DIR}/")
+            self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' does not exist in {SNIPPETS_DIR}/")
+        else:
+            return target
+        return None
+
+    def check_snippet_files(self) -> None:
+        """Snippets may include each other: the same rules hold inside them, and no file may lead out."""
+        base = self.content.root / SNIPPETS_DIR
+        for path in sorted(base.rglob("*")) if base.is_dir() else ():
+            rel = path.relative_to(self.content.root).as_posix()
+            if not path.resolve().is_relative_to(base.resolve()):
+                self.add(rel, (1, 1), "snippet-outside", ERROR,
+                         f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
+            elif path.is_file():
+                text, _ = read_text(path, rel)
+                for index, spec in _includes((text or "").split("\n")):
+                    self.check_snippet(rel, (index + 1, 1), spec)
+
+    def check_included_links(self, document: Document, where, included: Path, visible_from: int) -> None:
+        """Links in an included snippet are links of the including page: the same tier rules apply."""
+        text, _ = read_text(included, included.name)
+        lines = (text or "").split("\n")
+        scan = audience.scan(lines)
+        for start, end in _paragraphs(lines, scan):
+            for _, url in _links("\n".join(lines[start:end])):
+                self.check_link(document, where, url, max(visible_from, scan.floors[start]))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
         if EXTERNAL_RE.match(url):
@@ -459,6 +478,22 @@ def _site_stem(path: str) -> str:
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
     return stem.strip("/")
+
+
+def _includes(lines: list[str]):
+    """(line index, path) of every pymdownx.snippets include, in code or not (snippets come first)."""
+    block = False
+    for index, line in enumerate(lines):
+        if "8<" not in line and not block:
+            continue
+        snippet = SNIPPET_RE.match(line)
+        if snippet and not snippet["escape"]:
+            if snippet["spec"]:
+                yield index, snippet["spec"]
+            else:
+                block = not block
+        elif block and line.strip() and not line.lstrip().startswith(";"):
+            yield index, line.strip()
 
 
 def _paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
