@@ -33,15 +33,20 @@ BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|
                           r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
                           re.I)
 TAG_RE = re.compile(r"<[^>]*>")
+SEPARATOR = " 0sep0 "  # a word no phrase contains: runs of words never span it
 COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
-ATTR_VALUE_RE = re.compile(r"""=\s*"([^"]*)"|=\s*'([^']*)'""")
+# Attributes that carry words (URLs are checked as paths, not as text).
+ATTR_VALUE_RE = re.compile(r"""\b(?:title|alt|content|aria-label|placeholder|value|label|summary|data-[\w-]+)"""
+                           r"""\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 WORD_RE = re.compile(r"[a-z0-9]+")
 HAS_LETTER_RE = re.compile(r"[a-z]")
 ATTR_URL_RE = re.compile(r"""\b(?:href|src|content|action|data-[\w-]+)\s*=\s*["']([^"']+)["']""", re.I)
-PATHISH_RE = re.compile(r"[\w.-]+(?:/[\w.-]+)+/?")
-IDISH_RE = re.compile(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
+PATHISH_RE = re.compile(r"(?<![\w.-])[\w.-]+(?:/[\w.-]+)+/?")  # the look-behind keeps it linear
+CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in text can only name a source so
+IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
 ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
+URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
 
@@ -70,7 +75,7 @@ def words(text: str) -> list[str]:
 
 def _line_words(line: str) -> list[str]:
     """Words of one Markdown line as a reader sees them: no list markers, link targets or tags."""
-    line = MARKDOWN_LINE_PREFIX_RE.sub("", line)
+    line = URL_RE.sub(" ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
     line = FOOTNOTE_RE.sub(" ", re.sub(r"\]\([^)]*\)", "] ", line))
     return words(TAG_RE.sub(" ", line))
 
@@ -101,8 +106,10 @@ class Fingerprints:
             lines = document.body.split("\n")
             if in_site(document, tier):
                 floors = scan(lines).floors
-                allowed.append(_line_words(" ".join(ln for ln, f in zip(lines, floors) if f <= tier)))
-                allowed.append(words(f"{document.title} {document.meta.get('summary') or ''}"))
+                visible = "\n".join(ln for ln, f in zip(lines, floors) if f <= tier)
+                # As written and as rendered: the same text must not look secret for want of a tag or URL.
+                allowed += [words(visible), _line_words(visible.replace("\n", " ")),
+                            words(f"{document.title} {document.meta.get('summary') or ''}")]
                 for index, (line, floor) in enumerate(zip(lines, floors)):
                     if floor > tier:
                         secret = _Secret(document.rel, f"tier {floor} internal block, line "
@@ -145,13 +152,21 @@ class Fingerprints:
                     del self.phrases[run]
         visible = {w for tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
-        self.lengths = sorted({len(p) for p in self.phrases})
+        self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for phrase in self.phrases:
+            self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
 
-    def in_text(self, segments: list[list[str]]):
-        for tokens in segments:
-            for length in self.lengths:
-                for run in self.phrases.keys() & set(_runs(tokens, length)):
-                    yield self.phrases[run], f'text "{" ".join(run)}"'
+    def in_text(self, tokens: list[str]):
+        """Phrases found in a file's words: one set intersection on the first words of every phrase,
+        then a check of the few places where one starts."""
+        starts = self.prefixes.keys() & set(_runs(tokens, MIN_PHRASE))
+        if not starts:
+            return
+        for index, run in enumerate(_runs(tokens, MIN_PHRASE)):
+            if run in starts:
+                for phrase in self.prefixes[run]:
+                    if tuple(tokens[index:index + len(phrase)]) == phrase:
+                        yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
 
     def in_paths(self, refs, base: str):
         """Secrets whose URL or file name a reference (href, src, path in text) points at."""
@@ -202,12 +217,15 @@ def _resolve(ref: str, base: str):
         yield candidate
 
 
-def _segments(text: str) -> list[list[str]]:
-    """Words of a file, cut at block boundaries so phrases never run from one paragraph into the next;
-    comments and attribute values (titles, alt text, meta content) are segments of their own."""
-    hidden = COMMENT_RE.findall(text) + [a or b for a, b in ATTR_VALUE_RE.findall(text)]
-    chunks = BLOCK_TAG_RE.split(COMMENT_RE.sub(" ", text)) + hidden
-    return [tokens for chunk in chunks if (tokens := words(TAG_RE.sub(" ", chunk)))]
+def _file_words(chunks: list[str]) -> list[str]:
+    """Words of a file, with a separator at every block boundary so phrases never run from one
+    paragraph into the next; comments and attribute values (titles, alt text, meta content) are
+    blocks of their own."""
+    parts = []
+    for text in chunks:
+        parts += COMMENT_RE.findall(text) + [a or b for a, b in ATTR_VALUE_RE.findall(text)]
+        parts.append(TAG_RE.sub(" ", BLOCK_TAG_RE.sub(SEPARATOR, COMMENT_RE.sub(" ", text))))
+    return words(SEPARATOR.join(parts))
 
 
 def _json_strings(value):
@@ -268,10 +286,10 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         if read is not None:
             raw, chunks = read
             base = posixpath.dirname(rel)
-            refs = ATTR_URL_RE.findall(raw) + PATHISH_RE.findall(raw)
+            refs = ATTR_URL_RE.findall(raw) + [p for p in PATHISH_RE.findall(raw) if CONTENT_PATH_RE.search(p)]
             found += fingerprints.in_paths(refs, base)
             found += fingerprints.in_ids(raw)
-            found += fingerprints.in_text([s for chunk in chunks for s in _segments(chunk)])
+            found += fingerprints.in_text(_file_words(chunks))
         for secret, matched in found:
             leaks.setdefault((output, secret.source, secret.what), Leak(tier, output, secret.source, secret.what,
                                                                         matched))
