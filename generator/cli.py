@@ -68,7 +68,7 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
         click.echo(f"build failed: {exc}; the previous output is unchanged", err=True)
         sys.exit(1)
     for tier, site in sorted(result.sites.items()):
-        click.echo(f"tier {tier}: {site.pages} pages -> {site.path}")
+        click.echo(f"tier {tier}: {site.pages} documents -> {site.path}")
     click.echo(f"built {len(result.sites)} site(s) in {result.seconds:.1f} s")
 
 

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/kbgen validate
 .venv/bin/kbgen build
-echo "Open site/tier0/index.html (public) or site/tier1..3/index.html (internal)."
+echo "Serve a site with: python3 -m http.server -d site/tier0 8000  (tier1..tier3 are the internal sites)"
