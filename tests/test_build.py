@@ -616,7 +616,7 @@ def test_single_tier_rebuild_keeps_other_tiers(make_root, tmp_path):
     root.doc("kb/public.md", "# Public\n\nChanged public sentence.\n")
     result = CliRunner().invoke(cli, ["build", "--root", str(root.path), "--out", str(out), "--tier", "0"])
     assert result.exit_code == 0, result.output
-    assert re.findall(r"^tier (\d): \d+ pages -> ", result.output, re.M) == ["0"]
+    assert re.findall(r"^tier (\d): \d+ documents -> ", result.output, re.M) == ["0"]
     assert "Changed public sentence." in read(page_file(out / "tier0", "kb/public/"))
     for tier in (1, 2, 3):
         assert tree_hash(out / f"tier{tier}") == before[tier], f"tier {tier} changed by a --tier 0 build"
@@ -635,7 +635,7 @@ def test_cli_build_reports_each_tier(make_root, tmp_path):
     assert result.exception is None
     counts = {0: 1, 1: 2, 2: 3, 3: 4}
     for tier in TIERS:
-        line = re.search(rf"^tier {tier}: (\d+) pages -> (.+)$", result.output, re.M)
+        line = re.search(rf"^tier {tier}: (\d+) documents -> (.+)$", result.output, re.M)
         assert line, f"no summary line for tier {tier} in:\n{result.output}"
         assert int(line[1]) == counts[tier]
         assert Path(line[2]) == out.resolve() / f"tier{tier}"
