@@ -75,8 +75,8 @@ def words(text: str) -> list[str]:
 
 def _line_words(line: str) -> list[str]:
     """Words of one Markdown line as a reader sees them: no list markers, link targets or tags."""
-    line = URL_RE.sub(" ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
-    line = FOOTNOTE_RE.sub(" ", re.sub(r"\]\([^)]*\)", "] ", line))
+    line = re.sub(r"\]\([^)]*\)", "] ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
+    line = FOOTNOTE_RE.sub(" ", URL_RE.sub(" ", line))
     return words(TAG_RE.sub(" ", line))
 
 
@@ -276,6 +276,8 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
 def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show."""
     fingerprints = Fingerprints(content, tier)
+    if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
+        return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"
     leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
     for path in sorted(p for p in site.rglob("*") if p.is_file()):

@@ -85,7 +85,7 @@ def _plugins(path: Path, root: Path, tier: int) -> list:
             options = dict(entry["kbgen"] or {}) if isinstance(entry, dict) else {}
         else:
             plugins.append(entry)
-    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root)}}]
+    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": False}}]
 
 
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult:

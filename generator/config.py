@@ -8,6 +8,10 @@ class KbgenConfig(base.Config):
     tier = c.Choice((0, 1, 2, 3), default=0)
     """Tier of the site to build: 0 is the public help site, 1-3 the internal agent sites."""
 
+    run_validation = c.Type(bool, default=True)
+    """Refuse to build when ``kbgen validate`` finds errors. ``kbgen build`` validates once for all
+    tiers before it starts MkDocs and turns this off for the tier builds."""
+
     root = c.Optional(c.Dir(exists=True))
     """Content root (intents.yml, kb/, runbooks/); defaults to the folder holding mkdocs.yml."""
 
