@@ -46,6 +46,10 @@ CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in tex
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
 ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
+LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")  # [text](target) and [text][reference]
+# Paths to pages (slugs such as kb/x/a-long-file-name/) are checked as paths: as words, a public page's
+# slug would look like a phrase of a secret title.
+SLASHED_RE = re.compile(r"[^\s\"'<>]*/[^\s\"'<>/]*-[^\s\"'<>/]*-[^\s\"'<>]*")
 URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
@@ -75,7 +79,7 @@ def words(text: str) -> list[str]:
 
 def _line_words(line: str) -> list[str]:
     """Words of one Markdown line as a reader sees them: no list markers, link targets or tags."""
-    line = re.sub(r"\]\([^)]*\)", "] ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
+    line = LINK_TARGET_RE.sub("] ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
     line = FOOTNOTE_RE.sub(" ", URL_RE.sub(" ", line))
     return words(TAG_RE.sub(" ", line))
 
@@ -225,7 +229,7 @@ def _file_words(chunks: list[str]) -> list[str]:
     for text in chunks:
         parts += COMMENT_RE.findall(text) + [a or b for a, b in ATTR_VALUE_RE.findall(text)]
         parts.append(TAG_RE.sub(" ", BLOCK_TAG_RE.sub(SEPARATOR, COMMENT_RE.sub(" ", text))))
-    return words(SEPARATOR.join(parts))
+    return words(SLASHED_RE.sub(" ", SEPARATOR.join(parts)))
 
 
 def _json_strings(value):
