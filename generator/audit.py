@@ -113,7 +113,8 @@ class Fingerprints:
                 visible = "\n".join(ln for ln, f in zip(lines, floors) if f <= tier)
                 # As written and as rendered: the same text must not look secret for want of a tag or URL.
                 allowed += [words(visible), _line_words(visible.replace("\n", " ")),
-                            words(f"{document.title} {document.meta.get('summary') or ''}")]
+                            words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"),
+                            words(document.url)]
                 for index, (line, floor) in enumerate(zip(lines, floors)):
                     if floor > tier:
                         secret = _Secret(document.rel, f"tier {floor} internal block, line "
