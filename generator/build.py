@@ -7,10 +7,12 @@ Tiers are built in parallel processes, as many at once as there are cores.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from .findings import Finding, has_errors
 from .validate import validate
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
+PROGRESS_EVERY = 25  # pages between progress reports from a worker
 
 
 class BuildError(Exception):
@@ -88,7 +91,10 @@ def _plugins(path: Path, root: Path, tier: int) -> list:
     return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": False}}]
 
 
-def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult:
+Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
+
+
+def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None) -> SiteResult:
     """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks."""
     path = config_file(root)
     logger = logging.getLogger("mkdocs")
@@ -98,6 +104,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteRes
     config = load_config(
         config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir), plugins=_plugins(path, root, tier),
     )
+    if progress is not None:
+        config.plugins["kbgen"].on_progress = functools.partial(progress, tier)
     try:
         config.plugins.on_startup(command="build", dirty=False)
         mkdocs_build(config)
@@ -109,10 +117,26 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteRes
     return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks)
 
 
-def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path) -> SiteResult | str:
+_progress_queue = None  # set in each worker process when the parent shows progress
+
+
+def _share_progress(queue) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _report_to_queue(tier: int, done: int, total: int) -> None:
+    if done == total or done % PROGRESS_EVERY == 0:
+        _progress_queue.put((tier, done, total))
+
+
+def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path,
+                       progress: Progress | None = None) -> SiteResult | str:
     """Run in a worker: return the result, or the error as text (exceptions may not pickle)."""
+    if progress is None and _progress_queue is not None:
+        progress = _report_to_queue
     try:
-        return build_tier(root, tier, site_dir, docs_dir)
+        return build_tier(root, tier, site_dir, docs_dir, progress)
     except MkDocsException as exc:
         return f"tier {tier}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
@@ -131,8 +155,12 @@ def build(
     tiers: list[int] | tuple[int, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     jobs: int | None = None,
+    live: Callable[[dict[int, tuple[int, int]]], None] | None = None,
 ) -> BuildResult:
-    """Build the sites of ``tiers`` (default all) into ``out``/tierN (default ROOT/site)."""
+    """Build the sites of ``tiers`` (default all) into ``out``/tierN (default ROOT/site).
+
+    ``progress`` receives a line per finished tier; ``live``, if given, the pages done per tier as
+    they are built (for a terminal's status line)."""
     started = time.perf_counter()
     content = root if isinstance(root, ContentRoot) else load(root)
     root = content.root
@@ -151,7 +179,7 @@ def build(
     docs_dir = staging / "empty-docs"
     docs_dir.mkdir(parents=True)
     try:
-        sites = _build_all(root, tiers, staging, docs_dir, jobs, say)
+        sites = _build_all(root, tiers, staging, docs_dir, jobs, say, live)
         _swap_in(staging, out, tiers)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -160,10 +188,15 @@ def build(
     return BuildResult(sites, time.perf_counter() - started)
 
 
-def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say) -> dict:
+def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live) -> dict:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
     results: dict[int, SiteResult] = {}
     errors: list[str] = []
+    state: dict[int, tuple[int, int]] = {}
+
+    def show(tier: int, done: int, total: int) -> None:
+        state[tier] = (done, total)
+        live(dict(state))
 
     def collect(outcome: SiteResult | str) -> None:
         if isinstance(outcome, str):
@@ -176,19 +209,33 @@ def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs
 
     if jobs == 1:
         for tier in tiers:
-            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir))
+            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None))
     else:
-        context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        queue = context.Queue() if live else None
+        listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None
+        if listener:
+            listener.start()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_progress,
+                                 initargs=(queue,)) as pool:
             futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir) for t in tiers]
             for future in as_completed(futures):
                 collect(future.result())
+        if listener:
+            queue.put(None)
+            listener.join()
     if errors:
         raise BuildError("; ".join(sorted(errors)))
     leaks = [leak for site in results.values() for leak in site.leaks]
     if leaks:
         raise BuildError(f"the leak audit found {len(leaks)} trace(s) of content above a site's tier", leaks=leaks)
     return results
+
+
+def _relay(queue, show) -> None:
+    """Pass the workers' progress reports to ``show`` until told to stop."""
+    for report in iter(queue.get, None):
+        show(*report)
 
 
 def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:

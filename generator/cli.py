@@ -59,7 +59,9 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
     """Validate, then build the public site (tier 0) and the internal sites (tiers 1-3)."""
     content = _load_or_exit(root)
     try:
-        result = build_module.build(content, out=out, tiers=tiers or None, progress=click.echo)
+        live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
+        result = build_module.build(content, out=out, tiers=tiers or None, progress=_finished_line(live),
+                                    live=live)
     except build_module.BuildError as exc:
         if exc.findings:
             click.echo(render(exc.findings, "text"), err=True)
@@ -70,6 +72,16 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
     for tier, site in sorted(result.sites.items()):
         click.echo(f"tier {tier}: {site.pages} documents -> {site.path}")
     click.echo(f"built {len(result.sites)} site(s) in {result.seconds:.1f} s")
+
+
+def _status_line(state: dict[int, tuple[int, int]]) -> None:
+    parts = [f"tier {tier} {done}/{total}" for tier, (done, total) in sorted(state.items())]
+    click.echo("\r\033[K" + " · ".join(parts), nl=False)
+
+
+def _finished_line(live):
+    """Lines for finished tiers; on a terminal they first clear the status line."""
+    return (lambda message: click.echo("\r\033[K" + message)) if live else click.echo
 
 
 @main.command()

@@ -32,6 +32,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     supports_multiple_instances = False
 
     def __init__(self):
+        self.on_progress = None  # called with (pages done, pages in all) as pages are written
+        self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.outline: SiteOutline | None = None
         self.assets: dict[str, File] = {}
@@ -93,6 +95,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
                 ours.append(file)
         self.used_assets = set()
+        self.pages_done, self.pages_total = 0, len(ours.documentation_pages())
         return ours
 
     def on_page_markdown(self, markdown, page, config, files):
@@ -123,6 +126,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             if url not in self.used_assets:
                 files.remove(asset)
         return env
+
+    def on_post_page(self, output, page, config):
+        self.pages_done += 1
+        if self.on_progress is not None:
+            self.on_progress(self.pages_done, self.pages_total)
+        return output
 
     def on_serve(self, server, config, builder):
         root = self.content.root

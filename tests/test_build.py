@@ -774,3 +774,18 @@ def test_sequential_build_matches_parallel_build(main_root, main_site, tmp_path)
         assert sorted(sequential) == sorted(parallel), f"tier {tier}: different files"
         differing = [rel for rel in sequential if sequential[rel] != parallel[rel]]
         assert differing == [], f"tier {tier}: files differ between jobs=1 and parallel builds"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_live_progress_counts_every_page_of_every_tier(make_root, tmp_path, jobs):
+    """A terminal's status line is fed pages done per tier, from worker processes too, up to the total."""
+    for index in range(30):
+        make_root.doc(f"kb/a{index}.md", f"# A{index}\n\nText {index}.\n")
+    make_root.doc("runbooks/r.md", "# R\n\nSteps.\n")
+    seen: list[dict] = []
+    build(make_root.path, out=tmp_path / "out", tiers=[0, 1], jobs=jobs, live=seen.append)
+    final = seen[-1]
+    assert set(final) == {0, 1}
+    assert all(done == total for done, total in final.values())
+    assert final[1][1] == final[0][1] + 1  # the runbook is the one more page in tier 1
+    assert any(done < total for state in seen for done, total in state.values())
