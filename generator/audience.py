@@ -60,6 +60,8 @@ class Scan:
 
 
 def _indent(line: str) -> int:
+    if line[:1] not in (" ", "\t"):
+        return 0
     return len(line[: len(line) - len(line.lstrip(" \t"))].expandtabs(4))
 
 

@@ -171,6 +171,7 @@ class Validator:
         self.by_url = {d.url.rstrip("/"): d for d in content.documents}
         self.by_id = content.by_id()
         self._anchors: dict[tuple[str, int], set[str]] = {}
+        self._headings: dict[str, list] = {}
 
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
@@ -433,20 +434,23 @@ class Validator:
         """Anchor ids of a document's headings in the tier ``tier`` site, as the toc extension makes them."""
         key = (document.rel, tier)
         if key not in self._anchors:
-            self._anchors[key] = heading_anchors(document.body, tier)
+            if document.rel not in self._headings:
+                self._headings[document.rel] = headings(document.body)
+            self._anchors[key] = heading_anchors(self._headings[document.rel], tier)
         return self._anchors[key]
 
 
-def heading_anchors(body: str, tier: int) -> set[str]:
+def headings(body: str) -> list[tuple[int, str | None, str | None]]:
+    """(tier floor, heading text, explicit or HTML id) of every anchor a document may have."""
     lines = body.split("\n")
     scan = audience.scan(lines)
-    found: set[str] = set()
-    used: set[str] = set()
+    found = []
     for index, line in enumerate(lines):
-        if scan.in_code[index] or scan.floors[index] > tier:
+        if scan.in_code[index]:
             continue
+        floor = scan.floors[index]
         if "=" in line:
-            found.update(HTML_ID_RE.findall(line))
+            found += [(floor, None, html_id) for html_id in HTML_ID_RE.findall(line)]
         text = None
         atx = ATX_RE.match(line)
         if atx:
@@ -454,18 +458,28 @@ def heading_anchors(body: str, tier: int) -> set[str]:
         elif index > 0 and lines[index - 1].strip() and SETEXT_RE.match(line) and not scan.in_code[index - 1] \
                 and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
             text = lines[index - 1].strip()
-        if text is None:
+        if text is not None:
+            explicit = ATTR_ID_RE.search(text)
+            found.append((floor, text, explicit[1] if explicit else None))
+    return found
+
+
+def heading_anchors(found: list[tuple[int, str | None, str | None]], tier: int) -> set[str]:
+    """The anchors of those headings in one tier's site: ``_1`` suffixes count visible headings only."""
+    anchors: set[str] = set()
+    used: set[str] = set()
+    for floor, text, fixed in found:
+        if floor > tier:
             continue
-        explicit = ATTR_ID_RE.search(text)
-        if explicit:
-            anchor = explicit[1]
+        if fixed or text is None:
+            anchor = fixed
         else:
             plain = html.unescape(INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text)))
             anchor = unique(slugify(plain, "-"), used) if plain.strip() else None
         if anchor:
             used.add(anchor)
-            found.add(anchor)
-    return found
+            anchors.add(anchor)
+    return anchors
 
 
 def _article_for(kind: str) -> str:
