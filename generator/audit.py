@@ -35,12 +35,11 @@ BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|
 TAG_RE = re.compile(r"<[^>]*>")
 SEPARATOR = " 0sep0 "  # a word no phrase contains: runs of words never span it
 COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
-# Attributes that carry words (URLs are checked as paths, not as text).
-ATTR_VALUE_RE = re.compile(r"""\b(?:title|alt|content|aria-label|placeholder|value|label|summary|data-[\w-]+)"""
-                           r"""\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 WORD_RE = re.compile(r"[a-z0-9]+")
 HAS_LETTER_RE = re.compile(r"[a-z]")
-ATTR_URL_RE = re.compile(r"""\b(?:href|src|content|action|data-[\w-]+)\s*=\s*["']([^"']+)["']""", re.I)
+ATTR_RE = re.compile(r"""(?<![\w:-])([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+URL_ATTRIBUTES = {"href", "src", "action", "content", "srcset", "poster", "data"}  # checked as paths
+TEXT_ATTRIBUTES = {"title", "alt", "content", "aria-label", "placeholder", "value", "label", "summary"}  # as words
 PATHISH_RE = re.compile(r"(?<![\w.-])[\w.-]+(?:/[\w.-]+)+/?")  # the look-behind keeps it linear
 CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in text can only name a source so
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
@@ -49,7 +48,7 @@ ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^
 LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")  # [text](target) and [text][reference]
 # Paths to pages (slugs such as kb/x/a-long-file-name/) are checked as paths: as words, a public page's
 # slug would look like a phrase of a secret title.
-SLASHED_RE = re.compile(r"[^\s\"'<>]*/[^\s\"'<>/]*-[^\s\"'<>/]*-[^\s\"'<>]*")
+SLASHED_RE = re.compile(r"(?<![^\s\"'<>])[^\s\"'<>]*/[^\s\"'<>/]*-[^\s\"'<>/]*-[^\s\"'<>]*")
 URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
@@ -157,6 +156,7 @@ class Fingerprints:
                     del self.phrases[run]
         visible = {w for tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
+        self.leaves = {_leaf(path) for path in self.paths}
         self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         for phrase in self.phrases:
             self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
@@ -176,6 +176,8 @@ class Fingerprints:
     def in_paths(self, refs, base: str):
         """Secrets whose URL or file name a reference (href, src, path in text) points at."""
         for ref in refs:
+            if _leaf(ref) not in self.leaves:
+                continue  # cheap test first: no secret ends in this name
             for candidate in _resolve(ref, base):
                 secret = self.paths.get(candidate)
                 if secret is not None:
@@ -197,6 +199,15 @@ def _assets(rel: str, line: str):
         path = unquote(urlsplit(ref).path)
         if path and not urlsplit(ref).scheme and not path.startswith("/") and not path.endswith(".md"):
             yield posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+
+
+def _leaf(ref: str) -> str:
+    """Last part of a reference's path, as it ends a site path: ``../x/index.html#a`` -> ``x``."""
+    path = unquote(ref.split("#", 1)[0].split("?", 1)[0]).rstrip("/")
+    for suffix in ("/index.html", ".html"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    return path.rsplit("/", 1)[-1]
 
 
 def _resolve(ref: str, base: str):
@@ -222,15 +233,29 @@ def _resolve(ref: str, base: str):
         yield candidate
 
 
-def _file_words(chunks: list[str]) -> list[str]:
-    """Words of a file, with a separator at every block boundary so phrases never run from one
-    paragraph into the next; comments and attribute values (titles, alt text, meta content) are
-    blocks of their own."""
-    parts = []
+def _attributes(raw: str) -> tuple[list[str], list[str]]:
+    """(URLs, words-bearing values) of the attributes in a file, in one pass."""
+    urls, texts = [], []
+    for name, double, single in ATTR_RE.findall(raw):
+        name, value = name.lower(), double or single
+        if name in URL_ATTRIBUTES or name.startswith("data-"):
+            urls.append(value)
+        if name in TEXT_ATTRIBUTES or name.startswith("data-"):
+            texts.append(value)
+    return urls, texts
+
+
+def _file_segments(chunks: list[str], attribute_texts: list[str]) -> list[str]:
+    """A file cut at block boundaries, so phrases never run from one paragraph into the next;
+    comments and attribute values (titles, alt text, meta content) are segments of their own."""
+    segments = list(attribute_texts)
     for text in chunks:
-        parts += COMMENT_RE.findall(text) + [a or b for a, b in ATTR_VALUE_RE.findall(text)]
-        parts.append(TAG_RE.sub(" ", BLOCK_TAG_RE.sub(SEPARATOR, COMMENT_RE.sub(" ", text))))
-    return words(SLASHED_RE.sub(" ", SEPARATOR.join(parts)))
+        segments += COMMENT_RE.findall(text) + BLOCK_TAG_RE.split(COMMENT_RE.sub(" ", text))
+    return segments
+
+
+def _segment_words(segments: list[str]) -> list[str]:
+    return words(SLASHED_RE.sub(" ", TAG_RE.sub(" ", SEPARATOR.join(segments))))
 
 
 def _json_strings(value):
@@ -285,6 +310,7 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"
     leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
+    clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
         output = f"{label}/{rel}"
@@ -293,10 +319,16 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         if read is not None:
             raw, chunks = read
             base = posixpath.dirname(rel)
-            refs = ATTR_URL_RE.findall(raw) + [p for p in PATHISH_RE.findall(raw) if CONTENT_PATH_RE.search(p)]
+            urls, attribute_texts = _attributes(raw)
+            text = TAG_RE.sub(" ", raw) if "<" in raw else raw
+            refs = urls + [p for p in PATHISH_RE.findall(text) if CONTENT_PATH_RE.search(p)]
             found += fingerprints.in_paths(refs, base)
             found += fingerprints.in_ids(raw)
-            found += fingerprints.in_text(_file_words(chunks))
+            segments = [segment for segment in _file_segments(chunks, attribute_texts) if hash(segment) not in clean]
+            in_text = list(fingerprints.in_text(_segment_words(segments)))
+            if not in_text:
+                clean.update(map(hash, segments))
+            found += in_text
         for secret, matched in found:
             leaks.setdefault((output, secret.source, secret.what), Leak(tier, output, secret.source, secret.what,
                                                                         matched))
