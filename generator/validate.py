@@ -310,6 +310,11 @@ class Validator:
                 line = text.count("\n", 0, offset)
                 col = offset - (text.rfind("\n", 0, offset) + 1) + 1
                 self.check_link(document, (first + start + line, col), url, visible_from)
+            for offset, url in _html_links(text):
+                line = text.count("\n", 0, offset)
+                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+                self.check_link(document, (first + start + line, col), url, visible_from)
+                self.check_raw_html_link(document, (first + start + line, col), url)
 
     def check_snippet(self, rel: str, where, spec: str) -> Path | None:
         """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside.
@@ -355,7 +360,8 @@ class Validator:
         lines = (text or "").split("\n")
         scan = audience.scan(lines)
         for start, end in _paragraphs(lines, scan):
-            for _, url in _links("\n".join(lines[start:end])):
+            text = "\n".join(lines[start:end])
+            for _, url in [*_links(text), *_html_links(text)]:
                 self.check_link(document, where, url, max(visible_from, scan.floors[start]))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
@@ -396,6 +402,13 @@ class Validator:
                      f"{_did_you_mean(resolved, self.by_rel)}")
         elif not (self.content.root / resolved).exists():
             self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
+
+    def check_raw_html_link(self, document: Document, where, url: str) -> None:
+        """MkDocs rewrites Markdown links for the built site but leaves raw HTML as written."""
+        if not (EXTERNAL_RE.match(url) or url.startswith(("#", "/"))):
+            self.add(document.rel, where, "link-raw-html", WARNING,
+                     f"'{url}' is in raw HTML, which is not rewritten for the built site, so this relative path "
+                     "breaks there; use Markdown instead: [text](path) or ![alt text](path)")
 
     def check_target(self, document: Document, target: Document, url: str, where, visible_from: int) -> None:
         if target.tier is not None and target.tier > visible_from:
@@ -525,7 +538,7 @@ def _paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
 
 
 def _links(text: str):
-    """(offset, url) of every link, image, reference definition and HTML link in a paragraph of Markdown."""
+    """(offset, url) of every Markdown link, image and reference definition in a paragraph."""
     if "`" in text:
         text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text)
     if "\\\\" in text:  # an escaped backslash does not escape what follows it
@@ -535,7 +548,12 @@ def _links(text: str):
         yield match.start(group), match[group]
     for match in REF_DEF_RE.finditer(text):
         yield match.start(1), match[1]
+
+
+def _html_links(text: str):
+    """(offset, url) of every href and src in raw HTML within a paragraph."""
     if "<" in text:
+        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text) if "`" in text else text
         for match in HTML_LINK_RE.finditer(text):
             yield match.start(1), match[1]
 

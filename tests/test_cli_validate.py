@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import REPO
 from generator.cli import main
 from test_validate import BAD_FILES, LINK, body_root, make_case, page
 
@@ -248,3 +249,13 @@ def test_unknown_format_exits_2(clean_root):
     assert_no_crash(result)
     assert result.exit_code == 2
     assert "xml" in result.output + stderr_of(result)
+
+
+def test_every_rule_id_is_documented_in_the_readme():
+    """A writer who sees a rule id in a finding can look it up."""
+    code = "".join(p.read_text(encoding="utf-8") for p in (REPO / "generator").glob("*.py"))
+    rules = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)", (?:ERROR|WARNING)', code))
+    rules |= set(re.findall(r'rule = "([a-z]+(?:-[a-z]+)+)"', code))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(rules) > 30
+    assert {rule for rule in rules if f"`{rule}`" not in readme} == set()
