@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,11 +23,12 @@ from typing import Callable
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.utils.yaml import yaml_load
 
 from .audience import TIERS
 from .audit import Leak, audit_site
-from .content import CONTENT_DIRS, ContentRoot, load
+from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
 from .findings import Finding, has_errors
 from .validate import validate
 
@@ -75,7 +77,7 @@ def config_file(root: Path) -> Path:
     return own if own.is_file() else DEFAULT_CONFIG
 
 
-def _plugins(path: Path, root: Path, tier: int) -> list:
+def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) -> list:
     """The configured plugins, with kbgen (added if missing) set to this root and tier."""
     with open(path, encoding="utf-8") as stream:
         configured = (yaml_load(stream) or {}).get("plugins") or ["search"]
@@ -88,13 +90,14 @@ def _plugins(path: Path, root: Path, tier: int) -> list:
             options = dict(entry["kbgen"] or {}) if isinstance(entry, dict) else {}
         else:
             plugins.append(entry)
-    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": False}}]
+    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": run_validation}}]
 
 
 Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
 
 
-def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None) -> SiteResult:
+def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
+               run_validation: bool = False) -> SiteResult:
     """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks."""
     path = config_file(root)
     logger = logging.getLogger("mkdocs")
@@ -102,13 +105,16 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     logger.addHandler(collect)
     logger.propagate = False
     config = load_config(
-        config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir), plugins=_plugins(path, root, tier),
+        config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir),
+        plugins=_plugins(path, root, tier, run_validation),
     )
     if progress is not None:
         config.plugins["kbgen"].on_progress = functools.partial(progress, tier)
     try:
         config.plugins.on_startup(command="build", dirty=False)
         mkdocs_build(config)
+    except MkDocsException as exc:  # MkDocs logged the reason and raised a bare "Aborted"
+        raise BuildError("\n".join(collect.messages) or str(exc)) from None
     finally:
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
@@ -137,10 +143,41 @@ def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path,
         progress = _report_to_queue
     try:
         return build_tier(root, tier, site_dir, docs_dir, progress)
-    except MkDocsException as exc:
+    except (BuildError, MkDocsException) as exc:
         return f"tier {tier}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
         return f"tier {tier}: {type(exc).__name__}: {exc}"
+
+
+def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
+          say: Callable[[str], None] = print) -> None:
+    """Preview one tier's site while writing: rebuilt on every save, reloaded in the browser.
+
+    Every rebuild validates first; after an error the last good build stays served."""
+    root = load(root).root
+    host, _, port = dev_addr.rpartition(":")
+    with tempfile.TemporaryDirectory(prefix="kbgen-serve-") as work:
+        site_dir, docs_dir = Path(work) / "site", Path(work) / "docs"
+        docs_dir.mkdir()
+
+        def rebuild() -> None:
+            result = build_tier(root, tier, site_dir, docs_dir, run_validation=True)
+            for message in result.warnings + [f"leak: {leak.as_text()}" for leak in result.leaks]:
+                say(f"warning: {message}")
+            say(f"tier {tier}: built {result.pages} documents")
+
+        rebuild()
+        server = LiveReloadServer(builder=rebuild, host=host or "127.0.0.1", port=int(port), root=str(site_dir))
+        for name in WATCHED:
+            if (root / name).exists():
+                server.watch(str(root / name))
+        say(f"serving the tier {tier} site on http://{host or '127.0.0.1'}:{port}/ (Ctrl+C to stop)")
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
 
 
 def _check_out(root: Path, out: Path) -> None:

@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import click
+from mkdocs.exceptions import MkDocsException
 
 from . import build as build_module
 from .audit import audit as run_audit
+from .changes import ChangesError, changed_since
 from .content import ContentError, load
 from .findings import has_errors, render
 from .validate import validate as run_validate
@@ -36,17 +38,44 @@ def main() -> None:
 @ROOT_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="text for people, json for tools, github for GitHub Actions annotations.")
-def validate(root: Path, fmt: str) -> None:
-    """Check front matter, ids, intents, links and tier rules. Exit 0 clean, 1 on errors."""
+@click.option("--changed-since", "ref", metavar="REF",
+              help="Report only on files changed since this git ref (links still resolve against everything).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> None:
+    """Check front matter, ids, intents, links and tier rules. Exit 0 clean, 1 on errors.
+
+    With PATHS (files or folders) or --changed-since, the whole root is still checked but only
+    findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
     content = _load_or_exit(root)
     findings = run_validate(content)
+    wanted = _selected(content.root, ref, paths) if ref or paths else None
+    if wanted is not None:
+        findings = [f for f in findings if any(f.path == w or f.path.startswith(w + "/") for w in wanted)]
     output = render(findings, fmt)
     if fmt == "text":
         output += f" in {len(content.documents)} documents ({time.perf_counter() - started:.2f} s)"
     if output:
         click.echo(output)
     sys.exit(1 if has_errors(findings) else 0)
+
+
+def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] | None:
+    """Root-relative files and folders to report on, from --changed-since and PATHS; None for all."""
+    wanted: set[str] = set()
+    if ref:
+        try:
+            wanted |= changed_since(root, ref)
+        except ChangesError as exc:
+            raise click.UsageError(str(exc)) from None
+    for path in paths:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise click.UsageError(f"{path} is not inside the content root {root}")
+        if resolved == root:
+            return None
+        wanted.add(resolved.relative_to(root).as_posix())
+    return wanted
 
 
 @main.command()
@@ -82,6 +111,22 @@ def _status_line(state: dict[int, tuple[int, int]]) -> None:
 def _finished_line(live):
     """Lines for finished tiers; on a terminal they first clear the status line."""
     return (lambda message: click.echo("\r\033[K" + message)) if live else click.echo
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True, help="Tier of the site to preview.")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Address to serve on.")
+def serve(root: Path, tier: int, dev_addr: str) -> None:
+    """Preview one tier's site, rebuilt and reloaded in the browser on every save."""
+    _load_or_exit(root)
+    try:
+        build_module.serve(root, tier=tier, dev_addr=dev_addr, say=click.echo)
+    except (build_module.BuildError, MkDocsException) as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the address is taken or not ours
+        raise click.ClickException(f"cannot serve on {dev_addr}: {exc.strerror}") from None
 
 
 @main.command()

@@ -20,6 +20,7 @@ from .findings import ERROR, Finding
 CONTENT_DIRS = ("kb", "runbooks")
 INTENTS_FILE = "intents.yml"
 SNIPPETS_DIR = "snippets"  # shared fragments documents may include with pymdownx.snippets
+WATCHED = (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, "overrides", "mkdocs.yml")  # a preview rebuilds on these
 BOM = b"\xef\xbb\xbf"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

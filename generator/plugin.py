@@ -16,7 +16,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from .config import KbgenConfig
-from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentError, ContentRoot, load
+from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, intent_uri
@@ -135,7 +135,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def on_serve(self, server, config, builder):
         root = self.content.root
-        for name in (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, "overrides"):
+        for name in WATCHED:
             if (root / name).exists():
                 server.watch(str(root / name))
         return server

@@ -1,0 +1,29 @@
+"""What a pull request touched: the files to report on in ``kbgen validate --changed-since REF``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+class ChangesError(Exception):
+    """Git is missing, the root is not in a repository, or the ref is unknown."""
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise ChangesError("git is not installed; --changed-since needs it") from None
+
+
+def changed_since(root: Path, ref: str) -> set[str]:
+    """Root-relative POSIX paths of files changed since ``ref``: committed, uncommitted and new."""
+    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        raise ChangesError(f"'{ref}' is not a commit in the repository holding {root}")
+    diff = _git(root, "diff", "--name-only", "--relative", ref)
+    new = _git(root, "ls-files", "--others", "--exclude-standard")
+    for done in (diff, new):
+        if done.returncode != 0:
+            raise ChangesError(done.stderr.strip())
+    return {path for path in (diff.stdout + new.stdout).splitlines() if path}

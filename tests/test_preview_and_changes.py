@@ -1,0 +1,122 @@
+"""``kbgen serve`` (live preview) and ``kbgen validate --changed-since`` / PATHS (what a pull request touched)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+KBGEN = str(Path(sys.executable).parent / "kbgen")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def wait_for(url: str, needle: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = fetch(url)
+        if page and needle in page:
+            return page
+        time.sleep(0.3)
+    raise AssertionError(f"{needle!r} did not appear at {url} within {seconds} s")
+
+
+def test_serve_previews_a_tier_and_rebuilds_on_save(make_root):
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n\n/// internal\nAgent-only words.\n///\n")
+    make_root.doc("runbooks/r.md", "# R\n\nRunbook words.\n", tier=2)
+    port = free_port()
+    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--tier", "1",
+                               "--dev-addr", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        page = wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+        assert "Agent-only words." in page  # the tier 1 preview shows tier 1 blocks
+        assert fetch(f"http://127.0.0.1:{port}/runbooks/r/") is None or \
+            "Runbook words." not in fetch(f"http://127.0.0.1:{port}/runbooks/r/")  # but not tier 2 pages
+        source = make_root.path / "kb" / "a.md"
+        source.write_text(source.read_text(encoding="utf-8") + "\nWords saved a moment ago.\n", encoding="utf-8")
+        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Words saved a moment ago.")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_refuses_invalid_content_with_the_finding(make_root):
+    make_root.file("kb/bad.md", "---\nid: bad\ntitle: Bad\nkind: article\ntier: 9\nintents: [billing.refund]\n---\n# B\n")
+    result = CliRunner().invoke(main, ["serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{free_port()}"])
+    assert result.exit_code == 1
+    assert "kb/bad.md:5:1" in result.output and "field-value" in result.output
+    assert "Traceback" not in result.output
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer", *args],
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(make_root):
+    make_root.doc("kb/a.md", "# A\n\nFine.\n")
+    make_root.doc("kb/b.md", "# B\n\nFine.\n")
+    make_root.doc("kb/old-bad.md", "# Old\n\nSee [gone](missing.md).\n")  # an error that was already there
+    git(make_root.path, "init", "-q")
+    git(make_root.path, "add", "-A")
+    git(make_root.path, "commit", "-qm", "base")
+    return make_root
+
+
+def test_changed_since_reports_only_what_changed(repo):
+    repo.doc("kb/a.md", "# A\n\nSee [b](b.md#nowhere) and [c](c.md).\n")  # a changed file with two problems
+    repo.doc("kb/new.md", "# New\n\nSee [x](x.md).\n", tier='"0"')  # a new, untracked file
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), "--changed-since", "HEAD"])
+    paths = {line.split(":")[0] for line in result.output.splitlines() if ": error " in line or ": warning " in line}
+    assert paths == {"kb/a.md", "kb/new.md"}
+    assert result.exit_code == 1
+    clean = CliRunner().invoke(main, ["validate", "--root", str(repo.path), "--changed-since", "HEAD", "--format",
+                                      "json"])
+    assert '"kb/old-bad.md"' not in clean.output
+
+
+def test_changed_since_still_resolves_links_against_the_whole_tree(repo):
+    repo.doc("kb/a.md", "# A\n\nSee [b](b.md).\n")  # b.md is unchanged but must still count as existing
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), "--changed-since", "HEAD"])
+    assert result.exit_code == 0, result.output
+
+
+def test_paths_limit_the_report(repo):
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), str(repo.path / "kb" / "a.md")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), str(repo.path / "kb")])
+    assert result.exit_code == 1 and "kb/old-bad.md" in result.output
+
+
+@pytest.mark.parametrize("args", [["--changed-since", "no-such-ref"], ["/etc/passwd"]])
+def test_bad_ref_or_outside_path_is_a_usage_error(repo, args):
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_changed_since_outside_a_repository_is_a_usage_error(make_root):
+    make_root.doc("kb/a.md")
+    result = CliRunner().invoke(main, ["validate", "--root", str(make_root.path), "--changed-since", "HEAD"])
+    assert result.exit_code == 2 and "not a commit" in result.output
