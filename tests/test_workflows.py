@@ -137,3 +137,27 @@ def test_pre_commit_hook_runs_kbgen_validate_on_staged_files(checkout):
 def test_pull_request_template_has_the_tier_checklist():
     template = (REPO / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
     assert template.count("- [ ]") >= 5 and "/// internal" in template and "kbgen validate" in template
+
+
+def guide_blocks(language: str) -> list[str]:
+    guide = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", guide, re.S)
+
+
+def test_writers_guide_from_new_article_to_commit(checkout):
+    """Follow CONTRIBUTING.md as a new writer: write its example article, check it, build, commit."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "Writer", "GIT_AUTHOR_EMAIL": "w@example.com",
+           "GIT_COMMITTER_NAME": "Writer", "GIT_COMMITTER_EMAIL": "w@example.com"}
+    article = next(block for block in guide_blocks("markdown") if block.startswith("---\nid: export-invoices-csv"))
+    (checkout / "kb" / "invoices" / "export-invoices-csv.md").write_text(article, encoding="utf-8")
+    commands = [line.split("#")[0].strip() for block in guide_blocks("sh") for line in block.splitlines()]
+    checks = [c for c in commands if c.startswith("kbgen ") and not c.startswith("kbgen serve")]
+    git = [c for c in commands if c.startswith("git ") and not c.startswith(("git clone", "git push"))]
+    assert len(checks) >= 4 and len(git) == 3
+    for command in checks + git:
+        done = subprocess.run(["bash", "-ec", command], cwd=checkout, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+    log = subprocess.run(["git", "-C", str(checkout), "log", "--stat", "-1"], capture_output=True, text=True)
+    assert "kb/invoices/export-invoices-csv.md" in log.stdout
+    assert (checkout / "site" / "tier0" / "kb" / "invoices" / "export-invoices-csv" / "index.html").is_file()
