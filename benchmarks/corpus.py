@@ -55,10 +55,12 @@ def plan(n: int, rng: random.Random) -> list[dict]:
 
 def body(doc: dict, docs: list[dict], rng: random.Random) -> str:
     title = doc["id"].replace("-", " ").capitalize()
-    lines = [f"# {title}", "", paragraph(rng), ""]
+    runbook = doc["kind"] == "runbook"  # the sections kbgen validate requires; fixed text keeps rng's sequence
+    lines = [f"# {title}", "", *(["## When to use", ""] if runbook else []), paragraph(rng), ""]
     if rng.random() < 0.5:
         lines += [f"If you see `{rng.choice(ERRORS)}`, read on.", ""]
-    lines += ["## What to do", ""]
+    lines += ["## Before you start", "", "Open the admin console.", "", "## Steps", ""] if runbook else \
+        ["## What to do", ""]
     for step in range(1, rng.randint(3, 7)):
         lines += [f"{step}. {sentence(rng, rng.randint(6, 12))}"]
         if doc["tier"] == 0 and step == 2 and rng.random() < 0.4:
@@ -79,6 +81,9 @@ def body(doc: dict, docs: list[dict], rng: random.Random) -> str:
     if doc["tier"] == 0 and rng.random() < 0.25:
         lines += ["/// internal | tier: 2", paragraph(rng), "///", ""]
     lines += [paragraph(rng), ""]
+    if runbook:
+        lines += ["## Verify", "", "The customer confirms it works.", "",
+                  "## Escalate", "", "Hand over as the box says.", ""]
     return "\n".join(lines)
 
 

@@ -32,6 +32,17 @@ def in_site(document: Document, tier: int) -> bool:
     return document.published and document.tier is not None and document.tier <= tier
 
 
+def page_facts(document: Document, tier: int) -> list[tuple[str, str]]:
+    """Who keeps a page right and when it was last checked. Agents see both, so they know whom to tell
+    and how far to trust it; customers see only the date, and only when there is one (owners are
+    internal team names)."""
+    reviewed = document.meta.get("last_reviewed")
+    if tier == PUBLIC_TIER:
+        return [("Last reviewed", str(reviewed))] if reviewed else []
+    return [("Owner", str(document.meta.get("owner") or "not set")),
+            ("Last reviewed", str(reviewed or "not recorded"))]
+
+
 def parse_floor(argument: str | None) -> int | None:
     """The tier floor of ``/// internal | tier: N``; None when the argument is not understood."""
     if not argument:

@@ -104,10 +104,14 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     collect = _Collect()
     logger.addHandler(collect)
     logger.propagate = False
-    config = load_config(
-        config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir),
-        plugins=_plugins(path, root, tier, run_validation),
-    )
+    try:
+        config = load_config(
+            config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir),
+            plugins=_plugins(path, root, tier, run_validation),
+        )
+    except MkDocsException as exc:  # a bad option: MkDocs logged which one
+        logger.removeHandler(collect)
+        raise BuildError("\n".join(collect.messages) or str(exc)) from None
     if progress is not None:
         config.plugins["kbgen"].on_progress = functools.partial(progress, tier)
     try:

@@ -2,6 +2,63 @@
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.base import ValidationError
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+DEFAULT_SEVERITIES = {
+    "P1": "Critical: the service is down, or data is lost or exposed, for many customers; no workaround.",
+    "P2": "High: a core feature is broken for a customer and there is no workaround.",
+    "P3": "Medium: something fails, but there is a workaround.",
+    "P4": "Low: a question, a cosmetic problem or a feature request.",
+}
+DEFAULT_SERVICE_TARGETS = {
+    1: {"Chat first response": "< 60 s", "In-script resolution": "< 12 min"},
+    2: {"First response": "< 2 h", "Resolution": "< 24 h"},
+    3: {"Acknowledgement": "< 4 h", "Root cause communicated": "< 5 business days"},
+}
+
+
+class Severities(c.BaseConfigOption[dict]):
+    """``severities: {P1: text, ...}``: what each priority means; those not given keep the defaults."""
+
+    def __init__(self):
+        super().__init__()
+        self.default = {}
+
+    def run_validation(self, value):
+        if not isinstance(value, dict) or not set(value) <= set(PRIORITIES) or \
+                not all(isinstance(text, str) and text.strip() for text in value.values()):
+            raise ValidationError(f"give each of {', '.join(PRIORITIES)} a line of text, "
+                                  "e.g. {P1: 'The service is down for many customers'}")
+        return {**DEFAULT_SEVERITIES, **value}
+
+
+class ServiceTargets(c.BaseConfigOption[dict]):
+    """``service_targets: {tier: {target: value}}``, a value being one text for every priority or a mapping
+    ``{P1: text, ...}``. A tier given replaces that tier's defaults (``{}`` shows none); the others keep them.
+    Validated into ``{tier: {target: {priority: text}}}``."""
+
+    def __init__(self):
+        super().__init__()
+        self.default = {}
+
+    def run_validation(self, value):
+        if not isinstance(value, dict) or not set(value) <= {1, 2, 3}:
+            raise ValidationError("use the tiers 1, 2 and 3 as keys, e.g. {1: {'First response': '< 60 s'}}")
+        targets = {**DEFAULT_SERVICE_TARGETS, **{tier: columns or {} for tier, columns in value.items()}}
+        if not all(isinstance(columns, dict) for columns in targets.values()):
+            raise ValidationError("give each tier a mapping of target names to texts, e.g. {'Resolution': '< 24 h'}")
+        return {tier: {str(name): self._by_priority(tier, name, text) for name, text in columns.items()}
+                for tier, columns in sorted(targets.items())}
+
+    @staticmethod
+    def _by_priority(tier, name, text) -> dict:
+        if isinstance(text, (str, int, float)) and not isinstance(text, bool):
+            return dict.fromkeys(PRIORITIES, str(text))
+        if isinstance(text, dict) and set(text) <= set(PRIORITIES):
+            return {priority: str(text[priority]) for priority in PRIORITIES if priority in text}
+        raise ValidationError(f"tier {tier} target '{name}' must be a text such as '< 2 h', or a mapping of "
+                              f"{', '.join(PRIORITIES)} to texts")
 
 
 class KbgenConfig(base.Config):
@@ -18,3 +75,9 @@ class KbgenConfig(base.Config):
     internal_site_url = c.Optional(c.Type(str))
     """URL of the internal sites, with ``{tier}`` in it (e.g. ``https://agents.example.com/tier{tier}/``).
     Internal sites never use the public ``site_url``; without this they have none (no absolute URLs)."""
+
+    severities = Severities()
+    """What P1..P4 mean, shown on every runbook beside the service targets."""
+
+    service_targets = ServiceTargets()
+    """Service targets per tier, shown on that tier's runbooks (see README, "Runbooks")."""

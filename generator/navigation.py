@@ -14,18 +14,21 @@ from .audience import in_site
 from .content import Area, ContentRoot, Document, Intent
 
 KIND_ORDER = {"article": 0, "runbook": 1, "defect": 2}
-TIER_HEADINGS = {
-    0: "Help articles",
+PUBLIC_HEADING = "Help articles"
+TIER_HEADINGS = {  # the rungs of an intent ladder in the agent sites
+    0: "Tier 0: the customer's own help articles",
     1: "Tier 1: agent articles and runbooks",
     2: "Tier 2: diagnosis",
     3: "Tier 3: engineering",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!|])")
 
 
 def md_escape(text: str) -> str:
-    """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...).
+
+    ``<`` becomes an entity: Python-Markdown has no backslash escape for it."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())).replace("<", "&lt;")
 
 
 def intent_uri(intent_id: str) -> str:
@@ -107,14 +110,40 @@ class SiteOutline:
         if intent.phrasings:
             said = ", ".join(f"“{md_escape(p)}”" for p in intent.phrasings)
             lines += [f"Customers describe this as {said}.", ""]
-        current = None
-        for document in self.by_intent[intent.id]:
-            if document.tier != current:
-                current = document.tier
-                lines += ["", f"## {TIER_HEADINGS[current]}", ""]
-            lines.append(self._item(document, ".."))
+        documents = self.by_intent[intent.id]
+        if self.tier == 0:
+            lines += [f"## {PUBLIC_HEADING}", "", *(self._item(d, "..") for d in documents)]
+        else:
+            lines += self.ladder(intent, documents)
         lines.append("")
         return "\n".join(lines)
+
+    def ladder(self, intent: Intent, documents: list[Document]) -> list[str]:
+        """The intent ladder: one rung per tier, from the customer's own help articles up to the tier
+        that resolves the intent (or the highest this site shows), so an agent sees where a ticket
+        came from and where it goes next. Only documents of this site are on it."""
+        resolves = intent.resolution_tier
+        shown = resolves if resolves is not None and resolves <= self.tier else 0
+        lines = []
+        if resolves is not None:
+            lines += [f"Resolved at **Tier {resolves}**." if resolves <= self.tier else
+                      f"Resolved at **Tier {resolves}**: hand tickets over with the escalation of the runbook "
+                      "you follow.", ""]
+        for rung in range(max([d.tier for d in documents] + [shown]) + 1):
+            classes = ".kb-rung .kb-rung--resolves" if rung == resolves else ".kb-rung"
+            lines += ["", f"## {TIER_HEADINGS[rung]} {{: {classes} }}", ""]
+            if rung == resolves:
+                lines += ["Tickets for this intent are resolved at this tier.", ""]
+            items = [self._item(d, "..") + self._escalation(d) for d in documents if d.tier == rung]
+            lines += items or ["No document for this intent at this tier."]
+        return lines
+
+    @staticmethod
+    def _escalation(document: Document) -> str:
+        escalation = document.meta.get("escalation")
+        if document.kind != "runbook" or not isinstance(escalation, dict) or not escalation.get("when"):
+            return ""
+        return f"\n    - Escalates to Tier {escalation.get('to_tier')} when: {md_escape(escalation['when'])}"
 
     @staticmethod
     def _item(document: Document, up: str) -> str:

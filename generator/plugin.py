@@ -15,8 +15,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from . import runbooks
+from .audience import page_facts
 from .config import KbgenConfig
-from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, load
+from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, intent_uri
@@ -35,6 +37,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
+        self.by_id: dict[str, Document] = {}
         self.outline: SiteOutline | None = None
         self.assets: dict[str, File] = {}
         self.used_assets: set[str] = set()
@@ -50,8 +53,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
         self.outline = SiteOutline.of(self.content, tier)
+        self.by_id = self.content.by_id()
 
         config.markdown_extensions.append(InternalBlocksExtension(tier=tier))
+        config.markdown_extensions.append(runbooks.RunbookExtension())
+        config.markdown_extensions += [name for name in runbooks.MARKDOWN_EXTENSIONS
+                                       if name not in config.markdown_extensions]
         if "pymdownx.snippets" not in config.markdown_extensions:
             config.markdown_extensions.append("pymdownx.snippets")
         config.mdx_configs["pymdownx.snippets"] = {  # validation already refused anything outside it
@@ -107,6 +114,10 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 {"title": self.content.intents[i].title, "url": intent_uri(i)[: -len(".md")] + "/"}
                 for i in document.intents if i in self.content.intents
             ]
+            meta["kb_facts"] = page_facts(document, self.config.tier)
+            if document.kind == "runbook":
+                markdown = runbooks.page_markdown(markdown, document, self.config.tier, self.by_id,
+                                                  self.config.severities, self.config.service_targets)
         return markdown
 
     def on_page_content(self, html, page, config, files):

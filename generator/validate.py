@@ -13,6 +13,7 @@ import json
 import posixpath
 import re
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator, validators
@@ -48,6 +49,8 @@ ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")
 SNIPPET_RE = re.compile(r"""^[ \t]*(?P<escape>;*)-+8<-+(?:[ \t]+(?P<q>["'])(?P<spec>.+?)(?P=q))?[ \t]*$""")
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
 INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
+RUNBOOK_SECTIONS = ("When to use", "Before you start", "Steps", "Verify", "Escalate")  # level 2, in this order
+LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
 
 @functools.cache
@@ -183,6 +186,7 @@ class Validator:
         for document in self.content.documents:
             self.check_frontmatter(document)
             self.check_body(document)
+        self.check_escalation_chains()
         return sorted(set(self.findings))
 
     # intents.yml -----------------------------------------------------------------------------------
@@ -194,6 +198,7 @@ class Validator:
         self.findings += _schema_findings(rel, parsed.data, parsed.where, "intents")
         seen: dict[str, int] = {}
         area_ids = {a.get("id") for a in parsed.data.get("areas") or [] if isinstance(a, dict)}
+        served = self.tiers_by_intent()
         for index, item in enumerate(parsed.data.get("intents") or []):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
@@ -201,12 +206,35 @@ class Validator:
             if item["id"] in seen:
                 self.add(rel, where, "intent-duplicate", ERROR,
                          f"intent '{item['id']}' is already defined at line {seen[item['id']]}; remove one")
+            else:
+                self.check_resolution_tier(item, served.get(item["id"]),
+                                           parsed.where(("intents", index, "resolution_tier")))
             seen.setdefault(item["id"], where[0])
             area = item["id"].split(".", 1)[0]
             if area_ids and area not in area_ids:
                 self.add(rel, where, "intent-area", WARNING,
                          f"intent '{item['id']}' belongs to area '{area}', which 'areas:' does not list; add it there"
                          f"{_did_you_mean(area, area_ids)}")
+
+    def tiers_by_intent(self) -> dict[str, set[int]]:
+        """The tiers of the published documents serving each intent."""
+        served: dict[str, set[int]] = {}
+        for document in self.content.documents:
+            if document.published and document.tier is not None:
+                for intent in document.intents:
+                    served.setdefault(intent, set()).add(document.tier)
+        return served
+
+    def check_resolution_tier(self, item: dict, tiers: set[int] | None, where) -> None:
+        """The intent ladder needs a rung where the intent is resolved. An intent no document serves
+        yet has no ladder at all and is not reported."""
+        tier = item.get("resolution_tier")
+        if type(tier) is int and tiers and tier not in tiers:
+            what = "article" if tier == 0 else "runbook or article"
+            self.add("intents.yml", where, "intent-resolution-gap", WARNING,
+                     f"intent '{item['id']}' is resolved at tier {tier}, but no published document of tier {tier} "
+                     f"serves it (its documents are tier {', '.join(map(str, sorted(tiers)))}); write a tier {tier} "
+                     f"{what} for it, or correct resolution_tier")
 
     # front matter ----------------------------------------------------------------------------------
     def check_ids(self) -> None:
@@ -247,6 +275,8 @@ class Validator:
         escalation = meta.get("escalation")
         if kind == "runbook" and isinstance(escalation, dict):
             self.check_escalation(document, escalation)
+        if kind == "runbook" and document.published and tier:
+            self.check_runbook(document)
 
     def check_escalation(self, document: Document, escalation: dict) -> None:
         to_tier, tier = escalation.get("to_tier"), document.tier
@@ -264,6 +294,10 @@ class Validator:
         elif target.kind != "runbook":
             self.add(document.rel, where, "escalation-target", ERROR,
                      f"escalation target '{target_id}' ({target.rel}) is {_article_for(target.kind)}, not a runbook")
+        elif target.tier is not None and tier is not None and target.tier <= tier:
+            self.add(document.rel, where, "escalation-tier", ERROR,
+                     f"escalation runbook '{target_id}' is tier {target.tier}, not above this tier {tier} runbook; "
+                     "hand over to a runbook of a higher tier")
         elif type(to_tier) is int and target.tier != to_tier:
             self.add(document.rel, where, "escalation-target", ERROR,
                      f"escalation target '{target_id}' is a tier {target.tier} runbook but to_tier is {to_tier}; "
@@ -271,6 +305,84 @@ class Validator:
         elif not target.published and document.published:
             self.add(document.rel, where, "escalation-target", ERROR,
                      f"escalation target '{target_id}' is {target.status}, so agents could not open it")
+
+    def check_escalation_chains(self) -> None:
+        """Following ``escalation.runbook`` from any runbook must come to an end, or a ticket goes round in
+        circles. (The tier rules above already forbid it; this names the whole loop.)"""
+        following: dict[str, Document] = {}
+        for document in self.content.documents:
+            escalation = document.meta.get("escalation")
+            target = self.by_id.get(escalation.get("runbook")) if isinstance(escalation, dict) else None
+            if document.kind == "runbook" and target is not None and target.kind == "runbook":
+                following[document.id] = target
+        reported: set[str] = set()
+        for start in following:
+            chain = [start]
+            while chain[-1] in following and following[chain[-1]].id not in chain:
+                chain.append(following[chain[-1]].id)
+            if chain[-1] not in following or reported.intersection(chain):
+                continue
+            loop = chain[chain.index(following[chain[-1]].id):]
+            reported.update(loop)
+            path = " → ".join(loop + loop[:1])
+            for member in loop:
+                document = self.by_id[member]
+                self.add(document.rel, document.where("escalation", "runbook"), "escalation-cycle", ERROR,
+                         f"escalations go round in a circle: {path}; each runbook must hand over to a runbook "
+                         "of a higher tier, so that the chain ends")
+
+    def check_runbook(self, document: Document) -> None:
+        """What makes a runbook usable under pressure: its sections in order, numbered steps, a handover."""
+        rel, tier = document.rel, document.tier
+        if tier in (1, 2) and "escalation" not in document.meta:
+            self.add(rel, document.where("tier"), "escalation-missing", ERROR,
+                     f"a tier {tier} runbook must say when and to whom to hand over; add escalation: "
+                     f"{{to_tier: {tier + 1}, when: <the condition in plain words>}} (and runbook: <id of the "
+                     f"tier {tier + 1} runbook>, if there is one)")
+        lines = document.body.split("\n")
+        found = sections(self.headings(document), tier)
+        first: dict[str, Heading] = {}
+        for name, heading in found:
+            first.setdefault(name, heading)
+        required = [name.casefold() for name in RUNBOOK_SECTIONS]
+        order = ", ".join(f"'## {name}'" for name in RUNBOOK_SECTIONS)
+        if not first.keys() & set(required):
+            self.add(rel, (document.body_line, 1), "runbook-section-missing", ERROR,
+                     f"this runbook has none of the sections a runbook needs; give it, in this order: {order}")
+            return
+        for rank, name in enumerate(RUNBOOK_SECTIONS):
+            if required[rank] in first:
+                continue
+            later = [n for n in RUNBOOK_SECTIONS[rank + 1:] if n.casefold() in first]
+            index = first[later[0].casefold()].index if later else document.body.rstrip().count("\n")
+            place = f"before '## {later[0]}'" if later else "at the end"
+            self.add(rel, (document.body_line + index, 1), "runbook-section-missing", ERROR,
+                     f"this runbook has no '## {name}' section; add it {place} (a runbook's sections, in order: "
+                     f"{order})")
+        latest = -1
+        for name, heading in sorted(((n, h) for n, h in first.items() if n in required), key=lambda i: i[1].index):
+            rank = required.index(name)
+            if rank < latest:
+                self.add(rel, (document.body_line + heading.index, 1), "runbook-section-order", ERROR,
+                         f"'## {RUNBOOK_SECTIONS[rank]}' comes after '## {RUNBOOK_SECTIONS[latest]}'; put the "
+                         f"sections in this order: {order}")
+            latest = max(latest, rank)
+        if "steps" in first:
+            self.check_steps(document, lines, found, first["steps"])
+
+    def check_steps(self, document: Document, lines: list[str], found, steps: Heading) -> None:
+        """The Steps section is a numbered list: kbgen gives each step a checkbox and an anchor."""
+        end = next((h.index for _, h in found if h.index > steps.index), len(lines))
+        scan = audience.scan(lines)
+        items = [(index, LIST_ITEM_RE.match(lines[index])) for index in range(steps.index + 1, end)
+                 if not scan.in_code[index] and scan.floors[index] <= document.tier]
+        bullets = [index for index, item in items if item and item[1] is None]
+        for index in bullets:
+            self.add(document.rel, (document.body_line + index, 1), "runbook-steps", ERROR,
+                     "a step written as a bullet; number it ('1. ...') so agents can tick it off and link to it")
+        if not bullets and not any(item for _, item in items):
+            self.add(document.rel, (document.body_line + steps.index, 1), "runbook-steps", ERROR,
+                     "'## Steps' has no numbered steps; write them as a numbered list ('1. ...', '2. ...')")
 
     # body ------------------------------------------------------------------------------------------
     def check_body(self, document: Document) -> None:
@@ -447,14 +559,27 @@ class Validator:
         """Anchor ids of a document's headings in the tier ``tier`` site, as the toc extension makes them."""
         key = (document.rel, tier)
         if key not in self._anchors:
-            if document.rel not in self._headings:
-                self._headings[document.rel] = headings(document.body)
-            self._anchors[key] = heading_anchors(self._headings[document.rel], tier)
+            self._anchors[key] = heading_anchors(self.headings(document), tier)
         return self._anchors[key]
 
+    def headings(self, document: Document) -> list[Heading]:
+        if document.rel not in self._headings:
+            self._headings[document.rel] = headings(document.body)
+        return self._headings[document.rel]
 
-def headings(body: str) -> list[tuple[int, str | None, str | None]]:
-    """(tier floor, heading text, explicit or HTML id) of every anchor a document may have."""
+
+class Heading(NamedTuple):
+    """A heading, or an HTML element with an id: what anchors and runbook sections are made of."""
+
+    floor: int  # the tier a site needs to show it
+    text: str | None  # as written; None for an HTML id
+    anchor: str | None  # explicit ``{#id}`` or HTML id
+    level: int  # 1-6; 0 for an HTML id
+    index: int  # 0-based line index of its text in the body
+
+
+def headings(body: str) -> list[Heading]:
+    """Every anchor a document may have, in order."""
     lines = body.split("\n")
     scan = audience.scan(lines)
     found = []
@@ -463,25 +588,26 @@ def headings(body: str) -> list[tuple[int, str | None, str | None]]:
             continue
         floor = scan.floors[index]
         if "=" in line:
-            found += [(floor, None, html_id) for html_id in HTML_ID_RE.findall(line)]
-        text = None
+            found += [Heading(floor, None, html_id, 0, index) for html_id in HTML_ID_RE.findall(line)]
         atx = ATX_RE.match(line)
+        setext = None if atx else SETEXT_RE.match(line)
         if atx:
-            text = atx[2]
-        elif index > 0 and lines[index - 1].strip() and SETEXT_RE.match(line) and not scan.in_code[index - 1] \
+            text, level, at = atx[2], len(atx[1]), index
+        elif setext and index > 0 and lines[index - 1].strip() and not scan.in_code[index - 1] \
                 and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
-            text = lines[index - 1].strip()
-        if text is not None:
-            explicit = ATTR_ID_RE.search(text)
-            found.append((floor, text, explicit[1] if explicit else None))
+            text, level, at = lines[index - 1].strip(), 1 if setext[1][0] == "=" else 2, index - 1
+        else:
+            continue
+        explicit = ATTR_ID_RE.search(text)
+        found.append(Heading(floor, text, explicit[1] if explicit else None, level, at))
     return found
 
 
-def heading_anchors(found: list[tuple[int, str | None, str | None]], tier: int) -> set[str]:
+def heading_anchors(found: list[Heading], tier: int) -> set[str]:
     """The anchors of those headings in one tier's site: ``_1`` suffixes count visible headings only."""
     anchors: set[str] = set()
     used: set[str] = set()
-    for floor, text, fixed in found:
+    for floor, text, fixed, _, _ in found:
         if floor > tier:
             continue
         if fixed or text is None:
@@ -493,6 +619,17 @@ def heading_anchors(found: list[tuple[int, str | None, str | None]], tier: int) 
             used.add(anchor)
             anchors.add(anchor)
     return anchors
+
+
+def section_name(text: str) -> str:
+    """A heading as a section name: no ``{attributes}``, inline markup or final colon, any case."""
+    plain = INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text))
+    return " ".join(plain.split()).rstrip(":").casefold()
+
+
+def sections(found: list[Heading], tier: int) -> list[tuple[str, Heading]]:
+    """(name, heading) of every level 2 heading a tier's site shows, in order."""
+    return [(section_name(h.text), h) for h in found if h.level == 2 and h.floor <= tier]
 
 
 def _article_for(kind: str) -> str:

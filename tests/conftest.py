@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import textwrap
 from pathlib import Path
 
@@ -41,6 +43,12 @@ def frontmatter(**fields) -> str:
     return "\n".join(lines) + "\n"
 
 
+def runbook_body(title: str, text: str = "Text.") -> str:
+    """A runbook body with the sections ``kbgen validate`` requires; ``text`` goes under "When to use"."""
+    return (f"# {title}\n\n## When to use\n\n{text}\n\n## Before you start\n\nNothing.\n\n## Steps\n\n"
+            "1. Do it.\n\n## Verify\n\nIt works.\n\n## Escalate\n\nAs below.\n")
+
+
 class RootMaker:
     """Writes a content root: ``make.doc("kb/a.md", body, **front_matter)``, ``make.file(path, text)``."""
 
@@ -65,8 +73,31 @@ class RootMaker:
         fields.setdefault("intents", ["account.password-reset"])
         if fields["kind"] == "runbook" and fields["tier"] in (1, 2) and "escalation" not in fields:
             fields["escalation"] = "{to_tier: %d, when: the steps did not help}" % (fields["tier"] + 1)
-        body = textwrap.dedent(body) or f"# {fields['title']}\n\nText.\n"
+        default = runbook_body(fields["title"]) if fields["kind"] == "runbook" else f"# {fields['title']}\n\nText.\n"
+        body = textwrap.dedent(body) or default
         return self.file(rel, frontmatter(**fields) + body)
+
+
+def article(html: str) -> str:
+    """The page's own content (Material's <article>), without navigation or theme chrome."""
+    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
+    assert match, "no <article> in page"
+    return match[1]
+
+
+def toc_links(html: str) -> list[str]:
+    """Anchors listed in the page's table of contents (Material's secondary sidebar)."""
+    match = re.search(r'<nav class="md-nav md-nav--secondary".*?</nav>', html, re.S)
+    return re.findall(r'<a href="#([^"]+)" class="md-nav__link"', match[0]) if match else []
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file and ``<dir>`` of every folder: to prove output untouched."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
+    return found
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RootMaker
+from conftest import RootMaker, runbook_body
 from generator.build import build
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,7 +45,7 @@ Nothing else here.
 def site_root(tmp_path_factory) -> Path:
     root = RootMaker(tmp_path_factory.mktemp("browser") / "root")
     root.doc("kb/browser-guide.md", BODY, id=DOC_ID, title="Browser guide")
-    root.doc("runbooks/agent-steps.md", "# Agent steps\n\nFollow the steps.\n", id="agent-steps", tier=1)
+    root.doc("runbooks/agent-steps.md", runbook_body("Agent steps", "Follow the steps."), id="agent-steps", tier=1)
     out = tmp_path_factory.mktemp("browser-out") / "site"
     build(root.path, out=out, tiers=[0, 1])
     return out

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import json
 import posixpath
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, RootMaker
+from conftest import REPO, RootMaker, article, runbook_body, toc_links, tree_hash
 from generator.audience import strip_hidden
 from generator.build import DEFAULT_CONFIG, BuildError, build
 from generator.cli import main as cli
@@ -73,32 +72,10 @@ def html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def tree_hash(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file and ``<dir>`` of every folder under ``folder``."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
-    return found
-
-
-def article(html: str) -> str:
-    """The page's main content (what the Markdown became), without header, nav and sidebars."""
-    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
-    assert match, "no <article> in page"
-    return match[1]
-
-
 def primary_nav(html: str) -> str:
     match = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>', html, re.S)
     assert match, "no primary navigation in page"
     return match[0]
-
-
-def toc_links(html: str) -> list[str]:
-    """Anchors listed in the page's table of contents (Material's secondary sidebar)."""
-    match = re.search(r'<nav class="md-nav md-nav--secondary".*?</nav>', html, re.S)
-    return re.findall(r'<a href="#([^"]+)" class="md-nav__link"', match[0]) if match else []
 
 
 def links_in(html: str, page_url: str) -> list[str]:
@@ -261,9 +238,9 @@ def make_main_root(path: Path) -> RootMaker:
 
     doc("public-guide", PUBLIC_BODY, summary="How to get back into your account.")
     doc("agent-notes", f"# Agent notes\n\n{ART1}\n")
-    doc("rb-one", f"# Runbook one\n\n{RB1}\n")
-    doc("rb-two", f"# Runbook two\n\n{RB2}\n\n![Tier two screenshot](img/tier2-only.png)\n")
-    doc("rb-three", f"# Runbook three\n\n{RB3}\n")
+    doc("rb-one", runbook_body("Runbook one", RB1))
+    doc("rb-two", runbook_body("Runbook two", f"{RB2}\n\n![Tier two screenshot](img/tier2-only.png)"))
+    doc("rb-three", runbook_body("Runbook three", RB3))
     doc("DEF-0001", f"# Capybara sync defect\n\n{DEFECT}\n", kind="defect", severity="P2", state="investigating",
         reported_on="2025-01-10")
     doc("draftonium-article", f"# Draftonium unreleased article\n\n{DRAFT}\n")
@@ -576,8 +553,8 @@ def staging_leftovers(out: Path) -> list[str]:
 def small_root(make_root) -> RootMaker:
     make_root.doc("kb/public.md", "# Public\n\nOriginal public sentence.\n")
     make_root.doc("kb/agent.md", "# Agent\n\nOriginal agent sentence.\n", tier=1)
-    make_root.doc("runbooks/deep.md", "# Deep\n\nOriginal deep sentence.\n", tier=2)
-    make_root.doc("runbooks/eng.md", "# Eng\n\nOriginal engineering sentence.\n", tier=3)
+    make_root.doc("runbooks/deep.md", runbook_body("Deep", "Original deep sentence."), tier=2)
+    make_root.doc("runbooks/eng.md", runbook_body("Eng", "Original engineering sentence."), tier=3)
     return make_root
 
 
@@ -676,8 +653,8 @@ def test_mkdocs_build_with_plugin(make_root, tmp_path):
     root.doc("kb/public.md", "# Public\n\nPlainpublic sentence.\n\n/// internal\nBlockone sentence.\n///\n\n"
                              "/// internal | tier: 2\nBlocktwo sentence.\n///\n")
     root.doc("kb/agent.md", "# Agent\n\nTieroneart sentence.\n", tier=1)
-    root.doc("runbooks/first.md", "# First\n\nTieronerun sentence.\n", tier=1)
-    root.doc("runbooks/second.md", "# Second\n\nTiertworun sentence.\n", tier=2)
+    root.doc("runbooks/first.md", runbook_body("First", "Tieronerun sentence."), tier=1)
+    root.doc("runbooks/second.md", runbook_body("Second", "Tiertworun sentence."), tier=2)
     root.file("mkdocs.yml", """\
         site_name: Direct
         docs_dir: kb
@@ -781,7 +758,7 @@ def test_live_progress_counts_every_page_of_every_tier(make_root, tmp_path, jobs
     """A terminal's status line is fed pages done per tier, from worker processes too, up to the total."""
     for index in range(30):
         make_root.doc(f"kb/a{index}.md", f"# A{index}\n\nText {index}.\n")
-    make_root.doc("runbooks/r.md", "# R\n\nSteps.\n")
+    make_root.doc("runbooks/r.md", runbook_body("R", "Steps."))
     seen: list[dict] = []
     build(make_root.path, out=tmp_path / "out", tiers=[0, 1], jobs=jobs, live=seen.append)
     final = seen[-1]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import RootMaker
+from conftest import RootMaker, article, runbook_body, toc_links, tree_hash
 from generator.audit import audit
 from generator.build import BuildError, build
 from generator.cli import main as cli
@@ -100,29 +99,10 @@ def search_text(site: Path) -> str:
     return "\n".join(f"{d['location']}\n{d['title']}\n{d['text']}" for d in search_index(site)["docs"])
 
 
-def article(html: str) -> str:
-    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
-    assert match, "no <article> in page"
-    return match[1]
-
-
-def toc_links(html: str) -> list[str]:
-    match = re.search(r'<nav class="md-nav md-nav--secondary".*?</nav>', html, re.S)
-    return re.findall(r'<a href="#([^"]+)" class="md-nav__link"', match[0]) if match else []
-
-
 def primary_nav(html: str) -> str:
     match = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>', html, re.S)
     assert match, "no primary navigation"
     return match[0]
-
-
-def tree_hash(folder: Path) -> dict[str, str]:
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
-    return found
 
 
 def position(path: Path, needle: str) -> tuple[int, int]:
@@ -181,8 +161,8 @@ LINK_VARIANTS = {
 
 
 def link_root(root: RootMaker, body: str) -> Path:
-    root.doc("runbooks/vault-unlock.md", f"# {RB1_TITLE}\n\n## Steps\n\nOpen the vault.\n", title=RB1_TITLE)
-    root.doc("runbooks/vault-forensics.md", "# Vault forensics\n\nLook at the logs.\n", tier=2)
+    root.doc("runbooks/vault-unlock.md", runbook_body(RB1_TITLE, "Open the vault."), title=RB1_TITLE)
+    root.doc("runbooks/vault-forensics.md", runbook_body("Vault forensics", "Look at the logs."), tier=2)
     root.doc("kb/public-help.md", "# Public help\n\n" + body, title="Public help")
     return root.path
 
@@ -226,7 +206,7 @@ OUTSIDE = "Outlandish secret sentence that lives outside the content root entire
 @pytest.mark.parametrize("variant", list(SNIPPET_VARIANTS))
 def test_include_from_outside_snippets_is_refused(make_root, tmp_path, variant):
     include, marker = SNIPPET_VARIANTS[variant]
-    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    make_root.doc("runbooks/vault-forensics.md", runbook_body("Vault forensics", FORENSICS), tier=2)
     make_root.file("snippets/ok.md", "A harmless shared sentence.\n")
     make_root.file("snippets-private/notes.md", f"{FORENSICS}\n")
     outside = tmp_path / "outside" / "notes.md"
@@ -271,7 +251,7 @@ def test_nested_include_from_a_snippet_never_reaches_a_site(make_root, tmp_path,
     outside = tmp_path / "outside" / "notes.md"
     outside.parent.mkdir()
     outside.write_text(OUTSIDE + "\n", encoding="utf-8")
-    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    make_root.doc("runbooks/vault-forensics.md", runbook_body("Vault forensics", FORENSICS), tier=2)
     if target is None:
         make_root.file("snippets/outer.md", 'Outer shared sentence.\n\n--8<-- "../runbooks/vault-forensics.md"\n')
     else:
@@ -295,7 +275,7 @@ def test_nested_include_from_a_snippet_never_reaches_a_site(make_root, tmp_path,
 
 def test_snippet_linking_a_higher_tier_document_never_reaches_a_site(make_root, tmp_path):
     """A shared snippet with a link to a tier 2 runbook, included by a public page: the build refuses."""
-    make_root.doc("runbooks/vault-forensics.md", f"# Vault forensics\n\n{FORENSICS}\n", tier=2)
+    make_root.doc("runbooks/vault-forensics.md", runbook_body("Vault forensics", FORENSICS), tier=2)
     make_root.file("snippets/see-also.md", "See [forensics](../runbooks/vault-forensics.md).\n")
     make_root.doc("kb/public-help.md", '# Public help\n\n--8<-- "see-also.md"\n', title="Public help")
     assert_build_refused(make_root.path, tmp_path / "out")
@@ -516,15 +496,10 @@ PUBLIC_SHARED_BODY = """\
     We send a link to the email address on your account.
     """
 INTERNAL_SENTENCE = "Verify the caller against the Zanzibarite ledger before you reset anything for them."
-INTERNAL_SHARED_BODY = f"""\
-    # Reset a password for a customer
-
-    Open the sign in page and select forgot password to reset your password, as the customer would.
-
-    {INTERNAL_SENTENCE}
-
-    We send a link to the email address on the account.
-    """
+INTERNAL_SHARED_BODY = runbook_body(
+    "Reset a password for a customer",
+    "Open the sign in page and select forgot password to reset your password, as the customer would.\n\n"
+    f"{INTERNAL_SENTENCE}\n\nWe send a link to the email address on the account.")
 
 
 @pytest.fixture(scope="module")
@@ -605,7 +580,7 @@ def tags_site(tmp_path_factory):
     for index, (rel, (doc_id, title, tags, sentence)) in enumerate(RUNBOOKS.items()):
         # the first runbook shares the public intent; the second also has an intent nobody else uses
         intents = ["account.password-reset"] + (["billing.refund"] if index else [])
-        root.doc(rel, f"# {title}\n\n{sentence}\n", id=doc_id, title=title, tier=2, tags=["signin", *tags],
+        root.doc(rel, runbook_body(title, sentence), id=doc_id, title=title, tier=2, tags=["signin", *tags],
                  intents=intents)
     assert errors(root.path) == []
     return root.path, build_all(root.path, base / "out", tiers=[0, 1, 2])
@@ -676,7 +651,7 @@ def image_site(tmp_path_factory):
     base = tmp_path_factory.mktemp("images")
     root = RootMaker(base / "root")
     root.doc("kb/public-help.md", IMAGE_PUBLIC_BODY, title="Public help")
-    root.doc("runbooks/ledger-screens.md", "# Ledger screens\n\n![x](img/only-t2.png)\n", tier=2)
+    root.doc("runbooks/ledger-screens.md", runbook_body("Ledger screens", "![x](img/only-t2.png)"), tier=2)
     root.doc("kb/draft-screens.md", "# Draft screens\n\n![y](img/draft-only.png)\n", status="draft")
     root.file("kb/img/public-shot.png", PNG)
     root.file("kb/img/block-only-t2.png", PNG + b"block")
@@ -794,7 +769,7 @@ PLANT_PUBLIC_BODY = f"""\
 
 def plant_root(root: RootMaker) -> Path:
     root.doc("kb/public-help.md", PLANT_PUBLIC_BODY, title="Public help")
-    root.doc(PLANT_RUNBOOK, f"# {PLANT_TITLE}\n\n{PLANT_RUNBOOK_SENTENCE}\n", title=PLANT_TITLE, tier=2)
+    root.doc(PLANT_RUNBOOK, runbook_body(PLANT_TITLE, PLANT_RUNBOOK_SENTENCE), title=PLANT_TITLE, tier=2)
     return root.path
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import runbook_body
 from generator.cli import main
 
 KBGEN = str(Path(sys.executable).parent / "kbgen")
@@ -43,7 +44,7 @@ def wait_for(url: str, needle: str, seconds: float = 30) -> str:
 
 def test_serve_previews_a_tier_and_rebuilds_on_save(make_root):
     make_root.doc("kb/a.md", "# A\n\nPublic words.\n\n/// internal\nAgent-only words.\n///\n")
-    make_root.doc("runbooks/r.md", "# R\n\nRunbook words.\n", tier=2)
+    make_root.doc("runbooks/r.md", runbook_body("R", "Runbook words."), tier=2)
     port = free_port()
     server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--tier", "1",
                                "--dev-addr", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
-from conftest import INTENTS
+from conftest import INTENTS, runbook_body
 from generator.findings import ERROR, WARNING, Finding
 from generator.validate import validate
 
@@ -42,9 +42,10 @@ def page(body: str = "# A\n\nText.\n", extra: tuple[str, ...] = (), **fields: st
 
 
 def runbook(rb_id: str = "r", tier: int = 1, escalation: str | None = None, extra: tuple[str, ...] = ()) -> str:
-    """A runbook; its escalation (if any) is on line 7, ``extra`` lines follow it."""
+    """A runbook with the required sections; its escalation (if any) is on line 7, ``extra`` lines follow it."""
     lines = ((f"escalation: {escalation}",) if escalation else ()) + tuple(extra)
-    return page(id=rb_id, title=rb_id.upper(), kind="runbook", tier=str(tier), extra=lines)
+    return page(runbook_body(rb_id.upper()), id=rb_id, title=rb_id.upper(), kind="runbook", tier=str(tier),
+                extra=lines)
 
 
 def line_of(text: str, marker: str, start: int = 1) -> int:
@@ -109,6 +110,9 @@ def _bom(text: str) -> bytes:
 def _latin1(text: str) -> bytes:
     return text.encode("utf-8").replace(b"@", b"\xe9")
 
+
+# A public article for the intent the cases' runbooks serve, so that the intent's resolution tier has a document.
+PUBLIC = {"kb/public.md": page(id="public")}
 
 BAD_FILES = {
     # --- file level ---------------------------------------------------------------------------
@@ -178,7 +182,7 @@ BAD_FILES = {
     "unknown-key-sumary": Case({"kb/a.md": page(extra=("sumary: One line.",))},
                                [A(7, "unknown-key", "'sumary'", "did you mean 'summary'")], only=True),
     "unknown-key-in-escalation": Case(
-        {"runbooks/r.md": runbook(escalation="{to_tier: 2, whne: stuck}")},
+        {**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 2, whne: stuck}")},
         [A(7, "unknown-key", "'whne'", "did you mean 'when'", path="runbooks/r.md"),
          A(7, "missing-field", "'when'", path="runbooks/r.md")], only=True),
     # --- ids and intents ------------------------------------------------------------------------
@@ -198,7 +202,7 @@ BAD_FILES = {
     # --- kinds and tiers --------------------------------------------------------------------------
     "runbook-at-tier-0": Case({"runbooks/r.md": runbook(tier=0)}, [A(5, "tier-kind", path="runbooks/r.md")],
                               only=True),
-    "defect-at-tier-2": Case({"kb/d.md": page(id="d", kind="defect", tier="2")},
+    "defect-at-tier-2": Case({**PUBLIC, "kb/d.md": page(id="d", kind="defect", tier="2")},
                              [A(5, "tier-kind", "tier 3", path="kb/d.md")], only=True),
     "defect-at-tier-0": Case({"kb/d.md": page(id="d", kind="defect", tier="0")},
                              [A(5, "tier-kind", path="kb/d.md")], only=True),
@@ -206,34 +210,36 @@ BAD_FILES = {
                                   [A(7, "field-kind", "'escalation'", "runbook")], only=True),
     "severity-on-article": Case({"kb/a.md": page(extra=("severity: P2",))},
                                 [A(7, "field-kind", "'severity'", "defect")], only=True),
-    "fixed-in-on-runbook": Case({"runbooks/r.md": runbook(tier=3, extra=("fixed_in: '1.2'",))},
+    "fixed-in-on-runbook": Case({**PUBLIC, "runbooks/r.md": runbook(tier=3, extra=("fixed_in: '1.2'",))},
                                 [A(7, "field-kind", "'fixed_in'", path="runbooks/r.md")], only=True),
     # --- escalation -------------------------------------------------------------------------------
-    "escalation-to-lower-tier": Case({"runbooks/r.md": runbook(tier=2, escalation="{to_tier: 1, when: stuck}")},
-                                     [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
-    "escalation-to-same-tier": Case({"runbooks/r.md": runbook(tier=2, escalation="{to_tier: 2, when: stuck}")},
-                                    [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
+    "escalation-to-lower-tier": Case(
+        {**PUBLIC, "runbooks/r.md": runbook(tier=2, escalation="{to_tier: 1, when: stuck}")},
+        [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
+    "escalation-to-same-tier": Case(
+        {**PUBLIC, "runbooks/r.md": runbook(tier=2, escalation="{to_tier: 2, when: stuck}")},
+        [A(7, "escalation-tier", path="runbooks/r.md")], only=True),
     "escalation-runbook-missing": Case(
-        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: nope}")},
+        {**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: nope}")},
         [A(7, "escalation-target", "'nope'", path="runbooks/r.md")], only=True),
     "escalation-runbook-typo": Case(
-        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: sso-debg}"),
+        {**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: sso-debg}"),
          "runbooks/sso.md": runbook("sso-debug", tier=2, escalation="{to_tier: 3, when: stuck}")},
         [A(7, "escalation-target", "did you mean 'sso-debug'", path="runbooks/r.md")], only=True),
     "escalation-runbook-wrong-tier": Case(
-        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
+        {**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
          "runbooks/t.md": runbook("t", tier=3)},
         [A(7, "escalation-target", "tier 3", path="runbooks/r.md")], only=True),
     "escalation-runbook-is-an-article": Case(
         {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: a}"), "kb/a.md": page()},
         [A(7, "escalation-target", "not a runbook", path="runbooks/r.md")], only=True),
     "escalation-runbook-is-a-draft": Case(
-        {"runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
+        {**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 2, when: stuck, runbook: t}"),
          "runbooks/t.md": runbook("t", tier=2, escalation="{to_tier: 3, when: stuck}", extra=("status: draft",))},
         [A(7, "escalation-target", "draft", path="runbooks/r.md")], only=True),
-    "escalation-not-a-mapping": Case({"runbooks/r.md": runbook(escalation="tier 2 if stuck")},
+    "escalation-not-a-mapping": Case({**PUBLIC, "runbooks/r.md": runbook(escalation="tier 2 if stuck")},
                                      [A(7, "field-type", "mapping", path="runbooks/r.md")], only=True),
-    "escalation-to-tier-4": Case({"runbooks/r.md": runbook(escalation="{to_tier: 4, when: stuck}")},
+    "escalation-to-tier-4": Case({**PUBLIC, "runbooks/r.md": runbook(escalation="{to_tier: 4, when: stuck}")},
                                  [A(7, "field-value", path="runbooks/r.md")], only=True),
     # --- intents.yml ------------------------------------------------------------------------------
     "intents-yaml-syntax": Case(
@@ -634,7 +640,8 @@ def test_frontmatter_schema_matches_the_contract():
     assert schema["required"] == ["id", "title", "kind", "tier", "intents"]
     assert schema["additionalProperties"] is False
     assert set(schema["properties"]) == {
-        "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "tags", "escalation",
+        "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "last_reviewed", "tags",
+        "escalation",
         "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on"}
     assert schema["properties"]["kind"]["enum"] == ["article", "runbook", "defect"]
     assert schema["properties"]["status"]["enum"] == ["draft", "published", "archived"]
