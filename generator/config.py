@@ -61,6 +61,19 @@ class ServiceTargets(c.BaseConfigOption[dict]):
                               f"{', '.join(PRIORITIES)} to texts")
 
 
+class ContactRoute(base.Config):
+    """One way to reach Tier 1: shown in "Still need help?" and when search finds nothing good."""
+
+    name = c.Type(str)
+    """What the customer chooses, e.g. "Chat with us"."""
+
+    url = c.Type(str)
+    """Where it leads: ``https://...``, ``mailto:...`` or ``tel:...``."""
+
+    hours = c.Optional(c.Type(str))
+    """When someone answers, e.g. "Mon-Fri 8:00-18:00 CET"."""
+
+
 class KbgenConfig(base.Config):
     tier = c.Choice((0, 1, 2, 3), default=0)
     """Tier of the site to build: 0 is the public help site, 1-3 the internal agent sites."""
@@ -81,3 +94,6 @@ class KbgenConfig(base.Config):
 
     service_targets = ServiceTargets()
     """Service targets per tier, shown on that tier's runbooks (see README, "Runbooks")."""
+
+    contact_routes = c.ListOfItems(c.SubConfig(ContactRoute), default=[])
+    """How customers reach Tier 1 when self-service did not help, in order of preference."""

@@ -70,7 +70,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
         first = [str(custom)] if custom.is_dir() else []
         config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
-        config.extra["kbgen"] = {"tier": tier, "internal": tier > 0}
+        config.extra["kbgen"] = {"tier": tier, "internal": tier > 0,
+                                 "contact_routes": [dict(route) for route in self.config.contact_routes]}
         if tier > 0:
             config.site_name = f"{config.site_name} · Tier {tier} (internal)"
             template = self.config.internal_site_url

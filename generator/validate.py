@@ -26,6 +26,7 @@ from .findings import ERROR, WARNING, Finding
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
     "escalation": "runbook",
+    "known_issue": "article",
     "severity": "defect",
     "state": "defect",
     "affected_versions": "defect",

@@ -411,6 +411,7 @@ def test_service_targets_and_severities_from_the_plugin_options(make_root, tmp_p
     ("      service_targets: {2: [a, b]}\n", "mapping of target names"),
     ("      service_targets: {2: {Resolution: {P5: 1 day}}}\n", "P1, P2, P3, P4"),
     ("      severities: {P9: Odd}\n", "P1, P2, P3, P4"),
+    ("      contact_routes: [{url: 'https://example.com/chat'}]\n", "Sub-option 'name': Required"),
 ])
 def test_bad_plugin_options_stop_the_build(make_root, tmp_path, options, complaint):
     root = configured(make_root, options)
