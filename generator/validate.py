@@ -34,6 +34,7 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
     "reported_on": "defect",
     "root_cause_on": "defect",
     "resolved_on": "defect",
+    "fed": "defect",
 }
 
 EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")

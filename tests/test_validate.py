@@ -642,7 +642,8 @@ def test_frontmatter_schema_matches_the_contract():
     assert set(schema["properties"]) == {
         "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "last_reviewed", "tags",
         "escalation", "known_issue",
-        "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on"}
+        "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on",
+        "fed"}
     assert schema["properties"]["kind"]["enum"] == ["article", "runbook", "defect"]
     assert schema["properties"]["status"]["enum"] == ["draft", "published", "archived"]
     assert (schema["properties"]["tier"]["minimum"], schema["properties"]["tier"]["maximum"]) == (0, 3)
