@@ -110,6 +110,7 @@ class Intent:
     phrasings: list[str]
     resolution_tier: int | None
     line: int
+    common: bool = False  # among the questions customers ask most: listed on the home page
 
     @property
     def area(self) -> str:
@@ -342,6 +343,7 @@ def _load_intents(root: Path) -> tuple[YamlDoc | None, dict[str, Intent], dict[s
                 phrasings=[str(p) for p in item.get("phrasings") or [] if isinstance(p, (str, int, float))],
                 resolution_tier=tier if type(tier) is int else None,
                 line=parsed.where(("intents", index))[0],
+                common=item.get("common") is True,
             )
     areas: dict[str, Area] = {}
     for item in parsed.data.get("areas") or []:

@@ -7,7 +7,10 @@ documents themselves are reached from area and intent pages and from search.
 
 from __future__ import annotations
 
+import datetime as _dt
+import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from .audience import in_site
@@ -15,6 +18,11 @@ from .content import Area, ContentRoot, Document, Intent
 
 KIND_ORDER = {"article": 0, "runbook": 1, "defect": 2}
 PUBLIC_HEADING = "Help articles"
+HOME_INTENTS_PER_AREA = 5  # the home page stays light however many intents an area has
+HOME_COMMON_INTENTS = 8
+HOME_KNOWN_ISSUES = 5  # the newest; the known-issues page lists them all
+RELATED_LIMIT = 5
+KNOWN_ISSUES_URI = "known-issues.md"
 TIER_HEADINGS = {  # the rungs of an intent ladder in the agent sites
     0: "Tier 0: the customer's own help articles",
     1: "Tier 1: agent articles and runbooks",
@@ -29,6 +37,28 @@ def md_escape(text: str) -> str:
 
     ``<`` becomes an entity: Python-Markdown has no backslash escape for it."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())).replace("<", "&lt;")
+
+
+def page_url(uri: str) -> str:
+    """Site-relative URL of a generated page with directory URLs: ``areas/x.md`` -> ``areas/x/``."""
+    return "" if uri == "index.md" else uri[: -len(".md")] + "/"
+
+
+def long_date(iso: str) -> str:
+    """``2025-09-22`` as customers read it: ``22 September 2025`` (text that is no date is kept)."""
+    try:
+        day = _dt.date.fromisoformat(str(iso)[:10])
+    except ValueError:
+        return str(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+def front_matter(template: str | None = None, hide: tuple[str, ...] = ("feedback",)) -> list[str]:
+    """Front matter of a generated page: these pages are lists, not answers, so no feedback control."""
+    lines = ["---", f"hide: [{', '.join(hide)}]"]
+    if template:
+        lines.append(f"template: {template}")
+    return lines + ["---", ""]
 
 
 def intent_uri(intent_id: str) -> str:
@@ -47,6 +77,7 @@ class SiteOutline:
     documents: list[Document]
     by_intent: dict[str, list[Document]]
     areas: list[tuple[Area, list[Intent]]]
+    known_issues: list[Document]  # articles about a known issue, newest first
 
     @classmethod
     def of(cls, content: ContentRoot, tier: int) -> "SiteOutline":
@@ -67,36 +98,101 @@ class SiteOutline:
             ((content.area(area_id), intents) for area_id, intents in grouped.items()),
             key=lambda item: (order.index(item[0].id) if item[0].id in order else len(order), item[0].title.lower()),
         )
-        return cls(tier, documents, by_intent, areas)
+        known = [d for d in documents if d.kind == "article" and isinstance(d.meta.get("known_issue"), dict)
+                 and d.meta["known_issue"].get("since")]
+        known.sort(key=lambda d: (str(d.meta["known_issue"]["since"]), d.title.lower()), reverse=True)
+        return cls(tier, documents, by_intent, areas, known)
 
     def nav(self) -> list:
         return [{"Home": "index.md"}] + [{area.title: area_uri(area.id)} for area, _ in self.areas]
 
-    def pages(self, site_name: str) -> dict[str, str]:
+    def pages(self) -> dict[str, str]:
         """Markdown of every generated page, by its path in the site."""
-        pages = {"index.md": self.home(site_name)}
+        pages = {"index.md": self.home()}
         for area, intents in self.areas:
             pages[area_uri(area.id)] = self.area_page(area, intents)
             for intent in intents:
                 pages[intent_uri(intent.id)] = self.intent_page(intent)
+        if len(self.known_issues) > HOME_KNOWN_ISSUES:
+            pages[KNOWN_ISSUES_URI] = "\n".join(
+                [*front_matter(), "# Known issues", "", *map(self._known_issue, self.known_issues), ""])
         return pages
 
-    def home(self, site_name: str) -> str:
-        lines = [f"# {md_escape(site_name)}", ""]
-        lines.append("Search above, or start from a topic:" if self.tier == 0 else
-                     f"Everything available to tier {self.tier} agents, by product area:")
-        lines.append("")
+    def home(self) -> str:
+        """The home page below its search box (``overrides/kb-home.html``): the product areas with their
+        first intents, the intents customers ask about most, and the current known issues. Its size
+        grows with the number of areas, never with the number of documents."""
+        lines = front_matter("kb-home.html", ("navigation", "toc", "feedback"))
+        lines += ["## Browse by topic", "", '<div class="grid cards kb-areas" markdown>', ""]
         for area, intents in self.areas:
-            lines.append(f"## [{md_escape(area.title)}]({area_uri(area.id)})")
-            lines.append("")
+            lines += [f"-   ### [{md_escape(area.title)}]({area_uri(area.id)})", ""]
             if area.description:
-                lines += [md_escape(area.description), ""]
-            lines += [f"- [{md_escape(i.title)}]({intent_uri(i.id)})" for i in intents]
+                lines += [f"    {md_escape(area.description)}", ""]
+            lines += [f"    - [{md_escape(i.title)}]({intent_uri(i.id)})" for i in intents[:HOME_INTENTS_PER_AREA]]
+            if len(intents) > HOME_INTENTS_PER_AREA:
+                lines.append(f"    - [All {len(intents)} topics]({area_uri(area.id)}){{: .kb-more }}")
+            lines.append("")
+        lines += ["</div>", ""]
+        common = [i for _, intents in self.areas for i in intents if i.common][:HOME_COMMON_INTENTS]
+        if common:
+            lines += ["## Popular questions", "", '<div class="kb-popular" markdown>', ""]
+            lines += [f"- [{md_escape(i.title)}]({intent_uri(i.id)})" for i in common]
+            lines += ["", "</div>", ""]
+        if self.known_issues:
+            lines += ["## Known issues", ""]
+            lines += map(self._known_issue, self.known_issues[:HOME_KNOWN_ISSUES])
+            if len(self.known_issues) > HOME_KNOWN_ISSUES:
+                lines += ["", f"[All {len(self.known_issues)} known issues]({KNOWN_ISSUES_URI})"]
             lines.append("")
         return "\n".join(lines)
 
+    @staticmethod
+    def _known_issue(document: Document) -> str:
+        """A known issue as a list item: title, a fixed/not fixed badge, since when. The defect behind it
+        is internal and never shown."""
+        issue = document.meta["known_issue"]
+        fixed_in = issue.get("fixed_in")
+        badge = (f'<span class="kb-status kb-status--fixed">Fixed in {html.escape(str(fixed_in))}</span>'
+                 if fixed_in else '<span class="kb-status kb-status--open">Not fixed yet</span>')
+        since = html.escape(long_date(issue["since"]))
+        return f"- [{md_escape(document.title)}]({document.rel}) {badge} <span class=\"kb-since\">Since {since}</span>"
+
+    def related(self, document: Document) -> list[Document]:
+        """A handful of this site's documents that share the most intents with ``document``."""
+        shared: Counter = Counter()
+        found: dict[str, Document] = {}
+        for intent_id in document.intents:
+            for other in self.by_intent.get(intent_id, ()):
+                if other is not document:
+                    shared[other.rel] += 1
+                    found[other.rel] = other
+        ranked = sorted(found.values(), key=lambda d: (-shared[d.rel], d.tier, KIND_ORDER.get(d.kind, 9),
+                                                       d.title.lower()))
+        return ranked[:RELATED_LIMIT]
+
+    def trail(self, uri: str, document: Document | None) -> list[tuple[str, str]]:
+        """Breadcrumbs above a page, as (title, site-relative URL): home, then area, then intent."""
+        if uri == "index.md":
+            return []
+        crumbs = [("Home", "")]
+        for area, intents in self.areas:
+            if uri == area_uri(area.id):
+                return crumbs
+            for intent in intents:
+                if uri == intent_uri(intent.id):
+                    return crumbs + [(area.title, page_url(area_uri(area.id)))]
+        if document is None:
+            return crumbs
+        area_of = {i.id: (area, i) for area, intents in self.areas for i in intents}
+        for intent_id in document.intents:
+            if intent_id in area_of:
+                area, intent = area_of[intent_id]
+                return crumbs + [(area.title, page_url(area_uri(area.id))),
+                                 (intent.title, page_url(intent_uri(intent.id)))]
+        return crumbs
+
     def area_page(self, area: Area, intents: list[Intent]) -> str:
-        lines = [f"# {md_escape(area.title)}", ""]
+        lines = [*front_matter(), f"# {md_escape(area.title)}", ""]
         if area.description:
             lines += [md_escape(area.description), ""]
         for intent in intents:
@@ -106,7 +202,7 @@ class SiteOutline:
         return "\n".join(lines)
 
     def intent_page(self, intent: Intent) -> str:
-        lines = [f"# {md_escape(intent.title)}", ""]
+        lines = [*front_matter(), f"# {md_escape(intent.title)}", ""]
         if intent.phrasings:
             said = ", ".join(f"“{md_escape(p)}”" for p in intent.phrasings)
             lines += [f"Customers describe this as {said}.", ""]

@@ -38,6 +38,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
+        self.by_rel: dict[str, Document] = {}
         self.outline: SiteOutline | None = None
         self.assets: dict[str, File] = {}
         self.used_assets: set[str] = set()
@@ -54,6 +55,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
         self.outline = SiteOutline.of(self.content, tier)
         self.by_id = self.content.by_id()
+        self.by_rel = self.content.by_rel()
 
         config.markdown_extensions.append(InternalBlocksExtension(tier=tier))
         config.markdown_extensions.append(runbooks.RunbookExtension())
@@ -87,7 +89,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         ours = Files([])
         for document in outline.documents:
             ours.append(File(document.rel, str(content.root), config.site_dir, config.use_directory_urls))
-        for uri, markdown in outline.pages(config.site_name).items():
+        for uri, markdown in outline.pages().items():
             ours.append(File.generated(config, uri, content=markdown))
         self.assets = {}
         for folder in CONTENT_DIRS:
@@ -108,9 +110,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def on_page_markdown(self, markdown, page, config, files):
         meta = page.meta
-        by_rel = self.content.by_rel()
-        document = by_rel.get(page.file.src_uri)
+        document = self.by_rel.get(page.file.src_uri)
+        meta["kb_trail"] = [{"title": title, "url": url}
+                            for title, url in self.outline.trail(page.file.src_uri, document)]
         if document is not None:
+            meta["kb_related"] = [{"title": d.title, "url": d.url} for d in self.outline.related(document)]
             meta["kb_intents"] = [
                 {"title": self.content.intents[i].title, "url": intent_uri(i)[: -len(".md")] + "/"}
                 for i in document.intents if i in self.content.intents
