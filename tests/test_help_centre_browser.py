@@ -8,7 +8,6 @@ test can prove that nothing tried to.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
