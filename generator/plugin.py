@@ -21,7 +21,7 @@ from .config import KbgenConfig
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
-from .navigation import SiteOutline, intent_uri
+from .navigation import SiteOutline, intent_uri, page_url
 from .validate import validate
 
 PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
@@ -116,7 +116,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         if document is not None:
             meta["kb_related"] = [{"title": d.title, "url": d.url} for d in self.outline.related(document)]
             meta["kb_intents"] = [
-                {"title": self.content.intents[i].title, "url": intent_uri(i)[: -len(".md")] + "/"}
+                {"title": self.content.intents[i].title, "url": page_url(intent_uri(i))}
                 for i in document.intents if i in self.content.intents
             ]
             meta["kb_facts"] = page_facts(document, self.config.tier)
