@@ -28,6 +28,7 @@ from mkdocs.utils.yaml import yaml_load
 
 from .audience import TIERS
 from .audit import Leak, audit_site
+from .config import site_url_of
 from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
 from .findings import Finding, has_errors
 from .validate import validate
@@ -125,6 +126,16 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     plugin = config.plugins["kbgen"]
     leaks = audit_site(plugin.content, tier, site_dir)
     return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks)
+
+
+def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
+    """(address, contact routes) of a tier's site from its configuration, without building it."""
+    path = config_file(root)
+    with tempfile.TemporaryDirectory(prefix="kbgen-config-") as empty:
+        config = load_config(config_file=str(path), docs_dir=empty, plugins=_plugins(path, root, tier))
+    options = config.plugins["kbgen"].config
+    return (site_url_of(tier, config.site_url, options.internal_site_url),
+            [dict(route) for route in options.contact_routes])
 
 
 _progress_queue = None  # set in each worker process when the parent shows progress

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from .audit import audit as run_audit
 from .changes import ChangesError, changed_since
 from .content import ContentError, load
 from .findings import has_errors, render
+from .search import SearchIndex, SearchIndexError
 from .validate import validate as run_validate
 
 ROOT_OPTION = click.option(
@@ -145,3 +148,44 @@ def audit(root: Path, out: Path | None) -> None:
         click.echo(leak.as_text())
     click.echo(f"audited {len(sites)} site(s): {len(leaks)} leak(s)", err=True)
     sys.exit(1 if leaks else 0)
+
+
+@main.command()
+@click.argument("query")
+@ROOT_OPTION
+@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="Search the site of this tier (everything of this tier and below).")
+@click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="Results to show at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, title, url, path, score, tier, snippet).")
+@click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content.")
+def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: Path | None) -> None:
+    """Search a tier's site as its search box does: same index, same ranking."""
+    content = _load_or_exit(root)
+    try:
+        if site is not None:
+            index = SearchIndex.load(site / f"tier{tier}" if (site / f"tier{tier}").is_dir() else site)
+            if index.tier != tier:
+                raise click.UsageError(f"{site} holds the tier {index.tier} site, not tier {tier}")
+        else:
+            index = SearchIndex.build(content, tier)
+        address, routes = build_module.site_settings(content.root, tier)
+    except SearchIndexError as exc:
+        raise click.ClickException(str(exc)) from None
+    except MkDocsException as exc:
+        raise click.ClickException(f"mkdocs.yml: {exc}") from None
+    hits = index.search(query, limit)
+    results = [dict(hit.as_json(), path=hit.url, url=(address or "").rstrip("/") + "/" + hit.url if address else hit.url)
+               for hit in hits]
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for number, hit in enumerate(results, 1):
+        click.echo(f"{number}. {click.style(hit['title'], bold=True)}  (tier {hit['tier']}, score {hit['score']:g})")
+        click.echo(f"   {hit['url']}")
+        click.echo(textwrap.fill(hit["snippet"], width=100, initial_indent="   ", subsequent_indent="   "))
+    if not results:
+        click.echo(f"No good match for {query!r} in the tier {tier} site.")
+        for route in routes if tier == 0 else []:
+            hours = f" ({route['hours']})" if route.get("hours") else ""
+            click.echo(f"Still need help? {route['name']}: {route['url']}{hours}")

@@ -97,3 +97,10 @@ class KbgenConfig(base.Config):
 
     contact_routes = c.ListOfItems(c.SubConfig(ContactRoute), default=[])
     """How customers reach Tier 1 when self-service did not help, in order of preference."""
+
+
+def site_url_of(tier: int, site_url: str | None, internal_site_url: str | None) -> str | None:
+    """The address of a tier's site: the public ``site_url`` for tier 0, ``internal_site_url`` for the others."""
+    if tier == 0:
+        return site_url
+    return internal_site_url.format(tier=tier) if internal_site_url else None

@@ -12,12 +12,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import runbooks
+from . import runbooks, search
 from .audience import page_facts
-from .config import KbgenConfig
+from .config import KbgenConfig, site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
@@ -76,8 +76,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                                  "contact_routes": [dict(route) for route in self.config.contact_routes]}
         if tier > 0:
             config.site_name = f"{config.site_name} · Tier {tier} (internal)"
-            template = self.config.internal_site_url
-            config.site_url = template.format(tier=tier) if template else None
+            config.site_url = site_url_of(tier, config.site_url, self.config.internal_site_url)
         # Source links would reveal file names and history of every tier: never emit them.
         config.repo_url = None
         config.edit_uri = None
@@ -100,6 +99,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                     asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
                     self.assets[asset.url] = asset
                     ours.append(asset)
+        ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
@@ -148,6 +148,10 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         if self.on_progress is not None:
             self.on_progress(self.pages_done, self.pages_total)
         return output
+
+    @event_priority(-100)  # after mkdocs-material's search plugin, whose index ours replaces
+    def on_post_build(self, config):
+        search.write_site_index(self.content, self.config.tier, config.site_dir)
 
     def on_serve(self, server, config, builder):
         root = self.content.root

@@ -1,0 +1,263 @@
+"""Search: one lunr index per tier, built from the content model, shared by the site and ``kbgen search``.
+
+The index is built with lunr.py from what a tier may show (documents of that tier and below, internal
+blocks filtered by :mod:`generator.audience`) and written into the site as ``search/kbgen-index.json``
+in the format lunr.js loads, so the browser never rebuilds it. The site's search worker
+(``overrides/assets/javascripts/kbgen/search-worker.js``) and :meth:`SearchIndex.search` run the same
+query plan on the same index, so the help site and the terminal rank alike:
+
+* the query is cut into words as lunr cuts text, trimmed of punctuation, stop words dropped;
+* each word is looked up on its own: its stem, its spellings one edit away (typos, from 4 letters),
+  and, for the last word, as a prefix (the customer may still be typing);
+* a document's score is the sum of its per-word scores times the square of the share of words it
+  matched, so a page matching the whole pasted error message beats one that repeats one word;
+* a document matching fewer than :data:`MIN_COVERAGE` of the words is no good match and is dropped.
+
+Keep this file and the worker in step: ``tests/test_search_browser.py`` proves they agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import mkdocs
+from lunr.builder import Builder
+from lunr.index import Index
+from lunr.pipeline import Pipeline
+from lunr.query import Query
+from lunr.stemmer import stemmer
+from lunr.stop_word_filter import stop_word_filter, WORDS as STOP_WORDS
+
+from .audience import in_site, strip_hidden
+from .content import ContentRoot
+
+INDEX_FILE = "search/kbgen-index.json"  # inside a built site
+THEME_INDEX_FILE = "search/search_index.json"  # what mkdocs-material's page script fetches at every page load
+# The theme's script only needs its search configuration; the worker fetches INDEX_FILE itself.
+THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stemmer"], "fields": {}},
+                    "docs": []}
+LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
+LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which imports it
+FORMAT = 1  # bump when the file's shape changes; the worker checks it
+# Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
+FIELDS = {"title": 8, "intents": 4, "summary": 3, "headings": 2, "body": 1}
+TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
+TYPO_BOOST = 0.2
+PREFIX_BOOST = 0.3
+MIN_COVERAGE = 0.34  # share of the query's words a result must match to count as a match
+MAX_QUERY_WORDS = 24  # a pasted stack trace is cut here
+SNIPPET_CHARS = 180
+DIGITS_RE = re.compile(r"[0-9]+")
+SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr's tokenizer separator, in lunr.js and lunr.py alike
+EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
+HEADING_RE = re.compile(r"^[ \t>]*#{1,6}[ \t]+(.*?)[ \t#]*$")
+FENCE_MARK_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
+BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}.*$")
+SNIPPET_INCLUDE_RE = re.compile(r"^[ \t]*-{1,}8<-{1,}")
+IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+REFERENCE_DEF_RE = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$")
+TAG_RE = re.compile(r"<[^>]+>")
+MARKUP_RE = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|`+|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?|"
+                       r"^[ \t>]*(?:!!!|\?\?\?\+?|===)[ \t]*\w*|\{[:#.][^}]*\}|\|", re.M)
+
+
+class SearchIndexError(Exception):
+    """A saved index is missing, unreadable or of another format."""
+
+
+def trim(word: str) -> str:
+    """Lowercase a word and strip the punctuation around it (``"redirect_uri",`` -> ``redirect_uri``)."""
+    return EDGE_RE.sub("", word.lower())
+
+
+def query_words(query: str) -> list[str]:
+    """The words a query is searched by: cut as lunr cuts text, trimmed, no stop words, each once."""
+    seen: list[str] = []
+    for piece in SEPARATOR_RE.split(query):
+        word = trim(piece)
+        if word and word not in STOP_WORDS and word not in seen:
+            seen.append(word)
+    return seen[:MAX_QUERY_WORDS]
+
+
+def _trimmer(token, i=None, tokens=None):
+    """lunr pipeline step: the same trimming as queries get (lunr's own trimmer is ASCII-only in JS)."""
+    return token.update(lambda text, metadata: trim(text)) if trim(str(token)) else None
+
+
+Pipeline.register_function(_trimmer, "kbgenTrimmer")
+
+
+def markdown_text(lines: list[str]) -> tuple[list[str], str]:
+    """(headings, plain text) of Markdown lines: markup dropped, link and code text kept as written."""
+    headings, text = [], []
+    for line in lines:
+        if FENCE_MARK_RE.match(line) or BLOCK_MARK_RE.match(line) or SNIPPET_INCLUDE_RE.match(line) \
+                or REFERENCE_DEF_RE.match(line):
+            continue
+        heading = HEADING_RE.match(line)
+        if heading:
+            headings.append(heading[1])
+            continue
+        line = LINK_RE.sub(lambda m: m[1] or m[2] or "", IMAGE_RE.sub(r"\1", line))
+        text.append(MARKUP_RE.sub(" ", TAG_RE.sub(" ", line)))
+    return headings, " ".join(" ".join(text).split())
+
+
+@dataclass
+class Entry:
+    """What the index holds about one document of a tier."""
+
+    id: str
+    title: str
+    url: str
+    tier: int
+    summary: str
+    intents: str
+    headings: str
+    body: str
+
+    @property
+    def snippet(self) -> str:
+        text = self.summary or self.body
+        return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def entries(content: ContentRoot, tier: int) -> list[Entry]:
+    """Every document the tier ``tier`` site shows, as the index sees it (hidden blocks removed)."""
+    found = []
+    for document in content.documents:
+        if not in_site(document, tier):
+            continue
+        headings, body = markdown_text(strip_hidden(document.body.split("\n"), tier))
+        intents = [content.intents[i] for i in document.intents if i in content.intents]
+        found.append(Entry(
+            id=document.id, title=document.title, url=document.url, tier=document.tier,
+            summary=str(document.meta.get("summary") or ""),
+            intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
+            headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
+            body=body,
+        ))
+    return sorted(found, key=lambda entry: entry.id)
+
+
+def utf16_order(inverted_index: list) -> list:
+    """lunr.js inserts terms in JavaScript (UTF-16) order; lunr.py sorts by code point, which differs
+    for characters outside the Basic Multilingual Plane (emoji) and breaks loading in the browser."""
+    return sorted(inverted_index, key=lambda item: item[0].encode("utf-16-be"))
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    url: str
+    tier: int
+    score: float
+    snippet: str
+    matched: int  # query words the document matched
+    words: int  # query words searched for
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier, "score": self.score,
+                "snippet": self.snippet, "matched": self.matched, "words": self.words}
+
+
+class SearchIndex:
+    """A tier's index: the lunr index and, per document, what a result shows."""
+
+    def __init__(self, data: dict):
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise SearchIndexError(f"not a kbgen search index of format {FORMAT}; rebuild the site")
+        self.data = data
+        self.tier = data["tier"]
+        self.documents = {doc["id"]: doc for doc in data["documents"]}
+        lunr_data = dict(data["index"], invertedIndex=sorted(data["index"]["invertedIndex"]))
+        self.index = Index.load(lunr_data)
+
+    @classmethod
+    def build(cls, content: ContentRoot, tier: int) -> SearchIndex:
+        """The index of the tier ``tier`` site, from the content (no site needed)."""
+        found = entries(content, tier)
+        builder = Builder()
+        builder.pipeline.add(_trimmer, stop_word_filter, stemmer)
+        builder.search_pipeline.add(stemmer)
+        builder.ref("id")
+        for name, boost in FIELDS.items():
+            builder.field(name, boost=boost)
+        for entry in found:
+            builder.add({"id": entry.id, **{name: getattr(entry, name) for name in FIELDS}})
+        serialized = builder.build().serialize()
+        serialized["invertedIndex"] = utf16_order(serialized["invertedIndex"])
+        return cls({
+            "format": FORMAT, "tier": tier,
+            "documents": [{"id": e.id, "title": e.title, "url": e.url, "tier": e.tier, "snippet": e.snippet}
+                          for e in found],
+            "index": serialized,
+        })
+
+    @classmethod
+    def load(cls, path: Path | str) -> SearchIndex:
+        """A saved index: a built site's folder (``OUT/tierN``) or the index file itself."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / INDEX_FILE
+        try:
+            return cls(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise SearchIndexError(f"{path}: no search index; build the site first") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SearchIndexError(f"{path}: unreadable search index ({exc})") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
+
+    def terms(self) -> list[str]:
+        return [term for term, _ in self.data["index"]["invertedIndex"]]
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """Documents matching ``query``, best first; only good matches (see the module docstring)."""
+        words = query_words(query)
+        scores: dict[str, float] = {}
+        matched: dict[str, int] = {}
+        for position, word in enumerate(words):
+            for result in self.index.query(callback=lambda q, w=word, last=position == len(words) - 1:
+                                           _word_clauses(q, w, last)):
+                ref = result["ref"]
+                scores[ref] = scores.get(ref, 0.0) + result["score"]
+                matched[ref] = matched.get(ref, 0) + 1
+        ranked = []
+        for ref, score in scores.items():
+            coverage = matched[ref] / len(words)
+            if coverage >= MIN_COVERAGE:
+                ranked.append((round(score * coverage * coverage, 6), ref))
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        hits = []
+        for score, ref in ranked[:limit]:
+            doc = self.documents[ref]
+            hits.append(Hit(ref, doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[ref],
+                            len(words)))
+        return hits
+
+
+def _word_clauses(query: Query, word: str, last: bool) -> None:
+    """The clauses one query word is looked up by (mirrored in the search worker)."""
+    query.term(word, boost=1)
+    if len(word) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(word):
+        query.term(word, boost=TYPO_BOOST, edit_distance=1)
+    if last:
+        query.term(word, boost=PREFIX_BOOST, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING)
+
+
+def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str) -> Path:
+    """Build the tier's index and save it into its built site, in place of the theme's full-text index
+    (which the browser would download at every page load only to index it again)."""
+    target = Path(site_dir) / INDEX_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(SearchIndex.build(content, tier).to_json(), encoding="utf-8")
+    (Path(site_dir) / THEME_INDEX_FILE).write_text(json.dumps(THEME_INDEX_STUB), encoding="utf-8")
+    return target
