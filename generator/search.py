@@ -28,7 +28,7 @@ from lunr.builder import Builder
 from lunr.index import Index
 from lunr.pipeline import Pipeline
 from lunr.query import Query
-from lunr.stemmer import stemmer
+from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import stop_word_filter, WORDS as STOP_WORDS
 
 from .audience import in_site, strip_hidden
@@ -89,7 +89,28 @@ def _trimmer(token, i=None, tokens=None):
     return token.update(lambda text, metadata: trim(text)) if trim(str(token)) else None
 
 
-Pipeline.register_function(_trimmer, "kbgenTrimmer")
+_trimmer.label = "kbgenTrimmer"  # only used while building: never serialized
+
+
+class _LunrJsStemmer(PorterStemmer):
+    """lunr.py's Porter stemmer, but turning a final y into i as lunr.js does: after a consonant ("try" ->
+    "tri", "key" stays "key"); lunr.py does it after any vowel in the stem ("key" -> "kei"), so the
+    browser would not find the index's terms. The other steps of the two agree."""
+
+    def step1c(self):
+        if self.ends("y") and self.k - self.k0 >= 2 and self.b[self.k - 1] not in "aeiou":
+            self.b = self.b[: self.k] + "i" + self.b[self.k + 1:]
+
+
+_porter = _LunrJsStemmer()
+
+
+def stemmer(token, i=None, tokens=None):
+    """lunr pipeline step: stem as lunr.js's ``stemmer`` does (serialized under its name)."""
+    return token.update(_porter.stem)
+
+
+stemmer.label = "stemmer"
 
 
 def markdown_text(lines: list[str]) -> tuple[list[str], str]:
@@ -178,6 +199,8 @@ class SearchIndex:
         self.documents = {doc["id"]: doc for doc in data["documents"]}
         lunr_data = dict(data["index"], invertedIndex=sorted(data["index"]["invertedIndex"]))
         self.index = Index.load(lunr_data)
+        self.index.pipeline = Pipeline()
+        self.index.pipeline.add(stemmer)  # in place of lunr.py's own, registered under the same name
 
     @classmethod
     def build(cls, content: ContentRoot, tier: int) -> SearchIndex:

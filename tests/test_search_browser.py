@@ -1,0 +1,162 @@
+"""The help site's search box in headless Chromium agrees with ``kbgen search``: same results, same order.
+
+Queries are typed into mkdocs-material's own search box of the built sample tier 0 site; the answers
+come from kbgen's worker and prebuilt index. Also: an index with characters outside the Basic
+Multilingual Plane loads in the browser, and a query with no good match shows the contact routes.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, RootMaker
+from generator.build import build
+from generator.cli import main as cli
+from test_browser import TIMEOUT_MS, _QuietHandler, chromium, page  # noqa: F401 - fixtures
+
+QUERIES = [
+    "ERR_SSO_4012",
+    "502 Bad Gateway",
+    '"Invalid redirect_uri"',
+    "how do I get a refund",
+    "pasword reset",
+    "my card was declined",
+    "webhoks not arriving",
+    "invoice email never arrived",
+    "export invoices",
+    "payout",
+    "two factor lost phone",
+    "Error: card_declined when paying",
+]
+NO_MATCH = "qwertyuiop zxcvbnm"
+
+
+def serve(folder: Path):
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def sample_url(sample_site):
+    server, url = serve(sample_site)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def terminal(query: str, *extra: str, root: Path = REPO) -> list[dict]:
+    result = CliRunner().invoke(cli, ["search", query, "--root", str(root), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def open_search(page, url: str) -> None:
+    if isinstance(page, str):
+        pytest.fail(page, pytrace=False)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    page.wait_for_function("() => document.getElementById('__search').checked")
+
+
+def typed(page, query: str) -> None:
+    box = page.locator("input[data-md-component=search-query]")
+    box.fill("")
+    box.press_sequentially(query, delay=5)
+
+
+def shown_paths(page, base: str) -> list[str]:
+    hrefs = page.eval_on_selector_all(".md-search-result__item > a.md-search-result__link",
+                                      "links => links.map(a => a.href)")
+    return [urlsplit(href).path.removeprefix(urlsplit(base).path).lstrip("/") for href in hrefs]
+
+
+def wait_for_paths(page, base: str, expected: list[str]) -> list[str]:
+    """The result list once it shows ``expected`` (the worker answers asynchronously), or as it is after
+    the time limit, for the assertion to show the difference."""
+    script = """([expected, prefix]) => {
+        const paths = [...document.querySelectorAll('.md-search-result__item > a.md-search-result__link')]
+            .map(a => new URL(a.href).pathname.slice(prefix.length).replace(/^\\//, ''));
+        return JSON.stringify(paths) === JSON.stringify(expected);
+    }"""
+    try:
+        page.wait_for_function(script, arg=[expected, urlsplit(base).path], timeout=TIMEOUT_MS // 2)
+    except Exception:  # noqa: BLE001 - the comparison below reports what differs
+        pass
+    return shown_paths(page, base)
+
+
+def test_browser_and_terminal_agree(page, sample_url):
+    base = f"{sample_url}/tier0/"
+    open_search(page, base)
+    disagreements = []
+    for query in QUERIES:
+        expected = [hit["path"] for hit in terminal(query)]
+        assert expected, f"kbgen search finds nothing for {query!r}: the query set is wrong"
+        typed(page, query)
+        shown = wait_for_paths(page, base, expected)
+        if shown != expected:
+            disagreements.append((query, shown, expected))
+    assert disagreements == [], json.dumps(disagreements, indent=1)
+    assert page.js_errors == []
+
+
+def test_no_good_match_points_to_contact_routes(page, sample_url):
+    assert terminal(NO_MATCH) == []
+    open_search(page, f"{sample_url}/tier0/")
+    typed(page, NO_MATCH)
+    note = page.locator(".kb-search-nomatch")
+    note.wait_for(state="visible")
+    assert "No good match" in note.inner_text()
+    routes = [a.get_attribute("href") for a in note.locator("a.kb-contact-route").all()]
+    assert routes == ["https://tallybook.example/support/chat", "mailto:support@tallybook.example"]
+    assert page.locator(".md-search-result__item").count() == 0
+    typed(page, "refund")  # a query with results hides the note again
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    assert note.is_hidden()
+
+
+def test_cli_no_good_match_names_contact_routes():
+    result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
+    assert result.exit_code == 0
+    assert "No good match" in result.output
+    assert "Chat with us: https://tallybook.example/support/chat" in result.output
+
+
+ASTRAL_WORD = "rocket\N{ROCKET}launch"  # an emoji inside a word survives trimming and enters the index
+
+
+@pytest.fixture(scope="module")
+def emoji_site(tmp_path_factory):
+    root = RootMaker(tmp_path_factory.mktemp("emoji") / "root")
+    root.doc("kb/emoji-guide.md", f"# Emoji guide\n\nThe {ASTRAL_WORD} button and the \uff21wide letter.\n",
+             id="emoji-guide", title="Emoji guide")
+    root.doc("kb/plain-guide.md", "# Plain guide\n\nNothing special, zebra.\n", id="plain-guide",
+             title="Plain guide")
+    out = tmp_path_factory.mktemp("emoji-out") / "site"
+    build(root.path, out=out, tiers=[0])
+    server, url = serve(out)
+    yield root.path, url
+    server.shutdown()
+    server.server_close()
+
+
+def test_index_with_emoji_loads_and_finds_it_in_browser(page, emoji_site):
+    root, url = emoji_site
+    expected = [hit["path"] for hit in terminal(ASTRAL_WORD, root=root)]
+    assert expected == ["kb/emoji-guide/"]
+    open_search(page, f"{url}/tier0/")
+    typed(page, ASTRAL_WORD)
+    assert wait_for_paths(page, f"{url}/tier0/", expected) == expected
+    assert page.js_errors == []
