@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from . import search
 from .audience import TIERS, in_site, scan
 from .content import ContentRoot, load
 
@@ -332,7 +333,57 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         for secret, matched in found:
             leaks.setdefault((output, secret.source, secret.what), Leak(tier, output, secret.source, secret.what,
                                                                         matched))
+    for leak in _index_leaks(content, tier, site, label):
+        leaks.setdefault((leak.output, leak.source, leak.what), leak)
     return sorted(leaks.values(), key=lambda leak: (leak.output, leak.source, leak.what))
+
+
+def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> list[Leak]:
+    """The search index holds stemmed words, not phrases: every term must come from text the tier may
+    show, and every entry must be a document it shows. A stray term is traced to the hidden text it
+    comes from (a document above the tier, a draft, an internal block)."""
+    path = site / search.INDEX_FILE
+    if not path.is_file():
+        return []
+    output = f"{label}/{search.INDEX_FILE}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        terms = {term for term, _ in data["index"]["invertedIndex"]}
+        refs = {entry["id"] for entry in data["documents"]} | \
+            {ref.split("/", 1)[1] for ref, _ in data["index"]["fieldVectors"]}
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        return [Leak(tier, output, "?", "unreadable search index", f"cannot check it: {exc}")]
+    entries = search.entries(content, tier)
+    extra = terms - set().union(*(search.text_terms(" ".join(getattr(entry, name) for name in search.FIELDS))
+                                  for entry in entries))
+    strangers = refs - {entry.id for entry in entries}
+    if not extra and not strangers:
+        return []
+    leaks, traced = [], set()
+
+    def trace(source: str, what: str, text: str) -> None:
+        found = extra & search.text_terms(text)
+        if found:
+            traced.update(found)
+            leaks.append(Leak(tier, output, source, what, f"index term '{min(found)}'"))
+
+    for document in content.documents:
+        if in_site(document, tier):
+            lines = document.body.split("\n")
+            for index, (line, floor) in enumerate(zip(lines, scan(lines).floors)):
+                if floor > tier:
+                    trace(document.rel, f"tier {floor} internal block, line {document.body_line + index}", line)
+            continue
+        what = document.status if not document.published else f"tier {document.tier} document"
+        if document.id in strangers:
+            strangers.discard(document.id)
+            leaks.append(Leak(tier, output, document.rel, what, f"index entry '{document.id}'"))
+        trace(document.rel, what, f"{document.title} {document.meta.get('summary') or ''} {document.body}")
+    leaks += [Leak(tier, output, "?", "no text this tier may show", f"index term '{term}'")
+              for term in sorted(extra - traced)]
+    leaks += [Leak(tier, output, "?", "no document this tier shows", f"index entry '{ref}'")
+              for ref in sorted(strangers)]
+    return leaks
 
 
 def audit(root: Path | str | ContentRoot, out: Path | str | None = None, tiers=None) -> list[Leak]:

@@ -28,11 +28,13 @@ from lunr.builder import Builder
 from lunr.index import Index
 from lunr.pipeline import Pipeline
 from lunr.query import Query
+from lunr.tokenizer import Tokenizer
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import stop_word_filter, WORDS as STOP_WORDS
 
 from .audience import in_site, strip_hidden
-from .content import ContentRoot
+from .content import SNIPPETS_DIR, ContentRoot
+from .validate import SNIPPET_RE
 
 INDEX_FILE = "search/kbgen-index.json"  # inside a built site
 THEME_INDEX_FILE = "search/search_index.json"  # what mkdocs-material's page script fetches at every page load
@@ -43,7 +45,7 @@ LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "s
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which imports it
 FORMAT = 1  # bump when the file's shape changes; the worker checks it
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
-FIELDS = {"title": 8, "intents": 4, "summary": 3, "headings": 2, "body": 1}
+FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
 TYPO_BOOST = 0.2
 PREFIX_BOOST = 0.3
@@ -56,13 +58,13 @@ EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons,
 HEADING_RE = re.compile(r"^[ \t>]*#{1,6}[ \t]+(.*?)[ \t#]*$")
 FENCE_MARK_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}.*$")
-SNIPPET_INCLUDE_RE = re.compile(r"^[ \t]*-{1,}8<-{1,}")
+MAX_INCLUDE_DEPTH = 4  # snippets including snippets; validation already refused anything outside snippets/
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-REFERENCE_DEF_RE = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$")
+REFERENCE_DEF_RE = re.compile(r"^[ \t]*\[(?!\^)[^\]]+\]:[ \t]*\S+.*$")  # link definitions; footnotes are text
 TAG_RE = re.compile(r"<[^>]+>")
 MARKUP_RE = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|`+|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?|"
-                       r"^[ \t>]*(?:!!!|\?\?\?\+?|===)[ \t]*\w*|\{[:#.][^}]*\}|\|", re.M)
+                       r"^[ \t>]*(?:!!!|\?\?\?\+?|===)[ \t]*\w*|\{[:#.][^}]*\}|\||\[\^[^\]]*\]:?", re.M)
 
 
 class SearchIndexError(Exception):
@@ -117,7 +119,7 @@ def markdown_text(lines: list[str]) -> tuple[list[str], str]:
     """(headings, plain text) of Markdown lines: markup dropped, link and code text kept as written."""
     headings, text = [], []
     for line in lines:
-        if FENCE_MARK_RE.match(line) or BLOCK_MARK_RE.match(line) or SNIPPET_INCLUDE_RE.match(line) \
+        if FENCE_MARK_RE.match(line) or BLOCK_MARK_RE.match(line) or SNIPPET_RE.match(line) \
                 or REFERENCE_DEF_RE.match(line):
             continue
         heading = HEADING_RE.match(line)
@@ -127,6 +129,25 @@ def markdown_text(lines: list[str]) -> tuple[list[str], str]:
         line = LINK_RE.sub(lambda m: m[1] or m[2] or "", IMAGE_RE.sub(r"\1", line))
         text.append(MARKUP_RE.sub(" ", TAG_RE.sub(" ", line)))
     return headings, " ".join(" ".join(text).split())
+
+
+def with_snippets(lines: list[str], snippets: Path, depth: int = 0) -> list[str]:
+    """Lines with each ``--8<-- "name.md"`` replaced by the snippet, indented like the include, as
+    pymdownx.snippets does, so included text is found and its internal blocks filtered like the page's.
+    Includes of parts of a file (``name.md:3:9``) are left out."""
+    if depth >= MAX_INCLUDE_DEPTH or not any("8<" in line for line in lines):
+        return lines
+    result = []
+    for line in lines:
+        include = SNIPPET_RE.match(line) if "8<" in line else None
+        path = snippets / include["spec"] if include and include["spec"] and not include["escape"] else None
+        if path is None or not path.is_file() or not path.resolve().is_relative_to(snippets.resolve()):
+            result.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        included = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        result += [indent + text if text else text for text in with_snippets(included, snippets, depth + 1)]
+    return result
 
 
 @dataclass
@@ -139,6 +160,7 @@ class Entry:
     tier: int
     summary: str
     intents: str
+    tags: str
     headings: str
     body: str
 
@@ -154,16 +176,29 @@ def entries(content: ContentRoot, tier: int) -> list[Entry]:
     for document in content.documents:
         if not in_site(document, tier):
             continue
-        headings, body = markdown_text(strip_hidden(document.body.split("\n"), tier))
+        lines = with_snippets(document.body.split("\n"), content.root / SNIPPETS_DIR)
+        headings, body = markdown_text(strip_hidden(lines, tier))
         intents = [content.intents[i] for i in document.intents if i in content.intents]
         found.append(Entry(
             id=document.id, title=document.title, url=document.url, tier=document.tier,
             summary=str(document.meta.get("summary") or ""),
             intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
+            tags=" ".join(str(tag) for tag in document.meta.get("tags") or [] if isinstance(tag, (str, int))),
             headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
             body=body,
         ))
     return sorted(found, key=lambda entry: entry.id)
+
+
+def _index_pipeline() -> Pipeline:
+    pipeline = Pipeline()
+    pipeline.add(_trimmer, stop_word_filter, stemmer)
+    return pipeline
+
+
+def text_terms(text: str) -> set[str]:
+    """The index terms a text yields, as the index builder makes them."""
+    return {str(token) for token in _index_pipeline().run(Tokenizer(text))}
 
 
 def utf16_order(inverted_index: list) -> list:
@@ -207,7 +242,7 @@ class SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
         found = entries(content, tier)
         builder = Builder()
-        builder.pipeline.add(_trimmer, stop_word_filter, stemmer)
+        builder.pipeline = _index_pipeline()
         builder.search_pipeline.add(stemmer)
         builder.ref("id")
         for name, boost in FIELDS.items():

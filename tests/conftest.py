@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -111,3 +112,18 @@ def sample_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "site"
     build(REPO, out=out)
     return out
+
+
+def search_terms(site: Path) -> set[str]:
+    """The words (stemmed, as lunr keeps them) in a built site's kbgen search index."""
+    from generator.search import INDEX_FILE
+
+    data = json.loads((site / INDEX_FILE).read_text(encoding="utf-8"))
+    return {term for term, _ in data["index"]["invertedIndex"]}
+
+
+def in_search(site: Path, text: str) -> bool:
+    """Whether every word of ``text`` is in the site's search index."""
+    from generator.search import text_terms
+
+    return text_terms(text) <= search_terms(site)

@@ -1,7 +1,7 @@
 """End-to-end tests of ``kbgen build``: real MkDocs + mkdocs-material builds, inspected file by file.
 
 Every fixture root is built once per module (a build takes a few seconds); the tests then look at the
-HTML, ``search/search_index.json`` and ``sitemap.xml`` of each tier's site.
+HTML, the search index and ``sitemap.xml`` of each tier's site.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, RootMaker, article, runbook_body, toc_links, tree_hash
+from conftest import REPO, RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
 from generator.audience import strip_hidden
 from generator.build import DEFAULT_CONFIG, BuildError, build
 from generator.cli import main as cli
 from generator.content import load
+from generator.search import INDEX_FILE, text_terms
 
 TIERS = (0, 1, 2, 3)
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -47,13 +48,9 @@ def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def search_index(site: Path) -> dict:
-    return json.loads(read(site / "search" / "search_index.json"))
-
-
-def search_text(site: Path) -> str:
-    """Everything the search index holds (titles and text of every entry), as one string."""
-    return "\n".join(f"{d['title']}\n{d['text']}" for d in search_index(site)["docs"])
+def search_entries(site: Path) -> list[dict]:
+    """What the search index shows of each document (id, title, url, tier, snippet)."""
+    return json.loads(read(site / INDEX_FILE))["documents"]
 
 
 def all_files(folder: Path) -> list[Path]:
@@ -302,34 +299,27 @@ def test_sentence_in_html_and_search_iff_allowed(main_site, tier, sentence):
     floor = SENTENCES[sentence]
     allowed = floor is not None and floor <= tier
     in_html = [p.relative_to(site).as_posix() for p in html_files(site) if sentence in read(p)]
-    in_search = sentence in search_text(site)
+    searchable = in_search(site, sentence)
     if allowed:
         assert in_html, f"{sentence!r} missing from the tier {tier} site"
-        assert in_search, f"{sentence!r} missing from the tier {tier} search index"
+        assert searchable, f"{sentence!r} missing from the tier {tier} search index"
     else:
         assert in_html == [], f"{sentence!r} (floor {floor}) leaked into tier {tier} pages"
-        assert not in_search, f"{sentence!r} (floor {floor}) leaked into the tier {tier} search index"
+        assert not searchable, f"{sentence!r} (floor {floor}) leaked into the tier {tier} search index"
 
 
 @pytest.mark.parametrize("tier", TIERS)
 def test_hidden_heading_only_in_internal_tiers(main_site, tier):
     site = main_site / f"tier{tier}"
     html = read(page_file(site, url_of("public-guide")))
-    index = search_index(site)["docs"]
-    locations = {d["location"] for d in index}
-    titles = {d["title"] for d in index}
-    anchor_location = f"{url_of('public-guide')}#{HIDDEN_ANCHOR}"
     if tier == 0:
         assert HIDDEN_ANCHOR not in toc_links(html)
         assert HIDDEN_ANCHOR not in html and HIDDEN_HEADING not in html
-        assert anchor_location not in locations and HIDDEN_HEADING not in titles
-        assert HIDDEN_HEADING not in search_text(site)
+        assert not in_search(site, HIDDEN_HEADING)
     else:
         assert HIDDEN_ANCHOR in toc_links(html)
         assert f'<h2 id="{HIDDEN_ANCHOR}"' in html
-        assert anchor_location in locations and HIDDEN_HEADING in titles
-    # the visible heading after the block is in every tier's TOC
-    assert "steps" in toc_links(html)
+        assert in_search(site, HIDDEN_HEADING)
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -347,7 +337,7 @@ def test_literal_block_syntax_in_code_survives(main_site, tier):
     html = article(read(page_file(site, url_of("public-guide"))))
     code = re.findall(r"<code>(.*?)</code>", html, re.S)
     assert any("/// internal\nThis is how a writer marks agent-only text.\n///" in c for c in code), code
-    assert "This is how a writer marks agent-only text." in search_text(site)
+    assert in_search(site, "This is how a writer marks agent-only text.")
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -429,7 +419,8 @@ def test_area_and_intent_pages(main_site, tier):
     if tier == 0:
         # the refund intent only has internal documents: the public site must not hint at them
         assert not (site / "intents/billing.refund").exists()
-        assert "Get a refund" not in search_text(site)
+        assert "Get a refund" not in [entry["title"] for entry in search_entries(site)]
+        assert "refund" not in search_terms(site)
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -513,7 +504,7 @@ def test_footnote_inside_hidden_block_is_hidden(footnote_build, tier):
     html = read(page_file(site, "kb/notes/"))
     assert VISIBLE_NOTE in html
     assert (HIDDEN_NOTE in html) == (tier >= 1)
-    assert (HIDDEN_NOTE in search_text(site)) == (tier >= 1)
+    assert in_search(site, HIDDEN_NOTE) == (tier >= 1)
 
 
 # page size -----------------------------------------------------------------------------------------------
@@ -676,9 +667,10 @@ def test_mkdocs_build_with_plugin(make_root, tmp_path):
     assert "Tieroneart sentence." in read(page_file(site, "kb/agent/"))
     assert "Tieronerun sentence." in read(page_file(site, "runbooks/first/"))
     assert not (site / "runbooks/second").exists()
-    everything = "".join(file_text(p) for p in html_files(site)) + search_text(site)
+    everything = "".join(file_text(p) for p in html_files(site))
     assert "Tiertworun" not in everything and "Blocktwo" not in everything
-    assert "Blockone sentence." in search_text(site)
+    assert not text_terms("Tiertworun Blocktwo") & search_terms(site)
+    assert in_search(site, "Blockone sentence.")
     assert has_banner(public) and 'data-kb-tier="1"' in public
     assert kb_id(public) == "public"
 
@@ -716,7 +708,7 @@ def test_sample_public_pages_have_no_internal_blocks(sample_site):
     offending = [p.relative_to(site).as_posix() for p in html_files(site)
                  if re.search(r'class="[^"]*\bkb-internal\b', read(p))]
     assert offending == []
-    assert "Internal: tier" not in search_text(site)
+    assert "Internal: tier" not in json.dumps(search_entries(site))
 
 
 def test_sample_public_search_has_no_internal_titles(sample_site, sample_content):
@@ -728,11 +720,11 @@ def test_sample_public_search_has_no_internal_titles(sample_site, sample_content
         | {a.title for a in sample_content.areas.values()}
     public_text = "\n".join("\n".join(strip_hidden(d.body.split("\n"), 0)) for d in public_docs)
     internal = [d for d in sample_content.documents if d.tier is not None and d.tier >= 1 or not d.published]
-    index = search_index(site)["docs"]
+    index = search_entries(site)
     titles = {entry["title"] for entry in index}
-    text = search_text(site)
+    text = json.dumps(index, ensure_ascii=False)
     internal_urls = {d.url for d in internal}
-    assert [e["location"] for e in index if e["location"].split("#")[0] in internal_urls] == []
+    assert [e["url"] for e in index if e["url"] in internal_urls] == []
     leaked = [d.title for d in internal if d.title not in public_titles and d.title not in public_text
               and (d.title in titles or d.title in text)]
     assert leaked == []

@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import RootMaker, article, runbook_body, toc_links, tree_hash
+from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
 from generator.audit import audit
 from generator.build import BuildError, build
 from generator.cli import main as cli
+from generator.search import INDEX_FILE, text_terms
 from generator.validate import validate
 
 TIERS = (0, 1, 2, 3)
@@ -91,12 +92,9 @@ def page(site: Path, url: str) -> str:
     return read(site / url / "index.html")
 
 
-def search_index(site: Path) -> dict:
-    return json.loads(read(site / "search" / "search_index.json"))
-
-
-def search_text(site: Path) -> str:
-    return "\n".join(f"{d['location']}\n{d['title']}\n{d['text']}" for d in search_index(site)["docs"])
+def search_entries(site: Path) -> list[dict]:
+    """What the search index shows of each document (id, title, url, tier, snippet)."""
+    return json.loads(read(site / INDEX_FILE))["documents"]
 
 
 def primary_nav(html: str) -> str:
@@ -301,7 +299,7 @@ def test_snippet_internal_block_only_in_tier1(snippet_site):
     assert_nowhere(out / "tier0", SNIPPET_SECRET, "Snippetwalrus")
     assert SNIPPET_PUBLIC in page(out / "tier0", "kb/public-help")  # the include itself worked
     assert SNIPPET_SECRET in page(out / "tier1", "kb/public-help")
-    assert SNIPPET_SECRET in search_text(out / "tier1")
+    assert in_search(out / "tier1", SNIPPET_SECRET)
 
 
 # 3. internal blocks in nested Markdown ---------------------------------------------------------------
@@ -473,9 +471,8 @@ def test_hidden_heading_only_in_tier1_toc_and_search(nested_site):
     html0, html1 = page(out / "tier0", "kb/hidden-heading"), page(out / "tier1", "kb/hidden-heading")
     assert anchor not in toc_links(html0) and "public-section" in toc_links(html0)
     assert anchor in toc_links(html1)
-    assert "Headwalrus" not in search_text(out / "tier0")
-    locations = {d["location"] for d in search_index(out / "tier1")["docs"]}
-    assert f"kb/hidden-heading/#{anchor}" in locations
+    assert not in_search(out / "tier0", "Headwalrus")
+    assert in_search(out / "tier1", "Headwalrus")
 
 
 def test_internal_syntax_in_code_fence_is_literal_in_tier0(nested_site):
@@ -483,7 +480,7 @@ def test_internal_syntax_in_code_fence_is_literal_in_tier0(nested_site):
     html = article(page(out / "tier0", "kb/code-fence"))
     code = re.findall(r"<code>(.*?)</code>", html, re.S)
     assert any("/// internal\nFencewalrus literal example sentence.\n///" in c for c in code), code
-    assert "Fencewalrus literal example sentence." in search_text(out / "tier0")
+    assert in_search(out / "tier0", "Fencewalrus literal example sentence.")
 
 
 # 4. shared wording: no false alarm; a copied sentence: a true alarm ------------------------------------
@@ -620,11 +617,12 @@ def test_runbook_titles_tags_and_ids_only_in_tier2(tags_site, tier):
             assert_somewhere(site, *needles)
             assert f'<meta name="kb-id" content="{doc_id}">' in page(site, rel[:-3])
     if tier == 2:
-        tags = {tag for d in search_index(site)["docs"] for tag in d.get("tags", [])}
-        assert {"forensicsonlytag", "keyrotationonlytag", "publictag"} <= tags
+        assert in_search(site, "forensicsonlytag keyrotationonlytag publictag")
         intent = article(page(site, "intents/account.password-reset"))
         assert all(title in intent for _, title, _, _ in RUNBOOKS.values())
-    assert "publictag" in search_text(site) or any("publictag" in d.get("tags", []) for d in search_index(site)["docs"])
+    assert in_search(site, "publictag")
+    if tier < 2:
+        assert not text_terms("forensicsonlytag keyrotationonlytag") & search_terms(site)
 
 
 # 6. images ----------------------------------------------------------------------------------------------
@@ -797,13 +795,34 @@ def _plant_sitemap_comment(out: Path, built: Path) -> str:
 
 
 def _plant_search_index(out: Path, built: Path) -> str:
-    path = out / "tier0" / "search" / "search_index.json"
+    path = out / "tier0" / INDEX_FILE
     index = json.loads(read(path))
-    doc = next(d for d in index["docs"] if d["location"].startswith("kb/public-help/"))
-    doc["text"] += f" <p>{PLANT_HIDDEN}</p>"
+    doc = next(d for d in index["documents"] if d["url"] == "kb/public-help/")
+    doc["snippet"] += f" {PLANT_HIDDEN}"
     path.write_text(json.dumps(index), encoding="utf-8")
-    json.loads(read(path))  # still valid JSON
-    return "tier0/search/search_index.json"
+    return f"tier0/{INDEX_FILE}"
+
+
+def _plant_search_terms(out: Path, built: Path) -> str:
+    """The hidden sentence's words as index terms: the index keeps words, not phrases."""
+    path = out / "tier0" / INDEX_FILE
+    index = json.loads(read(path))
+    inverted = index["index"]["invertedIndex"]
+    fields = index["index"]["fields"]
+    for term in sorted(text_terms("Hushwalrus") - {t for t, _ in inverted}):
+        inverted.append([term, {"_index": len(inverted), **{f: {"public-help": {}} for f in fields}}])
+    path.write_text(json.dumps(index), encoding="utf-8")
+    return f"tier0/{INDEX_FILE}"
+
+
+def _plant_search_entry(out: Path, built: Path) -> str:
+    """The tier 2 runbook's entry copied from the tier 2 index into the tier 0 one."""
+    path, source = out / "tier0" / INDEX_FILE, json.loads(read(built / "tier2" / INDEX_FILE))
+    index = json.loads(read(path))
+    index["index"]["fieldVectors"] += [v for v in source["index"]["fieldVectors"]
+                                       if v[0].endswith("/ledger-forensics-deep-dive")]
+    path.write_text(json.dumps(index), encoding="utf-8")
+    return f"tier0/{INDEX_FILE}"
 
 
 def _plant_runbook_page(out: Path, built: Path) -> str:
@@ -826,6 +845,8 @@ PLANTS = {
     # name: (planting function, source the leak must name)
     "title-in-sitemap-loc": (_plant_sitemap_loc, PLANT_RUNBOOK),
     "hidden-block-in-search-index": (_plant_search_index, "kb/public-help.md"),
+    "hidden-block-terms-in-search-index": (_plant_search_terms, "kb/public-help.md"),
+    "tier2-entry-in-search-index": (_plant_search_entry, PLANT_RUNBOOK),
     "tier2-page-copied-into-tier0": (_plant_runbook_page, PLANT_RUNBOOK),
     "title-in-sitemap-comment": (_plant_sitemap_comment, PLANT_RUNBOOK),
     "title-in-html-attribute": (_plant_title_attribute, PLANT_RUNBOOK),
@@ -851,7 +872,7 @@ def test_planted_leak_is_found(plant_site, tmp_path, plant):
     assert any(leak.tier == 0 and leak.output == planted and leak.source == source for leak in leaks), \
         f"the audit missed the planted trace in {planted}: {[leak.as_text() for leak in leaks]}"
     assert {leak.output for leak in leaks} == {planted}
-    if plant == "hidden-block-in-search-index":
+    if plant.startswith("hidden-block"):
         line = position(root / "kb/public-help.md", PLANT_HIDDEN)[0]  # the leaked line itself
         assert any(leak.what == f"tier 1 internal block, line {line}" for leak in leaks), \
             [leak.what for leak in leaks]
