@@ -1,0 +1,166 @@
+"""The search index and ``kbgen search``: what each tier's index holds, how queries rank, the saved file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from generator.build import build
+from generator.cli import main as cli
+from generator.content import load
+from generator.search import INDEX_FILE, SearchIndex, stemmer, text_terms, utf16_order
+from lunr.token import Token
+
+INTERNAL_WORD = "walrusprimeval"
+BODY = f"""\
+# SSO sign-in errors
+
+If you see `ERR_SSO_4012` after signing in, your identity provider sent an assertion we could not
+match. The message "Invalid redirect_uri" means the callback address is wrong.
+
+/// internal
+Agents check the {INTERNAL_WORD} flag first.
+///
+
+## Gateway errors
+
+A `502 Bad Gateway` page means the service is restarting; try again in a minute.
+"""
+
+
+@pytest.fixture
+def root(make_root):
+    make_root.doc("kb/sso-errors.md", BODY, id="sso-errors", title="SSO sign-in errors",
+                  summary="Fix single sign-on errors.")
+    make_root.doc("kb/reset-password.md", "# Reset your password\n\nChoose a new password from the sign-in page.\n",
+                  id="reset-password", title="Reset your password")
+    make_root.doc("kb/gateway-status.md", "# Service status\n\nWhen the gateway is slow, check the status page.\n",
+                  id="gateway-status", title="Service status")
+    make_root.doc("runbooks/sso-runbook.md", id="sso-runbook", title="Diagnose SSO assertion failures", tier=1)
+    return make_root.path
+
+
+def ids(hits) -> list[str]:
+    return [hit.id for hit in hits]
+
+
+def test_each_tier_indexes_only_what_it_shows(root):
+    content = load(root)
+    public, agents = SearchIndex.build(content, 0), SearchIndex.build(content, 1)
+    assert set(public.documents) == {"sso-errors", "reset-password", "gateway-status"}
+    assert set(agents.documents) == set(public.documents) | {"sso-runbook"}
+    assert not text_terms(INTERNAL_WORD) & set(public.terms())
+    assert text_terms(INTERNAL_WORD) <= set(agents.terms())
+    assert public.search(INTERNAL_WORD) == []
+    assert ids(agents.search(INTERNAL_WORD)) == ["sso-errors"]
+    assert ids(public.search("assertion failures")) == ["sso-errors"]
+    assert ids(agents.search("assertion failures"))[0] == "sso-runbook"
+
+
+@pytest.mark.parametrize("query", ["ERR_SSO_4012", "err_sso_4012", '"Invalid redirect_uri"',
+                                   "Error: ERR_SSO_4012.", "502 Bad Gateway", "what does 502 bad gateway mean"])
+def test_error_messages_are_found_as_typed(root, query):
+    assert ids(SearchIndex.build(load(root), 0).search(query))[0] == "sso-errors"
+
+
+def test_typos_and_word_forms_are_forgiven(root):
+    index = SearchIndex.build(load(root), 0)
+    assert ids(index.search("pasword"))[0] == "reset-password"
+    assert ids(index.search("resetting passwords"))[0] == "reset-password"
+    assert ids(index.search("reset passw"))[0] == "reset-password"  # still typing
+
+
+def test_no_good_match_is_empty(root):
+    index = SearchIndex.build(load(root), 0)
+    assert index.search("quantum banana telescope") == []
+    # one word of five is too little to call a page a match
+    assert index.search("gateway quantum banana telescope orchestra") == []
+
+
+def test_terms_are_in_utf16_order_for_lunr_js(make_root):
+    astral, wide = "\N{MATHEMATICAL SCRIPT CAPITAL A}lpha", "\uff21wide"  # U+1D49C sorts after U+FF21 by code point
+    make_root.doc("kb/letters.md", f"# Letters\n\n{astral} and {wide} and rocket\N{ROCKET}launch.\n")
+    terms = SearchIndex.build(load(make_root.path), 0).terms()
+    assert terms == [term for term, _ in utf16_order([[t, None] for t in terms])]
+    assert terms != sorted(terms), "the corpus must contain terms whose UTF-16 and code point orders differ"
+    assert text_terms(astral) <= set(terms) and text_terms("rocket\N{ROCKET}launch") <= set(terms)
+
+
+def test_stemmer_agrees_with_lunr_js():
+    """The index is stemmed in Python, queries in the browser: both must stem every word alike."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed to run lunr.js (scripts/setup.sh says how to install it)"
+    words = sorted({word for document in load(REPO).documents for word in document.body.lower().split()
+                    if word.isalpha()} | {"try", "key", "paying", "days", "happy", "sky", "tty", "deploy"})
+    from generator.search import LUNR_JS
+    script = ("const lunr = require(process.argv[1]); const words = JSON.parse(require('fs').readFileSync(0));"
+              "console.log(JSON.stringify(words.map(w => lunr.stemmer(new lunr.Token(w)).toString())));")
+    result = subprocess.run([node, "-e", script, str(LUNR_JS)], input=json.dumps(words), capture_output=True,
+                            text=True, check=True, timeout=60)
+    browser = dict(zip(words, json.loads(result.stdout)))
+    ours = {word: str(stemmer(Token(word))) for word in words}
+    assert len(words) > 500
+    assert {w: (ours[w], browser[w]) for w in words if ours[w] != browser[w]} == {}
+
+
+# kbgen search ---------------------------------------------------------------------------------------------
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["search", *args])
+
+
+def test_cli_json_fields(root):
+    result = run("ERR_SSO_4012", "--root", str(root), "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert hits[0]["id"] == "sso-errors" and hits[0]["tier"] == 0 and hits[0]["path"] == "kb/sso-errors/"
+    assert {"id", "title", "url", "score", "tier", "snippet"} <= set(hits[0])
+    assert hits[0]["snippet"] == "Fix single sign-on errors."
+
+
+def test_cli_text_is_readable(root):
+    result = run("sso assertion", "--root", str(root), "--tier", "1", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("1. Diagnose SSO assertion failures  (tier 1, score ")
+    assert lines[1].strip() == "runbooks/sso-runbook/"
+    assert not any(line.startswith("2.") for line in lines)
+
+
+def test_cli_uses_site_url(root):
+    (root / "mkdocs.yml").write_text("site_name: Help\nsite_url: https://help.example.com/\n"
+                                     "plugins: [search, {kbgen: {internal_site_url: 'https://agents.example.com/t{tier}/'}}]\n",
+                                     encoding="utf-8")
+    public = json.loads(run("password", "--root", str(root), "--json").output)
+    agents = json.loads(run("password", "--root", str(root), "--json", "--tier", "2").output)
+    assert public[0]["url"] == "https://help.example.com/kb/reset-password/"
+    assert agents[0]["url"] == "https://agents.example.com/t2/kb/reset-password/"
+
+
+def test_cli_saved_index_gives_the_same_answers(root, tmp_path):
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[0, 1])
+    for tier in ("0", "1"):
+        fresh = run("sso errors", "--root", str(root), "--tier", tier, "--json")
+        saved = run("sso errors", "--root", str(root), "--tier", tier, "--json", "--site", str(out))
+        assert saved.exit_code == 0, saved.output
+        assert json.loads(saved.output) == json.loads(fresh.output)
+    assert json.loads((out / "tier0" / "search" / "search_index.json").read_text())["docs"] == []
+
+
+def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[1])
+    wrong = run("sso", "--root", str(root), "--site", str(out / "tier1"))
+    assert wrong.exit_code == 2 and "holds the tier 1 site, not tier 0" in wrong.output
+    missing = run("sso", "--root", str(root), "--site", str(tmp_path))
+    assert missing.exit_code == 1 and "no search index; build the site first" in missing.output
+    (out / "tier1" / INDEX_FILE).write_text("{not json", encoding="utf-8")
+    broken = run("sso", "--root", str(root), "--tier", "1", "--site", str(out))
+    assert broken.exit_code == 1 and "unreadable search index" in broken.output
+    assert not any(r.exception and not isinstance(r.exception, SystemExit) for r in (wrong, missing, broken))
