@@ -349,15 +349,16 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         terms = {term for term, _ in data["index"]["invertedIndex"]}
-        refs = {entry["id"] for entry in data["documents"]} | \
-            {ref.split("/", 1)[1] for ref, _ in data["index"]["fieldVectors"]}
+        ids = {entry["id"] for entry in data["documents"]}
+        unknown = {ref.split("/", 1)[1] for ref, _ in data["index"]["fieldVectors"]} - \
+            {entry["ref"] for entry in data["documents"]}
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         return [Leak(tier, output, "?", "unreadable search index", f"cannot check it: {exc}")]
     entries = search.entries(content, tier)
     extra = terms - set().union(*(search.text_terms(" ".join(getattr(entry, name) for name in search.FIELDS))
                                   for entry in entries))
-    strangers = refs - {entry.id for entry in entries}
-    if not extra and not strangers:
+    strangers = ids - {entry.id for entry in entries}
+    if not extra and not strangers and not unknown:
         return []
     leaks, traced = [], set()
 
@@ -382,7 +383,7 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     leaks += [Leak(tier, output, "?", "no text this tier may show", f"index term '{term}'")
               for term in sorted(extra - traced)]
     leaks += [Leak(tier, output, "?", "no document this tier shows", f"index entry '{ref}'")
-              for ref in sorted(strangers)]
+              for ref in sorted(strangers | unknown)]
     return leaks
 
 

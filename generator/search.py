@@ -231,6 +231,7 @@ class SearchIndex:
             raise SearchIndexError(f"not a kbgen search index of format {FORMAT}; rebuild the site")
         self.data = data
         self.tier = data["tier"]
+        self.by_ref = {doc["ref"]: doc for doc in data["documents"]}
         self.documents = {doc["id"]: doc for doc in data["documents"]}
         lunr_data = dict(data["index"], invertedIndex=sorted(data["index"]["invertedIndex"]))
         self.index = Index.load(lunr_data)
@@ -244,17 +245,18 @@ class SearchIndex:
         builder = Builder()
         builder.pipeline = _index_pipeline()
         builder.search_pipeline.add(stemmer)
-        builder.ref("id")
+        builder.ref("ref")
         for name, boost in FIELDS.items():
             builder.field(name, boost=boost)
-        for entry in found:
-            builder.add({"id": entry.id, **{name: getattr(entry, name) for name in FIELDS}})
+        refs = [_short_ref(number) for number in range(len(found))]
+        for ref, entry in zip(refs, found):
+            builder.add({"ref": ref, **{name: getattr(entry, name) for name in FIELDS}})
         serialized = builder.build().serialize()
         serialized["invertedIndex"] = utf16_order(serialized["invertedIndex"])
         return cls({
             "format": FORMAT, "tier": tier,
-            "documents": [{"id": e.id, "title": e.title, "url": e.url, "tier": e.tier, "snippet": e.snippet}
-                          for e in found],
+            "documents": [{"ref": ref, "id": e.id, "title": e.title, "url": e.url, "tier": e.tier,
+                           "snippet": e.snippet} for ref, e in zip(refs, found)],
             "index": serialized,
         })
 
@@ -296,10 +298,22 @@ class SearchIndex:
         ranked.sort(key=lambda item: (-item[0], item[1]))
         hits = []
         for score, ref in ranked[:limit]:
-            doc = self.documents[ref]
-            hits.append(Hit(ref, doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[ref],
+            doc = self.by_ref[ref]
+            hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[ref],
                             len(words)))
         return hits
+
+
+def _short_ref(number: int) -> str:
+    """A document's reference in the index: base 36. The index repeats it for every word of the
+    document, so a short one keeps the file small."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = digits[digit] + text
+        if not number:
+            return text
 
 
 def _word_clauses(query: Query, word: str, last: bool) -> None:

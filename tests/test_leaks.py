@@ -816,11 +816,11 @@ def _plant_search_terms(out: Path, built: Path) -> str:
 
 
 def _plant_search_entry(out: Path, built: Path) -> str:
-    """The tier 2 runbook's entry copied from the tier 2 index into the tier 0 one."""
+    """The tier 2 runbook's search result copied from the tier 2 index into the tier 0 one."""
     path, source = out / "tier0" / INDEX_FILE, json.loads(read(built / "tier2" / INDEX_FILE))
     index = json.loads(read(path))
-    index["index"]["fieldVectors"] += [v for v in source["index"]["fieldVectors"]
-                                       if v[0].endswith("/ledger-forensics-deep-dive")]
+    entry = next(d for d in source["documents"] if d["id"] == "ledger-forensics-deep-dive")
+    index["documents"].append(dict(entry, title="Help", snippet="Help.", url="kb/public-help/"))
     path.write_text(json.dumps(index), encoding="utf-8")
     return f"tier0/{INDEX_FILE}"
 

@@ -84,7 +84,7 @@ async function setup() {
   const data = await response.json();
   if (data.format !== FORMAT)
     throw new Error(`kbgen search: index format ${data.format}, expected ${FORMAT}; rebuild the site`);
-  documents = new Map(data.documents.map(doc => [doc.id, doc]));
+  documents = new Map(data.documents.map(doc => [doc.ref, doc]));
   index = lunr.Index.load(data.index);
 }
 
