@@ -178,6 +178,9 @@ def entries(content: ContentRoot, tier: int) -> list[Entry]:
             continue
         lines = with_snippets(document.body.split("\n"), content.root / SNIPPETS_DIR)
         headings, body = markdown_text(strip_hidden(lines, tier))
+        escalation = document.meta.get("escalation")
+        if document.kind == "runbook" and isinstance(escalation, dict) and escalation.get("when"):
+            body += f" {escalation['when']}"  # the page's escalation box says when to hand over
         intents = [content.intents[i] for i in document.intents if i in content.intents]
         found.append(Entry(
             id=document.id, title=document.title, url=document.url, tier=document.tier,
