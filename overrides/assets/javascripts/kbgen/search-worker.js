@@ -91,7 +91,11 @@ async function setup() {
 addEventListener("message", async event => {
   const message = event.data;
   if (message.type === SETUP) {
-    await setup();
+    try {
+      await setup();
+    } catch (error) {
+      console.error(error);  // searches then find nothing, and the page says so
+    }
     postMessage({ type: READY });
   } else if (message.type === QUERY) {
     const results = index ? search(message.data) : [];
