@@ -16,6 +16,7 @@ from .audit import audit as run_audit
 from .changes import ChangesError, changed_since
 from .content import ContentError, load
 from .findings import has_errors, render
+from .scaffold import SEVERITIES, ScaffoldError, new_document
 from .search import SearchIndex, SearchIndexError
 from .validate import validate as run_validate
 
@@ -189,3 +190,57 @@ def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: P
         for route in routes if tier == 0 else []:
             hours = f" ({route['hours']})" if route.get("hours") else ""
             click.echo(f"Still need help? {route['name']}: {route['url']}{hours}")
+
+
+@main.group()
+def new() -> None:
+    """Start a document from a template that passes kbgen validate but for its TODO: text."""
+
+
+def _new_options(command):
+    command = click.argument("title")(command)
+    command = click.option("--id", "doc_id", metavar="ID", help="The id (and file name) to use instead of one made "
+                           "from the title.")(command)
+    return ROOT_OPTION(command)
+
+
+def _create(root: Path, kind: str, title: str, **options) -> None:
+    """Write the file, print its path (stdout, for scripts) and what is left to do (stderr)."""
+    content = _load_or_exit(root)
+    try:
+        created = new_document(content, kind, title, **options)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(root / created.rel)
+    click.echo(f"created {kind} '{created.id}': replace every TODO: text, then run kbgen validate", err=True)
+
+
+@new.command("article")
+@_new_options
+@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="0 for customers (public), 1-3 for agents.")
+@click.option("--intent", "intents", metavar="ID", multiple=True, required=True,
+              help="Intent from intents.yml (repeatable); the first one's area is the folder under kb/.")
+def new_article(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...]) -> None:
+    """Write kb/<area>/<id>.md, an article titled TITLE."""
+    _create(root, "article", title, tier=tier, intents=intents, doc_id=doc_id)
+
+
+@new.command("runbook")
+@_new_options
+@click.option("--tier", type=click.IntRange(0, 3), required=True, help="Tier of the agents who follow it: 1, 2 or 3.")
+@click.option("--intent", "intents", metavar="ID", multiple=True, required=True,
+              help="Intent from intents.yml (repeatable).")
+def new_runbook(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...]) -> None:
+    """Write runbooks/tier<N>/<id>.md, a runbook titled TITLE with the sections validation requires."""
+    _create(root, "runbook", title, tier=tier, intents=intents, doc_id=doc_id)
+
+
+@new.command("defect")
+@_new_options
+@click.option("--intent", "intents", metavar="ID", multiple=True, help="Affected intent (repeatable).")
+@click.option("--severity", type=click.Choice(SEVERITIES), default="P3", show_default=True,
+              help="P1 (critical) to P4 (low).")
+def new_defect(root: Path, title: str, doc_id: str | None, intents: tuple[str, ...], severity: str) -> None:
+    """Write kb/defects/DEF-NNNN-<slug>.md, a tier 3 defect write-up with the next free id."""
+    _create(root, "defect", title, intents=intents, severity=severity, doc_id=doc_id)
