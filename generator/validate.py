@@ -6,6 +6,7 @@ CONTRIBUTING.md; each finding points at ``path:line:col`` and says what to do.
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import functools
 import html
@@ -52,6 +53,13 @@ SNIPPET_RE = re.compile(r"""^[ \t]*(?P<escape>;*)-+8<-+(?:[ \t]+(?P<q>["'])(?P<s
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
 INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
 RUNBOOK_SECTIONS = ("When to use", "Before you start", "Steps", "Verify", "Escalate")  # level 2, in this order
+DEFECT_DATES = ("reported_on", "root_cause_on", "resolved_on")  # in the order they happen
+DEFECT_RESOLVED_SECTIONS = ("Customer-facing summary", "Root cause", "Fix")  # level 2; what a resolved defect needs
+DEFECT_RESOLVED_FIELDS = {"fixed_in": "the version that carries the fix (quoted)",
+                          "resolved_on": "the date the fix was released"}
+TODO_RE = re.compile(r"(?<![\w/])TODO:")  # what `kbgen new` leaves for the writer to replace
+PLACEHOLDER_RE = re.compile(r"^\s*(?:(?:\d+\.|[-*+])\s+)?TODO:")  # a line that is only a TODO: text
+HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
 
@@ -188,6 +196,8 @@ class Validator:
         for document in self.content.documents:
             self.check_frontmatter(document)
             self.check_body(document)
+            if document.published:
+                self.check_todo(document)
         self.check_escalation_chains()
         return sorted(set(self.findings))
 
@@ -279,6 +289,8 @@ class Validator:
             self.check_escalation(document, escalation)
         if kind == "runbook" and document.published and tier:
             self.check_runbook(document)
+        if kind == "defect":
+            self.check_defect(document)
 
     def check_escalation(self, document: Document, escalation: dict) -> None:
         to_tier, tier = escalation.get("to_tier"), document.tier
@@ -385,6 +397,54 @@ class Validator:
         if not bullets and not any(item for _, item in items):
             self.add(document.rel, (document.body_line + steps.index, 1), "runbook-steps", ERROR,
                      "'## Steps' has no numbered steps; write them as a numbered list ('1. ...', '2. ...')")
+
+    def check_defect(self, document: Document) -> None:
+        """A defect's dates tell its story in order, and a resolved one says what was wrong, what fixed it
+        and what customers are told: the knowledge the write-up exists to pass on."""
+        meta, rel = document.meta, document.rel
+        dated = [(name, meta[name]) for name in DEFECT_DATES if _is_date(meta.get(name))]
+        for (earlier, before), (later, after) in zip(dated, dated[1:]):
+            if after < before:
+                self.add(rel, document.where(later), "defect-dates", ERROR,
+                         f"'{later}' ({after}) is before '{earlier}' ({before}); a defect is reported, then its "
+                         "root cause is found, then it is resolved: correct the dates")
+        if meta.get("state") != "resolved":
+            return
+        for name, meaning in DEFECT_RESOLVED_FIELDS.items():
+            if name not in meta:
+                self.add(rel, document.where("state"), "defect-resolved", ERROR,
+                         f"a resolved defect needs '{name}', {meaning}; add it, or set state: investigating")
+        if not document.published:
+            return
+        lines = document.body.split("\n")
+        found = sections(self.headings(document), 3)
+        for wanted in DEFECT_RESOLVED_SECTIONS:
+            at = next((i for i, (name, _) in enumerate(found) if name == wanted.casefold()), None)
+            if at is None:
+                self.add(rel, (document.body_line, 1), "defect-section", ERROR,
+                         f"a resolved defect needs a '## {wanted}' section; add it and write it")
+                continue
+            heading = found[at][1]
+            end = found[at + 1][1].index if at + 1 < len(found) else len(lines)
+            text = HTML_COMMENT_RE.sub("", "\n".join(lines[heading.index + 1:end]))
+            if all(not line.strip() or PLACEHOLDER_RE.match(line) for line in text.split("\n")):
+                self.add(rel, (document.body_line + heading.index, 1), "defect-section", ERROR,
+                         f"'## {wanted}' is empty (or only TODO: text), but this defect is resolved; write it")
+
+    def check_todo(self, document: Document) -> None:
+        """Template text from ``kbgen new`` must be replaced before a document is published."""
+        message = "TODO: text left from the template; replace it with the real text"
+        for path, value in _strings(document.meta):
+            if TODO_RE.search(value):
+                self.add(document.rel, document.where(*path), "todo-text", ERROR,
+                         f"'{_field_name(document.meta, path)}': {message}")
+        if "TODO:" not in document.body:
+            return
+        lines = document.body.split("\n")
+        scan = audience.scan(lines)
+        for index, line in enumerate(lines):
+            if not scan.in_code[index] and TODO_RE.search(CODE_SPAN_RE.sub("", line)):
+                self.add(document.rel, (document.body_line + index, 1), "todo-text", ERROR, message)
 
     # body ------------------------------------------------------------------------------------------
     def check_body(self, document: Document) -> None:
@@ -636,6 +696,26 @@ def sections(found: list[Heading], tier: int) -> list[tuple[str, Heading]]:
 
 def _article_for(kind: str) -> str:
     return {"article": "an article", "runbook": "a runbook", "defect": "a defect"}.get(kind, f"'{kind}'")
+
+
+def _is_date(value) -> bool:
+    """An ISO date as loading leaves it (text); schema errors about other values are reported apart."""
+    try:
+        return isinstance(value, str) and bool(_dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _strings(value, path: tuple = ()):
+    """(path, text) of every text value in front matter, nested ones included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))
 
 
 def _site_stem(path: str) -> str:

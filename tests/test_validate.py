@@ -342,7 +342,8 @@ def test_valid_defect_and_runbook_chain_give_no_findings(make_root):
     write(make_root, {
         "kb/known-issue.md": page(id="known-issue"),
         "kb/defects/def-0042.md": page(
-            id="DEF-0042", kind="defect", tier="3",
+            "# A\n\n## Customer-facing summary\n\nPDFs were wrong.\n\n## Root cause\n\nA bug.\n\n"
+            "## Fix\n\nFixed.\n", id="DEF-0042", kind="defect", tier="3",
             extra=("severity: P2", "state: resolved", "affected_versions: ['2025.9.1', '2025.10.0']",
                    "fixed_in: '2025.10.2'", "reported_on: 2025-09-30", "root_cause_on: 2025-10-02",
                    "resolved_on: 2025-10-07")),
