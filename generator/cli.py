@@ -16,6 +16,7 @@ from .audit import audit as run_audit
 from .changes import ChangesError, changed_since
 from .content import ContentError, load
 from .findings import has_errors, render
+from .report import health, to_json, to_markdown
 from .scaffold import SEVERITIES, ScaffoldError, new_document
 from .search import SearchIndex, SearchIndexError
 from .validate import validate as run_validate
@@ -244,3 +245,16 @@ def new_runbook(root: Path, title: str, doc_id: str | None, tier: int, intents: 
 def new_defect(root: Path, title: str, doc_id: str | None, intents: tuple[str, ...], severity: str) -> None:
     """Write kb/defects/DEF-NNNN-<slug>.md, a tier 3 defect write-up with the next free id."""
     _create(root, "defect", title, intents=intents, severity=severity, doc_id=doc_id)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="md for people (the tier 3 site shows the same page), json for dashboards.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Date that review_by is compared with (default: today).")
+def report(root: Path, fmt: str, today) -> None:
+    """The knowledge base's health: knowledge contribution, defects by intent, time to root cause,
+    self-service gaps, reviews overdue, documents per tier and kind."""
+    figures = health(_load_or_exit(root), today.date() if today else None)
+    click.echo(to_json(figures) if fmt == "json" else to_markdown(figures), nl=fmt == "json")

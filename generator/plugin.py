@@ -15,13 +15,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import runbooks, search
+from . import report, runbooks, search
 from .audience import page_facts
 from .config import KbgenConfig, site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .internal_blocks import InternalBlocksExtension
-from .navigation import SiteOutline, intent_uri, page_url
+from .navigation import SiteOutline, front_matter, intent_uri, page_url
 from .validate import validate
 
 PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
@@ -68,6 +68,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             "url_download": False,
         }
         config.nav = self.outline.nav()
+        if tier >= report.SITE_TIER:
+            config.nav.append({report.PAGE_TITLE: report.PAGE_URI})
         custom = root / "overrides"
         dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
         first = [str(custom)] if custom.is_dir() else []
@@ -88,7 +90,10 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         ours = Files([])
         for document in outline.documents:
             ours.append(File(document.rel, str(content.root), config.site_dir, config.use_directory_urls))
-        for uri, markdown in outline.pages().items():
+        pages = outline.pages()
+        if self.config.tier >= report.SITE_TIER:  # the health report names defects: engineers only
+            pages[report.PAGE_URI] = "\n".join([*front_matter(), report.to_markdown(report.health(content))])
+        for uri, markdown in pages.items():
             ours.append(File.generated(config, uri, content=markdown))
         self.assets = {}
         for folder in CONTENT_DIRS:
