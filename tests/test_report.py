@@ -1,0 +1,152 @@
+"""``kbgen report``: figures on a root with known answers, in both formats, and the page only tier 3 has."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from conftest import REPO, article
+from generator.content import load
+from generator.report import PAGE_TITLE, health, to_markdown
+from test_cli_validate import assert_no_crash, run_cli
+
+INTENTS = """\
+intents:
+  - id: account.password-reset
+    title: Reset a forgotten password
+    resolution_tier: 0
+  - id: billing.refund
+    title: Get a refund
+    resolution_tier: 1
+  - id: billing.invoice-pdf
+    title: Invoice PDF looks wrong
+"""
+
+
+@pytest.fixture
+def known_root(make_root):
+    """Three resolved defects (two fed back), one open; one public article overdue for review."""
+    make_root.file("intents.yml", INTENTS)
+    make_root.doc("kb/account/reset.md", review_by="2026-01-31", owner="team-a")
+    make_root.doc("kb/billing/refunds-agents.md", tier=1, intents=["billing.refund"], review_by="2026-12-31")
+    make_root.doc("runbooks/tier1/refund.md", intents=["billing.refund"], review_by="2026-03-01")
+    make_root.doc("kb/billing/draft.md", intents=["billing.refund", "billing.invoice-pdf"], status="draft",
+                  review_by="2020-01-01")
+    make_root.doc("kb/billing/archived.md", kind="defect", tier=3, id="DEF-0009", status="archived",
+                  intents=["billing.refund"], state="resolved")
+    defects = [
+        ("DEF-0001", "[billing.refund]", "resolved", "2026-01-01", "2026-01-03", "{article: reset}"),
+        ("DEF-0002", "[billing.refund, account.password-reset]", "resolved", "2026-01-10", "2026-01-20",
+         "{runbooks: [refund]}"),  # runbooks but no article: not fed back to customers
+        ("DEF-0003", "[billing.refund]", "resolved", "2026-02-01", "2026-02-05",
+         "{article: reset, runbooks: [refund]}"),
+        ("DEF-0004", "[billing.invoice-pdf]", "open", "2026-02-10", None, None),
+    ]
+    for defect_id, intents, state, reported, root_cause, fed in defects:
+        fields = {"id": defect_id, "kind": "defect", "tier": 3, "intents": intents, "state": state,
+                  "reported_on": reported}
+        fields.update({k: v for k, v in (("root_cause_on", root_cause), ("fed", fed)) if v})
+        make_root.doc(f"kb/defects/{defect_id}.md", **fields)
+    return make_root.path
+
+
+EXPECTED = {
+    "today": "2026-03-01",
+    "documents": {"0": {"article": 1, "runbook": 0, "defect": 0}, "1": {"article": 1, "runbook": 1, "defect": 0},
+                  "2": {"article": 0, "runbook": 0, "defect": 0}, "3": {"article": 0, "runbook": 0, "defect": 4}},
+    "resolved_defects": 3,
+    "fed_defects": 2,
+    "contribution_rate": 0.6667,
+    "not_fed": [{"id": "DEF-0002", "path": "kb/defects/DEF-0002.md"}],
+    "defects_by_intent": [
+        {"intent": "billing.refund", "title": "Get a refund", "defects": 3, "ids": ["DEF-0001", "DEF-0002", "DEF-0003"]},
+        {"intent": "account.password-reset", "title": "Reset a forgotten password", "defects": 1, "ids": ["DEF-0002"]},
+        {"intent": "billing.invoice-pdf", "title": "Invoice PDF looks wrong", "defects": 1, "ids": ["DEF-0004"]},
+    ],
+    "median_days_to_root_cause": 4.0,  # of 2, 10 and 4 days
+    "root_causes_measured": 3,
+    "self_service_gaps": [{"intent": "billing.refund", "title": "Get a refund", "resolution_tier": 1},
+                          {"intent": "billing.invoice-pdf", "title": "Invoice PDF looks wrong", "resolution_tier": None}],
+    "past_review_by": [{"id": "reset", "title": "Reset", "path": "kb/account/reset.md", "review_by": "2026-01-31",
+                        "days_over": 29, "owner": "team-a"}],
+    "unreadable_files": 0,
+}
+
+
+def test_json_figures(known_root):
+    result = run_cli("report", "--root", str(known_root), "--format", "json", "--today", "2026-03-01")
+    assert_no_crash(result)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == EXPECTED
+
+
+def test_markdown_figures(known_root):
+    result = run_cli("report", "--root", str(known_root), "--today", "2026-03-01")
+    assert_no_crash(result)
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith(f"# {PAGE_TITLE}\n\nAs of 2026-03-01.")
+    assert "Resolved defects fed back into the knowledge base: **67%** (2 of 3 resolved defects)." in text
+    assert "Not fed back yet:\n\n- [DEF-0002](kb/defects/DEF-0002.md)\n" in text
+    assert "Median: **4 days** (over 3 defects)." in text
+    assert "| Get a refund (`billing.refund`) | 3 | DEF-0001, DEF-0002, DEF-0003 |" in text
+    assert "| Invoice PDF looks wrong (`billing.invoice-pdf`) | not set |" in text
+    assert "| [Reset](kb/account/reset.md) | 2026-01-31 | 29 | team-a |" in text
+    assert "| 1 | 1 | 1 | 0 | 2 |" in text and "| All | 2 | 1 | 4 | 7 |" in text
+
+
+def test_review_dates_follow_today(known_root):
+    later = health(load(known_root), today=dt.date(2026, 3, 2))
+    assert [row["id"] for row in later.past_review_by] == ["reset", "refund"]  # due 2026-03-01, now a day over
+
+
+def test_empty_root_says_so(make_root):
+    make_root.file("kb/broken.md", "no front matter\n")
+    text = to_markdown(health(load(make_root.path)))
+    assert "Resolved defects fed back into the knowledge base: no resolved defect yet." in text
+    assert "Median: no defect with both dates yet." in text
+    assert "1 file(s) did not load and are not counted" in text
+    assert "## Defects by intent\n\nNo defects." in text
+
+
+def test_report_on_a_folder_that_is_not_a_root_is_a_usage_error(tmp_path):
+    result = run_cli("report", "--root", str(tmp_path))
+    assert_no_crash(result)
+    assert result.exit_code == 2
+
+
+def test_bad_today_is_a_usage_error(known_root):
+    result = run_cli("report", "--root", str(known_root), "--today", "2026-02-30")
+    assert_no_crash(result)
+    assert result.exit_code == 2
+
+
+def test_the_tier_3_site_has_the_report_page(sample_site):
+    page = (sample_site / "tier3" / "health" / "index.html").read_text(encoding="utf-8")
+    figures = health(load(REPO))
+    body = re.sub(r"<[^>]+>", "", article(page))
+    assert PAGE_TITLE in body
+    resolved = f"({figures.fed_defects} of {figures.resolved_defects} resolved defects)"
+    assert resolved in body
+    assert f"over {figures.root_causes_measured} defects" in body
+    for row in figures.defects_by_intent:
+        assert row["intent"] in body
+    # every document link works in the site
+    for href in re.findall(r'href="(\.\./kb/[^"#]+)"', article(page)):
+        assert (sample_site / "tier3" / "health" / href / "index.html").resolve().is_file(), href
+    home = (sample_site / "tier3" / "index.html").read_text(encoding="utf-8")
+    assert 'href="health/"' in home and PAGE_TITLE in home
+    assert '"location":"health/"' in (sample_site / "tier3" / "search" / "search_index.json").read_text().replace(" ", "")
+
+
+@pytest.mark.parametrize("tier", [0, 1, 2])
+def test_lower_sites_have_no_report(sample_site, tier):
+    site = sample_site / f"tier{tier}"
+    assert not (site / "health").exists()
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".xml", ".js"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert PAGE_TITLE not in text and "health/" not in text, path
