@@ -145,19 +145,31 @@ def guide_blocks(language: str) -> list[str]:
 
 
 def test_writers_guide_from_new_article_to_commit(checkout):
-    """Follow CONTRIBUTING.md as a new writer: write its example article, check it, build, commit."""
+    """Follow CONTRIBUTING.md as a new writer: start each document with kbgen new, write it (the article as
+    the guide shows it finished, the others by writing what each TODO: asks), check, build, commit."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "GIT_AUTHOR_NAME": "Writer", "GIT_AUTHOR_EMAIL": "w@example.com",
            "GIT_COMMITTER_NAME": "Writer", "GIT_COMMITTER_EMAIL": "w@example.com"}
-    article = next(block for block in guide_blocks("markdown") if block.startswith("---\nid: export-invoices-csv"))
-    (checkout / "kb" / "invoices" / "export-invoices-csv.md").write_text(article, encoding="utf-8")
+    article = next(block for block in guide_blocks("markdown")
+                   if block.startswith("---\nid: export-your-invoices-to-csv"))
     commands = [line.split("#")[0].strip() for block in guide_blocks("sh") for line in block.splitlines()]
     checks = [c for c in commands if c.startswith("kbgen ") and not c.startswith("kbgen serve")]
     git = [c for c in commands if c.startswith("git ") and not c.startswith(("git clone", "git push"))]
-    assert len(checks) >= 4 and len(git) == 3
+    news = [c for c in checks if c.startswith("kbgen new ")]
+    assert len(checks) >= 7 and len(git) == 3 and [c.split()[2] for c in news] == ["article", "runbook", "defect"]
     for command in checks + git:
         done = subprocess.run(["bash", "-ec", command], cwd=checkout, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+        if command in news:
+            written = checkout / done.stdout.strip()
+            template = written.read_text(encoding="utf-8")
+            assert "TODO:" in template
+            written.write_text(article if written.name == "export-your-invoices-to-csv.md" else
+                               template.replace("TODO: ", ""), encoding="utf-8")
     log = subprocess.run(["git", "-C", str(checkout), "log", "--stat", "-1"], capture_output=True, text=True)
-    assert "kb/invoices/export-invoices-csv.md" in log.stdout
-    assert (checkout / "site" / "tier0" / "kb" / "invoices" / "export-invoices-csv" / "index.html").is_file()
+    assert "kb/invoices/export-your-invoices-to-csv.md" in log.stdout
+    site = checkout / "site"
+    assert (site / "tier0" / "kb" / "invoices" / "export-your-invoices-to-csv" / "index.html").is_file()
+    assert (site / "tier1" / "runbooks" / "tier1" / "resend-an-invoice-to-a-new-address" / "index.html").is_file()
+    defects = site / "tier3" / "kb" / "defects"
+    assert len(list(defects.glob("DEF-*-invoice-pdfs-cut-off-the-last-line-item/index.html"))) == 1
