@@ -16,12 +16,12 @@ from string import Template
 import yaml
 from markdown.extensions.toc import slugify
 
+from .config import PRIORITIES as SEVERITIES
 from .content import ContentRoot
 from .validate import _did_you_mean as did_you_mean, schema
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("article", "runbook", "defect")
-SEVERITIES = ("P1", "P2", "P3", "P4")
 DEFECTS_DIR = "kb/defects"
 DEFECT_ID_RE = re.compile(r"^DEF-(\d+)", re.I)
 ID_RE = re.compile(schema("frontmatter")["properties"]["id"]["pattern"])

@@ -428,7 +428,8 @@ def test_sitemap_lists_exactly_the_allowed_pages(main_site, tier):
     site = main_site / f"tier{tier}"
     base = SITE_URL if tier == 0 else INTERNAL_SITE_URL.format(tier=tier)
     urls = ["", *(url_of(d) for d in published_in(tier)),
-            *(f"areas/{AREA_OF[i]}/" for i in intents_in(tier)), *(f"intents/{i}/" for i in intents_in(tier))]
+            *(f"areas/{AREA_OF[i]}/" for i in intents_in(tier)), *(f"intents/{i}/" for i in intents_in(tier)),
+            *(["health/"] if tier == 3 else [])]  # the knowledge base health report: engineers only
     locs = sitemap_locs(site)
     assert locs, (f"tier {tier} sitemap.xml has no <loc>: the root's mkdocs.yml sets site_url and "
                   f"kbgen's internal_site_url {INTERNAL_SITE_URL!r}")
