@@ -205,6 +205,16 @@ def _new_options(command):
     return ROOT_OPTION(command)
 
 
+def _tiered_options(tier_option):
+    """Options of the kinds with a tier and at least one intent: articles and runbooks."""
+    def apply(command):
+        command = click.option("--intent", "intents", metavar="ID", multiple=True, required=True,
+                               help="Intent from intents.yml (repeatable); an article goes in the folder of the "
+                               "first one's area.")(command)
+        return _new_options(tier_option(command))
+    return apply
+
+
 def _create(root: Path, kind: str, title: str, **options) -> None:
     """Write the file, print its path (stdout, for scripts) and what is left to do (stderr)."""
     content = _load_or_exit(root)
@@ -217,21 +227,16 @@ def _create(root: Path, kind: str, title: str, **options) -> None:
 
 
 @new.command("article")
-@_new_options
-@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
-              help="0 for customers (public), 1-3 for agents.")
-@click.option("--intent", "intents", metavar="ID", multiple=True, required=True,
-              help="Intent from intents.yml (repeatable); the first one's area is the folder under kb/.")
+@_tiered_options(click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
+                              help="0 for customers (public), 1-3 for agents."))
 def new_article(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...]) -> None:
     """Write kb/<area>/<id>.md, an article titled TITLE."""
     _create(root, "article", title, tier=tier, intents=intents, doc_id=doc_id)
 
 
 @new.command("runbook")
-@_new_options
-@click.option("--tier", type=click.IntRange(0, 3), required=True, help="Tier of the agents who follow it: 1, 2 or 3.")
-@click.option("--intent", "intents", metavar="ID", multiple=True, required=True,
-              help="Intent from intents.yml (repeatable).")
+@_tiered_options(click.option("--tier", type=click.IntRange(0, 3), required=True,
+                              help="Tier of the agents who follow it: 1, 2 or 3."))
 def new_runbook(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...]) -> None:
     """Write runbooks/tier<N>/<id>.md, a runbook titled TITLE with the sections validation requires."""
     _create(root, "runbook", title, tier=tier, intents=intents, doc_id=doc_id)

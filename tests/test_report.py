@@ -112,14 +112,11 @@ def test_empty_root_says_so(make_root):
     assert "## Defects by intent\n\nNo defects." in text
 
 
-def test_report_on_a_folder_that_is_not_a_root_is_a_usage_error(tmp_path):
-    result = run_cli("report", "--root", str(tmp_path))
-    assert_no_crash(result)
-    assert result.exit_code == 2
-
-
-def test_bad_today_is_a_usage_error(known_root):
-    result = run_cli("report", "--root", str(known_root), "--today", "2026-02-30")
+@pytest.mark.parametrize("args", [["--root", "{tmp}"], ["--root", "{root}", "--today", "2026-02-30"],
+                                  ["--root", "{root}", "--format", "html"]])
+def test_usage_errors_exit_2(known_root, tmp_path, args):
+    """Not a content root, a date that does not exist, an unknown format."""
+    result = run_cli("report", *(a.format(tmp=tmp_path, root=known_root) for a in args))
     assert_no_crash(result)
     assert result.exit_code == 2
 
