@@ -72,7 +72,8 @@ def health(content: ContentRoot, today: _dt.date | None = None) -> HealthReport:
             {"id": d.id, "title": d.title, "path": d.rel, "review_by": review_by.isoformat(),
              "days_over": (today - review_by).days, "owner": d.meta.get("owner")}
             for d, review_by in sorted(overdue, key=lambda item: (item[1], item[0].rel))],
-        unreadable_files=len({f.path for f in content.findings if f.path.endswith(".md")}),
+        unreadable_files=len({f.path for f in content.findings if f.path.endswith(".md")}
+                             - {d.rel for d in content.documents}),
     )
 
 

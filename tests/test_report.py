@@ -105,6 +105,7 @@ def test_review_dates_follow_today(known_root):
 
 def test_empty_root_says_so(make_root):
     make_root.file("kb/broken.md", "no front matter\n")
+    make_root.file("kb/bom.md", b"\xef\xbb\xbf---\nid: bom\n---\n")  # reported by validate, but loaded
     text = to_markdown(health(load(make_root.path)))
     assert "Resolved defects fed back into the knowledge base: no resolved defect yet." in text
     assert "Median: no defect with both dates yet." in text
