@@ -6,6 +6,7 @@ it they fail with a message saying so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -56,16 +57,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def base_url(site_root):
-    handler = functools.partial(_QuietHandler, directory=str(site_root))
+@contextlib.contextmanager
+def served(folder: Path):
+    """``folder`` over HTTP on a free localhost port, for as long as the block runs; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def base_url(site_root):
+    with served(site_root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
