@@ -67,8 +67,9 @@ def root(tmp_path_factory) -> Path:
         fixed = f", fixed_in: '{fixed_in}'" if fixed_in else ""
         make.doc(f"kb/issues/{issue_id}.md", known_issue=f"{{defect: {DEFECT_ID}, since: {since}{fixed}}}",
                  title=f"Known issue {issue_id}", intents=["billing.invoices"])
-    make.doc(f"kb/defects/{DEFECT_ID}.md", f"# {DEFECT_ID}\n\n## Customer-facing summary\n\nText.\n", id=DEFECT_ID,
-             kind="defect", tier=3, severity="P3", state="resolved", intents=["billing.invoices"])
+    make.doc(f"kb/defects/{DEFECT_ID}.md", f"# {DEFECT_ID}\n\n## Customer-facing summary\n\nText.\n\n"
+             "## Root cause\n\nA bug.\n\n## Fix\n\nFixed.\n", id=DEFECT_ID, kind="defect", tier=3, severity="P3",
+             state="resolved", fixed_in="'2.1'", resolved_on="2026-10-01", intents=["billing.invoices"])
     make.doc("kb/account/reset.md", id="reset", title="Reset your password", last_reviewed="2026-10-14",
              intents=["account.password-reset", "account.two-factor"])
     for n in range(RELATED_LIMIT + 3):  # more related candidates than a page shows
