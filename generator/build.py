@@ -112,10 +112,12 @@ class Reuse:
 
 
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
-               run_validation: bool = False, reuse: Reuse | None = None) -> SiteResult:
+               run_validation: bool = False, reuse: Reuse | None = None,
+               content: ContentRoot | None = None) -> SiteResult:
     """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks.
 
-    With ``reuse``, pages whose sources and environment are unchanged are copied from the previous build."""
+    With ``reuse``, pages whose sources and environment are unchanged are copied from the previous build;
+    ``content``, if given, is the root already loaded (it is not read again)."""
     path = config_file(root)
     logger = logging.getLogger("mkdocs")
     collect = _Collect()
@@ -130,6 +132,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         logger.removeHandler(collect)
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
     plugin = config.plugins["kbgen"]
+    plugin.content = content
     if progress is not None:
         plugin.on_progress = functools.partial(progress, tier)
     if reuse is not None:
@@ -138,7 +141,9 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
             if previous else PageCache(reuse.environment)
     dirty = bool(plugin.cache and plugin.cache.previous)
     try:
-        config.plugins.on_startup(command="build", dirty=dirty)
+        # Not dirty for the plugins: the search plugin would keep its index for the next build in this
+        # process and merge it in (MkDocs reuses plugin instances); kbgen completes the index itself.
+        config.plugins.on_startup(command="build", dirty=False)
         mkdocs_build(config, dirty=dirty)
     except MkDocsException as exc:  # MkDocs logged the reason and raised a bare "Aborted"
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
@@ -166,6 +171,7 @@ def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
 
 
 _progress_queue = None  # set in each worker process when the parent shows progress
+_loaded_content: ContentRoot | None = None  # the root the parent loaded, inherited by forked workers
 
 
 def _share_progress(queue) -> None:
@@ -178,13 +184,14 @@ def _report_to_queue(tier: int, done: int, total: int) -> None:
         _progress_queue.put((tier, done, total))
 
 
-def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path,
-                       progress: Progress | None = None, reuse: Reuse | None = None) -> SiteResult | str:
+def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
+                       reuse: Reuse | None = None, content: ContentRoot | None = None) -> SiteResult | str:
     """Run in a worker: return the result, or the error as text (exceptions may not pickle)."""
     if progress is None and _progress_queue is not None:
         progress = _report_to_queue
     try:
-        return build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse)
+        return build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse,
+                          content=content or _loaded_content)
     except (BuildError, MkDocsException) as exc:
         return f"tier {tier}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
@@ -259,12 +266,9 @@ def build(
     shutil.rmtree(staging, ignore_errors=True)
     docs_dir = staging / "empty-docs"
     docs_dir.mkdir(parents=True)
-    path = config_file(root)
-    reusable = not full and reusable_with(_plugins(path, root, 0))
-    reuses = {tier: Reuse(environment_digest(content, path, tier), out if reusable else None,
-                          manifest_path(staging, tier)) for tier in tiers}
+    reuses = _reuse_plan(content, out, staging, tiers, full)
     try:
-        sites = _build_all(root, tiers, staging, docs_dir, jobs, say, live, reuses)
+        sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses)
         _swap_in(staging, out, tiers)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -273,8 +277,22 @@ def build(
     return BuildResult(sites, time.perf_counter() - started)
 
 
-def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
-               reuses: dict[int, Reuse]) -> dict:
+def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int], full: bool) -> dict:
+    """Per tier, what the build may reuse from the previous one in ``out`` and where its manifest goes.
+    Nothing is reused (nor recorded) when mkdocs.yml cannot be read: the tier build reports why."""
+    path = config_file(content.root)
+    try:
+        reusable = not full and reusable_with(_plugins(path, content.root, 0))
+        environment = environment_digest(content, path)
+    except (MkDocsException, OSError):
+        return dict.fromkeys(tiers)
+    return {tier: Reuse(environment, out if reusable else None, manifest_path(staging, tier)) for tier in tiers}
+
+
+def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
+               reuses: dict[int, Reuse | None]) -> dict:
+    global _loaded_content
+    root = content.root
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
     results: dict[int, SiteResult] = {}
     errors: list[str] = []
@@ -297,8 +315,9 @@ def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs
     if jobs == 1:
         for tier in tiers:
             collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None,
-                                       reuses[tier]))
+                                       reuses[tier], content))
     else:
+        _loaded_content = content
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         queue = context.Queue() if live else None
         listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None

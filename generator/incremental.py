@@ -52,13 +52,14 @@ def _hash_tree(digest, folder: Path) -> None:
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
 
 
-def environment_digest(content: ContentRoot, config_file: Path, tier: int) -> str:
-    """What every page of a tier's site depends on besides its own source.
+def environment_digest(content: ContentRoot, config_file: Path) -> str:
+    """What every page depends on besides its own source (the tier is not in it: each tier has its own
+    manifest).
 
     Coarse on purpose: a change to anything here renders every page again. Front matter is in it
     whole (not only the fields other pages show today), so a feature reading another document's
     front matter can never see a stale page."""
-    digest = hashlib.sha256(f"kbgen-manifest-{MANIFEST_VERSION} tier {tier}\n".encode())
+    digest = hashlib.sha256(f"kbgen-manifest-{MANIFEST_VERSION}\n".encode())
     _hash_tree(digest, PACKAGE)
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
     digest.update("\n".join(packages).encode())

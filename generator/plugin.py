@@ -60,10 +60,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
         tier = self.config.tier
-        try:
-            self.content = load(root)
-        except ContentError as exc:
-            raise PluginError(str(exc)) from None
+        if self.content is None or self.content.root != root:  # kbgen build hands over what it loaded
+            try:
+                self.content = load(root)
+            except ContentError as exc:
+                raise PluginError(str(exc)) from None
         findings = validate(self.content) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
