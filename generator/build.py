@@ -32,7 +32,7 @@ from .audit import Leak, Reused, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
 from .findings import Finding, has_errors
-from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with
+from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
 from .validate import validate
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
@@ -139,6 +139,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         previous = reuse.previous_out
         plugin.cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
             if previous else PageCache(reuse.environment)
+        plugin.template_cache = template_cache(previous) if previous else None
     dirty = bool(plugin.cache and plugin.cache.previous)
     try:
         # Not dirty for the plugins: the search plugin would keep its index for the next build in this

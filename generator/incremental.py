@@ -39,6 +39,11 @@ def manifest_path(out: Path, tier: int) -> Path:
     return out / CACHE_DIR / f"tier{tier}.json"
 
 
+def template_cache(out: Path) -> Path:
+    """Where theme templates compiled to bytecode are kept between builds into ``out``."""
+    return out / CACHE_DIR / "templates"
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -64,12 +69,14 @@ def environment_digest(content: ContentRoot, config_file: Path) -> str:
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
     digest.update("\n".join(packages).encode())
     with open(config_file, encoding="utf-8") as stream:  # resolves INHERIT and !ENV as MkDocs does
-        digest.update(json.dumps(yaml_load(stream), sort_keys=True, default=str).encode())
+        config = yaml_load(stream) or {}
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     root = content.root
-    theme = (yaml_load(config_file.read_text(encoding="utf-8")) or {}).get("theme")
+    theme = config.get("theme")
     custom = theme.get("custom_dir") if isinstance(theme, dict) else None
-    for folder in {root / "overrides", *([config_file.parent / custom] if custom else [])}:
-        digest.update(f"\0theme {folder}\0".encode())
+    themes = {(root / "overrides").resolve()} | ({(config_file.parent / custom).resolve()} if custom else set())
+    for folder in sorted(themes):
+        digest.update(b"\0theme\0")
         _hash_tree(digest, folder)
     intents = root / INTENTS_FILE
     digest.update(intents.read_bytes() if intents.is_file() else b"")

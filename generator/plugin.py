@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
@@ -48,6 +49,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
         self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
         self.recalled_search_entries: list[dict] = []
+        self.template_cache: Path | None = None  # compiled theme templates, kept between builds
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -167,7 +169,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return html
 
     def on_env(self, env, config, files):
-        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0."""
+        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0.
+        Theme templates compiled by an earlier build are loaded, not compiled again."""
+        if self.template_cache is not None:  # keyed by each template's source: never stale
+            self.template_cache.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(str(self.template_cache))
         used = set().union(*self.used_assets.values())
         for url, asset in self.assets.items():
             if url not in used:
