@@ -121,10 +121,8 @@ EDITS = {
     "rename": (lambda r: (rename(r, "kb/guide.md", "kb/howto/guide.md"),
                           edit(r, "kb/public.md", "(guide.md)", "(howto/guide.md)")), False),
     "intents": (lambda r: edit(r, "intents.yml", "title: Get a refund", "title: Refund a payment"), False),
-    "mkdocs-yml": (lambda r: r.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Support\n"), False),
-    "kbgen-option": (lambda r: r.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nplugins:\n  - search\n"
-                                                    "  - kbgen:\n      severities: {P1: Everything is down.}\n"),
-                     False),
+    "mkdocs-yml": (lambda r: r.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nplugins:\n  - search\n"
+                                                  "  - kbgen:\n      severities: {P1: Everything is down.}\n"), False),
     "snippet": (lambda r: r.file("snippets/contact.md", "Call the billing desk on extension 43.\n"), False),
     "overrides": (lambda r: r.file("overrides/main.html", '{% extends "base.html" %}\n{% block footer %}'
                                                           '{{ super() }}<p>Footer note</p>{% endblock %}\n'), False),
