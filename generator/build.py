@@ -66,15 +66,23 @@ class BuildResult:
 
 
 class _Collect(logging.Handler):
-    """Keeps MkDocs' warnings so they are reported with the tier they came from."""
+    """Keeps MkDocs' warnings so they are reported with the tier they came from, and notes the page
+    each came from (a reused page's warnings are reported again from the manifest)."""
 
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.by_page: dict[str, list[str]] = {}
+        self.config = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(DIRTY_WARNING):
-            self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(DIRTY_WARNING):
+            return
+        self.messages.append(message)
+        page = getattr(self.config, "_current_page", None)
+        if page is not None:
+            self.by_page.setdefault(page.file.src_uri, []).append(message)
 
 
 def config_file(root: Path) -> Path:
@@ -131,6 +139,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     except MkDocsException as exc:  # a bad option: MkDocs logged which one
         logger.removeHandler(collect)
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
+    collect.config = config
     plugin = config.plugins["kbgen"]
     plugin.content = content
     if progress is not None:
@@ -152,6 +161,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
     cache = plugin.cache
+    if cache:
+        collect.messages += cache.settle("warnings", collect.by_page)
     reused = Reused(cache.reused, plugin.recalled_search_entries) if cache else None
     leaks = audit_site(plugin.content, tier, site_dir, reused=reused)
     if cache and not leaks:

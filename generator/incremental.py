@@ -155,6 +155,17 @@ class PageCache:
         record = self.records.get(src_uri)
         return record.parts.get(part, default) if record else default
 
+    def settle(self, part: str, fresh: dict[str, list]) -> list:
+        """Keep each rendered page's list from ``fresh`` (empty if absent) under ``part``, and return the
+        lists kept for the reused pages, in page order: what a full build would have produced again."""
+        recalled = []
+        for src_uri, record in self.records.items():
+            if record.output in self.reused:
+                recalled += record.parts.get(part, [])
+            else:
+                record.parts[part] = fresh.get(src_uri, [])
+        return recalled
+
     def finish(self, site_dir: Path) -> None:
         """Note the hash of every page this build wrote; forget pages it did not write."""
         for src_uri, record in list(self.records.items()):

@@ -276,3 +276,16 @@ def test_audit_searches_search_entries_it_did_not_reuse(root, tmp_path):
     content = load(root.path)
     assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/search/search_index.json"]
     assert audit_site(content, 0, site, reused=Reused(search_entries=[planted])) == []
+
+
+def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):
+    root.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nvalidation: {{links: {{absolute_links: warn}}}}\n")
+    edit(root, "kb/public.md", "Read the", "See [the status page](/status/). Read the")
+    out = tmp_path / "out"
+    first = build(root.path, out=out)
+    warned = [w for w in first.sites[0].warnings if "/status/" in w]
+    assert warned and "kb/public.md" in warned[0]
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    again = build(root.path, out=out)
+    assert again.sites[0].reused > 0
+    assert again.sites[0].warnings == first.sites[0].warnings
