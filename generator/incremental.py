@@ -189,8 +189,9 @@ def complete_search_index(site_dir: Path, pages: list[tuple[str, str]], cache: P
     """Make the search index of a build that skipped pages whole again, and remember each page's entries.
 
     The search plugin indexes only the pages it saw rendered. Its entries are grouped by page (an
-    entry's location is the page URL, then ``#anchor``); ``pages`` gives (src_uri, url) in build order,
-    which is the order a full build writes them in. Returns the entries taken from the cache."""
+    entry's location is the page URL, then ``#anchor``); a reused page that has none gets the entries
+    it had in the previous build. ``pages`` gives (src_uri, url) in build order, the order a full build
+    writes them in. An index that lacks no page is left as it is. Returns the entries taken from the cache."""
     path = site_dir / SEARCH_INDEX
     if not path.is_file():
         return []
@@ -200,8 +201,9 @@ def complete_search_index(site_dir: Path, pages: list[tuple[str, str]], cache: P
         fresh.setdefault(entry["location"].partition("#")[0], []).append(entry)
     docs, recalled = [], []
     for src_uri, url in pages:
-        if src_uri in cache.records and cache.records[src_uri].output in cache.reused:
-            entries = cache.get(src_uri, "search", [])
+        record = cache.records.get(src_uri)
+        if url not in fresh and record is not None and record.output in cache.reused:
+            entries = record.parts.get("search", [])
             recalled += entries
         else:
             entries = fresh.get(url, [])
