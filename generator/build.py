@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -283,7 +283,7 @@ def build(
         sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses)
         _swap_in(staging, out, tiers)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging)
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
@@ -356,6 +356,15 @@ def _relay(queue, show) -> None:
     """Pass the workers' progress reports to ``show`` until told to stop."""
     for report in iter(queue.get, None):
         show(*report)
+
+
+def _remove(staging: Path) -> None:
+    """Delete the staging folder and the previous sites swapped into it, each tree in a thread of its own
+    (deleting thousands of folders is waiting on the file system, not computing)."""
+    trees = [path for path in staging.iterdir() if path.is_dir()] if staging.is_dir() else []
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(functools.partial(shutil.rmtree, ignore_errors=True), trees))
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:
