@@ -49,11 +49,14 @@ def _sha256(data: bytes) -> str:
 
 
 def _hash_tree(digest, folder: Path) -> None:
-    """Every file's path and bytes under ``folder`` (sorted, caches left out) into ``digest``."""
+    """Every file's path and bytes under ``folder`` into ``digest``, sorted, caches left out. Linked
+    folders are followed: kbgen's own theme overrides reach the package through a link."""
     if not folder.is_dir():
         return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+    for base, folders, names in os.walk(folder, followlinks=True):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            path = Path(base) / name
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
 
 

@@ -19,6 +19,7 @@ from generator.audit import Reused, audit_site
 from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
+from generator import incremental
 from generator.incremental import manifest_path
 
 TIERS = (0, 1, 2, 3)
@@ -289,3 +290,19 @@ def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):
     again = build(root.path, out=out)
     assert again.sites[0].reused > 0
     assert again.sites[0].warnings == first.sites[0].warnings
+
+
+def test_environment_digest_follows_linked_theme_folders(root, tmp_path, monkeypatch):
+    """kbgen's own overrides reach the package through a link: a change there must render every page."""
+    package = tmp_path / "package"
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "main.html").write_text("one", encoding="utf-8")
+    package.mkdir()
+    (package / "overrides").symlink_to(theme, target_is_directory=True)
+    monkeypatch.setattr(incremental, "PACKAGE", package)
+    content, config = load(root.path), root.path / "mkdocs.yml"
+    before = incremental.environment_digest(content, config)
+    assert incremental.environment_digest(content, config) == before
+    (theme / "main.html").write_text("two", encoding="utf-8")
+    assert incremental.environment_digest(content, config) != before
