@@ -117,6 +117,7 @@ class Reuse:
     environment: str  # see generator.incremental.environment_digest
     previous_out: Path | None  # OUT of the previous build (None: render every page)
     manifest: Path  # the new manifest, written when the tier built and passed the audit
+    templates: Path | None = None  # compiled theme templates, carried from build to build
 
 
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
@@ -148,7 +149,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         previous = reuse.previous_out
         plugin.cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
             if previous else PageCache(reuse.environment)
-        plugin.template_cache = template_cache(previous) if previous else None
+        plugin.template_cache = reuse.templates
     dirty = bool(plugin.cache and plugin.cache.previous)
     try:
         # Not dirty for the plugins: the search plugin would keep its index for the next build in this
@@ -298,7 +299,13 @@ def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int]
         environment = environment_digest(content, path)
     except (MkDocsException, OSError):
         return dict.fromkeys(tiers)
-    return {tier: Reuse(environment, out if reusable else None, manifest_path(staging, tier)) for tier in tiers}
+    templates = None
+    if reusable:  # the staging copy is swapped in with the sites: a failed build leaves OUT as it was
+        templates = template_cache(staging)
+        if template_cache(out).is_dir():
+            shutil.copytree(template_cache(out), templates)
+    return {tier: Reuse(environment, out if reusable else None, manifest_path(staging, tier), templates)
+            for tier in tiers}
 
 
 def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
@@ -383,3 +390,7 @@ def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:
         (staging / f"tier{tier}").rename(target)
         if manifest_path(staging, tier).exists():
             manifest_path(staging, tier).rename(manifest)
+    if template_cache(staging).is_dir():
+        if template_cache(out).is_dir():
+            template_cache(out).rename(staging / "previous-templates")
+        template_cache(staging).rename(template_cache(out))
