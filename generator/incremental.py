@@ -9,9 +9,9 @@ A page whose key is unchanged is copied from the previous output, after checking
 still the one that build wrote, and MkDocs skips it; every other page is rendered again.
 
 Besides the output, a record keeps *parts*: what the build learnt while rendering the page and needs
-again when it does not render it (its search index entries, the attachments it shows). Code that
-derives something from rendered pages stores it with :meth:`PageCache.put` and finds it again with
-:meth:`PageCache.get`.
+again when it does not render it (its search index entries, the attachments it shows, MkDocs'
+warnings about it). Code that derives something from rendered pages stores it with
+:meth:`PageCache.put` and finds it again with :meth:`PageCache.get` (or :meth:`PageCache.settle`).
 """
 
 from __future__ import annotations
