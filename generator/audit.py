@@ -19,7 +19,7 @@ import html
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -66,20 +66,6 @@ class Leak:
 
     def as_text(self) -> str:
         return f"{self.output}: leaks {self.source} ({self.what}): {self.matched}"
-
-
-@dataclass
-class Reused:
-    """What an incremental build copied unchanged from the previous build, which passed this audit with
-    the same sources and settings: page files (site path -> sha256) and those pages' search entries.
-    Their verdict stands; everything else is searched."""
-
-    files: dict[str, str] = field(default_factory=dict)
-    search_entries: list[dict] = field(default_factory=list)
-
-
-def _entry_key(entry) -> str:
-    return json.dumps(entry, sort_keys=True)
 
 
 @dataclass
@@ -286,9 +272,8 @@ def _json_strings(value):
             yield from _json_strings(item)
 
 
-def _read(path: Path, known_entries: frozenset[str] = frozenset()) -> tuple[str, list[str]] | None:
-    """(raw text, text chunks) of an output file, or None for a binary file. A search index's entries
-    in ``known_entries`` are left out."""
+def _read(path: Path) -> tuple[str, list[str]] | None:
+    """(raw text, text chunks) of an output file, or None for a binary file."""
     if path.suffix == ".gz":
         data, suffix = gzip.decompress(path.read_bytes()), Path(path.stem).suffix
     elif path.suffix in TEXT_SUFFIXES:
@@ -298,10 +283,7 @@ def _read(path: Path, known_entries: frozenset[str] = frozenset()) -> tuple[str,
     raw = data.decode("utf-8", errors="replace")
     if suffix == ".json":
         try:
-            value = json.loads(raw)
-            if known_entries and isinstance(value, dict) and isinstance(value.get("docs"), list):
-                value = {**value, "docs": [d for d in value["docs"] if _entry_key(d) not in known_entries]}
-            strings = list(_json_strings(value))
+            strings = list(_json_strings(json.loads(raw)))
             return "\n".join(strings), strings
         except ValueError:
             pass
@@ -324,10 +306,12 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
 
 
 def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None,
-               reused: Reused | None = None) -> list[Leak]:
-    """Every trace, in one tier's built site, of what that tier may not show (``reused`` is not searched)."""
-    reused = reused or Reused()
-    known_entries = frozenset(map(_entry_key, reused.search_entries))
+               reused: dict[str, str] | None = None) -> list[Leak]:
+    """Every trace, in one tier's built site, of what that tier may not show.
+
+    ``reused``: files (site path -> sha256) an incremental build copied unchanged from the previous
+    build, which passed this audit with the same sources and settings. Their verdict stands."""
+    reused = reused or {}
     fingerprints = Fingerprints(content, tier)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
@@ -336,11 +320,11 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
-        if rel in reused.files and hashlib.sha256(path.read_bytes()).hexdigest() == reused.files[rel]:
+        if rel in reused and hashlib.sha256(path.read_bytes()).hexdigest() == reused[rel]:
             continue
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
-        read = None if _is_theme_copy(rel, path) else _read(path, known_entries)
+        read = None if _is_theme_copy(rel, path) else _read(path)
         if read is not None:
             raw, chunks = read
             base = posixpath.dirname(rel)

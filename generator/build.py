@@ -28,7 +28,7 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.utils.yaml import yaml_load
 
 from .audience import TIERS
-from .audit import Leak, Reused, audit_site
+from .audit import Leak, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
 from .findings import Finding, has_errors
@@ -164,8 +164,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     cache = plugin.cache
     if cache:
         collect.messages += cache.settle("warnings", collect.by_page)
-    reused = Reused(cache.reused, plugin.recalled_search_entries) if cache else None
-    leaks = audit_site(plugin.content, tier, site_dir, reused=reused)
+    leaks = audit_site(plugin.content, tier, site_dir, reused=cache.reused if cache else None)
     if cache and not leaks:
         cache.finish(site_dir)
         cache.save(reuse.manifest)

@@ -9,8 +9,7 @@ A page whose key is unchanged is copied from the previous output, after checking
 still the one that build wrote, and MkDocs skips it; every other page is rendered again.
 
 Besides the output, a record keeps *parts*: what the build learnt while rendering the page and needs
-again when it does not render it (its search index entries, the attachments it shows, MkDocs'
-warnings about it). Code that derives something from rendered pages stores it with
+again when it does not render it (the attachments it shows, MkDocs' warnings about it). Code that derives something from rendered pages stores it with
 :meth:`PageCache.put` and finds it again with :meth:`PageCache.get` (or :meth:`PageCache.settle`).
 """
 
@@ -31,7 +30,6 @@ from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
 MANIFEST_VERSION = 1
 CACHE_DIR = ".kbgen-cache"  # beside the tier sites in OUT, never inside a published site
 PACKAGE = Path(__file__).parent
-SEARCH_INDEX = "search/search_index.json"
 REUSABLE_WITH_PLUGINS = {"search", "material/search", "kbgen"}
 
 
@@ -186,36 +184,6 @@ class PageCache:
         temporary = manifest.with_name(manifest.name + f".{os.getpid()}")
         temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         temporary.replace(manifest)
-
-
-def complete_search_index(site_dir: Path, pages: list[tuple[str, str]], cache: PageCache) -> list[dict]:
-    """Make the search index of a build that skipped pages whole again, and remember each page's entries.
-
-    The search plugin indexes only the pages it saw rendered. Its entries are grouped by page (an
-    entry's location is the page URL, then ``#anchor``); a reused page that has none gets the entries
-    it had in the previous build. ``pages`` gives (src_uri, url) in build order, the order a full build
-    writes them in. An index that lacks no page is left as it is. Returns the entries taken from the cache."""
-    path = site_dir / SEARCH_INDEX
-    if not path.is_file():
-        return []
-    index = json.loads(path.read_text(encoding="utf-8"))
-    fresh: dict[str, list] = {}
-    for entry in index["docs"]:
-        fresh.setdefault(entry["location"].partition("#")[0], []).append(entry)
-    docs, recalled = [], []
-    for src_uri, url in pages:
-        record = cache.records.get(src_uri)
-        if url not in fresh and record is not None and record.output in cache.reused:
-            entries = record.parts.get("search", [])
-            recalled += entries
-        else:
-            entries = fresh.get(url, [])
-            cache.put(src_uri, "search", entries)
-        docs += entries
-    if recalled:  # written as the search plugin writes it, so a full build gives the same bytes
-        index["docs"] = docs
-        path.write_text(json.dumps(index, separators=(",", ":"), default=str), encoding="utf-8")
-    return recalled
 
 
 def reusable_with(plugins: list) -> bool:

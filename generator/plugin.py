@@ -21,7 +21,7 @@ from .audience import page_facts
 from .config import KbgenConfig, site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
-from .incremental import PageCache, complete_search_index
+from .incremental import PageCache
 from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, intent_uri, page_url
 from .validate import validate
@@ -48,7 +48,6 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def __init__(self):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
         self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
-        self.recalled_search_entries: list[dict] = []
         self.template_cache: Path | None = None  # compiled theme templates, kept between builds
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None

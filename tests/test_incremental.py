@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, RootMaker, article, runbook_body, tree_hash
-from generator.audit import Reused, audit_site
+from generator.audit import audit_site
 from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
+from generator.search import SearchIndex
 from generator import incremental
 from generator.incremental import manifest_path
 
@@ -171,23 +172,20 @@ def test_deleted_document_leaves_output_sitemap_and_search(root, tmp_path):
     site = out / "tier1"
     assert not (site / "kb/agent").exists()
     assert "kb/agent/" not in (site / "sitemap.xml").read_text(encoding="utf-8")
-    locations = [doc["location"] for doc in json.loads((site / "search/search_index.json").read_text())["docs"]]
-    assert locations and not any(location.startswith("kb/agent/") for location in locations)
+    urls = [doc["url"] for doc in SearchIndex.load(site).data["documents"]]
+    assert "kb/public/" in urls and "kb/agent/" not in urls
     assert "kb/agent/" not in json.dumps(json.loads(manifest_path(out, 1).read_text(encoding="utf-8")))
 
 
 def test_search_index_of_a_rebuild_holds_every_page(root, tmp_path):
-    """The search plugin indexes only the pages MkDocs rendered; the cached entries fill in the rest."""
+    """Reused pages are not rendered; the search index must still find them, and the edited page as edited."""
     out = tmp_path / "out"
     edit(root, "kb/guide.md", "More public text", "Changed public text")
     result = build(root.path, out=out)
     assert result.sites[1].reused > 0
-    entries = json.loads((out / "tier1/search/search_index.json").read_text(encoding="utf-8"))["docs"]
-    pages = {entry["location"].partition("#")[0] for entry in entries}
-    assert {"", "kb/public/", "kb/guide/", "kb/agent/", "runbooks/first/", "intents/billing.refund/"} <= pages
-    guide = [entry["text"] for entry in entries if entry["location"].startswith("kb/guide/")]
-    assert any("Changed public text" in text for text in guide)
-    assert not any("More public text" in text for text in guide)
+    index = SearchIndex.load(out / "tier1")
+    assert {"kb/public/", "kb/agent/", "runbooks/first/"} <= {doc["url"] for doc in index.data["documents"]}
+    assert [hit.url for hit in index.search("changed public text")][:1] == ["kb/guide/"]
 
 
 def test_tampered_previous_output_is_rendered_again(root, tmp_path):
@@ -261,22 +259,9 @@ def test_audit_does_not_search_reused_pages_again(root, tmp_path):
     content = load(root.path)
     assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/kb/public/index.html"]
     planted = hashlib.sha256(page.read_bytes()).hexdigest()
-    assert audit_site(content, 0, site, reused=Reused({"kb/public/index.html": planted})) == []
-    stale = Reused({"kb/public/index.html": "0" * 64})  # not the file the previous build wrote
+    assert audit_site(content, 0, site, reused={"kb/public/index.html": planted}) == []
+    stale = {"kb/public/index.html": "0" * 64}  # not the file the previous build wrote
     assert [leak.output for leak in audit_site(content, 0, site, reused=stale)] == ["tier0/kb/public/index.html"]
-
-
-def test_audit_searches_search_entries_it_did_not_reuse(root, tmp_path):
-    out = tmp_path / "out"
-    site = out / "tier0"
-    index_file = site / "search/search_index.json"
-    index = json.loads(index_file.read_text(encoding="utf-8"))
-    planted = {"location": "kb/public/#x", "title": "X", "text": DEEP_SENTENCE}
-    index["docs"].append(planted)
-    index_file.write_text(json.dumps(index), encoding="utf-8")
-    content = load(root.path)
-    assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/search/search_index.json"]
-    assert audit_site(content, 0, site, reused=Reused(search_entries=[planted])) == []
 
 
 def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):
