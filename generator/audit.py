@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import html
 import json
 import posixpath
@@ -304,8 +305,13 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
         source.read_bytes() == path.read_bytes()
 
 
-def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None) -> list[Leak]:
-    """Every trace, in one tier's built site, of what that tier may not show."""
+def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None,
+               reused: dict[str, str] | None = None) -> list[Leak]:
+    """Every trace, in one tier's built site, of what that tier may not show.
+
+    ``reused``: files (site path -> sha256) an incremental build copied unchanged from the previous
+    build, which passed this audit with the same sources and settings. Their verdict stands."""
+    reused = reused or {}
     fingerprints = Fingerprints(content, tier)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
@@ -314,6 +320,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
+        if rel in reused and hashlib.sha256(path.read_bytes()).hexdigest() == reused[rel]:
+            continue
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
         read = None if _is_theme_copy(rel, path) else _read(path)

@@ -2,7 +2,8 @@
 
 Every tier is built into a staging folder beside the output; only when all of them built cleanly
 does the staging replace the previous sites, so a failed build leaves the old output untouched.
-Tiers are built in parallel processes, as many at once as there are cores.
+Tiers are built in parallel processes, as many at once as there are cores. Pages nothing changed for
+are copied from the previous build instead of being rendered again (:mod:`generator.incremental`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,10 +32,12 @@ from .audit import Leak, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
 from .findings import Finding, has_errors
+from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
 from .validate import validate
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
+DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
 
 class BuildError(Exception):
@@ -53,6 +56,7 @@ class SiteResult:
     pages: int
     warnings: list[str] = field(default_factory=list)
     leaks: list[Leak] = field(default_factory=list)
+    reused: int = 0  # pages copied from the previous build
 
 
 @dataclass
@@ -62,14 +66,23 @@ class BuildResult:
 
 
 class _Collect(logging.Handler):
-    """Keeps MkDocs' warnings so they are reported with the tier they came from."""
+    """Keeps MkDocs' warnings so they are reported with the tier they came from, and notes the page
+    each came from (a reused page's warnings are reported again from the manifest)."""
 
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.by_page: dict[str, list[str]] = {}
+        self.config = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(DIRTY_WARNING):
+            return
+        self.messages.append(message)
+        page = getattr(self.config, "_current_page", None)
+        if page is not None:
+            self.by_page.setdefault(page.file.src_uri, []).append(message)
 
 
 def config_file(root: Path) -> Path:
@@ -97,9 +110,23 @@ def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) ->
 Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
 
 
+@dataclass
+class Reuse:
+    """Where an incremental build of a tier finds the previous build, and where it leaves its manifest."""
+
+    environment: str  # see generator.incremental.environment_digest
+    previous_out: Path | None  # OUT of the previous build (None: render every page)
+    manifest: Path  # the new manifest, written when the tier built and passed the audit
+    templates: Path | None = None  # compiled theme templates, carried from build to build
+
+
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
-               run_validation: bool = False) -> SiteResult:
-    """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks."""
+               run_validation: bool = False, reuse: Reuse | None = None,
+               content: ContentRoot | None = None) -> SiteResult:
+    """Build one tier's site with MkDocs into ``site_dir``, then audit it for leaks.
+
+    With ``reuse``, pages whose sources and environment are unchanged are copied from the previous build;
+    ``content``, if given, is the root already loaded (it is not read again)."""
     path = config_file(root)
     logger = logging.getLogger("mkdocs")
     collect = _Collect()
@@ -113,19 +140,36 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     except MkDocsException as exc:  # a bad option: MkDocs logged which one
         logger.removeHandler(collect)
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
+    collect.config = config
+    plugin = config.plugins["kbgen"]
+    plugin.content = content
     if progress is not None:
-        config.plugins["kbgen"].on_progress = functools.partial(progress, tier)
+        plugin.on_progress = functools.partial(progress, tier)
+    if reuse is not None:
+        previous = reuse.previous_out
+        plugin.cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
+            if previous else PageCache(reuse.environment)
+        plugin.template_cache = reuse.templates
+    dirty = bool(plugin.cache and plugin.cache.previous)
     try:
+        # Not dirty for the plugins: the search plugin would keep its index for the next build in this
+        # process and merge it in (MkDocs reuses plugin instances); kbgen completes the index itself.
         config.plugins.on_startup(command="build", dirty=False)
-        mkdocs_build(config)
+        mkdocs_build(config, dirty=dirty)
     except MkDocsException as exc:  # MkDocs logged the reason and raised a bare "Aborted"
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
     finally:
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
-    plugin = config.plugins["kbgen"]
-    leaks = audit_site(plugin.content, tier, site_dir)
-    return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks)
+    cache = plugin.cache
+    if cache:
+        collect.messages += cache.settle("warnings", collect.by_page)
+    leaks = audit_site(plugin.content, tier, site_dir, reused=cache.reused if cache else None)
+    if cache and not leaks:
+        cache.finish(site_dir)
+        cache.save(reuse.manifest)
+    return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks,
+                      len(cache.reused) if cache else 0)
 
 
 def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
@@ -139,6 +183,7 @@ def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
 
 
 _progress_queue = None  # set in each worker process when the parent shows progress
+_loaded_content: ContentRoot | None = None  # the root the parent loaded, inherited by forked workers
 
 
 def _share_progress(queue) -> None:
@@ -151,13 +196,14 @@ def _report_to_queue(tier: int, done: int, total: int) -> None:
         _progress_queue.put((tier, done, total))
 
 
-def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path,
-                       progress: Progress | None = None) -> SiteResult | str:
+def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
+                       reuse: Reuse | None = None, content: ContentRoot | None = None) -> SiteResult | str:
     """Run in a worker: return the result, or the error as text (exceptions may not pickle)."""
     if progress is None and _progress_queue is not None:
         progress = _report_to_queue
     try:
-        return build_tier(root, tier, site_dir, docs_dir, progress)
+        return build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse,
+                          content=content or _loaded_content)
     except (BuildError, MkDocsException) as exc:
         return f"tier {tier}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
@@ -208,11 +254,13 @@ def build(
     progress: Callable[[str], None] | None = None,
     jobs: int | None = None,
     live: Callable[[dict[int, tuple[int, int]]], None] | None = None,
+    full: bool = False,
 ) -> BuildResult:
     """Build the sites of ``tiers`` (default all) into ``out``/tierN (default ROOT/site).
 
     ``progress`` receives a line per finished tier; ``live``, if given, the pages done per tier as
-    they are built (for a terminal's status line)."""
+    they are built (for a terminal's status line). Pages the previous build into ``out`` made from the
+    same sources and settings are reused, unless ``full``."""
     started = time.perf_counter()
     content = root if isinstance(root, ContentRoot) else load(root)
     root = content.root
@@ -230,17 +278,39 @@ def build(
     shutil.rmtree(staging, ignore_errors=True)
     docs_dir = staging / "empty-docs"
     docs_dir.mkdir(parents=True)
+    reuses = _reuse_plan(content, out, staging, tiers, full)
     try:
-        sites = _build_all(root, tiers, staging, docs_dir, jobs, say, live)
+        sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses)
         _swap_in(staging, out, tiers)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging)
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
 
 
-def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live) -> dict:
+def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int], full: bool) -> dict:
+    """Per tier, what the build may reuse from the previous one in ``out`` and where its manifest goes.
+    Nothing is reused (nor recorded) when mkdocs.yml cannot be read: the tier build reports why."""
+    path = config_file(content.root)
+    try:
+        reusable = not full and reusable_with(_plugins(path, content.root, 0))
+        environment = environment_digest(content, path)
+    except (MkDocsException, OSError):
+        return dict.fromkeys(tiers)
+    templates = None
+    if reusable:  # the staging copy is swapped in with the sites: a failed build leaves OUT as it was
+        templates = template_cache(staging)
+        if template_cache(out).is_dir():
+            shutil.copytree(template_cache(out), templates)
+    return {tier: Reuse(environment, out if reusable else None, manifest_path(staging, tier), templates)
+            for tier in tiers}
+
+
+def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
+               reuses: dict[int, Reuse | None]) -> dict:
+    global _loaded_content
+    root = content.root
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
     results: dict[int, SiteResult] = {}
     errors: list[str] = []
@@ -255,14 +325,17 @@ def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs
             errors.append(outcome)
             return
         results[outcome.tier] = outcome
-        say(f"tier {outcome.tier}: built {outcome.pages} documents")
+        reused = f" ({outcome.reused} pages unchanged, reused)" if outcome.reused else ""
+        say(f"tier {outcome.tier}: built {outcome.pages} documents{reused}")
         for warning in outcome.warnings:
             say(f"tier {outcome.tier}: warning: {warning}")
 
     if jobs == 1:
         for tier in tiers:
-            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None))
+            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None,
+                                       reuses[tier], content))
     else:
+        _loaded_content = content
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         queue = context.Queue() if live else None
         listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None
@@ -270,7 +343,8 @@ def _build_all(root: Path, tiers: list[int], staging: Path, docs_dir: Path, jobs
             listener.start()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_progress,
                                  initargs=(queue,)) as pool:
-            futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir) for t in tiers]
+            futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir, None, reuses[t])
+                       for t in tiers]
             for future in as_completed(futures):
                 collect(future.result())
         if listener:
@@ -290,11 +364,32 @@ def _relay(queue, show) -> None:
         show(*report)
 
 
+def _remove(staging: Path) -> None:
+    """Delete the staging folder and the previous sites swapped into it, each tree in a thread of its own
+    (deleting thousands of folders is waiting on the file system, not computing)."""
+    trees = [path for path in staging.iterdir() if path.is_dir()] if staging.is_dir() else []
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(functools.partial(shutil.rmtree, ignore_errors=True), trees))
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:
-    """Replace each OUT/tierN by its new build with renames, old copies removed only at the end."""
+    """Replace each OUT/tierN by its new build with renames, old copies removed only at the end.
+
+    A tier's old manifest goes first and its new one comes last: if the swap is cut short, a site
+    is never paired with the manifest of another build (the next build then renders every page)."""
     out.mkdir(parents=True, exist_ok=True)
+    (out / CACHE_DIR).mkdir(exist_ok=True)
     for tier in tiers:
-        target = out / f"tier{tier}"
+        manifest, target = manifest_path(out, tier), out / f"tier{tier}"
+        if manifest.exists():
+            manifest.rename(staging / f"previous-tier{tier}.json")
         if target.exists():
             target.rename(staging / f"previous-tier{tier}")
         (staging / f"tier{tier}").rename(target)
+        if manifest_path(staging, tier).exists():
+            manifest_path(staging, tier).rename(manifest)
+    if template_cache(staging).is_dir():
+        if template_cache(out).is_dir():
+            template_cache(out).rename(staging / "previous-templates")
+        template_cache(staging).rename(template_cache(out))

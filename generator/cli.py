@@ -89,13 +89,15 @@ def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] 
               help="Output folder (default ROOT/site); each tier goes to OUT/tierN.")
 @click.option("--tier", "tiers", type=click.IntRange(0, 3), multiple=True,
               help="Build only this tier (repeatable). Default: all four.")
-def build(root: Path, out: Path | None, tiers: tuple[int, ...]) -> None:
+@click.option("--full", is_flag=True,
+              help="Render every page again instead of reusing the pages of the previous build nothing changed for.")
+def build(root: Path, out: Path | None, tiers: tuple[int, ...], full: bool) -> None:
     """Validate, then build the public site (tier 0) and the internal sites (tiers 1-3)."""
     content = _load_or_exit(root)
     try:
         live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
         result = build_module.build(content, out=out, tiers=tiers or None, progress=_finished_line(live),
-                                    live=live)
+                                    live=live, full=full)
     except build_module.BuildError as exc:
         if exc.findings:
             click.echo(render(exc.findings, "text"), err=True)

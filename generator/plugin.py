@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
@@ -20,12 +21,23 @@ from .audience import page_facts
 from .config import KbgenConfig, site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
+from .incremental import PageCache
 from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, front_matter, intent_uri, page_url
 from .validate import validate
 
 PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
 ASSET_REF_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""")
+
+
+class _PageFile(File):
+    """A page MkDocs renders only when ``rebuild`` is set (in a dirty build): the others were copied
+    from the previous build by :class:`generator.incremental.PageCache`."""
+
+    rebuild = True
+
+    def is_modified(self) -> bool:
+        return self.rebuild
 
 
 class KbgenPlugin(BasePlugin[KbgenConfig]):
@@ -35,21 +47,25 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def __init__(self):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
+        self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
+        self.template_cache: Path | None = None  # compiled theme templates, kept between builds
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
         self.by_rel: dict[str, Document] = {}
         self.outline: SiteOutline | None = None
         self.assets: dict[str, File] = {}
-        self.used_assets: set[str] = set()
+        self.used_assets: dict[str, set[str]] = {}  # page -> the assets it shows
+        self.files: Files | None = None
 
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
         tier = self.config.tier
-        try:
-            self.content = load(root)
-        except ContentError as exc:
-            raise PluginError(str(exc)) from None
+        if self.content is None or self.content.root != root:  # kbgen build hands over what it loaded
+            try:
+                self.content = load(root)
+            except ContentError as exc:
+                raise PluginError(str(exc)) from None
         findings = validate(self.content) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
@@ -88,13 +104,15 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         """Replace whatever MkDocs found with exactly the documents, pages and assets of this tier."""
         content, outline = self.content, self.outline
         ours = Files([])
+        self.used_assets = {}
         for document in outline.documents:
-            ours.append(File(document.rel, str(content.root), config.site_dir, config.use_directory_urls))
+            page = _PageFile(document.rel, str(content.root), config.site_dir, config.use_directory_urls)
+            ours.append(self._reuse(page, document.path.read_bytes(), config))
         pages = outline.pages()
         if self.config.tier >= report.SITE_TIER:  # the health report names defects: engineers only
             pages[report.PAGE_URI] = "\n".join([*front_matter(), report.to_markdown(report.health(content))])
         for uri, markdown in pages.items():
-            ours.append(File.generated(config, uri, content=markdown))
+            ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
         for folder in CONTENT_DIRS:
             base = content.root / folder
@@ -109,9 +127,19 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
                 ours.append(file)
-        self.used_assets = set()
-        self.pages_done, self.pages_total = 0, len(ours.documentation_pages())
+        self.pages_total = len(ours.documentation_pages())
+        self.pages_done = sum(not file.rebuild for file in ours.documentation_pages() if isinstance(file, _PageFile))
+        self.files = ours
         return ours
+
+    def _reuse(self, page: _PageFile, source: bytes, config) -> _PageFile:
+        """Mark a page MkDocs need not render: its previous output was copied into the site."""
+        if self.cache is not None:
+            key = self.cache.key(page.src_uri, source)
+            page.rebuild = not self.cache.reuse(page.src_uri, key, page.dest_uri, Path(config.site_dir))
+            if not page.rebuild:
+                self.used_assets[page.src_uri] = set(self.cache.get(page.src_uri, "assets", []))
+        return page
 
     def on_page_markdown(self, markdown, page, config, files):
         meta = page.meta
@@ -133,18 +161,26 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_page_content(self, html, page, config, files):
         """Note which assets a page really shows, after internal blocks were removed."""
         base = posixpath.dirname(page.file.url.rstrip("/") + "/x") if page.file.url else ""
+        used = self.used_assets.setdefault(page.file.src_uri, set())
         for ref in ASSET_REF_RE.findall(html):
             if urlsplit(ref).scheme or ref.startswith("//"):
                 continue
             target = posixpath.normpath(posixpath.join(base, unquote(ref))).lstrip("/")
             if target in self.assets:
-                self.used_assets.add(target)
+                used.add(target)
+        if self.cache is not None:
+            self.cache.put(page.file.src_uri, "assets", sorted(used))
         return html
 
     def on_env(self, env, config, files):
-        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0."""
+        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0.
+        Theme templates compiled by an earlier build are loaded, not compiled again."""
+        if self.template_cache is not None:  # keyed by each template's source: never stale
+            self.template_cache.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(str(self.template_cache))
+        used = set().union(*self.used_assets.values())
         for url, asset in self.assets.items():
-            if url not in self.used_assets:
+            if url not in used:
                 files.remove(asset)
         return env
 

@@ -18,6 +18,7 @@ Keep this file and the worker in step: ``tests/test_search_browser.py`` proves t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -107,9 +108,15 @@ class _LunrJsStemmer(PorterStemmer):
 _porter = _LunrJsStemmer()
 
 
+@functools.lru_cache(maxsize=None)
+def _stem(word: str) -> str:
+    """A word's stem, worked out once: a knowledge base repeats its vocabulary in every document."""
+    return _porter.stem(word)
+
+
 def stemmer(token, i=None, tokens=None):
     """lunr pipeline step: stem as lunr.js's ``stemmer`` does (serialized under its name)."""
-    return token.update(_porter.stem)
+    return token.update(lambda word, metadata=None: _stem(word))
 
 
 stemmer.label = "stemmer"

@@ -1,0 +1,193 @@
+"""Incremental builds: reuse what the previous build of a tier made of every page nothing changed for.
+
+Each tier's build leaves a manifest beside the sites (``OUT/.kbgen-cache/tierN.json``). It records, per
+page, a *key*: the hash of the page's own source and of an *environment digest* covering everything
+else a page's HTML can depend on (kbgen's code, every installed package's version, the resolved
+mkdocs.yml, theme overrides, intents.yml, snippets, the names of attachments, and the front matter of
+every document, which the generated pages, intent ladders, escalation boxes and link titles read).
+A page whose key is unchanged is copied from the previous output, after checking that the file is
+still the one that build wrote, and MkDocs skips it; every other page is rendered again.
+
+Besides the output, a record keeps *parts*: what the build learnt while rendering the page and needs
+again when it does not render it (the attachments it shows, MkDocs' warnings about it). Code that derives something from rendered pages stores it with
+:meth:`PageCache.put` and finds it again with :meth:`PageCache.get` (or :meth:`PageCache.settle`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mkdocs.utils.yaml import yaml_load
+
+from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
+
+MANIFEST_VERSION = 1
+CACHE_DIR = ".kbgen-cache"  # beside the tier sites in OUT, never inside a published site
+PACKAGE = Path(__file__).parent
+REUSABLE_WITH_PLUGINS = {"search", "material/search", "kbgen"}
+
+
+def manifest_path(out: Path, tier: int) -> Path:
+    return out / CACHE_DIR / f"tier{tier}.json"
+
+
+def template_cache(out: Path) -> Path:
+    """Where theme templates compiled to bytecode are kept between builds into ``out``."""
+    return out / CACHE_DIR / "templates"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hash_tree(digest, folder: Path) -> None:
+    """Every file's path and bytes under ``folder`` into ``digest``, sorted, caches left out. Linked
+    folders are followed: kbgen's own theme overrides reach the package through a link."""
+    if not folder.is_dir():
+        return
+    for base, folders, names in os.walk(folder, followlinks=True):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            path = Path(base) / name
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def environment_digest(content: ContentRoot, config_file: Path) -> str:
+    """What every page depends on besides its own source (the tier is not in it: each tier has its own
+    manifest).
+
+    Coarse on purpose: a change to anything here renders every page again. Front matter is in it
+    whole (not only the fields other pages show today), so a feature reading another document's
+    front matter can never see a stale page."""
+    digest = hashlib.sha256(f"kbgen-manifest-{MANIFEST_VERSION}\n".encode())
+    _hash_tree(digest, PACKAGE)
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
+    digest.update("\n".join(packages).encode())
+    with open(config_file, encoding="utf-8") as stream:  # resolves INHERIT and !ENV as MkDocs does
+        config = yaml_load(stream) or {}
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    root = content.root
+    theme = config.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    themes = {(root / "overrides").resolve()} | ({(config_file.parent / custom).resolve()} if custom else set())
+    for folder in sorted(themes):
+        digest.update(b"\0theme\0")
+        _hash_tree(digest, folder)
+    intents = root / INTENTS_FILE
+    digest.update(intents.read_bytes() if intents.is_file() else b"")
+    digest.update(b"\0snippets\0")
+    _hash_tree(digest, root / SNIPPETS_DIR)
+    catalogue = [[d.rel, d.meta] for d in content.documents]
+    digest.update(json.dumps(catalogue, sort_keys=True, default=str).encode())
+    for folder in CONTENT_DIRS:  # whether an attachment exists decides how a link to it renders
+        base = root / folder
+        names = sorted(p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        digest.update("\n".join(names).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class PageRecord:
+    key: str
+    output: str  # the page's file in the site, e.g. ``kb/a/index.html``
+    sha256: str = ""  # of the output file, filled in when the build has written it
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+class PageCache:
+    """The previous build's records of one tier's pages, and the records this build makes."""
+
+    def __init__(self, environment: str, previous: dict[str, PageRecord] | None = None,
+                 previous_site: Path | None = None):
+        self.environment = environment
+        self.previous = previous or {}
+        self.previous_site = previous_site
+        self.records: dict[str, PageRecord] = {}
+        self.reused: dict[str, str] = {}  # output file -> sha256 of the pages copied from the previous build
+
+    @classmethod
+    def open(cls, manifest: Path, previous_site: Path, environment: str) -> "PageCache":
+        """The cache of the build that wrote ``previous_site``; empty when there is none to trust."""
+        previous: dict[str, PageRecord] = {}
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            if data.get("version") == MANIFEST_VERSION and previous_site.is_dir():
+                previous = {uri: PageRecord(**record) for uri, record in data["pages"].items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            previous = {}  # no manifest, or one we cannot read: build everything
+        return cls(environment, previous, previous_site)
+
+    def key(self, src_uri: str, source: bytes) -> str:
+        return _sha256(f"{self.environment}\0{src_uri}\0".encode() + source)
+
+    def reuse(self, src_uri: str, key: str, output: str, site_dir: Path) -> bool:
+        """Copy the page's previous output into ``site_dir`` if its key is unchanged and the file is still
+        the one that build wrote. A real copy: the previous site must stay as it is if this build fails."""
+        record = self.previous.get(src_uri)
+        if record is None or record.key != key or record.output != output or self.previous_site is None:
+            self.records[src_uri] = PageRecord(key, output)
+            return False
+        try:
+            data = (self.previous_site / output).read_bytes()
+        except OSError:
+            data = None
+        if data is None or _sha256(data) != record.sha256:
+            self.records[src_uri] = PageRecord(key, output)
+            return False
+        target = site_dir / output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.records[src_uri] = record
+        self.reused[output] = record.sha256
+        return True
+
+    def put(self, src_uri: str, part: str, value: Any) -> None:
+        """Keep something derived from a rendered page (JSON-compatible) for builds that reuse the page."""
+        if src_uri in self.records:
+            self.records[src_uri].parts[part] = value
+
+    def get(self, src_uri: str, part: str, default: Any = None) -> Any:
+        record = self.records.get(src_uri)
+        return record.parts.get(part, default) if record else default
+
+    def settle(self, part: str, fresh: dict[str, list]) -> list:
+        """Keep each rendered page's list from ``fresh`` (empty if absent) under ``part``, and return the
+        lists kept for the reused pages, in page order: what a full build would have produced again."""
+        recalled = []
+        for src_uri, record in self.records.items():
+            if record.output in self.reused:
+                recalled += record.parts.get(part, [])
+            else:
+                record.parts[part] = fresh.get(src_uri, [])
+        return recalled
+
+    def finish(self, site_dir: Path) -> None:
+        """Note the hash of every page this build wrote; forget pages it did not write."""
+        for src_uri, record in list(self.records.items()):
+            if record.output in self.reused:
+                continue
+            try:
+                record.sha256 = _sha256((site_dir / record.output).read_bytes())
+            except OSError:
+                del self.records[src_uri]
+
+    def save(self, manifest: Path) -> None:
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": MANIFEST_VERSION, "environment": self.environment,
+                "pages": {uri: vars(record) for uri, record in self.records.items()}}
+        temporary = manifest.with_name(manifest.name + f".{os.getpid()}")
+        temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        temporary.replace(manifest)
+
+
+def reusable_with(plugins: list) -> bool:
+    """Whether pages can be reused with these MkDocs plugins: only those whose effect on a page kbgen
+    knows are; another plugin may make a page depend on anything (dates from git, other pages)."""
+    names = {entry if isinstance(entry, str) else next(iter(entry)) for entry in plugins}
+    return names <= REUSABLE_WITH_PLUGINS

@@ -1,0 +1,293 @@
+"""Incremental builds: after an edit, ``kbgen build`` reuses the pages nothing changed for, and its output
+is byte for byte the output of a full build (``full=True``) of the same sources: every page, the sitemap and
+the search index. Failed builds keep the previous output and manifest; the audit still searches what changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, RootMaker, article, runbook_body, tree_hash
+from generator.audit import audit_site
+from generator.build import BuildError, build
+from generator.cli import main as cli
+from generator.content import load
+from generator.search import SearchIndex
+from generator import incremental
+from generator.incremental import manifest_path
+
+TIERS = (0, 1, 2, 3)
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+DEFAULTS = REPO / "generator" / "defaults" / "mkdocs.yml"
+BUILD_DATE = "1767225600"
+DEEP_SENTENCE = "Look up the ledger entry for the stuck refund."
+GUIDE_BODY = """\
+    # Guide
+
+    Open the account settings and follow the steps below.
+
+    /// internal
+    Agents: the guide's internal note about the settings flag.
+    ///
+
+    ## Section
+
+    More public text in the guide.
+    """
+
+
+@pytest.fixture(autouse=True)
+def fixed_build_date(monkeypatch):
+    """Sitemaps carry the build date: two builds on either side of midnight must still compare equal."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_DATE)
+
+
+def write_root(root: RootMaker) -> RootMaker:
+    root.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\n")
+    root.doc("kb/public.md", "# Public\n\nRead the [guide](guide.md).\n\n![Diagram](img/diagram.png)\n")
+    root.file("kb/img/diagram.png", PNG)
+    root.doc("kb/guide.md", GUIDE_BODY)
+    root.doc("kb/agent.md", "# Agent\n\nAgents only.\n\n--8<-- \"contact.md\"\n", tier=1, intents=["billing.refund"])
+    root.file("snippets/contact.md", "Call the billing desk on extension 42.\n")
+    root.doc("runbooks/first.md", tier=1, escalation="{to_tier: 2, when: the refund is stuck, runbook: deep}")
+    root.doc("runbooks/deep.md", runbook_body("Deep", DEEP_SENTENCE), tier=2)
+    root.doc("runbooks/eng.md", runbook_body("Eng", "Engineering text."), tier=3)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> Path:
+    """The root, built once for the module (with the date fixed, as in every test here)."""
+    base = tmp_path_factory.mktemp("incremental")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", BUILD_DATE)
+        build(write_root(RootMaker(base / "root")).path, out=base / "out")
+    return base
+
+
+@pytest.fixture
+def root(built_once, tmp_path) -> RootMaker:
+    """A fresh copy of the root, with its first build (a full one) in ``tmp_path / "out"``."""
+    shutil.copytree(built_once / "root", tmp_path / "root")
+    shutil.copytree(built_once / "out", tmp_path / "out")
+    return RootMaker(tmp_path / "root")
+
+
+def pages_recorded(out: Path, tier: int) -> int:
+    return len(json.loads(manifest_path(out, tier).read_text(encoding="utf-8"))["pages"])
+
+
+def assert_same_as_full_build(root, out: Path, tmp_path: Path):
+    """Build ``root`` into ``out`` reusing its previous build, then fully into another folder: same bytes."""
+    result = build(root.path, out=out)
+    full = tmp_path / "full"
+    shutil.rmtree(full, ignore_errors=True)
+    full_result = build(root.path, out=full, full=True)
+    assert all(site.reused == 0 for site in full_result.sites.values())
+    for tier in TIERS:
+        incremental, reference = tree_hash(out / f"tier{tier}"), tree_hash(full / f"tier{tier}")
+        assert sorted(incremental) == sorted(reference), f"tier {tier}: different files"
+        differing = [rel for rel in incremental if incremental[rel] != reference[rel]]
+        assert differing == [], f"tier {tier}: incremental and full builds differ"
+    return result
+
+
+def rename(root, old: str, new: str) -> None:
+    (root.path / new).parent.mkdir(parents=True, exist_ok=True)
+    (root.path / old).rename(root.path / new)
+
+
+def edit(root, rel: str, old: str, new: str) -> None:
+    path = root.path / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# Each edit, and whether the untouched pages may be reused afterwards.
+EDITS = {
+    "body": (lambda r: edit(r, "kb/guide.md", "More public text", "Changed public text"), True),
+    "internal-block": (lambda r: edit(r, "kb/guide.md", "settings flag", "SSO flag"), True),
+    "title": (lambda r: edit(r, "kb/agent.md", "title: Agent", "title: Agent handbook"), False),
+    "add": (lambda r: r.doc("kb/added.md", "# Added\n\nA new article.\n"), False),
+    "delete": (lambda r: (r.path / "kb/agent.md").unlink(), False),
+    "rename": (lambda r: (rename(r, "kb/guide.md", "kb/howto/guide.md"),
+                          edit(r, "kb/public.md", "(guide.md)", "(howto/guide.md)")), False),
+    "intents": (lambda r: edit(r, "intents.yml", "title: Get a refund", "title: Refund a payment"), False),
+    "mkdocs-yml": (lambda r: r.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nplugins:\n  - search\n"
+                                                  "  - kbgen:\n      severities: {P1: Everything is down.}\n"), False),
+    "snippet": (lambda r: r.file("snippets/contact.md", "Call the billing desk on extension 43.\n"), False),
+    "overrides": (lambda r: r.file("overrides/main.html", '{% extends "base.html" %}\n{% block footer %}'
+                                                          '{{ super() }}<p>Footer note</p>{% endblock %}\n'), False),
+    "image-removed": (lambda r: (edit(r, "kb/public.md", "![Diagram](img/diagram.png)", "No picture."),
+                                 (r.path / "kb/img/diagram.png").unlink()), False),
+}
+
+
+@pytest.mark.parametrize("change", list(EDITS))
+def test_build_after_an_edit_equals_a_full_build(root, tmp_path, change):
+    out = tmp_path / "out"
+    recorded = {tier: pages_recorded(out, tier) for tier in TIERS}
+    apply, reusable = EDITS[change]
+    apply(root)
+    result = assert_same_as_full_build(root, out, tmp_path)
+    for tier in TIERS:
+        # an edit of one page's body renders that page only; anything else renders every page
+        expected = recorded[tier] - 1 if reusable else 0
+        assert result.sites[tier].reused == expected, f"tier {tier}"
+
+
+def test_build_without_changes_reuses_every_page(root, tmp_path):
+    out = tmp_path / "out"
+    result = assert_same_as_full_build(root, out, tmp_path)
+    for tier in TIERS:
+        assert result.sites[tier].reused == pages_recorded(out, tier) > 0
+
+
+def test_title_edit_updates_the_pages_listing_and_linking_it(root, tmp_path):
+    out = tmp_path / "out"
+    edit(root, "runbooks/deep.md", "title: Deep", "title: Deep payment diagnosis")
+    assert_same_as_full_build(root, out, tmp_path)
+    first_runbook = (out / "tier2/runbooks/first/index.html").read_text(encoding="utf-8")
+    assert "Deep payment diagnosis" in article(first_runbook)  # the escalation box names the next runbook
+    ladder = (out / "tier2/intents/account.password-reset/index.html").read_text(encoding="utf-8")
+    assert "Deep payment diagnosis" in article(ladder)
+    assert "Deep payment diagnosis" not in (out / "tier1/runbooks/first/index.html").read_text(encoding="utf-8")
+
+
+def test_deleted_document_leaves_output_sitemap_and_search(root, tmp_path):
+    out = tmp_path / "out"
+    assert (out / "tier1/kb/agent/index.html").is_file()
+    (root.path / "kb/agent.md").unlink()
+    build(root.path, out=out)
+    site = out / "tier1"
+    assert not (site / "kb/agent").exists()
+    assert "kb/agent/" not in (site / "sitemap.xml").read_text(encoding="utf-8")
+    urls = [doc["url"] for doc in SearchIndex.load(site).data["documents"]]
+    assert "kb/public/" in urls and "kb/agent/" not in urls
+    assert "kb/agent/" not in json.dumps(json.loads(manifest_path(out, 1).read_text(encoding="utf-8")))
+
+
+def test_search_index_of_a_rebuild_holds_every_page(root, tmp_path):
+    """Reused pages are not rendered; the search index must still find them, and the edited page as edited."""
+    out = tmp_path / "out"
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    result = build(root.path, out=out)
+    assert result.sites[1].reused > 0
+    index = SearchIndex.load(out / "tier1")
+    assert {"kb/public/", "kb/agent/", "runbooks/first/"} <= {doc["url"] for doc in index.data["documents"]}
+    assert [hit.url for hit in index.search("changed public text")][:1] == ["kb/guide/"]
+
+
+def test_tampered_previous_output_is_rendered_again(root, tmp_path):
+    """A reused page must be the file the previous build wrote; anything else is rendered again."""
+    out = tmp_path / "out"
+    page = out / "tier0/kb/public/index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("Read the", "Tampered: read the"), encoding="utf-8")
+    (out / "tier0/kb/guide/index.html").unlink()
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused == pages_recorded(out, 0) - 2
+
+
+def test_full_flag_and_the_cli_report_reuse(root, tmp_path):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    full = runner.invoke(cli, ["build", "--root", str(root.path), "--out", str(out), "--full"])
+    assert full.exit_code == 0, full.output
+    assert "tier 0: built 2 documents\n" in full.output
+    assert "reused" not in full.output
+    again = runner.invoke(cli, ["build", "--root", str(root.path), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert f"tier 0: built 2 documents ({pages_recorded(out, 0)} pages unchanged, reused)" in again.output
+
+
+def test_other_mkdocs_plugins_turn_reuse_off(root, tmp_path):
+    """kbgen cannot know what another plugin makes a page depend on: it renders every page."""
+    root.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nplugins: [search, tags, kbgen]\n")
+    out = tmp_path / "out"
+    build(root.path, out=out)  # the new mkdocs.yml alone renders every page again
+    result = build(root.path, out=out)
+    assert all(site.reused == 0 for site in result.sites.values())
+
+
+LEAKING_LINK = "\n<a href=\"https://help.example.com/runbooks/deep/\">the deep runbook</a>\n"  # validation cannot tell
+
+
+def test_leak_in_an_edited_page_fails_and_keeps_output_and_manifest(root, tmp_path):
+    out = tmp_path / "out"
+    before, manifests = tree_hash(out), {t: manifest_path(out, t).read_bytes() for t in TIERS}
+    guide = root.path / "kb/guide.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + LEAKING_LINK, encoding="utf-8")
+    with pytest.raises(BuildError) as failure:
+        build(root.path, out=out)
+    leaks = failure.value.leaks
+    assert {(leak.tier, leak.output) for leak in leaks} == {(0, "tier0/kb/guide/index.html"),
+                                                            (1, "tier1/kb/guide/index.html")}
+    assert all(leak.source == "runbooks/deep.md" for leak in leaks)
+    assert tree_hash(out) == before
+    assert {t: manifest_path(out, t).read_bytes() for t in TIERS} == manifests
+    guide.write_text(guide.read_text(encoding="utf-8").replace(LEAKING_LINK, "\nFixed.\n"), encoding="utf-8")
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused == pages_recorded(out, 0) - 1  # the manifest of the last good build served
+
+
+def test_failed_validation_keeps_the_manifest(root, tmp_path):
+    out = tmp_path / "out"
+    manifests = {t: manifest_path(out, t).read_bytes() for t in TIERS}
+    edit(root, "kb/guide.md", "More public text", "See [the deep runbook](../runbooks/deep.md)")
+    with pytest.raises(BuildError):
+        build(root.path, out=out)
+    assert {t: manifest_path(out, t).read_bytes() for t in TIERS} == manifests
+
+
+def test_audit_does_not_search_reused_pages_again(root, tmp_path):
+    """A reused page passed the audit of the build that wrote it, from the same sources and settings; only a
+    page that is byte for byte that file is skipped."""
+    out = tmp_path / "out"
+    site = out / "tier0"
+    page = site / "kb/public/index.html"
+    page.write_text(page.read_text(encoding="utf-8") + LEAKING_LINK, encoding="utf-8")
+    content = load(root.path)
+    assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/kb/public/index.html"]
+    planted = hashlib.sha256(page.read_bytes()).hexdigest()
+    assert audit_site(content, 0, site, reused={"kb/public/index.html": planted}) == []
+    stale = {"kb/public/index.html": "0" * 64}  # not the file the previous build wrote
+    assert [leak.output for leak in audit_site(content, 0, site, reused=stale)] == ["tier0/kb/public/index.html"]
+
+
+def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):
+    root.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\nvalidation: {{links: {{absolute_links: warn}}}}\n")
+    edit(root, "kb/public.md", "Read the", "See [the status page](/status/). Read the")
+    out = tmp_path / "out"
+    first = build(root.path, out=out)
+    warned = [w for w in first.sites[0].warnings if "/status/" in w]
+    assert warned and "kb/public.md" in warned[0]
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    again = build(root.path, out=out)
+    assert again.sites[0].reused > 0
+    assert again.sites[0].warnings == first.sites[0].warnings
+
+
+def test_environment_digest_follows_linked_theme_folders(root, tmp_path, monkeypatch):
+    """kbgen's own overrides reach the package through a link: a change there must render every page."""
+    package = tmp_path / "package"
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "main.html").write_text("one", encoding="utf-8")
+    package.mkdir()
+    (package / "overrides").symlink_to(theme, target_is_directory=True)
+    monkeypatch.setattr(incremental, "PACKAGE", package)
+    content, config = load(root.path), root.path / "mkdocs.yml"
+    before = incremental.environment_digest(content, config)
+    assert incremental.environment_digest(content, config) == before
+    (theme / "main.html").write_text("two", encoding="utf-8")
+    assert incremental.environment_digest(content, config) != before
