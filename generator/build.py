@@ -91,8 +91,8 @@ def config_file(root: Path) -> Path:
     return own if own.is_file() else DEFAULT_CONFIG
 
 
-def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) -> list:
-    """The configured plugins, with kbgen (added if missing) set to this root and tier."""
+def _configured_plugins(path: Path) -> tuple[list, dict]:
+    """The plugins a config file lists other than kbgen, and kbgen's options there."""
     with open(path, encoding="utf-8") as stream:
         configured = (yaml_load(stream) or {}).get("plugins") or ["search"]
     if isinstance(configured, dict):
@@ -104,6 +104,17 @@ def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) ->
             options = dict(entry["kbgen"] or {}) if isinstance(entry, dict) else {}
         else:
             plugins.append(entry)
+    return plugins, options
+
+
+def kbgen_options(root: Path) -> dict:
+    """The kbgen plugin options of a content root's mkdocs.yml, as written (for commands besides build)."""
+    return _configured_plugins(config_file(root))[1]
+
+
+def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) -> list:
+    """The configured plugins, with kbgen (added if missing) set to this root and tier."""
+    plugins, options = _configured_plugins(path)
     return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": run_validation}}]
 
 

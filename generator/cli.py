@@ -12,6 +12,7 @@ import click
 from mkdocs.exceptions import MkDocsException
 
 from . import build as build_module
+from . import defects
 from .audit import audit as run_audit
 from .changes import ChangesError, changed_since
 from .content import ContentError, load
@@ -265,3 +266,36 @@ def report(root: Path, fmt: str, today) -> None:
     self-service gaps, reviews overdue, documents per tier and kind."""
     figures = health(_load_or_exit(root), today.date() if today else None)
     click.echo(to_json(figures) if fmt == "json" else to_markdown(figures), nl=fmt == "json")
+
+
+@main.group()
+def defect() -> None:
+    """Tier 3 defect write-ups."""
+
+
+@defect.command()
+@ROOT_OPTION
+@click.option("--all", "every", is_flag=True, help="Feed every resolved defect not fed yet.")
+@click.argument("defect_id", required=False, metavar="ID")
+def feed(root: Path, every: bool, defect_id: str | None) -> None:
+    """Feed a resolved defect into the knowledge base: a tier 0 known-issue article and a known-defect
+    entry in the tier 2 runbooks for its intents. Exit 1, writing nothing, when it is refused."""
+    if every == bool(defect_id):
+        raise click.UsageError("give a defect ID (e.g. DEF-0042) or --all, not both")
+    content = _load_or_exit(root)
+    try:
+        results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
+    except defects.FeedError as exc:
+        if exc.findings:
+            click.echo(render(exc.findings, "text"), err=True)
+        click.echo(f"feed refused: {exc}; nothing was written", err=True)
+        sys.exit(1)
+    for result in results:
+        runbooks = ", ".join(result.runbooks) or "no tier 2 runbook shares its intents"
+        click.echo(f"{result.defect}: known-issue article {result.article}; runbooks: {runbooks}")
+    written = sorted({rel for result in results for rel in result.written})
+    for rel in written:
+        click.echo(f"  wrote {rel}")
+    if not results:
+        click.echo("every resolved defect is fed already")
+    click.echo(f"{len(written)} file(s) changed")

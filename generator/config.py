@@ -98,6 +98,10 @@ class KbgenConfig(base.Config):
     contact_routes = c.ListOfItems(c.SubConfig(ContactRoute), default=[])
     """How customers reach Tier 1 when self-service did not help, in order of preference."""
 
+    internal_domains = c.ListOfItems(c.Type(str), default=[])
+    """The company's internal domains (e.g. ``corp.example.com``): ``kbgen defect feed`` refuses to publish
+    a host name under them, as it does names under ``.internal``, ``.corp``, ``.local`` and the like."""
+
 
 def site_url_of(tier: int, site_url: str | None, internal_site_url: str | None) -> str | None:
     """The address of a tier's site: the public ``site_url`` for tier 0, ``internal_site_url`` for the others."""

@@ -19,6 +19,7 @@ from mkdocs.structure.files import File, Files
 from . import report, runbooks, search
 from .audience import page_facts
 from .config import KbgenConfig, site_url_of
+from .defects import strip_markers
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .incremental import PageCache
@@ -142,6 +143,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return page
 
     def on_page_markdown(self, markdown, page, config, files):
+        markdown = strip_markers(markdown)
         meta = page.meta
         document = self.by_rel.get(page.file.src_uri)
         meta["kb_trail"] = [{"title": title, "url": url}

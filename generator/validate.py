@@ -480,7 +480,7 @@ class Validator:
             if not ("](" in text or "]:" in text or "=" in text):
                 continue
             visible_from = max(page_tier, scan.floors[start])
-            for offset, url in _links(text):
+            for offset, url in markdown_links(text):
                 line = text.count("\n", 0, offset)
                 col = offset - (text.rfind("\n", 0, offset) + 1) + 1
                 self.check_link(document, (first + start + line, col), url, visible_from)
@@ -535,7 +535,7 @@ class Validator:
         scan = audience.scan(lines)
         for start, end in _paragraphs(lines, scan):
             text = "\n".join(lines[start:end])
-            for _, url in [*_links(text), *_html_links(text)]:
+            for _, url in [*markdown_links(text), *_html_links(text)]:
                 self.check_link(document, where, url, max(visible_from, scan.floors[start]))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
@@ -756,7 +756,7 @@ def _paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
     return runs
 
 
-def _links(text: str):
+def markdown_links(text: str):
     """(offset, url) of every Markdown link, image and reference definition in a paragraph."""
     if "`" in text:
         text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text)

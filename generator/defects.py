@@ -1,0 +1,549 @@
+"""``kbgen defect feed``: a resolved defect becomes knowledge that customers and Tier 2 can use.
+
+From a resolved defect write-up (kind ``defect``) the feed writes
+
+- a **tier 0 known-issue article**: the defect's customer-facing summary, its workaround and the version
+  that fixed it, for the defect's intents, with ``known_issue`` in its front matter;
+- a **known-defect entry in every published tier 2 runbook** sharing one of the defect's intents, under
+  ``## Known defects``: how Tier 2 recognises it, the workaround and the fix version;
+- ``fed: {article, runbooks}`` in the defect's front matter, the record of what it fed.
+
+In pages writers also edit, the feed owns only the region between ``<!-- kbgen:defect ID -->`` and
+``<!-- /kbgen:defect -->``; text outside it is never changed. Front matter is edited with ruamel.yaml's
+round trip, so comments, key order and quoting survive. Everything is checked before anything is
+written: a defect that is not resolved, text that must not be published (:mod:`generator.publication`)
+and links the new page's readers could not open are refused with their line. Then each changed file is
+replaced atomically; a file whose text would not change is not touched, so a second run writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+import posixpath
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown.extensions.toc import slugify
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from . import publication
+from .build import kbgen_options
+from .content import ContentRoot, Document, load
+from .findings import ERROR, Finding
+from .validate import EXTERNAL_RE, headings, markdown_links, section_name
+
+RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
+KNOWN_DEFECTS = "Known defects"
+SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
+MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
+DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
+
+
+class FeedError(Exception):
+    """The feed was refused and nothing was written; ``findings`` say where and why, when they can."""
+
+    def __init__(self, message: str, findings: list[Finding] | None = None):
+        super().__init__(message)
+        self.findings = findings or []
+
+
+@dataclass
+class Fed:
+    """What feeding one defect produced: root-relative paths, and which files it changed."""
+
+    defect: str
+    article: str
+    runbooks: list[str]
+    written: list[str] = field(default_factory=list)
+
+
+def strip_markers(markdown: str) -> str:
+    """A page's Markdown without the feed's region markers: they name the defect, which only tier 3 sees."""
+    return MARKER_RE.sub("", markdown) if "kbgen:defect" in markdown else markdown
+
+
+def unfed(content: ContentRoot) -> list[Document]:
+    """Resolved defects whose front matter does not record a known-issue article yet."""
+    return [d for d in content.documents if d.kind == "defect" and d.meta.get("state") == "resolved"
+            and not (d.meta.get("fed") or {}).get("article")]
+
+
+def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
+    """Feed one resolved defect into the knowledge base. Raises :class:`FeedError`, writing nothing."""
+    content = root if isinstance(root, ContentRoot) else load(root)
+    defect = _defect(content, defect_id)
+    files = _Files(content.root)
+    fed = _Feeder(content, files).feed(defect)
+    fed.written = files.commit()
+    return fed
+
+
+def feed_all(root: Path | str | ContentRoot) -> list[Fed]:
+    """Feed every resolved defect not fed yet. If any is refused, none is fed."""
+    content = root if isinstance(root, ContentRoot) else load(root)
+    files = _Files(content.root)
+    feeder = _Feeder(content, files)
+    results, refused = [], []
+    for defect in unfed(content):
+        try:
+            results.append(feeder.feed(defect))
+        except FeedError as exc:
+            refused.append(exc)
+    if refused:
+        raise FeedError("; ".join(map(str, refused)), [f for exc in refused for f in exc.findings])
+    written = files.commit()
+    for result in results:
+        mine = {result.article, *result.runbooks, next(d.rel for d in content.documents if d.id == result.defect)}
+        result.written = [rel for rel in written if rel in mine]
+    return results
+
+
+def _defect(content: ContentRoot, defect_id: str) -> Document:
+    wanted = defect_id.casefold()
+    found = next((d for d in content.documents if d.id.casefold() == wanted), None)
+    if found is None or found.kind != "defect":
+        defects = ", ".join(sorted(d.id for d in content.documents if d.kind == "defect")) or "none"
+        what = "no document" if found is None else f"{found.rel} is {found.kind or 'not'} a defect, and"
+        raise FeedError(f"{what} with id '{defect_id}' can be fed; defects: {defects}")
+    return found
+
+
+class _Files:
+    """The texts of the files the feed changes, as it leaves them; written only by :meth:`commit`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.texts: dict[str, str] = {}
+        self.before: dict[str, str | None] = {}
+
+    def read(self, rel: str) -> str | None:
+        if rel not in self.before:
+            path = self.root / rel
+            self.before[rel] = path.read_bytes().decode("utf-8") if path.is_file() else None
+        return self.texts.get(rel, self.before[rel])
+
+    def write(self, rel: str, text: str) -> None:
+        self.read(rel)
+        self.texts[rel] = text
+
+    def commit(self) -> list[str]:
+        """Write every changed file atomically; returns their paths."""
+        changed = sorted(rel for rel, text in self.texts.items() if text != self.before[rel])
+        for rel in changed:
+            _write_atomically(self.root / rel, self.texts[rel])
+        return changed
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file beside the target, then rename it over: readers see old or new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class _Section:
+    line: int  # file line of the section's first line of text
+    text: str
+
+
+class _Feeder:
+    def __init__(self, content: ContentRoot, files: _Files):
+        self.content = content
+        self.files = files
+        self.by_id = content.by_id()
+        self.by_rel = content.by_rel()
+        self.internal_domains = [str(d) for d in kbgen_options(content.root).get("internal_domains") or []]
+        self.new_articles: set[str] = set()
+
+    def feed(self, defect: Document) -> Fed:
+        rel = defect.rel
+        if defect.meta.get("state") != "resolved":
+            line, col = defect.where("state")
+            raise FeedError(f"{defect.id} is not resolved", [Finding(
+                rel, line, col, "feed-not-resolved", ERROR,
+                f"{defect.id} is '{defect.meta.get('state', 'without a state')}'; only a resolved defect can be "
+                "fed, once its fix is released (set state: resolved, fixed_in and resolved_on)")])
+        sections = _sections(defect)
+        if SUMMARY not in sections:
+            raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
+                rel, defect.body_line, 1, "feed-section-missing", ERROR,
+                "a resolved defect needs a '## Customer-facing summary' section, written so it can be "
+                "published as is; it becomes the known-issue article")])
+        findings = publication.findings(rel, self._public_lines(defect, sections), self.internal_domains)
+        article_rel, article_findings = self._article(defect, sections)
+        findings += article_findings
+        runbooks: list[Document] = []
+        if article_rel is not None:
+            runbooks = self._runbooks(defect)
+            for runbook in runbooks:
+                findings += self._runbook(defect, sections, runbook)
+        if findings:
+            raise FeedError(f"{defect.id} cannot be fed", findings)
+        article_id = self._id_of(article_rel)
+        self._record(defect, article_id, [r.id for r in runbooks])
+        return Fed(defect.id, article_rel, [r.rel for r in runbooks])
+
+    # what becomes public ------------------------------------------------------------------------
+    def _public_lines(self, defect: Document, sections: dict[str, _Section]) -> list[tuple[int, str]]:
+        """Every line of the defect that the known-issue article publishes, with its line number."""
+        lines = [(defect.where("title")[0], defect.title)]
+        if "fixed_in" in defect.meta:
+            lines.append((defect.where("fixed_in")[0], str(defect.meta["fixed_in"])))
+        for name in (SUMMARY, WORKAROUND):
+            if name in sections:
+                section = sections[name]
+                lines += [(section.line + i, text) for i, text in enumerate(section.text.split("\n"))]
+        return lines
+
+    # the known-issue article --------------------------------------------------------------------
+    def _article(self, defect: Document, sections: dict[str, _Section]) -> tuple[str | None, list[Finding]]:
+        """Create or update the article; returns its path (None when refused) and findings."""
+        existing = self._existing_article(defect)
+        if existing is not None and not (existing.kind == "article" and existing.tier == 0):
+            line, col = defect.where("fed")
+            return None, [Finding(defect.rel, line, col, "feed-article", ERROR,
+                                  f"the known-issue article {existing.rel} is not a tier 0 article; make it one, or "
+                                  "remove 'fed' here (and 'known_issue' there) so the feed creates a new one")]
+        rel = existing.rel if existing is not None else self._new_article_rel(defect)
+        text = self.files.read(rel)
+        if existing is None and (text is not None or rel in self.new_articles
+                                 or self._new_article_id(defect).casefold() in map(str.casefold, self.by_id)):
+            return None, [Finding(defect.rel, *defect.where("id"), "feed-article", ERROR,
+                                  f"the known-issue article would be {rel} (id {self._new_article_id(defect)}), but "
+                                  "that file or id is taken; point this defect at it with "
+                                  "'fed: {article: <id>}', or rename the other document")]
+        body_text, findings = self._article_region(defect, sections, rel)
+        if existing is None:
+            self.new_articles.add(rel)
+            page = _new_article(defect, self._new_article_id(defect), sections) + _region(defect.id, body_text)
+        else:
+            page = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
+            if page is None:
+                findings.append(_unclosed(rel, defect.id))
+        if not findings:
+            self.files.write(rel, page)
+        return rel, findings
+
+    def _existing_article(self, defect: Document) -> Document | None:
+        fed = defect.meta.get("fed")
+        if isinstance(fed, dict) and isinstance(fed.get("article"), str) and fed["article"] in self.by_id:
+            return self.by_id[fed["article"]]
+        return next((d for d in self.content.documents
+                     if isinstance(d.meta.get("known_issue"), dict)
+                     and str(d.meta["known_issue"].get("defect", "")).casefold() == defect.id.casefold()), None)
+
+    def _new_article_id(self, defect: Document) -> str:
+        stem = DEFECT_PREFIX_RE.sub("", Path(defect.rel).stem)
+        slug = slugify(stem if stem != Path(defect.rel).stem or not stem.upper().startswith("DEF") else
+                       defect.title, "-")
+        return f"known-issue-{slug}"
+
+    def _new_article_rel(self, defect: Document) -> str:
+        area = defect.intents[0].split(".", 1)[0] if defect.intents else "known-issues"
+        return f"kb/{area}/{self._new_article_id(defect)}.md"
+
+    def _id_of(self, rel: str) -> str:
+        document = self.by_rel.get(rel)
+        return document.id if document is not None else Path(rel).stem
+
+    def _article_region(self, defect: Document, sections: dict[str, _Section], rel: str) -> tuple[str, list[Finding]]:
+        fixed_in, fixed_on = defect.meta.get("fixed_in"), _long_date(defect.meta.get("resolved_on"))
+        if fixed_in:
+            status = f"**Status: fixed in version {fixed_in}" + (f", released on {fixed_on}.**" if fixed_on else ".**")
+        else:
+            status = f"**Status: fixed on {fixed_on}.**" if fixed_on else "**Status: fixed.**"
+        summary, findings = self._rebased(defect, sections[SUMMARY], rel, 0)
+        parts = [status, summary]
+        if WORKAROUND in sections:
+            workaround, more = self._rebased(defect, sections[WORKAROUND], rel, 0)
+            parts += ["## Workaround", workaround]
+            findings += more
+        return "\n\n".join(parts), findings
+
+    # tier 2 runbooks ----------------------------------------------------------------------------
+    def _runbooks(self, defect: Document) -> list[Document]:
+        """Published tier 2 runbooks sharing an intent with the defect, and those it fed before."""
+        fed = defect.meta.get("fed")
+        before = set(fed.get("runbooks") or []) if isinstance(fed, dict) else set()
+        intents = set(defect.intents)
+        return [d for d in self.content.documents if d.kind == "runbook" and d.tier == RUNBOOK_TIER and d.published
+                and (intents & set(d.intents) or d.id in before)]
+
+    def _runbook(self, defect: Document, sections: dict[str, _Section], runbook: Document) -> list[Finding]:
+        facts = [f"Severity {defect.meta['severity']}"] if defect.meta.get("severity") else []
+        if defect.meta.get("affected_versions"):
+            facts.append("affects " + ", ".join(map(str, defect.meta["affected_versions"])))
+        if defect.meta.get("fixed_in"):
+            fixed_on = _long_date(defect.meta.get("resolved_on"))
+            facts.append(f"fixed in {defect.meta['fixed_in']}" + (f" ({fixed_on})" if fixed_on else ""))
+        parts = [f"### {defect.title}", " · ".join(facts) + "." if facts else ""]
+        findings: list[Finding] = []
+        for name, label in ((RECOGNISE, "How to recognise it"), (WORKAROUND, "Workaround")):
+            if name in sections:
+                text, more = self._rebased(defect, sections[name], runbook.rel, RUNBOOK_TIER)
+                parts += [f"**{label}**", text]
+                findings += more
+        link = posixpath.relpath(defect.rel, posixpath.dirname(runbook.rel))
+        parts.append(f"/// internal | tier: {defect.tier or 3}\nDefect write-up: [{defect.id}]({link})\n///")
+        page = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
+                            _known_defects_place)
+        if page is None:
+            return findings + [_unclosed(runbook.rel, defect.id)]
+        if not findings:
+            self.files.write(runbook.rel, page)
+        return findings
+
+    # links ------------------------------------------------------------------------------------
+    def _rebased(self, defect: Document, section: _Section, to_rel: str, tier: int) -> tuple[str, list[Finding]]:
+        """A section's text with its relative links rewritten for the page ``to_rel``; a link to a document
+        that page's readers cannot open is a finding."""
+        text, findings, edits = section.text, [], []
+        for offset, url in markdown_links(text):
+            if EXTERNAL_RE.match(url) or url.startswith(("#", "/")):
+                continue
+            path, hash_, fragment = url.partition("#")
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(defect.rel), path))
+            document = self.by_rel.get(target)
+            line = section.line + text.count("\n", 0, offset)
+            if document is not None and document.tier is not None and document.tier > tier:
+                findings.append(Finding(defect.rel, line, offset - (text.rfind("\n", 0, offset) + 1) + 1,
+                                        "feed-link-tier", ERROR,
+                                        f"links to {target} (tier {document.tier}), which readers of the tier {tier} "
+                                        f"page {to_rel} cannot open; link a page of tier {tier} or lower, or "
+                                        "move the link to another section"))
+            edits.append((offset, len(url), posixpath.relpath(target, posixpath.dirname(to_rel)) + hash_ + fragment))
+        for offset, length, new in sorted(edits, reverse=True):
+            text = text[:offset] + new + text[offset + length:]
+        return text, findings
+
+    # the defect's record ----------------------------------------------------------------------
+    def _record(self, defect: Document, article: str, runbooks: list[str]) -> None:
+        def update(data: CommentedMap) -> bool:
+            fed = data.get("fed")
+            if isinstance(fed, dict) and fed.get("article") == article and list(fed.get("runbooks") or []) == runbooks:
+                return False
+            record = CommentedMap(article=article)
+            record["runbooks"] = _flow(runbooks)
+            if isinstance(fed, CommentedMap):
+                fed.clear()
+                fed.update(record)
+            else:
+                data["fed"] = record
+            return True
+
+        self.files.write(defect.rel, _edit_frontmatter(self.files.read(defect.rel), update))
+
+
+def _sections(defect: Document) -> dict[str, _Section]:
+    """The defect's level 2 sections by name, each with its text (trimmed) and first line in the file."""
+    lines = defect.body.split("\n")
+    found = [h for h in headings(defect.body) if h.level in (1, 2) and h.text is not None]
+    sections = {}
+    for heading, following in zip(found, found[1:] + [None]):
+        if heading.level != 2:
+            continue
+        start, end = heading.index + 1, following.index if following else len(lines)
+        while start < end and not lines[start].strip():
+            start += 1
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        if start < end:
+            sections.setdefault(section_name(heading.text),
+                                _Section(defect.body_line + start, "\n".join(lines[start:end])))
+    return sections
+
+
+def _long_date(value) -> str | None:
+    """``2025-10-16`` as "16 October 2025"."""
+    try:
+        date = _dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return f"{date.day} {date:%B %Y}" if date else None
+
+
+# Markdown pages and their owned regions -------------------------------------------------------------
+
+def _region(defect_id: str, text: str) -> str:
+    return f"<!-- kbgen:defect {defect_id} -->\n{text}\n<!-- /kbgen:defect -->\n"
+
+
+def _region_re(defect_id: str) -> re.Pattern:
+    return re.compile(rf"^<!-- kbgen:defect {re.escape(defect_id)} -->[ \t]*\n(?:.*?\n)??<!-- /kbgen:defect -->[ \t]*\n?",
+                      re.M | re.S)
+
+
+def _unclosed(rel: str, defect_id: str) -> Finding:
+    return Finding(rel, 1, 1, "feed-region", ERROR,
+                   f"'<!-- kbgen:defect {defect_id} -->' has no '<!-- /kbgen:defect -->' after it, so the feed "
+                   "cannot tell where its text ends; put the end marker back after the defect's text")
+
+
+FRONTMATTER_RE = re.compile(r"(---[ \t]*\r?\n)(.*?)(^(?:---|\.\.\.)[ \t]*(?:\r?\n|$))", re.M | re.S)
+
+
+def _split(text: str) -> tuple[str, str, str, str]:
+    """(opening '---' line, front matter, closing line, body), each as written."""
+    match = FRONTMATTER_RE.match(text)
+    return (match[1], match[2], match[3], text[match.end():]) if match else ("", "", "", text)
+
+
+def _with_region(text: str, defect_id: str, region_text: str, place) -> str | None:
+    """The page with the defect's region holding ``region_text``: replaced where it is, or added where
+    ``place(lines)`` says. None when the page has a start marker without an end."""
+    opening, frontmatter, closing, body = _split(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    body = body.replace("\r\n", "\n")
+    region = _region(defect_id, region_text)
+    match = _region_re(defect_id).search(body)
+    if match:
+        body = body[:match.start()] + region + body[match.end():]
+    elif f"<!-- kbgen:defect {defect_id} -->" in body:
+        return None
+    else:
+        lines = body.split("\n")
+        index, heading = place(lines, body)
+        at = sum(len(line) + 1 for line in lines[:index]) if index < len(lines) else len(body)
+        before = "" if at == 0 or body[:at].endswith("\n\n") else ("\n" if body[:at].endswith("\n") else "\n\n")
+        after = "\n" if body[at:].strip() else ""
+        body = body[:at] + before + heading + region + after + body[at:]
+    return opening + frontmatter + closing + body.replace("\n", newline)
+
+
+def _after_title(lines: list[str], body: str) -> tuple[int, str]:
+    """Under the page's title (or at the top): where a known-issue article's region goes."""
+    title = next((h for h in headings(body) if h.level == 1), None)
+    index = title.index + 1 if title else 0
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index, ""
+
+
+def _known_defects_place(lines: list[str], body: str) -> tuple[int, str]:
+    """At the end of the runbook's "Known defects" section; without one, in a new section after "When to
+    use" (before "Before you start", or "Steps"), so agents read it before they start diagnosing."""
+    found = [h for h in headings(body) if h.level in (1, 2) and h.text is not None]
+    named = {}
+    for heading in found:
+        if heading.level == 2:
+            named.setdefault(section_name(heading.text), heading)
+    if KNOWN_DEFECTS.casefold() in named:
+        start = named[KNOWN_DEFECTS.casefold()].index
+        end = next((h.index for h in found if h.index > start), len(lines))
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
+        return end, ""
+    following = named.get("before you start") or named.get("steps")
+    return (following.index if following else len(lines)), f"## {KNOWN_DEFECTS}\n\n"
+
+
+# Front matter, round trip ---------------------------------------------------------------------------
+
+def _yaml(text: str) -> tuple[YAML, CommentedMap]:
+    _, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (None, 2, 0)
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 1 << 16  # never fold a writer's long line
+    yaml.indent(mapping=indent or 2, sequence=(indent or 2) + (block_seq_indent or 0), offset=block_seq_indent or 0)
+    return yaml, yaml.load(text) if text.strip() else CommentedMap()
+
+
+def _edit_frontmatter(text: str, update) -> str:
+    """The page with ``update(front matter)`` applied; the text is unchanged when it reports no change."""
+    opening, frontmatter, closing, body = _split(text)
+    newline = "\r\n" if "\r\n" in frontmatter else "\n"
+    yaml, data = _yaml(frontmatter.replace("\r\n", "\n"))
+    if not update(data):
+        return text
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return opening + stream.getvalue().replace("\n", newline) + closing + body
+
+
+def _flow(items: list) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _date(value: str) -> _dt.date | str:
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def _set_known_issue(text: str, defect: Document) -> str:
+    """The article with ``known_issue`` naming the defect and its fix, and the defect's intents listed.
+    A writer's ``since`` (often earlier than the report) is kept."""
+    def update(data: CommentedMap) -> bool:
+        changed = False
+        known = data.get("known_issue")
+        if not isinstance(known, dict):
+            known = data["known_issue"] = CommentedMap()
+            changed = True
+        wanted = {"defect": defect.id, "since": known.get("since") or defect.meta.get("reported_on"),
+                  "fixed_in": defect.meta.get("fixed_in"), "fixed_on": defect.meta.get("resolved_on")}
+        for key, value in wanted.items():
+            if value is not None and str(known.get(key)) != str(value):
+                known[key] = DoubleQuotedScalarString(value) if key == "fixed_in" else \
+                    (_date(str(value)) if key != "defect" else value)
+                changed = True
+        intents = data.get("intents")
+        missing = [i for i in defect.intents if not isinstance(intents, list) or i not in intents]
+        if missing:
+            if isinstance(intents, list):
+                intents.extend(missing)
+            else:
+                data["intents"] = _flow(missing)
+            changed = True
+        return changed
+
+    return _edit_frontmatter(text, update)
+
+
+def _new_article(defect: Document, article_id: str, sections: dict[str, _Section]) -> str:
+    """Front matter and title of a new known-issue article."""
+    data = CommentedMap()
+    data["id"] = article_id
+    data["title"] = f"Known issue: {defect.title}"
+    data["kind"] = "article"
+    data["tier"] = 0
+    data["intents"] = _flow(list(defect.intents))
+    first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)  # a sentence without links
+    if first:
+        data["summary"] = first[0].replace("`", "")
+    if defect.meta.get("owner"):
+        data["owner"] = defect.meta["owner"]
+    data["tags"] = _flow(["known-issue"])
+    known = CommentedMap()
+    known["defect"] = defect.id
+    if defect.meta.get("reported_on"):
+        known["since"] = _date(str(defect.meta["reported_on"]))
+    if defect.meta.get("fixed_in"):
+        known["fixed_in"] = DoubleQuotedScalarString(defect.meta["fixed_in"])
+    if defect.meta.get("resolved_on"):
+        known["fixed_on"] = _date(str(defect.meta["resolved_on"]))
+    data["known_issue"] = known
+    yaml, _ = _yaml("")
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return f"---\n{stream.getvalue()}---\n\n# {data['title']}\n\n"

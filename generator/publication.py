@@ -1,0 +1,144 @@
+"""Publication safety: what must never become public (tier 0) text.
+
+Text a Tier 3 engineer wrote for customers can still carry what only the support team may see: a
+customer's e-mail address or phone number, an IP address from a log, an account or ticket number, a
+token pasted from a request, the name of an internal host. :func:`findings` points at each one, by line
+and rule, so the text is fixed before it is published. Known token formats (AWS, Stripe, GitHub, Slack,
+JWT, private keys, ...) come from detect-secrets' detectors; phone numbers from phonenumbers
+(libphonenumber), which tells a phone number from a date, a version or an amount.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from typing import Iterable, NamedTuple
+
+import phonenumbers
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+from detect_secrets.settings import default_settings
+
+from .findings import ERROR, Finding
+
+# Top-level names that never resolve on the public internet (RFC 6762, RFC 8375, common private use).
+INTERNAL_SUFFIXES = ("internal", "intranet", "corp", "local", "localdomain", "lan", "home.arpa")
+PHONE_REGIONS = ("US", "GB")  # national formats read as phone numbers; "+..." numbers are read from anywhere
+
+EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+IPV4_RE = re.compile(r"(?<![\w.])(?<!v)(?<!version )(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)", re.I)
+IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
+PREFIXED_ID_RE = re.compile(r"\b[a-z]{2,5}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,}\b")  # acct_1Hx..., cus_..., ws_...
+UUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b")
+NUMBERED_RE = re.compile(  # "customer 48213", "account no. 1234", "Tickets: 417602, 417644", "case #88121"
+    r"\b(?:customer|account|client|user|member|workspace|tenant|organi[sz]ation|ticket|case|incident|order)s?"
+    r"(?:\s+(?:id|number|no\.?|nr\.?))?\s*(?::\s*|\s+)#?\d{4,}\b", re.I)
+HASH_NUMBER_RE = re.compile(r"(?<![\w&#])#\d{4,}\b")  # "#18234": a ticket or pull request reference
+BEARER_RE = re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{12,}=*", re.I)
+TOKEN_RE = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_=-]{20,}(?![\w+/=-])")
+NON_SPACE_RE = re.compile(r"\S*")
+HEX_RE = re.compile(r"^[0-9a-fA-F]{32,}$")
+# Detectors reported by our own rules (IP addresses), or too broad for prose (keywords, quoted strings).
+SKIPPED_DETECTORS = {"Public IP (ipv4)", "Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"}
+
+
+class Hit(NamedTuple):
+    col: int  # 1-based
+    rule: str
+    message: str
+
+
+def hostname_re(internal_domains: Iterable[str]) -> re.Pattern:
+    """Host names under an internal suffix or one of the company's internal domains."""
+    suffixes = [re.escape(s) for s in INTERNAL_SUFFIXES]
+    domains = [re.escape(d.strip(".").lower()) for d in internal_domains if d.strip(".")]
+    label = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+    under = rf"(?:{label}\.)+(?:{'|'.join(suffixes)})"
+    if domains:
+        under += rf"|(?:{label}\.)*(?:{'|'.join(domains)})"
+    return re.compile(rf"(?<![\w.-])(?:{under})(?![\w-]|\.[a-z0-9])", re.I)
+
+
+@functools.cache
+def _detectors() -> tuple:
+    with default_settings():
+        return tuple(cls() for name, cls in sorted(get_mapping_from_secret_type_to_class().items())
+                     if name not in SKIPPED_DETECTORS)
+
+
+_BASE64 = Base64HighEntropyString()
+_HEX = HexHighEntropyString()
+
+
+def _high_entropy(token: str) -> bool:
+    """A random-looking token: mixed case and digits with high entropy, or a long hexadecimal string."""
+    if HEX_RE.match(token):
+        return _HEX.calculate_shannon_entropy(token) > _HEX.entropy_limit
+    mixed = any(c.isdigit() for c in token) and any(c.islower() for c in token) and any(c.isupper() for c in token)
+    return mixed and _BASE64.calculate_shannon_entropy(token) >= 4.0
+
+
+def _is_ip(candidate: str) -> bool:
+    if not any(c.isdigit() for c in candidate):  # "a::b" is an address, but in prose it is not one
+        return False
+    try:
+        ipaddress.ip_address(candidate.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _secrets(line: str) -> list[tuple[int, str]]:
+    """(offset, kind) of each secret: known formats first, then random-looking tokens not inside one."""
+    found = [(match.start(), match.end(), "bearer token") for match in BEARER_RE.finditer(line)]
+    with default_settings():
+        for detector in _detectors():
+            for secret in detector.analyze_line(filename="defect.md", line=line, line_number=1):
+                value = secret.secret_value or ""
+                start = line.find(value) if value else -1
+                start = max(start, 0)
+                end = start + len(value)
+                end += len(NON_SPACE_RE.match(line, end)[0])  # the whole word: a JWT is reported by its head
+                found.append((start, end, secret.type))
+    for match in TOKEN_RE.finditer(line):
+        inside = any(start <= match.start() < end or match.start() <= start < match.end() for start, end, _ in found)
+        if not inside and _high_entropy(match[0]):
+            found.append((match.start(), match.end(), "high-entropy string"))
+    return [(start, what) for start, _, what in found]
+
+
+def scan_line(line: str, hosts: re.Pattern) -> list[Hit]:
+    """Everything in one line of text that must not be published."""
+    hits: list[Hit] = []
+    for match in EMAIL_RE.finditer(line):
+        hits.append(Hit(match.start() + 1, "feed-email", f"e-mail address '{match[0]}'"))
+    for region in PHONE_REGIONS:
+        for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
+            hit = Hit(match.start + 1, "feed-phone", f"phone number '{match.raw_string}'")
+            if hit not in hits:
+                hits.append(hit)
+    for pattern in (IPV4_RE, IPV6_RE):
+        for match in pattern.finditer(line):
+            if _is_ip(match[0]):
+                hits.append(Hit(match.start() + 1, "feed-ip-address", f"IP address '{match[0]}'"))
+    for pattern in (PREFIXED_ID_RE, UUID_RE, NUMBERED_RE, HASH_NUMBER_RE):
+        for match in pattern.finditer(line):
+            hits.append(Hit(match.start() + 1, "feed-customer-id", f"customer, account or ticket reference '{match[0]}'"))
+    for start, what in _secrets(line):
+        hits.append(Hit(start + 1, "feed-secret", f"secret or token ({what})"))
+    for match in hosts.finditer(line):
+        hits.append(Hit(match.start() + 1, "feed-internal-host", f"internal host name '{match[0]}'"))
+    return sorted(set(hits))
+
+
+def findings(rel: str, lines: Iterable[tuple[int, str]], internal_domains: Iterable[str] = ()) -> list[Finding]:
+    """Findings for every line (``(line number, text)``) that would publish something it must not."""
+    hosts = hostname_re(internal_domains)
+    found = []
+    for number, line in lines:
+        for col, rule, what in scan_line(line, hosts):
+            found.append(Finding(rel, number, col, rule, ERROR,
+                                 f"{what} would be published on the public help site; remove it or write it "
+                                 "in general terms"))
+    return found
