@@ -204,9 +204,9 @@ class _Feeder:
     # what becomes public ------------------------------------------------------------------------
     def _public_lines(self, defect: Document, sections: dict[str, _Section]) -> list[tuple[int, str]]:
         """Every line of the defect that the known-issue article publishes, with its line number."""
-        lines = [(defect.where("title")[0], defect.title)]
-        if "fixed_in" in defect.meta:
-            lines.append((defect.where("fixed_in")[0], str(defect.meta["fixed_in"])))
+        source = self.files.read(defect.rel).replace("\r\n", "\n").split("\n")
+        lines = [(defect.where(key)[0], source[defect.where(key)[0] - 1]) for key in ("title", "fixed_in")
+                 if key in defect.meta]
         for name in (SUMMARY, WORKAROUND):
             if name in sections:
                 section = sections[name]

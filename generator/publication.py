@@ -122,9 +122,12 @@ def scan_line(line: str, hosts: re.Pattern) -> list[Hit]:
         for match in pattern.finditer(line):
             if _is_ip(match[0]):
                 hits.append(Hit(match.start() + 1, "feed-ip-address", f"IP address '{match[0]}'"))
-    for pattern in (PREFIXED_ID_RE, UUID_RE, NUMBERED_RE, HASH_NUMBER_RE):
-        for match in pattern.finditer(line):
-            hits.append(Hit(match.start() + 1, "feed-customer-id", f"customer, account or ticket reference '{match[0]}'"))
+    references: list[re.Match] = []
+    for pattern in (NUMBERED_RE, PREFIXED_ID_RE, UUID_RE, HASH_NUMBER_RE):  # "ticket #4176" once, not twice
+        references += [m for m in pattern.finditer(line)
+                       if not any(r.start() <= m.start() < r.end() for r in references)]
+    for match in references:
+        hits.append(Hit(match.start() + 1, "feed-customer-id", f"customer, account or ticket reference '{match[0]}'"))
     for start, what in _secrets(line):
         hits.append(Hit(start + 1, "feed-secret", f"secret or token ({what})"))
     for match in hosts.finditer(line):

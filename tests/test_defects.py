@@ -1,0 +1,457 @@
+"""``kbgen defect feed``: known-issue articles and tier 2 known-defect entries from resolved defects.
+
+Every test feeds a real content root on disk and reads the files back; the last ones build the
+sample and look at what the public and agent sites show.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, article, tree_hash
+from generator import defects
+from generator.audit import words
+from generator.content import load
+from generator.findings import has_errors
+from generator.validate import validate
+from test_cli_validate import run_cli, stderr_of
+
+DEFECT = "kb/defects/DEF-0042-refunds-fail-twice.md"
+ARTICLE = "kb/billing/known-issue-refunds-fail-twice.md"
+RUNBOOK = "runbooks/tier2/diagnose-refunds.md"
+DEFECT_TEXT = """\
+---
+id: DEF-0042
+title: Refunds fail on the first attempt
+kind: defect
+tier: 3
+# Intents customers raise about it
+intents: [billing.refund]
+owner: t3-billing  # the team that fixed it
+severity: P2
+state: {state}
+affected_versions: ["2025.10.0", "2025.10.1"]
+fixed_in: "2025.10.2"
+reported_on: 2025-10-03
+root_cause_on: 2025-10-04
+resolved_on: 2025-10-08
+{extra}---
+
+# Refunds fail on the first attempt
+
+Written up by Tier 3.
+
+## Customer-facing summary
+
+{summary}
+
+## Symptoms
+
+The refund button shows an error once, then works.
+
+## How Tier 2 recognises it
+
+The payments log shows `refund.retry` twice for one payment. See [Diagnose refunds](../../runbooks/tier2/diagnose-refunds.md).
+
+## Root cause
+
+A timeout in the payment provider client.
+
+## Fix
+
+The client retries with the same idempotency key.
+
+## Workaround
+
+{workaround}
+
+## Preventative measures
+
+A contract test for retries.
+
+## References
+
+- Tickets 417602 and 417644, pull request #18234.
+"""
+SUMMARY_LINE = DEFECT_TEXT.split("\n").index("{summary}") + 1  # in the file, as findings count lines
+WORKAROUND_LINE = DEFECT_TEXT.split("\n").index("{workaround}") + 1
+SUMMARY = ("Between 1 and 8 October 2025, some refunds failed on the first attempt and worked on the second. "
+           "No refund was paid twice. See [Get a refund](../billing/refunds.md).")
+WORKAROUND = "Select **Refund** again after a minute."
+RUNBOOK_TEXT = """\
+---
+id: diagnose-refunds
+title: Diagnose refunds
+kind: runbook
+tier: 2
+intents: [billing.refund]
+escalation: {to_tier: 3, when: The refund fails three times.}
+---
+
+# Diagnose refunds
+
+## When to use
+
+A refund failed.
+
+## Before you start
+
+Open the payments log.
+
+## Steps
+
+1. Find the refund.
+
+## Verify
+
+The refund shows as paid.
+
+## Escalate
+
+After three failures.
+"""
+
+
+def defect_text(state="resolved", summary=SUMMARY, workaround=WORKAROUND, extra="") -> str:
+    return DEFECT_TEXT.format(state=state, summary=summary, workaround=workaround, extra=extra)
+
+
+@pytest.fixture
+def root(make_root) -> Path:
+    make_root.doc("kb/billing/refunds.md", id="refunds", title="Get a refund", intents=["billing.refund"])
+    make_root.file(RUNBOOK, RUNBOOK_TEXT)
+    make_root.doc("runbooks/tier2/other-runbook.md", id="other-runbook", tier=2, intents=["account.password-reset"])
+    make_root.file(DEFECT, defect_text())
+    return make_root.path
+
+
+def frontmatter(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+
+
+def region(text: str, defect_id: str = "DEF-0042") -> str:
+    match = re.search(rf"<!-- kbgen:defect {defect_id} -->\n(.*?)<!-- /kbgen:defect -->", text, re.S)
+    assert match, f"no region of {defect_id} in:\n{text}"
+    return match[1]
+
+
+def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
+    fed = defects.feed(root, "DEF-0042")
+    assert (fed.article, fed.runbooks) == (ARTICLE, [RUNBOOK])
+    assert sorted(fed.written) == sorted([ARTICLE, RUNBOOK, DEFECT])
+
+    meta = frontmatter(root / ARTICLE)
+    assert (meta["id"], meta["kind"], meta["tier"], meta["intents"]) == \
+        ("known-issue-refunds-fail-twice", "article", 0, ["billing.refund"])
+    assert meta["title"] == "Known issue: Refunds fail on the first attempt"
+    assert meta["known_issue"] == {"defect": "DEF-0042", "since": __import__("datetime").date(2025, 10, 3),
+                                   "fixed_in": "2025.10.2", "fixed_on": __import__("datetime").date(2025, 10, 8)}
+    owned = region((root / ARTICLE).read_text(encoding="utf-8"))
+    assert "**Status: fixed in version 2025.10.2, released on 8 October 2025.**" in owned
+    assert "some refunds failed on the first attempt" in owned
+    assert "## Workaround\n\nSelect **Refund** again after a minute." in owned
+    assert "[Get a refund](refunds.md)" in owned, "the link is rewritten for the article's folder"
+    assert "Tier 3" not in owned and "idempotency" not in owned, "only the summary and workaround are published"
+
+    runbook = (root / RUNBOOK).read_text(encoding="utf-8")
+    assert runbook.index("## When to use") < runbook.index("## Known defects") < runbook.index("## Before you start")
+    entry = region(runbook)
+    assert entry.startswith("### Refunds fail on the first attempt\n")
+    assert "Severity P2 · affects 2025.10.0, 2025.10.1 · fixed in 2025.10.2 (8 October 2025)." in entry
+    assert "**How to recognise it**\n\nThe payments log shows `refund.retry` twice" in entry
+    assert "[Diagnose refunds](diagnose-refunds.md)" in entry
+    assert "**Workaround**\n\nSelect **Refund** again after a minute." in entry
+    assert "/// internal | tier: 3\nDefect write-up: [DEF-0042](../../kb/defects/DEF-0042-refunds-fail-twice.md)" in entry
+    assert "Known defects" not in (root / "runbooks/tier2/other-runbook.md").read_text(encoding="utf-8")
+
+    record = load(root).by_id()["DEF-0042"].meta["fed"]
+    assert record == {"article": "known-issue-refunds-fail-twice", "runbooks": ["diagnose-refunds"]}
+    assert not has_errors(validate(root)), validate(root)
+    assert not list(root.rglob("*.tmp")), "no temporary file is left behind"
+
+
+def test_second_feed_changes_nothing(root):
+    defects.feed(root, "DEF-0042")
+    before = tree_hash(root)
+    again = defects.feed(root, "DEF-0042")
+    assert again.written == []
+    assert tree_hash(root) == before
+    assert defects.feed_all(root) == [], "a fed defect is not fed again by --all"
+    assert tree_hash(root) == before
+
+
+def test_writer_edits_outside_the_region_survive_a_new_feed(root):
+    defects.feed(root, "DEF-0042")
+    path = root / ARTICLE
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("tags: [known-issue]", "tags: [known-issue]  # keep: the home page lists these")
+    text = text.replace("<!-- kbgen:defect DEF-0042 -->", "Written by support: read this first.\n\n"
+                                                          "<!-- kbgen:defect DEF-0042 -->")
+    text += "\n## Still failing?\n\nContact us with the refund's date.\n"
+    path.write_text(text, encoding="utf-8")
+    (root / DEFECT).write_text(defect_text(workaround="Wait five minutes, then select **Refund** again."),
+                               encoding="utf-8")
+
+    fed = defects.feed(root, "DEF-0042")
+    assert ARTICLE in fed.written
+    after = path.read_text(encoding="utf-8")
+    assert "Wait five minutes, then select **Refund** again." in region(after)
+    assert "again after a minute" not in after
+    assert "tags: [known-issue]  # keep: the home page lists these\n" in after
+    assert "Written by support: read this first.\n\n<!-- kbgen:defect DEF-0042 -->" in after
+    assert after.endswith("\n## Still failing?\n\nContact us with the refund's date.\n")
+    assert after.replace(region(after), "") == text.replace(region(text), ""), "only the region changed"
+
+
+def test_comments_and_key_order_in_front_matter_survive(root):
+    defects.feed(root, "DEF-0042")
+    before, after = defect_text(), (root / DEFECT).read_text(encoding="utf-8")
+    assert "# Intents customers raise about it\n" in after
+    assert "owner: t3-billing  # the team that fixed it\n" in after
+    assert 'affected_versions: ["2025.10.0", "2025.10.1"]\nfixed_in: "2025.10.2"\n' in after
+    assert after == before.replace("resolved_on: 2025-10-08\n", "resolved_on: 2025-10-08\nfed:\n"
+                                   "  article: known-issue-refunds-fail-twice\n  runbooks: [diagnose-refunds]\n")
+
+
+def test_a_hand_written_known_issue_article_is_taken_over_without_losing_its_text(root):
+    hand = """\
+---
+id: refunds-known-issue
+title: "Known issue: refunds fail once"
+kind: article
+tier: 0
+intents: [account.password-reset]  # also linked from sign-in help
+known_issue:
+  defect: DEF-0042
+  since: 2025-09-30  # first ticket, before the report
+---
+
+# Known issue: refunds fail once
+
+Our own words about it.
+"""
+    path = root / "kb/billing/refunds-known-issue.md"
+    path.write_text(hand, encoding="utf-8")
+    fed = defects.feed(root, "DEF-0042")
+    assert fed.article == "kb/billing/refunds-known-issue.md"
+    assert not (root / ARTICLE).exists()
+    text = path.read_text(encoding="utf-8")
+    assert text.index("# Known issue: refunds fail once\n\n<!-- kbgen:defect DEF-0042 -->") < \
+        text.index("<!-- /kbgen:defect -->\n\nOur own words about it.\n")
+    assert re.search(r"\nintents: \[account.password-reset, billing.refund\] +# also linked from sign-in help\n", text)
+    assert "  since: 2025-09-30  # first ticket, before the report\n" in text
+    assert '  fixed_in: "2025.10.2"\n  fixed_on: 2025-10-08\n' in text
+    assert frontmatter(root / DEFECT)["fed"]["article"] == "refunds-known-issue"
+    assert not has_errors(validate(root))
+
+
+def test_an_open_defect_is_refused_and_nothing_is_written(root):
+    (root / DEFECT).write_text(defect_text(state="investigating"), encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    [finding] = refused.value.findings
+    assert (finding.path, finding.line, finding.rule) == (DEFECT, 10, "feed-not-resolved")
+    assert "'investigating'" in finding.message
+    assert tree_hash(root) == before
+
+    result = run_cli("defect", "feed", "DEF-0042", "--root", str(root))
+    assert result.exit_code == 1
+    assert f"{DEFECT}:10:1: error [feed-not-resolved]" in stderr_of(result)
+    assert "nothing was written" in stderr_of(result)
+    assert "Traceback" not in result.output + stderr_of(result)
+    assert tree_hash(root) == before
+
+
+def test_feed_all_feeds_only_resolved_defects_not_fed_yet(root, make_root):
+    defects.feed(root, "DEF-0042")
+    make_root.file("kb/defects/DEF-0043-open.md", defect_text(state="open").replace("DEF-0042", "DEF-0043"))
+    fed_before = tree_hash(root)
+    newer = defect_text().replace("DEF-0042", "DEF-0044").replace("Refunds fail on the first attempt",
+                                                                  "Refund emails go missing")
+    make_root.file("kb/defects/DEF-0044-refund-emails.md", newer)
+
+    results = defects.feed_all(root)
+    assert [r.defect for r in results] == ["DEF-0044"]
+    assert results[0].article == "kb/billing/known-issue-refund-emails.md"
+    assert (root / "kb/billing/known-issue-refund-emails.md").is_file()
+    assert not list(root.glob("kb/billing/known-issue-open*"))
+    assert "fed" not in frontmatter(root / "kb/defects/DEF-0043-open.md")
+    runbook = (root / RUNBOOK).read_text(encoding="utf-8")
+    assert runbook.count("## Known defects") == 1
+    assert runbook.index("<!-- kbgen:defect DEF-0042 -->") < runbook.index("<!-- kbgen:defect DEF-0044 -->") \
+        < runbook.index("## Before you start")
+    unchanged = {rel for rel in fed_before if rel != RUNBOOK}
+    assert {rel: h for rel, h in tree_hash(root).items() if rel in unchanged} == \
+        {rel: h for rel, h in fed_before.items() if rel in unchanged}
+
+    result = run_cli("defect", "feed", "--all", "--root", str(root))
+    assert result.exit_code == 0
+    assert "every resolved defect is fed already" in result.output
+
+
+SENSITIVE = [  # (kind, text in the customer-facing summary, rule, column)
+    ("e-mail", "Write to jane.doe@example.com for a refund.", "feed-email", 10),
+    ("phone", "Call +44 20 7946 0958 for a refund.", "feed-phone", 6),
+    ("US phone", "Call (415) 555-2671 for a refund.", "feed-phone", 6),
+    ("IPv4", "Requests from 203.0.113.42 failed.", "feed-ip-address", 15),
+    ("IPv6", "Requests from 2001:db8::8a2e:370:7334 failed.", "feed-ip-address", 15),
+    ("account id", "The account acct_1Hx9LmQ2Zk was affected first.", "feed-customer-id", 13),
+    ("customer id", "Refunds of cus_Q4M1Z8PX2C failed.", "feed-customer-id", 12),
+    ("customer number", "It started with customer 48213 on Monday.", "feed-customer-id", 17),
+    ("ticket number", "First reported in ticket #417602 by phone.", "feed-customer-id", 19),
+    ("AWS key", "The key AKIAIOSFODNN7EXAMPLE was rotated.", "feed-secret", 9),
+    ("bearer token", "Send Authorization: Bearer 9f8e7d6c5b4a39281706abcd.", "feed-secret", 21),
+    ("Stripe key", "Use sk_live_4eC39HqLyjWDarjtT1zdp7dc in tests.", "feed-secret", 5),
+    ("JWT", "A token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+            "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U was logged.", "feed-secret", 9),
+    ("high-entropy string", "The value kq8Zx3VfP0wLm2Nb7Tr5Yc1Hd9Gj4Ks6 leaked.", "feed-secret", 11),
+    ("internal host", "The queue on db1.payments.internal was full.", "feed-internal-host", 14),
+    ("corp host", "See build.corp for the logs.", "feed-internal-host", 5),
+    ("company internal domain", "The host pay3.ops.tallybook.example was slow.", "feed-internal-host", 10),
+]
+
+
+@pytest.mark.parametrize("kind, sentence, rule, col", SENSITIVE, ids=[s[0] for s in SENSITIVE])
+def test_each_kind_of_sensitive_text_is_refused_with_its_line(root, kind, sentence, rule, col):
+    (root / "mkdocs.yml").write_text("plugins:\n  - kbgen:\n      internal_domains: [ops.tallybook.example]\n",
+                                     encoding="utf-8")
+    (root / DEFECT).write_text(defect_text(summary=f"Some refunds failed.\n{sentence}"), encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    found = [(f.path, f.line, f.col, f.rule) for f in refused.value.findings]
+    assert found == [(DEFECT, SUMMARY_LINE + 1, col, rule)], refused.value.findings
+    assert "public help site" in refused.value.findings[0].message
+    assert tree_hash(root) == before
+
+
+def test_sensitive_text_in_the_workaround_and_title_is_refused_through_the_command(root):
+    text = defect_text(workaround="Ask ops@tallybook.example to retry it.")
+    text = text.replace("title: Refunds fail on the first attempt", "title: Refunds fail on 10.0.0.7")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    before = tree_hash(root)
+    result = run_cli("defect", "feed", "DEF-0042", "--root", str(root))
+    assert result.exit_code == 1
+    err = stderr_of(result)
+    assert f"{DEFECT}:3:24: error [feed-ip-address]" in err
+    assert f"{DEFECT}:{WORKAROUND_LINE}:5: error [feed-email]" in err
+    assert "Traceback" not in result.output + err
+    assert tree_hash(root) == before
+
+
+def test_a_link_readers_of_the_new_page_cannot_open_is_refused(root, make_root):
+    make_root.doc("runbooks/tier3/hotfix.md", id="hotfix", tier=3, intents=["billing.refund"])
+    summary = "Fixed by a [hotfix](../../runbooks/tier3/hotfix.md)."
+    (root / DEFECT).write_text(defect_text(summary=summary), encoding="utf-8")
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    [finding] = refused.value.findings
+    assert (finding.line, finding.col, finding.rule) == (SUMMARY_LINE, 21, "feed-link-tier")
+    assert "runbooks/tier3/hotfix.md (tier 3)" in finding.message
+
+
+def test_a_defect_without_a_customer_facing_summary_is_refused(root):
+    (root / DEFECT).write_text(defect_text().replace("## Customer-facing summary", "## Summary"), encoding="utf-8")
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    assert [f.rule for f in refused.value.findings] == ["feed-section-missing"]
+
+
+def test_a_region_without_its_end_marker_is_refused(root):
+    defects.feed(root, "DEF-0042")
+    path = root / ARTICLE
+    path.write_text(path.read_text(encoding="utf-8").replace("<!-- /kbgen:defect -->", ""), encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    assert [(f.path, f.rule) for f in refused.value.findings] == [(ARTICLE, "feed-region")]
+    assert tree_hash(root) == before
+
+
+def test_unknown_ids_and_usage_errors_are_clear(root):
+    result = run_cli("defect", "feed", "DEF-9999", "--root", str(root))
+    assert result.exit_code == 1
+    assert "no document with id 'DEF-9999'" in stderr_of(result) and "DEF-0042" in stderr_of(result)
+    result = run_cli("defect", "feed", "refunds", "--root", str(root))
+    assert result.exit_code == 1 and "is article" in stderr_of(result)
+    for args in ((), ("DEF-0042", "--all")):
+        result = run_cli("defect", "feed", *args, "--root", str(root))
+        assert result.exit_code == 2
+        assert "give a defect ID" in result.output + stderr_of(result)
+
+
+def test_crlf_files_keep_their_line_endings(root):
+    for rel in (DEFECT, RUNBOOK):
+        path = root / rel
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    defects.feed(root, "DEF-0042")
+    for rel in (DEFECT, RUNBOOK):
+        raw = (root / rel).read_bytes()
+        assert raw.count(b"\n") == raw.count(b"\r\n"), rel
+    assert b"\r\nfed:\r\n  article: known-issue-refunds-fail-twice\r\n" in (root / DEFECT).read_bytes()
+
+
+# The sample knowledge base -------------------------------------------------------------------------
+
+def test_the_sample_is_fed(tmp_path):
+    """Every resolved sample defect is fed, and feeding again would change nothing."""
+    content = load(REPO)
+    assert defects.unfed(content) == []
+    copy = tmp_path / "sample"
+    for name in ("kb", "runbooks"):
+        shutil.copytree(REPO / name, copy / name)
+    shutil.copy(REPO / "intents.yml", copy)
+    before = tree_hash(copy)
+    for defect in ("DEF-0001", "DEF-0002"):
+        assert defects.feed(copy, defect).written == []
+    assert tree_hash(copy) == before
+
+
+def _site_text(site: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(site.rglob("*"))
+                     if p.is_file() and p.suffix in {".html", ".json", ".xml", ".js", ".txt"})
+
+
+def test_public_site_shows_the_fed_articles_and_nothing_of_the_open_defect(sample_site):
+    tier0 = sample_site / "tier0"
+    page = article((tier0 / "kb/invoices/known-issue-wrong-currency-symbol/index.html").read_text(encoding="utf-8"))
+    assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in page
+    assert "Only the symbol in the PDF was wrong." in page
+    assert "Filter by <strong>Currency</strong>" in page or "filter by <strong>Currency</strong>" in page
+    webhooks = article((tier0 / "kb/integrations/known-issue-duplicate-payment-succeeded-webhooks/index.html")
+                       .read_text(encoding="utf-8"))
+    assert "Status: fixed in version 2025.11.0" in webhooks
+    index = (tier0 / "search/search_index.json").read_text(encoding="utf-8")
+    assert "Known issue: invoice PDFs show the wrong currency symbol" in index
+    assert "Known issue: Webhook retries sent duplicate payment.succeeded events" in index
+
+    everything = _site_text(tier0)
+    assert not re.search(r"DEF-\d{4}", everything, re.I), "no defect id is public"
+    assert "kbgen:defect" not in everything
+    open_defect = load(REPO).by_id()["DEF-0003"]
+    assert open_defect.meta["state"] != "resolved"
+    assert open_defect.title not in everything
+    assert not (tier0 / "kb/defects").exists()
+    assert not list(tier0.rglob("*okta-custom-domain*"))
+    summary = open_defect.body.split("## Customer-facing summary", 1)[1].split("\n## ", 1)[0]
+    published = " ".join(words(everything))
+    summary_words = words(summary)
+    runs = {" ".join(summary_words[i:i + 8]) for i in range(len(summary_words) - 7)}
+    assert not [run for run in runs if run in published], "no sentence of the open defect's summary is public"
+
+
+def test_tier2_runbook_shows_the_known_defect_and_tier3_links_the_write_up(sample_site):
+    rel = "runbooks/tier2/investigate-webhook-deliveries/index.html"
+    tier2 = article((sample_site / "tier2" / rel).read_text(encoding="utf-8"))
+    assert re.search(r'<h2 id="known-defects">Known defects', tier2)
+    assert tier2.index("Known defects") < tier2.index("Before you start")
+    assert "How to recognise it" in tier2 and "fixed in 2025.11.0 (4 November 2025)" in tier2
+    assert "DEF-0002" not in tier2 and "kbgen:defect" not in tier2
+    tier3 = article((sample_site / "tier3" / rel).read_text(encoding="utf-8"))
+    assert re.search(r'<a href="[./]*kb/defects/DEF-0002-duplicate-payment-succeeded-webhooks/">DEF-0002</a>', tier3)
