@@ -1,0 +1,66 @@
+"""What readers see of fed defects, in a real headless Chromium: the sample's public known-issue article
+and its search result, and the known-defect entry in a tier 2 runbook.
+
+Uses the browser fixtures of test_browser.py (system Chromium, never downloaded; a missing browser makes
+the tests fail, not skip), serving the sample built once per session.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from test_browser import base_url, chromium, page, search  # noqa: F401 - pytest fixtures
+
+ARTICLE = "kb/invoices/known-issue-wrong-currency-symbol/"
+RUNBOOK = "runbooks/tier2/investigate-webhook-deliveries/"
+
+
+@pytest.fixture(scope="module")
+def site_root(sample_site) -> Path:
+    """What ``base_url`` serves: the sample's four sites, under /tier0/ .. /tier3/."""
+    return sample_site
+
+
+def visit(page, url: str) -> str:  # noqa: F811 - the fixture, passed in
+    if isinstance(page, str):
+        pytest.fail(page, pytrace=False)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, url
+    return page.locator("article").inner_text()
+
+
+def test_customer_reads_the_known_issue_with_its_fix_and_workaround(page, base_url):  # noqa: F811
+    text = visit(page, f"{base_url}/tier0/{ARTICLE}")
+    assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in text
+    assert text.index("Status: fixed") < text.index("Only the symbol in the PDF was wrong.") \
+        < text.index("Workaround") < text.index("What you need to do")
+    assert not re.search(r"DEF-\d+|kbgen:defect|Internal", text)
+    assert page.js_errors == []
+
+
+def test_customer_finds_the_known_issue_by_searching(page, base_url):  # noqa: F811
+    visit(page, f"{base_url}/tier0/")
+    search(page, "currency symbol")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(state="visible")
+    assert "Known issue: invoice PDFs show the wrong currency symbol" in page.locator(".md-search-result").inner_text()
+
+
+def test_specialist_sees_the_known_defect_before_starting_to_diagnose(page, base_url):  # noqa: F811
+    text = visit(page, f"{base_url}/tier2/{RUNBOOK}")
+    assert text.index("When to use") < text.index("Known defects") < text.index("Before you start")
+    entry = text[text.index("Known defects"):text.index("Before you start")]
+    assert "Webhook retries sent duplicate payment.succeeded events with new event IDs" in entry
+    assert "How to recognise it" in entry and "Workaround" in entry
+    assert "fixed in 2025.11.0 (4 November 2025)" in entry
+    assert "DEF-0002" not in text
+    tier3 = visit(page, f"{base_url}/tier3/{RUNBOOK}")
+    assert "Defect write-up: DEF-0002" in tier3
+    link = page.locator(".kb-internal", has_text="Defect write-up").get_by_role("link", name="DEF-0002")
+    assert link.is_visible()
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").first.inner_text().startswith("Webhook retries sent duplicate")
