@@ -72,7 +72,7 @@ def strip_markers(markdown: str) -> str:
 def unfed(content: ContentRoot) -> list[Document]:
     """Resolved defects whose front matter does not record a known-issue article yet."""
     return [d for d in content.documents if d.kind == "defect" and d.meta.get("state") == "resolved"
-            and not (d.meta.get("fed") or {}).get("article")]
+            and not (isinstance(d.meta.get("fed"), dict) and d.meta["fed"].get("article"))]
 
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
@@ -108,11 +108,14 @@ def feed_all(root: Path | str | ContentRoot) -> list[Fed]:
 def _defect(content: ContentRoot, defect_id: str) -> Document:
     wanted = defect_id.casefold()
     found = next((d for d in content.documents if d.id.casefold() == wanted), None)
-    if found is None or found.kind != "defect":
-        defects = ", ".join(sorted(d.id for d in content.documents if d.kind == "defect")) or "none"
-        what = "no document" if found is None else f"{found.rel} is {found.kind or 'not'} a defect, and"
-        raise FeedError(f"{what} with id '{defect_id}' can be fed; defects: {defects}")
-    return found
+    if found is not None and found.kind == "defect":
+        return found
+    defects = ", ".join(sorted(d.id for d in content.documents if d.kind == "defect")) or "none"
+    if found is not None:
+        raise FeedError(f"'{defect_id}' is {found.rel}, which is not a defect (kind: {found.kind}); "
+                        f"defects: {defects}")
+    unloaded = [f for f in content.findings if f.severity == ERROR]  # the defect may be a file that does not load
+    raise FeedError(f"no defect has the id '{defect_id}'; defects: {defects}", unloaded)
 
 
 class _Files:
@@ -397,7 +400,7 @@ def _unclosed(rel: str, defect_id: str) -> Finding:
                    "cannot tell where its text ends; put the end marker back after the defect's text")
 
 
-FRONTMATTER_RE = re.compile(r"(---[ \t]*\r?\n)(.*?)(^(?:---|\.\.\.)[ \t]*(?:\r?\n|$))", re.M | re.S)
+FRONTMATTER_RE = re.compile(r"(\ufeff?---[ \t]*\r?\n)(.*?)(^(?:---|\.\.\.)[ \t]*(?:\r?\n|$))", re.M | re.S)
 
 
 def _split(text: str) -> tuple[str, str, str, str]:

@@ -377,9 +377,14 @@ def test_a_region_without_its_end_marker_is_refused(root):
 def test_unknown_ids_and_usage_errors_are_clear(root):
     result = run_cli("defect", "feed", "DEF-9999", "--root", str(root))
     assert result.exit_code == 1
-    assert "no document with id 'DEF-9999'" in stderr_of(result) and "DEF-0042" in stderr_of(result)
+    assert "no defect has the id 'DEF-9999'; defects: DEF-0042" in stderr_of(result)
     result = run_cli("defect", "feed", "refunds", "--root", str(root))
-    assert result.exit_code == 1 and "is article" in stderr_of(result)
+    assert result.exit_code == 1 and "kb/billing/refunds.md, which is not a defect" in stderr_of(result)
+    (root / "kb/defects/DEF-0050-broken.md").write_text("---\nid: DEF-0050\ntitle: [broken\n---\n", encoding="utf-8")
+    result = run_cli("defect", "feed", "DEF-0050", "--root", str(root))
+    assert result.exit_code == 1
+    assert "kb/defects/DEF-0050-broken.md:4:1: error [yaml-syntax]" in stderr_of(result) and "[yaml-syntax]" in stderr_of(result)
+    assert "Traceback" not in result.output + stderr_of(result)
     for args in ((), ("DEF-0042", "--all")):
         result = run_cli("defect", "feed", *args, "--root", str(root))
         assert result.exit_code == 2
