@@ -254,10 +254,9 @@ class _Feeder:
                      and str(d.meta["known_issue"].get("defect", "")).casefold() == defect.id.casefold()), None)
 
     def _new_article_id(self, defect: Document) -> str:
-        stem = DEFECT_PREFIX_RE.sub("", Path(defect.rel).stem)
-        slug = slugify(stem if stem != Path(defect.rel).stem or not stem.upper().startswith("DEF") else
-                       defect.title, "-")
-        return f"known-issue-{slug}"
+        """``known-issue-<name>``: the name from the defect's file name after its id, else from its title."""
+        name = DEFECT_PREFIX_RE.sub("", Path(defect.rel).stem)
+        return f"known-issue-{slugify(defect.title if name.casefold() == defect.id.casefold() else name, '-')}"
 
     def _new_article_rel(self, defect: Document) -> str:
         area = defect.intents[0].split(".", 1)[0] if defect.intents else "known-issues"

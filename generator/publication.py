@@ -25,6 +25,7 @@ from .findings import ERROR, Finding
 # Top-level names that never resolve on the public internet (RFC 6762, RFC 8375, common private use).
 INTERNAL_SUFFIXES = ("internal", "intranet", "corp", "local", "localdomain", "lan", "home.arpa")
 PHONE_REGIONS = ("US", "GB")  # national formats read as phone numbers; "+..." numbers are read from anywhere
+MIN_PHONE_DIGITS = 7  # fewer digits on a line cannot make a phone number
 
 EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 IPV4_RE = re.compile(r"(?<![\w.])(?<!v)(?<!version )(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)", re.I)
@@ -37,7 +38,12 @@ NUMBERED_RE = re.compile(  # "customer 48213", "account no. 1234", "Tickets: 417
 HASH_NUMBER_RE = re.compile(r"(?<![\w&#])#\d{4,}\b")  # "#18234": a ticket or pull request reference
 BEARER_RE = re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{12,}=*", re.I)
 TOKEN_RE = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_=-]{20,}(?![\w+/=-])")
+DIGIT_RE = re.compile(r"\d")
 NON_SPACE_RE = re.compile(r"\S*")
+WORDISH_RE = re.compile(r"[a-z]{3,}")  # runs of lower case letters: words, rare in random strings
+SEPARATOR_RE = re.compile(r"[/_.-]")
+MIN_SECRET_RUN = 16  # characters between separators
+MIN_SECRET_ENTROPY = 3.5  # bits per character; 16 distinct characters give 4
 HEX_RE = re.compile(r"^[0-9a-fA-F]{32,}$")
 # Detectors reported by our own rules (IP addresses), or too broad for prose (keywords, quoted strings).
 SKIPPED_DETECTORS = {"Public IP (ipv4)", "Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"}
@@ -72,11 +78,14 @@ _HEX = HexHighEntropyString()
 
 
 def _high_entropy(token: str) -> bool:
-    """A random-looking token: mixed case and digits with high entropy, or a long hexadecimal string."""
+    """A random-looking token: a long hexadecimal string, or a long run between separators of mixed case
+    and digits with high entropy (so paths and slugs such as ``DEF-0001-wrong-currency`` are not)."""
     if HEX_RE.match(token):
         return _HEX.calculate_shannon_entropy(token) > _HEX.entropy_limit
-    mixed = any(c.isdigit() for c in token) and any(c.islower() for c in token) and any(c.isupper() for c in token)
-    return mixed and _BASE64.calculate_shannon_entropy(token) >= 4.0
+    return any(len(part) >= MIN_SECRET_RUN and any(c.isdigit() for c in part) and any(c.islower() for c in part)
+               and any(c.isupper() for c in part) and _BASE64.calculate_shannon_entropy(part) >= MIN_SECRET_ENTROPY
+               and sum(map(len, WORDISH_RE.findall(part))) <= len(part) / 2  # not CamelCaseNames2
+               for part in SEPARATOR_RE.split(token))
 
 
 def _is_ip(candidate: str) -> bool:
@@ -92,15 +101,13 @@ def _is_ip(candidate: str) -> bool:
 def _secrets(line: str) -> list[tuple[int, str]]:
     """(offset, kind) of each secret: known formats first, then random-looking tokens not inside one."""
     found = [(match.start(), match.end(), "bearer token") for match in BEARER_RE.finditer(line)]
-    with default_settings():
-        for detector in _detectors():
-            for secret in detector.analyze_line(filename="defect.md", line=line, line_number=1):
-                value = secret.secret_value or ""
-                start = line.find(value) if value else -1
-                start = max(start, 0)
-                end = start + len(value)
-                end += len(NON_SPACE_RE.match(line, end)[0])  # the whole word: a JWT is reported by its head
-                found.append((start, end, secret.type))
+    for detector in _detectors():
+        for secret in detector.analyze_line(filename="defect.md", line=line, line_number=1):
+            value = secret.secret_value or ""
+            start = max(line.find(value), 0) if value else 0
+            end = start + len(value)
+            end += len(NON_SPACE_RE.match(line, end)[0])  # the whole word: a JWT is reported by its head
+            found.append((start, end, secret.type))
     for match in TOKEN_RE.finditer(line):
         inside = any(start <= match.start() < end or match.start() <= start < match.end() for start, end, _ in found)
         if not inside and _high_entropy(match[0]):
@@ -113,7 +120,7 @@ def scan_line(line: str, hosts: re.Pattern) -> list[Hit]:
     hits: list[Hit] = []
     for match in EMAIL_RE.finditer(line):
         hits.append(Hit(match.start() + 1, "feed-email", f"e-mail address '{match[0]}'"))
-    for region in PHONE_REGIONS:
+    for region in PHONE_REGIONS if len(DIGIT_RE.findall(line)) >= MIN_PHONE_DIGITS else ():
         for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
             hit = Hit(match.start + 1, "feed-phone", f"phone number '{match.raw_string}'")
             if hit not in hits:

@@ -73,6 +73,7 @@ ALLOWED = [
     "Use a strong password and keep your API key secret; never share your token.",
     "Your account settings, the customer portal and ticket status pages are unchanged.",
     "Read the known-issue-wrong-currency-symbol article, or 2025-11-05_data_repair_notes.",
+    "See [the record](../defects/DEF-0001-Wrong-Currency-Symbol-In-Invoice-PDFs-2025.md) and BuildPipelineV2Runner.",
 ]
 
 
