@@ -1,4 +1,4 @@
-"""Publication safety on real text: ``python benchmarks/publication_scan.py [--root DIR] [--show N]``.
+"""Publication safety on real text: ``python benchmarks/publication_scan.py [--root DIR] [--articles N] [--show N]``.
 
 Scans every line of the published tier 0 articles of a content root (default: the repository's sample;
 for scale, ``--root ../shared/corpora/support-kb-7k``) with the checks ``kbgen defect feed`` runs on text
@@ -25,10 +25,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--show", type=int, default=0, help="examples to print per rule")
+    parser.add_argument("--articles", type=int, default=None, help="scan only the first N articles")
     args = parser.parse_args()
     content = load(args.root)
     hosts = hostname_re(kbgen_options(content.root).get("internal_domains") or [])
-    articles = [d for d in content.documents if d.tier == 0 and d.kind == "article" and d.published]
+    articles = [d for d in content.documents if d.tier == 0 and d.kind == "article" and d.published][:args.articles]
     lines = [(d, d.body_line + i, line) for d in articles for i, line in enumerate(d.body.split("\n")) if line.strip()]
     started = time.perf_counter()
     by_rule: dict[str, list] = collections.defaultdict(list)

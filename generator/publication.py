@@ -5,7 +5,8 @@ customer's e-mail address or phone number, an IP address from a log, an account 
 token pasted from a request, the name of an internal host. :func:`findings` points at each one, by line
 and rule, so the text is fixed before it is published. Known token formats (AWS, Stripe, GitHub, Slack,
 JWT, private keys, ...) come from detect-secrets' detectors; phone numbers from phonenumbers
-(libphonenumber), which tells a phone number from a date, a version or an amount.
+(libphonenumber, with strict grouping), which tells a phone number from a date, a version or an amount;
+a run of digits alone counts only after a word such as "call" or "phone".
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .findings import ERROR, Finding
 INTERNAL_SUFFIXES = ("internal", "intranet", "corp", "local", "localdomain", "lan", "home.arpa")
 PHONE_REGIONS = ("US", "GB")  # national formats read as phone numbers; "+..." numbers are read from anywhere
 MIN_PHONE_DIGITS = 7  # fewer digits on a line cannot make a phone number
+PHONE_WORD_RE = re.compile(r"\b(?:call|phone|tel|telephone|mobile|cell|fax|sms|text|ring|dial|whatsapp)\b", re.I)
 
 EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 IPV4_RE = re.compile(r"(?<![\w.])(?<!v)(?<!version )(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)", re.I)
@@ -121,9 +123,10 @@ def scan_line(line: str, hosts: re.Pattern) -> list[Hit]:
     for match in EMAIL_RE.finditer(line):
         hits.append(Hit(match.start() + 1, "feed-email", f"e-mail address '{match[0]}'"))
     for region in PHONE_REGIONS if len(DIGIT_RE.findall(line)) >= MIN_PHONE_DIGITS else ():
-        for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
+        for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.STRICT_GROUPING):
             hit = Hit(match.start + 1, "feed-phone", f"phone number '{match.raw_string}'")
-            if hit not in hits:
+            bare = match.raw_string.isdigit()  # 2147186688 is an error code more often than a phone number
+            if hit not in hits and (not bare or PHONE_WORD_RE.search(line, max(0, match.start - 30), match.start)):
                 hits.append(hit)
     for pattern in (IPV4_RE, IPV6_RE):
         for match in pattern.finditer(line):
