@@ -43,7 +43,7 @@ TOKEN_RE = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_=-]{20,}(?![\w+/=-])")
 DIGIT_RE = re.compile(r"\d")
 NON_SPACE_RE = re.compile(r"\S*")
 WORDISH_RE = re.compile(r"[a-z]{3,}")  # runs of lower case letters: words, rare in random strings
-SEPARATOR_RE = re.compile(r"[/_.-]")
+SEPARATOR_RE = re.compile(r"[/_.=-]")
 MIN_SECRET_RUN = 16  # characters between separators
 MIN_SECRET_ENTROPY = 3.5  # bits per character; 16 distinct characters give 4
 HEX_RE = re.compile(r"^[0-9a-fA-F]{32,}$")
@@ -125,7 +125,7 @@ def scan_line(line: str, hosts: re.Pattern) -> list[Hit]:
     for region in PHONE_REGIONS if len(DIGIT_RE.findall(line)) >= MIN_PHONE_DIGITS else ():
         for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.STRICT_GROUPING):
             hit = Hit(match.start + 1, "feed-phone", f"phone number '{match.raw_string}'")
-            bare = match.raw_string.isdigit()  # 2147186688 is an error code more often than a phone number
+            bare = match.raw_string.strip("[]()").isdigit()  # 2147186688: an error code more often than a phone
             if hit not in hits and (not bare or PHONE_WORD_RE.search(line, max(0, match.start - 30), match.start)):
                 hits.append(hit)
     for pattern in (IPV4_RE, IPV6_RE):

@@ -71,7 +71,7 @@ ALLOWED = [
     "The `payment.succeeded` event was retried after 10 seconds; respond with `2xx` within 10000 ms.",
     "Order 3 items, invoice numbers start at INV-1001, customers in 12 countries, and 2 of 3 accounts.",
     "Times: 12:30, 09:15:00; ratios 16:9; the `std::vector` type; a::b in prose.",
-    "Error code 2147186688 in build 3107972; log 210311-1843; took 91 65.52 ms.",
+    "Error code 2147186688 in build 3107972; log 210311-1843; took 91 65.52 ms; see [3109976](https://x.example/).",
     "Use a strong password and keep your API key secret; never share your token.",
     "Your account settings, the customer portal and ticket status pages are unchanged.",
     "Read the known-issue-wrong-currency-symbol article, or 2025-11-05_data_repair_notes.",
