@@ -137,28 +137,38 @@ class _Files:
         self.texts[rel] = text
 
     def commit(self) -> list[str]:
-        """Write every changed file atomically; returns their paths."""
+        """Write every changed file atomically; returns their paths. All new texts are written to temporary
+        files first, so a full disk or a bad path stops the feed before any file is replaced."""
         changed = sorted(rel for rel, text in self.texts.items() if text != self.before[rel])
-        for rel in changed:
-            _write_atomically(self.root / rel, self.texts[rel])
+        staged: list[tuple[str, Path]] = []
+        try:
+            for rel in changed:
+                staged.append((rel, _staged(self.root / rel, self.texts[rel])))
+        except OSError as exc:
+            for _, temporary in staged:
+                temporary.unlink(missing_ok=True)
+            raise FeedError(f"cannot write {changed[len(staged)]}: {exc.strerror or exc}") from None
+        for rel, temporary in staged:
+            os.replace(temporary, self.root / rel)
         return changed
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file beside the target, then rename it over: readers see old or new."""
+def _staged(path: Path, text: str) -> Path:
+    """The text in a temporary file beside ``path``, with its permissions, ready to be renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+    return temporary
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, article, tree_hash
+from conftest import INTENTS, REPO, article, tree_hash
 from generator import defects
 from generator.audit import words
 from generator.content import load
@@ -460,3 +460,17 @@ def test_tier2_runbook_shows_the_known_defect_and_tier3_links_the_write_up(sampl
     assert "DEF-0002" not in tier2 and "kbgen:defect" not in tier2
     tier3 = article((sample_site / "tier3" / rel).read_text(encoding="utf-8"))
     assert re.search(r'<a href="[./]*kb/defects/DEF-0002-duplicate-payment-succeeded-webhooks/">DEF-0002</a>', tier3)
+
+
+def test_a_file_that_cannot_be_written_stops_the_feed_before_any_file_is_replaced(root, make_root):
+    """The article's folder is taken by a file: the defect, staged first, is not replaced either."""
+    make_root.file("intents.yml", INTENTS + "  - id: zulu.sync\n    title: Sync\n")
+    make_root.file("kb/zulu", "a file where the article's folder would go\n")
+    defect = defect_text().replace("intents: [billing.refund]", "intents: [zulu.sync, billing.refund]")
+    (root / DEFECT).write_text(defect, encoding="utf-8")
+    before = tree_hash(root)
+    result = run_cli("defect", "feed", "DEF-0042", "--root", str(root))
+    assert result.exit_code == 1
+    assert "cannot write kb/zulu/known-issue-refunds-fail-twice.md" in stderr_of(result)
+    assert "Traceback" not in result.output + stderr_of(result)
+    assert tree_hash(root) == before, "no file replaced, no temporary file left"
