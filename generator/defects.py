@@ -250,7 +250,7 @@ class _Feeder:
         else:
             page = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
             if page is None:
-                findings.append(_unclosed(rel, defect.id))
+                findings.append(_unclosed(rel, text, defect.id))
         if not findings:
             self.files.write(rel, page)
         return rel, findings
@@ -318,7 +318,7 @@ class _Feeder:
         page = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
                             _known_defects_place)
         if page is None:
-            return findings + [_unclosed(runbook.rel, defect.id)]
+            return findings + [_unclosed(runbook.rel, self.files.read(runbook.rel), defect.id)]
         if not findings:
             self.files.write(runbook.rel, page)
         return findings
@@ -399,12 +399,13 @@ def _region(defect_id: str, text: str) -> str:
 
 
 def _region_re(defect_id: str) -> re.Pattern:
-    return re.compile(rf"^<!-- kbgen:defect {re.escape(defect_id)} -->[ \t]*\n(?:.*?\n)??<!-- /kbgen:defect -->[ \t]*\n?",
+    return re.compile(rf"^<!-- kbgen:defect {re.escape(defect_id)} -->[ \t]*\n.*?^<!-- /kbgen:defect -->[ \t]*\n?",
                       re.M | re.S)
 
 
-def _unclosed(rel: str, defect_id: str) -> Finding:
-    return Finding(rel, 1, 1, "feed-region", ERROR,
+def _unclosed(rel: str, text: str, defect_id: str) -> Finding:
+    line = text.count("\n", 0, text.find(f"<!-- kbgen:defect {defect_id} -->")) + 1
+    return Finding(rel, line, 1, "feed-region", ERROR,
                    f"'<!-- kbgen:defect {defect_id} -->' has no '<!-- /kbgen:defect -->' after it, so the feed "
                    "cannot tell where its text ends; put the end marker back after the defect's text")
 

@@ -370,7 +370,8 @@ def test_a_region_without_its_end_marker_is_refused(root):
     before = tree_hash(root)
     with pytest.raises(defects.FeedError) as refused:
         defects.feed(root, "DEF-0042")
-    assert [(f.path, f.rule) for f in refused.value.findings] == [(ARTICLE, "feed-region")]
+    marker = path.read_text(encoding="utf-8").split("\n").index("<!-- kbgen:defect DEF-0042 -->") + 1
+    assert [(f.path, f.line, f.rule) for f in refused.value.findings] == [(ARTICLE, marker, "feed-region")]
     assert tree_hash(root) == before
 
 
