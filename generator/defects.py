@@ -31,7 +31,6 @@ from markdown.extensions.toc import slugify
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from . import publication
 from .build import kbgen_options
@@ -470,12 +469,19 @@ def _known_defects_place(lines: list[str], body: str) -> tuple[int, str]:
 
 # Front matter, round trip ---------------------------------------------------------------------------
 
+NESTED_KEY_RE = re.compile(r"^( +)[^\s#-][^:#]*:", re.M)  # the first key of a nested mapping
+BLOCK_ITEM_RE = re.compile(r"^( *)- ", re.M)  # the first item of a block sequence
+
+
 def _yaml(text: str) -> tuple[YAML, CommentedMap]:
-    _, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (None, 2, 0)
+    """A round-trip YAML that writes mappings and lists indented as ``text`` has them."""
+    key, item = NESTED_KEY_RE.search(text), BLOCK_ITEM_RE.search(text)
+    mapping = len(key[1]) if key else 2
+    offset = len(item[1]) if item else 0
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 1 << 16  # never fold a writer's long line
-    yaml.indent(mapping=indent or 2, sequence=(indent or 2) + (block_seq_indent or 0), offset=block_seq_indent or 0)
+    yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
     return yaml, yaml.load(text) if text.strip() else CommentedMap()
 
 

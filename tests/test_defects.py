@@ -475,3 +475,14 @@ def test_a_file_that_cannot_be_written_stops_the_feed_before_any_file_is_replace
     assert "cannot write kb/zulu/known-issue-refunds-fail-twice.md" in stderr_of(result)
     assert "Traceback" not in result.output + stderr_of(result)
     assert tree_hash(root) == before, "no file replaced, no temporary file left"
+
+
+@pytest.mark.parametrize("versions", ['\n  - "2025.10.0"\n  - "2025.10.1"', '\n- "2025.10.0"\n- "2025.10.1"',
+                                      '\n    - "2025.10.0"  # first\n    - "2025.10.1"'])
+def test_block_lists_keep_their_indentation(root, versions):
+    before = defect_text().replace(' ["2025.10.0", "2025.10.1"]', versions)
+    (root / DEFECT).write_text(before, encoding="utf-8")
+    defects.feed(root, "DEF-0042")
+    assert (root / DEFECT).read_text(encoding="utf-8") == before.replace(
+        "resolved_on: 2025-10-08\n", "resolved_on: 2025-10-08\nfed:\n  article: known-issue-refunds-fail-twice\n"
+                                     "  runbooks: [diagnose-refunds]\n")
