@@ -276,7 +276,7 @@ def defect() -> None:
 @defect.command()
 @ROOT_OPTION
 @click.option("--all", "every", is_flag=True, help="Feed every resolved defect not fed yet.")
-@click.argument("defect_id", required=False, metavar="ID")
+@click.argument("defect_id", required=False, metavar="[ID]")
 def feed(root: Path, every: bool, defect_id: str | None) -> None:
     """Feed a resolved defect into the knowledge base: a tier 0 known-issue article and a known-defect
     entry in the tier 2 runbooks for its intents. Exit 1, writing nothing, when it is refused."""
