@@ -430,9 +430,12 @@ def test_public_site_shows_the_fed_articles_and_nothing_of_the_open_defect(sampl
     assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in page
     assert "Only the symbol in the PDF was wrong." in page
     assert "Filter by <strong>Currency</strong>" in page or "filter by <strong>Currency</strong>" in page
-    webhooks = article((tier0 / "kb/integrations/known-issue-duplicate-payment-succeeded-webhooks/index.html")
-                       .read_text(encoding="utf-8"))
+    webhooks_html = (tier0 / "kb/integrations/known-issue-duplicate-payment-succeeded-webhooks/index.html") \
+        .read_text(encoding="utf-8")
+    webhooks = article(webhooks_html)
     assert "Status: fixed in version 2025.11.0" in webhooks
+    for intent in ("integrations.webhook-delivery", "integrations.webhooks"):  # the defect's intents, linked
+        assert f'href="../../../intents/{intent}/"' in webhooks_html
     index = (tier0 / "search/search_index.json").read_text(encoding="utf-8")
     assert "Known issue: invoice PDFs show the wrong currency symbol" in index
     assert "Known issue: Webhook retries sent duplicate payment.succeeded events" in index
