@@ -19,6 +19,7 @@ replaced atomically; a file whose text would not change is not touched, so a sec
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import io
 import os
 import posixpath
@@ -41,6 +42,7 @@ from .validate import EXTERNAL_RE, headings, markdown_links, section_name
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
 SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
+DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
 MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
 
@@ -247,9 +249,8 @@ class _Feeder:
             self.new_articles.add(rel)
             page = _new_article(defect, self._new_article_id(defect), sections) + _region(defect.id, body_text)
         else:
-            page = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
-            if page is None:
-                findings.append(_unclosed(rel, text, defect.id))
+            page, problem = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
+            findings += _region_findings(rel, problem)
         if not findings:
             self.files.write(rel, page)
         return rel, findings
@@ -314,10 +315,9 @@ class _Feeder:
                 findings += more
         link = posixpath.relpath(defect.rel, posixpath.dirname(runbook.rel))
         parts.append(f"/// internal | tier: {defect.tier or 3}\nDefect write-up: [{defect.id}]({link})\n///")
-        page = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
-                            _known_defects_place)
-        if page is None:
-            return findings + [_unclosed(runbook.rel, self.files.read(runbook.rel), defect.id)]
+        page, problem = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
+                                     _known_defects_place)
+        findings += _region_findings(runbook.rel, problem)
         if not findings:
             self.files.write(runbook.rel, page)
         return findings
@@ -393,20 +393,32 @@ def _long_date(value) -> str | None:
 
 # Markdown pages and their owned regions -------------------------------------------------------------
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
+
+
 def _region(defect_id: str, text: str) -> str:
-    return f"<!-- kbgen:defect {defect_id} -->\n{text}\n<!-- /kbgen:defect -->\n"
+    """The owned region; its start marker carries a digest of the text, to notice edits by hand."""
+    return f"<!-- kbgen:defect {defect_id} {_digest(text)} -->\n{text}\n<!-- /kbgen:defect -->\n"
 
 
 def _region_re(defect_id: str) -> re.Pattern:
-    return re.compile(rf"^<!-- kbgen:defect {re.escape(defect_id)} -->[ \t]*\n.*?^<!-- /kbgen:defect -->[ \t]*\n?",
-                      re.M | re.S)
+    return re.compile(rf"^<!-- kbgen:defect {re.escape(defect_id)}(?: (?P<digest>[0-9a-f]+))? -->[ \t]*\n"
+                      r"(?P<text>.*?)^<!-- /kbgen:defect -->[ \t]*\n?", re.M | re.S)
 
 
-def _unclosed(rel: str, text: str, defect_id: str) -> Finding:
-    line = text.count("\n", 0, text.find(f"<!-- kbgen:defect {defect_id} -->")) + 1
-    return Finding(rel, line, 1, "feed-region", ERROR,
-                   f"'<!-- kbgen:defect {defect_id} -->' has no '<!-- /kbgen:defect -->' after it, so the feed "
-                   "cannot tell where its text ends; put the end marker back after the defect's text")
+def _region_findings(rel: str, problem: tuple[int, str] | None) -> list[Finding]:
+    if problem is None:
+        return []
+    line, what = problem
+    if what == "unclosed":
+        return [Finding(rel, line, 1, "feed-region", ERROR,
+                        "this '<!-- kbgen:defect ... -->' has no '<!-- /kbgen:defect -->' after it, so the feed "
+                        "cannot tell where its text ends; put the end marker back after the defect's text")]
+    return [Finding(rel, line, 1, "feed-region-edited", ERROR,
+                    "the text between these markers was changed by hand since the defect was last fed, and feeding "
+                    "would replace it; move the change into the defect write-up or outside the markers, or delete "
+                    "the region to have it written afresh")]
 
 
 FRONTMATTER_RE = re.compile(r"(\ufeff?---[ \t]*\r?\n)(.*?)(^(?:---|\.\.\.)[ \t]*(?:\r?\n|$))", re.M | re.S)
@@ -418,26 +430,31 @@ def _split(text: str) -> tuple[str, str, str, str]:
     return (match[1], match[2], match[3], text[match.end():]) if match else ("", "", "", text)
 
 
-def _with_region(text: str, defect_id: str, region_text: str, place) -> str | None:
+def _with_region(text: str, defect_id: str, region_text: str, place) -> tuple[str, tuple[int, str] | None]:
     """The page with the defect's region holding ``region_text``: replaced where it is, or added where
-    ``place(lines)`` says. None when the page has a start marker without an end."""
+    ``place(lines, body)`` says; and the problem, ``(line, "unclosed" or "edited")``, that prevents it."""
     opening, frontmatter, closing, body = _split(text)
     newline = "\r\n" if "\r\n" in text else "\n"
     body = body.replace("\r\n", "\n")
     region = _region(defect_id, region_text)
     match = _region_re(defect_id).search(body)
+    start = body.find(f"<!-- kbgen:defect {defect_id} ")
+    line = (opening + frontmatter + closing).count("\n") + body.count("\n", 0, start) + 1
     if match:
+        written = match["text"][:-1] if match["text"].endswith("\n") else match["text"]
+        if match["digest"] and match["digest"] != _digest(written):
+            return text, (line, "edited")
         body = body[:match.start()] + region + body[match.end():]
-    elif f"<!-- kbgen:defect {defect_id} -->" in body:
-        return None
+    elif start >= 0:
+        return text, (line, "unclosed")
     else:
         lines = body.split("\n")
         index, heading = place(lines, body)
-        at = sum(len(line) + 1 for line in lines[:index]) if index < len(lines) else len(body)
+        at = sum(len(each) + 1 for each in lines[:index]) if index < len(lines) else len(body)
         before = "" if at == 0 or body[:at].endswith("\n\n") else ("\n" if body[:at].endswith("\n") else "\n\n")
         after = "\n" if body[at:].strip() else ""
         body = body[:at] + before + heading + region + after + body[at:]
-    return opening + frontmatter + closing + body.replace("\n", newline)
+    return opening + frontmatter + closing + body.replace("\n", newline), None
 
 
 def _after_title(lines: list[str], body: str) -> tuple[int, str]:

@@ -135,9 +135,14 @@ def frontmatter(path: Path) -> dict:
 
 
 def region(text: str, defect_id: str = "DEF-0042") -> str:
-    match = re.search(rf"<!-- kbgen:defect {defect_id} -->\n(.*?)<!-- /kbgen:defect -->", text, re.S)
+    match = re.search(rf"<!-- kbgen:defect {defect_id} [0-9a-f]{{12}} -->\n(.*?)<!-- /kbgen:defect -->", text, re.S)
     assert match, f"no region of {defect_id} in:\n{text}"
     return match[1]
+
+
+def outside(text: str) -> str:
+    """The page without the feed's regions: what belongs to writers."""
+    return re.sub(r"<!-- kbgen:defect .*?<!-- /kbgen:defect -->", "", text, flags=re.S)
 
 
 def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
@@ -190,8 +195,8 @@ def test_writer_edits_outside_the_region_survive_a_new_feed(root):
     path = root / ARTICLE
     text = path.read_text(encoding="utf-8")
     text = text.replace("tags: [known-issue]", "tags: [known-issue]  # keep: the home page lists these")
-    text = text.replace("<!-- kbgen:defect DEF-0042 -->", "Written by support: read this first.\n\n"
-                                                          "<!-- kbgen:defect DEF-0042 -->")
+    text = text.replace("<!-- kbgen:defect DEF-0042 ", "Written by support: read this first.\n\n"
+                                                         "<!-- kbgen:defect DEF-0042 ")
     text += "\n## Still failing?\n\nContact us with the refund's date.\n"
     path.write_text(text, encoding="utf-8")
     (root / DEFECT).write_text(defect_text(workaround="Wait five minutes, then select **Refund** again."),
@@ -203,9 +208,9 @@ def test_writer_edits_outside_the_region_survive_a_new_feed(root):
     assert "Wait five minutes, then select **Refund** again." in region(after)
     assert "again after a minute" not in after
     assert "tags: [known-issue]  # keep: the home page lists these\n" in after
-    assert "Written by support: read this first.\n\n<!-- kbgen:defect DEF-0042 -->" in after
+    assert "Written by support: read this first.\n\n<!-- kbgen:defect DEF-0042 " in after
     assert after.endswith("\n## Still failing?\n\nContact us with the refund's date.\n")
-    assert after.replace(region(after), "") == text.replace(region(text), ""), "only the region changed"
+    assert outside(after) == outside(text), "only the region changed"
 
 
 def test_comments_and_key_order_in_front_matter_survive(root):
@@ -241,7 +246,7 @@ Our own words about it.
     assert fed.article == "kb/billing/refunds-known-issue.md"
     assert not (root / ARTICLE).exists()
     text = path.read_text(encoding="utf-8")
-    assert text.index("# Known issue: refunds fail once\n\n<!-- kbgen:defect DEF-0042 -->") < \
+    assert text.index("# Known issue: refunds fail once\n\n<!-- kbgen:defect DEF-0042 ") < \
         text.index("<!-- /kbgen:defect -->\n\nOur own words about it.\n")
     assert re.search(r"\nintents: \[account.password-reset, billing.refund\] +# also linked from sign-in help\n", text)
     assert "  since: 2025-09-30  # first ticket, before the report\n" in text
@@ -284,7 +289,7 @@ def test_feed_all_feeds_only_resolved_defects_not_fed_yet(root, make_root):
     assert "fed" not in frontmatter(root / "kb/defects/DEF-0043-open.md")
     runbook = (root / RUNBOOK).read_text(encoding="utf-8")
     assert runbook.count("## Known defects") == 1
-    assert runbook.index("<!-- kbgen:defect DEF-0042 -->") < runbook.index("<!-- kbgen:defect DEF-0044 -->") \
+    assert runbook.index("<!-- kbgen:defect DEF-0042 ") < runbook.index("<!-- kbgen:defect DEF-0044 ") \
         < runbook.index("## Before you start")
     unchanged = {rel for rel in fed_before if rel != RUNBOOK}
     assert {rel: h for rel, h in tree_hash(root).items() if rel in unchanged} == \
@@ -370,9 +375,43 @@ def test_a_region_without_its_end_marker_is_refused(root):
     before = tree_hash(root)
     with pytest.raises(defects.FeedError) as refused:
         defects.feed(root, "DEF-0042")
-    marker = path.read_text(encoding="utf-8").split("\n").index("<!-- kbgen:defect DEF-0042 -->") + 1
+    marker = next(number for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
+                  if line.startswith("<!-- kbgen:defect DEF-0042 "))
     assert [(f.path, f.line, f.rule) for f in refused.value.findings] == [(ARTICLE, marker, "feed-region")]
     assert tree_hash(root) == before
+
+
+def test_a_region_edited_by_hand_is_not_overwritten(root):
+    """Text a writer changed inside the region would be lost: the feed refuses, naming the marker's line."""
+    defects.feed(root, "DEF-0042")
+    path = root / RUNBOOK
+    edited = path.read_text(encoding="utf-8").replace("**Workaround**", "**Workaround** (ask Priya first)")
+    path.write_text(edited, encoding="utf-8")
+    (root / DEFECT).write_text(defect_text(workaround="Wait five minutes."), encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    marker = edited.split("\n").index(next(ln for ln in edited.split("\n") if ln.startswith("<!-- kbgen:defect "))) + 1
+    assert [(f.path, f.line, f.rule) for f in refused.value.findings] == [(RUNBOOK, marker, "feed-region-edited")]
+    assert tree_hash(root) == before
+
+    path.write_text(re.sub(r"<!-- kbgen:defect DEF-0042 .*?<!-- /kbgen:defect -->\n", "", edited, flags=re.S),
+                    encoding="utf-8")
+    defects.feed(root, "DEF-0042")
+    assert "Wait five minutes." in region(path.read_text(encoding="utf-8")), "a deleted region is written afresh"
+
+
+def test_a_region_marked_by_hand_is_taken_over(root):
+    """Markers a writer typed (without the digest) say where the feed's text goes."""
+    path = root / "kb/billing/refunds-known-issue.md"
+    path.write_text("---\nid: refunds-known-issue\ntitle: Refunds known issue\nkind: article\ntier: 0\n"
+                    "intents: [billing.refund]\nknown_issue: {defect: DEF-0042, since: 2025-10-01}\n---\n\n"
+                    "# Refunds known issue\n\nIntro.\n\n<!-- kbgen:defect DEF-0042 -->\nDraft.\n"
+                    "<!-- /kbgen:defect -->\n\nOutro.\n", encoding="utf-8")
+    defects.feed(root, "DEF-0042")
+    text = path.read_text(encoding="utf-8")
+    assert "Draft." not in text and "some refunds failed" in region(text)
+    assert text.index("Intro.") < text.index("<!-- kbgen:defect") < text.index("Outro.")
 
 
 def test_unknown_ids_and_usage_errors_are_clear(root):
