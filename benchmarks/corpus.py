@@ -84,6 +84,9 @@ def body(doc: dict, docs: list[dict], rng: random.Random) -> str:
     if runbook:
         lines += ["## Verify", "", "The customer confirms it works.", "",
                   "## Escalate", "", "Hand over as the box says.", ""]
+    if doc["kind"] == "defect":  # the sections a resolved defect needs
+        lines += ["## Customer-facing summary", "", "Some pages loaded slowly; it is fixed.", "",
+                  "## Root cause", "", "A cache expired too early.", "", "## Fix", "", "The cache is kept longer.", ""]
     return "\n".join(lines)
 
 
@@ -94,7 +97,8 @@ def frontmatter(doc: dict) -> str:
     if doc["kind"] == "runbook" and doc["tier"] < 3:
         lines.append(f"escalation: {{to_tier: {doc['tier'] + 1}, when: the steps did not resolve it}}")
     if doc["kind"] == "defect":
-        lines += ["severity: P3", "state: resolved", 'fixed_in: "2025.10.2"']
+        lines += ["severity: P3", "state: resolved", 'fixed_in: "2025.10.2"', "reported_on: 2025-09-01",
+                  "root_cause_on: 2025-09-08", "resolved_on: 2025-10-02"]
     return "\n".join(lines + ["---", ""])
 
 
@@ -104,13 +108,16 @@ def generate(n: int, out: Path, seed: int = 7) -> Path:
     docs = plan(n, rng)
     out.mkdir(parents=True)
     intents = sorted({(d["area"], d["topic"]) for d in docs})
+    first_tier = {}  # an intent is resolved at the lowest tier that has a document for it
+    for doc in docs:
+        first_tier[doc["intent"]] = min(doc["tier"], first_tier.get(doc["intent"], 3))
     with open(out / "intents.yml", "w", encoding="utf-8") as stream:
         stream.write("areas:\n" + "".join(f"  - id: {a}\n    title: {a.capitalize()}\n" for a in AREAS))
         stream.write("intents:\n")
         for area, topic in intents:
             stream.write(f"  - id: {area}.{topic}\n    title: {topic.replace('-', ' ').capitalize()} ({area})\n"
                          f"    phrasings: [{topic.replace('-', ' ')} problem, how do I {topic.replace('-', ' ')}]\n"
-                         f"    resolution_tier: 0\n")
+                         f"    resolution_tier: {first_tier[f'{area}.{topic}']}\n")
     for doc in docs:
         path = out / doc["path"]
         path.parent.mkdir(parents=True, exist_ok=True)
