@@ -350,48 +350,63 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     """The search index holds stemmed words, not phrases: every term must come from text the tier may
     show, and every entry must be a document it shows. A stray term is traced to the hidden text it
     comes from (a document above the tier, a draft, an internal block)."""
-    path = site / search.INDEX_FILE
-    if not path.is_file():
+    folder = site / search.INDEX_DIR
+    if not folder.is_dir():
         return []
-    output = f"{label}/{search.INDEX_FILE}"
+    output = f"{label}/{search.INDEX_DIR}/"
+    terms: dict[str, str] = {}  # term -> the file that holds it
+    ids: dict[str, str] = {}  # document id -> the file that lists it
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        terms = {term for term, _ in data["index"]["invertedIndex"]}
-        ids = {entry["id"] for entry in data["documents"]}
-        unknown = {ref.split("/", 1)[1] for ref, _ in data["index"]["fieldVectors"]} - \
-            {entry["ref"] for entry in data["documents"]}
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        index = search.SearchIndex.load(folder)
+        for name in index.file_names():
+            data = index.file(name)
+            if name.startswith("docs-"):
+                ids.update((row[0], name) for row in data)
+            elif name.startswith("terms-"):
+                terms.update((term, name) for term in data["terms"] if term not in terms)
+            elif name.startswith("postings-"):
+                terms.update((term, name) for term in data if term not in terms)
+                strays = {number for postings in data.values() for number in postings[::2]
+                          if not isinstance(number, int) or not 0 <= number < index.count}
+                if strays:
+                    raise ValueError(f"{name} refers to documents {sorted(strays)} it does not list")
+        if len(index.documents()) != index.count:
+            raise ValueError(f"it does not list {index.count} documents")
+        unknown = {path.name for path in folder.iterdir()} - set(index.file_names())
+    except (search.SearchIndexError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         return [Leak(tier, output, "?", "unreadable search index", f"cannot check it: {exc}")]
     entries = search.entries(content, tier)
-    extra = terms - set().union(*(search.text_terms(" ".join(getattr(entry, name) for name in search.FIELDS))
-                                  for entry in entries))
-    strangers = ids - {entry.id for entry in entries}
+    extra = set(terms) - set().union(*(search.text_terms(" ".join(getattr(entry, name) for name in search.FIELDS))
+                                       for entry in entries))
+    strangers = set(ids) - {entry.id for entry in entries}
     if not extra and not strangers and not unknown:
         return []
     leaks, traced = [], set()
 
     def trace(source: str, what: str, text: str) -> None:
         found = extra & search.text_terms(text)
-        if found:
-            traced.update(found)
-            leaks.append(Leak(tier, output, source, what, f"index term '{min(found)}'"))
+        traced.update(found)
+        for name in sorted({terms[term] for term in found}):
+            first = min(term for term in found if terms[term] == name)
+            leaks.append(Leak(tier, output + name, source, what, f"index term '{first}'"))
 
     for document in content.documents:
         if in_site(document, tier):
             lines = document.body.split("\n")
-            for index, (line, floor) in enumerate(zip(lines, scan(lines).floors)):
+            for number, (line, floor) in enumerate(zip(lines, scan(lines).floors)):
                 if floor > tier:
-                    trace(document.rel, f"tier {floor} internal block, line {document.body_line + index}", line)
+                    trace(document.rel, f"tier {floor} internal block, line {document.body_line + number}", line)
             continue
         what = document.status if not document.published else f"tier {document.tier} document"
         if document.id in strangers:
             strangers.discard(document.id)
-            leaks.append(Leak(tier, output, document.rel, what, f"index entry '{document.id}'"))
+            leaks.append(Leak(tier, output + ids[document.id], document.rel, what, f"index entry '{document.id}'"))
         trace(document.rel, what, f"{document.title} {document.meta.get('summary') or ''} {document.body}")
-    leaks += [Leak(tier, output, "?", "no text this tier may show", f"index term '{term}'")
+    leaks += [Leak(tier, output + terms[term], "?", "no text this tier may show", f"index term '{term}'")
               for term in sorted(extra - traced)]
-    leaks += [Leak(tier, output, "?", "no document this tier shows", f"index entry '{ref}'")
-              for ref in sorted(strangers | unknown)]
+    leaks += [Leak(tier, output + ids[ref], "?", "no document this tier shows", f"index entry '{ref}'")
+              for ref in sorted(strangers)]
+    leaks += [Leak(tier, output + name, "?", "not a file of the index", "unexpected file") for name in sorted(unknown)]
     return leaks
 
 

@@ -1,14 +1,28 @@
-"""Search: one lunr index per tier, built from the content model, shared by the site and ``kbgen search``.
+"""Search: one index per tier, shared by the site and ``kbgen search``.
 
-The index is built with lunr.py from what a tier may show (documents of that tier and below, internal
-blocks filtered by :mod:`generator.audience`) and written into the site as ``search/kbgen-index.json``
-in the format lunr.js loads, so the browser never rebuilds it. The site's search worker
-(``overrides/assets/javascripts/kbgen/search-worker.js``) and :meth:`SearchIndex.search` run the same
-query plan on the same index, so the help site and the terminal rank alike:
+The index is built from what a tier may show (documents of that tier and below, internal blocks
+filtered by :mod:`generator.audience`), never from rendered pages. lunr.py's builder weighs every
+word of every field (BM25, with the field boosts below); the weights are then saved *chunked*, as
+Pagefind does, in ``search/kbgen/`` of the built site:
 
-* the query is cut into words as lunr cuts text, trimmed of punctuation, stop words dropped;
-* each word is looked up on its own: its stem, its spellings one edit away (typos, from 4 letters),
-  and, for the last word, as a prefix (the customer may still be typing);
+* ``index.json``: the format, the tier, the number of documents and the shards that exist;
+* ``terms-K.json``: the index's words starting with ``K`` (a letter or digit; ``_`` for the rest),
+  each with the number of the postings file that holds it;
+* ``postings-K-N.json``: for each word, the documents it is in and its weight there;
+* ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet).
+
+A browser fetches a small file at page load and then only the shards the query's words need, so the
+first answer does not wait for an index of every page (``benchmarks/search_payload.py``).
+
+The site's search worker (``overrides/assets/javascripts/kbgen/search-worker.js``) and
+:meth:`SearchIndex.search` run the same query plan on the same files, so the help site and the terminal
+rank alike, to the last bit of every score:
+
+* the query is cut into words as the documents were, trimmed of punctuation, stop words dropped;
+* each word is looked up on its own: its stem, its spellings one edit away after the first letter
+  (typos, from 4 letters), and, for the last word, as a prefix (the customer may still be typing);
+  a word's score in a document is lunr's: the query vector's dot product with the document's, divided
+  by the query vector's length;
 * a document's score is the sum of its per-word scores times the square of the share of words it
   matched, so a page matching the whole pasted error message beats one that repeats one word;
 * a document matching fewer than :data:`MIN_COVERAGE` of the words is no good match and is dropped.
@@ -20,31 +34,38 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
+import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import mkdocs
 from lunr.builder import Builder
-from lunr.index import Index
-from lunr.pipeline import Pipeline
-from lunr.query import Query
-from lunr.tokenizer import Tokenizer
+from lunr.field_ref import FieldRef
 from lunr.stemmer import PorterStemmer
-from lunr.stop_word_filter import stop_word_filter, WORDS as STOP_WORDS
+from lunr.stop_word_filter import WORDS as STOP_WORDS
 
 from .audience import in_site, strip_hidden
 from .content import SNIPPETS_DIR, ContentRoot
 from .validate import SNIPPET_RE
 
-INDEX_FILE = "search/kbgen-index.json"  # inside a built site
+INDEX_DIR = "search/kbgen"  # inside a built site
+INDEX_FILE = f"{INDEX_DIR}/index.json"
 THEME_INDEX_FILE = "search/search_index.json"  # what mkdocs-material's page script fetches at every page load
 # The theme's script only needs its search configuration; the worker fetches INDEX_FILE itself.
 THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stemmer"], "fields": {}},
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
-LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which imports it
-FORMAT = 1  # bump when the file's shape changes; the worker checks it
+LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
+FORMAT = 2  # bump when the files' shape changes; the worker checks it
+SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first letter names its shard
+OTHER_SHARD = "_"  # words starting with anything else
+DOCS_PER_FILE = 100
+POSTINGS_FILE_CHARS = 40_000  # a postings file holds words until it is about this long
+BROWSER_RESULTS = 50  # results the search box lists at most
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
@@ -54,7 +75,7 @@ MIN_COVERAGE = 0.34  # share of the query's words a result must match to count a
 MAX_QUERY_WORDS = 24  # a pasted stack trace is cut here
 SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
-SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr's tokenizer separator, in lunr.js and lunr.py alike
+SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
 HEADING_RE = re.compile(r"^[ \t>]*#{1,6}[ \t]+(.*?)[ \t#]*$")
 FENCE_MARK_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
@@ -78,7 +99,7 @@ def trim(word: str) -> str:
 
 
 def query_words(query: str) -> list[str]:
-    """The words a query is searched by: cut as lunr cuts text, trimmed, no stop words, each once."""
+    """The words a query is searched by: cut as documents are, trimmed, no stop words, each once."""
     seen: list[str] = []
     for piece in SEPARATOR_RE.split(query):
         word = trim(piece)
@@ -87,18 +108,10 @@ def query_words(query: str) -> list[str]:
     return seen[:MAX_QUERY_WORDS]
 
 
-def _trimmer(token, i=None, tokens=None):
-    """lunr pipeline step: the same trimming as queries get (lunr's own trimmer is ASCII-only in JS)."""
-    return token.update(lambda text, metadata: trim(text)) if trim(str(token)) else None
-
-
-_trimmer.label = "kbgenTrimmer"  # only used while building: never serialized
-
-
 class _LunrJsStemmer(PorterStemmer):
     """lunr.py's Porter stemmer, but turning a final y into i as lunr.js does: after a consonant ("try" ->
     "tri", "key" stays "key"); lunr.py does it after any vowel in the stem ("key" -> "kei"), so the
-    browser would not find the index's terms. The other steps of the two agree."""
+    browser, which stems queries with lunr.js, would not find the index's words. The other steps agree."""
 
     def step1c(self):
         if self.ends("y") and self.k - self.k0 >= 2 and self.b[self.k - 1] not in "aeiou":
@@ -109,17 +122,47 @@ _porter = _LunrJsStemmer()
 
 
 @functools.lru_cache(maxsize=None)
-def _stem(word: str) -> str:
-    """A word's stem, worked out once: a knowledge base repeats its vocabulary in every document."""
+def stem(word: str) -> str:
+    """A word's stem as lunr.js's ``stemmer`` makes it, worked out once: a knowledge base repeats its
+    vocabulary in every document."""
     return _porter.stem(word)
 
 
-def stemmer(token, i=None, tokens=None):
-    """lunr pipeline step: stem as lunr.js's ``stemmer`` does (serialized under its name)."""
-    return token.update(lambda word, metadata=None: _stem(word))
+def analyse(text: str) -> list[str]:
+    """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed."""
+    terms = []
+    for piece in SEPARATOR_RE.split(text.lower()):
+        word = EDGE_RE.sub("", piece)
+        if word and word not in STOP_WORDS:
+            terms.append(stem(word))
+    return terms
 
 
-stemmer.label = "stemmer"
+def text_terms(text: str) -> set[str]:
+    """The index terms a text yields."""
+    return set(analyse(text))
+
+
+def shard_of(term: str) -> str:
+    return term[0] if term[0] in SHARD_CHARS else OTHER_SHARD
+
+
+def within_one_edit(word: str, term: str) -> bool:
+    """Whether ``term`` is ``word`` with at most one letter inserted, deleted, replaced, or swapped with
+    its neighbour (lunr's edit distance 1; mirrored in the worker)."""
+    if word == term:
+        return True
+    if abs(len(word) - len(term)) > 1:
+        return False
+    i = 0
+    while i < len(word) and i < len(term) and word[i] == term[i]:
+        i += 1
+    if len(word) > len(term):
+        return word[i + 1:] == term[i:]
+    if len(word) < len(term):
+        return word[i:] == term[i + 1:]
+    return word[i + 1:] == term[i + 1:] or (
+        i + 1 < len(word) and word[i] == term[i + 1] and word[i + 1] == term[i] and word[i + 2:] == term[i + 2:])
 
 
 def markdown_text(lines: list[str]) -> tuple[list[str], str]:
@@ -200,21 +243,65 @@ def entries(content: ContentRoot, tier: int) -> list[Entry]:
     return sorted(found, key=lambda entry: entry.id)
 
 
-def _index_pipeline() -> Pipeline:
-    pipeline = Pipeline()
-    pipeline.add(_trimmer, stop_word_filter, stemmer)
-    return pipeline
+def _weights(found: list[Entry]) -> dict[str, list]:
+    """Each term's postings, ``[document, weight, document, weight, ...]``: lunr.py's BM25 weight of the
+    term in each field of the document, times the field's boost, summed over the fields (a query weighs
+    every field alike, so lunr's per-field scores add up to this)."""
+    builder = Builder()
+    for name, boost in FIELDS.items():
+        builder.field(name, boost=boost)
+    for number, entry in enumerate(found):  # what Builder.add does, with kbgen's faster analysis
+        ref = str(number)
+        builder._documents[ref] = {}
+        builder.document_count += 1
+        for name in FIELDS:
+            terms = analyse(getattr(entry, name))
+            field_ref = str(FieldRef(ref, name))
+            builder.field_term_frequencies[field_ref] = Counter(terms)
+            builder.field_lengths[field_ref] = len(terms)
+            for term in terms:
+                posting = builder.inverted_index.get(term)
+                if posting is None:
+                    posting = builder.inverted_index[term] = {field: {} for field in FIELDS}
+                    posting["_index"] = builder.term_index
+                    builder.term_index += 1
+                posting[name][ref] = {}
+    builder._calculate_average_field_lengths()
+    builder._create_field_vectors()
+    by_index = {posting["_index"]: term for term, posting in builder.inverted_index.items()}
+    summed: dict[str, dict[int, float]] = {term: {} for term in builder.inverted_index}
+    for name in FIELDS:
+        for number in range(len(found)):
+            elements = builder.field_vectors[str(FieldRef(str(number), name))].elements
+            for position in range(0, len(elements), 2):
+                by_document = summed[by_index[elements[position]]]
+                by_document[number] = by_document.get(number, 0.0) + elements[position + 1]
+    return {term: [value for number in sorted(by_document) for value in (number, round(by_document[number], 3))]
+            for term, by_document in summed.items()}
 
 
-def text_terms(text: str) -> set[str]:
-    """The index terms a text yields, as the index builder makes them."""
-    return {str(token) for token in _index_pipeline().run(Tokenizer(text))}
-
-
-def utf16_order(inverted_index: list) -> list:
-    """lunr.js inserts terms in JavaScript (UTF-16) order; lunr.py sorts by code point, which differs
-    for characters outside the Basic Multilingual Plane (emoji) and breaks loading in the browser."""
-    return sorted(inverted_index, key=lambda item: item[0].encode("utf-16-be"))
+def _files(tier: int, found: list[Entry]) -> dict[str, Any]:
+    """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them."""
+    files: dict[str, Any] = {}
+    for start in range(0, len(found), DOCS_PER_FILE):
+        files[f"docs-{start // DOCS_PER_FILE}.json"] = [
+            [entry.id, entry.title, entry.url, entry.tier, entry.snippet] for entry in found[start:start + DOCS_PER_FILE]]
+    by_shard: dict[str, list[str]] = {}
+    postings = _weights(found)
+    for term in sorted(postings):
+        by_shard.setdefault(shard_of(term), []).append(term)
+    for shard, terms in by_shard.items():
+        parts, part, size = [], 0, 0
+        for term in terms:
+            if size > POSTINGS_FILE_CHARS:
+                part, size = part + 1, 0
+            files.setdefault(f"postings-{shard}-{part}.json", {})[term] = postings[term]
+            parts.append(part)
+            size += len(term) + 8 * len(postings[term])
+        files[f"terms-{shard}.json"] = {"terms": terms, "parts": parts}
+    files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
+                           "shards": sorted(by_shard)}
+    return files
 
 
 @dataclass
@@ -229,117 +316,140 @@ class Hit:
     words: int  # query words searched for
 
     def as_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier, "score": self.score,
-                "snippet": self.snippet, "matched": self.matched, "words": self.words}
+        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier,
+                "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched, "words": self.words}
 
 
 class SearchIndex:
-    """A tier's index: the lunr index and, per document, what a result shows."""
+    """A tier's index, read file by file as a query needs them (as the browser does)."""
 
-    def __init__(self, data: dict):
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise SearchIndexError(f"not a kbgen search index of format {FORMAT}; rebuild the site")
-        self.data = data
-        self.tier = data["tier"]
-        self.by_ref = {doc["ref"]: doc for doc in data["documents"]}
-        self.documents = {doc["id"]: doc for doc in data["documents"]}
-        lunr_data = dict(data["index"], invertedIndex=sorted(data["index"]["invertedIndex"]))
-        self.index = Index.load(lunr_data)
-        self.index.pipeline = Pipeline()
-        self.index.pipeline.add(stemmer)  # in place of lunr.py's own, registered under the same name
+    def __init__(self, read: Callable[[str], Any]):
+        self._read = functools.lru_cache(maxsize=None)(read)
+        try:
+            meta = self._read("index.json")
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise SearchIndexError(f"not a kbgen search index of format {FORMAT}; rebuild the site")
+            self.tier: int = meta["tier"]
+            self.count: int = meta["documents"]
+            self.docs_per_file: int = meta["docsPerFile"]
+            self.shards: list[str] = meta["shards"]
+        except (KeyError, TypeError) as exc:
+            raise SearchIndexError(f"unreadable search index ({exc})") from None
 
     @classmethod
     def build(cls, content: ContentRoot, tier: int) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        found = entries(content, tier)
-        builder = Builder()
-        builder.pipeline = _index_pipeline()
-        builder.search_pipeline.add(stemmer)
-        builder.ref("ref")
-        for name, boost in FIELDS.items():
-            builder.field(name, boost=boost)
-        refs = [_short_ref(number) for number in range(len(found))]
-        for ref, entry in zip(refs, found):
-            builder.add({"ref": ref, **{name: getattr(entry, name) for name in FIELDS}})
-        serialized = builder.build().serialize()
-        serialized["invertedIndex"] = utf16_order(serialized["invertedIndex"])
-        return cls({
-            "format": FORMAT, "tier": tier,
-            "documents": [{"ref": ref, "id": e.id, "title": e.title, "url": e.url, "tier": e.tier,
-                           "snippet": e.snippet} for ref, e in zip(refs, found)],
-            "index": serialized,
-        })
+        return cls(_files(tier, entries(content, tier)).__getitem__)
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:
-        """A saved index: a built site's folder (``OUT/tierN``) or the index file itself."""
+        """A saved index: a built site's folder (``OUT/tierN``), its index folder or its ``index.json``."""
         path = Path(path)
-        if path.is_dir():
-            path = path / INDEX_FILE
-        try:
-            return cls(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise SearchIndexError(f"{path}: no search index; build the site first") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SearchIndexError(f"{path}: unreadable search index ({exc})") from None
+        folder = path.parent if path.is_file() else path / INDEX_DIR if (path / INDEX_DIR).is_dir() else path
 
-    def to_json(self) -> str:
-        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
+        def read(name: str) -> Any:
+            try:
+                return json.loads((folder / name).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise SearchIndexError(f"{folder / name}: no search index; build the site first") from None
+            except (OSError, ValueError) as exc:
+                raise SearchIndexError(f"{folder / name}: unreadable search index ({exc})") from None
+
+        return cls(read)
+
+    def write(self, folder: Path) -> None:
+        """Save the index's files into ``folder``, which it replaces."""
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name in self.file_names():
+            (folder / name).write_text(json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")),
+                                       encoding="utf-8")
+
+    def file_names(self) -> list[str]:
+        names = ["index.json"] + [f"docs-{n}.json" for n in range(math.ceil(self.count / self.docs_per_file))]
+        for shard in self.shards:
+            names.append(f"terms-{shard}.json")
+            names += [f"postings-{shard}-{part}.json" for part in sorted(set(self._terms(shard)["parts"]))]
+        return names
+
+    def file(self, name: str) -> Any:
+        """One of the index's files (see the module docstring), parsed."""
+        return self._read(name)
+
+    def _terms(self, shard: str) -> dict:
+        return self._read(f"terms-{shard}.json") if shard in self.shards else {"terms": [], "parts": []}
 
     def terms(self) -> list[str]:
-        return [term for term, _ in self.data["index"]["invertedIndex"]]
+        """Every term of the index."""
+        return [term for shard in self.shards for term in self._terms(shard)["terms"]]
+
+    def documents(self) -> list[dict]:
+        """What a result shows of each document, in the index's order."""
+        return [self.document(number) for number in range(self.count)]
+
+    def document(self, number: int) -> dict:
+        row = self._read(f"docs-{number // self.docs_per_file}.json")[number % self.docs_per_file]
+        return dict(zip(("id", "title", "url", "tier", "snippet"), row))
+
+    def postings(self, term: str) -> list:
+        shard = self._terms(shard_of(term))
+        part = shard["parts"][shard["terms"].index(term)]
+        return self._read(f"postings-{shard_of(term)}-{part}.json")[term]
+
+    def _lookups(self, word: str, last: bool) -> list[tuple[str, float]]:
+        """The terms one query word is looked up by, with their weights in the word's query vector, in the
+        order of the index's files (mirrored in the search worker)."""
+        target = stem(word)
+        typos = len(word) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(word)
+        found = []
+        for shard in sorted({shard_of(target), shard_of(word)}):
+            for term in self._terms(shard)["terms"]:
+                weight = 0.0
+                if term == target:
+                    weight += 1
+                if typos and within_one_edit(target, term):
+                    weight += TYPO_BOOST
+                if last and term.startswith(word):
+                    weight += PREFIX_BOOST
+                if weight:
+                    found.append((term, weight))
+        return found
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
         words = query_words(query)
-        scores: dict[str, float] = {}
-        matched: dict[str, int] = {}
+        scores: dict[int, float] = {}
+        matched: dict[int, int] = {}
         for position, word in enumerate(words):
-            for result in self.index.query(callback=lambda q, w=word, last=position == len(words) - 1:
-                                           _word_clauses(q, w, last)):
-                ref = result["ref"]
-                scores[ref] = scores.get(ref, 0.0) + result["score"]
-                matched[ref] = matched.get(ref, 0) + 1
+            lookups = self._lookups(word, position == len(words) - 1)
+            length = math.sqrt(sum(weight * weight for _, weight in lookups))
+            dots: dict[int, float] = {}
+            for term, weight in lookups:
+                postings = self.postings(term)
+                for i in range(0, len(postings), 2):
+                    dots[postings[i]] = dots.get(postings[i], 0.0) + weight * postings[i + 1]
+            for number, dot in dots.items():
+                scores[number] = scores.get(number, 0.0) + dot / length
+                matched[number] = matched.get(number, 0) + 1
         ranked = []
-        for ref, score in scores.items():
-            coverage = matched[ref] / len(words)
+        for number, score in scores.items():
+            coverage = matched[number] / len(words)
             if coverage >= MIN_COVERAGE:
-                ranked.append((round(score * coverage * coverage, 6), ref))
+                ranked.append((score * coverage * coverage, number))
         ranked.sort(key=lambda item: (-item[0], item[1]))
         hits = []
-        for score, ref in ranked[:limit]:
-            doc = self.by_ref[ref]
-            hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[ref],
+        for score, number in ranked[:limit]:
+            doc = self.document(number)
+            hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
                             len(words)))
         return hits
-
-
-def _short_ref(number: int) -> str:
-    """A document's reference in the index: base 36. The index repeats it for every word of the
-    document, so a short one keeps the file small."""
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, digit = divmod(number, 36)
-        text = digits[digit] + text
-        if not number:
-            return text
-
-
-def _word_clauses(query: Query, word: str, last: bool) -> None:
-    """The clauses one query word is looked up by (mirrored in the search worker)."""
-    query.term(word, boost=1)
-    if len(word) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(word):
-        query.term(word, boost=TYPO_BOOST, edit_distance=1)
-    if last:
-        query.term(word, boost=PREFIX_BOOST, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING)
 
 
 def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str) -> Path:
     """Build the tier's index and save it into its built site, in place of the theme's full-text index
     (which the browser would download at every page load only to index it again)."""
-    target = Path(site_dir) / INDEX_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(SearchIndex.build(content, tier).to_json(), encoding="utf-8")
-    (Path(site_dir) / THEME_INDEX_FILE).write_text(json.dumps(THEME_INDEX_STUB), encoding="utf-8")
-    return target
+    site_dir = Path(site_dir)
+    SearchIndex.build(content, tier).write(site_dir / INDEX_DIR)
+    (site_dir / THEME_INDEX_FILE).write_text(json.dumps(THEME_INDEX_STUB), encoding="utf-8")
+    return site_dir / INDEX_FILE

@@ -116,10 +116,9 @@ def sample_site(tmp_path_factory) -> Path:
 
 def search_terms(site: Path) -> set[str]:
     """The words (stemmed, as lunr keeps them) in a built site's kbgen search index."""
-    from generator.search import INDEX_FILE
+    from generator.search import SearchIndex
 
-    data = json.loads((site / INDEX_FILE).read_text(encoding="utf-8"))
-    return {term for term, _ in data["index"]["invertedIndex"]}
+    return set(SearchIndex.load(site).terms())
 
 
 def in_search(site: Path, text: str) -> bool:

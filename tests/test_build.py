@@ -24,7 +24,7 @@ from generator.audience import strip_hidden
 from generator.build import DEFAULT_CONFIG, BuildError, build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import INDEX_FILE, text_terms
+from generator.search import SearchIndex, text_terms
 
 TIERS = (0, 1, 2, 3)
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -50,7 +50,7 @@ def read(path: Path) -> str:
 
 def search_entries(site: Path) -> list[dict]:
     """What the search index shows of each document (id, title, url, tier, snippet)."""
-    return json.loads(read(site / INDEX_FILE))["documents"]
+    return SearchIndex.load(site).documents()
 
 
 def all_files(folder: Path) -> list[Path]:

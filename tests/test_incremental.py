@@ -172,7 +172,7 @@ def test_deleted_document_leaves_output_sitemap_and_search(root, tmp_path):
     site = out / "tier1"
     assert not (site / "kb/agent").exists()
     assert "kb/agent/" not in (site / "sitemap.xml").read_text(encoding="utf-8")
-    urls = [doc["url"] for doc in SearchIndex.load(site).data["documents"]]
+    urls = [doc["url"] for doc in SearchIndex.load(site).documents()]
     assert "kb/public/" in urls and "kb/agent/" not in urls
     assert "kb/agent/" not in json.dumps(json.loads(manifest_path(out, 1).read_text(encoding="utf-8")))
 
@@ -184,7 +184,7 @@ def test_search_index_of_a_rebuild_holds_every_page(root, tmp_path):
     result = build(root.path, out=out)
     assert result.sites[1].reused > 0
     index = SearchIndex.load(out / "tier1")
-    assert {"kb/public/", "kb/agent/", "runbooks/first/"} <= {doc["url"] for doc in index.data["documents"]}
+    assert {"kb/public/", "kb/agent/", "runbooks/first/"} <= {doc["url"] for doc in index.documents()}
     assert [hit.url for hit in index.search("changed public text")][:1] == ["kb/guide/"]
 
 

@@ -26,7 +26,7 @@ from conftest import RootMaker, article, in_search, runbook_body, search_terms, 
 from generator.audit import audit
 from generator.build import BuildError, build
 from generator.cli import main as cli
-from generator.search import INDEX_FILE, text_terms
+from generator.search import INDEX_DIR, SearchIndex, text_terms
 from generator.validate import validate
 
 TIERS = (0, 1, 2, 3)
@@ -94,7 +94,7 @@ def page(site: Path, url: str) -> str:
 
 def search_entries(site: Path) -> list[dict]:
     """What the search index shows of each document (id, title, url, tier, snippet)."""
-    return json.loads(read(site / INDEX_FILE))["documents"]
+    return SearchIndex.load(site).documents()
 
 
 def primary_nav(html: str) -> str:
@@ -794,35 +794,37 @@ def _plant_sitemap_comment(out: Path, built: Path) -> str:
     return "tier0/sitemap.xml"
 
 
+def _index_file(site: Path, name: str) -> tuple[Path, object]:
+    path = site / INDEX_DIR / name
+    return path, json.loads(read(path))
+
+
 def _plant_search_index(out: Path, built: Path) -> str:
-    path = out / "tier0" / INDEX_FILE
-    index = json.loads(read(path))
-    doc = next(d for d in index["documents"] if d["url"] == "kb/public-help/")
-    doc["snippet"] += f" {PLANT_HIDDEN}"
-    path.write_text(json.dumps(index), encoding="utf-8")
-    return f"tier0/{INDEX_FILE}"
+    path, rows = _index_file(out / "tier0", "docs-0.json")
+    row = next(row for row in rows if row[2] == "kb/public-help/")
+    row[4] += f" {PLANT_HIDDEN}"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return f"tier0/{INDEX_DIR}/docs-0.json"
 
 
 def _plant_search_terms(out: Path, built: Path) -> str:
     """The hidden sentence's words as index terms: the index keeps words, not phrases."""
-    path = out / "tier0" / INDEX_FILE
-    index = json.loads(read(path))
-    inverted = index["index"]["invertedIndex"]
-    fields = index["index"]["fields"]
-    for term in sorted(text_terms("Hushwalrus") - {t for t, _ in inverted}):
-        inverted.append([term, {"_index": len(inverted), **{f: {"public-help": {}} for f in fields}}])
-    path.write_text(json.dumps(index), encoding="utf-8")
-    return f"tier0/{INDEX_FILE}"
+    path, shard = _index_file(out / "tier0", "terms-h.json")
+    for term in sorted(text_terms("Hushwalrus") - set(shard["terms"])):
+        shard["terms"].append(term)
+        shard["parts"].append(0)
+    path.write_text(json.dumps(shard), encoding="utf-8")
+    return f"tier0/{INDEX_DIR}/terms-h.json"
 
 
 def _plant_search_entry(out: Path, built: Path) -> str:
-    """The tier 2 runbook's search result copied from the tier 2 index into the tier 0 one."""
-    path, source = out / "tier0" / INDEX_FILE, json.loads(read(built / "tier2" / INDEX_FILE))
-    index = json.loads(read(path))
-    entry = next(d for d in source["documents"] if d["id"] == "ledger-forensics-deep-dive")
-    index["documents"].append(dict(entry, title="Help", snippet="Help.", url="kb/public-help/"))
-    path.write_text(json.dumps(index), encoding="utf-8")
-    return f"tier0/{INDEX_FILE}"
+    """The tier 2 runbook's search result copied into the tier 0 index, in place of a public one."""
+    source = SearchIndex.load(built / "tier2").documents()
+    entry = next(d for d in source if d["id"] == "ledger-forensics-deep-dive")
+    path, rows = _index_file(out / "tier0", "docs-0.json")
+    rows[-1] = [entry["id"], "Help", "kb/public-help/", 0, "Help."]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return f"tier0/{INDEX_DIR}/docs-0.json"
 
 
 def _plant_runbook_page(out: Path, built: Path) -> str:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from conftest import REPO, RootMaker
 from generator.build import build
 from generator.cli import main as cli
+from generator.search import INDEX_DIR
 from test_browser import TIMEOUT_MS, _QuietHandler, chromium, page  # noqa: F401 - fixtures
 
 QUERIES = [
@@ -160,3 +161,17 @@ def test_index_with_emoji_loads_and_finds_it_in_browser(page, emoji_site):
     typed(page, ASTRAL_WORD)
     assert wait_for_paths(page, f"{url}/tier0/", expected) == expected
     assert page.js_errors == []
+
+
+def test_search_fetches_only_what_the_query_needs(page, sample_url, sample_site):
+    """The index is chunked: a page load fetches one small file, a query only its words' shards."""
+    fetched: list[str] = []
+    page.context.on("request", lambda request: fetched.append(urlsplit(request.url).path))
+    open_search(page, f"{sample_url}/tier0/")
+    typed(page, "refund")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    index_files = sorted({path.rsplit("/", 1)[1] for path in fetched if "/search/kbgen/" in path})
+    assert "index.json" in index_files and "terms-r.json" in index_files
+    assert [name for name in index_files if name.startswith(("terms-", "postings-"))
+            and not name.startswith(("terms-r.", "postings-r-"))] == []
+    assert len(index_files) < len(list((sample_site / "tier0" / INDEX_DIR).iterdir())) / 3
