@@ -6,6 +6,7 @@ this module only hands MkDocs the documents, generated pages and assets a tier m
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from . import report, runbooks, search
@@ -39,6 +40,17 @@ class _PageFile(File):
 
     def is_modified(self) -> bool:
         return self.rebuild
+
+
+class _ThemeIndexStub:
+    """Stands in for mkdocs-material's search index, which parses the HTML of every page (a fifth of a
+    plain build's time): kbgen builds its own index from the content, and the theme needs only a stub."""
+
+    def add_entry_from_context(self, page) -> None:
+        pass
+
+    def generate_search_index(self, previous) -> str:
+        return json.dumps(search.THEME_INDEX_STUB)
 
 
 class KbgenPlugin(BasePlugin[KbgenConfig]):
@@ -100,6 +112,14 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         config.repo_url = None
         config.edit_uri = None
         return config
+
+    def on_pre_build(self, config):
+        """mkdocs-material's search plugin must stay enabled for the theme to show its search box, but the
+        index it would build from every rendered page would be fetched by every browser only to be indexed
+        again there: kbgen's index replaces it (on_post_build), and the theme's plugin writes a stub."""
+        for name in ("material/search", "search"):
+            if hasattr(config.plugins.get(name), "search_index"):
+                config.plugins[name].search_index = _ThemeIndexStub()
 
     def on_files(self, files: Files, config) -> Files:
         """Replace whatever MkDocs found with exactly the documents, pages and assets of this tier."""
@@ -192,7 +212,6 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             self.on_progress(self.pages_done, self.pages_total)
         return output
 
-    @event_priority(-100)  # after mkdocs-material's search plugin, whose index ours replaces
     def on_post_build(self, config):
         search.write_site_index(self.content, self.config.tier, config.site_dir)
 

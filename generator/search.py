@@ -54,8 +54,8 @@ from .validate import SNIPPET_RE
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
-THEME_INDEX_FILE = "search/search_index.json"  # what mkdocs-material's page script fetches at every page load
-# The theme's script only needs its search configuration; the worker fetches INDEX_FILE itself.
+# What mkdocs-material's page script fetches at every page load (search/search_index.json): it only needs
+# its search configuration; the worker fetches INDEX_FILE itself.
 THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stemmer"], "fields": {}},
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
@@ -447,9 +447,7 @@ class SearchIndex:
 
 
 def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str) -> Path:
-    """Build the tier's index and save it into its built site, in place of the theme's full-text index
-    (which the browser would download at every page load only to index it again)."""
-    site_dir = Path(site_dir)
-    SearchIndex.build(content, tier).write(site_dir / INDEX_DIR)
-    (site_dir / THEME_INDEX_FILE).write_text(json.dumps(THEME_INDEX_STUB), encoding="utf-8")
-    return site_dir / INDEX_FILE
+    """Build the tier's index and save it into its built site. (The theme's full-text index, which the
+    browser would download at every page load only to index it again, is a stub: see the plugin.)"""
+    SearchIndex.build(content, tier).write(Path(site_dir) / INDEX_DIR)
+    return Path(site_dir) / INDEX_FILE
