@@ -135,7 +135,7 @@ def evaluate(name: str, root: Path, cases: list[dict], material: bool, work: Pat
         with served(site) as url, chromium_page() as page:
             locations = worker_results(page, url + "/", queries)
         by_system["material"] = ranks([[urls.get(loc, loc) for loc in hits] for hits in locations], cases)
-    report(name, len(index.documents), cases, by_system)
+    report(name, index.count, cases, by_system)
 
 
 def main() -> None:
