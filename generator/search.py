@@ -65,7 +65,6 @@ SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's firs
 OTHER_SHARD = "_"  # words starting with anything else
 DOCS_PER_FILE = 100
 POSTINGS_FILE_CHARS = 40_000  # a postings file holds words until it is about this long
-BROWSER_RESULTS = 50  # results the search box lists at most
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away

@@ -7,7 +7,8 @@
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
 const FORMAT = 2;
 const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3;
-const MIN_COVERAGE = 0.34, MAX_QUERY_WORDS = 24, BROWSER_RESULTS = 50;
+const MIN_COVERAGE = 0.34, MAX_QUERY_WORDS = 24;
+const RESULTS = 20;  // listed at most: each needs its row from a docs file, fetched before the list shows
 const SHARD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789", OTHER_SHARD = "_";
 const SEPARATOR = /[\s\-]+/;
 const EDGES = /^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu;
@@ -132,7 +133,7 @@ async function search(query) {
       ranked.push([score * coverage * coverage, number]);
   }
   ranked.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const top = ranked.slice(0, BROWSER_RESULTS);
+  const top = ranked.slice(0, RESULTS);
   const chunks = await Promise.all(top.map(([, number]) => read(`docs-${Math.floor(number / docsPerFile)}.json`)));
   return top.map(([score, number], position) => {
     const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
