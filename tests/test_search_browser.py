@@ -175,3 +175,26 @@ def test_search_fetches_only_what_the_query_needs(page, sample_url, sample_site)
     assert [name for name in index_files if name.startswith(("terms-", "postings-"))
             and not name.startswith(("terms-r.", "postings-r-"))] == []
     assert len(index_files) < len(list((sample_site / "tier0" / INDEX_DIR).iterdir())) / 3
+
+
+def test_a_file_that_failed_to_load_is_asked_for_again(page, sample_site, tmp_path):
+    """A shard the server could not give (a deploy in progress) is fetched again by a later query."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(sample_site / "tier0", site)
+    shard = site / INDEX_DIR / "terms-r.json"
+    hidden = shard.with_name("terms-r.json.away")
+    shard.rename(hidden)
+    server, url = serve(site)
+    try:
+        open_search(page, f"{url}/")
+        typed(page, "refund")
+        page.locator(".kb-search-nomatch").wait_for(state="visible")
+        hidden.rename(shard)
+        typed(page, "refunds")
+        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        assert shown_paths(page, f"{url}/")[0] == "kb/billing/refunds/"
+    finally:
+        server.shutdown()
+        server.server_close()

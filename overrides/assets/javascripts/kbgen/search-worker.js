@@ -23,16 +23,23 @@ function read(name) {
       if (!response.ok)
         throw new Error(`kbgen search: ${name} answered ${response.status}`);
       return response.json();
+    }).catch(error => {
+      files.delete(name);  // a later query asks again
+      throw error;
     }));
   return files.get(name);
 }
 
+function readMeta() {
+  return read("index.json").then(data => {
+    if (data.format !== FORMAT)
+      throw new Error(`kbgen search: index format ${data.format}, expected ${FORMAT}; rebuild the site`);
+    return data;
+  });
+}
+
 /* Asked for at once, while lunr.js loads and the theme sets up: the first query needs it. */
-const meta = read("index.json").then(data => {
-  if (data.format !== FORMAT)
-    throw new Error(`kbgen search: index format ${data.format}, expected ${FORMAT}; rebuild the site`);
-  return data;
-});
+let meta = readMeta();
 meta.catch(error => console.error(error));  // searches then find nothing, and the page says so
 
 importScripts("lunr.js");  // for its stemmer and stop words, the ones the index was built with
@@ -107,7 +114,7 @@ async function lookups(word, last, shards) {
 }
 
 async function search(query) {
-  const { shards, docsPerFile } = await meta;
+  const { shards, docsPerFile } = await meta.catch(() => (meta = readMeta()));
   const words = queryWords(query);
   const looked = await Promise.all(words.map((word, position) => lookups(word, position === words.length - 1,
                                                                           shards)));
