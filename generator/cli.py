@@ -1,4 +1,8 @@
-"""The ``kbgen`` command line: a thin layer over the library API."""
+"""The ``kbgen`` command line: a thin layer over the library API.
+
+Each command imports what it needs when it runs: ``kbgen validate`` runs on every save and commit, and
+MkDocs, the search index and publication safety would more than double its start.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,10 @@ import time
 from pathlib import Path
 
 import click
-from mkdocs.exceptions import MkDocsException
 
-from . import build as build_module
-from . import defects
-from .audit import audit as run_audit
-from .changes import ChangesError, changed_since
 from .content import ContentError, load
 from .findings import has_errors, render
-from .report import health, to_json, to_markdown
 from .scaffold import SEVERITIES, ScaffoldError, new_document
-from .search import SearchIndex, SearchIndexError
 from .validate import validate as run_validate
 
 ROOT_OPTION = click.option(
@@ -68,6 +65,8 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
 
 def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] | None:
     """Root-relative files and folders to report on, from --changed-since and PATHS; None for all."""
+    from .changes import ChangesError, changed_since
+
     wanted: set[str] = set()
     if ref:
         try:
@@ -94,6 +93,8 @@ def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] 
               help="Render every page again instead of reusing the pages of the previous build nothing changed for.")
 def build(root: Path, out: Path | None, tiers: tuple[int, ...], full: bool) -> None:
     """Validate, then build the public site (tier 0) and the internal sites (tiers 1-3)."""
+    from . import build as build_module
+
     content = _load_or_exit(root)
     try:
         live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
@@ -128,6 +129,10 @@ def _finished_line(live):
               help="Address to serve on.")
 def serve(root: Path, tier: int, dev_addr: str) -> None:
     """Preview one tier's site, rebuilt and reloaded in the browser on every save."""
+    from mkdocs.exceptions import MkDocsException
+
+    from . import build as build_module
+
     _load_or_exit(root)
     try:
         build_module.serve(root, tier=tier, dev_addr=dev_addr, say=click.echo)
@@ -143,6 +148,8 @@ def serve(root: Path, tier: int, dev_addr: str) -> None:
               help="Built output to check (default ROOT/site), holding tier0..tier3.")
 def audit(root: Path, out: Path | None) -> None:
     """Search every built site for traces of content above its tier. Exit 1 on any leak."""
+    from .audit import audit as run_audit
+
     content = _load_or_exit(root)
     out = out or content.root / "site"
     sites = [out / f"tier{tier}" for tier in range(4) if (out / f"tier{tier}").is_dir()]
@@ -166,6 +173,11 @@ def audit(root: Path, out: Path | None) -> None:
               help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content.")
 def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: Path | None) -> None:
     """Search a tier's site as its search box does: same index, same ranking."""
+    from mkdocs.exceptions import MkDocsException
+
+    from . import build as build_module
+    from .search import SearchIndex, SearchIndexError
+
     content = _load_or_exit(root)
     try:
         if site is not None:
@@ -264,6 +276,8 @@ def new_defect(root: Path, title: str, doc_id: str | None, intents: tuple[str, .
 def report(root: Path, fmt: str, today) -> None:
     """The knowledge base's health: knowledge contribution, defects by intent, time to root cause,
     self-service gaps, reviews overdue, documents per tier and kind."""
+    from .report import health, to_json, to_markdown
+
     figures = health(_load_or_exit(root), today.date() if today else None)
     click.echo(to_json(figures) if fmt == "json" else to_markdown(figures), nl=fmt == "json")
 
@@ -280,6 +294,8 @@ def defect() -> None:
 def feed(root: Path, every: bool, defect_id: str | None) -> None:
     """Feed a resolved defect into the knowledge base: a tier 0 known-issue article and a known-defect
     entry in the tier 2 runbooks for its intents. Exit 1, writing nothing, when it is refused."""
+    from . import defects
+
     if every == bool(defect_id):
         raise click.UsageError("give a defect ID (e.g. DEF-0042) or --all, not both")
     content = _load_or_exit(root)

@@ -16,7 +16,6 @@ from string import Template
 import yaml
 from markdown.extensions.toc import slugify
 
-from .config import PRIORITIES as SEVERITIES
 from .content import ContentRoot
 from .validate import _did_you_mean as did_you_mean, schema
 
@@ -25,6 +24,7 @@ KINDS = ("article", "runbook", "defect")
 DEFECTS_DIR = "kb/defects"
 DEFECT_ID_RE = re.compile(r"^DEF-(\d+)", re.I)
 ID_RE = re.compile(schema("frontmatter")["properties"]["id"]["pattern"])
+SEVERITIES = tuple(schema("frontmatter")["properties"]["severity"]["enum"])  # P1..P4
 MAX_SLUG = 60  # characters; long titles make unwieldy file names and URLs
 REVIEW_AFTER = _dt.timedelta(days=365)  # a new document's first review_by
 
