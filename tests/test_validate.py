@@ -18,7 +18,7 @@ from jsonschema.validators import validator_for
 
 from conftest import INTENTS, runbook_body
 from generator.findings import ERROR, WARNING, Finding
-from generator.validate import validate
+from generator.validate import _conforms, _validator, validate
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "generator" / "schema" / "frontmatter.schema.json"
 
@@ -650,6 +650,54 @@ def test_frontmatter_schema_matches_the_contract():
     assert (schema["properties"]["tier"]["minimum"], schema["properties"]["tier"]["maximum"]) == (0, 3)
     assert set(schema["properties"]["escalation"]["properties"]) == {"to_tier", "when", "runbook"}
     assert set(schema["properties"]["known_issue"]["properties"]) == {"defect", "since", "fixed_in", "fixed_on"}
+
+
+# Values put in every place of a valid document in turn: right and wrong types, floats that look like
+# integers, dates that do not exist, text with a final newline (which a pattern's "$" lets through).
+SAMPLES = (None, True, False, 0, 1, 3, 4, -1, 1.0, 2.5, "", "x", "a b", "x\n", "1", "P1", "draft", "article",
+           "2027-02-28", "2027-02-30", "2027-2-8", "2027-02-28\n", "account.password-reset", [], ["x"], ["x", "x"],
+           [1], {}, {"x": 1})
+VALID = {
+    "frontmatter": {"id": "a", "title": "A", "kind": "defect", "tier": 3, "intents": ["account.password-reset"],
+                    "summary": "S.", "status": "published", "owner": "o", "review_by": "2027-02-28",
+                    "last_reviewed": "2026-02-28", "tags": ["t"], "escalation": {"to_tier": 2, "when": "w", "runbook": "r"},
+                    "known_issue": {"defect": "d", "since": "2025-01-01", "fixed_in": "1", "fixed_on": "2025-01-02"},
+                    "severity": "P1", "state": "resolved", "affected_versions": ["1"], "fixed_in": "2",
+                    "reported_on": "2025-01-01", "root_cause_on": "2025-01-02", "resolved_on": "2025-01-03",
+                    "fed": {"article": "a", "runbooks": ["r"]}},
+    "intents": {"areas": [{"id": "account", "title": "Account", "description": "D."}],
+                "intents": [{"id": "account.password-reset", "title": "T", "phrasings": ["p"], "resolution_tier": 0,
+                             "common": True}]},
+}
+
+
+def _variants(data):
+    """``data`` with one value, at any depth, replaced by each sample or left out; and with a key too many."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield {k: v for k, v in data.items() if k != key}
+            for replacement in [*SAMPLES, *_variants(value)]:
+                yield {**data, key: replacement}
+        yield {**data, "extra": "x"}
+    elif isinstance(data, list) and data:
+        for replacement in [*SAMPLES, *_variants(data[0])]:
+            yield [replacement, *data[1:]]
+
+
+@pytest.mark.parametrize("name", list(VALID))
+def test_compiled_schema_check_passes_only_what_jsonschema_passes(name):
+    """Documents the compiled check passes skip jsonschema: it must never pass one jsonschema refuses."""
+    conforms = _conforms(name)
+    assert conforms is not None, f"{name}.schema.json uses a keyword outside FAST_KEYWORDS: every document is slow"
+    assert conforms(VALID[name]) and not list(_validator(name).iter_errors(VALID[name]))
+    passed = 0
+    for data in _variants(VALID[name]):
+        before = json.dumps(data)
+        if conforms(data):
+            passed += 1
+            assert not list(_validator(name).iter_errors(data)), data
+        assert json.dumps(data) == before, "the check changed the data"
+    assert passed > 20  # the valid variants (a field left out, "P1" as a title, ...) still take the fast path
 
 
 def test_page_helper_line_layout():
