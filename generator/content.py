@@ -154,7 +154,7 @@ class _TooComplex(Exception):
 def _jsonable(value: Any) -> Any:
     """JSON-compatible data: dates as ISO text, every mapping key as text (as it was written)."""
     if isinstance(value, dict):
-        return {k if isinstance(k, str) else _key_text(k): _jsonable(v) for k, v in value.items()}
+        return {_key_text(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, (_dt.date, _dt.datetime)):
@@ -163,6 +163,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
     if isinstance(key, (_dt.date, _dt.datetime)):
         return key.isoformat()
     if isinstance(key, bool) or key is None:
@@ -170,24 +172,52 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def _positions(node: yaml.Node, path: tuple, out: dict, dupes: list, budget: list) -> None:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _TooComplex
-    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set = set()
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")  # ``<<`` and ``=``
+
+
+class _Reader:
+    """Builds the data of a composed YAML document and notes where every key and value is, in one walk.
+
+    Text, lists and mappings, nearly all of front matter, are built here; any other node (a number, a date,
+    a tag, a merge key) is built by PyYAML's safe constructor, so every value is what it would make."""
+
+    def __init__(self, loader, line_offset: int):
+        self.loader = loader
+        self.line_offset = line_offset
+        self.positions: dict[tuple, Location] = {}
+        self.dupes: list[tuple[str, int, int]] = []
+        self.budget = MAX_YAML_NODES
+
+    def where(self, node: yaml.Node) -> Location:
+        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
+
+    def read(self, node: yaml.Node, path: tuple = ()) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooComplex
+        self.positions[path] = self.where(node)
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if node.tag == _STR else self.constructed(node)
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.read(item, path + (index,)) for index, item in enumerate(node.value)]
+            return items if node.tag == _SEQ else self.constructed(node)
+        plain = node.tag == _MAP and all(isinstance(k, yaml.ScalarNode) and k.tag not in _SPECIAL_KEYS
+                                         for k, _ in node.value)
+        data, seen = {}, set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             if key in seen:
-                dupes.append((key, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                self.dupes.append((key, *self.where(key_node)))
             seen.add(key)
-            child = path + (key,)
-            _positions(value_node, child, out, dupes, budget)
-            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _positions(item, path + (index,), out, dupes, budget)
+            value = self.read(value_node, path + (key,))
+            self.positions[path + (key,)] = self.where(key_node)
+            if plain:
+                data[key if key_node.tag == _STR else _key_text(self.loader.construct_object(key_node))] = value
+        return data if plain else self.constructed(node)
+
+    def constructed(self, node: yaml.Node) -> Any:
+        return _jsonable(self.loader.construct_object(node, deep=True))
 
 
 def _bad_date(node: yaml.Node, path: tuple = ()) -> tuple[tuple, yaml.Node] | None:
@@ -212,15 +242,11 @@ def _bad_date(node: yaml.Node, path: tuple = ()) -> tuple[tuple, yaml.Node] | No
 def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Finding]]:
     """Parse YAML into data and positions; syntax errors and duplicate keys become findings."""
     loader = _Loader(text)
+    reader = _Reader(loader, line_offset)
     node = None
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-        positions: dict = {}
-        dupes: list = []
-        if node is not None:
-            _positions(node, (), positions, dupes, [MAX_YAML_NODES])
-        data = _jsonable(data)
+        data = reader.read(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -243,13 +269,12 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[YamlDoc | Non
         return None, [Finding(rel, 1 + line_offset, 1, "yaml-syntax", ERROR, f"YAML error: {exc}")]
     finally:
         loader.dispose()
-    positions = {k: (line + line_offset, col) for k, (line, col) in positions.items()}
     findings = [
-        Finding(rel, line + line_offset, col, "yaml-duplicate-key", ERROR,
+        Finding(rel, line, col, "yaml-duplicate-key", ERROR,
                 f"key '{key}' appears twice; YAML would silently keep only the last one, so remove one")
-        for key, line, col in dupes
+        for key, line, col in reader.dupes
     ]
-    return YamlDoc(data, positions), findings
+    return YamlDoc(data, reader.positions), findings
 
 
 def _yaml_context(exc: yaml.MarkedYAMLError) -> str:

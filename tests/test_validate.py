@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
 from conftest import INTENTS, runbook_body
+from generator.content import load
 from generator.findings import ERROR, WARNING, Finding
 from generator.validate import _conforms, _validator, validate
 
@@ -336,6 +337,15 @@ def test_unknown_key_lists_the_allowed_keys(make_root):
 def test_valid_optional_fields_give_no_findings(make_root, extra):
     make_root.file("kb/a.md", page(extra=extra))
     assert validate(make_root.path) == []
+
+
+def test_yaml_merge_key_with_its_own_keys_is_no_duplicate(make_root):
+    """Keys written beside ``<<: *anchor`` replace the merged ones: that is what a merge is for."""
+    make_root.file("intents.yml", INTENTS.replace("  - id: account\n", "  - &account\n    id: account\n")
+                   .replace("  - id: billing\n    title: Billing\n", "  - {<<: *account, id: billing, title: Billing}\n"))
+    assert validate(make_root.path) == []
+    billing = load(make_root.path).areas["billing"]
+    assert (billing.title, billing.description) == ("Billing", "Signing in, passwords and two-factor authentication.")
 
 
 def test_valid_defect_and_runbook_chain_give_no_findings(make_root):
