@@ -241,6 +241,7 @@ class Validator:
         self.by_id = content.by_id()
         self._anchors: dict[tuple[str, int], set[str]] = {}
         self._headings: dict[str, list] = {}
+        self._scanned: tuple[str | None, list[str], audience.Scan | None] = (None, [], None)
 
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
@@ -409,7 +410,6 @@ class Validator:
                      f"a tier {tier} runbook must say when and to whom to hand over; add escalation: "
                      f"{{to_tier: {tier + 1}, when: <the condition in plain words>}} (and runbook: <id of the "
                      f"tier {tier + 1} runbook>, if there is one)")
-        lines = document.body.split("\n")
         found = sections(self.headings(document), tier)
         first: dict[str, Heading] = {}
         for name, heading in found:
@@ -438,12 +438,12 @@ class Validator:
                          f"sections in this order: {order}")
             latest = max(latest, rank)
         if "steps" in first:
-            self.check_steps(document, lines, found, first["steps"])
+            self.check_steps(document, found, first["steps"])
 
-    def check_steps(self, document: Document, lines: list[str], found, steps: Heading) -> None:
+    def check_steps(self, document: Document, found, steps: Heading) -> None:
         """The Steps section is a numbered list: kbgen gives each step a checkbox and an anchor."""
+        lines, scan = self.scanned(document)
         end = next((h.index for _, h in found if h.index > steps.index), len(lines))
-        scan = audience.scan(lines)
         items = [(index, LIST_ITEM_RE.match(lines[index])) for index in range(steps.index + 1, end)
                  if not scan.in_code[index] and scan.floors[index] <= document.tier]
         bullets = [index for index, item in items if item and item[1] is None]
@@ -472,7 +472,7 @@ class Validator:
                          f"a resolved defect needs '{name}', {meaning}; add it, or set state: investigating")
         if not document.published:
             return
-        lines = document.body.split("\n")
+        lines, _ = self.scanned(document)
         found = sections(self.headings(document), 3)
         for wanted in DEFECT_RESOLVED_SECTIONS:
             at = next((i for i, (name, _) in enumerate(found) if name == wanted.casefold()), None)
@@ -496,16 +496,14 @@ class Validator:
                          f"'{_field_name(document.meta, path)}': {message}")
         if "TODO:" not in document.body:
             return
-        lines = document.body.split("\n")
-        scan = audience.scan(lines)
+        lines, scan = self.scanned(document)
         for index, line in enumerate(lines):
             if not scan.in_code[index] and TODO_RE.search(CODE_SPAN_RE.sub("", line)):
                 self.add(document.rel, (document.body_line + index, 1), "todo-text", ERROR, message)
 
     # body ------------------------------------------------------------------------------------------
     def check_body(self, document: Document) -> None:
-        lines = document.body.split("\n")
-        scan = audience.scan(lines)
+        lines, scan = self.scanned(document)
         rel, first = document.rel, document.body_line
         page_tier = document.tier if document.tier is not None else 0
         for event in scan.events:
@@ -682,8 +680,17 @@ class Validator:
 
     def headings(self, document: Document) -> list[Heading]:
         if document.rel not in self._headings:
-            self._headings[document.rel] = headings(document.body)
+            self._headings[document.rel] = headings(document.body, self.scanned(document))
         return self._headings[document.rel]
+
+    def scanned(self, document: Document) -> tuple[list[str], audience.Scan]:
+        """A document's body lines and their scan (where each line is visible), which most rules read.
+        Only the last document's are kept: the rules read one document at a time, and keeping every
+        document's would add a third to validation's memory."""
+        if self._scanned[0] != document.rel:
+            lines = document.body.split("\n")
+            self._scanned = document.rel, lines, audience.scan(lines)
+        return self._scanned[1], self._scanned[2]
 
 
 class Heading(NamedTuple):
@@ -696,10 +703,12 @@ class Heading(NamedTuple):
     index: int  # 0-based line index of its text in the body
 
 
-def headings(body: str) -> list[Heading]:
-    """Every anchor a document may have, in order."""
-    lines = body.split("\n")
-    scan = audience.scan(lines)
+def headings(body: str, scanned: tuple[list[str], audience.Scan] | None = None) -> list[Heading]:
+    """Every anchor a document may have, in order; ``scanned`` is the body's lines and scan, if known."""
+    if scanned is None:
+        lines = body.split("\n")
+        scanned = lines, audience.scan(lines)
+    lines, scan = scanned
     found = []
     for index, line in enumerate(lines):
         if scan.in_code[index]:
