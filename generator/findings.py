@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import asdict, dataclass
 from typing import Iterable
@@ -36,6 +37,12 @@ def _github_escape(value: str, *, data: bool) -> str:
     if not data:
         value = value.replace(":", "%3A").replace(",", "%2C")
     return value
+
+
+def did_you_mean(word: str, choices) -> str:
+    """``; did you mean 'x'?`` naming the choice closest to a mistyped word, or nothing."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

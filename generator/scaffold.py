@@ -17,7 +17,8 @@ import yaml
 from markdown.extensions.toc import slugify
 
 from .content import ContentRoot
-from .validate import _did_you_mean as did_you_mean, schema
+from .findings import did_you_mean
+from .validate import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("article", "runbook", "defect")

@@ -7,7 +7,6 @@ CONTRIBUTING.md; each finding points at ``path:line:col`` and says what to do.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 import html
 import json
@@ -22,7 +21,7 @@ from markdown.extensions.toc import slugify, unique
 
 from . import audience
 from .content import SNIPPETS_DIR, ContentRoot, Document, load, read_text
-from .findings import ERROR, WARNING, Finding
+from .findings import ERROR, WARNING, Finding, did_you_mean
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
@@ -133,11 +132,6 @@ def _holds_float(value) -> bool:
     return False
 
 
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _field_name(data, path) -> str:
     """How a writer recognises a field: ``escalation.to_tier``, or ``intent 'billing.refund'`` for list items."""
     parts, node = [], data
@@ -169,7 +163,7 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
                 line, col = where(path + (key,))
                 scope = f" in '{field}'" if error.absolute_path else ""
                 findings.append(Finding(rel, line, col, "unknown-key", ERROR,
-                                        f"unknown key '{key}'{scope}{_did_you_mean(key, allowed)}"
+                                        f"unknown key '{key}'{scope}{did_you_mean(key, allowed)}"
                                         f" (allowed: {', '.join(allowed)})"))
             continue
         line, col = where(path)
@@ -193,7 +187,7 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
         elif kind == "enum":
             choices = error.validator_value
             message = (f"'{field}' is {value!r}; use one of: {', '.join(map(str, choices))}"
-                       f"{_did_you_mean(value, map(str, choices))}")
+                       f"{did_you_mean(value, map(str, choices))}")
             rule = "field-value"
         elif kind in ("minimum", "maximum"):
             message = f"'{field}' is {value}; it must be between {error.schema.get('minimum')} and {error.schema.get('maximum')}"
@@ -283,7 +277,7 @@ class Validator:
             if area_ids and area not in area_ids:
                 self.add(rel, where, "intent-area", WARNING,
                          f"intent '{item['id']}' belongs to area '{area}', which 'areas:' does not list; add it there"
-                         f"{_did_you_mean(area, area_ids)}")
+                         f"{did_you_mean(area, area_ids)}")
 
     def tiers_by_intent(self) -> dict[str, set[int]]:
         """The tiers of the published documents serving each intent."""
@@ -340,7 +334,7 @@ class Validator:
             if intent not in self.content.intents:
                 self.add(rel, document.where("intents", index), "intent-unknown", ERROR,
                          f"intent '{intent}' is not defined in intents.yml"
-                         f"{_did_you_mean(intent, self.content.intents)}; add it there or fix the id")
+                         f"{did_you_mean(intent, self.content.intents)}; add it there or fix the id")
         escalation = meta.get("escalation")
         if kind == "runbook" and isinstance(escalation, dict):
             self.check_escalation(document, escalation)
@@ -361,7 +355,7 @@ class Validator:
         target = self.by_id.get(target_id)
         if target is None:
             self.add(document.rel, where, "escalation-target", ERROR,
-                     f"escalation runbook '{target_id}' does not exist{_did_you_mean(target_id, self.by_id)}")
+                     f"escalation runbook '{target_id}' does not exist{did_you_mean(target_id, self.by_id)}")
         elif target.kind != "runbook":
             self.add(document.rel, where, "escalation-target", ERROR,
                      f"escalation target '{target_id}' ({target.rel}) is {_article_for(target.kind)}, not a runbook")
@@ -627,7 +621,7 @@ class Validator:
         if path.endswith(".md"):
             self.add(rel, where, "link-broken", ERROR,
                      f"'{url}' does not lead to a document (looked for {resolved})"
-                     f"{_did_you_mean(resolved, self.by_rel)}")
+                     f"{did_you_mean(resolved, self.by_rel)}")
         elif not (self.content.root / resolved).exists():
             self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
 
@@ -660,7 +654,7 @@ class Validator:
         anywhere = self.anchors(target, max(audience.TIERS))
         if len(missing) == len(tiers) and fragment not in anywhere:
             self.add(document.rel, where, "link-anchor", WARNING,
-                     f"'#{fragment}' is not a heading in {target.rel}{_did_you_mean(fragment, anywhere)}")
+                     f"'#{fragment}' is not a heading in {target.rel}{did_you_mean(fragment, anywhere)}")
         elif missing[0] == visible_from:
             self.add(document.rel, where, "link-anchor", ERROR,
                      f"'#{fragment}' in {target.rel} is inside an internal block, so it does not exist in the "
