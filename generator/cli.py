@@ -16,6 +16,7 @@ import click
 
 from .content import ContentError, load
 from .findings import has_errors, render
+from .rules import RulesError
 from .scaffold import SEVERITIES, ScaffoldError, new_document
 from .validate import validate as run_validate
 
@@ -51,7 +52,10 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
     findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
     content = _load_or_exit(root)
-    findings = run_validate(content)
+    try:
+        findings = run_validate(content)
+    except RulesError as exc:
+        raise click.UsageError(str(exc)) from None
     wanted = _selected(content.root, ref, paths) if ref or paths else None
     if wanted is not None:
         findings = [f for f in findings if any(f.path == w or f.path.startswith(w + "/") for w in wanted)]
@@ -106,6 +110,9 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...], full: bool) -> N
         for leak in exc.leaks:
             click.echo(f"leak: {leak.as_text()}", err=True)
         click.echo(f"build failed: {exc}; the previous output is unchanged", err=True)
+        sys.exit(1)
+    except RulesError as exc:  # validation met a mistake in mkdocs.yml's rules before anything was built
+        click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
     for tier, site in sorted(result.sites.items()):
         click.echo(f"tier {tier}: {site.pages} documents -> {site.path}")

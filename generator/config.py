@@ -4,6 +4,8 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
+from . import rules
+
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_SEVERITIES = {
     "P1": "Critical: the service is down, or data is lost or exposed, for many customers; no workaround.",
@@ -61,6 +63,20 @@ class ServiceTargets(c.BaseConfigOption[dict]):
                               f"{', '.join(PRIORITIES)} to texts")
 
 
+class RuleSeverities(c.BaseConfigOption[dict]):
+    """``rules: {rule id: error | warning | off}``; which rules can be lowered is in :mod:`generator.rules`."""
+
+    def __init__(self):
+        super().__init__()
+        self.default = {}
+
+    def run_validation(self, value):
+        try:
+            return rules.severities(value)
+        except rules.RulesError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class ContactRoute(base.Config):
     """One way to reach Tier 1: shown in "Still need help?" and when search finds nothing good."""
 
@@ -97,6 +113,10 @@ class KbgenConfig(base.Config):
 
     contact_routes = c.ListOfItems(c.SubConfig(ContactRoute), default=[])
     """How customers reach Tier 1 when self-service did not help, in order of preference."""
+
+    rules = RuleSeverities()
+    """Severity of validation rules, for a team phasing rules in on existing content (CONTRIBUTING.md, "Phasing
+    rules in"): ``{runbook-steps: warning}``. Rules that keep the sites safe and whole cannot be lowered."""
 
     internal_domains = c.ListOfItems(c.Type(str), default=[])
     """The company's internal domains (e.g. ``corp.example.com``): ``kbgen defect feed`` refuses to publish

@@ -79,7 +79,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 self.content = load(root)
             except ContentError as exc:
                 raise PluginError(str(exc)) from None
-        findings = validate(self.content) if self.config.run_validation else []
+        findings = validate(self.content, self.config.rules) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
         self.outline = SiteOutline.of(self.content, tier)

@@ -22,6 +22,7 @@ from markdown.extensions.toc import slugify, unique
 from . import audience
 from .content import SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
+from .rules import apply, configured
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
@@ -836,7 +837,10 @@ def _html_links(text: str):
             yield match.start(1), match[1]
 
 
-def validate(root) -> list[Finding]:
-    """Validate a content root (a path or an already loaded :class:`ContentRoot`)."""
+def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:
+    """Validate a content root (a path or an already loaded :class:`ContentRoot`) with the severities
+    ``rules`` chooses (see :mod:`generator.rules`), by default those in the root's mkdocs.yml.
+    Raises :class:`generator.rules.RulesError` when mkdocs.yml chooses severities that cannot be."""
     content = root if isinstance(root, ContentRoot) else load(root)
-    return Validator(content).run()
+    chosen = configured(content.root) if rules is None else rules
+    return apply(Validator(content).run(), chosen)
