@@ -84,9 +84,12 @@ def body(doc: dict, docs: list[dict], rng: random.Random) -> str:
     if runbook:
         lines += ["## Verify", "", "The customer confirms it works.", "",
                   "## Escalate", "", "Hand over as the box says.", ""]
-    if doc["kind"] == "defect":  # the sections a resolved defect needs
-        lines += ["## Customer-facing summary", "", "Some pages loaded slowly; it is fixed.", "",
-                  "## Root cause", "", "A cache expired too early.", "", "## Fix", "", "The cache is kept longer.", ""]
+    if doc["kind"] == "defect":  # the sections a resolved defect needs, and those a feed publishes
+        lines += ["## Customer-facing summary", "", "For a few days some pages showed an old value. It was fixed in "
+                  "version 2025.10.2.", "", "## How Tier 2 recognises it", "", "The page shows the old value after "
+                  "a refresh.", "", "## Root cause", "", "A cache expired too late.", "", "## Fix", "",
+                  "The cache is refreshed on every change.", "", "## Workaround", "", "Refresh the page after a minute.",
+                  ""]
     return "\n".join(lines)
 
 

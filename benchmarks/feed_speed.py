@@ -1,7 +1,7 @@
 """Defect feed speed: ``python benchmarks/feed_speed.py [--docs N]``.
 
-Generates a corpus with benchmarks/corpus.py (about 3 % of its documents are resolved defects), gives
-each defect the sections a feed publishes, then times ``kbgen defect feed --all`` (every defect fed:
+Generates a corpus with benchmarks/corpus.py (about 3 % of its documents are resolved defects, written
+up with the sections a feed publishes), then times ``kbgen defect feed --all`` (every defect fed:
 known-issue articles, tier 2 runbook entries, the records), the same command again (nothing left to
 feed) and feeding one defect again (nothing changes, nothing is written). Prints seconds and counts.
 """
@@ -19,21 +19,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate  # noqa: E402
 
 KBGEN = Path(sys.executable).parent / "kbgen"
-SECTIONS = """
-## Customer-facing summary
-
-For a few days some pages showed an old value. It was fixed in version 2025.10.2.
-
-## How Tier 2 recognises it
-
-The page shows the old value after a refresh.
-
-## Workaround
-
-Refresh the page after a minute.
-"""
-
-
 def timed(*args: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run([str(KBGEN), "defect", "feed", *args], check=True, capture_output=True, text=True)
@@ -47,8 +32,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         root = generate(args.docs, Path(work) / "root")
         defects = sorted((root / "kb" / "defects").glob("*.md"))
-        for path in defects:
-            path.write_text(path.read_text(encoding="utf-8") + SECTIONS, encoding="utf-8")
         seconds, output = timed("--all", "--root", str(root))
         written = output.count("  wrote ")
         entries = sum(p.read_text(encoding="utf-8").count("<!-- kbgen:defect ") for p in root.glob("runbooks/**/*.md"))
