@@ -376,8 +376,7 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     except (search.SearchIndexError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         return [Leak(tier, output, "?", "unreadable search index", f"cannot check it: {exc}")]
     entries = search.entries(content, tier)
-    extra = set(terms) - set().union(*(search.text_terms(" ".join(getattr(entry, name) for name in search.FIELDS))
-                                       for entry in entries))
+    extra = set(terms) - set().union(*(entry.terms for entry in entries))
     strangers = set(ids) - {entry.id for entry in entries}
     if not extra and not strangers and not unknown:
         return []

@@ -132,6 +132,9 @@ class ContentRoot:
     areas: dict[str, Area]
     intents_yaml: YamlDoc | None
     findings: list[Finding] = field(default_factory=list)
+    # What other modules work out from the loaded root, once (a root does not change once loaded): e.g.
+    # each tier's search entries, which the index and the leak audit both read.
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents if d.id}

@@ -220,9 +220,26 @@ class Entry:
         text = self.summary or self.body
         return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
+    @functools.cached_property
+    def analysed(self) -> dict[str, list[str]]:
+        """Each field's index terms, in order."""
+        return {name: analyse(getattr(self, name)) for name in FIELDS}
 
-def entries(content: ContentRoot, tier: int) -> list[Entry]:
-    """Every document the tier ``tier`` site shows, as the index sees it (hidden blocks removed)."""
+    @functools.cached_property
+    def terms(self) -> set[str]:
+        return set().union(*self.analysed.values())
+
+
+def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
+    """Every document the tier ``tier`` site shows, as the index sees it (hidden blocks removed); worked
+    out once per loaded root."""
+    key = ("search-entries", tier)
+    if key not in content.derived:
+        content.derived[key] = tuple(_entries(content, tier))
+    return content.derived[key]
+
+
+def _entries(content: ContentRoot, tier: int) -> list[Entry]:
     found = []
     for document in content.documents:
         if not in_site(document, tier):
@@ -244,7 +261,7 @@ def entries(content: ContentRoot, tier: int) -> list[Entry]:
     return sorted(found, key=lambda entry: entry.id)
 
 
-def _weights(found: list[Entry]) -> dict[str, list]:
+def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     """Each term's postings, ``[document, weight, document, weight, ...]``: lunr.py's BM25 weight of the
     term in each field of the document (its idf, k1 and b, times the field's boost, rounded as lunr's
     builder rounds), summed over the fields (a query weighs every field alike, so lunr's per-field scores
@@ -260,7 +277,7 @@ def _weights(found: list[Entry]) -> dict[str, list]:
         builder.document_count += 1
         counted = {}
         for name in FIELDS:
-            terms = analyse(getattr(entry, name))
+            terms = entry.analysed[name]
             counted[name] = Counter(terms)
             builder.field_lengths[str(FieldRef(ref, name))] = len(terms)
             for term in counted[name]:
@@ -287,7 +304,7 @@ def _weights(found: list[Entry]) -> dict[str, list]:
             for term, by_document in summed.items()}
 
 
-def _files(tier: int, found: list[Entry]) -> dict[str, Any]:
+def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
     """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them."""
     files: dict[str, Any] = {}
     for start in range(0, len(found), DOCS_PER_FILE):
