@@ -86,11 +86,19 @@ def _line_words(line: str) -> list[str]:
 
 
 def _phrases(tokens: list[str]) -> list[tuple[str, ...]]:
+    """The line's runs of SHINGLE words (the whole line if shorter) with enough words with letters in them."""
     if len(tokens) < MIN_PHRASE:
         return []
-    runs = [tuple(tokens)] if len(tokens) <= SHINGLE else \
-        list(zip(*(tokens[i:] for i in range(SHINGLE))))
-    return [run for run in runs if sum(bool(HAS_LETTER_RE.search(w)) for w in run) >= MIN_WORDS_WITH_LETTERS]
+    lettered = [bool(HAS_LETTER_RE.search(word)) for word in tokens]
+    if len(tokens) <= SHINGLE:
+        return [tuple(tokens)] if sum(lettered) >= MIN_WORDS_WITH_LETTERS else []
+    runs, count = [], sum(lettered[:SHINGLE])
+    for start in range(len(tokens) - SHINGLE + 1):
+        if start:  # slide the window: one word in, one out
+            count += lettered[start + SHINGLE - 1] - lettered[start - 1]
+        if count >= MIN_WORDS_WITH_LETTERS:
+            runs.append(tuple(tokens[start:start + SHINGLE]))
+    return runs
 
 
 def _runs(tokens: list[str], length: int):
@@ -152,10 +160,12 @@ class Fingerprints:
     def _drop_allowed(self, allowed: list[list[str]]) -> None:
         """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
         lengths = {len(p) for p in self.phrases}
+        phrases = self.phrases
         for tokens in allowed:
             for length in lengths:
-                for run in self.phrases.keys() & set(_runs(tokens, length)):
-                    del self.phrases[run]
+                for run in _runs(tokens, length):
+                    if run in phrases:
+                        del phrases[run]
         visible = {w for tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
         self.leaves = {_leaf(path) for path in self.paths}
