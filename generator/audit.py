@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import html
 import json
 import posixpath
@@ -26,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 from . import search
 from .audience import TIERS, in_site, scan
 from .content import ContentRoot, load
+from .incremental import signature
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
@@ -105,6 +105,23 @@ def _runs(tokens: list[str], length: int):
     return zip(*(tokens[i:] for i in range(length)))
 
 
+def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[list[str]]:
+    """Words of every text the tier may show: its documents' visible lines (as written and as rendered,
+    so the same text never looks secret for want of a tag or URL), titles, summaries, ids and URLs, and
+    the intents and product areas."""
+    allowed = []
+    for document, lines, floors in shown:
+        visible = "\n".join(line for line, floor in zip(lines, floors) if floor <= tier)
+        allowed += [words(visible), _line_words(visible.replace("\n", " ")),
+                    words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"),
+                    words(document.url)]
+    for intent in content.intents.values():
+        allowed.append(words(" ".join([intent.title, *intent.phrasings])))
+    for area in content.areas.values():
+        allowed.append(words(f"{area.title} {area.description}"))
+    return allowed
+
+
 class Fingerprints:
     """What one tier's site must not contain, ready to be searched for in its files."""
 
@@ -112,18 +129,14 @@ class Fingerprints:
         self.phrases: dict[tuple[str, ...], _Secret] = {}
         self.paths: dict[str, _Secret] = {}
         self.ids: dict[str, _Secret] = {}
-        allowed: list[list[str]] = []
+        shown: list[tuple] = []  # (document, its lines, the tier each line is for) of the documents the site shows
         shown_assets: set[str] = set()
         hidden_assets: dict[str, _Secret] = {}
         for document in content.documents:
             lines = document.body.split("\n")
             if in_site(document, tier):
                 floors = scan(lines).floors
-                visible = "\n".join(ln for ln, f in zip(lines, floors) if f <= tier)
-                # As written and as rendered: the same text must not look secret for want of a tag or URL.
-                allowed += [words(visible), _line_words(visible.replace("\n", " ")),
-                            words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"),
-                            words(document.url)]
+                shown.append((document, lines, floors))
                 for index, (line, floor) in enumerate(zip(lines, floors)):
                     if floor > tier:
                         secret = _Secret(document.rel, f"tier {floor} internal block, line "
@@ -147,34 +160,34 @@ class Fingerprints:
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
                 self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
-        for intent in content.intents.values():
-            allowed.append(words(" ".join([intent.title, *intent.phrasings])))
-        for area in content.areas.values():
-            allowed.append(words(f"{area.title} {area.description}"))
-        self._drop_allowed(allowed)
+        self._index_phrases()
+        if self.phrases or self.ids:  # else nothing to drop (a top tier): the shown text need not be read
+            self._drop_allowed(_allowed_words(content, tier, shown))
+        self.leaves = {_leaf(path) for path in self.paths}
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
         for phrase in _phrases(tokens):
             self.phrases.setdefault(phrase, secret)
 
-    def _drop_allowed(self, allowed: list[list[str]]) -> None:
-        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
-        lengths = {len(p) for p in self.phrases}
-        phrases = self.phrases
-        for tokens in allowed:
-            for length in lengths:
-                for run in _runs(tokens, length):
-                    if run in phrases:
-                        del phrases[run]
-        visible = {w for tokens in allowed for w in tokens}
-        self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
-        self.leaves = {_leaf(path) for path in self.paths}
+    def _index_phrases(self) -> None:
+        """Phrases by their first MIN_PHRASE words, to find them all with one set intersection."""
         self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         for phrase in self.phrases:
             self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
 
-    def in_text(self, tokens: list[str]):
-        """Phrases found in a file's words: one set intersection on the first words of every phrase,
+    def _drop_allowed(self, allowed: list[list[str]]) -> None:
+        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
+        for phrase in {phrase for tokens in allowed for phrase in self._found(tokens)}:
+            del self.phrases[phrase]
+            others = self.prefixes[phrase[:MIN_PHRASE]]
+            others.remove(phrase)
+            if not others:
+                del self.prefixes[phrase[:MIN_PHRASE]]
+        visible = {w for tokens in allowed for w in tokens}
+        self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
+
+    def _found(self, tokens: list[str]):
+        """The phrases that occur in ``tokens``: one set intersection on the first words of every phrase,
         then a check of the few places where one starts."""
         starts = self.prefixes.keys() & set(_runs(tokens, MIN_PHRASE))
         if not starts:
@@ -183,7 +196,12 @@ class Fingerprints:
             if run in starts:
                 for phrase in self.prefixes[run]:
                     if tuple(tokens[index:index + len(phrase)]) == phrase:
-                        yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
+                        yield phrase
+
+    def in_text(self, tokens: list[str]):
+        """Secrets whose phrases occur in a file's words."""
+        for phrase in self._found(tokens):
+            yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
 
     def in_paths(self, refs, base: str):
         """Secrets whose URL or file name a reference (href, src, path in text) points at."""
@@ -319,7 +337,7 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
                reused: dict[str, str] | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show.
 
-    ``reused``: files (site path -> sha256) an incremental build copied unchanged from the previous
+    ``reused``: files (site path -> signature) an incremental build took unchanged from the previous
     build, which passed this audit with the same sources and settings. Their verdict stands."""
     reused = reused or {}
     fingerprints = Fingerprints(content, tier)
@@ -330,7 +348,7 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
-        if rel in reused and hashlib.sha256(path.read_bytes()).hexdigest() == reused[rel]:
+        if rel in reused and signature(path) == reused[rel]:
             continue
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))

@@ -3,7 +3,12 @@
 Every tier is built into a staging folder beside the output; only when all of them built cleanly
 does the staging replace the previous sites, so a failed build leaves the old output untouched.
 Tiers are built in parallel processes, as many at once as there are cores. Pages nothing changed for
-are copied from the previous build instead of being rendered again (:mod:`generator.incremental`).
+are taken from the previous build instead of being rendered again (:mod:`generator.incremental`).
+
+The replaced sites go to a trash folder in the cache, and the next build deletes them while its tiers
+build: deleting thousands of folders is waiting on the disk, which need not delay the build that made
+them garbage (Bazel deletes its old sandboxes the same way). Their pages are mostly the current
+pages under a second name, so the trash holds little.
 """
 
 from __future__ import annotations
@@ -290,11 +295,17 @@ def build(
     docs_dir = staging / "empty-docs"
     docs_dir.mkdir(parents=True)
     reuses = _reuse_plan(content, out, staging, tiers, full)
+    emptying = threading.Thread(target=_remove_all, args=(_trash_entries(out),))
     try:
-        sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses)
+        try:
+            sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses, emptying.start)
+        finally:
+            if emptying.ident is not None:
+                emptying.join()
         _swap_in(staging, out, tiers)
+        _discard_previous(staging, out)
     finally:
-        _remove(staging)
+        _remove_all([staging])
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
@@ -319,7 +330,8 @@ def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int]
 
 
 def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
-               reuses: dict[int, Reuse | None]) -> dict:
+               reuses: dict[int, Reuse | None], meanwhile: Callable[[], None] = lambda: None) -> dict:
+    """Build the tiers into ``staging``; ``meanwhile`` is called once the tiers are under way."""
     global _loaded_content
     root = content.root
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
@@ -342,6 +354,7 @@ def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: 
             say(f"tier {outcome.tier}: warning: {warning}")
 
     if jobs == 1:
+        meanwhile()
         for tier in tiers:
             collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None,
                                        reuses[tier], content))
@@ -350,12 +363,14 @@ def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: 
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         queue = context.Queue() if live else None
         listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None
-        if listener:
-            listener.start()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_progress,
                                  initargs=(queue,)) as pool:
             futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir, None, reuses[t])
                        for t in tiers]
+            # The pool forks all its workers at the first submit: threads start after, never copied half-way.
+            if listener:
+                listener.start()
+            meanwhile()
             for future in as_completed(futures):
                 collect(future.result())
         if listener:
@@ -375,13 +390,33 @@ def _relay(queue, show) -> None:
         show(*report)
 
 
-def _remove(staging: Path) -> None:
-    """Delete the staging folder and the previous sites swapped into it, each tree in a thread of its own
-    (deleting thousands of folders is waiting on the file system, not computing)."""
-    trees = [path for path in staging.iterdir() if path.is_dir()] if staging.is_dir() else []
+def _remove_all(folders: list[Path]) -> None:
+    """Delete the folders, each tree in them in a thread of its own (deleting thousands of folders is
+    waiting on the file system, not computing)."""
+    trees = [path for folder in folders if folder.is_dir() for path in folder.iterdir() if path.is_dir()]
     with ThreadPoolExecutor() as pool:
         list(pool.map(functools.partial(shutil.rmtree, ignore_errors=True), trees))
-    shutil.rmtree(staging, ignore_errors=True)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _trash(out: Path) -> Path:
+    return out / CACHE_DIR / "trash"
+
+
+def _trash_entries(out: Path) -> list[Path]:
+    """What earlier builds into ``out`` left to delete (listed now: a later entry is not this build's)."""
+    return list(_trash(out).iterdir()) if _trash(out).is_dir() else []
+
+
+def _discard_previous(staging: Path, out: Path) -> None:
+    """Move the sites and templates the swap replaced into the trash, for the next build to delete."""
+    previous = [path for path in staging.iterdir() if path.name.startswith("previous-") and path.is_dir()]
+    if previous:
+        _trash(out).mkdir(exist_ok=True)
+        entry = Path(tempfile.mkdtemp(prefix="replaced-", dir=_trash(out)))
+        for path in previous:
+            path.rename(entry / path.name)
 
 
 def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:

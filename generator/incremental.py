@@ -5,8 +5,11 @@ page, a *key*: the hash of the page's own source and of an *environment digest* 
 else a page's HTML can depend on (kbgen's code, every installed package's version, the resolved
 mkdocs.yml, theme overrides, intents.yml, snippets, the names of attachments, and the front matter of
 every document, which the generated pages, intent ladders, escalation boxes and link titles read).
-A page whose key is unchanged is copied from the previous output, after checking that the file is
-still the one that build wrote, and MkDocs skips it; every other page is rendered again.
+A page whose key is unchanged is taken from the previous output, after checking that the file is
+still the one that build wrote, and MkDocs skips it; every other page is rendered again. It is taken
+as a hard link where the file system allows (no bytes copied, and deleting the previous site later
+only drops a name): nothing ever writes into a reused page, MkDocs skips it and the build swaps
+whole folders.
 
 Besides the output, a record keeps *parts*: what the build learnt while rendering the page and needs
 again when it does not render it (the attachments it shows, MkDocs' warnings about it). Code that derives something from rendered pages stores it with
@@ -27,7 +30,7 @@ from mkdocs.utils.yaml import yaml_load
 
 from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 CACHE_DIR = ".kbgen-cache"  # beside the tier sites in OUT, never inside a published site
 PACKAGE = Path(__file__).parent
 REUSABLE_WITH_PLUGINS = {"search", "material/search", "kbgen"}
@@ -44,6 +47,20 @@ def template_cache(out: Path) -> Path:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def signature(path: Path) -> str:
+    """Size, modification time and inode of a file: what any write to it changes. A file whose signature
+    is the one recorded when it was hashed needs no reading to be known unchanged."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links, or another device
+        target.write_bytes(source.read_bytes())
 
 
 def _hash_tree(digest, folder: Path) -> None:
@@ -97,6 +114,7 @@ class PageRecord:
     key: str
     output: str  # the page's file in the site, e.g. ``kb/a/index.html``
     sha256: str = ""  # of the output file, filled in when the build has written it
+    signature: str = ""  # of the output file when its sha256 was taken (see signature())
     parts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,7 +127,7 @@ class PageCache:
         self.previous = previous or {}
         self.previous_site = previous_site
         self.records: dict[str, PageRecord] = {}
-        self.reused: dict[str, str] = {}  # output file -> sha256 of the pages copied from the previous build
+        self.reused: dict[str, str] = {}  # output file -> signature of the pages taken from the previous build
 
     @classmethod
     def open(cls, manifest: Path, previous_site: Path, environment: str) -> "PageCache":
@@ -127,24 +145,20 @@ class PageCache:
         return _sha256(f"{self.environment}\0{src_uri}\0".encode() + source)
 
     def reuse(self, src_uri: str, key: str, output: str, site_dir: Path) -> bool:
-        """Copy the page's previous output into ``site_dir`` if its key is unchanged and the file is still
-        the one that build wrote. A real copy: the previous site must stay as it is if this build fails."""
+        """Put the page's previous output into ``site_dir`` if its key is unchanged and the file is still
+        the one that build wrote. The previous site stays as it is if this build fails: only a new name
+        is made for the file, and nothing writes to a reused page."""
         record = self.previous.get(src_uri)
-        if record is None or record.key != key or record.output != output or self.previous_site is None:
-            self.records[src_uri] = PageRecord(key, output)
-            return False
-        try:
-            data = (self.previous_site / output).read_bytes()
-        except OSError:
-            data = None
-        if data is None or _sha256(data) != record.sha256:
+        if record is None or record.key != key or record.output != output or self.previous_site is None \
+                or not _unchanged(self.previous_site / output, record):
             self.records[src_uri] = PageRecord(key, output)
             return False
         target = site_dir / output
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        _link_or_copy(self.previous_site / output, target)
+        record.signature = signature(target)  # the same file when linked
         self.records[src_uri] = record
-        self.reused[output] = record.sha256
+        self.reused[output] = record.signature
         return True
 
     def put(self, src_uri: str, part: str, value: Any) -> None:
@@ -174,6 +188,7 @@ class PageCache:
                 continue
             try:
                 record.sha256 = _sha256((site_dir / record.output).read_bytes())
+                record.signature = signature(site_dir / record.output)
             except OSError:
                 del self.records[src_uri]
 
@@ -184,6 +199,14 @@ class PageCache:
         temporary = manifest.with_name(manifest.name + f".{os.getpid()}")
         temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         temporary.replace(manifest)
+
+
+def _unchanged(path: Path, record: PageRecord) -> bool:
+    """Whether ``path`` is the file the record's build wrote: by its signature, else by its bytes."""
+    try:
+        return signature(path) == record.signature or _sha256(path.read_bytes()) == record.sha256
+    except OSError:
+        return False
 
 
 def reusable_with(plugins: list) -> bool:

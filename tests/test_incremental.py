@@ -6,7 +6,6 @@ the search index. Failed builds keep the previous output and manifest; the audit
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +20,7 @@ from generator.cli import main as cli
 from generator.content import load
 from generator.search import SearchIndex
 from generator import incremental
-from generator.incremental import manifest_path
+from generator.incremental import manifest_path, signature
 
 TIERS = (0, 1, 2, 3)
 PNG = base64.b64decode(
@@ -188,6 +187,44 @@ def test_search_index_of_a_rebuild_holds_every_page(root, tmp_path):
     assert [hit.url for hit in index.search("changed public text")][:1] == ["kb/guide/"]
 
 
+def test_reused_pages_are_the_previous_files_not_copies(root, tmp_path):
+    """An unchanged page is the previous build's file under a new name (a hard link): no bytes copied,
+    its old name goes to the trash with the old site, and neither a good nor a failed build writes into it."""
+    out = tmp_path / "out"
+    page, edited = out / "tier0/kb/public/index.html", out / "tier0/kb/guide/index.html"
+    before, data, edited_before = page.stat(), page.read_bytes(), edited.stat()
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    build(root.path, out=out)
+    after = page.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_nlink) == (before.st_ino, before.st_mtime_ns, 2)
+    [old_name] = (out / incremental.CACHE_DIR / "trash").glob("*/previous-tier0/kb/public/index.html")
+    assert old_name.stat().st_ino == before.st_ino
+    assert page.read_bytes() == data
+    assert edited.stat().st_ino != edited_before.st_ino  # rendered again, into a new file
+    edit(root, "kb/guide.md", "Changed public text", "Changed public text" + LEAKING_LINK)
+    with pytest.raises(BuildError):
+        build(root.path, out=out)
+    assert (page.stat().st_ino, page.read_bytes()) == (before.st_ino, data)
+
+
+def test_replaced_sites_wait_in_the_trash_until_the_next_build(root, tmp_path):
+    """The sites a build replaced are deleted by the next build, while its tiers build; no staging folder
+    is left beside the output."""
+    out = tmp_path / "out"
+    trash = out / incremental.CACHE_DIR / "trash"
+    old_page = (out / "tier0/kb/guide/index.html").read_bytes()
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    build(root.path, out=out)
+    [first] = trash.iterdir()
+    assert {p.name for p in first.iterdir()} == {f"previous-tier{t}" for t in TIERS} | {"previous-templates"}
+    assert (first / "previous-tier0/kb/guide/index.html").read_bytes() == old_page
+    edit(root, "kb/guide.md", "Changed public text", "Changed again")
+    build(root.path, out=out)
+    assert [p.name for p in trash.iterdir()] != [first.name] and not first.exists()
+    assert len(list(trash.iterdir())) == 1
+    assert [p.name for p in tmp_path.iterdir() if ".building" in p.name] == []
+
+
 def test_tampered_previous_output_is_rendered_again(root, tmp_path):
     """A reused page must be the file the previous build wrote; anything else is rendered again."""
     out = tmp_path / "out"
@@ -251,17 +288,17 @@ def test_failed_validation_keeps_the_manifest(root, tmp_path):
 
 def test_audit_does_not_search_reused_pages_again(root, tmp_path):
     """A reused page passed the audit of the build that wrote it, from the same sources and settings; only a
-    page that is byte for byte that file is skipped."""
+    page that is still that file (same size, time and inode) is skipped."""
     out = tmp_path / "out"
     site = out / "tier0"
     page = site / "kb/public/index.html"
     page.write_text(page.read_text(encoding="utf-8") + LEAKING_LINK, encoding="utf-8")
     content = load(root.path)
     assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/kb/public/index.html"]
-    planted = hashlib.sha256(page.read_bytes()).hexdigest()
-    assert audit_site(content, 0, site, reused={"kb/public/index.html": planted}) == []
-    stale = {"kb/public/index.html": "0" * 64}  # not the file the previous build wrote
-    assert [leak.output for leak in audit_site(content, 0, site, reused=stale)] == ["tier0/kb/public/index.html"]
+    recorded = {"kb/public/index.html": signature(page)}
+    assert audit_site(content, 0, site, reused=recorded) == []
+    page.write_text(page.read_text(encoding="utf-8") + " ", encoding="utf-8")  # no longer the file recorded
+    assert [leak.output for leak in audit_site(content, 0, site, reused=recorded)] == ["tier0/kb/public/index.html"]
 
 
 def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):
