@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .content import Document
+from .content import ContentRoot, Document
 
 TIERS = (0, 1, 2, 3)
 PUBLIC_TIER = 0
@@ -152,7 +152,18 @@ def scan(lines: list[str]) -> Scan:
     return Scan(floors, in_code, openers, events)
 
 
-def strip_hidden(lines: list[str], tier: int) -> list[str]:
-    """Drop every line a tier ``tier`` site may not show (hidden internal blocks, markers included)."""
-    floors = scan(lines).floors
+def body_scan(content: ContentRoot, document: Document) -> Scan:
+    """The scan of a document's body, worked out once per loaded root: validation, the search index
+    and the leak audit all read it, and the build's tier workers inherit what validation worked out."""
+    key = ("scan", document.rel)
+    found = content.derived.get(key)
+    if found is None:
+        found = content.derived[key] = scan(document.body.split("\n"))
+    return found
+
+
+def strip_hidden(lines: list[str], tier: int, floors: list[int] | None = None) -> list[str]:
+    """Drop every line a tier ``tier`` site may not show (hidden internal blocks, markers included);
+    ``floors`` are the lines' from :func:`scan`, if known."""
+    floors = scan(lines).floors if floors is None else floors
     return [line for line, floor in zip(lines, floors) if floor <= tier]

@@ -16,6 +16,7 @@ import functools
 import gzip
 import html
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass
@@ -23,11 +24,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from . import search
-from .audience import TIERS, in_site, scan
+from .audience import TIERS, body_scan, in_site
 from .content import ContentRoot, load
 from .incremental import signature
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
+# The search index's word lists and postings hold single words and numbers, no phrase: _index_leaks
+# proves each of their terms comes from text the tier may show, which is more than a text search can.
+CHECKED_TERM_BY_TERM = (f"{search.INDEX_DIR}/terms-", f"{search.INDEX_DIR}/postings-")
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
 MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 TEXT_SUFFIXES = {".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv", ".rss", ".atom"}
@@ -135,7 +139,7 @@ class Fingerprints:
         for document in content.documents:
             lines = document.body.split("\n")
             if in_site(document, tier):
-                floors = scan(lines).floors
+                floors = body_scan(content, document).floors
                 shown.append((document, lines, floors))
                 for index, (line, floor) in enumerate(zip(lines, floors)):
                     if floor > tier:
@@ -160,34 +164,31 @@ class Fingerprints:
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
                 self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
-        self._index_phrases()
         if self.phrases or self.ids:  # else nothing to drop (a top tier): the shown text need not be read
             self._drop_allowed(_allowed_words(content, tier, shown))
         self.leaves = {_leaf(path) for path in self.paths}
+        self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for phrase in self.phrases:
+            self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
         for phrase in _phrases(tokens):
             self.phrases.setdefault(phrase, secret)
 
-    def _index_phrases(self) -> None:
-        """Phrases by their first MIN_PHRASE words, to find them all with one set intersection."""
-        self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for phrase in self.phrases:
-            self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
-
     def _drop_allowed(self, allowed: list[list[str]]) -> None:
         """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
-        for phrase in {phrase for tokens in allowed for phrase in self._found(tokens)}:
-            del self.phrases[phrase]
-            others = self.prefixes[phrase[:MIN_PHRASE]]
-            others.remove(phrase)
-            if not others:
-                del self.prefixes[phrase[:MIN_PHRASE]]
+        lengths = {len(p) for p in self.phrases}
+        phrases = self.phrases
+        for tokens in allowed:
+            for length in lengths:
+                for run in _runs(tokens, length):
+                    if run in phrases:
+                        del phrases[run]
         visible = {w for tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
 
-    def _found(self, tokens: list[str]):
-        """The phrases that occur in ``tokens``: one set intersection on the first words of every phrase,
+    def in_text(self, tokens: list[str]):
+        """Phrases found in a file's words: one set intersection on the first words of every phrase,
         then a check of the few places where one starts."""
         starts = self.prefixes.keys() & set(_runs(tokens, MIN_PHRASE))
         if not starts:
@@ -196,12 +197,7 @@ class Fingerprints:
             if run in starts:
                 for phrase in self.prefixes[run]:
                     if tuple(tokens[index:index + len(phrase)]) == phrase:
-                        yield phrase
-
-    def in_text(self, tokens: list[str]):
-        """Secrets whose phrases occur in a file's words."""
-        for phrase in self._found(tokens):
-            yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
+                        yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
 
     def in_paths(self, refs, base: str):
         """Secrets whose URL or file name a reference (href, src, path in text) points at."""
@@ -333,6 +329,20 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
         source.read_bytes() == path.read_bytes()
 
 
+def _site_files(site: Path) -> list[str]:
+    """Every file of a site, as sorted site paths (folders linked into it are not entered)."""
+    found, folders = [], [("", str(site))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.is_file():
+                    found.append(prefix + entry.name)
+    return sorted(found)
+
+
 def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None,
                reused: dict[str, str] | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show.
@@ -346,9 +356,9 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     label = label or f"tier{tier}"
     leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        rel = path.relative_to(site).as_posix()
-        if rel in reused and signature(path) == reused[rel]:
+    for rel in _site_files(site):
+        path = site / rel
+        if rel in reused and signature(path) == reused[rel] or rel.startswith(CHECKED_TERM_BY_TERM):
             continue
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
@@ -420,7 +430,7 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     for document in content.documents:
         if in_site(document, tier):
             lines = document.body.split("\n")
-            for number, (line, floor) in enumerate(zip(lines, scan(lines).floors)):
+            for number, (line, floor) in enumerate(zip(lines, body_scan(content, document).floors)):
                 if floor > tier:
                     trace(document.rel, f"tier {floor} internal block, line {document.body_line + number}", line)
             continue

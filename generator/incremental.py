@@ -12,8 +12,9 @@ only drops a name): nothing ever writes into a reused page, MkDocs skips it and 
 whole folders.
 
 Besides the output, a record keeps *parts*: what the build learnt while rendering the page and needs
-again when it does not render it (the attachments it shows, MkDocs' warnings about it). Code that derives something from rendered pages stores it with
-:meth:`PageCache.put` and finds it again with :meth:`PageCache.get` (or :meth:`PageCache.settle`).
+again when it does not render it (the attachments it shows, MkDocs' warnings about it). Code that
+derives something from rendered pages stores it with :meth:`PageCache.put` and finds it again with
+:meth:`PageCache.get` (or :meth:`PageCache.settle`).
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ from lunr.idf import idf
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from .audience import in_site, strip_hidden
-from .content import SNIPPETS_DIR, ContentRoot
+from .audience import body_scan, in_site, strip_hidden
+from .content import SNIPPETS_DIR, ContentRoot, Document
 from .validate import SNIPPET_RE
 
 INDEX_DIR = "search/kbgen"  # inside a built site
@@ -128,14 +128,16 @@ def stem(word: str) -> str:
     return _porter.stem(word)
 
 
+@functools.lru_cache(maxsize=None)
+def _term(piece: str) -> str:
+    """The index term of one lowercased piece of text ("" for none), worked out once per distinct piece."""
+    word = piece if piece.isalnum() else EDGE_RE.sub("", piece)  # most words have nothing to trim
+    return stem(word) if word and word not in STOP_WORDS else ""
+
+
 def analyse(text: str) -> list[str]:
     """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed."""
-    terms = []
-    for piece in SEPARATOR_RE.split(text.lower()):
-        word = piece if piece.isalnum() else EDGE_RE.sub("", piece)  # most words have nothing to trim
-        if word and word not in STOP_WORDS:
-            terms.append(stem(word))
-    return terms
+    return [term for term in map(_term, SEPARATOR_RE.split(text.lower())) if term]
 
 
 def text_terms(text: str) -> set[str]:
@@ -240,25 +242,36 @@ def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
 
 
 def _entries(content: ContentRoot, tier: int) -> list[Entry]:
-    found = []
-    for document in content.documents:
-        if not in_site(document, tier):
-            continue
-        lines = with_snippets(document.body.split("\n"), content.root / SNIPPETS_DIR)
-        headings, body = markdown_text(strip_hidden(lines, tier))
-        escalation = document.meta.get("escalation")
-        if document.kind == "runbook" and isinstance(escalation, dict) and escalation.get("when"):
-            body += f" {escalation['when']}"  # the page's escalation box says when to hand over
-        intents = [content.intents[i] for i in document.intents if i in content.intents]
-        found.append(Entry(
-            id=document.id, title=document.title, url=document.url, tier=document.tier,
-            summary=str(document.meta.get("summary") or ""),
-            intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
-            tags=" ".join(str(tag) for tag in document.meta.get("tags") or [] if isinstance(tag, (str, int))),
-            headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
-            body=body,
-        ))
+    found = [_entry(content, document, tier) for document in content.documents if in_site(document, tier)]
     return sorted(found, key=lambda entry: entry.id)
+
+
+def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
+    """The document as the index of a tier's site sees it. It reads the same in every tier that shows the
+    same internal blocks of it, so its entry, and the analysis of its fields, is shared by those tiers."""
+    body_lines = document.body.split("\n")
+    lines = with_snippets(body_lines, content.root / SNIPPETS_DIR)
+    floors = body_scan(content, document).floors if lines is body_lines else None  # includes: scan them too
+    shown = None if floors is None else max((floor for floor in set(floors) if floor <= tier), default=0)
+    key = None if shown is None else ("search-entry", document.rel, shown)
+    if key in content.derived:
+        return content.derived[key]
+    headings, body = markdown_text(strip_hidden(lines, tier, floors))
+    escalation = document.meta.get("escalation")
+    if document.kind == "runbook" and isinstance(escalation, dict) and escalation.get("when"):
+        body += f" {escalation['when']}"  # the page's escalation box says when to hand over
+    intents = [content.intents[i] for i in document.intents if i in content.intents]
+    entry = Entry(
+        id=document.id, title=document.title, url=document.url, tier=document.tier,
+        summary=str(document.meta.get("summary") or ""),
+        intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
+        tags=" ".join(str(tag) for tag in document.meta.get("tags") or [] if isinstance(tag, (str, int))),
+        headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
+        body=body,
+    )
+    if key is not None:
+        content.derived[key] = entry
+    return entry
 
 
 def _weights(found: tuple[Entry, ...]) -> dict[str, list]:

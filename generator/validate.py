@@ -680,11 +680,9 @@ class Validator:
 
     def scanned(self, document: Document) -> tuple[list[str], audience.Scan]:
         """A document's body lines and their scan (where each line is visible), which most rules read.
-        Only the last document's are kept: the rules read one document at a time, and keeping every
-        document's would add a third to validation's memory."""
+        Only the last document's lines are kept: the rules read one document at a time."""
         if self._scanned[0] != document.rel:
-            lines = document.body.split("\n")
-            self._scanned = document.rel, lines, audience.scan(lines)
+            self._scanned = document.rel, document.body.split("\n"), audience.body_scan(self.content, document)
         return self._scanned[1], self._scanned[2]
 
 

@@ -855,6 +855,20 @@ PLANTS = {
 }
 
 
+def test_a_phrase_planted_as_one_index_term_is_found(plant_site, tmp_path):
+    """Word lists and postings are checked term by term, not searched as text: a whole secret title
+    stored as one term is no term of any text the tier shows."""
+    root, built = plant_site
+    out = copy_out(built, tmp_path)
+    path = next((out / "tier0" / INDEX_DIR).glob("postings-*.json"))
+    postings = json.loads(read(path))
+    postings[PLANT_TITLE.lower()] = [0, 1.0]
+    path.write_text(json.dumps(postings), encoding="utf-8")
+    leaks = audit(root, out)
+    assert [(leak.output, leak.matched) for leak in leaks] == \
+        [(f"tier0/{INDEX_DIR}/{path.name}", f"index term '{PLANT_TITLE.lower()}'")]
+
+
 def test_clean_plant_root_has_no_leaks(plant_site):
     root, out = plant_site
     assert audit(root, out) == []
