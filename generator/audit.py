@@ -164,12 +164,12 @@ class Fingerprints:
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
                 self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
+        self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # phrases by their first words
+        for phrase in self.phrases:
+            self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
         if self.phrases or self.ids:  # else nothing to drop (a top tier): the shown text need not be read
             self._drop_allowed(_allowed_words(content, tier, shown))
         self.leaves = {_leaf(path) for path in self.paths}
-        self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for phrase in self.phrases:
-            self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
         for phrase in _phrases(tokens):
@@ -177,27 +177,31 @@ class Fingerprints:
 
     def _drop_allowed(self, allowed: list[list[str]]) -> None:
         """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
-        lengths = {len(p) for p in self.phrases}
-        phrases = self.phrases
-        for tokens in allowed:
-            for length in lengths:
-                for run in _runs(tokens, length):
-                    if run in phrases:
-                        del phrases[run]
+        for phrase in {phrase for tokens in allowed for phrase in self._found(tokens)}:
+            del self.phrases[phrase]
+            others = self.prefixes[phrase[:MIN_PHRASE]]
+            others.remove(phrase)
+            if not others:
+                del self.prefixes[phrase[:MIN_PHRASE]]
         visible = {w for tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
 
-    def in_text(self, tokens: list[str]):
-        """Phrases found in a file's words: one set intersection on the first words of every phrase,
-        then a check of the few places where one starts."""
-        starts = self.prefixes.keys() & set(_runs(tokens, MIN_PHRASE))
-        if not starts:
-            return
+    def _found(self, tokens: list[str]):
+        """The phrases in ``tokens``: one pass over its runs of MIN_PHRASE words, checking the phrases that
+        start with each (a pass per phrase length would take three)."""
+        prefixes = self.prefixes
         for index, run in enumerate(_runs(tokens, MIN_PHRASE)):
-            if run in starts:
-                for phrase in self.prefixes[run]:
+            if run in prefixes:
+                for phrase in prefixes[run]:
                     if tuple(tokens[index:index + len(phrase)]) == phrase:
-                        yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
+                        yield phrase
+
+    def in_text(self, tokens: list[str]):
+        """Secrets whose phrases occur in a file's words (a set intersection first: most files hold none)."""
+        if self.prefixes.keys().isdisjoint(_runs(tokens, MIN_PHRASE)):
+            return
+        for phrase in self._found(tokens):
+            yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
 
     def in_paths(self, refs, base: str):
         """Secrets whose URL or file name a reference (href, src, path in text) points at."""

@@ -13,7 +13,9 @@ pages under a second name, so the trash holds little.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -42,6 +44,7 @@ from .validate import validate
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
+GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while a tier builds (Python: 700)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
 
@@ -136,6 +139,20 @@ class Reuse:
     templates: Path | None = None  # compiled theme templates, carried from build to build
 
 
+@contextlib.contextmanager
+def _collecting_rarely():
+    """A tier build makes millions of small objects that live until it ends (pages, words, postings).
+    Python's default looks for garbage cycles every 700 new objects and found none there: a tenth
+    of a tier's time at 5,000 documents. Looking every 20,000 takes a third of that."""
+    previous = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+@_collecting_rarely()
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
                run_validation: bool = False, reuse: Reuse | None = None,
                content: ContentRoot | None = None) -> SiteResult:
