@@ -127,9 +127,13 @@ def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[
 
 
 class Fingerprints:
-    """What one tier's site must not contain, ready to be searched for in its files."""
+    """What one tier's site must not contain, ready to be searched for in its files.
 
-    def __init__(self, content: ContentRoot, tier: int):
+    ``starts``, if given, are all the runs of MIN_PHRASE words the files to search hold: only phrases that
+    begin with one of them can be found, so no other is worked out (a rebuild searches a few files)."""
+
+    def __init__(self, content: ContentRoot, tier: int, starts: set[tuple[str, ...]] | None = None):
+        self.starts = starts
         self.phrases: dict[tuple[str, ...], _Secret] = {}
         self.paths: dict[str, _Secret] = {}
         self.ids: dict[str, _Secret] = {}
@@ -172,8 +176,12 @@ class Fingerprints:
         self.leaves = {_leaf(path) for path in self.paths}
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
+        starts = self.starts
+        if starts is not None and starts.isdisjoint(_runs(tokens, MIN_PHRASE)):
+            return
         for phrase in _phrases(tokens):
-            self.phrases.setdefault(phrase, secret)
+            if starts is None or phrase[:MIN_PHRASE] in starts:
+                self.phrases.setdefault(phrase, secret)
 
     def _drop_allowed(self, allowed: list[list[str]]) -> None:
         """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
@@ -187,9 +195,11 @@ class Fingerprints:
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
 
     def _found(self, tokens: list[str]):
-        """The phrases in ``tokens``: one pass over its runs of MIN_PHRASE words, checking the phrases that
-        start with each (a pass per phrase length would take three)."""
+        """The phrases in ``tokens``: a set test first (most texts hold none), then one pass over its runs
+        of MIN_PHRASE words, checking the phrases that start with each (not a pass per phrase length)."""
         prefixes = self.prefixes
+        if prefixes.keys().isdisjoint(_runs(tokens, MIN_PHRASE)):
+            return
         for index, run in enumerate(_runs(tokens, MIN_PHRASE)):
             if run in prefixes:
                 for phrase in prefixes[run]:
@@ -197,9 +207,7 @@ class Fingerprints:
                         yield phrase
 
     def in_text(self, tokens: list[str]):
-        """Secrets whose phrases occur in a file's words (a set intersection first: most files hold none)."""
-        if self.prefixes.keys().isdisjoint(_runs(tokens, MIN_PHRASE)):
-            return
+        """Secrets whose phrases occur in a file's words."""
         for phrase in self._found(tokens):
             yield self.phrases[phrase], f'text "{" ".join(phrase)}"'
 
@@ -333,6 +341,22 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
         source.read_bytes() == path.read_bytes()
 
 
+def _parsed(path: Path, rel: str) -> tuple[str, list[str], list[str]] | None:
+    """(raw text, URLs in attributes, text segments) of a site's file; None for a binary file or a
+    verbatim copy of a theme file."""
+    read = None if _is_theme_copy(rel, path) else _read(path)
+    if read is None:
+        return None
+    raw, chunks = read
+    urls, attribute_texts = _attributes(raw)
+    return raw, urls, _file_segments(chunks, attribute_texts)
+
+
+def _words_of(path: Path, rel: str) -> list[str]:
+    read = _parsed(path, rel)
+    return _segment_words(read[2]) if read else []
+
+
 def _site_files(site: Path) -> list[str]:
     """Every file of a site, as sorted site paths (folders linked into it are not entered)."""
     found, folders = [], [("", str(site))]
@@ -354,28 +378,29 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     ``reused``: files (site path -> signature) an incremental build took unchanged from the previous
     build, which passed this audit with the same sources and settings. Their verdict stands."""
     reused = reused or {}
-    fingerprints = Fingerprints(content, tier)
+    files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_TERM_BY_TERM)
+             and not (rel in reused and signature(site / rel) == reused[rel])]
+    # A rebuild leaves a few files to search: the phrases worth working out are those they could hold.
+    starts = {run for rel in files for run in _runs(_words_of(site / rel, rel), MIN_PHRASE)} if reused else None
+    fingerprints = Fingerprints(content, tier, starts)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"
     leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
-    for rel in _site_files(site):
+    for rel in files:
         path = site / rel
-        if rel in reused and signature(path) == reused[rel] or rel.startswith(CHECKED_TERM_BY_TERM):
-            continue
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
-        read = None if _is_theme_copy(rel, path) else _read(path)
+        read = _parsed(path, rel)
         if read is not None:
-            raw, chunks = read
+            raw, urls, segments = read
             base = posixpath.dirname(rel)
-            urls, attribute_texts = _attributes(raw)
             text = TAG_RE.sub(" ", raw) if "<" in raw else raw
             refs = urls + [p for p in PATHISH_RE.findall(text) if CONTENT_PATH_RE.search(p)]
             found += fingerprints.in_paths(refs, base)
             found += fingerprints.in_ids(raw)
-            segments = [segment for segment in _file_segments(chunks, attribute_texts) if hash(segment) not in clean]
+            segments = [segment for segment in segments if hash(segment) not in clean]
             in_text = list(fingerprints.in_text(_segment_words(segments)))
             if not in_text:
                 clean.update(map(hash, segments))

@@ -23,7 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
-from generator.audit import audit
+from generator.audit import _site_files, audit, audit_site
+from generator.content import load
+from generator.incremental import signature
 from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.search import INDEX_DIR, SearchIndex, text_terms
@@ -853,6 +855,20 @@ PLANTS = {
     "title-in-sitemap-comment": (_plant_sitemap_comment, PLANT_RUNBOOK),
     "title-in-html-attribute": (_plant_title_attribute, PLANT_RUNBOOK),
 }
+
+
+@pytest.mark.parametrize("plant", list(PLANTS))
+def test_a_rebuild_audit_finds_what_a_whole_audit_finds(plant_site, tmp_path, plant):
+    """After a rebuild the audit searches only the files the build wrote, for only the phrases they could
+    hold: it must find the same leaks as a search of every file for every phrase."""
+    root, built = plant_site
+    out = copy_out(built, tmp_path)
+    planted = PLANTS[plant][0](out, built)
+    site, content = out / "tier0", load(root)
+    whole = audit_site(content, 0, site)
+    assert any(leak.output == planted for leak in whole)
+    unchanged = {rel: signature(site / rel) for rel in _site_files(site) if f"tier0/{rel}" != planted}
+    assert audit_site(content, 0, site, reused=unchanged) == whole
 
 
 def test_a_phrase_planted_as_one_index_term_is_found(plant_site, tmp_path):
