@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate  # noqa: E402
 
 KBGEN = Path(sys.executable).parent / "kbgen"
+
+
 def timed(*args: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run([str(KBGEN), "defect", "feed", *args], check=True, capture_output=True, text=True)

@@ -118,5 +118,6 @@ def main() -> None:
         print(f"{'ratio':10} {sizes['kbgen'] / sizes['material']:20.2f} "
               f"{first_visit['kbgen'] / first_visit['material']:15.2f} {times['kbgen'] / times['material']:15.2f}")
 
+
 if __name__ == "__main__":
     main()

@@ -29,11 +29,11 @@ from .content import ContentRoot, load
 from .incremental import signature
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
+MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
+MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 # The search index's word lists and postings hold single words and numbers, no phrase: _index_leaks
 # proves each of their terms comes from text the tier may show, which is more than a text search can.
 CHECKED_TERM_BY_TERM = (f"{search.INDEX_DIR}/terms-", f"{search.INDEX_DIR}/postings-")
-MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
-MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 TEXT_SUFFIXES = {".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv", ".rss", ".atom"}
 BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|section|article|aside|nav|header|"
                           r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
@@ -352,11 +352,6 @@ def _parsed(path: Path, rel: str) -> tuple[str, list[str], list[str]] | None:
     return raw, urls, _file_segments(chunks, attribute_texts)
 
 
-def _words_of(path: Path, rel: str) -> list[str]:
-    read = _parsed(path, rel)
-    return _segment_words(read[2]) if read else []
-
-
 def _site_files(site: Path) -> list[str]:
     """Every file of a site, as sorted site paths (folders linked into it are not entered)."""
     found, folders = [], [("", str(site))]
@@ -380,8 +375,10 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     reused = reused or {}
     files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_TERM_BY_TERM)
              and not (rel in reused and signature(site / rel) == reused[rel])]
-    # A rebuild leaves a few files to search: the phrases worth working out are those they could hold.
-    starts = {run for rel in files for run in _runs(_words_of(site / rel, rel), MIN_PHRASE)} if reused else None
+    # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
+    parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
+    starts = None if parsed is None else \
+        {run for read in parsed.values() if read for run in _runs(_segment_words(read[2]), MIN_PHRASE)}
     fingerprints = Fingerprints(content, tier, starts)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
@@ -389,10 +386,9 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for rel in files:
-        path = site / rel
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
-        read = _parsed(path, rel)
+        read = _parsed(site / rel, rel) if parsed is None else parsed[rel]
         if read is not None:
             raw, urls, segments = read
             base = posixpath.dirname(rel)

@@ -249,13 +249,13 @@ def _entries(content: ContentRoot, tier: int) -> list[Entry]:
 def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
     """The document as the index of a tier's site sees it. It reads the same in every tier that shows the
     same internal blocks of it, so its entry, and the analysis of its fields, is shared by those tiers."""
-    body_lines = document.body.split("\n")
-    lines = with_snippets(body_lines, content.root / SNIPPETS_DIR)
-    floors = body_scan(content, document).floors if lines is body_lines else None  # includes: scan them too
-    shown = None if floors is None else max((floor for floor in set(floors) if floor <= tier), default=0)
-    key = None if shown is None else ("search-entry", document.rel, shown)
-    if key in content.derived:
-        return content.derived[key]
+    key = floors = None
+    if "8<" not in document.body:  # no snippet included: the body's own scan says which lines the tier shows
+        floors = body_scan(content, document).floors
+        key = ("search-entry", document.rel, max((floor for floor in set(floors) if floor <= tier), default=0))
+        if key in content.derived:
+            return content.derived[key]
+    lines = with_snippets(document.body.split("\n"), content.root / SNIPPETS_DIR)
     headings, body = markdown_text(strip_hidden(lines, tier, floors))
     escalation = document.meta.get("escalation")
     if document.kind == "runbook" and isinstance(escalation, dict) and escalation.get("when"):
