@@ -2,7 +2,9 @@
 
 For each built site of tier T, everything a tier T reader may not see is a *secret*: documents of
 a higher tier, drafts and archived documents of any tier, and internal blocks above T inside
-visible documents. From each secret we derive fingerprints (its URL and file name, its id when it
+visible documents, as the Markdown parser sees them twice (:mod:`generator.structure`): the raw text of
+each block the tier's render dropped, and the text of each block the full render marks internal above T,
+so a block the tier's render failed to hide is still searched for. From each secret we derive fingerprints (its URL and file name, its id when it
 is distinctive, its title, and every run of six words within one line of its text) and search every
 file of the site for them: HTML, search index, sitemap, feeds, JavaScript, copied sources. A phrase
 that also occurs in text the tier may show is no evidence and is dropped, so shared common phrasing
@@ -23,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import search
-from .audience import TIERS, body_scan, in_site
+from . import search, structure
+from .audience import TIERS, in_site
 from .content import ContentRoot, load
 from .incremental import signature
 
@@ -110,13 +112,11 @@ def _runs(tokens: list[str], length: int):
 
 
 def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[list[str]]:
-    """Words of every text the tier may show: its documents' visible lines (as written and as rendered,
-    so the same text never looks secret for want of a tag or URL), titles, summaries, ids and URLs, and
-    the intents and product areas."""
+    """Words of every text the tier may show: its documents' pages as the parser renders them for the
+    tier, titles, summaries, ids and URLs, and the intents and product areas."""
     allowed = []
-    for document, lines, floors in shown:
-        visible = "\n".join(line for line, floor in zip(lines, floors) if floor <= tier)
-        allowed += [words(visible), _line_words(visible.replace("\n", " ")),
+    for document, view in shown:
+        allowed += [words(view.text), words(" ".join(view.heading_text)),
                     words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"),
                     words(document.url)]
     for intent in content.intents.values():
@@ -143,17 +143,14 @@ class Fingerprints:
         for document in content.documents:
             lines = document.body.split("\n")
             if in_site(document, tier):
-                floors = body_scan(content, document).floors
-                shown.append((document, lines, floors))
-                for index, (line, floor) in enumerate(zip(lines, floors)):
-                    if floor > tier:
-                        secret = _Secret(document.rel, f"tier {floor} internal block, line "
-                                                       f"{document.body_line + index}")
+                view = structure.view(content, document, tier)
+                shown.append((document, view))
+                for floor, raw, secret in _hidden_texts(content, document, tier):
+                    for line in raw.split("\n"):
                         self._add_phrases(_line_words(line), secret)
                         for asset in _assets(document.rel, line):
                             hidden_assets.setdefault(asset, secret)
-                    elif "](" in line or "src" in line or "]:" in line:
-                        shown_assets.update(_assets(document.rel, line))
+                shown_assets.update(_view_assets(document.rel, view))
                 continue
             what = document.status if not document.published else f"tier {document.tier} document"
             secret = _Secret(document.rel, what)
@@ -226,6 +223,29 @@ class Fingerprints:
         if self.ids:
             for token in {t.lower() for t in IDISH_RE.findall(raw)} & self.ids.keys():
                 yield self.ids[token], f"id '{token}'"
+
+
+def _hidden_texts(content: ContentRoot, document, tier: int):
+    """(floor, text, secret) of what the tier's page of a document must not show, in the parser's two
+    views: the raw text of each internal block the tier's render dropped, and the text of each block the
+    full render marks internal above the tier (the audit does not depend on the hiding having worked)."""
+    lines = document.body.split("\n")
+    hidden = structure.view(content, document, tier).hidden
+    marked = [(floor, text) for floor, text in structure.view(content, document, max(TIERS)).shown if floor > tier]
+    for floor, text in [*hidden, *marked]:
+        at = structure.locate(lines, text) if text.strip() else None
+        where = f", line {document.body_line + at}" if at is not None else ""
+        yield floor, text, _Secret(document.rel, f"tier {floor} internal block{where}")
+
+
+def _view_assets(rel: str, view) -> set[str]:
+    """Root-relative paths of the files (images, attachments) a page shows or links."""
+    found = set()
+    for ref in view.links:
+        path = unquote(urlsplit(ref).path)
+        if path and not urlsplit(ref).scheme and not path.startswith("/") and not path.endswith(".md"):
+            found.add(posixpath.normpath(posixpath.join(posixpath.dirname(rel), path)))
+    return found
 
 
 def _assets(rel: str, line: str):
@@ -454,10 +474,8 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
 
     for document in content.documents:
         if in_site(document, tier):
-            lines = document.body.split("\n")
-            for number, (line, floor) in enumerate(zip(lines, body_scan(content, document).floors)):
-                if floor > tier:
-                    trace(document.rel, f"tier {floor} internal block, line {document.body_line + number}", line)
+            for _, text, secret in _hidden_texts(content, document, tier):
+                trace(document.rel, secret.what, text)
             continue
         what = document.status if not document.published else f"tier {document.tier} document"
         if document.id in strangers:

@@ -37,13 +37,12 @@ from . import publication
 from .build import kbgen_options
 from .content import ContentRoot, Document, load
 from .findings import ERROR, Finding
-from .validate import EXTERNAL_RE, headings, markdown_links, section_name
+from .structure import EXTERNAL_RE, headings, markdown_links, section_name
 
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
 SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
 DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
-MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
 
 
@@ -63,11 +62,6 @@ class Fed:
     article: str
     runbooks: list[str]
     written: list[str] = field(default_factory=list)
-
-
-def strip_markers(markdown: str) -> str:
-    """A page's Markdown without the feed's region markers: they name the defect, which only tier 3 sees."""
-    return MARKER_RE.sub("", markdown) if "kbgen:defect" in markdown else markdown
 
 
 def unfed(content: ContentRoot) -> list[Document]:

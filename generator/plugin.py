@@ -17,14 +17,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from . import report, runbooks, search
+from . import report, runbooks, search, structure
 from .audience import page_facts
 from .config import KbgenConfig, site_url_of
-from .defects import strip_markers
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
 from .findings import has_errors, render
 from .incremental import PageCache
-from .internal_blocks import InternalBlocksExtension
 from .navigation import SiteOutline, front_matter, intent_uri, page_url
 from .validate import validate
 
@@ -86,16 +84,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.by_id = self.content.by_id()
         self.by_rel = self.content.by_rel()
 
-        config.markdown_extensions.append(InternalBlocksExtension(tier=tier))
-        config.markdown_extensions.append(runbooks.RunbookExtension())
-        config.markdown_extensions += [name for name in runbooks.MARKDOWN_EXTENSIONS
-                                       if name not in config.markdown_extensions]
-        if "pymdownx.snippets" not in config.markdown_extensions:
-            config.markdown_extensions.append("pymdownx.snippets")
-        config.mdx_configs["pymdownx.snippets"] = {  # validation already refused anything outside it
-            "base_path": [str(root / SNIPPETS_DIR)], "restrict_base_path": True, "check_paths": True,
-            "url_download": False,
-        }
+        config.markdown_extensions, config.mdx_configs = structure.page_extensions(
+            config.markdown_extensions, config.mdx_configs, tier, root / SNIPPETS_DIR)
         config.nav = self.outline.nav()
         if tier >= report.SITE_TIER:
             config.nav.append({report.PAGE_TITLE: report.PAGE_URI})
@@ -163,7 +153,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return page
 
     def on_page_markdown(self, markdown, page, config, files):
-        markdown = strip_markers(markdown)
+        markdown = structure.strip_markers(markdown)
         meta = page.meta
         document = self.by_rel.get(page.file.src_uri)
         meta["kb_trail"] = [{"title": title, "url": url}
@@ -177,7 +167,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             meta["kb_facts"] = page_facts(document, self.config.tier)
             if document.kind == "runbook":
                 markdown = runbooks.page_markdown(markdown, document, self.config.tier, self.by_id,
-                                                  self.config.severities, self.config.service_targets)
+                                                  self.config.severities, self.config.service_targets,
+                                                  structure.hidden_lines(self.content, document, markdown))
         return markdown
 
     def on_page_content(self, html, page, config, files):

@@ -74,6 +74,10 @@ RULES: dict[str, str | None] = {
     "internal-argument": _TIERS,
     "internal-blank-line": _BROKEN,
     "internal-redundant": None,
+    "internal-not-hidden": _TIERS,
+    "internal-nesting": _TIERS,
+    "internal-marker": _TIERS,
+    "html-comment-public": None,  # the comment is in the page's source, not in what the page shows
     "link-broken": _BROKEN,
     "link-outside-root": _BROKEN,
     "link-unpublished": _BROKEN,

@@ -4,7 +4,7 @@
 - Under ``## Escalate``: the escalation box, from the front matter: when to escalate, which tier takes
   over, and a handover template to copy into the ticket. The runbook the next tier follows is linked
   only in sites that show it; a lower site names the tier and nothing else.
-- In ``## Steps``: a checkbox and a stable anchor (``#step-3``) on every step, by :class:`RunbookExtension`.
+- In ``## Steps``: a checkbox and a stable anchor (``#step-3``) on every step, by :mod:`generator.steps`.
 
 The page's Markdown is changed in memory only. The structure relied on here is the one ``kbgen validate``
 requires (:data:`generator.validate.RUNBOOK_SECTIONS`).
@@ -14,35 +14,25 @@ from __future__ import annotations
 
 import posixpath
 import re
-import xml.etree.ElementTree as etree
-
-from markdown import Extension, Markdown
-from markdown.extensions.toc import unique
-from markdown.treeprocessors import Treeprocessor
-
 from .audience import in_site
 from .config import PRIORITIES
 from .content import Document
 from .navigation import md_escape
-from .validate import ATX_RE, Heading, headings, sections
+from .steps import STEPS_CLASS
+from .structure import ATX_RE, Heading, headings, sections
 
-STEPS_CLASS = "kb-steps"  # set on the Steps heading of a runbook page; the steps are the lists after it
-# Generated boxes that read the same on every runbook: Material's search leaves them out, or every
-# runbook would match a search for "business impact".
-NOT_SEARCHED = {"kb-targets", "kb-handover"}
-# What the Markdown added here needs, whatever the content root's own mkdocs.yml lists.
-MARKDOWN_EXTENSIONS = ("admonition", "attr_list", "pymdownx.details", "pymdownx.superfences")
 HANDOVER_FIELDS = ("Customer and account", "Symptoms", "What was tried, with results",
                    "Evidence (request ids, log links)", "Severity (P1-P4)", "Business impact")
 ATTR_LIST_RE = re.compile(r"\{:?([^}]*)\}\s*$")
-TREE_PRIORITY = 7  # after attr_list (8) has set the heading's class
 
 
 def page_markdown(markdown: str, document: Document, tier: int, by_id: dict[str, Document],
-                  severities: dict[str, str], targets: dict[int, dict[str, dict[str, str]]]) -> str:
-    """A runbook page's Markdown with kbgen's additions, for the site of tier ``tier``."""
+                  severities: dict[str, str], targets: dict[int, dict[str, dict[str, str]]],
+                  floors: list[int] | None = None) -> str:
+    """A runbook page's Markdown with kbgen's additions, for the site of tier ``tier``; ``floors`` are its
+    lines' visibility from the parser (:func:`generator.structure.hidden_lines`)."""
     lines = markdown.split("\n")
-    found = headings(markdown)
+    found = headings(markdown, floors)
     named: dict[str, Heading] = {}
     for name, heading in sections(found, tier):
         named.setdefault(name, heading)
@@ -119,44 +109,3 @@ def _with_class(line: str, name: str) -> str:
     if attrs:
         return f"{prefix}{text[:attrs.start(1)]}{attrs[1].rstrip()} .{name}{text[attrs.end(1):]}"
     return f"{prefix}{text} {{: .{name} }}"
-
-
-class RunbookTreeprocessor(Treeprocessor):
-    """Each item of the numbered lists right under a runbook's Steps heading becomes a step an agent
-    can tick off and link to: ``#step-3`` is the third step, in every site and on every build.
-    Marks the boxes in :data:`NOT_SEARCHED` for Material's search to leave out."""
-
-    def run(self, root: etree.Element) -> None:
-        for element in root.iter():
-            if element.tag in ("div", "details") and NOT_SEARCHED.intersection((element.get("class") or "").split()):
-                element.set("data-search-exclude", "")
-        in_steps, used = False, set()
-        for element in root:
-            if element.tag in ("h1", "h2"):
-                in_steps = STEPS_CLASS in (element.get("class") or "").split()
-            elif in_steps and element.tag == "ol":
-                start = int(element.get("start") or 1)
-                element.set("class", f"{element.get('class') or ''} {STEPS_CLASS}".strip())
-                for offset, item in enumerate(element.findall("li")):
-                    self.mark(item, start + offset, used)
-
-    @staticmethod
-    def mark(item: etree.Element, number: int, used: set[str]) -> None:
-        anchor = unique(f"step-{number}", used)  # (adds it to ``used``)
-        loose = not (item.text or "").strip() and len(item) and item[0].tag == "p"
-        host = item[0] if loose else item  # the step's first line of text
-        item.set("class", "kb-step")
-        # The anchor is on the link, not on the <li>: Material names code blocks after their closest id.
-        link = etree.Element("a", {"class": "kb-step__link", "id": anchor, "href": f"#{anchor}",
-                                   "title": f"Link to step {number}, to paste into the ticket"})
-        link.text = "#"
-        check = etree.Element("input", {"type": "checkbox", "class": "kb-step__check",
-                                        "aria-label": f"Step {number} done"})
-        check.tail, host.text = host.text, None
-        host.insert(0, check)
-        host.insert(0, link)
-
-
-class RunbookExtension(Extension):
-    def extendMarkdown(self, md: Markdown) -> None:
-        md.treeprocessors.register(RunbookTreeprocessor(md), "kbgen_runbook", TREE_PRIORITY)

@@ -1,7 +1,8 @@
 """Search: one index per tier, shared by the site and ``kbgen search``.
 
-The index is built from what a tier may show (documents of that tier and below, internal blocks
-filtered by :mod:`generator.audience`), never from rendered pages. lunr.py's builder weighs every
+The index is built from what a tier may show: documents of that tier and below, each as the tier's
+page renders it (:func:`generator.structure.view`: internal blocks, includes and markup as the parser
+reads them), never from another reading of the source. lunr.py's builder weighs every
 word of every field (BM25, with the field boosts below); the weights are then saved *chunked*, as
 Pagefind does, in ``search/kbgen/`` of the built site:
 
@@ -49,9 +50,9 @@ from lunr.idf import idf
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from .audience import body_scan, in_site, strip_hidden
-from .content import SNIPPETS_DIR, ContentRoot, Document
-from .validate import SNIPPET_RE
+from . import structure
+from .audience import in_site
+from .content import ContentRoot, Document
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -77,16 +78,6 @@ SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
 SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
-HEADING_RE = re.compile(r"^[ \t>]*#{1,6}[ \t]+(.*?)[ \t#]*$")
-FENCE_MARK_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
-BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}.*$")
-MAX_INCLUDE_DEPTH = 4  # snippets including snippets; validation already refused anything outside snippets/
-IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-REFERENCE_DEF_RE = re.compile(r"^[ \t]*\[(?!\^)[^\]]+\]:[ \t]*\S+.*$")  # link definitions; footnotes are text
-TAG_RE = re.compile(r"<[^>]+>")
-MARKUP_RE = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|`+|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?|"
-                       r"^[ \t>]*(?:!!!|\?\?\?\+?|===)[ \t]*\w*|\{[:#.][^}]*\}|\||\[\^[^\]]*\]:?", re.M)
 
 
 class SearchIndexError(Exception):
@@ -167,42 +158,6 @@ def within_one_edit(word: str, term: str) -> bool:
         i + 1 < len(word) and word[i] == term[i + 1] and word[i + 1] == term[i] and word[i + 2:] == term[i + 2:])
 
 
-def markdown_text(lines: list[str]) -> tuple[list[str], str]:
-    """(headings, plain text) of Markdown lines: markup dropped, link and code text kept as written."""
-    headings, text = [], []
-    for line in lines:
-        if FENCE_MARK_RE.match(line) or BLOCK_MARK_RE.match(line) or SNIPPET_RE.match(line) \
-                or REFERENCE_DEF_RE.match(line):
-            continue
-        heading = HEADING_RE.match(line)
-        if heading:
-            headings.append(heading[1])
-            continue
-        if "[" in line:
-            line = LINK_RE.sub(lambda m: m[1] or m[2] or "", IMAGE_RE.sub(r"\1", line))
-        text.append(MARKUP_RE.sub(" ", TAG_RE.sub(" ", line) if "<" in line else line))
-    return headings, " ".join(" ".join(text).split())
-
-
-def with_snippets(lines: list[str], snippets: Path, depth: int = 0) -> list[str]:
-    """Lines with each ``--8<-- "name.md"`` replaced by the snippet, indented like the include, as
-    pymdownx.snippets does, so included text is found and its internal blocks filtered like the page's.
-    Includes of parts of a file (``name.md:3:9``) are left out."""
-    if depth >= MAX_INCLUDE_DEPTH or not any("8<" in line for line in lines):
-        return lines
-    result = []
-    for line in lines:
-        include = SNIPPET_RE.match(line) if "8<" in line else None
-        path = snippets / include["spec"] if include and include["spec"] and not include["escape"] else None
-        if path is None or not path.is_file() or not path.resolve().is_relative_to(snippets.resolve()):
-            result.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        included = path.read_text(encoding="utf-8", errors="replace").split("\n")
-        result += [indent + text if text else text for text in with_snippets(included, snippets, depth + 1)]
-    return result
-
-
 @dataclass
 class Entry:
     """What the index holds about one document of a tier."""
@@ -247,21 +202,19 @@ def _entries(content: ContentRoot, tier: int) -> list[Entry]:
 
 
 def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
-    """The document as the index of a tier's site sees it. It reads the same in every tier that shows the
-    same internal blocks of it, so its entry, and the analysis of its fields, is shared by those tiers."""
-    key = floors = None
-    if "8<" not in document.body:  # no snippet included: the body's own scan says which lines the tier shows
-        floors = body_scan(content, document).floors
-        key = ("search-entry", document.rel, max((floor for floor in set(floors) if floor <= tier), default=0))
-        if key in content.derived:
-            return content.derived[key]
-    lines = with_snippets(document.body.split("\n"), content.root / SNIPPETS_DIR)
-    headings, body = markdown_text(strip_hidden(lines, tier, floors))
+    """The document as the index of a tier's site sees it: its text is what the tier's page shows (the
+    parser's view, shared by the tiers that show the same internal blocks, and so is the entry)."""
+    view = structure.view(content, document, tier)
+    key = ("search-entry", document.rel, id(view))
+    if key in content.derived:
+        return content.derived[key]
+    headings = view.heading_text
+    body = view.text
     escalation = document.meta.get("escalation")
     if document.kind == "runbook" and isinstance(escalation, dict) and escalation.get("when"):
         body += f" {escalation['when']}"  # the page's escalation box says when to hand over
     intents = [content.intents[i] for i in document.intents if i in content.intents]
-    entry = Entry(
+    entry = content.derived[key] = Entry(
         id=document.id, title=document.title, url=document.url, tier=document.tier,
         summary=str(document.meta.get("summary") or ""),
         intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
@@ -269,8 +222,6 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
         headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
         body=body,
     )
-    if key is not None:
-        content.derived[key] = entry
     return entry
 
 

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import html
 import json
 import posixpath
 import re
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import unquote
 
 import fastjsonschema
-from markdown.extensions.toc import slugify, unique
 
-from . import audience
+from . import audience, structure
 from .content import SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .rules import apply, configured
+from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
+                        markdown_links, paragraphs, sections)
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
@@ -38,20 +37,7 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
     "fed": "defect",
 }
 
-EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
-CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
-INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
-                            r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
-REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[(?!\^)[^\[\]]+\]:\s*<?([^\s>]+)>?")
-HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
-HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
-ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
-ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
-ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")
-SNIPPET_RE = re.compile(r"""^[ \t]*(?P<escape>;*)-+8<-+(?:[ \t]+(?P<q>["'])(?P<spec>.+?)(?P=q))?[ \t]*$""")
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
-INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
 RUNBOOK_SECTIONS = ("When to use", "Before you start", "Steps", "Verify", "Escalate")  # level 2, in this order
 DEFECT_DATES = ("reported_on", "root_cause_on", "resolved_on")  # in the order they happen
 DEFECT_RESOLVED_SECTIONS = ("Customer-facing summary", "Root cause", "Fix")  # level 2; what a resolved defect needs
@@ -234,7 +220,6 @@ class Validator:
         self.by_rel = content.by_rel()
         self.by_url = {d.url.rstrip("/"): d for d in content.documents}
         self.by_id = content.by_id()
-        self._anchors: dict[tuple[str, int], set[str]] = {}
         self._headings: dict[str, list] = {}
         self._scanned: tuple[str | None, list[str], audience.Scan | None] = (None, [], None)
 
@@ -438,9 +423,10 @@ class Validator:
     def check_steps(self, document: Document, found, steps: Heading) -> None:
         """The Steps section is a numbered list: kbgen gives each step a checkbox and an anchor."""
         lines, scan = self.scanned(document)
+        floors = structure.hidden_lines(self.content, document)
         end = next((h.index for _, h in found if h.index > steps.index), len(lines))
         items = [(index, LIST_ITEM_RE.match(lines[index])) for index in range(steps.index + 1, end)
-                 if not scan.in_code[index] and scan.floors[index] <= document.tier]
+                 if not scan.in_code[index] and floors[index] <= document.tier]
         bullets = [index for index, item in items if item and item[1] is None]
         for index in bullets:
             self.add(document.rel, (document.body_line + index, 1), "runbook-steps", ERROR,
@@ -519,25 +505,86 @@ class Validator:
                 self.add(rel, (first + index, 1), "internal-redundant", WARNING,
                          f"this internal block is for tier {floor} and above, but the page is already tier "
                          f"{page_tier}; remove the block markers or raise the block's tier")
-        for index, spec in _includes(lines):
-            where = (first + index, 1)
-            included = self.check_snippet(document.rel, where, spec)
-            if included is not None:
-                self.check_included_links(document, where, included, max(page_tier, scan.floors[index]))
-        for start, end in _paragraphs(lines, scan):
+        for index, line in enumerate(lines):
+            if "//" in line and not scan.in_code[index]:
+                lookalike = structure.marker_lookalike(line)
+                if lookalike:
+                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
+                             f"'{line.strip()}' looks like an internal block marker but is not one, so what "
+                             f"follows is shown to every reader of the page: {lookalike}")
+        self.check_hiding(document)
+        if document.published and page_tier == audience.PUBLIC_TIER:
+            for comment in structure.view(self.content, document, page_tier).comments:
+                at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
+                self.add(rel, (first + at, 1), "html-comment-public", WARNING,
+                         f"an HTML comment ('<!--{comment[:40]}-->') is published in the page's source, "
+                         "where any customer can read it; delete it, or put the note in an internal block")
+                break
+        for index, spec in includes(lines):
+            self.check_snippet(document.rel, (first + index, 1), spec)
+        self.check_links(document)
+
+    def check_hiding(self, document: Document) -> None:
+        """The parser alone decides what a tier sees. Where the document, as written, puts a line inside an
+        internal block but the parser shows it in a lower tier's page, or cannot hide a block without
+        ambiguity, the document is refused: its writer meant the text to be hidden and it would not be."""
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors:
+            return
+        rel, first = document.rel, document.body_line
+        opener = scan.openers[0][0] if scan.openers else 0
+        for problem in dict.fromkeys(p for v in structure.distinct_views(self.content, document, page_tier)
+                                     for p in v.ambiguous):
+            self.add(rel, (first + opener, 1), "internal-nesting", ERROR, problem)
+        for tier in range(page_tier, max(audience.TIERS)):
+            hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
+            if not hidden:
+                continue
+            shown = structure.view(self.content, document, tier)
+            shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
+            visible_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors)
+                                                     if floor <= tier))
+            for index in hidden:
+                tokens = structure.words(lines[index])
+                if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
+                        structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
+                    self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
+                             f"this line is inside an internal block as written, but Markdown does not read "
+                             f"the block that way, so the tier {tier} page would show it: check the block's "
+                             "markers (a '///' line, same number of slashes, no text after it), its blank line "
+                             "before, and its indentation inside lists, admonitions and tabs")
+                    break
+
+    def check_links(self, document: Document) -> None:
+        """Every link and image a tier's page shows must work in that site and lead nowhere higher. The
+        pages' own parse says what each tier shows; the file only says where, for the message."""
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        places: dict[str, list[tuple[int, int]]] = {}
+        for start, end in paragraphs(lines, scan):
             text = "\n".join(lines[start:end])
             if not ("](" in text or "]:" in text or "=" in text):
                 continue
-            visible_from = max(page_tier, scan.floors[start])
             for offset, url in markdown_links(text):
-                line = text.count("\n", 0, offset)
-                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-                self.check_link(document, (first + start + line, col), url, visible_from)
-            for offset, url in _html_links(text):
-                line = text.count("\n", 0, offset)
-                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-                self.check_link(document, (first + start + line, col), url, visible_from)
-                self.check_raw_html_link(document, (first + start + line, col), url)
+                places.setdefault(url, []).append(self._position(document, text, start, offset))
+            for offset, url in html_links(text):
+                where = self._position(document, text, start, offset)
+                places.setdefault(url, []).append(where)
+                self.check_raw_html_link(document, where, url)
+        seen: set[str] = set()
+        for tier, view in structure.tiers_of(self.content, document, page_tier):
+            for url in dict.fromkeys(view.links):
+                if url not in seen:
+                    seen.add(url)
+                    where = (places.get(url) or [(document.body_line, 1)])[0]
+                    self.check_link(document, where, url, tier)
+
+    @staticmethod
+    def _position(document: Document, text: str, start: int, offset: int) -> tuple[int, int]:
+        line = text.count("\n", 0, offset)
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return document.body_line + start + line, col
 
     def check_snippet(self, rel: str, where, spec: str) -> Path | None:
         """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside.
@@ -574,18 +621,8 @@ class Validator:
                          f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
             elif path.is_file():
                 text, _ = read_text(path, rel)
-                for index, spec in _includes((text or "").split("\n")):
+                for index, spec in includes((text or "").split("\n")):
                     self.check_snippet(rel, (index + 1, 1), spec)
-
-    def check_included_links(self, document: Document, where, included: Path, visible_from: int) -> None:
-        """Links in an included snippet are links of the including page: the same tier rules apply."""
-        text, _ = read_text(included, included.name)
-        lines = (text or "").split("\n")
-        scan = audience.scan(lines)
-        for start, end in _paragraphs(lines, scan):
-            text = "\n".join(lines[start:end])
-            for _, url in [*markdown_links(text), *_html_links(text)]:
-                self.check_link(document, where, url, max(visible_from, scan.floors[start]))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
         if EXTERNAL_RE.match(url):
@@ -667,89 +704,22 @@ class Validator:
                      "id, e.g. '## Steps {#steps-public}', and link that")
 
     def anchors(self, document: Document, tier: int) -> set[str]:
-        """Anchor ids of a document's headings in the tier ``tier`` site, as the toc extension makes them."""
-        key = (document.rel, tier)
-        if key not in self._anchors:
-            self._anchors[key] = heading_anchors(self.headings(document), tier)
-        return self._anchors[key]
+        """Ids in a document's page in the tier ``tier`` site: headings as the toc extension names them
+        (hidden headings shift the numbering), steps, footnotes and HTML ids."""
+        return structure.view(self.content, document, tier).ids
 
     def headings(self, document: Document) -> list[Heading]:
+        """Where the document's headings are in the file, each with the lowest tier whose page shows it."""
         if document.rel not in self._headings:
-            self._headings[document.rel] = headings(document.body, self.scanned(document))
+            self._headings[document.rel] = headings(document.body, structure.hidden_lines(self.content, document))
         return self._headings[document.rel]
 
     def scanned(self, document: Document) -> tuple[list[str], audience.Scan]:
-        """A document's body lines and their scan (where each line is visible), which most rules read.
-        Only the last document's lines are kept: the rules read one document at a time."""
+        """A document's body lines and how they read as written (code, block markers), for positions and
+        for what the writer meant. Only the last document's lines are kept: rules read one at a time."""
         if self._scanned[0] != document.rel:
             self._scanned = document.rel, document.body.split("\n"), audience.body_scan(self.content, document)
         return self._scanned[1], self._scanned[2]
-
-
-class Heading(NamedTuple):
-    """A heading, or an HTML element with an id: what anchors and runbook sections are made of."""
-
-    floor: int  # the tier a site needs to show it
-    text: str | None  # as written; None for an HTML id
-    anchor: str | None  # explicit ``{#id}`` or HTML id
-    level: int  # 1-6; 0 for an HTML id
-    index: int  # 0-based line index of its text in the body
-
-
-def headings(body: str, scanned: tuple[list[str], audience.Scan] | None = None) -> list[Heading]:
-    """Every anchor a document may have, in order; ``scanned`` is the body's lines and scan, if known."""
-    if scanned is None:
-        lines = body.split("\n")
-        scanned = lines, audience.scan(lines)
-    lines, scan = scanned
-    found = []
-    for index, line in enumerate(lines):
-        if scan.in_code[index]:
-            continue
-        floor = scan.floors[index]
-        if "=" in line:
-            found += [Heading(floor, None, html_id, 0, index) for html_id in HTML_ID_RE.findall(line)]
-        atx = ATX_RE.match(line)
-        setext = None if atx else SETEXT_RE.match(line)
-        if atx:
-            text, level, at = atx[2], len(atx[1]), index
-        elif setext and index > 0 and lines[index - 1].strip() and not scan.in_code[index - 1] \
-                and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
-            text, level, at = lines[index - 1].strip(), 1 if setext[1][0] == "=" else 2, index - 1
-        else:
-            continue
-        explicit = ATTR_ID_RE.search(text)
-        found.append(Heading(floor, text, explicit[1] if explicit else None, level, at))
-    return found
-
-
-def heading_anchors(found: list[Heading], tier: int) -> set[str]:
-    """The anchors of those headings in one tier's site: ``_1`` suffixes count visible headings only."""
-    anchors: set[str] = set()
-    used: set[str] = set()
-    for floor, text, fixed, _, _ in found:
-        if floor > tier:
-            continue
-        if fixed or text is None:
-            anchor = fixed
-        else:
-            plain = html.unescape(INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text)))
-            anchor = unique(slugify(plain, "-"), used) if plain.strip() else None
-        if anchor:
-            used.add(anchor)
-            anchors.add(anchor)
-    return anchors
-
-
-def section_name(text: str) -> str:
-    """A heading as a section name: no ``{attributes}``, inline markup or final colon, any case."""
-    plain = INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text))
-    return " ".join(plain.split()).rstrip(":").casefold()
-
-
-def sections(found: list[Heading], tier: int) -> list[tuple[str, Heading]]:
-    """(name, heading) of every level 2 heading a tier's site shows, in order."""
-    return [(section_name(h.text), h) for h in found if h.level == 2 and h.floor <= tier]
 
 
 def _article_for(kind: str) -> str:
@@ -782,57 +752,6 @@ def _site_stem(path: str) -> str:
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
     return stem.strip("/")
-
-
-def _includes(lines: list[str]):
-    """(line index, path) of every pymdownx.snippets include, in code or not (snippets come first)."""
-    block = False
-    for index, line in enumerate(lines):
-        if "8<" not in line and not block:
-            continue
-        snippet = SNIPPET_RE.match(line)
-        if snippet and not snippet["escape"]:
-            if snippet["spec"]:
-                yield index, snippet["spec"]
-            else:
-                block = not block
-        elif block and line.strip() and not line.lstrip().startswith(";"):
-            yield index, line.strip()
-
-
-def _paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
-    """Runs of non-blank lines outside code with one visibility: a link can span lines within one."""
-    runs, start = [], None
-    for index, line in enumerate(lines + [""]):
-        breaks = index == len(lines) or not line.strip() or scan.in_code[index] or \
-            (start is not None and scan.floors[index] != scan.floors[start])
-        if breaks and start is not None:
-            runs.append((start, index))
-            start = None
-        if start is None and index < len(lines) and line.strip() and not scan.in_code[index]:
-            start = index
-    return runs
-
-
-def markdown_links(text: str):
-    """(offset, url) of every Markdown link, image and reference definition in a paragraph."""
-    if "`" in text:
-        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text)
-    if "\\\\" in text:  # an escaped backslash does not escape what follows it
-        text = text.replace("\\\\", "  ")
-    for match in INLINE_LINK_RE.finditer(text):
-        group = 1 if match[1] is not None else 2
-        yield match.start(group), match[group]
-    for match in REF_DEF_RE.finditer(text):
-        yield match.start(1), match[1]
-
-
-def _html_links(text: str):
-    """(offset, url) of every href and src in raw HTML within a paragraph."""
-    if "<" in text:
-        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text) if "`" in text else text
-        for match in HTML_LINK_RE.finditer(text):
-            yield match.start(1), match[1]
 
 
 def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:

@@ -1,0 +1,432 @@
+"""The document model: what each tier's site shows of a document, from the parser that renders its page.
+
+A document's body is rendered here with exactly the Markdown pipeline MkDocs renders its page with
+(:func:`page_extensions`: the site's extensions, kbgen's internal blocks for the tier, includes from
+``snippets/``). That render is the only thing that decides what a tier sees; validation, the search
+index and the leak audit all read it through :func:`view`:
+
+* the headings (with the ids the table of contents gives them), every link and image target, the
+  visible text and the HTML comments of the tier's page;
+* the raw text of every internal block the tier may not show (what the audit must never find), and
+  the text of every internal block it shows (what the parser marks internal);
+* anything that makes the hiding ambiguous, so the build fails closed.
+
+Most documents have no internal block, or none hidden below tier 3: their views are one render, shared
+by every tier. Code is not highlighted here (Pygments changes markup, never what is shown).
+
+The *source outline* below (:func:`headings`, :func:`markdown_links`) is the document read line by
+line, for what the parser does not keep: where in the file something is, for messages and for the
+Markdown kbgen adds to a runbook page. It never decides what a tier may see.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from markdown import Markdown
+
+from . import audience
+from .content import SNIPPETS_DIR, ContentRoot, Document
+from .internal_blocks import InternalBlocksExtension, Parse
+from .steps import RunbookExtension
+
+DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
+MKDOCS_BUILTINS = ("toc", "tables", "fenced_code")  # MkDocs renders every page with these
+# What the Markdown kbgen adds to runbook pages needs, whatever the root's own mkdocs.yml lists.
+RUNBOOK_EXTENSIONS = ("admonition", "attr_list", "pymdownx.details", "pymdownx.superfences")
+
+HEADING_RE = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+ID_RE = re.compile(r"""\sid\s*=\s*["']([^"']*)["']""")
+ANY_ID_RE = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*["']([^"']+)["']""")
+LINK_RE = re.compile(r"""<(?:a|img|source|link|iframe|video|audio|embed|object)\b[^>]*?\s(?:href|src|data)\s*=\s*"""
+                     r"""["']([^"']*)["']""", re.I)
+HEADERLINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+TITLE_RE = re.compile(r'<p class="admonition-title kb-internal-title">.*?</p>', re.S)
+COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
+INVISIBLE_RE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
+TAG_RE = re.compile(r"<[^>]*>")
+SPACE_RE = re.compile(r"\s+")
+WORD_RE = re.compile(r"[a-z0-9]+")
+FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
+BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
+MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[A-Za-z][\w-]*)?(?P<rest>.*)$")
+MARKER_ARGUMENT_RE = re.compile(r"^[ \t]*(?:\|.*)?$")
+
+
+# The pipeline ----------------------------------------------------------------------------------------
+def configured_markdown(config: dict) -> tuple[list, dict]:
+    """(extensions, their configs) a site's configuration lists, merged with MkDocs' built-ins as MkDocs
+    merges them."""
+    listed = config.get("markdown_extensions") or []
+    names, configs = [], {}
+    for item in listed.items() if isinstance(listed, dict) else listed:
+        if isinstance(item, tuple):
+            name, options = item
+        elif isinstance(item, dict) and len(item) == 1:
+            name, options = next(iter(item.items()))
+        else:
+            name, options = item, None
+        if isinstance(name, str):
+            names.append(name)
+            if isinstance(options, dict):
+                configs[name] = options
+    return list(dict.fromkeys([*MKDOCS_BUILTINS, *names])), configs
+
+
+def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) -> tuple[list, dict]:
+    """The Markdown pipeline of a tier's pages: the site's extensions, the internal blocks of this tier,
+    what runbook pages need, and includes from ``snippets`` only (validation refused anything else).
+    The kbgen plugin hands MkDocs exactly this and :func:`view` renders with it, so both parse alike."""
+    names = [e for e in extensions if not isinstance(e, InternalBlocksExtension) and e != "kbgen_internal"]
+    names += [name for name in (*RUNBOOK_EXTENSIONS, "pymdownx.snippets") if name not in names]
+    configs = {**configs, "pymdownx.snippets": {
+        **configs.get("pymdownx.snippets", {}), "base_path": [str(snippets)], "restrict_base_path": True,
+        "check_paths": True, "url_download": False}}
+    return [*names, InternalBlocksExtension(tier=tier), RunbookExtension()], configs
+
+
+def _site_config(root: Path) -> dict:
+    from mkdocs.utils.yaml import yaml_load  # follows INHERIT and reads !ENV, as MkDocs does
+
+    own = root / "mkdocs.yml"
+    try:
+        with open(own if own.is_file() else DEFAULT_CONFIG, encoding="utf-8") as stream:
+            config = yaml_load(stream)
+    except Exception:  # validation reports a broken configuration; the model renders with the defaults
+        with open(DEFAULT_CONFIG, encoding="utf-8") as stream:
+            config = yaml_load(stream)
+    return config if isinstance(config, dict) else {}
+
+
+def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocksExtension]:
+    """The page pipeline of a tier, kept per loaded root (a conversion resets it)."""
+    key = ("markdown", tier)
+    found = content.derived.get(key)
+    if found is None:
+        if "site-markdown" not in content.derived:
+            content.derived["site-markdown"] = configured_markdown(_site_config(content.root))
+        extensions, configs = page_extensions(*content.derived["site-markdown"], tier, content.root / SNIPPETS_DIR)
+        configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
+                   "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
+        internal = next(e for e in extensions if isinstance(e, InternalBlocksExtension))
+        found = content.derived[key] = Markdown(extensions=extensions, extension_configs=configs), internal
+    return found
+
+
+# Views -----------------------------------------------------------------------------------------------
+class PageHeading(NamedTuple):
+    level: int
+    id: str | None
+    text: str  # as the page shows it
+
+
+@dataclass(frozen=True)
+class View:
+    """What the site of one tier shows of a document's body (see the module's docstring)."""
+
+    tier: int  # the lowest tier this view is exact for: it holds for every tier up to the next floor
+    html: str
+    headings: tuple[PageHeading, ...]
+    ids: frozenset[str]
+    links: tuple[str, ...]  # href and src values, in order, as written
+    text: str  # visible text outside headings
+    comments: tuple[str, ...]
+    hidden: tuple[tuple[int, str], ...]  # (floor, raw text) of each internal block the tier may not show
+    shown: tuple[tuple[int, str], ...]  # (floor, text) of each internal block it shows
+    floors: tuple[int, ...]  # floor of every internal block the parser opened
+    ambiguous: tuple[str, ...]
+
+    @property
+    def heading_text(self) -> list[str]:
+        return [heading.text for heading in self.headings]
+
+
+def strip_markers(markdown: str) -> str:
+    """A page's Markdown without the feed's region markers: they name the defect, which only tier 3 sees."""
+    return FEED_MARKER_RE.sub("", markdown) if "kbgen:defect" in markdown else markdown
+
+
+def render(content: ContentRoot, markdown_text: str, tier: int) -> View:
+    """A body of Markdown as the tier ``tier`` site renders it."""
+    md, internal = _markdown(content, tier)
+    page = md.reset().convert(markdown_text)
+    parse: Parse = internal.parse
+    return _view(tier, page, parse)
+
+
+def _view(tier: int, page: str, parse: Parse) -> View:
+    comments = tuple(match.strip() for match in COMMENT_RE.findall(page))
+    visible = INVISIBLE_RE.sub(" ", COMMENT_RE.sub(" ", page))
+    headings, spans = [], []
+    for match in HEADING_RE.finditer(visible):
+        found_id = ID_RE.search(match[2])
+        headings.append(PageHeading(int(match[1]), found_id[1] if found_id else None,
+                                    plain_text(HEADERLINK_RE.sub("", match[3]))))
+        spans.append(match.span())
+    outside = []
+    last = 0
+    for start, end in spans:
+        outside.append(visible[last:start])
+        last = end
+    outside.append(visible[last:])
+    body = TITLE_RE.sub(" ", " ".join(outside))
+    return View(
+        tier=tier, html=page, headings=tuple(headings),
+        ids=frozenset(html.unescape(i) for i in ANY_ID_RE.findall(visible)),
+        links=tuple(html.unescape(link) for link in LINK_RE.findall(HEADERLINK_RE.sub(" ", visible))),
+        text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
+        floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous))
+
+
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return SPACE_RE.sub(" ", html.unescape(TAG_RE.sub(" ", fragment))).strip()
+
+
+def view(content: ContentRoot, document: Document, tier: int) -> View:
+    """What the tier ``tier`` site shows of a document's body, worked out once per loaded root. A tier
+    shares the view of the lowest tier that shows the same internal blocks."""
+    full = _rendered(content, document, max(audience.TIERS))
+    exact = max((floor for floor in full.floors if floor <= tier), default=audience.PUBLIC_TIER)
+    if all(floor <= tier for floor in full.floors):
+        return full
+    return _rendered(content, document, exact)
+
+
+def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
+    key = ("view", document.rel, tier)
+    found = content.derived.get(key)
+    if found is None:
+        found = content.derived[key] = render(content, strip_markers(document.body), tier)
+    return found
+
+
+def distinct_views(content: ContentRoot, document: Document, lowest: int = 0) -> list[View]:
+    """The views of a document from tier ``lowest`` up, each once, lowest tier first."""
+    found: list[View] = []
+    for tier in range(lowest, max(audience.TIERS) + 1):
+        current = view(content, document, tier)
+        if not found or current is not found[-1]:
+            found.append(current)
+    return found
+
+
+def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:
+    """(tier, view) for each tier from ``lowest`` up."""
+    return [(tier, view(content, document, tier)) for tier in range(lowest, max(audience.TIERS) + 1)]
+
+
+def normalised(line: str) -> str:
+    """A source or raw line as compared when finding where a block's text sits in the file: no quote
+    markers or indentation, spaces collapsed."""
+    return " ".join(line.lstrip(" \t>").split())
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words and numbers of a text, entities decoded: what two readings of a text compare."""
+    return WORD_RE.findall(html.unescape(text).lower())
+
+
+def count_run(haystack: list[str], needle: list[str]) -> int:
+    """How often ``needle`` occurs as a run of consecutive words in ``haystack``."""
+    size, first = len(needle), needle[0]
+    return sum(1 for index, word in enumerate(haystack) if word == first and haystack[index:index + size] == needle)
+
+
+def marker_lookalike(line: str) -> str | None:
+    """What is wrong with a line that looks like an internal block marker but that Markdown will not
+    read as one (so the text after it is public), or None."""
+    match = MARKER_RE.match(line)
+    if not match or not match["name"]:
+        return None
+    name, slashes = match["name"].lower(), len(match["slashes"])
+    if name == "internal":
+        if slashes < 3:
+            return f"a block opens with three slashes or more ('/// internal'), not {slashes}"
+        if not MARKER_ARGUMENT_RE.match(match["rest"].replace("\t", " ")):
+            return "only '| tier: N' may follow the block's name ('/// internal | tier: 2')"
+        return None
+    if slashes >= 2 and name != "internal" and (name.startswith("int") or _edits(name, "internal") <= 2):
+        return "did you mean '/// internal'?"
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (small words only)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def locate(lines: list[str], text: str, start: int = 0) -> int | None:
+    """Index of the first line, from ``start``, where the lines of ``text`` begin in ``lines``."""
+    wanted = [normalised(line) for line in text.strip("\n").split("\n")]
+    wanted = [line for line in wanted if line] or [""]
+    first = wanted[0]
+    for index in range(start, len(lines)):
+        if normalised(lines[index]) != first:
+            continue
+        at, cursor = index + 1, 1
+        while cursor < len(wanted) and at < len(lines):
+            here = normalised(lines[at])
+            if here == wanted[cursor]:
+                cursor += 1
+            elif here:
+                break
+            at += 1
+        if cursor == len(wanted):
+            return index
+    return None
+
+
+def hidden_lines(content: ContentRoot, document: Document, text: str | None = None) -> list[int]:
+    """Per line of ``text`` (default: the document's body), the lowest tier whose page shows it, as far
+    as the parser's hidden blocks can be found in it (text included from snippets is not). For line-based
+    rules, messages and the Markdown kbgen adds to a page: never for what a tier may see."""
+    key = ("hidden-lines", document.rel)
+    if text is None and key in content.derived:
+        return content.derived[key]
+    lines = (document.body if text is None else text).split("\n")
+    floors = [0] * len(lines)
+    for tier in range(max(audience.TIERS)):
+        cursor = 0
+        for _, raw in view(content, document, tier).hidden:
+            at = locate(lines, raw, cursor) if raw.strip() else None
+            if at is None:
+                continue
+            remaining = [normalised(line) for line in raw.split("\n") if normalised(line)]
+            end = at
+            while remaining and end < len(lines):
+                if normalised(lines[end]) == remaining[0]:
+                    remaining.pop(0)
+                end += 1
+            opener = next((i for i in range(at - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), at)
+            closer = next((i for i in range(end, len(lines)) if BLOCK_MARK_RE.match(lines[i])), end - 1)
+            for index in range(opener, closer + 1):
+                floors[index] = max(floors[index], tier + 1)
+            cursor = end
+    if text is None:
+        content.derived[key] = floors
+    return floors
+
+
+# The source outline ----------------------------------------------------------------------------
+EXTERNAL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
+                            r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
+REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[(?!\^)[^\[\]]+\]:\s*<?([^\s>]+)>?")
+HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
+HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
+ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
+ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
+ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")
+SNIPPET_RE = re.compile(r"""^[ \t]*(?P<escape>;*)-+8<-+(?:[ \t]+(?P<q>["'])(?P<spec>.+?)(?P=q))?[ \t]*$""")
+INLINE_MARKUP_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*`]|(?<!\w)_|_(?!\w)")
+
+
+class Heading(NamedTuple):
+    """A heading, or an HTML element with an id: what anchors and runbook sections are made of."""
+
+    floor: int  # the tier a site needs to show it
+    text: str | None  # as written; None for an HTML id
+    anchor: str | None  # explicit ``{#id}`` or HTML id
+    level: int  # 1-6; 0 for an HTML id
+    index: int  # 0-based line index of its text in the body
+
+
+def headings(body: str, floors: list[int] | None = None) -> list[Heading]:
+    """Every heading and HTML id of a body, where it is in the file, in order. ``floors`` are the lines'
+    visibility from the parser (:func:`hidden_lines`); without them every heading counts as public."""
+    lines = body.split("\n")
+    scan = audience.scan(lines)  # only to skip code: a heading's visibility comes from ``floors``
+    found = []
+    for index, line in enumerate(lines):
+        if scan.in_code[index]:
+            continue
+        floor = floors[index] if floors is not None else 0
+        if "=" in line:
+            found += [Heading(floor, None, html_id, 0, index) for html_id in HTML_ID_RE.findall(line)]
+        atx = ATX_RE.match(line)
+        setext = None if atx else SETEXT_RE.match(line)
+        if atx:
+            text, level, at = atx[2], len(atx[1]), index
+        elif setext and index > 0 and lines[index - 1].strip() and not scan.in_code[index - 1] \
+                and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
+            text, level, at = lines[index - 1].strip(), 1 if setext[1][0] == "=" else 2, index - 1
+        else:
+            continue
+        explicit = ATTR_ID_RE.search(text)
+        found.append(Heading(floor, text, explicit[1] if explicit else None, level, at))
+    return found
+
+
+def section_name(text: str) -> str:
+    """A heading as a section name: no ``{attributes}``, inline markup or final colon, any case."""
+    plain = INLINE_MARKUP_RE.sub(lambda m: m[1] or "", ATTR_RE.sub("", text))
+    return " ".join(plain.split()).rstrip(":").casefold()
+
+
+def sections(found: list[Heading], tier: int) -> list[tuple[str, Heading]]:
+    """(name, heading) of every level 2 heading a tier's site shows, in order."""
+    return [(section_name(h.text), h) for h in found if h.level == 2 and h.floor <= tier]
+
+
+def includes(lines: list[str]):
+    """(line index, path) of every pymdownx.snippets include, in code or not (snippets come first)."""
+    block = False
+    for index, line in enumerate(lines):
+        if "8<" not in line and not block:
+            continue
+        snippet = SNIPPET_RE.match(line)
+        if snippet and not snippet["escape"]:
+            if snippet["spec"]:
+                yield index, snippet["spec"]
+            else:
+                block = not block
+        elif block and line.strip() and not line.lstrip().startswith(";"):
+            yield index, line.strip()
+
+
+def paragraphs(lines: list[str], scan) -> list[tuple[int, int]]:
+    """Runs of non-blank lines outside code with one visibility: a link can span lines within one."""
+    runs, start = [], None
+    for index, line in enumerate(lines + [""]):
+        breaks = index == len(lines) or not line.strip() or scan.in_code[index] or \
+            (start is not None and scan.floors[index] != scan.floors[start])
+        if breaks and start is not None:
+            runs.append((start, index))
+            start = None
+        if start is None and index < len(lines) and line.strip() and not scan.in_code[index]:
+            start = index
+    return runs
+
+
+def markdown_links(text: str):
+    """(offset, url) of every Markdown link, image and reference definition in a paragraph."""
+    if "`" in text:
+        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text)
+    if "\\\\" in text:  # an escaped backslash does not escape what follows it
+        text = text.replace("\\\\", "  ")
+    for match in INLINE_LINK_RE.finditer(text):
+        group = 1 if match[1] is not None else 2
+        yield match.start(group), match[group]
+    for match in REF_DEF_RE.finditer(text):
+        yield match.start(1), match[1]
+
+
+def html_links(text: str):
+    """(offset, url) of every href and src in raw HTML within a paragraph."""
+    if "<" in text:
+        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text) if "`" in text else text
+        for match in HTML_LINK_RE.finditer(text):
+            yield match.start(1), match[1]
