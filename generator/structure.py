@@ -22,7 +22,10 @@ Markdown kbgen adds to a runbook page. It never decides what a tier may see.
 from __future__ import annotations
 
 import html
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -128,8 +131,7 @@ class PageHeading(NamedTuple):
 class View:
     """What the site of one tier shows of a document's body (see the module's docstring)."""
 
-    tier: int  # the lowest tier this view is exact for: it holds for every tier up to the next floor
-    html: str
+    tier: int  # the tier it was rendered for; it holds for every tier up to the next floor above
     headings: tuple[PageHeading, ...]
     ids: frozenset[str]
     links: tuple[str, ...]  # href and src values, in order, as written
@@ -152,10 +154,14 @@ def strip_markers(markdown: str) -> str:
 
 def render(content: ContentRoot, markdown_text: str, tier: int) -> View:
     """A body of Markdown as the tier ``tier`` site renders it."""
+    return _view(tier, *render_html(content, markdown_text, tier))
+
+
+def render_html(content: ContentRoot, markdown_text: str, tier: int) -> tuple[str, Parse]:
+    """The HTML of a body of Markdown in the tier ``tier`` site, and what the parser made of its internal
+    blocks."""
     md, internal = _markdown(content, tier)
-    page = md.reset().convert(markdown_text)
-    parse: Parse = internal.parse
-    return _view(tier, page, parse)
+    return md.reset().convert(markdown_text), internal.parse
 
 
 def _view(tier: int, page: str, parse: Parse) -> View:
@@ -175,7 +181,7 @@ def _view(tier: int, page: str, parse: Parse) -> View:
     outside.append(visible[last:])
     body = TITLE_RE.sub(" ", " ".join(outside))
     return View(
-        tier=tier, html=page, headings=tuple(headings),
+        tier=tier, headings=tuple(headings),
         ids=frozenset(html.unescape(i) for i in ANY_ID_RE.findall(visible)),
         links=tuple(html.unescape(link) for link in LINK_RE.findall(HEADERLINK_RE.sub(" ", visible))),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
@@ -202,6 +208,50 @@ def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
     found = content.derived.get(key)
     if found is None:
         found = content.derived[key] = render(content, strip_markers(document.body), tier)
+    return found
+
+
+def prepare(content: ContentRoot, jobs: int | None = None) -> None:
+    """Work out the views of every document up front, on every core (a render costs milliseconds, a
+    knowledge base holds thousands of documents); later calls of :func:`view` find them."""
+    global _PREPARING
+    todo = [document.rel for document in content.documents if ("view", document.rel, max(audience.TIERS))
+            not in content.derived]
+    jobs = jobs or min(os.cpu_count() or 1, MAX_JOBS)
+    if jobs < 2 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        for rel in todo:
+            _views_of(content, rel)
+        return
+    _PREPARING = content
+    try:
+        chunks = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            for found in pool.map(_prepared_chunk, chunks):
+                content.derived.update(found)
+    finally:
+        _PREPARING = None
+
+
+_PREPARING: ContentRoot | None = None  # the root a pool of :func:`prepare` works on (its forks inherit it)
+PARALLEL_FROM = 400  # documents: fewer render faster than processes start
+CHUNK = 100
+MAX_JOBS = 8
+
+
+def _views_of(content: ContentRoot, rel: str) -> dict:
+    document = content.by_rel()[rel] if "by-rel" not in content.derived else content.derived["by-rel"][rel]
+    for tier in audience.TIERS:
+        view(content, document, tier)
+    return {key: value for key in (("view", rel, tier) for tier in audience.TIERS)
+            if (value := content.derived.get(key)) is not None}
+
+
+def _prepared_chunk(rels: list[str]) -> dict:
+    content = _PREPARING
+    content.derived.setdefault("by-rel", content.by_rel())
+    found = {}
+    for rel in rels:
+        found.update(_views_of(content, rel))
     return found
 
 

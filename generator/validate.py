@@ -227,6 +227,7 @@ class Validator:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
 
     def run(self) -> list[Finding]:
+        structure.prepare(self.content)
         self.check_intents_file()
         self.check_ids()
         self.check_snippet_files()
@@ -572,13 +573,17 @@ class Validator:
                 where = self._position(document, text, start, offset)
                 places.setdefault(url, []).append(where)
                 self.check_raw_html_link(document, where, url)
-        seen: set[str] = set()
+        floors = structure.hidden_lines(self.content, document)
+        checked: set[tuple[str, tuple[int, int]]] = set()
         for tier, view in structure.tiers_of(self.content, document, page_tier):
             for url in dict.fromkeys(view.links):
-                if url not in seen:
-                    seen.add(url)
-                    where = (places.get(url) or [(document.body_line, 1)])[0]
-                    self.check_link(document, where, url, tier)
+                found = places.get(url, [])
+                spots = [w for w in found if floors[w[0] - document.body_line] <= tier] or found[:1] or \
+                    [(document.body_line, 1)]
+                for where in spots:
+                    if (url, where) not in checked:
+                        checked.add((url, where))
+                        self.check_link(document, where, url, tier)
 
     @staticmethod
     def _position(document: Document, text: str, start: int, offset: int) -> tuple[int, int]:
