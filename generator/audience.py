@@ -8,6 +8,7 @@ footnotes and link definitions inside a hidden block never reach the table of co
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -17,10 +18,10 @@ TIERS = (0, 1, 2, 3)
 PUBLIC_TIER = 0
 DEFAULT_INTERNAL_FLOOR = 1
 
-# Same shapes as pymdownx.blocks' start/end patterns, but indentation is allowed so that blocks
-# nested in list items, tabs and admonitions are found too.
-BLOCK_START_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ ]*(?P<name>[\w-]+)[ ]*(?:\|[ ]*(?P<arg>.*?)[ ]*)?$")
-BLOCK_END_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ ]*$")
+# Same shapes as pymdownx.blocks' start/end patterns (after Markdown turned tabs into spaces), but
+# indentation is allowed so that blocks nested in list items, tabs and admonitions are found too.
+BLOCK_START_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*(?P<name>[\w-]+)[ \t]*(?:\|[ \t]*(?P<arg>.*?)[ \t]*)?$")
+BLOCK_END_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*$")
 FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 # Lines whose indented continuation is content (list items, admonitions, tabs, definitions), not code.
 CONTAINER_RE = re.compile(r"^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|(?:!!!|\?\?\?\+?|===)[ \t]|:[ \t])")
@@ -30,6 +31,26 @@ TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
 def in_site(document: Document, tier: int) -> bool:
     """A document is in the tier ``tier`` site when it is published and its tier is at most ``tier``."""
     return document.published and document.tier is not None and document.tier <= tier
+
+
+def file_tier(content: ContentRoot, rel: str) -> int:
+    """The tier of a file that is not a document (an image, an attachment): it belongs to the content
+    around it, the published documents of the nearest folder, from its own up, that holds any (the lowest
+    of their tiers). Without any, a file under ``runbooks/`` is for agents (tier 1), one under ``kb/`` is
+    public. A page may link a file only in a site of the file's tier or above."""
+    tiers = content.derived.get("folder-tiers")
+    if tiers is None:
+        tiers = content.derived["folder-tiers"] = {}
+        for document in content.documents:
+            if document.published and document.tier is not None:
+                folder = posixpath.dirname(document.rel)
+                tiers[folder] = min(tiers.get(folder, document.tier), document.tier)
+    folder = posixpath.dirname(rel)
+    while folder:
+        if folder in tiers:
+            return tiers[folder]
+        folder = posixpath.dirname(folder)
+    return DEFAULT_INTERNAL_FLOOR if rel.startswith("runbooks/") else PUBLIC_TIER
 
 
 def page_facts(document: Document, tier: int) -> list[tuple[str, str]]:
@@ -58,7 +79,7 @@ class BlockEvent:
     """Something about an internal block worth a finding: an unknown argument, no closing line, ..."""
 
     index: int  # 0-based line index in the scanned text
-    kind: str  # "bad-argument" | "unclosed" | "no-blank-line"
+    kind: str  # "bad-argument" | "unclosed" | "no-blank-line" | "unclosed-fence"
     detail: str = ""
 
 
@@ -68,6 +89,7 @@ class Scan:
     in_code: list[bool]  # per line: inside a fenced code block
     openers: list[tuple[int, int]]  # (line index, floor) of each internal block
     events: list[BlockEvent]
+    indented_code: set[int]  # lines of indented code blocks (in_code holds them too)
 
 
 def _indent(line: str) -> int:
@@ -86,8 +108,10 @@ def scan(lines: list[str]) -> Scan:
     in_code: list[bool] = []
     openers: list[tuple[int, int]] = []
     events: list[BlockEvent] = []
+    indented: set[int] = set()
     stack: list[tuple[int, int, int, bool]] = []  # (slash count, floor, opener line, is internal)
     fence: str | None = None
+    fence_line = 0
     container = False  # the last unindented line opened a list item, admonition or tab
     indented_code = False
     previous_blank = True
@@ -105,6 +129,7 @@ def scan(lines: list[str]) -> Scan:
         if indented_code and fence is None:
             floors.append(current)  # an indented code block: its text is literal
             in_code.append(True)
+            indented.add(index)
             continue
         if fence is None and "///" not in line and "``" not in line and "~~" not in line:
             floors.append(current)  # the common case: plain text, nothing opens or closes here
@@ -119,7 +144,7 @@ def scan(lines: list[str]) -> Scan:
             continue
         fence_match = FENCE_RE.match(line)
         if fence_match and not (fence_match["fence"][0] == "`" and "`" in fence_match["info"]):
-            fence = fence_match["fence"]
+            fence, fence_line = fence_match["fence"], index
             floors.append(current)
             in_code.append(True)
             continue
@@ -149,7 +174,9 @@ def scan(lines: list[str]) -> Scan:
         floors.append(current)
         in_code.append(False)
     events += [BlockEvent(opener, "unclosed") for _, _, opener, internal in stack if internal]
-    return Scan(floors, in_code, openers, events)
+    if fence is not None:
+        events.append(BlockEvent(fence_line, "unclosed-fence", fence))
+    return Scan(floors, in_code, openers, events, indented)
 
 
 def body_scan(content: ContentRoot, document: Document) -> Scan:

@@ -26,8 +26,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from . import search, structure
-from .audience import TIERS, in_site
-from .content import ContentRoot, load
+from .audience import TIERS, file_tier, in_site
+from .content import ContentRoot, attachments, load
 from .incremental import signature
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
@@ -165,6 +165,10 @@ class Fingerprints:
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
                 self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
+        for rel in attachments(content):
+            above = file_tier(content, rel)
+            if above > tier:
+                self.paths.setdefault(rel, _Secret(rel, f"file kept with tier {above} content"))
         self.prefixes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # phrases by their first words
         for phrase in self.phrases:
             self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)

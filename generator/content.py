@@ -392,6 +392,21 @@ def iter_document_paths(root: Path) -> list[tuple[Path, str]]:
     return sorted(found, key=lambda item: item[1])
 
 
+def attachments(content: ContentRoot) -> list[str]:
+    """Root-relative paths of the files under ``kb/`` and ``runbooks/`` that are not documents (images,
+    attachments), hidden files left out; listed once per loaded root."""
+    found = content.derived.get("attachments")
+    if found is None:
+        found = content.derived["attachments"] = []
+        for folder in CONTENT_DIRS:
+            base = content.root / folder
+            for path in sorted(base.rglob("*")) if base.is_dir() else ():
+                rel = path.relative_to(content.root).as_posix()
+                if path.is_file() and path.suffix != ".md" and not any(p.startswith(".") for p in rel.split("/")):
+                    found.append(rel)
+    return found
+
+
 def load(root: Path | str) -> ContentRoot:
     """Load a content root. Raises :class:`ContentError` only when ``root`` is not a content root at all."""
     root = Path(root).resolve()

@@ -18,9 +18,9 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from . import report, runbooks, search, structure
-from .audience import page_facts
+from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
-from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, load
+from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
 from .findings import has_errors, render
 from .incremental import PageCache
 from .navigation import SiteOutline, front_matter, intent_uri, page_url
@@ -125,14 +125,10 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         for uri, markdown in pages.items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
-        for folder in CONTENT_DIRS:
-            base = content.root / folder
-            for path in sorted(base.rglob("*")) if base.is_dir() else ():
-                rel = path.relative_to(content.root).as_posix()
-                if path.is_file() and path.suffix != ".md" and not any(p.startswith(".") for p in rel.split("/")):
-                    asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
-                    self.assets[asset.url] = asset
-                    ours.append(asset)
+        for rel in attachments(content):
+            asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
+            self.assets[asset.url] = asset
+            ours.append(asset)
         ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
@@ -186,14 +182,15 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return html
 
     def on_env(self, env, config, files):
-        """Drop assets no page of this tier uses: an image of a tier 2 page must not reach tier 0.
+        """Drop assets no page of this tier uses, and any kept with content above it: an image of a tier 2
+        page must not reach tier 0, even when a tier 0 page links it.
         Theme templates compiled by an earlier build are loaded, not compiled again."""
         if self.template_cache is not None:  # keyed by each template's source: never stale
             self.template_cache.mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(str(self.template_cache))
         used = set().union(*self.used_assets.values())
         for url, asset in self.assets.items():
-            if url not in used:
+            if url not in used or file_tier(self.content, asset.src_uri) > self.config.tier:
                 files.remove(asset)
         return env
 

@@ -77,6 +77,7 @@ RULES: dict[str, str | None] = {
     "internal-not-hidden": _TIERS,
     "internal-nesting": _TIERS,
     "internal-marker": _TIERS,
+    "fence-unclosed": _TIERS,
     "html-comment-public": None,  # the comment is in the page's source, not in what the page shows
     "link-broken": _BROKEN,
     "link-outside-root": _BROKEN,

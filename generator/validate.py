@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import fastjsonschema
 
 from . import audience, structure
-from .content import SNIPPETS_DIR, ContentRoot, Document, load, read_text
+from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .rules import apply, configured
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
@@ -46,6 +46,8 @@ DEFECT_RESOLVED_FIELDS = {"fixed_in": "the version that carries the fix (quoted)
 TODO_RE = re.compile(r"(?<![\w/])TODO:")  # what `kbgen new` leaves for the writer to replace
 PLACEHOLDER_RE = re.compile(r"^\s*(?:(?:\d+\.|[-*+])\s+)?TODO:")  # a line that is only a TODO: text
 HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+BLOCK_OPENER_RE = re.compile(r"^[ \t>]*/{2,}[ \t]*internal\b", re.I)  # what a writer means as an internal block
+INNER_FENCE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\w")  # opens a fence: no closing line has a language
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
 
@@ -497,6 +499,12 @@ class Validator:
             elif event.kind == "unclosed":
                 self.add(rel, where, "internal-unclosed", ERROR,
                          "internal block is never closed; add a '///' line (same number of slashes) after it")
+            elif event.kind == "unclosed-fence":
+                after = any(BLOCK_OPENER_RE.match(line) for line in lines[event.index:])
+                self.add(rel, where, "fence-unclosed", ERROR if after else WARNING,
+                         f"this code fence ('{event.detail}') is never closed, so where the code ends is "
+                         "unclear" + (" and the internal blocks after it may be shown as code or text" if after
+                                      else "") + f"; close it with a '{event.detail}' line")
             elif event.kind == "no-blank-line":
                 self.add(rel, where, "internal-blank-line", WARNING,
                          "an internal block must start after a blank line, or it is read as plain text; "
@@ -531,9 +539,34 @@ class Validator:
         ambiguity, the document is refused: its writer meant the text to be hidden and it would not be."""
         lines, scan = self.scanned(document)
         page_tier = document.tier if document.tier is not None else 0
-        if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors:
+        if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors \
+                and "internal" not in document.body:
             return
         rel, first = document.rel, document.body_line
+        parsed = structure.hidden_lines(self.content, document)
+        for index, line in enumerate(lines):
+            fenced = scan.in_code[index] and index not in scan.indented_code  # text in a closed fence is text
+            if fenced and BLOCK_OPENER_RE.match(line):
+                start = index
+                while start > 0 and scan.in_code[start - 1] and start - 1 not in scan.indented_code:
+                    start -= 1
+                end = index
+                while end + 1 < len(lines) and scan.in_code[end + 1] and end + 1 not in scan.indented_code:
+                    end += 1
+                inner = next((i for i in range(start + 1, end) if INNER_FENCE_RE.match(lines[i])), None)
+                if inner is not None:
+                    self.add(rel, (first + start, 1), "fence-unclosed", ERROR,
+                             f"this code fence seems never closed: line {first + inner} opens another fence inside "
+                             f"it, so the internal block at line {first + index} is shown as code to every "
+                             "reader; close the fence before it")
+            if parsed[index] == 0 and not fenced and BLOCK_OPENER_RE.match(line):
+                self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
+                         "this line opens an internal block as written, but Markdown does not read a block "
+                         "here, so every reader sees what follows: " + (
+                             "it is indented as code (4 spaces or more outside a list item, admonition or tab)"
+                             if index in scan.indented_code else
+                             "leave a blank line before it, write the marker alone on its line, and indent it "
+                             "like the content around it"))
         opener = scan.openers[0][0] if scan.openers else 0
         for problem in dict.fromkeys(p for v in structure.distinct_views(self.content, document, page_tier)
                                      for p in v.ambiguous):
@@ -667,6 +700,13 @@ class Validator:
                      f"{did_you_mean(resolved, self.by_rel)}")
         elif not (self.content.root / resolved).exists():
             self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
+        elif resolved.split("/", 1)[0] in CONTENT_DIRS and audience.file_tier(self.content, resolved) > visible_from:
+            tier = audience.file_tier(self.content, resolved)
+            self.add(rel, where, "link-higher-tier", ERROR,
+                     f"links to {resolved}, a file kept with tier {tier} content, from a tier {visible_from} "
+                     f"{'page' if visible_from == document.tier else 'internal block'}: a site below tier {tier} "
+                     f"does not carry it; move the file beside the documents of the tier that may show it, or "
+                     f"the link inside {'/// internal' if tier == 1 else f'/// internal | tier: {tier}'}")
 
     def check_raw_html_link(self, document: Document, where, url: str) -> None:
         """MkDocs rewrites Markdown links for the built site but leaves raw HTML as written."""

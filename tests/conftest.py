@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from generator.build import build
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests search for inputs that break a promise: enough examples in every run to matter, many more
+# with HYPOTHESIS_PROFILE=deep (e.g. before a release). Each example builds a small content root: no deadline.
+settings.register_profile("default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 INTENTS = """\
 areas:
