@@ -235,7 +235,7 @@ def _hidden_texts(content: ContentRoot, document, tier: int):
     full render marks internal above the tier (the audit does not depend on the hiding having worked)."""
     lines = document.body.split("\n")
     hidden = structure.view(content, document, tier).hidden
-    marked = [(floor, text) for floor, text in structure.view(content, document, max(TIERS)).shown if floor > tier]
+    marked = [(floor, text) for floor, text, _ in structure.view(content, document, max(TIERS)).shown if floor > tier]
     for floor, text in [*hidden, *marked]:
         at = structure.locate(lines, text) if text.strip() else None
         where = f", line {document.body_line + at}" if at is not None else ""

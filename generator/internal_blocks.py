@@ -48,7 +48,7 @@ class Parse:
     tier: int
     floors: list[int] = field(default_factory=list)  # every internal block it opened, in order
     hidden: list[tuple[int, str]] = field(default_factory=list)  # (floor, raw text) of those it dropped
-    shown: list[tuple[int, str]] = field(default_factory=list)  # (floor, text) of those it rendered
+    shown: list[tuple[int, str, int]] = field(default_factory=list)  # (floor, text, floor around it) of those shown
     ambiguous: list[str] = field(default_factory=list)  # why the hiding may not match the page's intent
 
 
@@ -109,19 +109,26 @@ class _DropHidden(Treeprocessor):
 
 
 class _RecordShown(Treeprocessor):
-    """Keeps the text of every block the site shows: what the parser marks internal on this page."""
+    """Keeps the text of every block the site shows: what the parser marks internal on this page, with
+    the highest floor of the blocks around it (0 for an outermost block)."""
 
     def __init__(self, md: Markdown, extension: InternalBlocksExtension):
         super().__init__(md)
         self.extension = extension
 
     def run(self, root: etree.Element) -> None:
-        parse = self.extension.parse
-        for element in root.iter("div"):
-            if element.get(TIER_ATTRIBUTE) is not None:
-                text = " ".join(PLACEHOLDER_RE.sub(" ", part) for child in element
-                                if TITLE_CLASS not in (child.get("class") or "") for part in child.itertext())
-                parse.shown.append((int(element.get(TIER_ATTRIBUTE)), text))
+        self._walk(root, 0)
+
+    def _walk(self, element: etree.Element, around: int) -> None:
+        for child in element:
+            floor = child.get(TIER_ATTRIBUTE) if child.tag == "div" else None
+            if floor is None:
+                self._walk(child, around)
+                continue
+            text = " ".join(PLACEHOLDER_RE.sub(" ", part) for grandchild in child
+                            if TITLE_CLASS not in (grandchild.get("class") or "") for part in grandchild.itertext())
+            self.extension.parse.shown.append((int(floor), text, around))
+            self._walk(child, max(around, int(floor)))
 
 
 class InternalBlocksExtension(BlocksExtension):

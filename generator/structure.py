@@ -138,7 +138,7 @@ class View:
     text: str  # visible text outside headings
     comments: tuple[str, ...]
     hidden: tuple[tuple[int, str], ...]  # (floor, raw text) of each internal block the tier may not show
-    shown: tuple[tuple[int, str], ...]  # (floor, text) of each internal block it shows
+    shown: tuple[tuple[int, str, int], ...]  # (floor, text, floor of the blocks around it) of each block shown
     floors: tuple[int, ...]  # floor of every internal block the parser opened
     ambiguous: tuple[str, ...]
 
@@ -285,6 +285,32 @@ def count_run(haystack: list[str], needle: list[str]) -> int:
     """How often ``needle`` occurs as a run of consecutive words in ``haystack``."""
     size, first = len(needle), needle[0]
     return sum(1 for index, word in enumerate(haystack) if word == first and haystack[index:index + size] == needle)
+
+
+def shown_marked_text(content: ContentRoot, document: Document, tier: int) -> str | None:
+    """A run of words the full render marks internal above ``tier`` that the tier's own render shows more
+    often than the page has it outside internal blocks, or None: the two views of the parser disagree,
+    and the page must not be published."""
+    full = view(content, document, max(audience.TIERS))
+    outermost = [text for floor, text, around in full.shown if floor > tier >= around]
+    if not outermost:
+        return None
+    here = view(content, document, tier)
+    shown = words(f"{here.text} {' '.join(here.heading_text)}")
+    everything = words(f"{full.text} {' '.join(full.heading_text)}")
+    for text in outermost:
+        tokens = words(text)
+        for start in range(0, max(len(tokens) - RUN + 1, 1), RUN):
+            run = tokens[start:start + RUN]
+            if len(run) < min(RUN, len(tokens)) or not run:
+                continue
+            found = count_run(shown, run)
+            if found and found > count_run(everything, run) - sum(count_run(words(t), run) for t in outermost):
+                return " ".join(run)
+    return None
+
+
+RUN = 6  # words compared at a time: a phrase, not a common word
 
 
 def marker_lookalike(line: str) -> str | None:

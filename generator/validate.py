@@ -572,6 +572,13 @@ class Validator:
                                      for p in v.ambiguous):
             self.add(rel, (first + opener, 1), "internal-nesting", ERROR, problem)
         for tier in range(page_tier, max(audience.TIERS)):
+            leaked = structure.shown_marked_text(self.content, document, tier)
+            if leaked:
+                at = next((i for i, line in enumerate(lines) if leaked.split()[0] in line.lower()), opener)
+                self.add(rel, (first + at, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows text that Markdown reads as inside an internal block "
+                         f"('{leaked}'): the block's markers are read two ways; check their slashes, "
+                         "indentation and the blank line before them")
             hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
             if not hidden:
                 continue

@@ -205,3 +205,15 @@ def test_no_internal_word_reaches_tier0_unless_the_document_is_refused(document)
         refused = errors_of(content)
         if not refused:
             assert secret not in tier0_texts(content, document_).lower(), body
+
+
+def test_the_two_views_of_the_parser_are_compared(make_root):
+    """Where the render that hides a block and the render that shows it read the block differently, the
+    text the full render marks internal is found in the lower page, and the document is refused."""
+    make_root.doc("kb/a.md", "# Page\n\nPublic.\n\n/// internal\n/// details | x\nqzxinner words\n///\n"
+                             "qzxafter words that the lower page shows\n///\n")
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    assert "qzxafter" in structure.shown_marked_text(content, document, 0)
+    assert structure.shown_marked_text(content, document, 1) is None
+    assert any(e.startswith("internal-not-hidden:") for e in errors_of(content))

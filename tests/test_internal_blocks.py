@@ -29,7 +29,8 @@ def test_a_shown_block_is_a_labelled_callout():
                     '<p class="admonition-title kb-internal-title">Internal: tier 2 and above</p>\n'
                     '<p>Check the <strong>audit log</strong>.</p>\n</div>')
     assert internal.parse.floors == [2] and internal.parse.hidden == []
-    assert [floor for floor, _ in internal.parse.shown] == [2] and "audit log" in internal.parse.shown[0][1]
+    assert [(floor, around) for floor, _, around in internal.parse.shown] == [(2, 0)]
+    assert "audit log" in internal.parse.shown[0][1]
 
 
 def test_a_hidden_block_leaves_nothing_and_keeps_its_raw_text():
