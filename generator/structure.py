@@ -298,14 +298,13 @@ def shown_marked_text(content: ContentRoot, document: Document, tier: int) -> st
     here = view(content, document, tier)
     shown = words(f"{here.text} {' '.join(here.heading_text)}")
     everything = words(f"{full.text} {' '.join(full.heading_text)}")
-    for text in outermost:
-        tokens = words(text)
-        for start in range(0, max(len(tokens) - RUN + 1, 1), RUN):
-            run = tokens[start:start + RUN]
-            if len(run) < min(RUN, len(tokens)) or not run:
-                continue
+    marked = [words(text) for text in outermost]
+    for tokens in marked:
+        size = min(RUN, len(tokens))
+        for start in range(len(tokens) - size + 1) if size else ():
+            run = tokens[start:start + size]
             found = count_run(shown, run)
-            if found and found > count_run(everything, run) - sum(count_run(words(t), run) for t in outermost):
+            if found and found > count_run(everything, run) - sum(count_run(other, run) for other in marked):
                 return " ".join(run)
     return None
 
