@@ -25,6 +25,7 @@ import html
 import multiprocessing
 import os
 import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,7 +219,8 @@ def prepare(content: ContentRoot, jobs: int | None = None) -> None:
     todo = [document.rel for document in content.documents if ("view", document.rel, max(audience.TIERS))
             not in content.derived]
     jobs = jobs or min(os.cpu_count() or 1, MAX_JOBS)
-    if jobs < 2 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs < 2 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:  # a fork copies no thread: a preview server's locks could hang it
         for rel in todo:
             _views_of(content, rel)
         return

@@ -178,12 +178,6 @@ Only agents read this part.
 This is how a writer marks agent-only text.
 ///
 ```
-
-The same example as an indented code block:
-
-    /// internal
-    Indentcodium example of agent-only text.
-    ///
 """
 
 # id -> (rel, title, tier, status) of every document in the main fixture root
@@ -338,15 +332,6 @@ def test_literal_block_syntax_in_code_survives(main_site, tier):
     code = re.findall(r"<code>(.*?)</code>", html, re.S)
     assert any("/// internal\nThis is how a writer marks agent-only text.\n///" in c for c in code), code
     assert in_search(site, "This is how a writer marks agent-only text.")
-
-
-@pytest.mark.parametrize("tier", TIERS)
-def test_literal_block_syntax_in_indented_code_survives(main_site, tier):
-    """An indented code block is code too: Markdown shows it verbatim, so every tier must show it."""
-    site = main_site / f"tier{tier}"
-    html = article(read(page_file(site, url_of("public-guide"))))
-    code = re.findall(r"<code>(.*?)</code>", html, re.S)
-    assert any("/// internal\nIndentcodium example of agent-only text.\n///" in c for c in code), code
 
 
 @pytest.mark.parametrize("tier", TIERS)

@@ -75,6 +75,15 @@ def test_a_block_the_parser_does_not_read_as_written_is_refused(make_root):
     assert "internal-not-hidden:" in " ".join(errors_of(load(make_root.path)))
 
 
+def test_a_block_indented_as_code_is_refused_but_a_fenced_one_is_text(make_root):
+    """Indented four spaces outside a list item or admonition, a block is code that every reader sees:
+    the writer meant it hidden, so it is refused. In a closed fence, the syntax is shown on purpose."""
+    make_root.doc("kb/a.md", "# Page\n\nSyntax:\n\n```text\n/// internal\nExample.\n///\n```\n")
+    make_root.doc("kb/b.md", "# Page\n\nAfter a list:\n\n    /// internal\n    qzxcode words.\n    ///\n")
+    errors = errors_of(load(make_root.path))
+    assert errors == ["internal-not-hidden:12"]
+
+
 def test_nesting_with_as_many_slashes_is_refused(make_root):
     make_root.doc("kb/a.md", "# Page\n\n/// internal\n/// details | x\nqzxinner\n///\nqzxafter words\n///\n")
     assert any(e.startswith("internal-nesting:") for e in errors_of(load(make_root.path)))
