@@ -364,6 +364,23 @@ def locate(lines: list[str], text: str, start: int = 0) -> int | None:
     return None
 
 
+NEAR = 50  # lines: how far the next line of a block's text may be from the last one found
+
+
+def _lines_of(lines: list[str], raw: str, start: int) -> list[int]:
+    """Indexes of the lines, from ``start``, that hold a hidden block's raw text, in order; a raw line
+    the file does not hold as such (an include, an escaped marker) is skipped."""
+    found: list[int] = []
+    for wanted in (normalised(line) for line in raw.split("\n")):
+        if not wanted:
+            continue
+        limit = len(lines) if not found else min(len(lines), found[-1] + 1 + NEAR)
+        at = next((i for i in range(found[-1] + 1 if found else start, limit) if normalised(lines[i]) == wanted), None)
+        if at is not None:
+            found.append(at)
+    return found
+
+
 def hidden_lines(content: ContentRoot, document: Document, text: str | None = None) -> list[int]:
     """Per line of ``text`` (default: the document's body), the lowest tier whose page shows it, as far
     as the parser's hidden blocks can be found in it (text included from snippets is not). For line-based
@@ -376,20 +393,14 @@ def hidden_lines(content: ContentRoot, document: Document, text: str | None = No
     for tier in range(max(audience.TIERS)):
         cursor = 0
         for _, raw in view(content, document, tier).hidden:
-            at = locate(lines, raw, cursor) if raw.strip() else None
-            if at is None:
+            found = _lines_of(lines, raw, cursor)
+            if not found:
                 continue
-            remaining = [normalised(line) for line in raw.split("\n") if normalised(line)]
-            end = at
-            while remaining and end < len(lines):
-                if normalised(lines[end]) == remaining[0]:
-                    remaining.pop(0)
-                end += 1
-            opener = next((i for i in range(at - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), at)
-            closer = next((i for i in range(end, len(lines)) if BLOCK_MARK_RE.match(lines[i])), end - 1)
+            opener = next((i for i in range(found[0] - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), found[0])
+            closer = next((i for i in range(found[-1] + 1, len(lines)) if BLOCK_MARK_RE.match(lines[i])), found[-1])
             for index in range(opener, closer + 1):
                 floors[index] = max(floors[index], tier + 1)
-            cursor = end
+            cursor = closer + 1
     if text is None:
         content.derived[key] = floors
     return floors
