@@ -134,3 +134,21 @@ def in_search(site: Path, text: str) -> bool:
     from generator.search import text_terms
 
     return text_terms(text) <= search_terms(site)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that share a built site or a browser (module- or session-wide fixtures, kept because they are
+    expensive) are ``slow``: ``pytest -m "not slow"`` is the quick loop of Markdown, validation and CLI tests."""
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        shared = definitions is not None and any(
+            definition.scope in ("module", "package", "session") and _ours(definition.func)
+            for chain in definitions.name2fixturedefs.values() for definition in chain)
+        if shared or "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+def _ours(function) -> bool:
+    """A fixture written in this folder (pytest's own, such as tmp_path_factory, are session-wide too)."""
+    code = getattr(function, "__code__", None)
+    return code is not None and Path(code.co_filename).parent == Path(__file__).parent
