@@ -21,13 +21,17 @@ Markdown kbgen adds to a runbook page. It never decides what a tier may see.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
+import json
 import multiprocessing
 import os
 import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -255,6 +259,80 @@ def _prepared_chunk(rels: list[str]) -> dict:
     for rel in rels:
         found.update(_views_of(content, rel))
     return found
+
+
+# Views kept between runs ----------------------------------------------------------------------------------
+VIEWS_FORMAT = 1
+RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
+
+
+def pipeline_digest(content: ContentRoot) -> str:
+    """What every view depends on besides its document's body: kbgen's code, the Markdown packages, the
+    site's Markdown settings and the snippets a body may include."""
+    digest = hashlib.sha256(f"kbgen-views-{VIEWS_FORMAT}\n".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in RENDER_PACKAGES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} missing\n".encode())
+    if "site-markdown" not in content.derived:
+        content.derived["site-markdown"] = configured_markdown(_site_config(content.root))
+    digest.update(json.dumps(content.derived["site-markdown"], sort_keys=True, default=str).encode())
+    snippets = content.root / SNIPPETS_DIR
+    for path in sorted(snippets.rglob("*")) if snippets.is_dir() else ():
+        if path.is_file():
+            digest.update(path.relative_to(snippets).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _body_key(document: Document) -> str:
+    return hashlib.sha256(document.body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def save_views(content: ContentRoot, path: Path) -> None:
+    """Keep the views worked out for this root in ``path`` (JSON: nothing in it runs when it is read)."""
+    by_rel: dict[str, dict] = {}
+    for key, value in content.derived.items():
+        if isinstance(key, tuple) and key[0] == "view":
+            by_rel.setdefault(key[1], {})[str(key[2])] = [
+                sorted(field) if isinstance(field, frozenset) else field for field in dataclasses.astuple(value)]
+    documents = content.by_rel()
+    saved = {"format": VIEWS_FORMAT, "pipeline": pipeline_digest(content),
+             "views": {rel: [_body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def load_views(content: ContentRoot, path: Path) -> int:
+    """Take the views kept in ``path`` of the documents whose body and pipeline are unchanged; returns how
+    many documents' views were taken. A missing, unreadable or stale file is ignored."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("format") != VIEWS_FORMAT or saved.get("pipeline") != pipeline_digest(content):
+            return 0
+        taken = 0
+        for document in content.documents:
+            entry = saved["views"].get(document.rel)
+            if not entry or entry[0] != _body_key(document):
+                continue
+            for tier, fields in entry[1].items():
+                content.derived[("view", document.rel, int(tier))] = _view_of(fields)
+            taken += 1
+        return taken
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return 0
+
+
+def _view_of(fields: list) -> View:
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous = fields
+    return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
+                tuple(comments), tuple((floor, raw) for floor, raw in hidden),
+                tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
+                tuple(ambiguous))
 
 
 def distinct_views(content: ContentRoot, document: Document, lowest: int = 0) -> list[View]:
