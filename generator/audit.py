@@ -498,6 +498,7 @@ def audit(root: Path | str | ContentRoot, out: Path | str | None = None, tiers=N
     """Audit the built sites under ``out`` (default ROOT/site) against the sources in ``root``."""
     content = root if isinstance(root, ContentRoot) else load(root)
     out = Path(out) if out else content.root / "site"
+    structure.prepare(content)  # every document's views, on every core, before the tiers read them
     leaks: list[Leak] = []
     for tier in tiers or TIERS:
         site = out / f"tier{tier}"

@@ -197,6 +197,7 @@ def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
 
 
 def _entries(content: ContentRoot, tier: int) -> list[Entry]:
+    structure.prepare(content)  # the views of every document, on every core (nothing to do in a build)
     found = [_entry(content, document, tier) for document in content.documents if in_site(document, tier)]
     return sorted(found, key=lambda entry: entry.id)
 
