@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
-import json
+import http.server
 import os
 import re
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,11 @@ from hypothesis import HealthCheck, settings
 from generator.build import build
 
 REPO = Path(__file__).resolve().parent.parent
+# The browser tests drive the system's Chromium (never a downloaded one) with Playwright.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 20_000
 
 # Property tests search for inputs that break a promise: enough examples in every run to matter, many more
 # with HYPOTHESIS_PROFILE=deep (e.g. before a release). Each example builds a small content root: no deadline.
@@ -152,3 +160,89 @@ def _ours(function) -> bool:
     """A fixture written in this folder (pytest's own, such as tmp_path_factory, are session-wide too)."""
     code = getattr(function, "__code__", None)
     return code is not None and Path(code.co_filename).parent == Path(__file__).parent
+
+
+# Browser tests -----------------------------------------------------------------------------------
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        pass
+
+
+@contextlib.contextmanager
+def served(folder: Path):
+    """``folder`` over HTTP on a free localhost port, for as long as the block runs; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def base_url(site_root):
+    with served(site_root) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """The launched browser, or the reason it could not be launched (each test then fails with it)."""
+    if not CHROMIUM.exists():
+        yield f"{CHROMIUM} not found: install Chromium (apt-get install chromium); browser tests cannot run"
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a test dependency
+        yield f"playwright is not installed: {exc}"
+        return
+    playwright = sync_playwright().start()
+    try:
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001 - report any launch failure as the test failure
+            yield f"could not launch {CHROMIUM}: {exc}"
+            return
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh page, or the reason there is none: ``open_doc`` then makes the test FAIL (never skip).
+
+    The failure is raised in the test itself, not here, so that it counts as a failed test rather
+    than as an error in a fixture.
+    """
+    if isinstance(chromium, str):
+        yield chromium
+        return
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def search(page, word: str) -> None:
+    # The header's search label opens the search on narrow screens; on wide ones the box itself is in
+    # the header and covers the form's label, so it is clicked directly.
+    label = page.locator('label.md-header__button[for="__search"]')
+    if label.is_visible():
+        label.click()
+    box = page.locator("input.md-search__input")
+    box.click()
+    page.wait_for_function("() => document.getElementById('__search').checked")
+    # One query for the whole word: typed letter by letter, a prefix's answer ("No matching documents")
+    # could be taken for the word's.
+    box.fill(word)
+    box.press("End")

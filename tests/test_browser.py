@@ -6,21 +6,13 @@ it they fail with a message saying so.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import RootMaker, runbook_body
+from conftest import TIMEOUT_MS, RootMaker, runbook_body, search
 from generator.build import build
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 20_000
 
 DOC_ID = "browser-guide"
 PUBLIC_WORD = "zebracornish"
@@ -52,76 +44,6 @@ def site_root(tmp_path_factory) -> Path:
     return out
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
-        pass
-
-
-@contextlib.contextmanager
-def served(folder: Path):
-    """``folder`` over HTTP on a free localhost port, for as long as the block runs; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def base_url(site_root):
-    with served(site_root) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """The launched browser, or the reason it could not be launched (each test then fails with it)."""
-    if not CHROMIUM.exists():
-        yield f"{CHROMIUM} not found: install Chromium (apt-get install chromium); browser tests cannot run"
-        return
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - playwright is a test dependency
-        yield f"playwright is not installed: {exc}"
-        return
-    playwright = sync_playwright().start()
-    try:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except Exception as exc:  # noqa: BLE001 - report any launch failure as the test failure
-            yield f"could not launch {CHROMIUM}: {exc}"
-            return
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
-
-
-@pytest.fixture
-def page(chromium):
-    """A fresh page, or the reason there is none: ``open_doc`` then makes the test FAIL (never skip).
-
-    The failure is raised in the test itself, not here, so that it counts as a failed test rather
-    than as an error in a fixture.
-    """
-    if isinstance(chromium, str):
-        yield chromium
-        return
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    yield page
-    context.close()
-
-
 def open_doc(page, base_url: str, tier: int, width: int | None = None) -> None:
     if isinstance(page, str):
         pytest.fail(page, pytrace=False)
@@ -129,21 +51,6 @@ def open_doc(page, base_url: str, tier: int, width: int | None = None) -> None:
         page.set_viewport_size({"width": width, "height": 900})
     response = page.goto(f"{base_url}/tier{tier}/kb/{DOC_ID}/", wait_until="load")
     assert response is not None and response.status == 200, f"tier {tier} page did not load"
-
-
-def search(page, word: str) -> None:
-    # The header's search label opens the search on narrow screens; on wide ones the box itself is in
-    # the header and covers the form's label, so it is clicked directly.
-    label = page.locator('label.md-header__button[for="__search"]')
-    if label.is_visible():
-        label.click()
-    box = page.locator("input.md-search__input")
-    box.click()
-    page.wait_for_function("() => document.getElementById('__search').checked")
-    # One query for the whole word: typed letter by letter, a prefix's answer ("No matching documents")
-    # could be taken for the word's.
-    box.fill(word)
-    box.press("End")
 
 
 def test_tier1_banner_visible(page, base_url):

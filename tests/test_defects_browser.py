@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import base_url, chromium, page, search  # noqa: F401 - pytest fixtures
+from conftest import search
 
 ARTICLE = "kb/invoices/known-issue-wrong-currency-symbol/"
 RUNBOOK = "runbooks/tier2/investigate-webhook-deliveries/"
@@ -24,7 +24,7 @@ def site_root(sample_site) -> Path:
     return sample_site
 
 
-def visit(page, url: str) -> str:  # noqa: F811 - the fixture, passed in
+def visit(page, url: str) -> str:
     if isinstance(page, str):
         pytest.fail(page, pytrace=False)
     response = page.goto(url, wait_until="load")
@@ -32,7 +32,7 @@ def visit(page, url: str) -> str:  # noqa: F811 - the fixture, passed in
     return page.locator("article").inner_text()
 
 
-def test_customer_reads_the_known_issue_with_its_fix_and_workaround(page, base_url):  # noqa: F811
+def test_customer_reads_the_known_issue_with_its_fix_and_workaround(page, base_url):
     text = visit(page, f"{base_url}/tier0/{ARTICLE}")
     assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in text
     assert text.index("Status: fixed") < text.index("Only the symbol in the PDF was wrong.") \
@@ -41,7 +41,7 @@ def test_customer_reads_the_known_issue_with_its_fix_and_workaround(page, base_u
     assert page.js_errors == []
 
 
-def test_customer_finds_the_known_issue_by_searching(page, base_url):  # noqa: F811
+def test_customer_finds_the_known_issue_by_searching(page, base_url):
     visit(page, f"{base_url}/tier0/")
     search(page, "currency symbol")
     results = page.locator(".md-search-result__item")
@@ -49,7 +49,7 @@ def test_customer_finds_the_known_issue_by_searching(page, base_url):  # noqa: F
     assert "Known issue: invoice PDFs show the wrong currency symbol" in page.locator(".md-search-result").inner_text()
 
 
-def test_specialist_sees_the_known_defect_before_starting_to_diagnose(page, base_url):  # noqa: F811
+def test_specialist_sees_the_known_defect_before_starting_to_diagnose(page, base_url):
     text = visit(page, f"{base_url}/tier2/{RUNBOOK}")
     assert text.index("When to use") < text.index("Known defects") < text.index("Before you start")
     entry = text[text.index("Known defects"):text.index("Before you start")]

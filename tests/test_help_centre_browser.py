@@ -14,11 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conftest import REPO, RootMaker
+from conftest import REPO, TIMEOUT_MS, RootMaker
 from generator.build import build
 from generator.content import load
 from generator.navigation import SiteOutline
-from test_browser import TIMEOUT_MS, base_url, chromium  # noqa: F401 - pytest fixtures
 
 AXE = REPO / "tests" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 SAMPLE = SiteOutline.of(load(REPO), 0)
@@ -50,7 +49,7 @@ def site_root(sample_site, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def browse(chromium):  # noqa: F811 - the fixture of test_browser.py
+def browse(chromium):
     """``browse(**context options)`` gives a fresh page that may only reach 127.0.0.1: ``page.outside``
     lists what it tried to reach elsewhere (refused), ``page.requests`` every request it made."""
     contexts = []
@@ -81,13 +80,13 @@ def browse(chromium):  # noqa: F811 - the fixture of test_browser.py
         context.close()
 
 
-def visit(page, base_url: str, path: str):  # noqa: F811
+def visit(page, base_url: str, path: str):
     response = page.goto(f"{base_url}/{path}", wait_until="load")
     assert response is not None and response.status == 200, path
     return page
 
 
-def search_from_home(page, base_url: str, query: str):  # noqa: F811
+def search_from_home(page, base_url: str, query: str):
     """Type into the home page's search box and press Enter: the site's own search opens with the query."""
     visit(page, base_url, "tier0/")
     box = page.get_by_label("How can we help?")
@@ -110,7 +109,7 @@ def serious_violations(page) -> list[dict]:
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["wide", "phone"])
-def test_home_search_box_opens_the_site_search(browse, base_url, viewport):  # noqa: F811
+def test_home_search_box_opens_the_site_search(browse, base_url, viewport):
     page = search_from_home(browse(**({"viewport": viewport} if viewport else {})), base_url, "currency symbol")
     assert page.evaluate("document.getElementById('__search').checked")
     assert page.locator("input.md-search__input").input_value() == "currency symbol"
@@ -119,7 +118,7 @@ def test_home_search_box_opens_the_site_search(browse, base_url, viewport):  # n
     assert page.outside == [] and page.js_errors == []
 
 
-def test_home_topics_popular_questions_and_known_issues(browse, base_url):  # noqa: F811
+def test_home_topics_popular_questions_and_known_issues(browse, base_url):
     page = visit(browse(), base_url, "tier0/")
     cards = page.locator(".kb-areas > ul > li")
     assert cards.locator("h3 a:not(.headerlink)").all_inner_texts() == [area.title for area, _ in SAMPLE.areas]
@@ -137,7 +136,7 @@ def test_home_topics_popular_questions_and_known_issues(browse, base_url):  # no
 # an article --------------------------------------------------------------------------------------------
 
 
-def test_article_breadcrumbs_review_date_related_and_contact_routes(browse, base_url):  # noqa: F811
+def test_article_breadcrumbs_review_date_related_and_contact_routes(browse, base_url):
     page = visit(browse(), base_url, ARTICLE)
     trail = page.get_by_role("navigation", name="Breadcrumbs")
     assert [t.strip() for t in trail.locator("a").all_inner_texts()] == ARTICLE_TRAIL
@@ -154,7 +153,7 @@ def test_article_breadcrumbs_review_date_related_and_contact_routes(browse, base
     page.wait_for_url("**/tier0/areas/invoices/")
 
 
-def test_feedback_without_a_provider_sends_nothing(browse, base_url):  # noqa: F811
+def test_feedback_without_a_provider_sends_nothing(browse, base_url):
     page = visit(browse(), base_url, ARTICLE)
     form = page.locator("form.md-feedback")
     form.get_by_text("Was this page helpful?").wait_for(state="visible")
@@ -169,7 +168,7 @@ def test_feedback_without_a_provider_sends_nothing(browse, base_url):  # noqa: F
     assert page.js_errors == []
 
 
-def test_feedback_goes_to_the_configured_provider(browse, base_url):  # noqa: F811
+def test_feedback_goes_to_the_configured_provider(browse, base_url):
     """With ``provider: google`` mkdocs-material loads gtag and records the answer in its data layer (the
     request to Google is refused here, so the test stays offline)."""
     page = visit(browse(), base_url, "provider/kb/rated/")
@@ -188,7 +187,7 @@ def test_feedback_goes_to_the_configured_provider(browse, base_url):  # noqa: F8
 
 @pytest.mark.parametrize("path", ["tier1/", "tier1/kb/invoices/invoice-pdf-troubleshooting/", RUNBOOK])
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["wide", "phone"])
-def test_internal_marker_stays_in_view(browse, base_url, path, viewport):  # noqa: F811
+def test_internal_marker_stays_in_view(browse, base_url, path, viewport):
     page = visit(browse(**({"viewport": viewport} if viewport else {})), base_url, path)
     assert "Internal · Tier 1 agent site." in page.locator(".kb-tier-banner").inner_text()
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
@@ -202,7 +201,7 @@ def test_internal_marker_stays_in_view(browse, base_url, path, viewport):  # noq
     assert top, "something covers the tier marker"
 
 
-def test_internal_sites_look_different(browse, base_url):  # noqa: F811
+def test_internal_sites_look_different(browse, base_url):
     def header_colour(path):
         page = visit(browse(), base_url, path)
         return page.evaluate("getComputedStyle(document.querySelector('.md-header')).backgroundColor"), page
@@ -220,7 +219,7 @@ def test_internal_sites_look_different(browse, base_url):  # noqa: F811
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("what", ["home", "article", "runbook", "search results"])
-def test_no_serious_accessibility_violations(browse, base_url, what, scheme):  # noqa: F811
+def test_no_serious_accessibility_violations(browse, base_url, what, scheme):
     page = browse(color_scheme=scheme)
     if what == "search results":
         search_from_home(page, base_url, "invoice")
@@ -232,7 +231,7 @@ def test_no_serious_accessibility_violations(browse, base_url, what, scheme):  #
 
 
 @pytest.mark.parametrize("path", ["tier0/", ARTICLE, RUNBOOK])
-def test_usable_at_phone_width(browse, base_url, path):  # noqa: F811
+def test_usable_at_phone_width(browse, base_url, path):
     page = visit(browse(viewport=PHONE), base_url, path)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
     heading = page.locator(".kb-hero__title" if path == "tier0/" else "article h1")
@@ -244,7 +243,7 @@ def test_usable_at_phone_width(browse, base_url, path):  # noqa: F811
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
 
 
-def test_dark_mode_switch(browse, base_url):  # noqa: F811
+def test_dark_mode_switch(browse, base_url):
     page = visit(browse(color_scheme="light"), base_url, "tier0/")
     assert page.evaluate("document.body.dataset.mdColorScheme") == "default"
     light = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -255,7 +254,7 @@ def test_dark_mode_switch(browse, base_url):  # noqa: F811
     assert page.evaluate("document.body.dataset.mdColorScheme") == "slate"
 
 
-def test_works_without_javascript_except_search(browse, base_url):  # noqa: F811
+def test_works_without_javascript_except_search(browse, base_url):
     page = visit(browse(java_script_enabled=False), base_url, "tier0/")
     assert page.locator(".kb-hero__search").is_hidden()
     assert page.get_by_text("Choose a topic below.").is_visible()

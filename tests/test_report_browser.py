@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, served
 from generator.content import load
 from generator.report import PAGE_TITLE, health
-from test_browser import chromium, page, served  # noqa: F401 - chromium and page are fixtures
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import pytest
 from conftest import REPO
 from generator.content import load
 from generator.runbooks import handover
-from test_browser import base_url, chromium, page  # noqa: F401 - pytest fixtures
 
 RUNBOOK = load(REPO).by_id()["reset-two-factor"]  # tier 1; Tier 2 follows a runbook tier 1 may not open
 TARGET_TITLE = "Investigate a suspected account takeover"
@@ -25,7 +24,7 @@ def site_root(sample_site) -> Path:
     return sample_site
 
 
-def open_runbook(page, base_url: str, fragment: str = ""):  # noqa: F811 - fixtures passed in
+def open_runbook(page, base_url: str, fragment: str = ""):
     if isinstance(page, str):
         pytest.fail(page, pytrace=False)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
@@ -35,7 +34,7 @@ def open_runbook(page, base_url: str, fragment: str = ""):  # noqa: F811 - fixtu
     return page
 
 
-def test_tick_a_step(page, base_url):  # noqa: F811
+def test_tick_a_step(page, base_url):
     open_runbook(page, base_url)
     steps = page.locator("ol.kb-steps > li.kb-step")
     assert steps.count() == 6
@@ -47,7 +46,7 @@ def test_tick_a_step(page, base_url):  # noqa: F811
     assert page.js_errors == []
 
 
-def test_step_anchor_to_paste_into_the_ticket(page, base_url):  # noqa: F811
+def test_step_anchor_to_paste_into_the_ticket(page, base_url):
     open_runbook(page, base_url, "#step-3")
     assert page.evaluate("document.querySelector(':target').id") == "step-3"
     assert "Reset 2FA for that member only" in page.locator("li.kb-step", has=page.locator("#step-3")).inner_text()
@@ -58,7 +57,7 @@ def test_step_anchor_to_paste_into_the_ticket(page, base_url):  # noqa: F811
     assert page.url.endswith(f"/tier1/{RUNBOOK.url}#step-5")
 
 
-def test_copy_buttons_on_commands(page, base_url):  # noqa: F811
+def test_copy_buttons_on_commands(page, base_url):
     open_runbook(page, base_url)
     command = page.locator("li.kb-step").nth(2)
     command.locator(".md-code__button[data-md-type=copy]").click()
@@ -66,7 +65,7 @@ def test_copy_buttons_on_commands(page, base_url):  # noqa: F811
     assert copied.startswith("tbctl security 2fa reset --workspace ws_8KQ2M4TZ1A")
 
 
-def test_escalation_box_and_handover_copy(page, base_url):  # noqa: F811
+def test_escalation_box_and_handover_copy(page, base_url):
     open_runbook(page, base_url)
     box = page.locator(".kb-escalation")
     text = box.inner_text()
@@ -80,7 +79,7 @@ def test_escalation_box_and_handover_copy(page, base_url):  # noqa: F811
     assert page.js_errors == []
 
 
-def test_tier2_site_links_the_next_runbook(page, base_url):  # noqa: F811
+def test_tier2_site_links_the_next_runbook(page, base_url):
     if isinstance(page, str):
         pytest.fail(page, pytrace=False)
     page.goto(f"{base_url}/tier2/{RUNBOOK.url}", wait_until="load")

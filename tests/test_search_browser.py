@@ -17,11 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, RootMaker
+from conftest import REPO, TIMEOUT_MS, QuietHandler, RootMaker
 from generator.build import build
 from generator.cli import main as cli
 from generator.search import INDEX_DIR
-from test_browser import TIMEOUT_MS, _QuietHandler, chromium, page  # noqa: F401 - fixtures
 
 QUERIES = [
     "ERR_SSO_4012",
@@ -41,7 +40,7 @@ NO_MATCH = "qwertyuiop zxcvbnm"
 
 
 def serve(folder: Path):
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
