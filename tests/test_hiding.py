@@ -188,12 +188,13 @@ def documents(draw):
     after_closer = draw(st.sampled_from(["", " ", "\t"]))
     block = [f"{slashes} internal{argument}{after_opener}", *draw(internal_content(secret)), f"{slashes}{after_closer}"]
     container = draw(st.sampled_from(["none", "bullet", "number", "admonition", "admonition-nospace", "collapsed",
-                                      "tabs", "tabs-open", "details", "quote", "footnote", "deflist"]))
-    indent = " " * draw(st.sampled_from([0, 1, 2, 3, 4, 4, 4, 5, 6, 8]))
+                                      "tabs", "tabs-open", "details", "quote", "footnote", "deflist", "table"]))
+    indent = draw(st.sampled_from([" " * n for n in (0, 1, 2, 3, 4, 4, 4, 5, 6, 8)] + ["\t", "  \t"]))
     opener = {"none": None, "bullet": "- Public item.", "number": "1. Public step.",
               "admonition": "!!! note", "admonition-nospace": "!!!note", "collapsed": "???+ note",
               "tabs": '=== "Web"', "tabs-open": '===+ "Web"', "details": "//////// details | Public",
-              "quote": None, "footnote": "[^p]: Public footnote.", "deflist": "Term\n:   Public definition."}[container]
+              "quote": None, "footnote": "[^p]: Public footnote.", "deflist": "Term\n:   Public definition.",
+              "table": "| Public | Table |\n|---|---|\n| a | b |"}[container]
     if container == "quote":
         lines = ["> Public quote.", ">", *(f"> {indent}{line}" if line else ">" for line in block)]
     elif opener is None:
@@ -223,6 +224,8 @@ def test_no_internal_word_reaches_tier0_unless_the_document_is_refused(document)
         refused = errors_of(content)
         if not refused:
             assert secret not in tier0_texts(content, document_).lower(), body
+            shown, _ = structure.render_html(content, document_.body, 3)
+            assert secret in shown.lower(), body  # nothing the writer wrote is lost to the agents either
 
 
 def test_the_two_views_of_the_parser_are_compared(make_root):
