@@ -623,7 +623,7 @@ class Validator:
                 for where in spots:
                     if (url, where) not in checked:
                         checked.add((url, where))
-                        self.check_link(document, where, url, tier)
+                        self.check_link(document, where, url, tier, written=bool(found))
 
     @staticmethod
     def _position(document: Document, text: str, start: int, offset: int) -> tuple[int, int]:
@@ -669,7 +669,10 @@ class Validator:
                 for index, spec in includes((text or "").split("\n")):
                     self.check_snippet(rel, (index + 1, 1), spec)
 
-    def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int) -> None:
+    def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int,
+                   written: bool = True) -> None:
+        """``written``: the file shows the link as a link; if not, Markdown reads one in what looks like code
+        or plain text, and a target that does not exist is worth a warning, not a refusal."""
         if EXTERNAL_RE.match(url):
             return
         path, _, fragment = url.partition("#")
@@ -706,7 +709,12 @@ class Validator:
                      f"'{url}' does not lead to a document (looked for {resolved})"
                      f"{did_you_mean(resolved, self.by_rel)}")
         elif not (self.content.root / resolved).exists():
-            self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
+            if written:
+                self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
+            else:
+                self.add(rel, where, "link-broken", WARNING,
+                         f"Markdown reads a link to '{url}' in this page, which leads nowhere; if it is code, put "
+                         "it in a fenced code block or backticks")
         elif resolved.split("/", 1)[0] in CONTENT_DIRS and audience.file_tier(self.content, resolved) > visible_from:
             tier = audience.file_tier(self.content, resolved)
             self.add(rel, where, "link-higher-tier", ERROR,

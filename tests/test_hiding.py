@@ -238,3 +238,11 @@ def test_the_two_views_of_the_parser_are_compared(make_root):
     assert "qzxafter" in structure.shown_marked_text(content, document, 0)
     assert structure.shown_marked_text(content, document, 1) is None
     assert any(e.startswith("internal-not-hidden:") for e in errors_of(content))
+
+
+def test_a_link_markdown_finds_in_what_looks_like_code_is_a_warning(make_root):
+    """The parser, not the eye, says what is a link: in a list item's text indented like code, Markdown reads
+    ``[int]($_.Name)`` as a link. It leads nowhere, which is worth saying, not refusing the page for."""
+    make_root.doc("kb/a.md", "# Page\n\n1. Run this\nin PowerShell:\n\n    $x = @{expression={[int]($_.Name)}}\n\nDone.\n")
+    findings = [(f.rule, f.severity) for f in validate(load(make_root.path)) if f.path == "kb/a.md"]
+    assert findings == [("link-broken", "warning")]
