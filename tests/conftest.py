@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import os
+import posixpath
 import re
 import textwrap
 import threading
@@ -100,6 +101,17 @@ def article(html: str) -> str:
     match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
     assert match, "no <article> in page"
     return match[1]
+
+
+def links_in(html: str, page_url: str) -> list[str]:
+    """Site-relative URLs (``kb/a/``) of the in-site links of an HTML fragment, in document order."""
+    urls = []
+    for href in re.findall(r'<a [^>]*href="([^"#]*)"', html):
+        if not href or re.match(r"^[a-z]+:|^//", href):
+            continue
+        target = posixpath.normpath(posixpath.join("/" + page_url, href)).lstrip("/")
+        urls.append("" if target in (".", "") else target.rstrip("/") + "/")
+    return urls
 
 
 def toc_links(html: str) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import posixpath
 import re
 import subprocess
 import sys
@@ -19,7 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
+from conftest import (REPO, RootMaker, article, in_search, links_in, runbook_body, search_terms, toc_links,
+                      tree_hash)
 from generator.audience import strip_hidden
 from generator.build import DEFAULT_CONFIG, BuildError, build
 from generator.cli import main as cli
@@ -73,17 +73,6 @@ def primary_nav(html: str) -> str:
     match = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>', html, re.S)
     assert match, "no primary navigation in page"
     return match[0]
-
-
-def links_in(html: str, page_url: str) -> list[str]:
-    """Site-relative URLs (``kb/a/``) of the in-site links of an HTML fragment, in document order."""
-    urls = []
-    for href in re.findall(r'<a [^>]*href="([^"#]*)"', html):
-        if not href or re.match(r"^[a-z]+:|^//", href):
-            continue
-        target = posixpath.normpath(posixpath.join("/" + page_url, href)).lstrip("/")
-        urls.append("" if target in (".", "") else target.rstrip("/") + "/")
-    return urls
 
 
 def kb_id(html: str) -> str | None:

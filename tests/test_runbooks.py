@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from mkdocs.config.base import ValidationError
 
-from conftest import REPO, RootMaker, article, frontmatter, in_search
+from conftest import REPO, RootMaker, article, frontmatter, in_search, links_in
 from generator.build import DEFAULT_CONFIG, BuildError, build
 from generator.config import DEFAULT_SERVICE_TARGETS, PRIORITIES, Severities, ServiceTargets
 from generator.content import load
@@ -24,7 +24,6 @@ from generator.runbooks import handover
 from generator.search import FIELDS as SEARCH_FIELDS
 from generator.search import entries as search_entries
 from generator.validate import validate
-from test_build import links_in
 
 SAMPLE = load(REPO)
 BY_ID = SAMPLE.by_id()
