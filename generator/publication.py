@@ -44,7 +44,7 @@ BEARER_RE = re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{12,}=*", re.I)
 TOKEN_RE = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_=-]{20,}(?![\w+/=-])")
 DIGIT_RE = re.compile(r"\d")
 ESCAPE_RE = re.compile(r"\\([!-/:-@[-`{-~])")  # a Markdown backslash escape of punctuation
-MARKUP_RE = re.compile(r"[*_`]+")
+MARKUP_RE = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)")  # emphasis and code marks, not "snake_case"
 NON_SPACE_RE = re.compile(r"\S*")
 WORDISH_RE = re.compile(r"[a-z]{3,}")  # runs of lower case letters: words, rare in random strings
 SEPARATOR_RE = re.compile(r"[/_.=-]")
@@ -212,6 +212,11 @@ def findings(rel: str, lines: Iterable[tuple[int, str]], internal_domains: Itera
         for hit in scan_line(line, hosts):
             found.append(finding(rel, number, hit.col, hit))
             seen.add((number, hit.rule, hit.found))
+        decoded = _decoded(line)  # also what code shows as written, and readers decode: "jane&#64;example.com"
+        for hit in scan_line(decoded, hosts) if decoded != line else ():
+            if (number, hit.rule, hit.found) not in seen:
+                seen.add((number, hit.rule, hit.found))
+                found.append(finding(rel, number, 1, hit))
     for fallback, line in published:
         for hit in scan_line(line, hosts):
             holding = [(number, text) for number, text in lines
@@ -225,5 +230,6 @@ def findings(rel: str, lines: Iterable[tuple[int, str]], internal_domains: Itera
 
 
 def _decoded(line: str) -> str:
-    """A line of Markdown roughly as read: references decoded, escapes and inline markup dropped."""
+    """A line of Markdown roughly as a reader takes it: character references decoded, backslash escapes
+    and emphasis and code marks dropped."""
     return html.unescape(MARKUP_RE.sub("", ESCAPE_RE.sub(r"\1", line)))
