@@ -252,7 +252,7 @@ class _Feeder:
             head = _new_article(defect, self._new_article_id(defect), sections)
             page = head + _region(defect.id, body_text)
             published, problems = self._published(defect, sections, _split(page)[3], [
-                *values, rel, self._article_name(defect), *_yaml(_split(page)[1])[1].values()])
+                *values, rel, self._article_name(defect), _article_title(defect), _article_summary(sections) or ""])
         else:
             page, problem = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
@@ -609,17 +609,27 @@ def _set_known_issue(text: str, defect: Document) -> str:
     return _edit_frontmatter(text, update)
 
 
+def _article_title(defect: Document) -> str:
+    return f"Known issue: {defect.title}"
+
+
+def _article_summary(sections: dict[str, _Section]) -> str | None:
+    """The summary's first sentence, when it has no links or markup: the article's description."""
+    first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)
+    return first[0].replace("`", "") if first else None
+
+
 def _new_article(defect: Document, article_id: str, sections: dict[str, _Section]) -> str:
     """Front matter and title of a new known-issue article."""
     data = CommentedMap()
     data["id"] = article_id
-    data["title"] = f"Known issue: {defect.title}"
+    data["title"] = _article_title(defect)
     data["kind"] = "article"
     data["tier"] = 0
     data["intents"] = _flow(list(defect.intents))
-    first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)  # a sentence without links
-    if first:
-        data["summary"] = first[0].replace("`", "")
+    summary = _article_summary(sections)
+    if summary:
+        data["summary"] = summary
     if defect.meta.get("owner"):
         data["owner"] = defect.meta["owner"]
     data["tags"] = _flow(["known-issue"])

@@ -208,6 +208,7 @@ def findings(rel: str, lines: Iterable[tuple[int, str]], internal_domains: Itera
     hosts = hostname_re(internal_domains)
     lines = list(lines)
     found, seen = [], set()
+    scanned = set()  # texts read already: most of what is published reads as a written line decoded
     for number, line in lines:
         for hit in scan_line(line, hosts):
             found.append(finding(rel, number, hit.col, hit))
@@ -217,7 +218,11 @@ def findings(rel: str, lines: Iterable[tuple[int, str]], internal_domains: Itera
             if (number, hit.rule, hit.found) not in seen:
                 seen.add((number, hit.rule, hit.found))
                 found.append(finding(rel, number, 1, hit))
+        scanned.update((line, decoded))
     for fallback, line in published:
+        if line in scanned:
+            continue
+        scanned.add(line)
         for hit in scan_line(line, hosts):
             holding = [(number, text) for number, text in lines
                        if hit.found in text or hit.found in _decoded(text)] or [(fallback, "")]
