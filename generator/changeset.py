@@ -74,6 +74,9 @@ class ChangeSet:
                 self.__exit__()
                 raise WriteError(f"cannot undo the interrupted feed that {JOURNAL} records: "
                                  f"{exc.strerror or exc}") from None
+            except WriteError:
+                self.__exit__()
+                raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -123,11 +126,12 @@ class ChangeSet:
         staged: dict[str, Path] = {}
         replaced: list[str] = []
         try:
+            real = self.root.resolve()  # paths in the journal are relative to it: the root may move
             _write_durably(journal, json.dumps({"files": [
-                {"rel": rel, "path": str(targets[rel]), "temp": str(temporary_path(targets[rel])),
+                {"rel": rel, "path": _inside(targets[rel], real), "temp": _inside(temporary_path(targets[rel]), real),
                  "before": None if self.before[rel] is None else self.before[rel].decode("utf-8", "surrogateescape"),
                  "mode": _mode(targets[rel]), "after": _sha(self.texts[rel].encode("utf-8"))}
-                for rel in changed], "dirs": [str(d) for d in _missing_dirs(targets.values())]}).encode("utf-8"))
+                for rel in changed], "dirs": [_inside(d, real) for d in _missing_dirs(targets.values())]}).encode("utf-8"))
         except OSError as exc:
             temporary_path(journal).unlink(missing_ok=True)
             raise WriteError(f"cannot write {JOURNAL}: {exc.strerror or exc}") from None
@@ -234,25 +238,41 @@ def recover(root: Path) -> list[str]:
     """Undo a change set a killed run left: remove its temporary files, give each file it replaced its
     previous bytes (unless edited since), remove what it created. Returns the files restored."""
     journal = root / JOURNAL
-    temporary_path(journal).unlink(missing_ok=True)
+    temporary_path(journal).unlink(missing_ok=True)  # killed while writing the journal: nothing else yet
     try:
         recorded = json.loads(journal.read_bytes())
+        real = root.resolve()
+        entries = [(entry["rel"], _journaled(real, entry["path"]), _journaled(real, entry["temp"]), entry["before"],
+                    int(entry["mode"]), entry["after"]) for entry in recorded["files"]]
+        folders = [_journaled(real, folder) for folder in recorded["dirs"]]
     except FileNotFoundError:
         return []
-    except ValueError:  # killed while writing the journal: nothing else was written yet
-        journal.unlink()
-        return []
+    except (ValueError, KeyError, TypeError):  # not JSON, or not kbgen's: it is written whole, then renamed
+        raise WriteError(f"{JOURNAL} is not a journal kbgen wrote; remove it") from None
+    if any(temporary != temporary_path(path) for _, path, temporary, *_ in entries):
+        raise WriteError(f"{JOURNAL} names a temporary file kbgen never makes; it is not kbgen's: remove it")
     restored = []
-    for entry in recorded["files"]:
-        path, before = Path(entry["path"]), entry["before"]
-        Path(entry["temp"]).unlink(missing_ok=True)
+    for rel, path, temporary, before, mode, after in entries:
+        temporary.unlink(missing_ok=True)
         now = _read_bytes(path)
-        if now is not None and _sha(now) == entry["after"]:
-            _restore(path, None if before is None else before.encode("utf-8", "surrogateescape"), entry["mode"])
-            restored.append(entry["rel"])
-    _remove_empty([Path(d) for d in recorded["dirs"]])
+        if now is not None and _sha(now) == after:
+            _restore(path, None if before is None else before.encode("utf-8", "surrogateescape"), mode)
+            restored.append(rel)
+    _remove_empty(folders)
     journal.unlink()
     return restored
+
+
+def _inside(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _journaled(root: Path, rel: str) -> Path:
+    """A path the journal names, refused unless it stays inside the root (a journal can be tampered with)."""
+    path = Path(os.path.normpath(root / rel))
+    if not path.is_relative_to(root) or path == root:
+        raise WriteError(f"{JOURNAL} names {rel}, outside the content root; it is not kbgen's: remove it")
+    return path
 
 
 def _restore(path: Path, before: bytes | None, mode: int) -> None:

@@ -8,6 +8,7 @@ runs the real ``kbgen`` command on a copy of the sample knowledge base and compa
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -225,3 +226,20 @@ def test_a_file_edited_after_a_killed_feed_keeps_the_edit(root):
     assert record.read_text(encoding="utf-8") == edited, "a file changed since the killed run is left alone"
     assert {rel: h for rel, h in tree_hash(root).items() if rel != DEFECT} == \
         {rel: h for rel, h in before.items() if rel != DEFECT}
+
+
+def test_a_journal_kbgen_did_not_write_is_not_followed(root, tmp_path):
+    """A journal committed to the repository, or edited, cannot make the feed write outside the root."""
+    outside = tmp_path / "outside.md"
+    outside.write_text("mine\n", encoding="utf-8")
+    digest = __import__("hashlib").sha256(b"mine\n").hexdigest()
+    (root / JOURNAL).write_text(json.dumps({"files": [
+        {"rel": "x.md", "path": "../outside.md", "temp": "../.outside.md" + TEMP_SUFFIX, "before": "pwned\n",
+         "mode": 420, "after": digest}], "dirs": []}), encoding="utf-8")
+    before = tree_hash(root)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)),
+                    f"{JOURNAL} names ../outside.md, outside the content root")
+    assert outside.read_text(encoding="utf-8") == "mine\n"
+    assert tree_hash(root) == before
+    (root / JOURNAL).write_text("{not json", encoding="utf-8")
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)), "is not a journal kbgen wrote")
