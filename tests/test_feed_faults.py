@@ -17,8 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, tree_hash
+from generator import defects
 from generator.changeset import JOURNAL, LOCK, TEMP_SUFFIX, TEST_HOOK
 
 KBGEN = Path(sys.executable).parent / "kbgen"
@@ -34,26 +37,29 @@ def resolved(text: str, number: int = 3) -> str:
     return text.replace("DEF-0003", f"DEF-{number:04d}")
 
 
-@pytest.fixture
-def root(tmp_path) -> Path:
-    """A copy of the sample knowledge base (without its mkdocs.yml) in which DEF-0003 is resolved."""
-    copy = tmp_path / "sample"
+def sample_root(copy: Path, more: int = 0) -> Path:
+    """A copy of the sample knowledge base (without its mkdocs.yml) in which DEF-0003 is resolved, and
+    ``more`` resolved defects like it, each feeding its own article, the same runbook and its record."""
     for name in ("kb", "runbooks"):
         shutil.copytree(REPO / name, copy / name)
     shutil.copy(REPO / "intents.yml", copy)
     path = copy / DEFECT
-    path.write_text(resolved(path.read_text(encoding="utf-8")), encoding="utf-8")
+    text = resolved(path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    for number in range(10, 10 + more):
+        (copy / f"kb/defects/DEF-{number:04d}-okta-loop-{number}.md").write_text(
+            text.replace("DEF-0003", f"DEF-{number:04d}"), encoding="utf-8")
     return copy
 
 
 @pytest.fixture
-def many(root) -> Path:
-    """The root with more resolved defects, each feeding its own article, the same runbook and its record."""
-    text = (root / DEFECT).read_text(encoding="utf-8")
-    for number in range(10, 10 + COPIES):
-        (root / f"kb/defects/DEF-{number:04d}-okta-loop-{number}.md").write_text(
-            text.replace("DEF-0003", f"DEF-{number:04d}"), encoding="utf-8")
-    return root
+def root(tmp_path) -> Path:
+    return sample_root(tmp_path / "sample")
+
+
+@pytest.fixture
+def many(tmp_path) -> Path:
+    return sample_root(tmp_path / "sample", COPIES)
 
 
 def kbgen(*args: str, hook: str | None = None) -> subprocess.CompletedProcess:
@@ -184,6 +190,24 @@ def test_a_write_that_fails_puts_every_file_back(root, hook):
     assert tree_hash(root) == before, "files replaced are restored, the created file and folder removed"
 
 
+WRITES = 2 * (1 + COPIES) + 1  # with `many`: an article and a record per defect, and the one runbook
+
+
+@settings(max_examples=15, deadline=None)
+@given(point=st.sampled_from(["stage", "replace"]), number=st.integers(1, WRITES))
+def test_a_write_failing_at_any_point_of_a_feed_all_changes_nothing(tmp_path_factory, point, number):
+    root = sample_root(tmp_path_factory.mktemp("faults") / "sample", COPIES)
+    before = tree_hash(root)
+    os.environ[TEST_HOOK] = f"{point}:{number}:fail"
+    try:
+        with pytest.raises(defects.FeedError, match=f"injected fault at {point} {number}"):
+            defects.feed_all(root)
+    finally:
+        del os.environ[TEST_HOOK]
+    assert tree_hash(root) == before
+    shutil.rmtree(root)
+
+
 # a killed feed is undone by the next one -----------------------------------------------------------
 
 def test_a_feed_killed_half_way_is_undone_by_the_next_run(many, tmp_path):
@@ -210,6 +234,19 @@ def test_a_feed_killed_half_way_is_undone_by_the_next_run(many, tmp_path):
     assert kbgen("defect", "feed", "--all", "--root", str(clean)).returncode == 0
     assert tree_hash(root) == tree_hash(clean), "the same result as a feed never killed"
     assert leftovers(root) == ["kb/sso/.draft.md.tmp", f"kb/sso/.notes.md{TEMP_SUFFIX}"]
+
+
+@settings(max_examples=5, deadline=None)
+@given(point=st.sampled_from(["stage", "replace"]), number=st.integers(1, WRITES))
+def test_a_feed_killed_at_any_point_is_undone(tmp_path_factory, point, number):
+    root = sample_root(tmp_path_factory.mktemp("killed") / "sample", COPIES)
+    before = tree_hash(root)
+    process = paused(root, f"{point}:{number}", "--all")
+    process.kill()
+    process.wait(timeout=60)
+    assert kbgen("defect", "feed", "DEF-9999", "--root", str(root)).returncode == 1
+    assert tree_hash(root) == before
+    shutil.rmtree(root)
 
 
 def test_a_file_edited_after_a_killed_feed_keeps_the_edit(root):
