@@ -97,7 +97,10 @@ class ChangeSet:
         if rel in self.texts:
             return self.texts[rel]
         data = self.before[rel]
-        return None if data is None else data.decode("utf-8")
+        try:
+            return None if data is None else data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WriteError(f"cannot read {rel}: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     def write(self, rel: str, text: str) -> None:
         self.read(rel)
@@ -126,12 +129,7 @@ class ChangeSet:
         staged: dict[str, Path] = {}
         replaced: list[str] = []
         try:
-            real = self.root.resolve()  # paths in the journal are relative to it: the root may move
-            _write_durably(journal, json.dumps({"files": [
-                {"rel": rel, "path": _inside(targets[rel], real), "temp": _inside(temporary_path(targets[rel]), real),
-                 "before": None if self.before[rel] is None else self.before[rel].decode("utf-8", "surrogateescape"),
-                 "mode": _mode(targets[rel]), "after": _sha(self.texts[rel].encode("utf-8"))}
-                for rel in changed], "dirs": [_inside(d, real) for d in _missing_dirs(targets.values())]}).encode("utf-8"))
+            _write_durably(journal, self._journal(targets))
         except OSError as exc:
             temporary_path(journal).unlink(missing_ok=True)
             raise WriteError(f"cannot write {JOURNAL}: {exc.strerror or exc}") from None
@@ -152,6 +150,18 @@ class ChangeSet:
             raise WriteError(f"cannot write {current}: {exc.strerror or exc}{outcome}") from None
         journal.unlink()
         return changed
+
+    def _journal(self, targets: dict[str, Path]) -> bytes:
+        """What undoes this commit: each target's previous bytes and mode, the digest of its new text (a
+        file that no longer holds it was edited since, and is left alone), and the folders it creates.
+        Paths are relative to the root, which may move before the journal is read."""
+        real = self.root.resolve()
+        files = [{"rel": rel, "path": _inside(path, real), "temp": _inside(temporary_path(path), real),
+                  "before": None if self.before[rel] is None else self.before[rel].decode("utf-8", "surrogateescape"),
+                  "mode": _mode(path), "after": _sha(self.texts[rel].encode("utf-8"))}
+                 for rel, path in targets.items()]
+        folders = [_inside(folder, real) for folder in _missing_dirs(targets.values())]
+        return json.dumps({"files": files, "dirs": folders}).encode("utf-8")
 
     def _checked(self, rel: str) -> Path:
         """The real path the text of ``rel`` goes to, once it is sure it can be written there."""

@@ -210,11 +210,16 @@ class _Feeder:
     def _markup_findings(self, defect: Document, sections: dict[str, _Section]) -> list[Finding]:
         """What the checks cannot vouch for in a published section or the title: snippet includes (their
         text is not here), raw HTML, internal blocks, and a code fence left open, which swallows the
-        sections after it; and a title of more than one line, which would break the article's heading."""
+        sections after it; and a title of more than one line, which would break the article's heading.
+        In "How Tier 2 recognises it", copied to tier 2 runbooks only, an open fence is refused: it would
+        swallow the internal block after it, which links the tier 3 write-up."""
         found = []
         for name in (SUMMARY, WORKAROUND):
             if name in sections:
                 found += _markup(defect.rel, sections[name].line, sections[name].text)
+        if RECOGNISE in sections:
+            found += [f for f in _markup(defect.rel, sections[RECOGNISE].line, sections[RECOGNISE].text)
+                      if f.rule == "feed-unclosed-fence"]
         if "title" in defect.meta:
             line = defect.where("title")[0]
             title = defect.title.strip()

@@ -527,6 +527,14 @@ def test_a_code_fence_left_open_does_not_publish_the_sections_after_it(root):
     assert (SUMMARY_LINE + 2, "feed-unclosed-fence") in refusal(root)
 
 
+def test_a_code_fence_left_open_in_the_tier2_section_is_refused(root):
+    """In a runbook it would swallow the tier 3 block that links the write-up, and show it at tier 2."""
+    text = defect_text().replace("The payments log shows", "```\nlog search\n\nThe payments log shows")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    recognise = text.split("\n").index("## How Tier 2 recognises it") + 3
+    assert refusal(root) == [(recognise, "feed-unclosed-fence")]
+
+
 def test_a_code_fence_left_open_at_the_end_is_refused(root):
     text = defect_text(workaround="Select **Refund** again:\n\n~~~\nPOST /refunds")
     (root / DEFECT).write_text(text.split("## Preventative measures")[0], encoding="utf-8")
