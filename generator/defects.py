@@ -11,9 +11,11 @@ From a resolved defect write-up (kind ``defect``) the feed writes
 In pages writers also edit, the feed owns only the region between ``<!-- kbgen:defect ID -->`` and
 ``<!-- /kbgen:defect -->``; text outside it is never changed. Front matter is edited with ruamel.yaml's
 round trip, so comments, key order and quoting survive. Everything is checked before anything is
-written: a defect that is not resolved, text that must not be published (:mod:`generator.publication`)
-and links the new page's readers could not open are refused with their line. Then each changed file is
-replaced atomically; a file whose text would not change is not touched, so a second run writes nothing.
+written: a defect that is not resolved, text that must not be published (:mod:`generator.publication`,
+reading the article as the tier 0 site renders it, and every written line it comes from), markup the
+checks cannot vouch for, and links the new page's readers could not open are refused with their line.
+Then the changed files are written all or nothing (:mod:`generator.changeset`); a file whose text would
+not change is not touched, so a second run writes nothing.
 """
 
 from __future__ import annotations
