@@ -164,7 +164,8 @@ class _Feeder:
         findings = self._markup_findings(defect, sections)
         article_rel, published, article_findings = self._article(defect, sections)
         findings += publication.findings(rel, self._public_lines(defect, sections), self.internal_domains, published)
-        findings += article_findings
+        findings += [f for f in article_findings  # the parser's internal block, unless its line is named
+                     if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
         runbooks: list[Document] = []
         if article_rel is not None:
             runbooks = self._runbooks(defect)
@@ -202,12 +203,17 @@ class _Feeder:
         rendered."""
         title_line = defect.where("title")[0]
         lines = [(title_line, line) for value in values for line in html.unescape(str(value)).split("\n")]
+        first = sections[SUMMARY].line
         try:
-            rendered, _ = render_html(self.content, strip_markers(markdown), audience.PUBLIC_TIER)
+            rendered, parse = render_html(self.content, strip_markers(markdown), audience.PUBLIC_TIER)
         except Exception as exc:  # noqa: BLE001 - an extension's error, which a writer's text can cause
-            return lines, [Finding(defect.rel, sections[SUMMARY].line, 1, "feed-render", ERROR,
+            return lines, [Finding(defect.rel, first, 1, "feed-render", ERROR,
                                    f"the known-issue article cannot be rendered ({exc}); fix the text it publishes")]
-        return lines + [(sections[SUMMARY].line, line) for line in publication.visible_lines(rendered)], []
+        problems = [Finding(defect.rel, first, 1, "feed-internal-block", ERROR,
+                            "the known-issue article would hold an internal block (the site's parser opens one in the "
+                            "text it publishes); write the summary and workaround without '///' block lines")] \
+            if parse.floors else []
+        return lines + [(first, line) for line in publication.visible_lines(rendered)], problems
 
     def _markup_findings(self, defect: Document, sections: dict[str, _Section]) -> list[Finding]:
         """What the checks cannot vouch for in a published section or the title: snippet includes (their

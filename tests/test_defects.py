@@ -512,6 +512,13 @@ def test_the_summary_is_checked_as_it_would_read(root, summary, rule, line):
     assert (SUMMARY_LINE + line - 1, rule) in refusal(root)
 
 
+def test_an_internal_block_only_the_parser_opens_is_refused(root):
+    """Indented under a list item the block is the site parser's, whatever a line scan makes of it."""
+    summary = "Refunds failed.\n\n- A note:\n\n    /// internal\n    The retry queue was full.\n    ///"
+    (root / DEFECT).write_text(defect_text(summary=summary), encoding="utf-8")
+    assert [rule for _, rule in refusal(root)].count("feed-internal-block") == 1
+
+
 def test_a_snippet_is_checked_with_its_text(root, make_root):
     make_root.file("snippets/refund-notes.md", "Escalate to ops@tallybook.example.\n")
     (root / DEFECT).write_text(defect_text(summary="Refunds failed.\n\n--8<-- \"refund-notes.md\""), encoding="utf-8")
