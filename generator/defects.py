@@ -11,39 +11,48 @@ From a resolved defect write-up (kind ``defect``) the feed writes
 In pages writers also edit, the feed owns only the region between ``<!-- kbgen:defect ID -->`` and
 ``<!-- /kbgen:defect -->``; text outside it is never changed. Front matter is edited with ruamel.yaml's
 round trip, so comments, key order and quoting survive. Everything is checked before anything is
-written: a defect that is not resolved, text that must not be published (:mod:`generator.publication`)
-and links the new page's readers could not open are refused with their line. Then each changed file is
-replaced atomically; a file whose text would not change is not touched, so a second run writes nothing.
+written: a defect that is not resolved, text that must not be published (:mod:`generator.publication`,
+reading the article as the tier 0 site renders it, and every written line it comes from), markup the
+checks cannot vouch for, and links the new page's readers could not open are refused with their line.
+Then the changed files are written all or nothing (:mod:`generator.changeset`); a file whose text would
+not change is not touched, so a second run writes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
+import html
 import io
-import os
 import posixpath
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from markdown.extensions.toc import slugify
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from . import publication
+from . import audience, publication
 from .build import kbgen_options
+from .changeset import ChangeSet, WriteError
 from .content import ContentRoot, Document, load
 from .findings import ERROR, Finding
-from .structure import EXTERNAL_RE, headings, markdown_links, section_name
+from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
+                        strip_markers)
 
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
 SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
 DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
+PUBLISHED_KEYS = ("title", "fixed_in", "reported_on", "resolved_on")  # front matter the article shows
+# An HTML tag, comment, declaration or processing instruction; not an autolink (<https://...>, <a@b.example>).
+RAW_HTML_RE = re.compile(r"(?<!\\)<(?:[A-Za-z][\w-]*(?=[\s/>])|/[A-Za-z][\w-]*\s*>|!--|![A-Za-z\[]|\?)")
+SECTION_HEADING_RE = re.compile(r"^ {0,3}##?(?:[ \t]|$)")
 
 
 class FeedError(Exception):
@@ -72,32 +81,42 @@ def unfed(content: ContentRoot) -> list[Document]:
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
     """Feed one resolved defect into the knowledge base. Raises :class:`FeedError`, writing nothing."""
-    content = root if isinstance(root, ContentRoot) else load(root)
-    defect = _defect(content, defect_id)
-    files = _Files(content.root)
-    fed = _Feeder(content, files).feed(defect)
-    fed.written = files.commit()
+    with _changes(root) as (content, files):
+        defect = _defect(content, defect_id)
+        fed = _Feeder(content, files).feed(defect)
+        fed.written = files.commit()
     return fed
 
 
 def feed_all(root: Path | str | ContentRoot) -> list[Fed]:
     """Feed every resolved defect not fed yet. If any is refused, none is fed."""
-    content = root if isinstance(root, ContentRoot) else load(root)
-    files = _Files(content.root)
-    feeder = _Feeder(content, files)
-    results, refused = [], []
-    for defect in unfed(content):
-        try:
-            results.append(feeder.feed(defect))
-        except FeedError as exc:
-            refused.append(exc)
-    if refused:
-        raise FeedError("; ".join(map(str, refused)), [f for exc in refused for f in exc.findings])
-    written = files.commit()
+    with _changes(root) as (content, files):
+        feeder = _Feeder(content, files)
+        results, refused = [], []
+        for defect in unfed(content):
+            try:
+                results.append(feeder.feed(defect))
+            except FeedError as exc:
+                refused.append(exc)
+        if refused:
+            raise FeedError("; ".join(map(str, refused)), [f for exc in refused for f in exc.findings])
+        written = files.commit()
     for result in results:
         mine = {result.article, *result.runbooks, next(d.rel for d in content.documents if d.id == result.defect)}
         result.written = [rel for rel in written if rel in mine]
     return results
+
+
+@contextlib.contextmanager
+def _changes(root: Path | str | ContentRoot) -> Iterator[tuple[ContentRoot, ChangeSet]]:
+    """The root's content and a change set of it, with the root locked and whatever a killed feed left
+    undone first (the content is loaded again if that restored a file)."""
+    given = root if isinstance(root, ContentRoot) else None
+    try:
+        with ChangeSet(given.root if given else Path(root)) as files:
+            yield (given if given is not None and not files.recovered else load(files.root)), files
+    except WriteError as exc:
+        raise FeedError(str(exc)) from None
 
 
 def _defect(content: ContentRoot, defect_id: str) -> Document:
@@ -113,59 +132,6 @@ def _defect(content: ContentRoot, defect_id: str) -> Document:
     raise FeedError(f"no defect has the id '{defect_id}'; defects: {defects}", unloaded)
 
 
-class _Files:
-    """The texts of the files the feed changes, as it leaves them; written only by :meth:`commit`."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.texts: dict[str, str] = {}
-        self.before: dict[str, str | None] = {}
-
-    def read(self, rel: str) -> str | None:
-        if rel not in self.before:
-            path = self.root / rel
-            self.before[rel] = path.read_bytes().decode("utf-8") if path.is_file() else None
-        return self.texts.get(rel, self.before[rel])
-
-    def write(self, rel: str, text: str) -> None:
-        self.read(rel)
-        self.texts[rel] = text
-
-    def commit(self) -> list[str]:
-        """Write every changed file atomically; returns their paths. All new texts are written to temporary
-        files first, so a full disk or a bad path stops the feed before any file is replaced."""
-        changed = sorted(rel for rel, text in self.texts.items() if text != self.before[rel])
-        staged: list[tuple[str, Path]] = []
-        try:
-            for rel in changed:
-                staged.append((rel, _staged(self.root / rel, self.texts[rel])))
-        except OSError as exc:
-            for _, temporary in staged:
-                temporary.unlink(missing_ok=True)
-            raise FeedError(f"cannot write {changed[len(staged)]}: {exc.strerror or exc}") from None
-        for rel, temporary in staged:
-            os.replace(temporary, self.root / rel)
-        return changed
-
-
-def _staged(path: Path, text: str) -> Path:
-    """The text in a temporary file beside ``path``, with its permissions, ready to be renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
-
-
 @dataclass
 class _Section:
     line: int  # file line of the section's first line of text
@@ -173,7 +139,7 @@ class _Section:
 
 
 class _Feeder:
-    def __init__(self, content: ContentRoot, files: _Files):
+    def __init__(self, content: ContentRoot, files: ChangeSet):
         self.content = content
         self.files = files
         self.by_id = content.by_id()
@@ -195,9 +161,11 @@ class _Feeder:
                 rel, defect.body_line, 1, "feed-section-missing", ERROR,
                 "a resolved defect needs a '## Customer-facing summary' section, written so it can be "
                 "published as is; it becomes the known-issue article")])
-        findings = publication.findings(rel, self._public_lines(defect, sections), self.internal_domains)
-        article_rel, article_findings = self._article(defect, sections)
-        findings += article_findings
+        findings = self._markup_findings(defect, sections)
+        article_rel, published, article_findings = self._article(defect, sections)
+        findings += publication.findings(rel, self._public_lines(defect, sections), self.internal_domains, published)
+        findings += [f for f in article_findings  # the parser's internal block, unless its line is named
+                     if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
         runbooks: list[Document] = []
         if article_rel is not None:
             runbooks = self._runbooks(defect)
@@ -211,43 +179,101 @@ class _Feeder:
 
     # what becomes public ------------------------------------------------------------------------
     def _public_lines(self, defect: Document, sections: dict[str, _Section]) -> list[tuple[int, str]]:
-        """Every line of the defect that the known-issue article publishes, with its line number."""
+        """Every line of the defect that the known-issue article publishes, with its line number: the
+        front matter it shows (each line of a value written over several) and the sections."""
         source = self.files.read(defect.rel).replace("\r\n", "\n").split("\n")
-        lines = [(defect.where(key)[0], source[defect.where(key)[0] - 1]) for key in ("title", "fixed_in")
-                 if key in defect.meta]
+        lines = []
+        for key in PUBLISHED_KEYS:
+            if key in defect.meta:
+                number = defect.where(key)[0]
+                lines.append((number, source[number - 1]))
+                while number < defect.body_line - 2 and source[number][:1] in ("", " ", "\t"):
+                    number += 1  # the value goes on: a folded, literal or quoted scalar over several lines
+                    lines.append((number, source[number - 1]))
         for name in (SUMMARY, WORKAROUND):
             if name in sections:
                 section = sections[name]
                 lines += [(section.line + i, text) for i, text in enumerate(section.text.split("\n"))]
         return lines
 
+    def _published(self, defect: Document, sections: dict[str, _Section], markdown: str,
+                   values: list[str]) -> tuple[list[tuple[int, str]], list[Finding]]:
+        """The lines the public site shows of ``markdown`` (rendered as it renders pages) and of front
+        matter ``values``, each with the line of the defect to point at; and a finding if it cannot be
+        rendered."""
+        title_line = defect.where("title")[0]
+        lines = [(title_line, line) for value in values for line in html.unescape(str(value)).split("\n")]
+        first = sections[SUMMARY].line
+        try:
+            rendered, parse = render_html(self.content, strip_markers(markdown), audience.PUBLIC_TIER)
+        except Exception as exc:  # noqa: BLE001 - an extension's error, which a writer's text can cause
+            return lines, [Finding(defect.rel, first, 1, "feed-render", ERROR,
+                                   f"the known-issue article cannot be rendered ({exc}); fix the text it publishes")]
+        problems = [Finding(defect.rel, first, 1, "feed-internal-block", ERROR,
+                            "the known-issue article would hold an internal block (the site's parser opens one in the "
+                            "text it publishes); write the summary and workaround without '///' block lines")] \
+            if parse.floors else []
+        return lines + [(first, line) for line in publication.visible_lines(rendered)], problems
+
+    def _markup_findings(self, defect: Document, sections: dict[str, _Section]) -> list[Finding]:
+        """What the checks cannot vouch for in a published section or the title: snippet includes (their
+        text is not here), raw HTML, internal blocks, and a code fence left open, which swallows the
+        sections after it; and a title of more than one line, which would break the article's heading.
+        In "How Tier 2 recognises it", copied to tier 2 runbooks only, an open fence is refused: it would
+        swallow the internal block after it, which links the tier 3 write-up."""
+        found = []
+        for name in (SUMMARY, WORKAROUND):
+            if name in sections:
+                found += _markup(defect.rel, sections[name].line, sections[name].text)
+        if RECOGNISE in sections:
+            found += [f for f in _markup(defect.rel, sections[RECOGNISE].line, sections[RECOGNISE].text)
+                      if f.rule == "feed-unclosed-fence"]
+        if "title" in defect.meta:
+            line = defect.where("title")[0]
+            title = defect.title.strip()
+            if "\n" in title:
+                found.append(Finding(defect.rel, line, 1, "feed-title", ERROR,
+                                     "the title has more than one line; the known-issue article's heading and file "
+                                     "name are made from it, so write it on one line (a folded '>-' value is one)"))
+            found += [Finding(f.path, line, 1, f.rule, f.severity, "the title " + f.message)
+                      for f in _markup(defect.rel, line, title.replace("\n", " "))]
+        return found
+
     # the known-issue article --------------------------------------------------------------------
-    def _article(self, defect: Document, sections: dict[str, _Section]) -> tuple[str | None, list[Finding]]:
-        """Create or update the article; returns its path (None when refused) and findings."""
+    def _article(self, defect: Document, sections: dict[str, _Section]) \
+            -> tuple[str | None, list[Finding], list[tuple[int, str]]]:
+        """Create or update the article; returns its path (None when refused), findings, and the lines
+        the public site would show of what the feed writes there (see :meth:`_published`)."""
         existing = self._existing_article(defect)
         if existing is not None and not (existing.kind == "article" and existing.tier == 0):
             line, col = defect.where("fed")
-            return None, [Finding(defect.rel, line, col, "feed-article", ERROR,
+            return None, [], [Finding(defect.rel, line, col, "feed-article", ERROR,
                                   f"the known-issue article {existing.rel} is not a tier 0 article; make it one, or "
                                   "remove 'fed' here (and 'known_issue' there) so the feed creates a new one")]
         rel = existing.rel if existing is not None else self._new_article_rel(defect)
         text = self.files.read(rel)
         if existing is None and (text is not None or rel in self.new_articles
                                  or self._new_article_id(defect).casefold() in map(str.casefold, self.by_id)):
-            return None, [Finding(defect.rel, *defect.where("id"), "feed-article", ERROR,
+            return None, [], [Finding(defect.rel, *defect.where("id"), "feed-article", ERROR,
                                   f"the known-issue article would be {rel} (id {self._new_article_id(defect)}), but "
                                   "that file or id is taken; point this defect at it with "
                                   "'fed: {article: <id>}', or rename the other document")]
         body_text, findings = self._article_region(defect, sections, rel)
+        values = [str(defect.meta[key]) for key in PUBLISHED_KEYS if key in defect.meta]
         if existing is None:
             self.new_articles.add(rel)
-            page = _new_article(defect, self._new_article_id(defect), sections) + _region(defect.id, body_text)
+            head = _new_article(defect, self._new_article_id(defect), sections)
+            page = head + _region(defect.id, body_text)
+            published, problems = self._published(defect, sections, _split(page)[3], [
+                *values, rel, self._article_name(defect), _article_title(defect), _article_summary(sections) or ""])
         else:
             page, problem = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
+            published, problems = self._published(defect, sections, body_text, values)
+        findings += problems
         if not findings:
             self.files.write(rel, page)
-        return rel, findings
+        return rel, published, findings
 
     def _existing_article(self, defect: Document) -> Document | None:
         fed = defect.meta.get("fed")
@@ -258,9 +284,14 @@ class _Feeder:
                      and str(d.meta["known_issue"].get("defect", "")).casefold() == defect.id.casefold()), None)
 
     def _new_article_id(self, defect: Document) -> str:
-        """``known-issue-<name>``: the name from the defect's file name after its id, else from its title."""
+        """``known-issue-<name>``, the name made a slug (see :meth:`_article_name`)."""
+        return f"known-issue-{slugify(self._article_name(defect), '-')}"
+
+    @staticmethod
+    def _article_name(defect: Document) -> str:
+        """What names a new article: the defect's file name after its id, else its title."""
         name = DEFECT_PREFIX_RE.sub("", Path(defect.rel).stem)
-        return f"known-issue-{slugify(defect.title if name.casefold() == defect.id.casefold() else name, '-')}"
+        return defect.title if name.casefold() == defect.id.casefold() else name
 
     def _new_article_rel(self, defect: Document) -> str:
         area = defect.intents[0].split(".", 1)[0] if defect.intents else "known-issues"
@@ -374,6 +405,47 @@ def _sections(defect: Document) -> dict[str, _Section]:
             sections.setdefault(section_name(heading.text),
                                 _Section(defect.body_line + start, "\n".join(lines[start:end])))
     return sections
+
+
+def _markup(rel: str, first_line: int, text: str) -> list[Finding]:
+    """Findings for what a published text holds that the article would not show as written here."""
+    lines = text.split("\n")
+    scan = audience.scan(lines + ["."])  # the last line: is a code fence still open after the text?
+    found: list[Finding] = []
+
+    def add(index: int, col: int, rule: str, message: str) -> None:
+        found.append(Finding(rel, first_line + index, col, rule, ERROR, message))
+
+    opened, swallowing = None, False  # the line that opened the code block we are in; it ran over a heading
+    for index, line in enumerate(lines):
+        snippet = SNIPPET_RE.match(line) if "8<" in line else None
+        if snippet and not snippet["escape"]:
+            add(index, 1, "feed-snippet", "includes a snippet ('--8<--'), which the public site would show in full "
+                                          "without the checks here reading it; write the text out instead")
+        if not scan.in_code[index]:
+            opened, swallowing = None, False
+            html_tag = RAW_HTML_RE.search(CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), line) if "`" in line else line)
+            if html_tag:
+                add(index, html_tag.start() + 1, "feed-raw-html",
+                    "holds raw HTML, which the public site would show as it is, past the checks here; "
+                    "write it in Markdown")
+        elif opened is None:
+            opened = index
+        elif SECTION_HEADING_RE.match(line) and not swallowing:
+            swallowing = True
+            add(opened, 1, "feed-unclosed-fence",
+                f"the code block opened here runs over '{line.strip()}' (line {first_line + index}), so the "
+                "sections after it would be published; close the code block before that heading")
+    if scan.in_code[len(lines)] and not swallowing:
+        add(opened or 0, 1, "feed-unclosed-fence",
+            "the code block opened here is not closed, so everything after it would be published with it; "
+            "close it with the same fence")
+    for index, _ in scan.openers:
+        if index < len(lines):
+            add(index, 1, "feed-internal-block",
+                "holds an internal block: text for agents has no place in what customers read; move it to "
+                "another section of the write-up")
+    return sorted(set(found))
 
 
 def _long_date(value) -> str | None:
@@ -550,17 +622,27 @@ def _set_known_issue(text: str, defect: Document) -> str:
     return _edit_frontmatter(text, update)
 
 
+def _article_title(defect: Document) -> str:
+    return f"Known issue: {defect.title}"
+
+
+def _article_summary(sections: dict[str, _Section]) -> str | None:
+    """The summary's first sentence, when it has no links or markup: the article's description."""
+    first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)
+    return first[0].replace("`", "") if first else None
+
+
 def _new_article(defect: Document, article_id: str, sections: dict[str, _Section]) -> str:
     """Front matter and title of a new known-issue article."""
     data = CommentedMap()
     data["id"] = article_id
-    data["title"] = f"Known issue: {defect.title}"
+    data["title"] = _article_title(defect)
     data["kind"] = "article"
     data["tier"] = 0
     data["intents"] = _flow(list(defect.intents))
-    first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)  # a sentence without links
-    if first:
-        data["summary"] = first[0].replace("`", "")
+    summary = _article_summary(sections)
+    if summary:
+        data["summary"] = summary
     if defect.meta.get("owner"):
         data["owner"] = defect.meta["owner"]
     data["tags"] = _flow(["known-issue"])

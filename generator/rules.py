@@ -100,6 +100,12 @@ RULES: dict[str, str | None] = {
     "feed-customer-id": _PUBLIC,
     "feed-secret": _PUBLIC,
     "feed-internal-host": _PUBLIC,
+    "feed-snippet": _PUBLIC,
+    "feed-raw-html": _PUBLIC,
+    "feed-internal-block": _PUBLIC,
+    "feed-unclosed-fence": _PUBLIC,
+    "feed-title": _PUBLIC,
+    "feed-render": _PUBLIC,
 }
 ADJUSTABLE = tuple(rule for rule, reason in RULES.items() if reason is None)
 

@@ -6,14 +6,18 @@ sample and look at what the public and agent sites show.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from conftest import INTENTS, REPO, article, tree_hash
+from conftest import INTENTS, REPO, RootMaker, article, tree_hash
 from generator import defects
 from generator.audit import words
 from generator.content import load
@@ -441,6 +445,174 @@ def test_crlf_files_keep_their_line_endings(root):
         raw = (root / rel).read_bytes()
         assert raw.count(b"\n") == raw.count(b"\r\n"), rel
     assert b"\r\nfed:\r\n  article: known-issue-refunds-fail-twice\r\n" in (root / DEFECT).read_bytes()
+
+
+# What goes public is what was checked ---------------------------------------------------------------
+
+def refusal(root: Path) -> list[tuple[int, str]]:
+    """(line, rule) of every finding that refuses DEF-0042, having checked that nothing was written."""
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    assert tree_hash(root) == before
+    assert all(f.path == DEFECT for f in refused.value.findings), refused.value.findings
+    return [(f.line, f.rule) for f in refused.value.findings]
+
+
+def test_every_line_of_a_folded_title_is_checked(root):
+    title = "title: >-\n  Refunds fail for the accounts\n  of jane.doe@example.com on\n  pay1.billing.internal"
+    (root / DEFECT).write_text(defect_text().replace("title: Refunds fail on the first attempt", title),
+                               encoding="utf-8")
+    assert refusal(root) == [(5, "feed-email"), (6, "feed-internal-host")]
+    result = run_cli("defect", "feed", "DEF-0042", "--root", str(root))
+    assert result.exit_code == 1
+    assert f"{DEFECT}:5:6: error [feed-email]" in stderr_of(result)
+
+
+@pytest.mark.parametrize("title, rule", [
+    ('"Refunds fail for jane\\x40example.com"', "feed-email"),  # a YAML escape
+    ("Refunds fail for jane&#64;example.com", "feed-email"),  # a character reference, decoded in the heading
+    ("Refunds fail on pay1.billing\\.internal", "feed-internal-host"),  # a Markdown escape
+    ("Refunds fail <b>twice</b>", "feed-raw-html"),
+    ("|-\n  Refunds fail\n  on the first attempt", "feed-title"),  # two lines: the heading would break
+])
+def test_a_title_is_checked_as_it_would_read(root, title, rule):
+    (root / DEFECT).write_text(defect_text().replace("title: Refunds fail on the first attempt", f"title: {title}"),
+                               encoding="utf-8")
+    assert (3, rule) in refusal(root)
+
+
+def test_front_matter_the_article_and_home_page_show_is_checked(root):
+    text = defect_text().replace("reported_on: 2025-10-03", "reported_on: ask jane.doe@example.com")
+    (root / DEFECT).write_text(text.replace('fixed_in: "2025.10.2"', 'fixed_in: "2025.10.2 on pay1.corp"'),
+                               encoding="utf-8")
+    assert refusal(root) == [(12, "feed-internal-host"), (13, "feed-email")]
+
+
+def test_the_file_name_the_article_takes_is_checked(root):
+    (root / DEFECT).rename(root / "kb/defects/DEF-0042-pay1.billing.internal.md")
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    assert [f.rule for f in refused.value.findings] == ["feed-internal-host"]
+
+
+@pytest.mark.parametrize("summary, rule, line", [
+    ("Write to jane&#64;example.com for a refund.", "feed-email", 1),
+    ("Write to jane@*example*.com for a refund.", "feed-email", 1),
+    ("See [our status page](https://status.payments.internal/refunds).", "feed-internal-host", 1),
+    ('See [our help](https://help.example.com/ "ask ops&#x40;tallybook.example").', "feed-email", 1),
+    ("See [our help][help].\n\n[help]: https://pay1.corp/refunds", "feed-internal-host", 3),
+    ("Refunds failed.\n\n--8<-- \"refund-notes.md\"", "feed-snippet", 3),
+    ("Refunds failed <span title='x'>twice</span>.", "feed-raw-html", 1),
+    ("Refunds failed.<!-- ask Priya -->", "feed-raw-html", 1),
+    ("Refunds failed.\n\n/// internal\nThe retry queue was full.\n///", "feed-internal-block", 3),
+])
+def test_the_summary_is_checked_as_it_would_read(root, summary, rule, line):
+    (root / DEFECT).write_text(defect_text(summary=summary), encoding="utf-8")
+    assert (SUMMARY_LINE + line - 1, rule) in refusal(root)
+
+
+def test_an_internal_block_only_the_parser_opens_is_refused(root):
+    """Indented under a list item the block is the site parser's, whatever a line scan makes of it."""
+    summary = "Refunds failed.\n\n- A note:\n\n    /// internal\n    The retry queue was full.\n    ///"
+    (root / DEFECT).write_text(defect_text(summary=summary), encoding="utf-8")
+    assert [rule for _, rule in refusal(root)].count("feed-internal-block") == 1
+
+
+def test_a_snippet_is_checked_with_its_text(root, make_root):
+    make_root.file("snippets/refund-notes.md", "Escalate to ops@tallybook.example.\n")
+    (root / DEFECT).write_text(defect_text(summary="Refunds failed.\n\n--8<-- \"refund-notes.md\""), encoding="utf-8")
+    # the included text is in no line of the write-up: its finding points at the summary
+    assert sorted(refusal(root)) == [(SUMMARY_LINE, "feed-email"), (SUMMARY_LINE + 2, "feed-snippet")]
+
+
+def test_a_code_fence_left_open_does_not_publish_the_sections_after_it(root):
+    """Unclosed, the fence swallows "Symptoms" to "How Tier 2 recognises it", whose own fence closes it."""
+    text = defect_text(summary=SUMMARY + "\n\n```text\nrefund.retry")
+    text = text.replace("The payments log shows", "```\nsearch\n```\n\nThe payments log shows")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    assert (SUMMARY_LINE + 2, "feed-unclosed-fence") in refusal(root)
+
+
+def test_a_code_fence_left_open_in_the_tier2_section_is_refused(root):
+    """In a runbook it would swallow the tier 3 block that links the write-up, and show it at tier 2."""
+    text = defect_text().replace("The payments log shows", "```\nlog search\n\nThe payments log shows")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    recognise = text.split("\n").index("## How Tier 2 recognises it") + 3
+    assert refusal(root) == [(recognise, "feed-unclosed-fence")]
+
+
+def test_a_code_fence_left_open_at_the_end_is_refused(root):
+    text = defect_text(workaround="Select **Refund** again:\n\n~~~\nPOST /refunds")
+    (root / DEFECT).write_text(text.split("## Preventative measures")[0], encoding="utf-8")
+    assert refusal(root) == [(WORKAROUND_LINE + 2, "feed-unclosed-fence")]
+
+
+EMAILS = st.builds("{}.{}@{}.{}".format, st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+                   st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.from_regex(r"[a-z]{2,10}", fullmatch=True),
+                   st.sampled_from(["com", "org", "co.uk"]))
+HOSTS = st.builds("{}{}.{}.{}".format, st.from_regex(r"[a-z]{2,6}", fullmatch=True), st.integers(1, 9),
+                  st.from_regex(r"[a-z]{3,8}", fullmatch=True),
+                  st.sampled_from(["internal", "corp", "lan", "ops.tallybook.example"]))
+ENCODINGS = {  # how a writer's text can carry the secret, as the public page would still show it
+    "as is": lambda secret: secret,
+    "decimal reference": lambda secret: secret.replace("@", "&#64;").replace(".", "&#46;", 1),
+    "hexadecimal reference": lambda secret: secret.replace("@", "&#x40;"),
+    "named reference": lambda secret: secret.replace("@", "&commat;").replace(".", "&period;", 1),
+    "escaped dots": lambda secret: secret.replace(".", "\\."),
+    "emphasis inside": lambda secret: secret[:2] + "**" + secret[2:4] + "**" + secret[4:],
+}
+PLACES = {  # where in the published parts of the write-up it goes
+    "summary": lambda text: ("summary", f"Some refunds failed for {text} on Monday."),
+    "summary link target": lambda text: ("summary", f"See [the log](https://{text}/log)."),
+    "summary link title": lambda text: ("summary", f'See [the log](https://example.com/log "{text}").'),
+    "summary reference": lambda text: ("summary", f"See [the log][log].\n\n[log]: https://{text}/x"),
+    "summary code": lambda text: ("summary", f"Run `curl https://{text}/retry` again."),
+    "summary fenced code": lambda text: ("summary", f"Run:\n\n```\ncurl {text}\n```"),
+    "workaround": lambda text: ("workaround", f"Ask {text} to retry it."),
+    "title": lambda text: ("title", f"Refunds fail for {text}"),
+    "folded title": lambda text: ("title", f">-\n  Refunds fail\n  for {text}\n  on Mondays"),
+    "quoted title": lambda text: ("title", '"Refunds fail for ' + text.replace("@", "\\x40") + '"'),
+    "fixed_in": lambda text: ("fixed_in", f'"2025.10.2 ({text})"'),
+}
+
+
+def _write_up(place: str, text: str) -> str:
+    where, value = PLACES[place](text)
+    if where == "summary":
+        return defect_text(summary=value)
+    if where == "workaround":
+        return defect_text(workaround=value)
+    if where == "title":
+        return defect_text().replace("title: Refunds fail on the first attempt", f"title: {value}")
+    return defect_text().replace('fixed_in: "2025.10.2"', f"fixed_in: {value}")
+
+
+def _as_read(text: str) -> str:
+    return html.unescape(re.sub(r"[*_`\\]", "", text))
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret=st.one_of(EMAILS.map(lambda e: ("feed-email", e)), HOSTS.map(lambda h: ("feed-internal-host", h))),
+       place=st.sampled_from(sorted(PLACES)), encoding=st.sampled_from(sorted(ENCODINGS)))
+def test_a_planted_secret_is_refused_or_never_written(secret, place, encoding):
+    """Wherever and however a secret sits in what the article publishes, the feed refuses it, or
+    nothing it writes holds it."""
+    rule, value = secret
+    assume(not (place in ("quoted title", "fixed_in") and encoding == "escaped dots"))  # not YAML at all
+    with tempfile.TemporaryDirectory() as folder:
+        make = RootMaker(Path(folder) / "root")
+        make.file("mkdocs.yml", "plugins:\n  - kbgen:\n      internal_domains: [ops.tallybook.example]\n")
+        make.doc("kb/billing/refunds.md", id="refunds", title="Get a refund", intents=["billing.refund"])
+        make.file(RUNBOOK, RUNBOOK_TEXT)
+        make.file(DEFECT, _write_up(place, ENCODINGS[encoding](value)))
+        try:
+            fed = defects.feed(make.path, "DEF-0042")
+        except defects.FeedError as refused:
+            assert rule in {f.rule for f in refused.findings}, refused.findings
+            return
+        for rel in fed.written:
+            assert value not in _as_read((make.path / rel).read_text(encoding="utf-8")), (rel, place, encoding)
 
 
 # The sample knowledge base -------------------------------------------------------------------------
