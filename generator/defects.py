@@ -34,9 +34,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import publication
-from .build import kbgen_options
 from .content import ContentRoot, Document, load
+from .errors import KbgenError
 from .findings import ERROR, Finding
+from .site_config import read as read_site_config
 from .structure import EXTERNAL_RE, headings, markdown_links, section_name
 
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
@@ -46,7 +47,7 @@ DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
 
 
-class FeedError(Exception):
+class FeedError(KbgenError):
     """The feed was refused and nothing was written; ``findings`` say where and why, when they can."""
 
     def __init__(self, message: str, findings: list[Finding] | None = None):
@@ -178,7 +179,8 @@ class _Feeder:
         self.files = files
         self.by_id = content.by_id()
         self.by_rel = content.by_rel()
-        self.internal_domains = [str(d) for d in kbgen_options(content.root).get("internal_domains") or []]
+        options = read_site_config(content.root).checked().kbgen_options
+        self.internal_domains = [str(d) for d in options.get("internal_domains") or []]
         self.new_articles: set[str] = set()
 
     def feed(self, defect: Document) -> Fed:
