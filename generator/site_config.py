@@ -294,7 +294,8 @@ class _Shape:
 
 def _check(config: SiteConfig, where: Where, rel: str) -> list[Finding]:
     """What the merged settings must be for kbgen to build from them: material (with a custom_dir that
-    exists), installed plugins, and kbgen options its plugin accepts. Sets ``config.plugins`` and ``config.kbgen_options``."""
+    exists), installed plugins, and kbgen options its plugin accepts. Sets ``config.plugins`` and
+    ``config.kbgen_options``."""
     def at(path: tuple, rule: str, message: str) -> Finding:
         path = tuple(str(step) for step in path)
         while path and path not in where:

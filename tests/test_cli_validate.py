@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, assert_no_crash, run_cli, stderr_of
-from generator.cli import main
 from test_validate import BAD_FILES, LINK, body_root, make_case, page
 
 FINDING_KEYS = {"path", "line", "col", "rule", "severity", "message"}
