@@ -81,7 +81,7 @@ class SiteConfig:
     """The checked configuration of a content root's sites."""
 
     path: Path  # the root's mkdocs.yml, or kbgen's defaults without one: MkDocs resolves relative paths from it
-    data: dict  # the merged settings (kbgen's defaults alone where a file could not be read)
+    data: dict  # the merged settings; kbgen's defaults alone while they have errors (findings say which)
     findings: list[Finding] = field(default_factory=list)
     plugins: list = field(default_factory=list)  # the plugins besides kbgen, as MkDocs lists them
     kbgen_options: dict = field(default_factory=dict)  # the kbgen plugin's options, as written
@@ -111,6 +111,7 @@ def read(root: Path | str) -> SiteConfig:
     """The configuration of a content root's sites: kbgen's defaults, under the root's mkdocs.yml if it has one."""
     root = Path(root).resolve()
     data, where, findings = _read_chain(DEFAULTS, root, ())
+    defaults = copy.deepcopy(data)
     own = root / CONFIG_FILE
     path = DEFAULTS
     if own.is_file():
@@ -121,6 +122,8 @@ def read(root: Path | str) -> SiteConfig:
         findings += own_findings
     config = SiteConfig(path, data, findings)
     config.findings += _check(config, where, _display(path, root))
+    if any(f.severity == ERROR for f in config.findings):  # what reads the settings never meets broken ones
+        config.data = defaults
     return config
 
 
@@ -315,6 +318,9 @@ def _check(config: SiteConfig, where: Where, rel: str) -> list[Finding]:
         findings.append(at(("theme", "custom_dir"), "config-theme", f"custom_dir {custom!r} is not a folder; name "
                                                                     "the theme overrides' folder, relative to "
                                                                     f"{CONFIG_FILE}"))
+    extensions = _markdown_problem(data.get("markdown_extensions"))
+    if extensions:
+        findings.append(at(("markdown_extensions",), "config-option", f"markdown_extensions: {extensions}"))
     entries, problems = _plugin_entries(data.get("plugins"))
     findings += [at(path, "config-option", message) for path, message in problems]
     installed = None
@@ -360,6 +366,22 @@ def _plugin_entries(plugins) -> tuple[list[tuple[str, object, tuple]], list[tupl
         else:
             problems.append((("plugins", index), "each plugin is a name, or 'name:' with its options under it"))
     return entries, problems
+
+
+def _markdown_problem(extensions) -> str | None:
+    """Why MkDocs would refuse the Markdown extensions, if it would: it loads each with its options, as the
+    pages and validation do."""
+    from mkdocs.config.base import ValidationError
+    from mkdocs.config.config_options import MarkdownExtensions
+
+    try:
+        MarkdownExtensions().run_validation(copy.deepcopy(extensions) if extensions is not None else [])
+    except ValidationError as exc:
+        lines = str(exc).strip().splitlines()  # the first says which extension, the last why (a stack between)
+        return lines[0] + (f" {lines[-1]}" if len(lines) > 1 else "")
+    except Exception:  # noqa: BLE001 - MkDocs' own check trips over some shapes, e.g. [{}] (KeyError)
+        return "each extension is a name, or 'name:' with its options under it"
+    return None
 
 
 def _installed_plugins() -> set[str]:

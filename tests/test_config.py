@@ -261,8 +261,9 @@ def test_every_configuration_rule_is_registered_and_not_adjustable():
 
 # Properties --------------------------------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-KEYS = st.sampled_from(["site_name", "site_url", "extra", "copyright", "nav", "markdown_extensions", "a", "b"])
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+READ_KEYS = st.sampled_from(["site_name", "site_url", "extra", "copyright", "nav", "a", "b"])  # none kbgen checks
+KEYS = READ_KEYS | st.just("markdown_extensions")
 SCALARS = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=12) | \
     st.floats(allow_nan=False, allow_infinity=False)
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) |
@@ -276,7 +277,7 @@ def inherit_chains(draw) -> list[dict]:
     count = draw(st.integers(1, 4))
     files = []
     for index in range(count):
-        data = draw(st.dictionaries(KEYS, VALUES, max_size=4))
+        data = draw(st.dictionaries(READ_KEYS, VALUES, max_size=4))
         later = draw(st.none() | st.integers(index + 1, count - 1)) if index + 1 < count else None
         if later is not None:
             data["INHERIT"] = f"f{later}.yml"
@@ -300,7 +301,7 @@ def test_kbgen_reads_what_mkdocs_reads(root, files):
     with open(DEFAULTS, "rb") as defaults, open(root.path / "mkdocs.yml", "rb") as own:
         expected = mergedeep.merge(yaml_load(defaults), yaml_load(own))
     config = site_config.read(root.path)
-    assert config.data == expected
+    assert config.findings == [] and config.data == expected
     assert yaml_load(io.StringIO(config.mkdocs_yaml())) == config.data
 
 
@@ -369,3 +370,18 @@ def test_any_settings_are_a_finding_or_usable(root, data):
         assert searched.exit_code in (0, 1), searched.output
     else:
         assert searched.exit_code == 1 and "mkdocs.yml" in searched.output + (searched.stderr or "")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("5", "Invalid Markdown Extensions configuration"),
+    ("[no_such_extension]", "Failed to load extension 'no_such_extension'"),
+    ("[{toc: 5}]", "Invalid config options for Markdown Extension 'toc'"),
+    ("[{toc: {no_such_option: 1}}]", "no_such_option"),
+])
+def test_markdown_extensions_must_load(root, value, words):
+    """Validation renders every page with the configured extensions: one that does not load is a finding, and
+    the pages are checked with kbgen's defaults meanwhile."""
+    root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions: {value}\n")
+    findings = validate(root.path)
+    assert [(f.path, f.line, f.rule) for f in findings] == [("mkdocs.yml", 2, "config-option")]
+    assert words in findings[0].message
