@@ -25,7 +25,7 @@ from yaml_env_tag import construct_env_tag
 
 from . import rules
 from .errors import KbgenError
-from .findings import ERROR, Finding, did_you_mean
+from .findings import ERROR, Finding, did_you_mean, has_errors
 
 CONFIG_FILE = "mkdocs.yml"
 DEFAULTS = Path(__file__).parent / "defaults" / CONFIG_FILE
@@ -122,7 +122,7 @@ def read(root: Path | str) -> SiteConfig:
         findings += own_findings
     config = SiteConfig(path, data, findings)
     config.findings += _check(config, where, _display(path, root))
-    if any(f.severity == ERROR for f in config.findings):  # what reads the settings never meets broken ones
+    if has_errors(config.findings):  # what reads the settings never meets broken ones
         config.data = defaults
     return config
 
