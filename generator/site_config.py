@@ -168,10 +168,12 @@ def _read_file(path: Path, rel: str) -> tuple[dict, Where, list[Finding]]:
         return {}, {}, [Finding(rel, line, col, rule, ERROR, message)]
 
     try:
-        if path.stat().st_size > MAX_BYTES:
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)  # not trusting the size the file system tells (/proc, devices)
+        if len(raw) > MAX_BYTES:
             return refuse(1, 1, "config-too-large", f"the file is larger than {MAX_BYTES >> 20} MB; a site's "
                                                     "configuration is a few KB: is it the right file?")
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return refuse(1, 1, "file-encoding", f"not UTF-8 ({exc.reason} at byte {exc.start}); re-save it as UTF-8")
     except OSError as exc:

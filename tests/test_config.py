@@ -154,6 +154,9 @@ def test_inherit_problems(root):
     assert config_findings(root.path) == [("b.yml", 1, "config-inherit")]
     root.file("b.yml", "INHERIT: [a.yml]\n")
     assert config_findings(root.path) == [("b.yml", 1, "config-inherit")]
+    for target in ("/dev/zero", "kb"):  # never read: a device without end, a folder
+        root.file("b.yml", f"INHERIT: {target}\n")
+        assert config_findings(root.path) == [("b.yml", 1, "config-inherit")]
     for n in range(MAX_INHERIT + 2):
         root.file(f"chain{n}.yml", f"INHERIT: chain{n + 1}.yml\n" if n <= MAX_INHERIT else "site_name: End\n")
     root.file("mkdocs.yml", "INHERIT: chain0.yml\n")
