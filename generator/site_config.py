@@ -297,59 +297,67 @@ class _Shape:
         return size, levels
 
 
+Problem = tuple[tuple, str, str]  # (path of keys, rule, message)
+
+
 def _check(config: SiteConfig, where: Where, rel: str) -> list[Finding]:
-    """What the merged settings must be for kbgen to build from them: material (with a custom_dir that
-    exists), installed plugins, and kbgen options its plugin accepts. Sets ``config.plugins`` and
-    ``config.kbgen_options``."""
+    """What the merged settings must be for kbgen to build from them, each problem found where it is written.
+    Sets ``config.plugins`` and ``config.kbgen_options``."""
     def at(path: tuple, rule: str, message: str) -> Finding:
         path = tuple(str(step) for step in path)
         while path and path not in where:
             path = path[:-1]
         return Finding(*where.get(path, (rel, 1, 1)), rule, ERROR, message)
 
-    data = config.data
-    findings = []
-    theme = data.get("theme")
+    extensions = _markdown_problem(config.data.get("markdown_extensions"))
+    problems = [*_theme_problems(config), *_plugin_problems(config)]
+    if extensions:
+        problems.append((("markdown_extensions",), "config-option", f"markdown_extensions: {extensions}"))
+    return [at(*problem) for problem in problems]
+
+
+def _theme_problems(config: SiteConfig) -> list[Problem]:
+    """mkdocs-material, with a custom_dir that exists."""
+    theme = config.data.get("theme")
     name = theme.get("name") if isinstance(theme, dict) else theme
+    problems = []
     if name != THEME:
-        findings.append(at(("theme", "name") if isinstance(theme, dict) else ("theme",), "config-theme",
-                           f"the theme is {name!r}, but kbgen's pages are built on mkdocs-material: use "
-                           "'theme: {name: material}', or leave theme out to take kbgen's"))
+        problems.append((("theme", "name") if isinstance(theme, dict) else ("theme",), "config-theme",
+                         f"the theme is {name!r}, but kbgen's pages are built on mkdocs-material: use "
+                         "'theme: {name: material}', or leave theme out to take kbgen's"))
     custom = theme.get("custom_dir") if isinstance(theme, dict) else None
     if custom is not None and not (isinstance(custom, str) and (config.path.parent / custom).is_dir()):
-        findings.append(at(("theme", "custom_dir"), "config-theme", f"custom_dir {custom!r} is not a folder; name "
-                                                                    "the theme overrides' folder, relative to "
-                                                                    f"{CONFIG_FILE}"))
-    extensions = _markdown_problem(data.get("markdown_extensions"))
-    if extensions:
-        findings.append(at(("markdown_extensions",), "config-option", f"markdown_extensions: {extensions}"))
-    entries, problems = _plugin_entries(data.get("plugins"))
-    findings += [at(path, "config-option", message) for path, message in problems]
+        problems.append((("theme", "custom_dir"), "config-theme", f"custom_dir {custom!r} is not a folder; name "
+                                                                  "the theme overrides' folder, relative to "
+                                                                  f"{CONFIG_FILE}"))
+    return problems
+
+
+def _plugin_problems(config: SiteConfig) -> list[Problem]:
+    """Plugins that are installed, each with a mapping of options, and kbgen options its plugin accepts."""
+    entries, problems = _plugin_entries(config.data.get("plugins"))
     installed = None
     for plugin, options, path in entries:
+        if options is not None and not isinstance(options, dict):
+            problems.append((path, "config-option", f"the options of plugin '{plugin}' must be 'option: value' "
+                                                    f"lines under '- {plugin}:'"))
+        elif plugin == KBGEN and options:
+            config.kbgen_options = options
+            problems += [(path + (option,), "config-option", message)
+                         for option, message in _kbgen_problems(options, config.path)]
         if plugin == KBGEN:
-            if options is not None and not isinstance(options, dict):
-                findings.append(at(path, "config-option", "the kbgen plugin's options must be 'option: value' "
-                                                          "lines under '- kbgen:'"))
-            elif options:
-                config.kbgen_options = options
-                findings += [at(path + (option,), "config-option", message)
-                             for option, message in _kbgen_problems(options, config.path)]
             continue
         config.plugins.append({plugin: options} if options is not None else plugin)
-        if options is not None and not isinstance(options, dict):
-            findings.append(at(path, "config-option", f"the options of plugin '{plugin}' must be 'option: value' "
-                                                      "lines"))
         if plugin not in BUNDLED_PLUGINS:
             installed = installed if installed is not None else _installed_plugins()
             if plugin not in installed and f"{THEME}/{plugin}" not in installed:  # the theme's own, as in MkDocs
-                findings.append(at(path, "config-plugin-missing", f"plugin '{plugin}' is not installed"
-                                   f"{did_you_mean(plugin, installed)}; install its package beside kbgen, "
-                                   "or remove it from plugins"))
-    return findings
+                problems.append((path, "config-plugin-missing", f"plugin '{plugin}' is not installed"
+                                 f"{did_you_mean(plugin, installed)}; install its package beside kbgen, "
+                                 "or remove it from plugins"))
+    return problems
 
 
-def _plugin_entries(plugins) -> tuple[list[tuple[str, object, tuple]], list[tuple[tuple, str]]]:
+def _plugin_entries(plugins) -> tuple[list[tuple[str, object, tuple]], list[Problem]]:
     """(name, options or None, path) of each plugin listed, and what is wrong with the list itself.
     No plugins listed means MkDocs' own choice: search."""
     if plugins is None or plugins == []:
@@ -357,7 +365,7 @@ def _plugin_entries(plugins) -> tuple[list[tuple[str, object, tuple]], list[tupl
     if isinstance(plugins, dict):
         return [(str(name), options, ("plugins", name)) for name, options in plugins.items()], []
     if not isinstance(plugins, list):
-        return [], [(("plugins",), "plugins must be a list of plugin names, e.g. [search, kbgen]")]
+        return [], [(("plugins",), "config-option", "plugins must be a list of plugin names, e.g. [search, kbgen]")]
     entries, problems = [], []
     for index, entry in enumerate(plugins):
         if isinstance(entry, str):
@@ -366,7 +374,8 @@ def _plugin_entries(plugins) -> tuple[list[tuple[str, object, tuple]], list[tupl
             name, options = next(iter(entry.items()))
             entries.append((name, options, ("plugins", index, name)))
         else:
-            problems.append((("plugins", index), "each plugin is a name, or 'name:' with its options under it"))
+            problems.append((("plugins", index), "config-option",
+                             "each plugin is a name, or 'name:' with its options under it"))
     return entries, problems
 
 
