@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,9 @@ DEFAULTS = Path(__file__).parent / "defaults" / CONFIG_FILE
 THEME = "material"  # kbgen's page templates extend mkdocs-material's
 KBGEN = "kbgen"
 BUNDLED_PLUGINS = {"search", KBGEN}  # installed with kbgen itself: never looked up
+# MkDocs settings checked apart (theme, plugins, markdown_extensions), set by kbgen for every build (docs_dir,
+# site_dir), or never loaded by kbgen validate: hooks are Python files, which validation does not run.
+NOT_MKDOCS_CHECKED = {"theme", "plugins", "markdown_extensions", "docs_dir", "site_dir", "hooks"}
 MAX_BYTES = 1 << 20  # one configuration file at most (kbgen's defaults: 2 KB)
 MAX_VALUES = 100_000  # values in one file once its aliases are expanded (kbgen's defaults: about 100)
 MAX_DEPTH = 64  # values nested in values
@@ -310,10 +314,24 @@ def _check(config: SiteConfig, where: Where, rel: str) -> list[Finding]:
         return Finding(*where.get(path, (rel, 1, 1)), rule, ERROR, message)
 
     extensions = _markdown_problem(config.data.get("markdown_extensions"))
-    problems = [*_theme_problems(config), *_plugin_problems(config)]
+    problems = [*_mkdocs_problems(config), *_theme_problems(config), *_plugin_problems(config)]
     if extensions:
         problems.append((("markdown_extensions",), "config-option", f"markdown_extensions: {extensions}"))
     return [at(*problem) for problem in problems]
+
+
+def _mkdocs_problems(config: SiteConfig) -> list[Problem]:
+    """MkDocs' own settings as MkDocs checks them (site_name given, site_url an address, nav a list, ...);
+    MkDocs names the first it refuses."""
+    from mkdocs.config.defaults import MkDocsConfig
+
+    settings = {key: copy.deepcopy(value) for key, value in config.data.items() if key not in NOT_MKDOCS_CHECKED}
+    with tempfile.TemporaryDirectory(prefix="kbgen-check-") as work:  # folders as a build gives MkDocs
+        (Path(work) / "docs").mkdir()
+        mkdocs = MkDocsConfig(config_file_path=str(config.path))
+        mkdocs.load_dict({**settings, "docs_dir": str(Path(work) / "docs"), "site_dir": str(Path(work) / "site")})
+        errors, _ = mkdocs.validate()
+    return [((key,), "config-option", f"{key}: {error}") for key, error in errors]
 
 
 def _theme_problems(config: SiteConfig) -> list[Problem]:
