@@ -265,7 +265,7 @@ def pipeline_digest(content: ContentRoot) -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{name} missing\n".encode())
     if "site-markdown" not in content.derived:
-        content.derived["site-markdown"] = configured_markdown(_site_config(content.root))
+        content.derived["site-markdown"] = configured_markdown(read_site_config(content.root).data)
     digest.update(json.dumps(content.derived["site-markdown"], sort_keys=True, default=str).encode())
     snippets = content.root / SNIPPETS_DIR
     for path in sorted(snippets.rglob("*")) if snippets.is_dir() else ():
