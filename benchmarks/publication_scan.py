@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from generator.build import kbgen_options  # noqa: E402
 from generator.content import load  # noqa: E402
 from generator.publication import hostname_re, scan_line  # noqa: E402
+from generator.site_config import read as read_site_config  # noqa: E402
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=None, help="scan only the first N articles")
     args = parser.parse_args()
     content = load(args.root)
-    hosts = hostname_re(kbgen_options(content.root).get("internal_domains") or [])
+    hosts = hostname_re(read_site_config(content.root).checked().kbgen_options.get("internal_domains") or [])
     articles = [d for d in content.documents if d.tier == 0 and d.kind == "article" and d.published][:args.articles]
     lines = [(d, d.body_line + i, line) for d in articles for i, line in enumerate(d.body.split("\n")) if line.strip()]
     started = time.perf_counter()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import io
 import logging
 import multiprocessing
 import os
@@ -32,23 +33,24 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.utils.yaml import yaml_load
 
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
-from .findings import Finding, has_errors
+from .errors import KbgenError
+from .findings import ERROR, Finding, has_errors
 from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
+from .site_config import DEFAULTS as DEFAULT_CONFIG  # noqa: F401 - the name tests build configurations on
+from .site_config import SiteConfig, read as read_site_config
 from .validate import validate
 
-DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
 GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while a tier builds (Python: 700)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
 
-class BuildError(Exception):
+class BuildError(KbgenError):
     """The build did not replace the output: ``findings`` or ``leaks`` say why when that was the reason."""
 
     def __init__(self, message: str, findings: list[Finding] | None = None, leaks: list[Leak] | None = None):
@@ -93,37 +95,17 @@ class _Collect(logging.Handler):
             self.by_page.setdefault(page.file.src_uri, []).append(message)
 
 
-def config_file(root: Path) -> Path:
-    """The root's own mkdocs.yml if it has one, else the defaults shipped with kbgen."""
-    own = root / "mkdocs.yml"
-    return own if own.is_file() else DEFAULT_CONFIG
-
-
-def _configured_plugins(path: Path) -> tuple[list, dict]:
-    """The plugins a config file lists other than kbgen, and kbgen's options there."""
-    with open(path, encoding="utf-8") as stream:
-        configured = (yaml_load(stream) or {}).get("plugins") or ["search"]
-    if isinstance(configured, dict):
-        configured = [{name: options} for name, options in configured.items()]
-    plugins, options = [], {}
-    for entry in configured:
-        name = entry if isinstance(entry, str) else next(iter(entry))
-        if name == "kbgen":
-            options = dict(entry["kbgen"] or {}) if isinstance(entry, dict) else {}
-        else:
-            plugins.append(entry)
-    return plugins, options
-
-
-def kbgen_options(root: Path) -> dict:
-    """The kbgen plugin options of a content root's mkdocs.yml, as written (for commands besides build)."""
-    return _configured_plugins(config_file(root))[1]
-
-
-def _plugins(path: Path, root: Path, tier: int, run_validation: bool = False) -> list:
+def _plugins(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False) -> list:
     """The configured plugins, with kbgen (added if missing) set to this root and tier."""
-    plugins, options = _configured_plugins(path)
-    return plugins + [{"kbgen": {**options, "tier": tier, "root": str(root), "run_validation": run_validation}}]
+    return settings.plugins + [{"kbgen": {**settings.kbgen_options, "tier": tier, "root": str(root),
+                                          "run_validation": run_validation}}]
+
+
+def _mkdocs_config(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False, **options):
+    """MkDocs' configuration of a tier's site, from the settings kbgen read and checked: MkDocs never parses
+    a writer's mkdocs.yml itself (its loader runs Python tags)."""
+    return load_config(io.StringIO(settings.mkdocs_yaml()), config_file_path=str(settings.path),
+                       plugins=_plugins(settings, root, tier, run_validation), **options)
 
 
 Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
@@ -160,16 +142,16 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
 
     With ``reuse``, pages whose sources and environment are unchanged are copied from the previous build;
     ``content``, if given, is the root already loaded (it is not read again)."""
-    path = config_file(root)
+    settings = read_site_config(root)
+    if has_errors(settings.findings):
+        raise BuildError("mkdocs.yml is not valid", [f for f in settings.findings if f.severity == ERROR])
     logger = logging.getLogger("mkdocs")
     collect = _Collect()
     logger.addHandler(collect)
     logger.propagate = False
     try:
-        config = load_config(
-            config_file=str(path), site_dir=str(site_dir), docs_dir=str(docs_dir),
-            plugins=_plugins(path, root, tier, run_validation),
-        )
+        config = _mkdocs_config(settings, root, tier, run_validation,
+                                site_dir=str(site_dir), docs_dir=str(docs_dir))
     except MkDocsException as exc:  # a bad option: MkDocs logged which one
         logger.removeHandler(collect)
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
@@ -207,9 +189,9 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
 
 def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
     """(address, contact routes) of a tier's site from its configuration, without building it."""
-    path = config_file(root)
+    settings = read_site_config(root).checked()
     with tempfile.TemporaryDirectory(prefix="kbgen-config-") as empty:
-        config = load_config(config_file=str(path), docs_dir=empty, plugins=_plugins(path, root, tier))
+        config = _mkdocs_config(settings, root, tier, docs_dir=empty)
     options = config.plugins["kbgen"].config
     return (site_url_of(tier, config.site_url, options.internal_site_url),
             [dict(route) for route in options.contact_routes])
@@ -331,11 +313,11 @@ def build(
 def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int], full: bool) -> dict:
     """Per tier, what the build may reuse from the previous one in ``out`` and where its manifest goes.
     Nothing is reused (nor recorded) when mkdocs.yml cannot be read: the tier build reports why."""
-    path = config_file(content.root)
+    settings = read_site_config(content.root)
     try:
-        reusable = not full and reusable_with(_plugins(path, content.root, 0))
-        environment = environment_digest(content, path)
-    except (MkDocsException, OSError):
+        reusable = not full and reusable_with(_plugins(settings, content.root, 0))
+        environment = environment_digest(content, settings)
+    except OSError:
         return dict.fromkeys(tiers)
     templates = None
     if reusable:  # the staging copy is swapped in with the sites: a failed build leaves OUT as it was

@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from .errors import KbgenUsageError
 
-class ChangesError(Exception):
+
+class ChangesError(KbgenUsageError):
     """Git is missing, the root is not in a repository, or the ref is unknown."""
 
 

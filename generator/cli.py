@@ -6,7 +6,9 @@ MkDocs, the search index and publication safety would more than double its start
 
 from __future__ import annotations
 
+import errno
 import json
+import re
 import sys
 import textwrap
 import time
@@ -14,10 +16,10 @@ from pathlib import Path
 
 import click
 
-from .content import ContentError, load
+from .content import load
+from .errors import KbgenError, KbgenUsageError
 from .findings import has_errors, render
-from .rules import RulesError
-from .scaffold import SEVERITIES, ScaffoldError, new_document
+from .scaffold import SEVERITIES, new_document
 from .validate import validate as run_validate
 
 ROOT_OPTION = click.option(
@@ -25,14 +27,81 @@ ROOT_OPTION = click.option(
     help="Content root: the folder with intents.yml, kb/ and runbooks/.")
 
 
-def _load_or_exit(root: Path):
-    try:
-        return load(root)
-    except ContentError as exc:
-        raise click.UsageError(str(exc)) from None
+class _Command(click.Command):
+    """A kbgen command, where every error becomes a message and an exit code, never a traceback: a kbgen
+    error its findings, message and exit code (2 for usage errors), an unexpected OSError the path and reason.
+    ``failure`` frames the message, e.g. "build failed: {}; the previous output is unchanged"."""
+
+    def __init__(self, *args, failure: str = "Error: {}", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failure = failure
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KbgenError as exc:
+            if exc.findings:
+                click.echo(render(exc.findings, "text"), err=True)
+            if isinstance(exc, KbgenUsageError):
+                raise click.UsageError(exc.format_message(), ctx) from None
+            for leak in getattr(exc, "leaks", ()):  # a BuildError's
+                click.echo(f"leak: {leak.as_text()}", err=True)
+            click.echo(self.failure.format(exc.format_message()), err=True)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # the reader went away (kbgen search ... | head): click settles it
+                raise
+            click.echo(self.failure.format(_os_problem(exc)), err=True)
+            ctx.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _os_problem(exc: OSError) -> str:
+    """What the system refused, on which path: "cannot use /srv/site: Permission denied"."""
+    paths = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    return f"cannot use {paths}: {exc.strerror or exc}" if paths else f"{exc.strerror or exc}"
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups are kbgen groups too
+
+
+class _Query(_Command):
+    """``kbgen search``: a query may start with '-' (``kbgen search -refund``); every word that is not one of
+    the command's options is the query, as is everything after ``--``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {name: not option.is_flag for option in self.get_params(ctx)
+                       if isinstance(option, click.Option) for name in option.opts + option.secondary_opts}
+        options, words, rest = [], [], list(args)
+        while rest:
+            arg = rest.pop(0)
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                words += rest
+                break
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and rest:
+                    options.append(rest.pop(0))
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, options + ["--"] + words if words else options)
+
+
+class _Address(click.ParamType):
+    """HOST:PORT, the port from 1 to 65535; without a host, 127.0.0.1."""
+
+    name = "HOST:PORT"
+
+    def convert(self, value, param, ctx):
+        host, colon, port = str(value).rpartition(":")
+        if not colon or not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
+            self.fail(f"'{value}' is not HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:8000", param, ctx)
+        return str(value)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kbgen")
 def main() -> None:
     """kbgen: a knowledge base and runbooks for tiered support teams, as code."""
@@ -44,18 +113,15 @@ def main() -> None:
               help="text for people, json for tools, github for GitHub Actions annotations.")
 @click.option("--changed-since", "ref", metavar="REF",
               help="Report only on files changed since this git ref (links still resolve against everything).")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> None:
     """Check front matter, ids, intents, links and tier rules. Exit 0 clean, 1 on errors.
 
     With PATHS (files or folders) or --changed-since, the whole root is still checked but only
     findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
-    content = _load_or_exit(root)
-    try:
-        findings = run_validate(content)
-    except RulesError as exc:
-        raise click.UsageError(str(exc)) from None
+    content = load(root)
+    findings = run_validate(content)
     wanted = _selected(content.root, ref, paths) if ref or paths else None
     if wanted is not None:
         findings = [f for f in findings if any(f.path == w or f.path.startswith(w + "/") for w in wanted)]
@@ -69,14 +135,11 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
 
 def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] | None:
     """Root-relative files and folders to report on, from --changed-since and PATHS; None for all."""
-    from .changes import ChangesError, changed_since
+    from .changes import changed_since
 
     wanted: set[str] = set()
     if ref:
-        try:
-            wanted |= changed_since(root, ref)
-        except ChangesError as exc:
-            raise click.UsageError(str(exc)) from None
+        wanted |= changed_since(root, ref)
     for path in paths:
         resolved = path.resolve()
         if not resolved.is_relative_to(root):
@@ -87,7 +150,7 @@ def _selected(root: Path, ref: str | None, paths: tuple[Path, ...]) -> set[str] 
     return wanted
 
 
-@main.command()
+@main.command(failure="build failed: {}; the previous output is unchanged")
 @ROOT_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default ROOT/site); each tier goes to OUT/tierN.")
@@ -99,21 +162,10 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...], full: bool) -> N
     """Validate, then build the public site (tier 0) and the internal sites (tiers 1-3)."""
     from . import build as build_module
 
-    content = _load_or_exit(root)
-    try:
-        live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
-        result = build_module.build(content, out=out, tiers=tiers or None, progress=_finished_line(live),
-                                    live=live, full=full)
-    except build_module.BuildError as exc:
-        if exc.findings:
-            click.echo(render(exc.findings, "text"), err=True)
-        for leak in exc.leaks:
-            click.echo(f"leak: {leak.as_text()}", err=True)
-        click.echo(f"build failed: {exc}; the previous output is unchanged", err=True)
-        sys.exit(1)
-    except RulesError as exc:  # validation met a mistake in mkdocs.yml's rules before anything was built
-        click.echo(f"build failed: {exc}", err=True)
-        sys.exit(1)
+    content = load(root)
+    live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
+    result = build_module.build(content, out=out, tiers=tiers or None, progress=_finished_line(live),
+                                live=live, full=full)
     for tier, site in sorted(result.sites.items()):
         click.echo(f"tier {tier}: {site.pages} documents -> {site.path}")
     click.echo(f"built {len(result.sites)} site(s) in {result.seconds:.1f} s")
@@ -132,19 +184,15 @@ def _finished_line(live):
 @main.command()
 @ROOT_OPTION
 @click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True, help="Tier of the site to preview.")
-@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+@click.option("--dev-addr", type=_Address(), default="127.0.0.1:8000", show_default=True,
               help="Address to serve on.")
 def serve(root: Path, tier: int, dev_addr: str) -> None:
     """Preview one tier's site, rebuilt and reloaded in the browser on every save."""
-    from mkdocs.exceptions import MkDocsException
-
     from . import build as build_module
 
-    _load_or_exit(root)
+    load(root)
     try:
         build_module.serve(root, tier=tier, dev_addr=dev_addr, say=click.echo)
-    except (build_module.BuildError, MkDocsException) as exc:
-        raise click.ClickException(str(exc)) from None
     except OSError as exc:  # the address is taken or not ours
         raise click.ClickException(f"cannot serve on {dev_addr}: {exc.strerror}") from None
 
@@ -157,7 +205,7 @@ def audit(root: Path, out: Path | None) -> None:
     """Search every built site for traces of content above its tier. Exit 1 on any leak."""
     from .audit import audit as run_audit
 
-    content = _load_or_exit(root)
+    content = load(root)
     out = out or content.root / "site"
     sites = [out / f"tier{tier}" for tier in range(4) if (out / f"tier{tier}").is_dir()]
     if not sites:
@@ -169,7 +217,7 @@ def audit(root: Path, out: Path | None) -> None:
     sys.exit(1 if leaks else 0)
 
 
-@main.command()
+@main.command(cls=_Query)
 @click.argument("query")
 @ROOT_OPTION
 @click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
@@ -183,20 +231,18 @@ def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: P
     from mkdocs.exceptions import MkDocsException
 
     from . import build as build_module
-    from .search import SearchIndex, SearchIndexError
+    from .search import SearchIndex
 
-    content = _load_or_exit(root)
+    content = load(root)
+    if site is not None:
+        index = SearchIndex.load(site / f"tier{tier}" if (site / f"tier{tier}").is_dir() else site)
+        if index.tier != tier:
+            raise click.UsageError(f"{site} holds the tier {index.tier} site, not tier {tier}")
+    else:
+        index = SearchIndex.build(content, tier)
     try:
-        if site is not None:
-            index = SearchIndex.load(site / f"tier{tier}" if (site / f"tier{tier}").is_dir() else site)
-            if index.tier != tier:
-                raise click.UsageError(f"{site} holds the tier {index.tier} site, not tier {tier}")
-        else:
-            index = SearchIndex.build(content, tier)
         address, routes = build_module.site_settings(content.root, tier)
-    except SearchIndexError as exc:
-        raise click.ClickException(str(exc)) from None
-    except MkDocsException as exc:
+    except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
         raise click.ClickException(f"mkdocs.yml: {exc}") from None
     hits = index.search(query, limit)
     results = [dict(hit.as_json(), path=hit.url, url=(address or "").rstrip("/") + "/" + hit.url if address else hit.url)
@@ -239,11 +285,7 @@ def _tiered_options(tier_option):
 
 def _create(root: Path, kind: str, title: str, **options) -> None:
     """Write the file, print its path (stdout, for scripts) and what is left to do (stderr)."""
-    content = _load_or_exit(root)
-    try:
-        created = new_document(content, kind, title, **options)
-    except ScaffoldError as exc:
-        raise click.ClickException(str(exc)) from None
+    created = new_document(load(root), kind, title, **options)
     click.echo(root / created.rel)
     click.echo(f"created {kind} '{created.id}': replace every TODO: text, then run kbgen validate", err=True)
 
@@ -285,7 +327,7 @@ def report(root: Path, fmt: str, today) -> None:
     self-service gaps, reviews overdue, documents per tier and kind."""
     from .report import health, to_json, to_markdown
 
-    figures = health(_load_or_exit(root), today.date() if today else None)
+    figures = health(load(root), today.date() if today else None)
     click.echo(to_json(figures) if fmt == "json" else to_markdown(figures), nl=fmt == "json")
 
 
@@ -294,7 +336,7 @@ def defect() -> None:
     """Tier 3 defect write-ups."""
 
 
-@defect.command()
+@defect.command(failure="feed refused: {}; nothing was written")
 @ROOT_OPTION
 @click.option("--all", "every", is_flag=True, help="Feed every resolved defect not fed yet.")
 @click.argument("defect_id", required=False, metavar="[ID]")
@@ -305,14 +347,8 @@ def feed(root: Path, every: bool, defect_id: str | None) -> None:
 
     if every == bool(defect_id):
         raise click.UsageError("give a defect ID (e.g. DEF-0042) or --all, not both")
-    content = _load_or_exit(root)
-    try:
-        results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
-    except defects.FeedError as exc:
-        if exc.findings:
-            click.echo(render(exc.findings, "text"), err=True)
-        click.echo(f"feed refused: {exc}; nothing was written", err=True)
-        sys.exit(1)
+    content = load(root)
+    results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
     for result in results:
         runbooks = ", ".join(result.runbooks) or "no tier 2 runbook shares its intents"
         click.echo(f"{result.defect}: known-issue article {result.article}; runbooks: {runbooks}")

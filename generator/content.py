@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .errors import KbgenUsageError
 from .findings import ERROR, Finding
 
 CONTENT_DIRS = ("kb", "runbooks")
@@ -28,7 +29,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Location = tuple[int, int]  # 1-based (line, col)
 
 
-class ContentError(Exception):
+class ContentError(KbgenUsageError):
     """The content root itself is unusable (not a folder, nothing to build)."""
 
 

@@ -37,10 +37,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import audience, publication
-from .build import kbgen_options
 from .changeset import ChangeSet, WriteError
 from .content import ContentRoot, Document, load
+from .errors import KbgenError
 from .findings import ERROR, Finding
+from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
                         strip_markers)
 
@@ -55,7 +56,7 @@ RAW_HTML_RE = re.compile(r"(?<!\\)<(?:[A-Za-z][\w-]*(?=[\s/>])|/[A-Za-z][\w-]*\s
 SECTION_HEADING_RE = re.compile(r"^ {0,3}##?(?:[ \t]|$)")
 
 
-class FeedError(Exception):
+class FeedError(KbgenError):
     """The feed was refused and nothing was written; ``findings`` say where and why, when they can."""
 
     def __init__(self, message: str, findings: list[Finding] | None = None):
@@ -144,7 +145,8 @@ class _Feeder:
         self.files = files
         self.by_id = content.by_id()
         self.by_rel = content.by_rel()
-        self.internal_domains = [str(d) for d in kbgen_options(content.root).get("internal_domains") or []]
+        options = read_site_config(content.root).checked().kbgen_options
+        self.internal_domains = [str(d) for d in options.get("internal_domains") or []]
         self.new_articles: set[str] = set()
 
     def feed(self, defect: Document) -> Fed:

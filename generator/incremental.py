@@ -27,9 +27,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mkdocs.utils.yaml import yaml_load
 
 from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
+from .site_config import SiteConfig
 
 MANIFEST_VERSION = 2
 CACHE_DIR = ".kbgen-cache"  # beside the tier sites in OUT, never inside a published site
@@ -76,7 +76,7 @@ def _hash_tree(digest, folder: Path) -> None:
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
 
 
-def environment_digest(content: ContentRoot, config_file: Path) -> str:
+def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     """What every page depends on besides its own source (the tier is not in it: each tier has its own
     manifest).
 
@@ -87,13 +87,12 @@ def environment_digest(content: ContentRoot, config_file: Path) -> str:
     _hash_tree(digest, PACKAGE)
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
     digest.update("\n".join(packages).encode())
-    with open(config_file, encoding="utf-8") as stream:  # resolves INHERIT and !ENV as MkDocs does
-        config = yaml_load(stream) or {}
+    config = settings.data  # INHERIT and !ENV resolved
     digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     root = content.root
     theme = config.get("theme")
     custom = theme.get("custom_dir") if isinstance(theme, dict) else None
-    themes = {(root / "overrides").resolve()} | ({(config_file.parent / custom).resolve()} if custom else set())
+    themes = {(root / "overrides").resolve()} | ({(settings.path.parent / custom).resolve()} if custom else set())
     for folder in sorted(themes):
         digest.update(b"\0theme\0")
         _hash_tree(digest, folder)

@@ -15,13 +15,12 @@ build reads cannot be lowered; any rule may be made an error.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
+from .errors import KbgenError
 from .findings import ERROR, WARNING, Finding, did_you_mean
 
 OFF = "off"
 SEVERITIES = (ERROR, WARNING, OFF)
-CONFIG_FILE = "mkdocs.yml"
 
 # Why a rule cannot be lowered.
 _READ = "a document that breaks it is not read as written, and is left out of the sites or built from other values"
@@ -32,6 +31,7 @@ _BROKEN = "without it the sites have broken links or pages"
 _ESCALATION = "runbooks' escalation boxes and intent ladders are built from it, and would send agents the wrong way"
 _TODO = "TODO: notes are written for colleagues, and would reach the site's readers as they are"
 _PUBLIC = "it keeps private data out of the public pages kbgen defect feed writes"
+_SETTINGS = "every site is built from mkdocs.yml, which kbgen does not build from as a guess"
 
 # Every rule id kbgen reports, in the order of CONTRIBUTING.md's rule table: None for the rules a team may lower
 # (they judge how well a document is written, and the sites are whole and safe without them), else why not.
@@ -46,6 +46,14 @@ RULES: dict[str, str | None] = {
     "frontmatter-not-mapping": _READ,
     "yaml-syntax": _READ,
     "yaml-duplicate-key": _READ,
+    "config-not-mapping": _SETTINGS,
+    "config-tag": _SETTINGS,
+    "config-too-large": _SETTINGS,
+    "config-inherit": _SETTINGS,
+    "config-inherit-cycle": _SETTINGS,
+    "config-theme": _SETTINGS,
+    "config-plugin-missing": _SETTINGS,
+    "config-option": _SETTINGS,
     "missing-field": _FRONT_MATTER,
     "unknown-key": _FRONT_MATTER,
     "field-type": _FRONT_MATTER,
@@ -110,7 +118,7 @@ RULES: dict[str, str | None] = {
 ADJUSTABLE = tuple(rule for rule, reason in RULES.items() if reason is None)
 
 
-class RulesError(ValueError):
+class RulesError(KbgenError):
     """The ``rules`` option names an unknown rule, a severity that does not exist, or lowers a fixed rule."""
 
 
@@ -141,29 +149,3 @@ def apply(findings: list[Finding], chosen: dict[str, str]) -> list[Finding]:
     """The findings with the severities a team chose: a rule turned off reports nothing."""
     return [replace(f, severity=chosen[f.rule]) if f.rule in chosen else f
             for f in findings if chosen.get(f.rule) != OFF]
-
-
-def configured(root: Path) -> dict[str, str]:
-    """The severities chosen in a content root's mkdocs.yml (kbgen's default configuration chooses none).
-
-    Read without loading MkDocs' configuration, which ``kbgen validate`` would spend more time on than on
-    a small knowledge base. A file that cannot be read chooses nothing: building refuses it, saying why."""
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        return {}
-    from mkdocs.exceptions import ConfigurationError
-    from mkdocs.utils.yaml import yaml_load  # follows INHERIT and reads !ENV, as MkDocs does
-
-    try:
-        with open(path, "rb") as stream:
-            config = yaml_load(stream)
-    except (ConfigurationError, OSError):
-        return {}
-    plugins = (config.get("plugins") if isinstance(config, dict) else None) or []
-    entries = plugins.items() if isinstance(plugins, dict) else (
-        next(iter(entry.items())) for entry in plugins if isinstance(entry, dict) and entry)
-    options = next((options for name, options in entries if name == "kbgen"), None)
-    try:
-        return severities(options.get("rules") if isinstance(options, dict) else None)
-    except RulesError as exc:
-        raise RulesError(f"{path}: kbgen option 'rules': {exc}") from None

@@ -17,6 +17,7 @@ import yaml
 from markdown.extensions.toc import slugify
 
 from .content import ContentRoot
+from .errors import KbgenError
 from .findings import did_you_mean
 from .validate import schema
 
@@ -30,7 +31,7 @@ MAX_SLUG = 60  # characters; long titles make unwieldy file names and URLs
 REVIEW_AFTER = _dt.timedelta(days=365)  # a new document's first review_by
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(KbgenError):
     """The document cannot be created as asked; the message says why and what to do instead."""
 
 

@@ -53,6 +53,7 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 from . import structure
 from .audience import in_site
 from .content import ContentRoot, Document
+from .errors import KbgenError
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -80,7 +81,7 @@ SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and 
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
 
 
-class SearchIndexError(Exception):
+class SearchIndexError(KbgenError):
     """A saved index is missing, unreadable or of another format."""
 
 

@@ -40,9 +40,9 @@ from markdown import Markdown
 from . import audience
 from .content import SNIPPETS_DIR, ContentRoot, Document
 from .internal_blocks import InternalBlocksExtension, Parse
+from .site_config import read as read_site_config
 from .steps import RunbookExtension
 
-DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "mkdocs.yml"
 MKDOCS_BUILTINS = ("toc", "tables", "fenced_code")  # MkDocs renders every page with these
 # What the Markdown kbgen adds to runbook pages needs, whatever the root's own mkdocs.yml lists.
 RUNBOOK_EXTENSIONS = ("admonition", "attr_list", "pymdownx.details", "pymdownx.superfences")
@@ -97,17 +97,11 @@ def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) 
     return [*names, InternalBlocksExtension(tier=tier), RunbookExtension()], configs
 
 
-def _site_config(root: Path) -> dict:
-    from mkdocs.utils.yaml import yaml_load  # follows INHERIT and reads !ENV, as MkDocs does
-
-    own = root / "mkdocs.yml"
-    try:
-        with open(own if own.is_file() else DEFAULT_CONFIG, encoding="utf-8") as stream:
-            config = yaml_load(stream)
-    except Exception:  # validation reports a broken configuration; the model renders with the defaults
-        with open(DEFAULT_CONFIG, encoding="utf-8") as stream:
-            config = yaml_load(stream)
-    return config if isinstance(config, dict) else {}
+def _site_markdown(content: ContentRoot) -> tuple[list, dict]:
+    """The Markdown settings of the root's checked configuration, read once per loaded root."""
+    if "site-markdown" not in content.derived:
+        content.derived["site-markdown"] = configured_markdown(read_site_config(content.root).data)
+    return content.derived["site-markdown"]
 
 
 def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocksExtension]:
@@ -115,9 +109,7 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
     key = ("markdown", tier)
     found = content.derived.get(key)
     if found is None:
-        if "site-markdown" not in content.derived:
-            content.derived["site-markdown"] = configured_markdown(_site_config(content.root))
-        extensions, configs = page_extensions(*content.derived["site-markdown"], tier, content.root / SNIPPETS_DIR)
+        extensions, configs = page_extensions(*_site_markdown(content), tier, content.root / SNIPPETS_DIR)
         configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
                    "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
         internal = next(e for e in extensions if isinstance(e, InternalBlocksExtension))
@@ -277,9 +269,7 @@ def pipeline_digest(content: ContentRoot) -> str:
             digest.update(f"{name}=={metadata.version(name)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name} missing\n".encode())
-    if "site-markdown" not in content.derived:
-        content.derived["site-markdown"] = configured_markdown(_site_config(content.root))
-    digest.update(json.dumps(content.derived["site-markdown"], sort_keys=True, default=str).encode())
+    digest.update(json.dumps(_site_markdown(content), sort_keys=True, default=str).encode())
     snippets = content.root / SNIPPETS_DIR
     for path in sorted(snippets.rglob("*")) if snippets.is_dir() else ():
         if path.is_file():

@@ -19,7 +19,8 @@ import fastjsonschema
 from . import audience, structure
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
-from .rules import apply, configured
+from .rules import apply
+from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
                         markdown_links, paragraphs, sections)
 
@@ -815,9 +816,9 @@ def _site_stem(path: str) -> str:
 
 
 def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:
-    """Validate a content root (a path or an already loaded :class:`ContentRoot`) with the severities
-    ``rules`` chooses (see :mod:`generator.rules`), by default those in the root's mkdocs.yml.
-    Raises :class:`generator.rules.RulesError` when mkdocs.yml chooses severities that cannot be."""
+    """Validate a content root (a path or an already loaded :class:`ContentRoot`) and its mkdocs.yml with the
+    severities ``rules`` chooses (see :mod:`generator.rules`), by default those in the root's mkdocs.yml."""
     content = root if isinstance(root, ContentRoot) else load(root)
-    chosen = configured(content.root) if rules is None else rules
-    return apply(Validator(content).run(), chosen)
+    settings = read_site_config(content.root)
+    chosen = settings.rules if rules is None else rules
+    return apply(Validator(content).run() + settings.findings, chosen)

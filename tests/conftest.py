@@ -14,9 +14,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
 from generator.build import build
+from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 # The browser tests drive the system's Chromium (never a downloaded one) with Playwright.
@@ -127,6 +129,33 @@ def tree_hash(folder: Path) -> dict[str, str]:
         rel = path.relative_to(folder).as_posix()
         found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
     return found
+
+
+def run_cli(*args: str):
+    """Invoke ``kbgen`` in-process, with stdout and stderr kept apart where click allows it."""
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 always keeps result.stderr apart
+    return runner.invoke(main, list(args), catch_exceptions=True)
+
+
+def stderr_of(result) -> str:
+    try:
+        return result.stderr or ""
+    except ValueError:
+        return ""
+
+
+def assert_no_crash(result) -> None:
+    """The command ended by itself (sys.exit / click's usage error), not by an exception."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        tb = "".join(traceback.format_exception(result.exception))
+        raise AssertionError(f"kbgen raised {result.exception!r}:\n{tb}\noutput:\n{result.output}")
+    assert "Traceback" not in result.output
+    assert "Traceback" not in stderr_of(result)
 
 
 @pytest.fixture

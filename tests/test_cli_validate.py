@@ -11,42 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO
-from generator.cli import main
+from conftest import REPO, assert_no_crash, run_cli, stderr_of
 from test_validate import BAD_FILES, LINK, body_root, make_case, page
 
 FINDING_KEYS = {"path", "line", "col", "rule", "severity", "message"}
 
 SUMMARY_RE = re.compile(r"\d+ error\(s\), \d+ warning\(s\) in \d+ documents \(\d+\.\d\d s\)")
-
-
-def run_cli(*args: str):
-    """Invoke ``kbgen`` in-process, with stdout and stderr kept apart where click allows it."""
-    try:
-        runner = CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        runner = CliRunner()  # click >= 8.2 always keeps result.stderr apart
-    return runner.invoke(main, list(args), catch_exceptions=True)
-
-
-def stderr_of(result) -> str:
-    try:
-        return result.stderr or ""
-    except ValueError:
-        return ""
-
-
-def assert_no_crash(result) -> None:
-    """The command ended by itself (sys.exit / click's usage error), not by an exception."""
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        import traceback
-
-        tb = "".join(traceback.format_exception(result.exception))
-        raise AssertionError(f"kbgen raised {result.exception!r}:\n{tb}\noutput:\n{result.output}")
-    assert "Traceback" not in result.output
-    assert "Traceback" not in stderr_of(result)
 
 
 def kbgen_executable() -> str:

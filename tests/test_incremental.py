@@ -19,7 +19,7 @@ from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
 from generator.search import SearchIndex
-from generator import incremental
+from generator import incremental, site_config
 from generator.incremental import manifest_path, signature
 
 TIERS = (0, 1, 2, 3)
@@ -323,7 +323,7 @@ def test_environment_digest_follows_linked_theme_folders(root, tmp_path, monkeyp
     package.mkdir()
     (package / "overrides").symlink_to(theme, target_is_directory=True)
     monkeypatch.setattr(incremental, "PACKAGE", package)
-    content, config = load(root.path), root.path / "mkdocs.yml"
+    content, config = load(root.path), site_config.read(root.path)
     before = incremental.environment_digest(content, config)
     assert incremental.environment_digest(content, config) == before
     (theme / "main.html").write_text("two", encoding="utf-8")

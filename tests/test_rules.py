@@ -12,7 +12,7 @@ import pytest
 from conftest import INTENTS, REPO
 from generator.build import DEFAULT_CONFIG, BuildError, build, build_tier
 from generator.findings import ERROR, WARNING
-from generator.rules import ADJUSTABLE, RULES, RulesError
+from generator.rules import ADJUSTABLE, RULES
 from generator.validate import validate
 from test_cli_validate import assert_no_crash, run_cli, stderr_of
 
@@ -67,9 +67,11 @@ def test_rules_in_an_inherited_configuration(alert_root):
 
 
 def test_unreadable_configuration_chooses_nothing(alert_root):
-    """Validation checks the content; the build refuses a broken mkdocs.yml itself, with MkDocs' reason."""
+    """A mkdocs.yml that does not parse lowers no rule, and is itself an error."""
     alert_root.file("mkdocs.yml", "site_name: [Help\n  theme: : material\n")
-    assert {f.severity for f in validate(alert_root.path)} == {ERROR}
+    assert found(validate(alert_root.path)) == {("runbooks/r.md", "runbook-section-missing", ERROR),
+                                                ("runbooks/r.md", "runbook-steps", ERROR),
+                                                ("mkdocs.yml", "yaml-syntax", ERROR)}
 
 
 def test_any_rule_can_be_made_an_error(make_root):
@@ -98,24 +100,24 @@ def test_any_rule_can_be_made_an_error(make_root):
 ])
 def test_mistakes_in_rules_are_refused(alert_root, rules, expected):
     alert_root.file("mkdocs.yml", mkdocs_yml(rules))
-    with pytest.raises(RulesError, match=re.escape(expected)):
-        validate(alert_root.path)
-    for command, status in (("validate", 2), ("build", 1)):  # a usage error; a build failed by its configuration
+    [finding] = [f for f in validate(alert_root.path) if f.rule == "config-option"]
+    assert (finding.path, finding.line, finding.col, finding.severity) == ("mkdocs.yml", 6, 7, ERROR)
+    assert finding.message.startswith("kbgen option 'rules': ") and expected in finding.message
+    for command in ("validate", "build"):  # a finding: validation fails, and the build refuses to start
         result = run_cli(command, "--root", str(alert_root.path), *(["--out", str(alert_root.path / "out")]
                                                                       if command == "build" else []))
         assert_no_crash(result)
-        assert result.exit_code == status, result.output
+        assert result.exit_code == 1, result.output
         message = " ".join((result.output + stderr_of(result)).split())
-        assert "mkdocs.yml: kbgen option 'rules':" in message and expected in message
+        assert "mkdocs.yml:6:7: error [config-option] kbgen option 'rules':" in message and expected in message
         assert ("the rules that can be lowered: file-bom, intent-area," in message) == rules.startswith("{")
     assert not (alert_root.path / "out").exists()
 
 
 def test_every_mistake_is_named_at_once(alert_root):
     alert_root.file("mkdocs.yml", mkdocs_yml("{runbook-stpes: off, link-broken: warning}"))
-    with pytest.raises(RulesError) as info:
-        validate(alert_root.path)
-    assert "'runbook-stpes'" in str(info.value) and "'link-broken'" in str(info.value)
+    [finding] = [f for f in validate(alert_root.path) if f.rule == "config-option"]
+    assert "'runbook-stpes'" in finding.message and "'link-broken'" in finding.message
 
 
 def test_build_applies_lowered_rules(alert_root, tmp_path):
@@ -147,8 +149,10 @@ def test_preview_validates_with_the_configured_rules(alert_root):
         alert_root.file("mkdocs.yml", mkdocs_yml("{runbook-section-missing: warning, runbook-steps: warning}"))
         assert build_tier(alert_root.path, 1, site, docs, run_validation=True).pages == 2
         alert_root.file("mkdocs.yml", mkdocs_yml("{link-broken: off}"))
-        with pytest.raises(BuildError, match=r"'link-broken' cannot be turned off"):
+        with pytest.raises(BuildError) as info:
             build_tier(alert_root.path, 1, site, docs, run_validation=True)
+        assert [f.rule for f in info.value.findings] == ["config-option"]
+        assert "'link-broken' cannot be turned off" in info.value.findings[0].message
 
 
 # The rule registry -----------------------------------------------------------------------------------

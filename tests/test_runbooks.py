@@ -417,9 +417,13 @@ def test_service_targets_and_severities_from_the_plugin_options(make_root, tmp_p
     ("      contact_routes: [{url: 'https://example.com/chat'}]\n", "Sub-option 'name': Required"),
 ])
 def test_bad_plugin_options_stop_the_build(make_root, tmp_path, options, complaint):
+    """Validation names the option, in mkdocs.yml, and the build stops before MkDocs starts."""
     root = configured(make_root, options)
-    with pytest.raises(BuildError, match=re.escape(complaint)):
+    with pytest.raises(BuildError) as info:
         build(root.path, out=tmp_path / "out", tiers=[1])
+    [finding] = info.value.findings
+    assert (finding.path, finding.rule) == ("mkdocs.yml", "config-option") and complaint in finding.message
+    assert not (tmp_path / "out").exists()
 
 
 def test_option_defaults():
