@@ -287,7 +287,11 @@ def _yaml_context(exc: yaml.MarkedYAMLError) -> str:
 
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 file; a BOM is reported (and skipped), undecodable bytes make the file unreadable."""
-    raw = path.read_bytes()
+    return decode_text(path.read_bytes(), rel)
+
+
+def decode_text(raw: bytes, rel: str) -> tuple[str | None, list[Finding]]:
+    """The text of a file's bytes, as :func:`read_text` reads them."""
     findings = []
     if raw.startswith(BOM):
         findings.append(Finding(rel, 1, 1, "file-bom", ERROR,
@@ -332,6 +336,13 @@ def load_document(path: Path, rel: str) -> tuple[Document | None, list[Finding]]
         return None, [Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the file: {exc.strerror}")]
     if text is None:
         return None, findings
+    document, parse_findings = parse_document(text, path, rel)
+    return document, findings + parse_findings
+
+
+def parse_document(text: str, path: Path, rel: str) -> tuple[Document | None, list[Finding]]:
+    """A document from its text (as read from ``path``, or as an editor holds it before it is saved)."""
+    findings: list[Finding] = []
     fm_text, body, body_line, split_findings = split_frontmatter(text, rel)
     findings += split_findings
     if fm_text is None:
