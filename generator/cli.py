@@ -331,6 +331,20 @@ def report(root: Path, fmt: str, today) -> None:
     click.echo(to_json(figures) if fmt == "json" else to_markdown(figures), nl=fmt == "json")
 
 
+@main.command()
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Content root (default: the folder the editor opened).")
+def lsp(root: Path | None) -> None:
+    """Language server for editors, over stdio: findings as you type, completion, hover, go to
+    definition and quick fixes. Needs the lsp extra: pip install 'kbgen[lsp]'."""
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        raise click.ClickException(f"kbgen lsp needs the lsp extra ({exc.name} is missing): "
+                                   "pip install 'kbgen[lsp]'") from None
+    serve(root.resolve() if root else None)
+
+
 @main.group()
 def defect() -> None:
     """Tier 3 defect write-ups."""

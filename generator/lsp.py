@@ -1,0 +1,514 @@
+"""``kbgen lsp``: the content contract in the writer's editor, over the Language Server Protocol (stdio).
+
+Diagnostics are ``kbgen validate``'s findings for the open document, from its unsaved text, with the rule
+id as the code; completion, hover, go to definition and quick fixes know the front-matter schema, the
+intents, the ids, the tiers and the links. Built on pygls, which only the ``lsp`` extra installs: this module
+is imported by ``kbgen lsp`` alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from importlib import metadata
+from pathlib import Path
+from string import Template
+from urllib.parse import unquote
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from . import audience, structure
+from .content import ContentError, Document
+from .findings import ERROR, Finding
+from .structure import EXTERNAL_RE, INLINE_LINK_RE, REF_DEF_RE
+from .validate import FIELD_KINDS, schema
+from .workspace import Workspace
+
+SOURCE = "kbgen"
+GUIDE = "CONTRIBUTING.md"  # its "Validation rules" table explains every rule id
+TEMPLATES = Path(__file__).parent / "templates"
+KIND_TIERS = {"article": (0, 1, 2, 3), "runbook": (1, 2, 3), "defect": (3,)}
+MAX_PATHS = 500  # link paths offered at once; the list is marked incomplete and narrows as the writer types
+KEY_LINE_RE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*)\s*:(?=\s|$)")
+TOKEN_RE = re.compile(r"\"[^\"]*\"|'[^']*'|[^\s:,\[\]{}]+")
+URL_RE = re.compile(r"[^\s)\"'>]+")
+WORD_RE = re.compile(r"[\w.\-/]+")
+DID_YOU_MEAN_RE = re.compile(r"did you mean '([^']+)'\?")
+SECTION_MISSING_RE = re.compile(r"has no '## ([^']+)' section; add it (before|at the end)")
+
+
+class KbgenServer(LanguageServer):
+    """The language server: a :class:`Workspace` loaded once the client says which folder it opened."""
+
+    def __init__(self, root: Path | None):
+        super().__init__(SOURCE, metadata.version("kbgen"))
+        self.root = root
+        self.kb: Workspace | None = None
+        self.asked: lsp.InitializeParams | None = None  # the client's initialize request
+
+    def open_root(self, params: lsp.InitializeParams) -> None:
+        folders = params.workspace_folders or []
+        uri = folders[0].uri if folders else params.root_uri
+        root = self.root or (Path(to_fs_path(uri)) if uri else Path.cwd())
+        try:
+            self.kb = Workspace(root)
+        except ContentError as exc:
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning,
+                                                           f"kbgen: {exc}; no checks in this folder"))
+            return
+        if self.kb.rules_error:
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"kbgen: {self.kb.rules_error}"))
+
+    def opened(self, uri: str) -> tuple[str, str] | None:
+        """(root-relative path, current text) of an open document of the content root, or None."""
+        if self.kb is None:
+            return None
+        rel = self.kb.rel(Path(to_fs_path(uri)))
+        return (rel, self.workspace.get_text_document(uri).source) if rel else None
+
+    def publish(self, uri: str) -> None:
+        found = self.opened(uri)
+        if found is None:
+            return
+        rel, text = found
+        lines = text.split("\n")
+        diagnostics = [diagnostic(self.kb.root, finding, lines) for finding in self.kb.check(rel, text)]
+        version = self.workspace.get_text_document(uri).version
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, diagnostics, version))
+
+    def publish_all(self) -> None:
+        for uri in list(self.workspace.text_documents):
+            self.publish(uri)
+
+
+def diagnostic(root: Path, finding: Finding, lines: list[str]) -> lsp.Diagnostic:
+    """A finding as the editor underlines it: from its position to the end of the word, link or key there."""
+    line = min(max(finding.line - 1, 0), max(len(lines) - 1, 0))
+    text = lines[line] if lines else ""
+    start = min(finding.col - 1, len(text))
+    token = URL_RE.match(text, start) if _in_link(text, start) else TOKEN_RE.match(text, start)
+    end = token.end() if token else len(text)
+    if end == start:
+        end = len(text)
+    rule_line = rule_row(root, finding.rule)
+    described = lsp.CodeDescription(href=f"{from_fs_path(str(rule_line[0]))}#L{rule_line[1]}") if rule_line else None
+    return lsp.Diagnostic(
+        range=lsp.Range(_position(lines, line, start), _position(lines, line, end)),
+        message=finding.message, source=SOURCE, code=finding.rule, code_description=described,
+        severity=lsp.DiagnosticSeverity.Error if finding.severity == ERROR else lsp.DiagnosticSeverity.Warning)
+
+
+def _in_link(text: str, start: int) -> bool:
+    return start > 0 and text[start - 1] in "(<\"'" or REF_DEF_RE.match(text) is not None
+
+
+def _position(lines: list[str], line: int, character: int) -> lsp.Position:
+    """A position in UTF-16 code units, as the protocol counts them by default."""
+    text = lines[line] if line < len(lines) else ""
+    return lsp.Position(line, len(text[:character].encode("utf-16-le")) // 2)
+
+
+def _character(lines: list[str], position: lsp.Position) -> int:
+    """The index in Python's characters of a protocol position."""
+    text = lines[position.line] if position.line < len(lines) else ""
+    units = 0
+    for index, char in enumerate(text):
+        if units >= position.character:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
+@functools.cache
+def rule_row(root: Path, rule: str) -> tuple[Path, int] | None:
+    """The file and line of a rule's row in the guide: the content root's own, else kbgen's."""
+    for guide in (root / GUIDE, Path(__file__).parent.parent / GUIDE):
+        if guide.is_file():
+            for number, line in enumerate(guide.read_text(encoding="utf-8").split("\n"), start=1):
+                if line.startswith(f"| `{rule}` |"):
+                    return guide, number
+    return None
+
+
+# The front matter ---------------------------------------------------------------------------------------
+def frontmatter_end(lines: list[str]) -> int:
+    """The index of the line that closes the front matter (the end of the file while it is unclosed), or 0
+    when the document has none."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    return next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), len(lines))
+
+
+def parents(lines: list[str], line: int, indent: int) -> tuple[str, ...]:
+    """The keys a front-matter line at ``indent`` is nested in, outermost first."""
+    found: list[str] = []
+    for index in range(line - 1, 0, -1):
+        match = KEY_LINE_RE.match(lines[index])
+        if match and len(match[1]) < indent:
+            found.insert(0, match[2])
+            indent = len(match[1])
+            if indent == 0:
+                break
+    return tuple(found)
+
+
+def field_schema(path: tuple[str, ...]) -> dict | None:
+    node = schema("frontmatter")
+    for key in path:
+        node = node.get("properties", {}).get(key) or (node.get("items") or {}).get("properties", {}).get(key)
+        if node is None:
+            return None
+    return node
+
+
+def _meta_value(lines: list[str], key: str) -> str | None:
+    """A top-level front-matter value as written (the front matter may not parse while it is being typed)."""
+    for line in lines[1:frontmatter_end(lines)]:
+        match = re.match(rf"{key}:\s*[\"']?([\w-]+)", line)
+        if match:
+            return match[1]
+    return None
+
+
+def _tier(lines: list[str]) -> int:
+    value = _meta_value(lines, "tier")
+    return int(value) if value and value.isdigit() else 0
+
+
+def frontmatter_context(lines: list[str], line: int, character: int) -> tuple[str, tuple[str, ...], str]:
+    """What the cursor is on in the front matter: ("key", parents, typed) or ("value", field path, typed)."""
+    before = lines[line][:character]
+    flow = re.search(r"\{[^}]*?\b([\w-]+):\s*([^,}]*)$", before)
+    key = KEY_LINE_RE.match(before)
+    indent = len(before) - len(before.lstrip(" -"))
+    if key and flow:
+        return "value", parents(lines, line, len(key[1])) + (key[2], flow[1]), flow[2].strip("\"' ")
+    if key:
+        typed = before[key.end():].strip()
+        typed = re.split(r"[\[,]\s*", typed)[-1].strip("\"' ")
+        return "value", parents(lines, line, len(key[1])) + (key[2],), typed
+    item = re.match(r"^(\s*)-\s*(.*)$", before)
+    if item:
+        return "value", parents(lines, line, len(item[1]) + 1), item[2].strip("\"' ")
+    return "key", parents(lines, line, indent), before.strip(" -")
+
+
+def key_items(lines: list[str], path: tuple[str, ...], line: int) -> list[lsp.CompletionItem]:
+    """Front-matter keys valid at ``path`` for the document's kind, with the schema's descriptions."""
+    node = field_schema(path) if path else schema("frontmatter")
+    if node is None:
+        return []
+    node = node.get("items", node) if node.get("type") == "array" else node
+    kind = _meta_value(lines, "kind")
+    present = {m[2] for m in map(KEY_LINE_RE.match, lines[1:frontmatter_end(lines)]) if m and not m[1]}
+    items = []
+    for key, field in node.get("properties", {}).items():
+        if not path and (key in present or kind in KIND_TIERS and FIELD_KINDS.get(key, kind) != kind):
+            continue
+        required = key in node.get("required", ())
+        items.append(lsp.CompletionItem(
+            label=key, kind=lsp.CompletionItemKind.Property, detail="required" if required else None,
+            documentation=field.get("description"), insert_text=f"{key}: ", sort_text=f"{0 if required else 1}{key}"))
+    return items
+
+
+def value_items(kb: Workspace, rel: str, lines: list[str], path: tuple[str, ...]) -> list[lsp.CompletionItem]:
+    """Values of a front-matter field: kinds, the tiers allowed for the kind, intents, escalation runbooks..."""
+    tier, kind = _tier(lines), _meta_value(lines, "kind")
+    value = lsp.CompletionItemKind.Value
+    if path == ("tier",):
+        return [lsp.CompletionItem(str(t), kind=value, detail="public help site" if t == 0 else f"tier {t} agents")
+                for t in KIND_TIERS.get(kind, (0, 1, 2, 3))]
+    if path == ("intents",):
+        return [lsp.CompletionItem(intent.id, kind=lsp.CompletionItemKind.EnumMember, detail=intent.title,
+                                   documentation=intent_text(intent)) for intent in kb.content.intents.values()]
+    if path == ("escalation", "to_tier"):
+        return [lsp.CompletionItem(str(t), kind=value, detail=f"tier {t} agents") for t in range(tier + 1, 4)]
+    wanted = {("escalation", "runbook"): lambda d: d.kind == "runbook" and (d.tier or 0) > tier,
+              ("known_issue", "defect"): lambda d: d.kind == "defect",
+              ("fed", "article"): lambda d: d.kind == "article" and d.tier == 0,
+              ("fed", "runbooks"): lambda d: d.kind == "runbook" and d.tier == 2}.get(path)
+    if wanted:
+        return [lsp.CompletionItem(d.id, kind=lsp.CompletionItemKind.Reference, detail=f"tier {d.tier}: {d.title}",
+                                   documentation=d.rel)
+                for d in kb.content.documents if d.rel != rel and d.id and d.published and wanted(d)]
+    field = field_schema(path) or {}
+    field = field.get("items", field) if field.get("type") == "array" else field
+    return [lsp.CompletionItem(str(choice), kind=value, documentation=field.get("description"))
+            for choice in field.get("enum", ())]
+
+
+def intent_text(intent) -> lsp.MarkupContent:
+    tier = "not set" if intent.resolution_tier is None else str(intent.resolution_tier)
+    phrasings = "".join(f"\n- {p}" for p in intent.phrasings)
+    return lsp.MarkupContent(lsp.MarkupKind.Markdown, f"**{intent.title}** (`{intent.id}`)\n\n"
+                             f"Resolved at tier {tier}.\n\nCustomers say:{phrasings or ' (no phrasings)'}")
+
+
+# The body -----------------------------------------------------------------------------------------------
+def link_at(text: str, character: int) -> tuple[str, int] | None:
+    """(url, start) of the Markdown link or reference definition whose target is under the cursor."""
+    for match in [*INLINE_LINK_RE.finditer(text), *REF_DEF_RE.finditer(text)]:
+        if match.start() <= character <= match.end():
+            group = next(g for g in (1, 2) if match.re.groups >= g and match[g] is not None)
+            return match[group], match.start(group)
+    return None
+
+
+def resolve(kb: Workspace, rel: str, url: str) -> tuple[Document | None, str]:
+    """The document a relative link of ``rel`` leads to (as validation resolves it) and its fragment."""
+    path, _, fragment = url.partition("#")
+    path = unquote(path.split("?", 1)[0])
+    if EXTERNAL_RE.match(url) or path.startswith("/"):
+        return None, fragment
+    if not path:
+        return kb.documents.get(rel), fragment
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+    found = kb.documents.get(joined) or kb.documents.get(joined + ".md") or \
+        kb.documents.get(joined.rstrip("/") + "/index.md") or kb.validator.by_url.get(joined.rstrip("/"))
+    return found, fragment
+
+
+def link_items(kb: Workspace, document: Document, typed: str,
+               span: lsp.Range) -> tuple[list[lsp.CompletionItem], bool]:
+    """Relative paths to documents, or the ``#anchors`` of the one named; higher-tier targets are marked
+    as not allowed from this document. Returns the items and whether more would match."""
+    tier = document.tier or 0
+    if "#" in typed:
+        target, _ = resolve(kb, document.rel, typed.split("#", 1)[0])
+        if target is None:
+            return [], False
+        if target.rel == document.rel:
+            with kb.editing(document):
+                ids = structure.view(kb.content, document, max(audience.TIERS)).ids
+        else:
+            ids = structure.view(kb.content, target, max(tier, target.tier or 0)).ids
+        path = typed.split("#", 1)[0]
+        return [lsp.CompletionItem(f"#{anchor}", kind=lsp.CompletionItemKind.Reference, filter_text=f"{path}#{anchor}",
+                                   text_edit=lsp.TextEdit(span, f"{path}#{anchor}")) for anchor in sorted(ids)], False
+    folder = posixpath.dirname(document.rel)
+    items = []
+    for target in kb.content.documents:
+        path = posixpath.relpath(target.rel, folder)
+        if target.rel == document.rel or not path.startswith(typed):
+            continue
+        barred = target.tier is not None and target.tier > tier
+        items.append(lsp.CompletionItem(
+            path, kind=lsp.CompletionItemKind.File, sort_text=f"{int(barred)}{path}",
+            detail=(f"tier {target.tier}: not allowed from this tier {tier} page" if barred
+                    else f"tier {target.tier}: {target.title}"),
+            tags=[lsp.CompletionItemTag.Deprecated] if barred else None, text_edit=lsp.TextEdit(span, path)))
+        if len(items) >= MAX_PATHS:
+            return items, True
+    return items, False
+
+
+# Features -----------------------------------------------------------------------------------------------
+def build_server(root: Path | None) -> KbgenServer:
+    server = KbgenServer(root)
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: KbgenServer, params: lsp.InitializeParams) -> None:
+        ls.asked = params
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: KbgenServer, params: lsp.InitializedParams) -> None:
+        ls.open_root(ls.asked)
+        watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+        if ls.kb is not None and watching and watching.dynamic_registration:
+            watchers = [lsp.FileSystemWatcher(glob_pattern=p)
+                        for p in ("**/*.md", "**/intents.yml", "**/mkdocs.yml", "**/snippets/**", "**/kb/**",
+                                  "**/runbooks/**")]
+            ls.client_register_capability(lsp.RegistrationParams([lsp.Registration(
+                "kbgen-files", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                lsp.DidChangeWatchedFilesRegistrationOptions(watchers))]))
+        ls.publish_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: KbgenServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: KbgenServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: KbgenServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        if ls.kb is not None and ls.kb.changed(Path(to_fs_path(params.text_document.uri))):
+            ls.publish_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: KbgenServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        found = ls.kb.rel(Path(to_fs_path(params.text_document.uri))) if ls.kb else None
+        if found:
+            ls.kb.close(found)
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_files(ls: KbgenServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        if ls.kb is not None and [c for c in params.changes if ls.kb.changed(Path(to_fs_path(c.uri)))]:
+            ls.publish_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                    lsp.CompletionOptions(trigger_characters=[":", " ", "(", "/", "#", "-", "[", ","]))
+    def completion(ls: KbgenServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        found = ls.opened(params.text_document.uri)
+        if found is None:
+            return None
+        rel, text = found
+        lines = text.split("\n")
+        line, character = params.position.line, _character(lines, params.position)
+        if line >= len(lines):
+            return None
+        if 0 < line < frontmatter_end(lines):
+            where, path, _ = frontmatter_context(lines, line, character)
+            items = key_items(lines, path, line) if where == "key" else value_items(ls.kb, rel, lines, path)
+            return lsp.CompletionList(is_incomplete=False, items=items)
+        before = lines[line][:character]
+        typed = re.search(r"\]\(<?([^)\s>]*)$", before) or re.match(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S*)$", before)
+        document, _ = ls.kb.parse(rel, text)
+        if typed is None or document is None:
+            return None
+        start = _position(lines, line, character - len(typed[1]))
+        items, more = link_items(ls.kb, document, typed[1], lsp.Range(start, params.position))
+        return lsp.CompletionList(is_incomplete=more, items=items)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: KbgenServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        target = _target(ls, params.text_document.uri, params.position)
+        if target is None:
+            return None
+        if isinstance(target, Document):
+            text = f"**{target.title}** (`{target.id}`)\n\n{target.kind}, tier {target.tier}, {target.status}: {target.rel}"
+            return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
+        return lsp.Hover(intent_text(target))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: KbgenServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+        target = _target(ls, params.text_document.uri, params.position, with_anchor=True)
+        if target is None:
+            return None
+        if isinstance(target, tuple):
+            document, line = target
+            return _location(document.path, line)
+        if isinstance(target, Document):
+            return _location(target.path, 0)
+        return _location(ls.kb.root / "intents.yml", target.line - 1)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+    def code_action(ls: KbgenServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        found = ls.opened(params.text_document.uri)
+        if found is None:
+            return []
+        lines = found[1].split("\n")
+        return [action for d in params.context.diagnostics if d.source == SOURCE
+                for action in [quick_fix(params.text_document.uri, lines, d)] if action]
+
+    return server
+
+
+def _location(path: Path, line: int) -> lsp.Location:
+    return lsp.Location(from_fs_path(str(path)), lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0)))
+
+
+def _target(ls: KbgenServer, uri: str, position: lsp.Position, with_anchor: bool = False):
+    """What the cursor is on: an intent, a document (an id or a link), or with ``with_anchor`` a document
+    and the line of the heading a link's ``#anchor`` names."""
+    found = ls.opened(uri)
+    if found is None:
+        return None
+    rel, text = found
+    lines = text.split("\n")
+    if position.line >= len(lines):
+        return None
+    line, character = lines[position.line], _character(lines, position)
+    if 0 < position.line < frontmatter_end(lines):
+        word = next((m[0].strip(".") for m in WORD_RE.finditer(line) if m.start() <= character <= m.end()), None)
+        if word in ls.kb.content.intents:
+            return ls.kb.content.intents[word]
+        document = ls.kb.validator.by_id.get(word) if word else None
+        return document if document is not None and document.rel != rel else None
+    link = link_at(line, character)
+    if link is None:
+        return None
+    target, fragment = resolve(ls.kb, rel, link[0])
+    if target is None or not (with_anchor and fragment):
+        return target
+    if target.rel == rel:
+        document, _ = ls.kb.parse(rel, text)
+        target = document or target
+    return target, target.body_line - 1 + anchor_line(ls.kb, target, fragment)
+
+
+def anchor_line(kb: Workspace, document: Document, fragment: str) -> int:
+    """The body line of the heading the page's ``#fragment`` names (the first line when none does)."""
+    with kb.editing(document):
+        page = structure.view(kb.content, document, max(audience.TIERS)).headings
+    written = [h for h in structure.headings(document.body) if h.level]
+    if len(page) == len(written):
+        for shown, heading in zip(page, written):
+            if shown.id == fragment:
+                return heading.index
+    return next((h.index for h in written if h.anchor == fragment), 0)
+
+
+def quick_fix(uri: str, lines: list[str], found: lsp.Diagnostic) -> lsp.CodeAction | None:
+    """The one obvious fix of a finding, if it has one: the name it meant, or the runbook section it lacks."""
+    line = found.range.start.line
+    if found.code == "runbook-section-missing":
+        missing = SECTION_MISSING_RE.search(found.message)
+        if missing is None:
+            return None
+        section = template_section(missing[1])
+        if missing[2] == "before":
+            at, text = lsp.Position(line, 0), section + "\n"
+        else:
+            last = len(lines) - 1
+            at = _position(lines, last, len(lines[last]))
+            text = ("\n" if lines[last].strip() else "") + "\n" + section.rstrip("\n") + "\n"
+        edit = lsp.TextEdit(lsp.Range(at, at), text)
+        title = f"Add the '## {missing[1]}' section from the runbook template"
+    else:
+        meant = DID_YOU_MEAN_RE.search(found.message)
+        if meant is None:
+            return None
+        written = _text_of(lines, found.range)
+        if found.code == "link-anchor":
+            if "#" not in written:
+                return None
+            replacement = written.split("#", 1)[0] + "#" + meant[1]
+        elif found.code in ("unknown-key", "intent-unknown", "escalation-target", "field-value"):
+            quote = written[0] if written[:1] in ("'", '"') else ""
+            replacement = f"{quote}{meant[1]}{quote}"
+        else:
+            return None
+        edit = lsp.TextEdit(found.range, replacement)
+        title = f"Change to '{meant[1]}'"
+    return lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[found], is_preferred=True,
+                          edit=lsp.WorkspaceEdit(changes={uri: [edit]}))
+
+
+def _text_of(lines: list[str], span: lsp.Range) -> str:
+    text = lines[span.start.line] if span.start.line < len(lines) else ""
+    start = _character(lines, span.start)
+    end = _character(lines, span.end) if span.end.line == span.start.line else len(text)
+    return text[start:end]
+
+
+@functools.cache
+def template_section(name: str) -> str:
+    """A level 2 section of the runbook template, heading and text, for a runbook that lacks it."""
+    body = Template((TEMPLATES / "runbook.md").read_text(encoding="utf-8")).safe_substitute()
+    body = body.split("\n---\n", 1)[-1]
+    found = re.search(rf"(?ms)^## {re.escape(name)}\n.*?(?=^## |\Z)", body)
+    return found[0].rstrip("\n") + "\n" if found else f"## {name}\n\nTODO: write this section.\n"
+
+
+def serve(root: Path | None = None) -> None:
+    """Speak the protocol over stdin and stdout until the client exits."""
+    build_server(root).start_io()
+

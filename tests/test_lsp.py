@@ -1,0 +1,256 @@
+"""``kbgen lsp``: the real server, started as a subprocess and driven over stdio with pytest-lsp, on small
+content roots; and the workspace behind it, which must report what ``kbgen validate`` reports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from conftest import REPO, RootMaker, frontmatter, runbook_body
+from generator.validate import validate
+from generator.workspace import Workspace
+
+KBGEN = Path(sys.executable).parent / "kbgen"
+ARTICLE = "kb/account/reset.md"
+ARTICLE_TEXT = frontmatter(id="reset", title="Reset", kind="article", tier=0, intents=["account.password-reset"]) + \
+    "# Reset\n\n## Before you begin\n\nSee [the steps](#steps) and [refunds](refund.md).\n\n## Steps\n\nDo it.\n"
+
+
+@pytest.fixture
+def root(make_root):
+    """An article, a tier 1 runbook escalating to a tier 2 one, and another tier 1 runbook."""
+    make_root.file(ARTICLE, ARTICLE_TEXT)
+    make_root.doc("kb/account/refund.md", intents=["billing.refund"])
+    make_root.doc("runbooks/tier1/refund-basic.md", intents=["billing.refund"],
+                  escalation="{to_tier: 2, when: it fails, runbook: refund-deep}")
+    make_root.doc("runbooks/tier1/other-basic.md", intents=["billing.refund"])
+    make_root.doc("runbooks/tier2/refund-deep.md", tier=2, intents=["billing.refund"])
+    return make_root.path
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[str(KBGEN), "lsp"]))
+async def client(lsp_client: LanguageClient, root: Path):
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), root_uri=from_fs_path(str(root))))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def uri_of(root: Path, rel: str) -> str:
+    return from_fs_path(str(root / rel))
+
+
+async def opened(client: LanguageClient, root: Path, rel: str, text: str | None = None) -> list[lsp.Diagnostic]:
+    """Open a document (with ``text``, unsaved, or as on disk) and wait for its diagnostics."""
+    uri = uri_of(root, rel)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(
+        uri, "markdown", 1, (root / rel).read_text() if text is None else text)))
+    return await diagnostics(client, uri)
+
+
+async def diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
+    while True:
+        await asyncio.wait_for(client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 30)
+        if uri in client.diagnostics:
+            return list(client.diagnostics.pop(uri))
+
+
+async def edited(client: LanguageClient, uri: str, version: int, text: str) -> list[lsp.Diagnostic]:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(version, uri), [lsp.TextDocumentContentChangeWholeDocument(text)]))
+    return await diagnostics(client, uri)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.split("\n")) if needle in line)
+
+
+@pytest.mark.asyncio
+async def test_unsaved_broken_link_is_underlined_with_its_rule_and_fixed_as_typed(client, root):
+    text = ARTICLE_TEXT.replace("(refund.md)", "(refnd.md)") + "\nAgents: [basic](../../runbooks/tier1/refund-basic.md)\n"
+    found = await opened(client, root, ARTICLE, text)
+    by_code = {d.code: d for d in found}
+    assert set(by_code) == {"link-broken", "link-higher-tier"}
+    broken = by_code["link-broken"]
+    line = line_of(text, "refnd.md")
+    start = text.split("\n")[line].index("refnd.md")
+    assert broken.range == lsp.Range(lsp.Position(line, start), lsp.Position(line, start + len("refnd.md")))
+    assert broken.severity == lsp.DiagnosticSeverity.Error and broken.source == "kbgen"
+    href, row = broken.code_description.href.split("#L")
+    assert (REPO / "CONTRIBUTING.md").read_text().split("\n")[int(row) - 1].startswith("| `link-broken` |")
+    assert by_code["link-higher-tier"].range.start.line == line_of(text, "Agents:")
+    assert (root / ARTICLE).read_text() == ARTICLE_TEXT  # nothing written: the text was never saved
+
+    assert await edited(client, uri_of(root, ARTICLE), 2, ARTICLE_TEXT) == []
+
+
+@pytest.mark.asyncio
+async def test_a_document_created_on_disk_mends_the_link_to_it(client, root):
+    text = ARTICLE_TEXT + "\nSee [new](new.md).\n"
+    assert [d.code for d in await opened(client, root, ARTICLE, text)] == ["link-broken"]
+    (root / "kb/account/new.md").write_text(frontmatter(id="new", title="New", kind="article", tier=0,
+                                                        intents=["account.password-reset"]) + "# New\n")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        [lsp.FileEvent(uri_of(root, "kb/account/new.md"), lsp.FileChangeType.Created)]))
+    assert await diagnostics(client, uri_of(root, ARTICLE)) == []
+
+
+async def completion(client: LanguageClient, root: Path, rel: str, text: str, needle: str) -> lsp.CompletionList:
+    """Completion at the end of the first line of ``text`` holding ``needle``, after opening it."""
+    await opened(client, root, rel, text)
+    line = line_of(text, needle)
+    position = lsp.Position(line, len(text.split("\n")[line]))
+    return await client.text_document_completion_async(lsp.CompletionParams(
+        lsp.TextDocumentIdentifier(uri_of(root, rel)), position))
+
+
+@pytest.mark.asyncio
+async def test_completion_offers_escalation_runbooks_of_higher_tiers_only(client, root):
+    rel = "runbooks/tier1/other-basic.md"
+    text = ("---\nid: other-basic\ntitle: Other\nkind: runbook\ntier: 1\nintents: [billing.refund]\n"
+            "escalation:\n  to_tier: 2\n  when: it fails\n  runbook: \n---\n" + runbook_body("Other"))
+    found = await completion(client, root, rel, text, "runbook: ")
+    assert [(item.label, item.detail) for item in found.items] == [("refund-deep", "tier 2: Refund deep")]
+
+
+@pytest.mark.asyncio
+async def test_completion_offers_intents_with_titles_and_keys_of_the_kind(client, root):
+    text = ARTICLE_TEXT.replace("intents: [account.password-reset]", "intents: [account.password-reset, ")
+    found = await completion(client, root, ARTICLE, text, "intents: [")
+    assert {(item.label, item.detail) for item in found.items} == {
+        ("account.password-reset", "Reset a forgotten password"), ("billing.refund", "Get a refund")}
+
+    text = ARTICLE_TEXT.replace("tier: 0\n", "tier: 0\nown\n")
+    keys = {item.label for item in (await completion(client, root, ARTICLE, text, "own")).items}
+    assert {"summary", "owner", "known_issue", "status"} <= keys
+    assert not keys & {"escalation", "severity", "id", "tier"}  # runbook and defect fields, and those written
+
+    text = ARTICLE_TEXT.replace("tier: 0", "tier: ")
+    tiers = [item.label for item in (await completion(client, root, ARTICLE, text, "tier: ")).items]
+    assert tiers == ["0", "1", "2", "3"]
+
+
+@pytest.mark.asyncio
+async def test_completion_offers_link_paths_marking_higher_tiers_and_anchors(client, root):
+    text = ARTICLE_TEXT + "\nMore: [next](../../runbooks/"
+    found = await completion(client, root, ARTICLE, text, "More:")
+    items = {item.label: item for item in found.items}
+    assert set(items) == {"../../runbooks/tier1/refund-basic.md", "../../runbooks/tier1/other-basic.md",
+                          "../../runbooks/tier2/refund-deep.md"}
+    assert {(tuple(item.tags or ()), item.detail) for item in items.values()} == {
+        ((lsp.CompletionItemTag.Deprecated,), "tier 1: not allowed from this tier 0 page"),
+        ((lsp.CompletionItemTag.Deprecated,), "tier 2: not allowed from this tier 0 page")}
+
+    text = ARTICLE_TEXT + "\nMore: [steps](#"
+    found = await completion(client, root, ARTICLE, text, "More:")
+    assert {"#steps", "#before-you-begin", "#reset"} <= {item.label for item in found.items}
+
+
+@pytest.mark.asyncio
+async def test_hover_and_definition_of_an_intent_and_a_link(client, root):
+    await opened(client, root, ARTICLE)
+    document = lsp.TextDocumentIdentifier(uri_of(root, ARTICLE))
+    on_intent = lsp.Position(line_of(ARTICLE_TEXT, "intents:"), len("intents: [acc"))
+    hover = await client.text_document_hover_async(lsp.HoverParams(document, on_intent))
+    assert "Reset a forgotten password" in hover.contents.value and "forgot password" in hover.contents.value
+    assert "tier 0" in hover.contents.value
+    where = await client.text_document_definition_async(lsp.DefinitionParams(document, on_intent))
+    intents = (root / "intents.yml").read_text().split("\n")
+    assert where.uri == uri_of(root, "intents.yml")
+    assert intents[where.range.start.line].strip() == "- id: account.password-reset"
+
+    link_line = line_of(ARTICLE_TEXT, "refund.md")
+    on_link = lsp.Position(link_line, ARTICLE_TEXT.split("\n")[link_line].index("refund.md") + 2)
+    where = await client.text_document_definition_async(lsp.DefinitionParams(document, on_link))
+    assert where.uri == uri_of(root, "kb/account/refund.md")
+    on_anchor = lsp.Position(link_line, ARTICLE_TEXT.split("\n")[link_line].index("#steps") + 2)
+    where = await client.text_document_definition_async(lsp.DefinitionParams(document, on_anchor))
+    assert ARTICLE_TEXT.split("\n")[where.range.start.line] == "## Steps"
+
+
+async def fixes(client: LanguageClient, uri: str, found: list[lsp.Diagnostic]) -> list[lsp.CodeAction]:
+    return await client.text_document_code_action_async(lsp.CodeActionParams(
+        lsp.TextDocumentIdentifier(uri), found[0].range, lsp.CodeActionContext(found)))
+
+
+def applied(text: str, edit: lsp.TextEdit) -> str:
+    lines = text.split("\n")
+    start, end = edit.range.start, edit.range.end
+    before = "\n".join(lines[:start.line] + [lines[start.line][:start.character]])
+    after = "\n".join([lines[end.line][end.character:]] + lines[end.line + 1:])
+    return before + edit.new_text + after
+
+
+@pytest.mark.asyncio
+async def test_quick_fixes_a_misspelt_key_and_a_missing_runbook_section(client, root):
+    uri = uri_of(root, ARTICLE)
+    text = ARTICLE_TEXT.replace("tier: 0\n", "tier: 0\nsumary: Resetting\n")
+    found = await opened(client, root, ARTICLE, text)
+    assert [d.code for d in found] == ["unknown-key"]
+    [action] = await fixes(client, uri, found)
+    assert applied(text, action.edit.changes[uri][0]) == text.replace("sumary:", "summary:")
+
+    rel = "runbooks/tier1/other-basic.md"
+    text = (root / rel).read_text().replace("## Verify\n\nIt works.\n\n", "")
+    found = await opened(client, root, rel, text)
+    assert [d.code for d in found] == ["runbook-section-missing"]
+    [action] = await fixes(client, uri_of(root, rel), found)
+    fixed = applied(text, action.edit.changes[uri_of(root, rel)][0])
+    assert "## Verify\n\nTODO: how the agent confirms" in fixed
+    assert fixed.index("## Steps") < fixed.index("## Verify") < fixed.index("## Escalate")
+    assert [d.code for d in await edited(client, uri_of(root, rel), 2, fixed)] == ["todo-text"]
+
+
+def test_every_sample_document_gets_the_findings_validate_reports():
+    workspace = Workspace(REPO)
+    everything = validate(REPO)
+    for rel, document in sorted(workspace.documents.items()):
+        assert workspace.check(rel, document.path.read_text()) == [f for f in everything if f.path == rel], rel
+
+
+EDITS = st.lists(st.sampled_from([
+    "[a](refund.md)", "[b](missing.md)", "[c](#steps)", "[d](#nowhere)", "[e](../../runbooks/tier1/other-basic.md)",
+    "## Steps", "/// internal\n\nSecret.\n\n///", "TODO: later", "\n", "---", "id: refund-deep", "tier: 2",
+    "status: draft", "kind: runbook", "intents: [billing.refnd]", "sumary: x", ":", "  - x", "\ufeff"]), max_size=6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(edits=EDITS, where=st.integers(min_value=0, max_value=12))
+def test_unsaved_text_gets_the_findings_validate_reports_once_it_is_saved(tmp_path_factory, edits, where):
+    """Whatever a writer types, the editor shows what validating the tree with that text saved would show,
+    and the tree the workspace holds is the one on disk again afterwards."""
+    make_root = RootMaker(tmp_path_factory.mktemp("edits") / "root")
+    make_root.file(ARTICLE, ARTICLE_TEXT)
+    make_root.doc("kb/account/refund.md", intents=["billing.refund"])
+    make_root.doc("runbooks/tier1/other-basic.md", intents=["billing.refund"])
+    workspace = Workspace(make_root.path)
+    lines = ARTICLE_TEXT.split("\n")
+    text = "\n".join(lines[:where] + edits + lines[where:])
+    unsaved = workspace.check(ARTICLE, text)
+    assert workspace.check("kb/account/refund.md", (make_root.path / "kb/account/refund.md").read_text()) == \
+        [f for f in validate(make_root.path) if f.path == "kb/account/refund.md"]
+    (make_root.path / ARTICLE).write_text(text, encoding="utf-8")
+    assert unsaved == [f for f in validate(make_root.path) if f.path == ARTICLE]
+    workspace.changed(make_root.path / ARTICLE)
+    assert workspace.check(ARTICLE, text) == unsaved
+
+
+def test_kbgen_runs_without_the_lsp_extra_and_says_how_to_get_it(tmp_path):
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text("import sys\nsys.modules['pygls'] = None\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([str(KBGEN), "validate", "--root", str(REPO)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([str(KBGEN), "lsp"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "pip install 'kbgen[lsp]'" in done.stderr and "Traceback" not in done.stderr
