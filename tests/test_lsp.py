@@ -4,6 +4,7 @@ content roots; and the workspace behind it, which must report what ``kbgen valid
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -254,3 +255,14 @@ def test_kbgen_runs_without_the_lsp_extra_and_says_how_to_get_it(tmp_path):
     assert done.returncode == 0, done.stderr
     done = subprocess.run([str(KBGEN), "lsp"], env=env, capture_output=True, text=True)
     assert done.returncode == 1 and "pip install 'kbgen[lsp]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_vscode_extension_starts_kbgen_lsp_for_markdown():
+    extension = REPO / "editors" / "vscode"
+    manifest = json.loads((extension / "package.json").read_text())
+    assert (extension / manifest["main"]).is_file()
+    assert "vscode-languageclient" in manifest["dependencies"] and "@vscode/vsce" in manifest["devDependencies"]
+    assert "workspaceContains:intents.yml" in manifest["activationEvents"]
+    subprocess.run(["node", "--check", str(extension / manifest["main"])], check=True)
+    source = (extension / manifest["main"]).read_text()
+    assert 'args: ["lsp"]' in source and 'language: "markdown"' in source
