@@ -19,9 +19,10 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import PositionCodec
 
 from . import audience, structure
-from .content import ContentError, Document
+from .content import INTENTS_FILE, ContentError, Document
 from .findings import ERROR, Finding
 from .structure import EXTERNAL_RE, INLINE_LINK_RE, REF_DEF_RE
 from .validate import FIELD_KINDS, schema
@@ -62,64 +63,65 @@ class KbgenServer(LanguageServer):
         if self.kb.rules_error:
             self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"kbgen: {self.kb.rules_error}"))
 
-    def opened(self, uri: str) -> tuple[str, str] | None:
-        """(root-relative path, current text) of an open document of the content root, or None."""
-        if self.kb is None:
+    def buffer(self, uri: str) -> Buffer | None:
+        """An open document of the content root as the editor holds it, or None for any other."""
+        rel = self.kb.rel(Path(to_fs_path(uri))) if self.kb is not None else None
+        if rel is None:
             return None
-        rel = self.kb.rel(Path(to_fs_path(uri)))
-        return (rel, self.workspace.get_text_document(uri).source) if rel else None
+        return Buffer(self.kb, rel, self.workspace.get_text_document(uri).source, self.workspace.position_codec)
 
     def publish(self, uri: str) -> None:
-        found = self.opened(uri)
-        if found is None:
-            return
-        rel, text = found
-        lines = text.split("\n")
-        diagnostics = [diagnostic(self.kb.root, finding, lines) for finding in self.kb.check(rel, text)]
-        version = self.workspace.get_text_document(uri).version
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, diagnostics, version))
+        buffer = self.buffer(uri)
+        if buffer is not None:
+            version = self.workspace.get_text_document(uri).version
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, buffer.diagnostics(), version))
 
     def publish_all(self) -> None:
         for uri in list(self.workspace.text_documents):
             self.publish(uri)
 
 
-def diagnostic(root: Path, finding: Finding, lines: list[str]) -> lsp.Diagnostic:
-    """A finding as the editor underlines it: from its position to the end of the word, link or key there."""
-    line = min(max(finding.line - 1, 0), max(len(lines) - 1, 0))
-    text = lines[line] if lines else ""
-    start = min(finding.col - 1, len(text))
-    token = URL_RE.match(text, start) if _in_link(text, start) else TOKEN_RE.match(text, start)
-    end = token.end() if token else len(text)
-    if end == start:
-        end = len(text)
-    rule_line = rule_row(root, finding.rule)
-    described = lsp.CodeDescription(href=f"{from_fs_path(str(rule_line[0]))}#L{rule_line[1]}") if rule_line else None
-    return lsp.Diagnostic(
-        range=lsp.Range(_position(lines, line, start), _position(lines, line, end)),
-        message=finding.message, source=SOURCE, code=finding.rule, code_description=described,
-        severity=lsp.DiagnosticSeverity.Error if finding.severity == ERROR else lsp.DiagnosticSeverity.Warning)
+class Buffer:
+    """An open document's text, with what the editor features read of it. Positions in the protocol count
+    in the units the client and server agreed on (UTF-16 by default); here they are Python characters."""
+
+    def __init__(self, kb: Workspace, rel: str, text: str, codec: PositionCodec):
+        self.kb, self.rel, self.text, self.codec = kb, rel, text, codec
+        self.lines = text.split("\n")
+
+    def position(self, line: int, character: int) -> lsp.Position:
+        return self.codec.position_to_client_units(self.lines, lsp.Position(line, character))
+
+    def at(self, position: lsp.Position) -> tuple[int, int] | None:
+        """(line, character) of a protocol position, or None past the end of the text."""
+        if position.line >= len(self.lines):
+            return None
+        found = self.codec.position_from_client_units(self.lines, lsp.Position(position.line, position.character))
+        return found.line, found.character
+
+    def diagnostics(self) -> list[lsp.Diagnostic]:
+        return [self.diagnostic(finding) for finding in self.kb.check(self.rel, self.text)]
+
+    def diagnostic(self, finding: Finding) -> lsp.Diagnostic:
+        """A finding as the editor underlines it: from its position to the end of the word, link or key there."""
+        line = min(max(finding.line - 1, 0), len(self.lines) - 1)
+        text = self.lines[line]
+        start = min(max(finding.col - 1, 0), len(text))
+        token = URL_RE.match(text, start) if _in_link(text, start) else TOKEN_RE.match(text, start)
+        end = token.end() if token and token.end() > start else len(text)
+        row = rule_row(self.kb.root, finding.rule)
+        described = lsp.CodeDescription(href=f"{from_fs_path(str(row[0]))}#L{row[1]}") if row else None
+        return lsp.Diagnostic(
+            range=lsp.Range(self.position(line, start), self.position(line, end)),
+            message=finding.message, source=SOURCE, code=finding.rule, code_description=described,
+            severity=lsp.DiagnosticSeverity.Error if finding.severity == ERROR else lsp.DiagnosticSeverity.Warning)
+
+    def document(self) -> Document | None:
+        return self.kb.parse(self.rel, self.text)[0]
 
 
 def _in_link(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "(<\"'" or REF_DEF_RE.match(text) is not None
-
-
-def _position(lines: list[str], line: int, character: int) -> lsp.Position:
-    """A position in UTF-16 code units, as the protocol counts them by default."""
-    text = lines[line] if line < len(lines) else ""
-    return lsp.Position(line, len(text[:character].encode("utf-16-le")) // 2)
-
-
-def _character(lines: list[str], position: lsp.Position) -> int:
-    """The index in Python's characters of a protocol position."""
-    text = lines[position.line] if position.line < len(lines) else ""
-    units = 0
-    for index, char in enumerate(text):
-        if units >= position.character:
-            return index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return len(text)
 
 
 @functools.cache
@@ -196,7 +198,7 @@ def frontmatter_context(lines: list[str], line: int, character: int) -> tuple[st
     return "key", parents(lines, line, indent), before.strip(" -")
 
 
-def key_items(lines: list[str], path: tuple[str, ...], line: int) -> list[lsp.CompletionItem]:
+def key_items(lines: list[str], path: tuple[str, ...]) -> list[lsp.CompletionItem]:
     """Front-matter keys valid at ``path`` for the document's kind, with the schema's descriptions."""
     node = field_schema(path) if path else schema("frontmatter")
     if node is None:
@@ -306,7 +308,142 @@ def link_items(kb: Workspace, document: Document, typed: str,
     return items, False
 
 
-# Features -----------------------------------------------------------------------------------------------
+# What the editor asks ------------------------------------------------------------------------------------
+def complete(buffer: Buffer, position: lsp.Position) -> lsp.CompletionList | None:
+    """Completion at the cursor: front-matter keys and values, or a link's path or anchor in the body."""
+    at = buffer.at(position)
+    if at is None:
+        return None
+    line, character = at
+    lines = buffer.lines
+    if 0 < line < frontmatter_end(lines):
+        where, path, _ = frontmatter_context(lines, line, character)
+        items = key_items(lines, path) if where == "key" else value_items(buffer.kb, buffer.rel, lines, path)
+        return lsp.CompletionList(is_incomplete=False, items=items)
+    before = lines[line][:character]
+    typed = re.search(r"\]\(<?([^)\s>]*)$", before) or re.match(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S*)$", before)
+    document = buffer.document() if typed else None
+    if document is None:
+        return None
+    span = lsp.Range(buffer.position(line, character - len(typed[1])), buffer.position(line, character))
+    items, more = link_items(buffer.kb, document, typed[1], span)
+    return lsp.CompletionList(is_incomplete=more, items=items)
+
+
+def target(buffer: Buffer, position: lsp.Position, with_anchor: bool = False):
+    """What the cursor is on: an intent, a document (an id or a link), or with ``with_anchor`` a document
+    and the line of the heading a link's ``#anchor`` names."""
+    at = buffer.at(position)
+    if at is None:
+        return None
+    line, character = at
+    text = buffer.lines[line]
+    kb = buffer.kb
+    if 0 < line < frontmatter_end(buffer.lines):
+        word = next((m[0].strip(".") for m in WORD_RE.finditer(text) if m.start() <= character <= m.end()), None)
+        if word in kb.content.intents:
+            return kb.content.intents[word]
+        document = kb.validator.by_id.get(word) if word else None
+        return document if document is not None and document.rel != buffer.rel else None
+    link = link_at(text, character)
+    if link is None:
+        return None
+    found, fragment = resolve(kb, buffer.rel, link[0])
+    if found is None or not (with_anchor and fragment):
+        return found
+    if found.rel == buffer.rel:
+        found = buffer.document() or found
+    return found, found.body_line - 1 + anchor_line(kb, found, fragment)
+
+
+def hover(buffer: Buffer, position: lsp.Position) -> lsp.Hover | None:
+    found = target(buffer, position)
+    if found is None:
+        return None
+    if isinstance(found, Document):
+        text = f"**{found.title}** (`{found.id}`)\n\n{found.kind}, tier {found.tier}, {found.status}: {found.rel}"
+        return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
+    return lsp.Hover(intent_text(found))
+
+
+def definition(buffer: Buffer, position: lsp.Position) -> lsp.Location | None:
+    found = target(buffer, position, with_anchor=True)
+    if found is None:
+        return None
+    if isinstance(found, tuple):
+        return _location(found[0].path, found[1])
+    if isinstance(found, Document):
+        return _location(found.path, 0)
+    return _location(buffer.kb.root / INTENTS_FILE, found.line - 1)
+
+
+def _location(path: Path, line: int) -> lsp.Location:
+    return lsp.Location(from_fs_path(str(path)), lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0)))
+
+
+def anchor_line(kb: Workspace, document: Document, fragment: str) -> int:
+    """The body line of the heading the page's ``#fragment`` names (the first line when none does)."""
+    with kb.editing(document):
+        page = structure.view(kb.content, document, max(audience.TIERS)).headings
+    written = [h for h in structure.headings(document.body) if h.level]
+    if len(page) == len(written):
+        for shown, heading in zip(page, written):
+            if shown.id == fragment:
+                return heading.index
+    return next((h.index for h in written if h.anchor == fragment), 0)
+
+
+def quick_fix(buffer: Buffer, uri: str, found: lsp.Diagnostic) -> lsp.CodeAction | None:
+    """The one obvious fix of a finding, if it has one: the name it meant, or the runbook section it lacks."""
+    if buffer.at(found.range.start) is None or buffer.at(found.range.end) is None:
+        return None  # the text changed since
+    line, start = buffer.at(found.range.start)
+    lines = buffer.lines
+    if found.code == "runbook-section-missing":
+        missing = SECTION_MISSING_RE.search(found.message)
+        if missing is None:
+            return None
+        section = template_section(missing[1])
+        if missing[2] == "before":
+            at, text = lsp.Position(line, 0), section + "\n"
+        else:
+            last = len(lines) - 1
+            at = buffer.position(last, len(lines[last]))
+            text = ("\n" if lines[last].strip() else "") + "\n" + section.rstrip("\n") + "\n"
+        edit = lsp.TextEdit(lsp.Range(at, at), text)
+        title = f"Add the '## {missing[1]}' section from the runbook template"
+    else:
+        meant = DID_YOU_MEAN_RE.search(found.message)
+        end_line, end = buffer.at(found.range.end)
+        if meant is None or end_line != line:
+            return None
+        written = lines[line][start:end]
+        if found.code == "link-anchor" and "#" in written:
+            replacement = written.split("#", 1)[0] + "#" + meant[1]
+        elif found.code in ("unknown-key", "intent-unknown", "escalation-target", "field-value") and written:
+            quote = written[0] if written[0] in "'\"" else ""
+            replacement = f"{quote}{meant[1]}{quote}"
+        else:
+            return None
+        edit = lsp.TextEdit(found.range, replacement)
+        title = f"Change to '{meant[1]}'"
+    return lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[found], is_preferred=True,
+                          edit=lsp.WorkspaceEdit(changes={uri: [edit]}))
+
+
+@functools.cache
+def template_section(name: str) -> str:
+    """A level 2 section of the runbook template, heading and text, for a runbook that lacks it."""
+    body = Template((TEMPLATES / "runbook.md").read_text(encoding="utf-8")).safe_substitute()
+    body = body.split("\n---\n", 1)[-1]
+    found = re.search(rf"(?ms)^## {re.escape(name)}\n.*?(?=^## |\Z)", body)
+    return found[0].rstrip("\n") + "\n" if found else f"## {name}\n\nTODO: write this section.\n"
+
+
+# The server ----------------------------------------------------------------------------------------------
+WATCHED_GLOBS = ("**/*.md", "**/intents.yml", "**/mkdocs.yml", "**/snippets/**", "**/kb/**", "**/runbooks/**")
+
+
 def build_server(root: Path | None) -> KbgenServer:
     server = KbgenServer(root)
 
@@ -319,9 +456,7 @@ def build_server(root: Path | None) -> KbgenServer:
         ls.open_root(ls.asked)
         watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
         if ls.kb is not None and watching and watching.dynamic_registration:
-            watchers = [lsp.FileSystemWatcher(glob_pattern=p)
-                        for p in ("**/*.md", "**/intents.yml", "**/mkdocs.yml", "**/snippets/**", "**/kb/**",
-                                  "**/runbooks/**")]
+            watchers = [lsp.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED_GLOBS]
             ls.client_register_capability(lsp.RegistrationParams([lsp.Registration(
                 "kbgen-files", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 lsp.DidChangeWatchedFilesRegistrationOptions(watchers))]))
@@ -342,9 +477,9 @@ def build_server(root: Path | None) -> KbgenServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KbgenServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        found = ls.kb.rel(Path(to_fs_path(params.text_document.uri))) if ls.kb else None
-        if found:
-            ls.kb.close(found)
+        rel = ls.kb.rel(Path(to_fs_path(params.text_document.uri))) if ls.kb else None
+        if rel:
+            ls.kb.close(rel)
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -355,160 +490,30 @@ def build_server(root: Path | None) -> KbgenServer:
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=[":", " ", "(", "/", "#", "-", "[", ","]))
     def completion(ls: KbgenServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
-        found = ls.opened(params.text_document.uri)
-        if found is None:
-            return None
-        rel, text = found
-        lines = text.split("\n")
-        line, character = params.position.line, _character(lines, params.position)
-        if line >= len(lines):
-            return None
-        if 0 < line < frontmatter_end(lines):
-            where, path, _ = frontmatter_context(lines, line, character)
-            items = key_items(lines, path, line) if where == "key" else value_items(ls.kb, rel, lines, path)
-            return lsp.CompletionList(is_incomplete=False, items=items)
-        before = lines[line][:character]
-        typed = re.search(r"\]\(<?([^)\s>]*)$", before) or re.match(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S*)$", before)
-        document, _ = ls.kb.parse(rel, text)
-        if typed is None or document is None:
-            return None
-        start = _position(lines, line, character - len(typed[1]))
-        items, more = link_items(ls.kb, document, typed[1], lsp.Range(start, params.position))
-        return lsp.CompletionList(is_incomplete=more, items=items)
+        buffer = ls.buffer(params.text_document.uri)
+        return complete(buffer, params.position) if buffer else None
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(ls: KbgenServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        target = _target(ls, params.text_document.uri, params.position)
-        if target is None:
-            return None
-        if isinstance(target, Document):
-            text = f"**{target.title}** (`{target.id}`)\n\n{target.kind}, tier {target.tier}, {target.status}: {target.rel}"
-            return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
-        return lsp.Hover(intent_text(target))
+    def on_hover(ls: KbgenServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        buffer = ls.buffer(params.text_document.uri)
+        return hover(buffer, params.position) if buffer else None
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-    def definition(ls: KbgenServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-        target = _target(ls, params.text_document.uri, params.position, with_anchor=True)
-        if target is None:
-            return None
-        if isinstance(target, tuple):
-            document, line = target
-            return _location(document.path, line)
-        if isinstance(target, Document):
-            return _location(target.path, 0)
-        return _location(ls.kb.root / "intents.yml", target.line - 1)
+    def on_definition(ls: KbgenServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+        buffer = ls.buffer(params.text_document.uri)
+        return definition(buffer, params.position) if buffer else None
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     def code_action(ls: KbgenServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-        found = ls.opened(params.text_document.uri)
-        if found is None:
-            return []
-        lines = found[1].split("\n")
-        return [action for d in params.context.diagnostics if d.source == SOURCE
-                for action in [quick_fix(params.text_document.uri, lines, d)] if action]
+        buffer = ls.buffer(params.text_document.uri)
+        fixes = [quick_fix(buffer, params.text_document.uri, found)
+                 for found in params.context.diagnostics if buffer and found.source == SOURCE]
+        return [fix for fix in fixes if fix is not None]
 
     return server
-
-
-def _location(path: Path, line: int) -> lsp.Location:
-    return lsp.Location(from_fs_path(str(path)), lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0)))
-
-
-def _target(ls: KbgenServer, uri: str, position: lsp.Position, with_anchor: bool = False):
-    """What the cursor is on: an intent, a document (an id or a link), or with ``with_anchor`` a document
-    and the line of the heading a link's ``#anchor`` names."""
-    found = ls.opened(uri)
-    if found is None:
-        return None
-    rel, text = found
-    lines = text.split("\n")
-    if position.line >= len(lines):
-        return None
-    line, character = lines[position.line], _character(lines, position)
-    if 0 < position.line < frontmatter_end(lines):
-        word = next((m[0].strip(".") for m in WORD_RE.finditer(line) if m.start() <= character <= m.end()), None)
-        if word in ls.kb.content.intents:
-            return ls.kb.content.intents[word]
-        document = ls.kb.validator.by_id.get(word) if word else None
-        return document if document is not None and document.rel != rel else None
-    link = link_at(line, character)
-    if link is None:
-        return None
-    target, fragment = resolve(ls.kb, rel, link[0])
-    if target is None or not (with_anchor and fragment):
-        return target
-    if target.rel == rel:
-        document, _ = ls.kb.parse(rel, text)
-        target = document or target
-    return target, target.body_line - 1 + anchor_line(ls.kb, target, fragment)
-
-
-def anchor_line(kb: Workspace, document: Document, fragment: str) -> int:
-    """The body line of the heading the page's ``#fragment`` names (the first line when none does)."""
-    with kb.editing(document):
-        page = structure.view(kb.content, document, max(audience.TIERS)).headings
-    written = [h for h in structure.headings(document.body) if h.level]
-    if len(page) == len(written):
-        for shown, heading in zip(page, written):
-            if shown.id == fragment:
-                return heading.index
-    return next((h.index for h in written if h.anchor == fragment), 0)
-
-
-def quick_fix(uri: str, lines: list[str], found: lsp.Diagnostic) -> lsp.CodeAction | None:
-    """The one obvious fix of a finding, if it has one: the name it meant, or the runbook section it lacks."""
-    line = found.range.start.line
-    if found.code == "runbook-section-missing":
-        missing = SECTION_MISSING_RE.search(found.message)
-        if missing is None:
-            return None
-        section = template_section(missing[1])
-        if missing[2] == "before":
-            at, text = lsp.Position(line, 0), section + "\n"
-        else:
-            last = len(lines) - 1
-            at = _position(lines, last, len(lines[last]))
-            text = ("\n" if lines[last].strip() else "") + "\n" + section.rstrip("\n") + "\n"
-        edit = lsp.TextEdit(lsp.Range(at, at), text)
-        title = f"Add the '## {missing[1]}' section from the runbook template"
-    else:
-        meant = DID_YOU_MEAN_RE.search(found.message)
-        if meant is None:
-            return None
-        written = _text_of(lines, found.range)
-        if found.code == "link-anchor":
-            if "#" not in written:
-                return None
-            replacement = written.split("#", 1)[0] + "#" + meant[1]
-        elif found.code in ("unknown-key", "intent-unknown", "escalation-target", "field-value"):
-            quote = written[0] if written[:1] in ("'", '"') else ""
-            replacement = f"{quote}{meant[1]}{quote}"
-        else:
-            return None
-        edit = lsp.TextEdit(found.range, replacement)
-        title = f"Change to '{meant[1]}'"
-    return lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[found], is_preferred=True,
-                          edit=lsp.WorkspaceEdit(changes={uri: [edit]}))
-
-
-def _text_of(lines: list[str], span: lsp.Range) -> str:
-    text = lines[span.start.line] if span.start.line < len(lines) else ""
-    start = _character(lines, span.start)
-    end = _character(lines, span.end) if span.end.line == span.start.line else len(text)
-    return text[start:end]
-
-
-@functools.cache
-def template_section(name: str) -> str:
-    """A level 2 section of the runbook template, heading and text, for a runbook that lacks it."""
-    body = Template((TEMPLATES / "runbook.md").read_text(encoding="utf-8")).safe_substitute()
-    body = body.split("\n---\n", 1)[-1]
-    found = re.search(rf"(?ms)^## {re.escape(name)}\n.*?(?=^## |\Z)", body)
-    return found[0].rstrip("\n") + "\n" if found else f"## {name}\n\nTODO: write this section.\n"
 
 
 def serve(root: Path | None = None) -> None:
     """Speak the protocol over stdin and stdout until the client exits."""
     build_server(root).start_io()
-

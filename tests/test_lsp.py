@@ -16,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
+from pygls.workspace import PositionCodec
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from conftest import REPO, RootMaker, frontmatter, runbook_body
+from generator.lsp import Buffer, complete, definition, hover, quick_fix
 from generator.validate import validate
 from generator.workspace import Workspace
 
@@ -266,3 +268,41 @@ def test_vscode_extension_starts_kbgen_lsp_for_markdown():
     subprocess.run(["node", "--check", str(extension / manifest["main"])], check=True)
     source = (extension / manifest["main"]).read_text()
     assert 'args: ["lsp"]' in source and 'language: "markdown"' in source
+
+
+FRAGMENTS = st.sampled_from([
+    "---", "id: x", "kind: ", "kind: runbook", "tier: ", "tier: 2", "intents: [", "intents: [billing.refund]",
+    "intents:", "  - ", "  - billing.", "escalation:", "  runbook: ", "  to_tier: ", "escalation: {to_tier: 2, runbook: ",
+    "known_issue:", "  defect: ", "sumary: x", "", "# T", "## Steps", "[a](", "[a](refund.md#", "[a](#",
+    "[r]: ", "[a](../../runbooks/", "[b](refund.md)", "é😀", "\t", ":", "{", "[", "/// internal", "///"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(FRAGMENTS, max_size=10), line=st.integers(0, 11), character=st.integers(0, 40),
+       encoding=st.sampled_from(["utf-8", "utf-16", "utf-32"]))
+def test_no_text_or_position_makes_a_feature_fail(sample_workspace, lines, line, character, encoding):
+    """Whatever is half typed, wherever the cursor is, the features answer (maybe with nothing)."""
+    buffer = Buffer(sample_workspace, "kb/account/reset-password.md", "\n".join(lines), PositionCodec(encoding))
+    position = lsp.Position(line, character)
+    complete(buffer, position)
+    hover(buffer, position)
+    definition(buffer, position)
+    for found in buffer.diagnostics():
+        quick_fix(buffer, "file:///x.md", found)
+
+
+@pytest.fixture(scope="module")
+def sample_workspace():
+    return Workspace(REPO)
+
+
+def test_positions_count_in_the_units_the_client_chose(sample_workspace):
+    text = ARTICLE_TEXT.replace("(refund.md)", "(refnd.md)").replace("See [the", "Café 😀 see [the")
+    line = line_of(text, "refnd.md")
+    column = text.split("\n")[line].index("refnd.md")
+    prefix = text.split("\n")[line][:column]
+    for encoding, units in (("utf-8", len(prefix.encode())), ("utf-16", len(prefix.encode("utf-16-le")) // 2),
+                            ("utf-32", len(prefix))):
+        buffer = Buffer(sample_workspace, "kb/account/reset-password.md", text, PositionCodec(encoding))
+        [broken] = [d for d in buffer.diagnostics() if d.code == "link-broken"]
+        assert broken.range.start == lsp.Position(line, units), encoding
