@@ -306,3 +306,41 @@ def test_positions_count_in_the_units_the_client_chose(sample_workspace):
         buffer = Buffer(sample_workspace, "kb/account/reset-password.md", text, PositionCodec(encoding))
         [broken] = [d for d in buffer.diagnostics() if d.code == "link-broken"]
         assert broken.range.start == lsp.Position(line, units), encoding
+
+
+def ids_of(workspace: Workspace, kind: str, tiers: range) -> set[str]:
+    return {d.id for d in workspace.documents.values() if d.kind == kind and d.tier in tiers and d.published}
+
+
+@pytest.mark.parametrize("front, expected", [
+    ("kind: runbook\ntier: 2\nescalation: {to_tier: 3, when: x, runbook: ", lambda w: ids_of(w, "runbook", range(3, 4))),
+    ("kind: runbook\ntier: 1\nescalation:\n  to_tier: ", lambda w: {"2", "3"}),
+    ("kind: defect\ntier: 3\nseverity: ", lambda w: {"P1", "P2", "P3", "P4"}),
+    ("kind: defect\ntier: ", lambda w: {"3"}),
+    ("kind: article\ntier: 0\nknown_issue:\n  defect: ", lambda w: ids_of(w, "defect", range(4))),
+    ("kind: article\ntier: 0\nintents:\n  - ", lambda w: set(w.content.intents)),
+    ("kind: ", lambda w: {"article", "runbook", "defect"}),
+])
+def test_front_matter_values_offered_fit_the_field_and_the_document(sample_workspace, front, expected):
+    text = f"---\nid: new\n{front}\n---\n# New\n"
+    lines = text.split("\n")
+    line = len(front.split("\n")) + 1
+    buffer = Buffer(sample_workspace, "runbooks/tier2/new.md", text, PositionCodec())
+    found = complete(buffer, lsp.Position(line, len(lines[line])))
+    assert {item.label for item in found.items} == expected(sample_workspace) != set()
+
+
+def test_the_workspace_follows_files_changed_on_disk(root):
+    workspace = Workspace(root)
+    text = ARTICLE_TEXT.replace("intents: [account.password-reset]", "intents: [account.sign-in]")
+    assert [f.rule for f in workspace.check(ARTICLE, text)] == ["intent-unknown"]
+    (root / "intents.yml").write_text((root / "intents.yml").read_text().replace(
+        "intents:\n", "intents:\n  - id: account.sign-in\n    title: Sign in\n    resolution_tier: 0\n", 1))
+    assert workspace.changed(root / "intents.yml")
+    assert workspace.check(ARTICLE, text) == []
+
+    (root / "kb/account/refund.md").unlink()
+    assert workspace.changed(root / "kb/account/refund.md")
+    assert [f.rule for f in workspace.check(ARTICLE, text)] == ["link-broken"]
+    assert "kb/account/refund.md" not in workspace.documents
+    assert not workspace.changed(root.parent / "elsewhere.md")
