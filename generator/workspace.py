@@ -96,12 +96,24 @@ class DocumentValidator(Validator):
             current = self._next_runbook(current)
         if current is None or current.id != document.id:
             return
-        start = min(range(len(chain)), key=lambda i: self.by_id[chain[i]].rel)
-        loop = chain[start:] + chain[:start]
+        entry = self._loop_entry(set(chain))
+        loop = chain[chain.index(entry):] + chain[:chain.index(entry)]
         path = " → ".join(loop + loop[:1])
         self.add(document.rel, document.where("escalation", "runbook"), "escalation-cycle", ERROR,
                  f"escalations go round in a circle: {path}; each runbook must hand over to a runbook "
                  "of a higher tier, so that the chain ends")
+
+    def _loop_entry(self, loop: set[str]) -> str:
+        """Where the whole-tree check starts naming a loop: where the escalations of the first runbook, in
+        path order, that leads into it enter it (loops are rare: looking through every runbook costs little)."""
+        for candidate in self.content.documents:
+            seen, current = set(), candidate
+            while current is not None and current.id not in loop and current.id not in seen:
+                seen.add(current.id)
+                current = self._next_runbook(current)
+            if current is not None and current.id in loop:
+                return current.id
+        raise AssertionError("a loop's own runbooks lead into it")
 
     def _next_runbook(self, document: Document) -> Document | None:
         escalation = document.meta.get("escalation")

@@ -344,3 +344,16 @@ def test_the_workspace_follows_files_changed_on_disk(root):
     assert [f.rule for f in workspace.check(ARTICLE, text)] == ["link-broken"]
     assert "kb/account/refund.md" not in workspace.documents
     assert not workspace.changed(root.parent / "elsewhere.md")
+
+
+def test_an_escalation_loop_is_named_as_the_whole_tree_check_names_it(make_root):
+    """A loop of runbooks entered from a runbook outside it, which comes first in path order."""
+    for rel, tier, target in (("runbooks/a/entry.md", 1, "loop-c"), ("runbooks/b/loop-b.md", 2, "loop-c"),
+                              ("runbooks/c/loop-c.md", 3, "loop-d"), ("runbooks/d/loop-d.md", 2, "loop-b")):
+        make_root.doc(rel, tier=tier, intents=["billing.refund"],
+                      escalation=f"{{to_tier: {min(tier + 1, 3)}, when: it fails, runbook: {target}}}")
+    workspace = Workspace(make_root.path)
+    everything = validate(make_root.path)
+    assert any(f.rule == "escalation-cycle" for f in everything)
+    for rel, document in sorted(workspace.documents.items()):
+        assert workspace.check(rel, document.path.read_text()) == [f for f in everything if f.path == rel], rel
