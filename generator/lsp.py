@@ -417,6 +417,15 @@ def quick_fix(buffer: Buffer, uri: str, found: lsp.Diagnostic) -> lsp.CodeAction
         end_line, end = buffer.at(found.range.end)
         if meant is None or end_line != line:
             return None
+        key = re.match(r"\s*:\s*", lines[line][end:]) if found.code != "unknown-key" else None
+        if key:  # the finding points at the key: what was meant is its value
+            value = TOKEN_RE.match(lines[line], end + key.end())
+            if value is None:
+                return None
+            start, end = value.span()
+            found_range = lsp.Range(buffer.position(line, start), buffer.position(line, end))
+        else:
+            found_range = found.range
         written = lines[line][start:end]
         if found.code == "link-anchor" and "#" in written:
             replacement = written.split("#", 1)[0] + "#" + meant[1]
@@ -425,7 +434,7 @@ def quick_fix(buffer: Buffer, uri: str, found: lsp.Diagnostic) -> lsp.CodeAction
             replacement = f"{quote}{meant[1]}{quote}"
         else:
             return None
-        edit = lsp.TextEdit(found.range, replacement)
+        edit = lsp.TextEdit(found_range, replacement)
         title = f"Change to '{meant[1]}'"
     return lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[found], is_preferred=True,
                           edit=lsp.WorkspaceEdit(changes={uri: [edit]}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -357,3 +358,27 @@ def test_an_escalation_loop_is_named_as_the_whole_tree_check_names_it(make_root)
     assert any(f.rule == "escalation-cycle" for f in everything)
     for rel, document in sorted(workspace.documents.items()):
         assert workspace.check(rel, document.path.read_text()) == [f for f in everything if f.path == rel], rel
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("intents: [account.password-rest]", "intents: [account.password-reset]"),
+    ("status: publishd", "status: published"),
+    ("See [again](#Reset-Your-Password).", "See [again](#reset-your-password)."),
+    ("escalation: {to_tier: 2, when: x, runbook: diagnose-api-5xx-error}",
+     "escalation: {to_tier: 2, when: x, runbook: diagnose-api-5xx-errors}"),
+])
+def test_quick_fix_applies_the_did_you_mean(sample_workspace, wrong, right):
+    rel = "runbooks/tier1/resend-invoice.md"
+    text = (REPO / rel).read_text()
+    if "intents" in wrong:
+        text = re.sub(r"(?m)^intents:.*$", wrong, text, count=1)
+    elif "escalation" in wrong:
+        text = re.sub(r"(?ms)^escalation:.*?(?=^(?:\w|---))", wrong + "\n", text, count=1)
+    elif wrong.startswith("status"):
+        text = text.replace("tier: 1\n", f"tier: 1\n{wrong}\n", 1)
+    else:
+        text = text.replace("\n## Steps", f"\n## Reset your password\n\n{wrong}\n\n## Steps", 1)
+    buffer = Buffer(sample_workspace, rel, text, PositionCodec())
+    [found] = buffer.diagnostics()
+    fix = quick_fix(buffer, "file:///x.md", found)
+    assert applied(text, fix.edit.changes["file:///x.md"][0]) == text.replace(wrong, right)
