@@ -340,8 +340,8 @@ def lsp(root: Path | None) -> None:
     try:
         from .lsp import serve
     except ImportError as exc:
-        raise click.ClickException(f"kbgen lsp needs the lsp extra ({exc.name} is missing): "
-                                   "pip install 'kbgen[lsp]'") from None
+        raise KbgenError(f"kbgen lsp needs the lsp extra ({exc.name} is missing): "
+                         "pip install 'kbgen[lsp]'") from None
     serve(root.resolve() if root else None)
 
 

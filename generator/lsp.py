@@ -60,8 +60,10 @@ class KbgenServer(LanguageServer):
             self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning,
                                                            f"kbgen: {exc}; no checks in this folder"))
             return
-        if self.kb.rules_error:
-            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"kbgen: {self.kb.rules_error}"))
+        if self.kb.settings_errors:
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, (
+                f"kbgen: {self.kb.settings_errors[0].as_text()}; kbgen validate lists every problem of the "
+                "site's configuration, and until they are fixed every rule has its default severity")))
 
     def buffer(self, uri: str) -> Buffer | None:
         """An open document of the content root as the editor holds it, or None for any other."""

@@ -16,7 +16,8 @@ from pathlib import Path
 from .content import (CONTENT_DIRS, INTENTS_FILE, ContentRoot, Document, decode_text, load, load_document,
                       parse_document)
 from .findings import ERROR, Finding
-from .rules import RulesError, apply, configured
+from .rules import apply
+from .site_config import read as read_site_config
 from .validate import Validator
 
 TREE_WIDE_KEYS = ("folder-tiers", "by-rel", "search-entries")  # derived from every document's front matter
@@ -132,11 +133,9 @@ class Workspace:
         self.content = load(root)
         self.root = self.content.root
         self.validator = DocumentValidator(self.content)
-        self.rules_error: str | None = None
-        try:
-            self.rules = configured(self.root)
-        except RulesError as exc:  # the build refuses it and says why; the editor still checks with defaults
-            self.rules, self.rules_error = {}, str(exc)
+        settings = read_site_config(self.root)
+        self.rules = settings.rules  # none while mkdocs.yml has errors, which kbgen validate reports
+        self.settings_errors = [f for f in settings.findings if f.severity == ERROR]
         self._edited: dict[str, tuple[str, dict]] = {}  # rel -> (unsaved body, what was worked out from it)
 
     @property

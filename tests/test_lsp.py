@@ -382,3 +382,13 @@ def test_quick_fix_applies_the_did_you_mean(sample_workspace, wrong, right):
     [found] = buffer.diagnostics()
     fix = quick_fix(buffer, "file:///x.md", found)
     assert applied(text, fix.edit.changes["file:///x.md"][0]) == text.replace(wrong, right)
+
+
+def test_severities_chosen_in_mkdocs_yml_hold_in_the_editor(make_root):
+    make_root.doc("runbooks/tier1/loose.md", body="# Loose\n\n## When to use\n\nNow.\n")
+    make_root.file("mkdocs.yml", "site_name: KB\nplugins:\n  - kbgen:\n      rules:\n        runbook-section-missing: warning\n")
+    workspace = Workspace(make_root.path)
+    text = (make_root.path / "runbooks/tier1/loose.md").read_text()
+    found = workspace.check("runbooks/tier1/loose.md", text)
+    assert {(f.rule, f.severity) for f in found} == {("runbook-section-missing", "warning")}
+    assert found == [f for f in validate(make_root.path) if f.path == "runbooks/tier1/loose.md"]
