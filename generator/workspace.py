@@ -204,6 +204,11 @@ class Workspace:
             return False
         if inside.split("/", 1)[0] in CONTENT_DIRS:
             self.content.derived.pop("attachments", None)  # an image or attachment a link may name
+            inside_folder = {rel for rel in self.documents if rel.startswith(inside + "/")}  # a folder deleted
+            if path.is_dir():  # or created, moved in
+                inside_folder |= {f.relative_to(self.root).as_posix() for f in path.resolve().rglob("*.md")}
+            for rel in sorted(inside_folder):
+                self.refresh(rel)
             return True
         if inside in (INTENTS_FILE, "mkdocs.yml") or inside.startswith(("snippets/", "overrides/")):
             self.load(self.root)  # intents, the Markdown pipeline or the rules' severities: start again

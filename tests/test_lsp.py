@@ -392,3 +392,13 @@ def test_severities_chosen_in_mkdocs_yml_hold_in_the_editor(make_root):
     found = workspace.check("runbooks/tier1/loose.md", text)
     assert {(f.rule, f.severity) for f in found} == {("runbook-section-missing", "warning")}
     assert found == [f for f in validate(make_root.path) if f.path == "runbooks/tier1/loose.md"]
+
+
+def test_a_folder_moved_on_disk_moves_its_documents(root):
+    workspace = Workspace(root)
+    (root / "runbooks/tier2").rename(root / "runbooks/specialists")
+    assert workspace.changed(root / "runbooks/tier2") and workspace.changed(root / "runbooks/specialists")
+    assert "runbooks/specialists/refund-deep.md" in workspace.documents
+    assert not [rel for rel in workspace.documents if rel.startswith("runbooks/tier2/")]
+    rel = "runbooks/tier1/refund-basic.md"
+    assert workspace.check(rel, (root / rel).read_text()) == [f for f in validate(root) if f.path == rel]
