@@ -31,7 +31,7 @@ class DocumentValidator(Validator):
         super().__init__(content)
         self.findings = []
         self.named: dict[str, list[Document]] = {}  # id -> documents, in path order; by_id keeps the last
-        self.lowered: dict[str, list[Document]] = {}  # id ignoring case -> documents; ids must be unique so
+        self.lowered: dict[str, list[Document]] = {}  # id ignoring case -> documents (ids must differ so)
         self.located: dict[str, list[Document]] = {}  # URL -> documents; by_url keeps the last
         for document in content.documents:
             self.index(document)
