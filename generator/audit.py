@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from . import search, structure
 from .audience import TIERS, file_tier, in_site
 from .content import ContentRoot, attachments, load
-from .incremental import signature
+from .incremental import file_hash
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
@@ -394,11 +394,12 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
                reused: dict[str, str] | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show.
 
-    ``reused``: files (site path -> signature) an incremental build took unchanged from the previous
-    build, which passed this audit with the same sources and settings. Their verdict stands."""
+    ``reused``: files (site path -> sha256) an incremental build took unchanged from the previous build,
+    which passed this audit with the same sources and settings. Their verdict stands for a file that still
+    has that hash; any other is searched."""
     reused = reused or {}
     files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_TERM_BY_TERM)
-             and not (rel in reused and signature(site / rel) == reused[rel])]
+             and not (rel in reused and file_hash(site / rel) == reused[rel])]
     # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
     starts = None if parsed is None else \

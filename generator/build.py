@@ -1,19 +1,21 @@
-"""``kbgen build``: validate, build each tier's site with MkDocs, then swap the new output in.
+"""``kbgen build``: validate, build each tier's site with MkDocs, then publish the new sites at once.
 
-Every tier is built into a staging folder beside the output; only when all of them built cleanly
-does the staging replace the previous sites, so a failed build leaves the old output untouched.
-Tiers are built in parallel processes, as many at once as there are cores. Pages nothing changed for
-are taken from the previous build instead of being rendered again (:mod:`generator.incremental`).
+Every tier is built into a new version of the sites inside the output folder; only when all of them built
+cleanly and passed the leak audit does one rename publish that version (:mod:`generator.output`), so a
+failed or killed build leaves the previous sites as they were. Tiers are built in parallel processes, as
+many at once as there are cores, and die with the build. Pages nothing changed for are taken from the
+previous build instead of being rendered again (:mod:`generator.incremental`).
 
-The replaced sites go to a trash folder in the cache, and the next build deletes them while its tiers
+The versions a build replaced, and what killed builds left, are deleted by the next build while its tiers
 build: deleting thousands of folders is waiting on the disk, which need not delay the build that made
-them garbage (Bazel deletes its old sandboxes the same way). Their pages are mostly the current
-pages under a second name, so the trash holds little.
+them garbage (Bazel deletes its old sandboxes the same way). Their pages are mostly the current pages
+under a second name, so they hold little.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import gc
 import io
@@ -21,6 +23,8 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -34,18 +38,22 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
+from . import output
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
-from .content import CONTENT_DIRS, WATCHED, ContentRoot, load
-from .errors import KbgenError
+from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load
+from .errors import KbgenError, KbgenUsageError
 from .findings import ERROR, Finding, has_errors
-from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
+from .incremental import PageCache, environment_digest, manifest_path, reusable_with, template_cache
+from .navigation import SiteOutline
+from .report import generated_pages
 from .site_config import DEFAULTS as DEFAULT_CONFIG  # noqa: F401 - the name tests build configurations on
 from .site_config import SiteConfig, read as read_site_config
 from .validate import validate
 
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while a tier builds (Python: 700)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
@@ -57,6 +65,11 @@ class BuildError(KbgenError):
         super().__init__(message)
         self.findings = findings or []
         self.leaks = leaks or []
+
+
+class OutputFolderError(KbgenUsageError, BuildError):
+    """The output folder cannot be used (it overlaps the sources, or holds what kbgen did not make): the
+    build wrote nothing. A usage error: exit 2."""
 
 
 @dataclass
@@ -201,9 +214,23 @@ _progress_queue = None  # set in each worker process when the parent shows progr
 _loaded_content: ContentRoot | None = None  # the root the parent loaded, inherited by forked workers
 
 
-def _share_progress(queue) -> None:
+def _start_worker(queue, parent: int) -> None:
+    """Set a worker up: where to report progress, and to die with the build that started it."""
     global _progress_queue
     _progress_queue = queue
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """A killed build must not leave its workers running: Linux kills this process when the thread that
+    forked it ends (PR_SET_PDEATHSIG); the parent check covers a parent that ended before the request."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _report_to_queue(tier: int, done: int, total: int) -> None:
@@ -221,6 +248,8 @@ def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path, pr
                           content=content or _loaded_content)
     except (BuildError, MkDocsException) as exc:
         return f"tier {tier}: {exc}"
+    except OSError as exc:
+        return f"tier {tier}: {output.describe(exc, site_dir)}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
         return f"tier {tier}: {type(exc).__name__}: {exc}"
 
@@ -256,10 +285,16 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             server.shutdown()
 
 
-def _check_out(root: Path, out: Path) -> None:
-    for folder in CONTENT_DIRS:
-        if out == root or out.is_relative_to(root / folder):
-            raise BuildError(f"output folder {out} would mix built sites with the sources; choose another --out")
+def _folders_read(root: Path) -> list[Path]:
+    """The folders of a content root a build reads (where they lead, when linked): an output folder must
+    not overlap any of them. mkdocs.yml's ``docs_dir`` is not among them: MkDocs gets an empty folder of
+    the build's own, and kbgen hands it the documents."""
+    folders = [root / name for name in (*CONTENT_DIRS, SNIPPETS_DIR, "overrides")]
+    settings = read_site_config(root)
+    theme = settings.data.get("theme")
+    if isinstance(theme, dict) and isinstance(theme.get("custom_dir"), str):
+        folders.append(settings.path.parent / theme["custom_dir"])
+    return [folder.resolve() for folder in folders]
 
 
 def build(
@@ -275,62 +310,116 @@ def build(
 
     ``progress`` receives a line per finished tier; ``live``, if given, the pages done per tier as
     they are built (for a terminal's status line). Pages the previous build into ``out`` made from the
-    same sources and settings are reused, unless ``full``."""
+    same sources and settings are reused, unless ``full``. Any other tier already in ``out`` that the
+    content changed for is built too."""
     started = time.perf_counter()
     content = root if isinstance(root, ContentRoot) else load(root)
     root = content.root
     out = Path(out).resolve() if out else root / "site"
-    _check_out(root, out)
     tiers = sorted(set(tiers)) if tiers else list(TIERS)
     say = progress or (lambda message: None)
+    try:
+        output.check_placement(out, root, _folders_read(root))
+    except output.OutputError as exc:
+        raise OutputFolderError(str(exc)) from None
 
     findings = validate(content)
     if has_errors(findings):
         raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.building-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    docs_dir = staging / "empty-docs"
-    docs_dir.mkdir(parents=True)
-    reuses = _reuse_plan(content, out, staging, tiers, full)
-    emptying = threading.Thread(target=_remove_all, args=(_trash_entries(out),))
     try:
-        try:
-            sites = _build_all(content, tiers, staging, docs_dir, jobs, say, live, reuses, emptying.start)
-        finally:
-            if emptying.ident is not None:
-                emptying.join()
-        _swap_in(staging, out, tiers)
-        _discard_previous(staging, out)
-    finally:
-        _remove_all([staging])
+        output.claim(out)
+        with output.locked(out):
+            sites = _build_into(content, out, tiers, jobs, say, live, full)
+    except output.OutputError as exc:
+        raise OutputFolderError(str(exc)) from None
+    except output.OutputBusy as exc:
+        raise BuildError(str(exc)) from None
+    except OSError as exc:
+        raise BuildError(output.describe(exc, out)) from None
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
 
 
-def _reuse_plan(content: ContentRoot, out: Path, staging: Path, tiers: list[int], full: bool) -> dict:
-    """Per tier, what the build may reuse from the previous one in ``out`` and where its manifest goes.
+def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | None, say, live,
+                full: bool) -> dict[int, SiteResult]:
+    """Build a new version of the sites beside the published one and publish it; what earlier builds
+    left is deleted while the tiers build. On any failure the new version is deleted, nothing else."""
+    previous = output.current_version(out)
+    leftovers = output.leftovers(out)  # listed before this build makes anything
+    version = output.new_version(out)
+    try:
+        docs_dir = version / ".empty-docs"  # MkDocs wants one; kbgen hands it the documents itself
+        docs_dir.mkdir()
+        reuses, carried = _plan(content, previous, version, tiers, full, say)
+        emptying = threading.Thread(target=_remove_all, args=(leftovers,))
+
+        def meanwhile() -> None:
+            emptying.start()
+            output.fault("building")
+
+        try:
+            sites = _build_all(content, sorted(reuses), version, docs_dir, jobs, say, live, reuses, meanwhile)
+        finally:
+            if emptying.ident is not None:
+                emptying.join()
+        for tier in carried:
+            output.carry_over(previous, version, tier)
+        docs_dir.rmdir()
+        output.fault("staged", version)
+        output.publish(out, version)
+    except BaseException:
+        if output.current_version(out) != version:
+            output.remove(version)
+        raise
+    return sites
+
+
+def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: list[int], full: bool,
+          say: Callable[[str], None]) -> tuple[dict[int, Reuse | None], list[int]]:
+    """Per tier to build, what it may reuse from the previous build and where its manifest goes; and the
+    published tiers kept as they are.
+
+    A published tier not asked for is kept only if its manifest proves it is what a build would make of
+    the content now; any other is built too, so no site keeps showing what the content no longer allows.
     Nothing is reused (nor recorded) when mkdocs.yml cannot be read: the tier build reports why."""
     settings = read_site_config(content.root)
     try:
-        reusable = not full and reusable_with(_plugins(settings, content.root, 0))
+        reusable = reusable_with(_plugins(settings, content.root, 0))
         environment = environment_digest(content, settings)
     except OSError:
-        return dict.fromkeys(tiers)
+        reusable, environment = False, None
+    published = [tier for tier in TIERS if previous is not None and (previous / f"tier{tier}").is_dir()]
+    carried = [tier for tier in published if tier not in tiers and reusable
+               and _up_to_date(content, previous, tier, environment)]
+    building = sorted(set(tiers) | set(published) - set(carried))
+    for tier in sorted(set(building) - set(tiers)):
+        say(f"tier {tier}: the content changed since this site was built; building it too")
+    if environment is None:
+        return dict.fromkeys(building), carried
+    reusable = reusable and not full
     templates = None
-    if reusable:  # the staging copy is swapped in with the sites: a failed build leaves OUT as it was
-        templates = template_cache(staging)
-        if template_cache(out).is_dir():
-            shutil.copytree(template_cache(out), templates)
-    return {tier: Reuse(environment, out if reusable else None, manifest_path(staging, tier), templates)
-            for tier in tiers}
+    if reusable:  # in the new version: a failed build leaves the published one as it was
+        templates = template_cache(version)
+        if previous is not None and template_cache(previous).is_dir():
+            shutil.copytree(template_cache(previous), templates)
+    return {tier: Reuse(environment, previous if reusable else None, manifest_path(version, tier), templates)
+            for tier in building}, carried
 
 
-def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: Path, jobs: int | None, say, live,
+def _up_to_date(content: ContentRoot, previous: Path, tier: int, environment: str) -> bool:
+    """Whether the published site of ``tier`` was built from exactly the pages the content makes now."""
+    cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", environment)
+    outline = SiteOutline.of(content, tier)
+    sources = {document.rel: document.path.read_bytes() for document in outline.documents}
+    sources.update((uri, markdown.encode()) for uri, markdown in generated_pages(content, outline, tier).items())
+    return cache.up_to_date(sources)
+
+
+def _build_all(content: ContentRoot, tiers: list[int], version: Path, docs_dir: Path, jobs: int | None, say, live,
                reuses: dict[int, Reuse | None], meanwhile: Callable[[], None] = lambda: None) -> dict:
-    """Build the tiers into ``staging``; ``meanwhile`` is called once the tiers are under way."""
+    """Build the tiers into the ``version`` folder; ``meanwhile`` is called once the tiers are under way."""
     global _loaded_content
     root = content.root
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tiers)))
@@ -355,16 +444,16 @@ def _build_all(content: ContentRoot, tiers: list[int], staging: Path, docs_dir: 
     if jobs == 1:
         meanwhile()
         for tier in tiers:
-            collect(_build_tier_safely(root, tier, staging / f"tier{tier}", docs_dir, show if live else None,
+            collect(_build_tier_safely(root, tier, version / f"tier{tier}", docs_dir, show if live else None,
                                        reuses[tier], content))
     else:
         _loaded_content = content
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         queue = context.Queue() if live else None
         listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_progress,
-                                 initargs=(queue,)) as pool:
-            futures = [pool.submit(_build_tier_safely, root, t, staging / f"tier{t}", docs_dir, None, reuses[t])
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                                 initargs=(queue, os.getpid())) as pool:
+            futures = [pool.submit(_build_tier_safely, root, t, version / f"tier{t}", docs_dir, None, reuses[t])
                        for t in tiers]
             # The pool forks all its workers at the first submit: threads start after, never copied half-way.
             if listener:
@@ -389,52 +478,13 @@ def _relay(queue, show) -> None:
         show(*report)
 
 
-def _remove_all(folders: list[Path]) -> None:
-    """Delete the folders, each tree in them in a thread of its own (deleting thousands of folders is
-    waiting on the file system, not computing)."""
-    trees = [path for folder in folders if folder.is_dir() for path in folder.iterdir() if path.is_dir()]
+def _remove_all(paths: list[Path]) -> None:
+    """Delete what earlier builds left, each site in it in a thread of its own (deleting thousands of
+    folders is waiting on the file system, not computing)."""
+    trees = [tree for path in paths if path.is_dir() and not path.is_symlink()
+             for tree in path.iterdir() if tree.is_dir() and not tree.is_symlink()]
     with ThreadPoolExecutor() as pool:
-        list(pool.map(functools.partial(shutil.rmtree, ignore_errors=True), trees))
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _trash(out: Path) -> Path:
-    return out / CACHE_DIR / "trash"
-
-
-def _trash_entries(out: Path) -> list[Path]:
-    """What earlier builds into ``out`` left to delete (listed now: a later entry is not this build's)."""
-    return list(_trash(out).iterdir()) if _trash(out).is_dir() else []
-
-
-def _discard_previous(staging: Path, out: Path) -> None:
-    """Move the sites and templates the swap replaced into the trash, for the next build to delete."""
-    previous = [path for path in staging.iterdir() if path.name.startswith("previous-") and path.is_dir()]
-    if previous:
-        _trash(out).mkdir(exist_ok=True)
-        entry = Path(tempfile.mkdtemp(prefix="replaced-", dir=_trash(out)))
-        for path in previous:
-            path.rename(entry / path.name)
-
-
-def _swap_in(staging: Path, out: Path, tiers: list[int]) -> None:
-    """Replace each OUT/tierN by its new build with renames, old copies removed only at the end.
-
-    A tier's old manifest goes first and its new one comes last: if the swap is cut short, a site
-    is never paired with the manifest of another build (the next build then renders every page)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CACHE_DIR).mkdir(exist_ok=True)
-    for tier in tiers:
-        manifest, target = manifest_path(out, tier), out / f"tier{tier}"
-        if manifest.exists():
-            manifest.rename(staging / f"previous-tier{tier}.json")
-        if target.exists():
-            target.rename(staging / f"previous-tier{tier}")
-        (staging / f"tier{tier}").rename(target)
-        if manifest_path(staging, tier).exists():
-            manifest_path(staging, tier).rename(manifest)
-    if template_cache(staging).is_dir():
-        if template_cache(out).is_dir():
-            template_cache(out).rename(staging / "previous-templates")
-        template_cache(staging).rename(template_cache(out))
+        list(pool.map(output.remove, trees))
+    output.fault("emptying")
+    for path in paths:
+        output.remove(path)

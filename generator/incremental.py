@@ -6,7 +6,7 @@ else a page's HTML can depend on (kbgen's code, every installed package's versio
 mkdocs.yml, theme overrides, intents.yml, snippets, the names of attachments, and the front matter of
 every document, which the generated pages, intent ladders, escalation boxes and link titles read).
 A page whose key is unchanged is taken from the previous output, after checking that the file is
-still the one that build wrote, and MkDocs skips it; every other page is rendered again. It is taken
+still the one that build wrote (by its hash), and MkDocs skips it; every other page is rendered again. It is taken
 as a hard link where the file system allows (no bytes copied, and deleting the previous site later
 only drops a name): nothing ever writes into a reused page, MkDocs skips it and the build swaps
 whole folders.
@@ -31,7 +31,7 @@ from typing import Any
 from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
 from .site_config import SiteConfig
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 CACHE_DIR = ".kbgen-cache"  # beside the tier sites in OUT, never inside a published site
 PACKAGE = Path(__file__).parent
 REUSABLE_WITH_PLUGINS = {"search", "material/search", "kbgen"}
@@ -50,14 +50,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def signature(path: Path) -> str:
-    """Size, modification time and inode of a file: what any write to it changes. A file whose signature
-    is the one recorded when it was hashed needs no reading to be known unchanged."""
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+def file_hash(path: Path) -> str:
+    """The sha256 of a file's bytes: what decides that an output file is still the one a build wrote (size,
+    time and inode do not: an edit can keep the size and put the time back)."""
+    return _sha256(path.read_bytes())
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except OSError:  # a file system without hard links, or another device
@@ -114,7 +113,6 @@ class PageRecord:
     key: str
     output: str  # the page's file in the site, e.g. ``kb/a/index.html``
     sha256: str = ""  # of the output file, filled in when the build has written it
-    signature: str = ""  # of the output file when its sha256 was taken (see signature())
     parts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,7 +125,7 @@ class PageCache:
         self.previous = previous or {}
         self.previous_site = previous_site
         self.records: dict[str, PageRecord] = {}
-        self.reused: dict[str, str] = {}  # output file -> signature of the pages taken from the previous build
+        self.reused: dict[str, str] = {}  # output file -> sha256 of the pages taken from the previous build
 
     @classmethod
     def open(cls, manifest: Path, previous_site: Path, environment: str) -> "PageCache":
@@ -155,11 +153,16 @@ class PageCache:
             return False
         target = site_dir / output
         target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(self.previous_site / output, target)
-        record.signature = signature(target)  # the same file when linked
+        link_or_copy(self.previous_site / output, target)
         self.records[src_uri] = record
-        self.reused[output] = record.signature
+        self.reused[output] = record.sha256
         return True
+
+    def up_to_date(self, sources: dict[str, bytes]) -> bool:
+        """Whether the previous build made exactly these pages (source URI -> source) in this environment:
+        then its site is what a build now would make of them."""
+        return self.previous.keys() == sources.keys() and \
+            all(self.previous[uri].key == self.key(uri, source) for uri, source in sources.items())
 
     def put(self, src_uri: str, part: str, value: Any) -> None:
         """Keep something derived from a rendered page (JSON-compatible) for builds that reuse the page."""
@@ -187,8 +190,7 @@ class PageCache:
             if record.output in self.reused:
                 continue
             try:
-                record.sha256 = _sha256((site_dir / record.output).read_bytes())
-                record.signature = signature(site_dir / record.output)
+                record.sha256 = file_hash(site_dir / record.output)
             except OSError:
                 del self.records[src_uri]
 
@@ -202,9 +204,9 @@ class PageCache:
 
 
 def _unchanged(path: Path, record: PageRecord) -> bool:
-    """Whether ``path`` is the file the record's build wrote: by its signature, else by its bytes."""
+    """Whether ``path`` is the file the record's build wrote, by its bytes."""
     try:
-        return signature(path) == record.signature or _sha256(path.read_bytes()) == record.sha256
+        return file_hash(path) == record.sha256
     except OSError:
         return False
 

@@ -23,7 +23,7 @@ from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
 from .findings import has_errors, render
 from .incremental import PageCache
-from .navigation import SiteOutline, front_matter, intent_uri, page_url
+from .navigation import SiteOutline, intent_uri, page_url
 from .validate import validate
 
 PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
@@ -119,10 +119,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         for document in outline.documents:
             page = _PageFile(document.rel, str(content.root), config.site_dir, config.use_directory_urls)
             ours.append(self._reuse(page, document.path.read_bytes(), config))
-        pages = outline.pages()
-        if self.config.tier >= report.SITE_TIER:  # the health report names defects: engineers only
-            pages[report.PAGE_URI] = "\n".join([*front_matter(), report.to_markdown(report.health(content))])
-        for uri, markdown in pages.items():
+        for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
         for rel in attachments(content):

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from .audience import TIERS
 from .content import ContentRoot, Document
-from .navigation import KIND_ORDER, md_escape
+from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
 
 PAGE_URI = "health.md"  # the page in the tier 3 site
 PAGE_TITLE = "Knowledge base health"
@@ -146,3 +146,11 @@ def _date(document: Document, field: str) -> _dt.date | None:
 def _intent_title(content: ContentRoot, intent_id: str) -> str:
     intent = content.intents.get(intent_id)
     return intent.title if intent else intent_id
+
+
+def generated_pages(content: ContentRoot, outline: SiteOutline, tier: int) -> dict[str, str]:
+    """The pages of a tier's site besides its documents (home, areas, intents, this report): URI -> Markdown."""
+    pages = outline.pages()
+    if tier >= SITE_TIER:  # the health report names defects: engineers only
+        pages[PAGE_URI] = "\n".join([*front_matter(), to_markdown(health(content))])
+    return pages

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,8 +20,8 @@ from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
 from generator.search import SearchIndex
-from generator import incremental, site_config
-from generator.incremental import manifest_path, signature
+from generator import incremental, output, site_config
+from generator.incremental import file_hash, manifest_path
 
 TIERS = (0, 1, 2, 3)
 PNG = base64.b64decode(
@@ -77,7 +78,7 @@ def built_once(tmp_path_factory) -> Path:
 def root(built_once, tmp_path) -> RootMaker:
     """A fresh copy of the root, with its first build (a full one) in ``tmp_path / "out"``."""
     shutil.copytree(built_once / "root", tmp_path / "root")
-    shutil.copytree(built_once / "out", tmp_path / "out")
+    shutil.copytree(built_once / "out", tmp_path / "out", symlinks=True)
     return RootMaker(tmp_path / "root")
 
 
@@ -189,16 +190,17 @@ def test_search_index_of_a_rebuild_holds_every_page(root, tmp_path):
 
 def test_reused_pages_are_the_previous_files_not_copies(root, tmp_path):
     """An unchanged page is the previous build's file under a new name (a hard link): no bytes copied,
-    its old name goes to the trash with the old site, and neither a good nor a failed build writes into it."""
+    its old name stays with the replaced version, and neither a good nor a failed build writes into it."""
     out = tmp_path / "out"
     page, edited = out / "tier0/kb/public/index.html", out / "tier0/kb/guide/index.html"
     before, data, edited_before = page.stat(), page.read_bytes(), edited.stat()
+    replaced = output.current_version(out)
     edit(root, "kb/guide.md", "More public text", "Changed public text")
     build(root.path, out=out)
     after = page.stat()
     assert (after.st_ino, after.st_mtime_ns, after.st_nlink) == (before.st_ino, before.st_mtime_ns, 2)
-    [old_name] = (out / incremental.CACHE_DIR / "trash").glob("*/previous-tier0/kb/public/index.html")
-    assert old_name.stat().st_ino == before.st_ino
+    assert (replaced / "tier0/kb/public/index.html").stat().st_ino == before.st_ino
+    assert output.current_version(out) != replaced
     assert page.read_bytes() == data
     assert edited.stat().st_ino != edited_before.st_ino  # rendered again, into a new file
     edit(root, "kb/guide.md", "Changed public text", "Changed public text" + LEAKING_LINK)
@@ -207,22 +209,21 @@ def test_reused_pages_are_the_previous_files_not_copies(root, tmp_path):
     assert (page.stat().st_ino, page.read_bytes()) == (before.st_ino, data)
 
 
-def test_replaced_sites_wait_in_the_trash_until_the_next_build(root, tmp_path):
-    """The sites a build replaced are deleted by the next build, while its tiers build; no staging folder
-    is left beside the output."""
+def test_replaced_sites_wait_until_the_next_build(root, tmp_path):
+    """The version of the sites a build replaced is deleted by the next build, while its tiers build; no
+    staging folder is left beside the output or in it."""
     out = tmp_path / "out"
-    trash = out / incremental.CACHE_DIR / "trash"
+    first = output.current_version(out)
     old_page = (out / "tier0/kb/guide/index.html").read_bytes()
     edit(root, "kb/guide.md", "More public text", "Changed public text")
     build(root.path, out=out)
-    [first] = trash.iterdir()
-    assert {p.name for p in first.iterdir()} == {f"previous-tier{t}" for t in TIERS} | {"previous-templates"}
-    assert (first / "previous-tier0/kb/guide/index.html").read_bytes() == old_page
+    second = output.current_version(out)
+    assert output.leftovers(out) == [first]
+    assert (first / "tier0/kb/guide/index.html").read_bytes() == old_page
     edit(root, "kb/guide.md", "Changed public text", "Changed again")
     build(root.path, out=out)
-    assert [p.name for p in trash.iterdir()] != [first.name] and not first.exists()
-    assert len(list(trash.iterdir())) == 1
-    assert [p.name for p in tmp_path.iterdir() if ".building" in p.name] == []
+    assert output.leftovers(out) == [second] and not first.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "root"]
 
 
 def test_tampered_previous_output_is_rendered_again(root, tmp_path):
@@ -288,17 +289,40 @@ def test_failed_validation_keeps_the_manifest(root, tmp_path):
 
 def test_audit_does_not_search_reused_pages_again(root, tmp_path):
     """A reused page passed the audit of the build that wrote it, from the same sources and settings; only a
-    page that is still that file (same size, time and inode) is skipped."""
+    page that still has the hash recorded is skipped, whatever its size, time and inode say."""
     out = tmp_path / "out"
     site = out / "tier0"
     page = site / "kb/public/index.html"
-    page.write_text(page.read_text(encoding="utf-8") + LEAKING_LINK, encoding="utf-8")
+    recorded = {"kb/public/index.html": file_hash(page)}
     content = load(root.path)
-    assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/kb/public/index.html"]
-    recorded = {"kb/public/index.html": signature(page)}
     assert audit_site(content, 0, site, reused=recorded) == []
-    page.write_text(page.read_text(encoding="utf-8") + " ", encoding="utf-8")  # no longer the file recorded
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text + LEAKING_LINK, encoding="utf-8")
+    assert [leak.output for leak in audit_site(content, 0, site)] == ["tier0/kb/public/index.html"]
+    recorded = {"kb/public/index.html": file_hash(page)}
+    assert audit_site(content, 0, site, reused=recorded) == []
+    stat = page.stat()
+    page.write_text(text.replace("Read the", "Read ths") + LEAKING_LINK, encoding="utf-8")  # the same size
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and time
     assert [leak.output for leak in audit_site(content, 0, site, reused=recorded)] == ["tier0/kb/public/index.html"]
+
+
+def test_an_edit_that_keeps_size_and_time_is_not_reused(root, tmp_path):
+    """An output page edited in place with its size and modification time kept is no longer the page the
+    previous build wrote: the build renders it again and its audit searches it."""
+    out = tmp_path / "out"
+    page = out / "tier0/kb/public/index.html"
+    before = page.stat()
+    text = page.read_text(encoding="utf-8")
+    tampered = text.replace("Read the", "Read thx", 1)
+    assert tampered != text and len(tampered) == len(text)
+    page.write_text(tampered, encoding="utf-8")
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (page.stat().st_size, page.stat().st_mtime_ns, page.stat().st_ino) == \
+        (before.st_size, before.st_mtime_ns, before.st_ino)
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused == pages_recorded(out, 0) - 1
+    assert page.read_text(encoding="utf-8") == text
 
 
 def test_warnings_of_reused_pages_are_reported_again(root, tmp_path):

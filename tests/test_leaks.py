@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
 from generator.audit import _site_files, audit, audit_site
 from generator.content import load
-from generator.incremental import signature
+from generator.incremental import file_hash
 from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.search import INDEX_DIR, SearchIndex, text_terms
@@ -867,7 +867,7 @@ def test_a_rebuild_audit_finds_what_a_whole_audit_finds(plant_site, tmp_path, pl
     site, content = out / "tier0", load(root)
     whole = audit_site(content, 0, site)
     assert any(leak.output == planted for leak in whole)
-    unchanged = {rel: signature(site / rel) for rel in _site_files(site) if f"tier0/{rel}" != planted}
+    unchanged = {rel: file_hash(site / rel) for rel in _site_files(site) if f"tier0/{rel}" != planted}
     assert audit_site(content, 0, site, reused=unchanged) == whole
 
 

@@ -79,6 +79,15 @@ def test_only_the_public_site_goes_to_pages():
     assert all(int(step["with"]["retention-days"]) <= 7 for step in internal)
 
 
+def test_uploads_name_the_sites_not_the_whole_output_folder():
+    """OUT also holds the cache and the previous version of the sites: uploads name site/tierN."""
+    uploads = [step["with"]["path"] for path in WORKFLOWS for _, step in steps(load(path))
+               if "upload" in step.get("uses", "")]
+    assert uploads
+    for paths in uploads:
+        assert all(re.fullmatch(r"site/tier[0-3]", line.strip()) for line in paths.splitlines() if line.strip())
+
+
 def kbgen_steps() -> list:
     return [pytest.param(step, id=f"{path.stem}:{job}:{step['run'].split()[1]}")
             for path in WORKFLOWS for job, step in steps(load(path)) if step.get("run", "").startswith("kbgen ")]
