@@ -100,12 +100,12 @@ class _DropHidden(Treeprocessor):
         self.extension = extension
 
     def run(self, root: etree.Element) -> None:
-        parse = self.extension.parse
-        for parent in list(root.iter()):
-            for child in list(parent):
-                if child.get(HIDDEN_ATTRIBUTE) is not None:
-                    parse.hidden.append((int(child.get(TIER_ATTRIBUTE)), child.text or ""))
-                    parent.remove(child)
+        for child in list(root):  # in document order: the record is read in the order of the file
+            if child.get(HIDDEN_ATTRIBUTE) is not None:
+                self.extension.parse.hidden.append((int(child.get(TIER_ATTRIBUTE)), child.text or ""))
+                root.remove(child)
+            else:
+                self.run(child)
 
 
 class _RecordShown(Treeprocessor):

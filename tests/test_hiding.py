@@ -246,3 +246,13 @@ def test_a_link_markdown_finds_in_what_looks_like_code_is_a_warning(make_root):
     make_root.doc("kb/a.md", "# Page\n\n1. Run this\nin PowerShell:\n\n    $x = @{expression={[int]($_.Name)}}\n\nDone.\n")
     findings = [(f.rule, f.severity) for f in validate(load(make_root.path)) if f.path == "kb/a.md"]
     assert findings == [("link-broken", "warning")]
+
+
+def test_blocks_in_list_items_and_later_ones_are_found_where_they_are(make_root):
+    make_root.doc("kb/a.md", "# Page\n\n1. One.\n2. Two.\n\n    /// internal\n    qzxlisted words.\n    ///\n\n"
+                             "Public.\n\n/// internal | tier: 2\nqzxlater words.\n///\n")
+    content = load(make_root.path)
+    assert errors_of(content) == []
+    floors = structure.hidden_lines(content, content.by_rel()["kb/a.md"])
+    lines = content.by_rel()["kb/a.md"].body.split("\n")
+    assert [lines[i].strip() for i, f in enumerate(floors) if f == 1] == ["/// internal", "qzxlisted words.", "///"]

@@ -107,3 +107,9 @@ def test_each_conversion_starts_a_new_record():
     md.convert("/// internal\nOne.\n///\n")
     md.reset().convert("Nothing internal.")
     assert internal.parse.floors == [] and internal.parse.hidden == []
+
+
+def test_hidden_blocks_are_recorded_in_document_order():
+    """A block nested in a list item comes before a later top-level one, as in the file."""
+    _, internal = convert("1. Item.\n\n    /// internal\n    First.\n    ///\n\n/// internal | tier: 2\nSecond.\n///\n", 0)
+    assert internal.parse.hidden == [(1, "First."), (2, "Second.")]
