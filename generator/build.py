@@ -38,14 +38,14 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
-from . import output
+from . import output, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load
 from .errors import KbgenError, KbgenUsageError
 from .findings import ERROR, Finding, has_errors
-from .incremental import PageCache, environment_digest, manifest_path, reusable_with, template_cache
+from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
 from .navigation import SiteOutline
 from .report import generated_pages
 from .site_config import DEFAULTS as DEFAULT_CONFIG  # noqa: F401 - the name tests build configurations on
@@ -323,6 +323,8 @@ def build(
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
 
+    if not full:  # the previous build's views of the documents whose bodies did not change
+        structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
     findings = validate(content)
     if has_errors(findings):
         raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
@@ -367,6 +369,7 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         for tier in carried:
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
+        structure.save_views(content, version / CACHE_DIR / structure.VIEWS_FILE)
         output.fault("staged", version)
         output.publish(out, version)
     except BaseException:

@@ -255,6 +255,7 @@ def _prepared_chunk(rels: list[str]) -> dict:
 
 # Views kept between runs ----------------------------------------------------------------------------------
 VIEWS_FORMAT = 1
+VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from generator import structure
+from generator.build import build
 from generator.content import load
+from generator.incremental import CACHE_DIR
 
 BODY = """\
 # Guide
@@ -90,3 +94,17 @@ def test_the_plugin_and_the_model_render_with_one_pipeline(make_root):
     assert configs["pymdownx.snippets"]["restrict_base_path"] is True
     internal = [e for e in extensions if type(e).__name__ == "InternalBlocksExtension"]
     assert len(internal) == 1 and internal[0].getConfig("tier") == 1
+
+
+@pytest.mark.slow
+def test_a_build_keeps_its_views_for_the_next_one(make_root, tmp_path):
+    make_root.doc("kb/guide.md", "# Guide\n\nPublic.\n\n/// internal\nAgents only.\n///\n")
+    make_root.doc("kb/plain.md", "# Plain\n\nNothing internal.\n")
+    out = tmp_path / "out"
+    build(make_root.path, out=out)
+    kept = out / CACHE_DIR / structure.VIEWS_FILE
+    assert structure.load_views(load(make_root.path), kept) == 2
+    make_root.doc("kb/plain.md", "# Plain\n\nqzxedited words.\n")
+    build(make_root.path, out=out)
+    assert "qzxedited" in (out / "tier0/kb/plain/index.html").read_text(encoding="utf-8")
+    assert structure.load_views(load(make_root.path), kept) == 2
