@@ -17,9 +17,11 @@ from pathlib import Path
 import click
 
 from .content import load
+from .incremental import CACHE_DIR
 from .errors import KbgenError, KbgenUsageError
 from .findings import has_errors, render
 from .scaffold import SEVERITIES, new_document
+from .structure import VIEWS_FILE, load_views
 from .validate import validate as run_validate
 
 ROOT_OPTION = click.option(
@@ -121,6 +123,8 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
     findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
     content = load(root)
+    # The pages' parse that the last build into the default output kept, for bodies unchanged since.
+    load_views(content, content.root / "site" / CACHE_DIR / VIEWS_FILE)
     findings = run_validate(content)
     wanted = _selected(content.root, ref, paths) if ref or paths else None
     if wanted is not None:
