@@ -8,7 +8,9 @@ C loader (fast, read-only); nodes are kept so every finding can point at the lin
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,17 @@ class Document:
         return [i for i in value if isinstance(i, str)] if isinstance(value, list) else []
 
     @property
+    def summary(self) -> str:
+        """The one-sentence summary, or nothing when it is missing or not text."""
+        value = self.meta.get("summary")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def tags(self) -> list[str]:
+        value = self.meta.get("tags")
+        return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+    @property
     def status(self) -> str:
         return str(self.meta.get("status", "published"))
 
@@ -133,6 +146,7 @@ class ContentRoot:
     areas: dict[str, Area]
     intents_yaml: YamlDoc | None
     findings: list[Finding] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # see :func:`attachments`
     # What other modules work out from the loaded root, once (a root does not change once loaded): e.g.
     # each tier's search entries, which the index and the leak audit both read.
     derived: dict = field(default_factory=dict, repr=False, compare=False)
@@ -148,7 +162,9 @@ class ContentRoot:
         return self.areas.get(area_id) or Area(area_id, area_id.replace("-", " ").capitalize())
 
 
-MAX_YAML_NODES = 20_000  # front matter is small; more nodes means alias expansion gone wild
+# YAML without aliases has at most about one node per character; aliases may add this many more. An alias
+# bomb (a few lines that expand to millions of nodes) is refused, a long file written out is not.
+MAX_ALIAS_NODES = 20_000
 
 
 class _TooComplex(Exception):
@@ -186,12 +202,12 @@ class _Reader:
     Text, lists and mappings, nearly all of front matter, are built here; any other node (a number, a date,
     a tag, a merge key) is built by PyYAML's safe constructor, so every value is what it would make."""
 
-    def __init__(self, loader, line_offset: int):
+    def __init__(self, loader, line_offset: int, budget: int):
         self.loader = loader
         self.line_offset = line_offset
         self.positions: dict[tuple, Location] = {}
         self.dupes: list[tuple[str, int, int]] = []
-        self.budget = MAX_YAML_NODES
+        self.budget = budget  # nodes left to read
 
     def where(self, node: yaml.Node) -> Location:
         return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
@@ -246,7 +262,7 @@ def _bad_date(node: yaml.Node, path: tuple = ()) -> tuple[tuple, yaml.Node] | No
 def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Finding]]:
     """Parse YAML into data and positions; syntax errors and duplicate keys become findings."""
     loader = _Loader(text)
-    reader = _Reader(loader, line_offset)
+    reader = _Reader(loader, line_offset, budget=len(text) + MAX_ALIAS_NODES)
     node = None
     try:
         node = loader.get_single_node()
@@ -327,9 +343,7 @@ def split_frontmatter(text: str, rel: str) -> tuple[str | None, str, int, list[F
 
 
 def load_document(path: Path, rel: str) -> tuple[Document | None, list[Finding]]:
-    if path.is_dir():
-        return None, [Finding(rel, 1, 1, "file-not-file", ERROR,
-                              "this is a directory named like a Markdown file; rename it (drop the .md)")]
+    """Read one document (a regular file inside the root: :func:`scan_files` found it)."""
     try:
         text, findings = read_text(path, rel)
     except OSError as exc:
@@ -360,6 +374,9 @@ def parse_document(text: str, path: Path, rel: str) -> tuple[Document | None, li
 
 def _load_intents(root: Path) -> tuple[YamlDoc | None, dict[str, Intent], dict[str, Area], list[Finding]]:
     path = root / INTENTS_FILE
+    refused = refusal(path, INTENTS_FILE, (root,), "the content root")
+    if refused:
+        return None, {}, {}, [refused]
     if not path.is_file():
         return None, {}, {}, [Finding(INTENTS_FILE, 1, 1, "intents-missing", ERROR,
                                       "intents.yml not found; create it with an 'intents:' list")]
@@ -374,49 +391,115 @@ def _load_intents(root: Path) -> tuple[YamlDoc | None, dict[str, Intent], dict[s
                                     "intents.yml must be a mapping with an 'intents:' list"))
         return parsed, {}, {}, findings
     intents: dict[str, Intent] = {}
-    for index, item in enumerate(parsed.data.get("intents") or []):
+    for index, item in enumerate(_list_of(parsed.data, "intents")):
         if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] not in intents:
             tier = item.get("resolution_tier")
+            phrasings = item.get("phrasings")
             intents[item["id"]] = Intent(
                 id=item["id"],
-                title=str(item.get("title") or item["id"]),
-                phrasings=[str(p) for p in item.get("phrasings") or [] if isinstance(p, (str, int, float))],
+                title=_text_or(item.get("title"), item["id"]),
+                phrasings=[str(p) for p in phrasings if isinstance(p, (str, int, float)) and not isinstance(p, bool)]
+                if isinstance(phrasings, list) else [],
                 resolution_tier=tier if type(tier) is int else None,
                 line=parsed.where(("intents", index))[0],
                 common=item.get("common") is True,
             )
     areas: dict[str, Area] = {}
-    for item in parsed.data.get("areas") or []:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            areas[item["id"]] = Area(item["id"], str(item.get("title") or item["id"]),
-                                     str(item.get("description") or ""))
+    for item in _list_of(parsed.data, "areas"):
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] not in areas:
+            areas[item["id"]] = Area(item["id"], _text_or(item.get("title"), item["id"]),
+                                     _text_or(item.get("description"), ""))
     return parsed, intents, areas, findings
 
 
-def iter_document_paths(root: Path) -> list[tuple[Path, str]]:
-    """Every ``*.md`` under the content folders, sorted, with its root-relative POSIX path."""
-    found = []
-    for folder in CONTENT_DIRS:
-        base = root / folder
-        if base.is_dir():
-            for path in base.rglob("*.md"):
-                found.append((path, path.relative_to(root).as_posix()))
-    return sorted(found, key=lambda item: item[1])
+def _list_of(data: dict, key: str) -> list:
+    """``data[key]`` if it is a list, else nothing: validation reports a value of another type."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _text_or(value: Any, default: str) -> str:
+    """A text value as written, or ``default`` when it is missing, empty or not text (validation says so)."""
+    return value if isinstance(value, str) and value.strip() else default
+
+
+FILE_KINDS = {stat.S_IFIFO: "named pipe (FIFO)", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
+              stat.S_IFBLK: "block device"}
+
+
+@dataclass
+class ContentFiles:
+    """What the content folders hold: documents to read, attachments to copy, files refused."""
+
+    documents: list[tuple[Path, str]] = field(default_factory=list)  # (path, root-relative POSIX path)
+    attachments: list[str] = field(default_factory=list)  # root-relative POSIX paths of other files
+    findings: list[Finding] = field(default_factory=list)
+
+
+def refusal(path: Path, rel: str, inside: tuple[Path, ...], where: str) -> Finding | None:
+    """Why kbgen must neither read nor copy ``path``, if it must not: a symbolic link leading out of the
+    folders ``inside`` (``where`` names them), or a special file (reading a named pipe waits forever).
+    Decided from the link and ``stat``, without opening the file."""
+    if path.is_symlink() and not any(Path(os.path.realpath(path)).is_relative_to(base) for base in inside):
+        return Finding(rel, 1, 1, "file-outside-root", ERROR,
+                       f"{rel} is a symbolic link to something outside {where}, which kbgen never reads or "
+                       "publishes; copy the file in instead of linking it")
+    try:
+        kind = FILE_KINDS.get(stat.S_IFMT(path.stat().st_mode))
+    except OSError:
+        return None  # a broken link: reading it says so
+    if kind:
+        return Finding(rel, 1, 1, "file-not-regular", ERROR,
+                       f"{rel} is a {kind}, not a file; kbgen reads only regular files and folders: remove it")
+    return None
+
+
+def scan_files(root: Path) -> ContentFiles:
+    """Every file under the content folders, sorted: ``*.md`` are documents, other files (outside hidden
+    folders, not hidden themselves) attachments.
+
+    A symbolic link is followed only when it leads into a content folder: outside the root, a pull request
+    could publish any file the build machine can read; elsewhere in the root, the built sites themselves."""
+    found = ContentFiles()
+    folders = tuple(root / folder for folder in CONTENT_DIRS)
+    where = " and ".join(f"{folder}/" for folder in CONTENT_DIRS)
+    seen_folders: set[tuple[int, int]] = set()  # (device, inode): a link back to a parent is walked once
+    pending = [(root / folder, folder) for folder in reversed(CONTENT_DIRS)]
+    while pending:
+        path, rel = pending.pop()
+        refused = refusal(path, rel, folders, where)
+        if refused:
+            found.findings.append(refused)
+        elif path.is_dir():
+            if rel.endswith(".md"):
+                found.findings.append(Finding(rel, 1, 1, "file-not-file", ERROR,
+                                              "this is a directory named like a Markdown file; rename it "
+                                              "(drop the .md)"))
+            info = path.stat()
+            if (info.st_dev, info.st_ino) in seen_folders:
+                continue
+            seen_folders.add((info.st_dev, info.st_ino))
+            try:
+                names = sorted(os.listdir(path), reverse=True)
+            except OSError as exc:
+                found.findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR,
+                                              f"cannot read the folder: {exc.strerror}"))
+                continue
+            pending += [(path / name, f"{rel}/{name}") for name in names]
+        elif rel.endswith(".md"):
+            found.documents.append((path, rel))
+        elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
+            found.attachments.append(rel)
+    found.documents.sort(key=lambda item: item[1])
+    found.attachments.sort()
+    return found
 
 
 def attachments(content: ContentRoot) -> list[str]:
     """Root-relative paths of the files under ``kb/`` and ``runbooks/`` that are not documents (images,
-    attachments), hidden files left out; listed once per loaded root."""
-    found = content.derived.get("attachments")
-    if found is None:
-        found = content.derived["attachments"] = []
-        for folder in CONTENT_DIRS:
-            base = content.root / folder
-            for path in sorted(base.rglob("*")) if base.is_dir() else ():
-                rel = path.relative_to(content.root).as_posix()
-                if path.is_file() and path.suffix != ".md" and not any(p.startswith(".") for p in rel.split("/")):
-                    found.append(rel)
-    return found
+    attachments), hidden files left out, as :func:`scan_files` found them when the root was loaded: never
+    a file outside the content folders, nor a special file."""
+    return content.attachments
 
 
 def load(root: Path | str) -> ContentRoot:
@@ -429,10 +512,12 @@ def load(root: Path | str) -> ContentRoot:
     if not (root / INTENTS_FILE).exists() and not any((root / d).is_dir() for d in CONTENT_DIRS):
         raise ContentError(f"{root}: not a content root (no intents.yml, kb/ or runbooks/)")
     intents_yaml, intents, areas, findings = _load_intents(root)
+    files = scan_files(root)
+    findings += files.findings
     documents = []
-    for path, rel in iter_document_paths(root):
+    for path, rel in files.documents:
         document, doc_findings = load_document(path, rel)
         findings += doc_findings
         if document is not None:
             documents.append(document)
-    return ContentRoot(root, documents, intents, areas, intents_yaml, findings)
+    return ContentRoot(root, documents, intents, areas, intents_yaml, findings, attachments=files.attachments)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 
-from .content import CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, ContentRoot
+from .content import INTENTS_FILE, SNIPPETS_DIR, ContentRoot, attachments
 from .site_config import SiteConfig
 
 MANIFEST_VERSION = 3
@@ -101,10 +101,7 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     _hash_tree(digest, root / SNIPPETS_DIR)
     catalogue = [[d.rel, d.meta] for d in content.documents]
     digest.update(json.dumps(catalogue, sort_keys=True, default=str).encode())
-    for folder in CONTENT_DIRS:  # whether an attachment exists decides how a link to it renders
-        base = root / folder
-        names = sorted(p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
-        digest.update("\n".join(names).encode())
+    digest.update("\n".join(attachments(content)).encode())  # whether one exists decides how a link to it renders
     return digest.hexdigest()
 
 

@@ -24,6 +24,7 @@ SEVERITIES = (ERROR, WARNING, OFF)
 
 # Why a rule cannot be lowered.
 _READ = "a document that breaks it is not read as written, and is left out of the sites or built from other values"
+_OUTSIDE = "a pull request could otherwise publish any file the build machine can read"
 _FRONT_MATTER = "front matter decides which sites show a document and what its page says"
 _NAMES = "pages, links and navigation are built from ids and intents"
 _TIERS = "it keeps internal content out of lower tiers' sites"
@@ -41,6 +42,8 @@ RULES: dict[str, str | None] = {
     "file-encoding": _READ,
     "file-not-file": _READ,
     "file-unreadable": _READ,
+    "file-outside-root": _OUTSIDE,
+    "file-not-regular": _READ,
     "frontmatter-missing": _READ,
     "frontmatter-unclosed": _READ,
     "frontmatter-not-mapping": _READ,

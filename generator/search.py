@@ -218,9 +218,9 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
     intents = [content.intents[i] for i in document.intents if i in content.intents]
     entry = content.derived[key] = Entry(
         id=document.id, title=document.title, url=document.url, tier=document.tier,
-        summary=str(document.meta.get("summary") or ""),
+        summary=document.summary,
         intents=" ".join(f"{intent.title} {' '.join(intent.phrasings)}" for intent in intents),
-        tags=" ".join(str(tag) for tag in document.meta.get("tags") or [] if isinstance(tag, (str, int))),
+        tags=" ".join(document.tags),
         headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
         body=body,
     )

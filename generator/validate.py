@@ -250,9 +250,10 @@ class Validator:
         rel = "intents.yml"
         self.findings += _schema_findings(rel, parsed.data, parsed.where, "intents")
         seen: dict[str, int] = {}
-        area_ids = {a.get("id") for a in parsed.data.get("areas") or [] if isinstance(a, dict)}
+        area_ids = set(self.content.areas)
         served = self.tiers_by_intent()
-        for index, item in enumerate(parsed.data.get("intents") or []):
+        intents = parsed.data.get("intents")
+        for index, item in enumerate(intents if isinstance(intents, list) else ()):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
             where = parsed.where(("intents", index, "id"))
@@ -338,8 +339,8 @@ class Validator:
         if type(to_tier) is int and tier is not None and to_tier <= tier:
             self.add(document.rel, document.where("escalation", "to_tier"), "escalation-tier", ERROR,
                      f"escalation goes to tier {to_tier} from a tier {tier} runbook; escalate to a higher tier")
-        target_id = escalation.get("runbook")
-        if not isinstance(target_id, str):
+        target_id = _escalation_runbook(document)
+        if target_id is None:
             return
         where = document.where("escalation", "runbook")
         target = self.by_id.get(target_id)
@@ -366,8 +367,7 @@ class Validator:
         circles. (The tier rules above already forbid it; this names the whole loop.)"""
         following: dict[str, Document] = {}
         for document in self.content.documents:
-            escalation = document.meta.get("escalation")
-            target = self.by_id.get(escalation.get("runbook")) if isinstance(escalation, dict) else None
+            target = self.by_id.get(_escalation_runbook(document))
             if document.kind == "runbook" and target is not None and target.kind == "runbook":
                 following[document.id] = target
         reported: set[str] = set()
@@ -781,6 +781,13 @@ class Validator:
         if self._scanned[0] != document.rel:
             self._scanned = document.rel, document.body.split("\n"), audience.body_scan(self.content, document)
         return self._scanned[1], self._scanned[2]
+
+
+def _escalation_runbook(document: Document) -> str | None:
+    """The id in a runbook's ``escalation.runbook``, if it is text (the schema reports any other value)."""
+    escalation = document.meta.get("escalation")
+    target = escalation.get("runbook") if isinstance(escalation, dict) else None
+    return target if isinstance(target, str) else None
 
 
 def _article_for(kind: str) -> str:

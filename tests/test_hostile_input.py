@@ -1,0 +1,234 @@
+"""Content a pull request could use to do harm: links out of the content root, special files, values of
+the wrong type, markup in titles and very large files. Each gets a finding (or is shown as written), never
+a traceback, a hang or a published secret."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import INTENTS, article, runbook_body
+from generator.build import BuildError, build
+from generator.content import load
+from generator.validate import validate
+
+SECRET = "S3CRET-TEXT-FROM-OUTSIDE"
+
+
+def rules_at(findings, rel: str) -> set[str]:
+    return {f.rule for f in findings if f.path == rel}
+
+
+def secret_outside(make_root) -> Path:
+    """A file outside the content root, as a pull request could link to (e.g. a CI runner's key)."""
+    outside = make_root.path.parent / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(f"---\nid: leaked\ntitle: Leaked\nkind: article\ntier: 0\n"
+                                       f"intents: [account.password-reset]\n---\n# Leaked\n\n{SECRET}\n")
+    (outside / "key.pem").write_text(SECRET)
+    return outside
+
+
+# --------------------------------------------------------------------------------------------------
+# Content stays inside its root
+# --------------------------------------------------------------------------------------------------
+
+
+def test_symlinked_document_outside_the_root_is_refused_and_never_read(make_root):
+    make_root.doc("kb/account/a.md")
+    outside = secret_outside(make_root)
+    (make_root.path / "kb/account/secret.md").symlink_to(outside / "secret.md")
+    content = load(make_root.path)
+    findings = validate(content)
+    refused = [f for f in findings if f.path == "kb/account/secret.md"]
+    assert [(f.rule, f.line, f.severity) for f in refused] == [("file-outside-root", 1, "error")]
+    assert [d.rel for d in content.documents] == ["kb/account/a.md"]
+    assert all(SECRET not in f.message for f in findings)
+
+
+@pytest.mark.parametrize("link, target", [
+    ("kb/linked", "folder"),  # a symlinked folder: nothing under it is read
+    ("runbooks", "folder"),  # a whole content folder
+    ("kb/account/key.pem", "key.pem"),  # an attachment
+])
+def test_symlinks_leading_out_are_refused(make_root, link, target):
+    make_root.doc("kb/account/a.md")
+    outside = secret_outside(make_root)
+    (outside / "folder").mkdir()
+    (outside / "folder" / "inner.md").write_text((outside / "secret.md").read_text())
+    (make_root.path / link).parent.mkdir(parents=True, exist_ok=True)
+    (make_root.path / link).symlink_to(outside / target)
+    content = load(make_root.path)
+    assert rules_at(validate(content), link) == {"file-outside-root"}
+    assert [d.rel for d in content.documents] == ["kb/account/a.md"]
+    assert content.attachments == []
+
+
+def test_symlink_to_another_part_of_the_root_is_refused(make_root):
+    """The root holds the built sites (ROOT/site by default): a link into them would copy a tier 3 page
+    into the public site as an attachment."""
+    make_root.doc("kb/account/a.md")
+    make_root.file("site/tier3/secret/index.html", SECRET)
+    (make_root.path / "kb/account/page.html").symlink_to(make_root.path / "site/tier3/secret/index.html")
+    (make_root.path / "kb/up").symlink_to(make_root.path)
+    findings = validate(make_root.path)
+    assert rules_at(findings, "kb/account/page.html") == {"file-outside-root"}
+    assert rules_at(findings, "kb/up") == {"file-outside-root"}
+
+
+def test_symlinks_inside_the_content_folders_still_work(make_root):
+    make_root.doc("kb/account/a.md", "# A\n\n![Logo](logo.png)\n")
+    make_root.file("kb/shared/logo.png", b"\x89PNG")
+    (make_root.path / "kb/account/logo.png").symlink_to(make_root.path / "kb/shared/logo.png")
+    (make_root.path / "kb/alias").symlink_to(make_root.path / "kb/shared")  # a folder, walked once
+    (make_root.path / "kb/shared/back").symlink_to(make_root.path / "kb")  # a loop is not followed again
+    content = load(make_root.path)
+    assert [f for f in validate(content) if f.severity == "error"] == []
+    assert "kb/account/logo.png" in content.attachments and "kb/alias/logo.png" in content.attachments
+
+
+def test_intents_file_linked_from_outside_is_refused(make_root):
+    outside = secret_outside(make_root)
+    (outside / "intents.yml").write_text(INTENTS)
+    (make_root.path / "intents.yml").unlink()
+    (make_root.path / "intents.yml").symlink_to(outside / "intents.yml")
+    make_root.doc("kb/account/a.md")
+    assert rules_at(validate(make_root.path), "intents.yml") == {"file-outside-root"}
+
+
+def test_fifo_is_refused_without_being_opened(make_root):
+    """Opening a named pipe for reading waits for a writer forever: validation must not open it."""
+    make_root.doc("kb/account/a.md")
+    os.mkfifo(make_root.path / "kb/x.md")
+    os.mkfifo(make_root.path / "kb/account/picture.png")
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(findings=validate(make_root.path)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # unblock the reader so the test run can end, then fail
+        for name in ("kb/x.md", "kb/account/picture.png"):
+            with open(make_root.path / name, "w"):
+                pass
+        pytest.fail("validation opened a named pipe and waited on it")
+    findings = result["findings"]
+    assert rules_at(findings, "kb/x.md") == {"file-not-regular"}
+    assert rules_at(findings, "kb/account/picture.png") == {"file-not-regular"}
+
+
+def test_socket_is_refused(make_root, tmp_path):
+    import socket
+
+    make_root.doc("kb/account/a.md")
+    path = make_root.path / "kb/s.md"
+    if len(str(path)) > 100:
+        pytest.skip("socket path too long for AF_UNIX here")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        assert rules_at(validate(make_root.path), "kb/s.md") == {"file-not-regular"}
+
+
+@pytest.mark.slow
+def test_build_publishes_nothing_from_outside(make_root, tmp_path):
+    """With the refused link removed the sites build; with it the build is refused: never published."""
+    make_root.doc("kb/account/a.md", "# A\n\n[Key](key.pem)\n")
+    outside = secret_outside(make_root)
+    (make_root.path / "kb/account/key.pem").symlink_to(outside / "key.pem")
+    (make_root.path / "kb/account/secret.md").symlink_to(outside / "secret.md")
+    with pytest.raises(BuildError) as info:
+        build(make_root.path, out=tmp_path / "out", tiers=[0])
+    assert {f.rule for f in info.value.findings} >= {"file-outside-root"}
+    assert not (tmp_path / "out" / "tier0").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# Values of the wrong type: a finding with file, line and rule
+# --------------------------------------------------------------------------------------------------
+
+WRONG_TYPES = [  # (kind, tier, extra front matter line, the rule expected on that line)
+    ("runbook", 1, "escalation: {to_tier: 2, when: x, runbook: [a]}", "field-type"),
+    ("runbook", 1, "escalation: {to_tier: 2, when: x, runbook: {a: 1}}", "field-type"),
+    ("runbook", 1, "escalation: 3", "field-type"),
+    ("article", 0, "known_issue: [x]", "field-type"),
+    ("article", 0, "tags: {a: 1}", "field-type"),
+    ("article", 0, "tags: 3", "field-type"),
+    ("article", 0, "summary: [a, b]", "field-type"),
+    ("defect", 3, "fed: {article: x, runbooks: 3}", "field-type"),
+    ("defect", 3, "fed: [x]", "field-type"),
+    ("article", 0, "owner: {team: x}", "field-type"),
+]
+
+
+@pytest.mark.parametrize("kind, tier, line, rule", WRONG_TYPES)
+def test_wrong_type_in_front_matter_is_a_finding(make_root, kind, tier, line, rule):
+    body = runbook_body("A") if kind == "runbook" else "# A\n\nText.\n"
+    make_root.file("kb/a.md", f"---\nid: a\ntitle: A\nkind: {kind}\ntier: {tier}\n"
+                              f"intents: [account.password-reset]\n{line}\n---\n{body}")
+    findings = validate(make_root.path)
+    assert any(f.path == "kb/a.md" and f.line == 7 and f.rule == rule for f in findings), findings
+
+
+def test_intents_listed_as_lists_is_a_finding(make_root):
+    make_root.file("kb/a.md", "---\nid: a\ntitle: A\nkind: article\ntier: 0\nintents: [[a]]\n---\n# A\n")
+    findings = validate(make_root.path)
+    assert any(f.path == "kb/a.md" and f.line == 6 and f.rule == "field-type" for f in findings), findings
+
+
+INTENTS_WRONG = [  # intents.yml text, line of the finding
+    ("areas: [{id: [x], title: X}]\nintents: []\n", 1),
+    ("areas: 3\nintents: []\n", 1),
+    ("areas: [{id: account, title: {a: 1}, description: [x]}]\nintents: []\n", 1),
+    ("intents: 3\n", 1),
+    ("intents:\n  - [account.password-reset]\n", 2),
+    ("intents:\n  - id: account.password-reset\n    title: [x]\n    phrasings: 3\n    resolution_tier: 0\n", 3),
+    ("intents:\n  - id: {a: 1}\n    title: X\n    resolution_tier: 0\n", 2),
+    ("intents:\n  - id: account.password-reset\n    title: X\n    phrasings: [[a], {b: 1}]\n"
+     "    resolution_tier: [0]\n    common: yes please\n", 4),
+]
+
+
+@pytest.mark.parametrize("text, line", INTENTS_WRONG)
+def test_wrong_type_in_intents_is_a_finding(make_root, text, line):
+    make_root.file("intents.yml", text)
+    make_root.doc("kb/account/a.md")
+    findings = validate(make_root.path)
+    at = [f for f in findings if f.path == "intents.yml"]
+    assert any(f.line == line and f.rule in ("field-type", "field-value", "intents-schema") for f in at), at
+
+
+# --------------------------------------------------------------------------------------------------
+# YAML size: long files are read, alias bombs are not
+# --------------------------------------------------------------------------------------------------
+
+
+def test_large_intents_file_without_aliases_is_read(make_root):
+    lines = ["intents:"]
+    for number in range(1500):
+        lines += [f"  - id: account.topic-{number}", f"    title: Topic {number}", "    resolution_tier: 0",
+                  "    phrasings:", *(f"      - how do I do thing {n} in topic {number}" for n in range(10))]
+    make_root.file("intents.yml", "\n".join(lines) + "\n")
+    make_root.doc("kb/account/a.md", intents=["account.topic-1499"])
+    assert len("\n".join(lines)) > 290_000
+    content = load(make_root.path)
+    assert [f for f in validate(content) if f.severity == "error"] == []
+    assert len(content.intents) == 1500 and len(content.intents["account.topic-1499"].phrasings) == 10
+
+
+@pytest.mark.parametrize("where", ["intents.yml", "kb/account/a.md"])
+def test_alias_bomb_is_refused(make_root, where):
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level in "bcdefgh":
+        previous = chr(ord(level) - 1)
+        bomb.append(f"{level}: &{level} [{', '.join([f'*{previous}'] * 10)}]")
+    if where == "intents.yml":
+        make_root.file("intents.yml", INTENTS + "\n".join(bomb) + "\n")
+        make_root.doc("kb/account/a.md")
+    else:
+        make_root.file(where, "---\nid: a\ntitle: A\nkind: article\ntier: 0\nintents: [account.password-reset]\n"
+                              + "\n".join(bomb) + "\n---\n# A\n")
+    findings = validate(make_root.path)
+    assert any(f.path == where and f.rule == "yaml-syntax" and "aliases" in f.message for f in findings), findings
