@@ -35,8 +35,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!|])")
 def md_escape(text: str) -> str:
     """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...).
 
-    ``<`` becomes an entity: Python-Markdown has no backslash escape for it."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())).replace("<", "&lt;")
+    ``&`` and ``<`` become entities (Python-Markdown has no backslash escape for them), so text that looks
+    like an entity or a tag shows as written."""
+    text = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def page_url(uri: str) -> str:
@@ -104,7 +106,8 @@ class SiteOutline:
         return cls(tier, documents, by_intent, areas, known)
 
     def nav(self) -> list:
-        return [{"Home": "index.md"}] + [{area.title: area_uri(area.id)} for area, _ in self.areas]
+        """MkDocs' navigation: home and the areas, titled in HTML as MkDocs and the theme print them."""
+        return [{"Home": "index.md"}] + [{html.escape(area.title): area_uri(area.id)} for area, _ in self.areas]
 
     def pages(self) -> dict[str, str]:
         """Markdown of every generated page, by its path in the site."""
@@ -152,9 +155,9 @@ class SiteOutline:
         is internal and never shown."""
         issue = document.meta["known_issue"]
         fixed_in = issue.get("fixed_in")
-        badge = (f'<span class="kb-status kb-status--fixed">Fixed in {html.escape(str(fixed_in))}</span>'
+        badge = (f'<span class="kb-status kb-status--fixed">Fixed in {md_escape(fixed_in)}</span>'
                  if fixed_in else '<span class="kb-status kb-status--open">Not fixed yet</span>')
-        since = html.escape(long_date(issue["since"]))
+        since = md_escape(long_date(issue["since"]))  # Markdown inside inline HTML is still Markdown
         return f"- [{md_escape(document.title)}]({document.rel}) {badge} <span class=\"kb-since\">Since {since}</span>"
 
     def related(self, document: Document) -> list[Document]:

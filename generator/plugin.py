@@ -6,6 +6,7 @@ this module only hands MkDocs the documents, generated pages and assets a tier m
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
 import re
@@ -152,6 +153,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         meta["kb_trail"] = [{"title": title, "url": url}
                             for title, url in self.outline.trail(page.file.src_uri, document)]
         if document is not None:
+            meta["title"] = html.escape(document.title)  # MkDocs and the theme print a page's title as HTML
             meta["kb_related"] = [{"title": d.title, "url": d.url} for d in self.outline.related(document)]
             meta["kb_intents"] = [
                 {"title": self.content.intents[i].title, "url": page_url(intent_uri(i))}

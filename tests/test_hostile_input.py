@@ -232,3 +232,92 @@ def test_alias_bomb_is_refused(make_root, where):
                               + "\n".join(bomb) + "\n---\n# A\n")
     findings = validate(make_root.path)
     assert any(f.path == where and f.rule == "yaml-syntax" and "aliases" in f.message for f in findings), findings
+
+
+# --------------------------------------------------------------------------------------------------
+# Markup in what writers typed shows as written, in every page of every tier
+# --------------------------------------------------------------------------------------------------
+
+# Every text field gets its own tag, which must never reach a page as a tag; the Markdown specials after it
+# must show as written, not become links, emphasis or tables.
+ODD = " [a](b) *s* _u_ | p & q &lt;x&gt; `c`"
+
+
+def odd(field: str) -> str:
+    """A YAML double-quoted value: a tag naming the field, then Markdown and HTML specials."""
+    return '"' + f"<kbx-{field}>{ODD}".replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def hostile_root(make) -> None:
+    make.file("intents.yml", f"""\
+areas:
+  - id: account
+    title: {odd("area-title")}
+    description: {odd("area-description")}
+intents:
+  - id: account.password-reset
+    title: {odd("intent-title")}
+    phrasings: [{odd("phrasing")}]
+    resolution_tier: 1
+    common: true
+""")
+    make.file("mkdocs.yml", f"""\
+INHERIT: {Path(__file__).resolve().parent.parent / "generator" / "defaults" / "mkdocs.yml"}
+site_name: Help
+plugins:
+  - search
+  - kbgen:
+      contact_routes:
+        - {{name: {odd("route-name")}, url: "https://example.com/?a=1&b=<kbx-route-url>", hours: {odd("hours")}}}
+""")
+    common = {"intents": "[account.password-reset]"}
+    make.doc("kb/account/a.md", "# A\n\nText.\n", id="a", title=odd("title"), summary=odd("summary"),
+             owner=odd("owner"), tags=f"[{odd('tag')}]", last_reviewed="2025-01-01",
+             known_issue=f"{{since: 2025-01-01, fixed_in: {odd('fixed-in')}}}", **common)
+    make.doc("kb/account/b.md", "# B\n\nText.\n", id="b", title=odd("title-b"), summary=odd("summary-b"), **common)
+    make.doc("runbooks/tier1/r1.md", runbook_body("R1"), id="r1", title=odd("runbook-title"), owner=odd("runbook-owner"),
+             escalation=f"{{to_tier: 2, when: {odd('when')}, runbook: r2}}", **common)
+    make.doc("runbooks/tier2/r2.md", runbook_body("R2"), id="r2", tier=2, title=odd("runbook2-title"), **common)
+    make.doc("kb/defects/DEF-0001.md", "# D\n\nText.\n", id="DEF-0001", kind="defect", tier=3,
+             title=odd("defect-title"), severity="P2", state="open", reported_on="2025-01-01",
+             review_by="2020-01-01", owner=odd("defect-owner"), **common)
+
+
+@pytest.fixture(scope="module")
+def hostile_sites(tmp_path_factory) -> Path:
+    from conftest import RootMaker
+
+    make = RootMaker(tmp_path_factory.mktemp("hostile") / "root")
+    hostile_root(make)
+    out = make.path.parent / "out"
+    build(make.path, out=out)
+    return out
+
+
+@pytest.mark.slow
+def test_no_written_text_becomes_markup_in_any_tier(hostile_sites):
+    pages = sorted(hostile_sites.glob("tier*/**/*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<kbx-" not in text, f"{page}: {re.findall(r'.{60}<kbx-.{20}', text)[:3]}"
+        for href in re.findall(r'href="([^"]*)"', text):
+            assert href != "b", f"{page}: a title became a link"
+    for tier, field in [(0, "area-title"), (0, "intent-title"), (0, "phrasing"), (0, "title"), (0, "summary"),
+                        (0, "fixed-in"), (0, "area-description"), (0, "route-name"), (0, "hours"),
+                        (1, "runbook-title"), (1, "when"), (1, "owner"), (2, "runbook2-title"),
+                        (3, "defect-title"), (3, "defect-owner")]:
+        shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8")))
+                         for p in (hostile_sites / f"tier{tier}").glob("**/*.html"))
+        assert f"<kbx-{field}>{ODD}" in " ".join(shown.split()), f"tier {tier}: {field} is not shown as written"
+
+
+@pytest.mark.slow
+def test_titles_show_as_written_in_header_and_browser_tab(hostile_sites):
+    page = (hostile_sites / "tier0/kb/account/a/index.html").read_text(encoding="utf-8")
+    tab = re.search(r"<title>(.*?)</title>", page, re.S)[1]
+    assert html.unescape(tab).startswith(f"<kbx-title>{ODD} - ")
+    header = article(page)  # the page's own content is the writer's Markdown: only the chrome is checked here
+    assert "<kbx-" not in header
+    area = (hostile_sites / "tier0/areas/account/index.html").read_text(encoding="utf-8")
+    assert html.unescape(re.search(r"<title>(.*?)</title>", area, re.S)[1]).startswith(f"<kbx-area-title>{ODD}")
