@@ -11,7 +11,7 @@ import datetime as _dt
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .audience import in_site
 from .content import Area, ContentRoot, Document, Intent
@@ -63,6 +63,11 @@ def front_matter(template: str | None = None, hide: tuple[str, ...] = ("feedback
     return lines + ["---", ""]
 
 
+def page_order(document: Document) -> tuple:
+    """The order of documents in lists: by tier, then articles, runbooks, defects, then by title."""
+    return document.tier, KIND_ORDER.get(document.kind, 9), document.title.lower(), document.rel
+
+
 def intent_uri(intent_id: str) -> str:
     return f"intents/{intent_id}.md"
 
@@ -80,6 +85,11 @@ class SiteOutline:
     by_intent: dict[str, list[Document]]
     areas: list[tuple[Area, list[Intent]]]
     known_issues: list[Document]  # articles about a known issue, newest first
+    # Worked out once, as pages ask: related documents by intents, members of each intent, breadcrumbs.
+    _related: dict[tuple[str, ...], list[Document]] = field(default_factory=dict, repr=False)
+    _intent_members: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _trails: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)  # of generated pages
+    _intent_trails: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)  # of documents
 
     @classmethod
     def of(cls, content: ContentRoot, tier: int) -> "SiteOutline":
@@ -90,7 +100,7 @@ class SiteOutline:
                 if intent_id in content.intents:
                     by_intent.setdefault(intent_id, []).append(document)
         for docs in by_intent.values():
-            docs.sort(key=lambda d: (d.tier, KIND_ORDER.get(d.kind, 9), d.title.lower()))
+            docs.sort(key=page_order)
         grouped: dict[str, list[Intent]] = {}
         for intent in content.intents.values():
             if intent.id in by_intent:
@@ -162,36 +172,60 @@ class SiteOutline:
 
     def related(self, document: Document) -> list[Document]:
         """A handful of this site's documents that share the most intents with ``document``."""
+        intents = tuple(sorted({i for i in document.intents if i in self.by_intent}))
+        if intents not in self._related:  # documents on the same intents have the same list, but for themselves
+            self._related[intents] = self._rank(intents, RELATED_LIMIT + 1)
+        return [other for other in self._related[intents] if other is not document][:RELATED_LIMIT]
+
+    def _rank(self, intents: tuple[str, ...], limit: int) -> list[Document]:
+        """The first ``limit`` documents by intents shared with ``intents``, then in the order of intent pages.
+
+        A document sharing two or more intents is on one of the shorter lists, so only those are counted; of
+        the documents on the longest list alone (one intent shared) the first few in its order are enough.
+        The cost grows with the shorter lists, not with the documents of a catch-all intent."""
+        if not intents:
+            return []
+        *shorter, longest = sorted(intents, key=lambda i: len(self.by_intent[i]))
+        in_longest = self._members(longest)
         shared: Counter = Counter()
         found: dict[str, Document] = {}
-        for intent_id in document.intents:
-            for other in self.by_intent.get(intent_id, ()):
-                if other is not document:
-                    shared[other.rel] += 1
-                    found[other.rel] = other
-        ranked = sorted(found.values(), key=lambda d: (-shared[d.rel], d.tier, KIND_ORDER.get(d.kind, 9),
-                                                       d.title.lower()))
-        return ranked[:RELATED_LIMIT]
+        for intent_id in shorter:
+            for other in self.by_intent[intent_id]:
+                shared[other.rel] += 1
+                found[other.rel] = other
+        for rel in found:
+            shared[rel] += rel in in_longest
+        alone = 0
+        for other in self.by_intent[longest]:
+            if alone == limit:
+                break
+            if other.rel not in found:
+                found[other.rel] = other
+                shared[other.rel] = 1
+                alone += 1
+        return sorted(found.values(), key=lambda d: (-shared[d.rel], *page_order(d)))[:limit]
+
+    def _members(self, intent_id: str) -> set[str]:
+        if intent_id not in self._intent_members:
+            self._intent_members[intent_id] = {d.rel for d in self.by_intent[intent_id]}
+        return self._intent_members[intent_id]
 
     def trail(self, uri: str, document: Document | None) -> list[tuple[str, str]]:
         """Breadcrumbs above a page, as (title, site-relative URL): home, then area, then intent."""
         if uri == "index.md":
             return []
         crumbs = [("Home", "")]
-        for area, intents in self.areas:
-            if uri == area_uri(area.id):
-                return crumbs
-            for intent in intents:
-                if uri == intent_uri(intent.id):
-                    return crumbs + [(area.title, page_url(area_uri(area.id)))]
-        if document is None:
-            return crumbs
-        area_of = {i.id: (area, i) for area, intents in self.areas for i in intents}
-        for intent_id in document.intents:
-            if intent_id in area_of:
-                area, intent = area_of[intent_id]
-                return crumbs + [(area.title, page_url(area_uri(area.id))),
-                                 (intent.title, page_url(intent_uri(intent.id)))]
+        if not self._trails:  # worked out once: every page asks
+            for area, intents in self.areas:
+                self._trails[area_uri(area.id)] = crumbs
+                for intent in intents:
+                    above = self._trails[intent_uri(intent.id)] = crumbs + [(area.title, page_url(area_uri(area.id)))]
+                    self._intent_trails[intent.id] = above + [(intent.title, page_url(intent_uri(intent.id)))]
+        if uri in self._trails:
+            return self._trails[uri]
+        for intent_id in document.intents if document is not None else ():
+            if intent_id in self._intent_trails:
+                return self._intent_trails[intent_id]
         return crumbs
 
     def area_page(self, area: Area, intents: list[Intent]) -> str:

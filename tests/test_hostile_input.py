@@ -321,3 +321,36 @@ def test_titles_show_as_written_in_header_and_browser_tab(hostile_sites):
     assert "<kbx-" not in header
     area = (hostile_sites / "tier0/areas/account/index.html").read_text(encoding="utf-8")
     assert html.unescape(re.search(r"<title>(.*?)</title>", area, re.S)[1]).startswith(f"<kbx-area-title>{ODD}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated pages: the quick related list is the one the definition gives
+# --------------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from generator.content import ContentRoot, Document, Intent  # noqa: E402
+from generator.navigation import RELATED_LIMIT, SiteOutline, page_order  # noqa: E402
+
+
+def related_by_definition(outline: SiteOutline, document: Document) -> list[Document]:
+    """Every other document of the site by intents shared, most first, then in the order of intent pages."""
+    mine = set(document.intents)
+    others = [d for d in outline.documents if d is not document and mine & set(d.intents)]
+    return sorted(others, key=lambda d: (-len(mine & set(d.intents)), *page_order(d)))[:RELATED_LIMIT]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from("abcde"), min_size=1, max_size=3, unique=True),
+                          st.integers(0, 1), st.sampled_from(["article", "runbook"]), st.sampled_from("XYZ")),
+                min_size=1, max_size=25))
+def test_related_pages_are_those_sharing_the_most_intents(specs):
+    intents = {f"area.{letter}": Intent(f"area.{letter}", letter, [], 0, 1) for letter in "abcde"}
+    documents = [Document(f"kb/d{n:02d}.md", Path(f"d{n}.md"),
+                          {"id": f"d{n}", "title": title, "kind": kind, "tier": tier,
+                           "intents": [f"area.{letter}" for letter in letters]}, "", 1, None)
+                 for n, (letters, tier, kind, title) in enumerate(specs)]
+    content = ContentRoot(Path("."), documents, intents, {}, None)
+    outline = SiteOutline.of(content, 1)
+    for document in outline.documents:
+        assert outline.related(document) == related_by_definition(outline, document)
