@@ -29,16 +29,19 @@ TIER_HEADINGS = {  # the rungs of an intent ladder in the agent sites
     2: "Tier 2: diagnosis",
     3: "Tier 3: engineering",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!|])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]>()#+!])")
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", "|": "&#124;"}  # no backslash escape without the tables extension
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+_LINE_START = "-=~/:"  # lists, tabs, fences, blocks, definitions: as the first character only
 
 
 def md_escape(text: str) -> str:
-    """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...).
-
-    ``&`` and ``<`` become entities (Python-Markdown has no backslash escape for them), so text that looks
-    like an entity or a tag shows as written."""
-    text = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...), so that it
+    shows as written wherever it lands: in a line, a link, a heading, a table or at the start of a line."""
+    text = " ".join(str(text).split())
+    text = "".join(_MD_ENTITIES.get(char, char) for char in text)
+    text = _LIST_NUMBER.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
+    return f"&#{ord(text[0])};{text[1:]}" if text[:1] and text[0] in _LINE_START else text
 
 
 def page_url(uri: str) -> str:

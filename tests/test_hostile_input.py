@@ -4,6 +4,7 @@ a traceback, a hang or a published secret."""
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -327,7 +328,7 @@ def test_titles_show_as_written_in_header_and_browser_tab(hostile_sites):
 # Generated pages: the quick related list is the one the definition gives
 # --------------------------------------------------------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 from generator.content import ContentRoot, Document, Intent  # noqa: E402
 from generator.navigation import RELATED_LIMIT, SiteOutline, page_order  # noqa: E402
@@ -354,3 +355,60 @@ def test_related_pages_are_those_sharing_the_most_intents(specs):
     outline = SiteOutline.of(content, 1)
     for document in outline.documents:
         assert outline.related(document) == related_by_definition(outline, document)
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated Markdown: any text shows as written, wherever it lands
+# --------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def site_markdown():
+    """A Markdown converter with a tier 0 page's pipeline under kbgen's default configuration."""
+    from markdown import Markdown
+    from mkdocs.utils.yaml import yaml_load
+
+    from generator.structure import DEFAULT_CONFIG, configured_markdown, page_extensions
+
+    with open(DEFAULT_CONFIG, encoding="utf-8") as stream:
+        config = yaml_load(stream)
+    extensions, configs = page_extensions(*configured_markdown(config), 0, DEFAULT_CONFIG.parent / "snippets")
+    return Markdown(extensions=extensions, extension_configs=configs)
+
+
+def example_each(texts):
+    """Hypothesis examples, one per text: the constructs random text rarely spells out."""
+    def decorate(test):
+        for text in reversed(texts):
+            test = example(text)(test)
+        return test
+    return decorate
+
+
+def render_like_a_site(markdown_text: str) -> str:
+    return site_markdown().reset().convert(markdown_text)
+
+
+def shown_text(rendered: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", rendered)).split())
+
+
+LINE_STARTS = ["- a", "1. a", "2) a", "~~~", "```", "/// internal", '=== "x"', ": a", "+ a", "> a", "# a", "    a",
+               "a | b", "&amp;", "&lt;b&gt;", "<b>x</b>", "[x](y)", "*a*", "[^1]", "[ ] a", "{: .x }", "a  \\"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from("ab 1.)-=~/:|*_`[]()<>&#!+{}\\^$'\"\t;"), min_size=1, max_size=14)
+       .filter(lambda text: text.strip()))
+@example_each(LINE_STARTS)
+def test_generated_markdown_shows_any_text_as_written(text):
+    from generator.navigation import md_escape
+
+    written = " ".join(text.split())
+    escaped = md_escape(text)
+    for place in (f"{escaped}", f"# {escaped}", f"- [{escaped}](x.md): {escaped}",
+                  f"| A |\n| --- |\n| {escaped} |"):
+        rendered = render_like_a_site(place)
+        shown = shown_text(rendered.replace('<a class="headerlink"', "<x ").split("<x ")[0])
+        assert shown == written or shown == f"{written}: {written}" or (
+            place.startswith("|") and shown == f"A {written}"), (place, rendered)
