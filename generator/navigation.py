@@ -283,7 +283,6 @@ class SiteOutline:
 
     @staticmethod
     def _item(document: Document, up: str) -> str:
-        summary = document.meta.get("summary")
-        tail = f": {md_escape(summary)}" if isinstance(summary, str) and summary.strip() else ""
+        tail = f": {md_escape(document.summary)}" if document.summary.strip() else ""
         label = {"runbook": " (runbook)", "defect": " (defect)"}.get(document.kind, "")
         return f"- [{md_escape(document.title)}]({up}/{document.rel}){label}{tail}"
