@@ -23,7 +23,8 @@ from .findings import ERROR, Finding
 CONTENT_DIRS = ("kb", "runbooks")
 INTENTS_FILE = "intents.yml"
 SNIPPETS_DIR = "snippets"  # shared fragments documents may include with pymdownx.snippets
-WATCHED = (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, "overrides", "mkdocs.yml")  # a preview rebuilds on these
+THEME_DIR = "overrides"  # the root's own theme templates and assets
+WATCHED = (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, THEME_DIR, "mkdocs.yml")  # a preview rebuilds on these
 BOM = b"\xef\xbb\xbf"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -456,25 +457,42 @@ def refusal(path: Path, rel: str, inside: tuple[Path, ...], where: str) -> Findi
 
 def scan_files(root: Path) -> ContentFiles:
     """Every file under the content folders, sorted: ``*.md`` are documents, other files (outside hidden
-    folders, not hidden themselves) attachments.
+    folders, not hidden themselves) attachments; and what ``overrides/`` holds, which MkDocs copies into
+    every site as theme files, checked the same way.
 
-    A symbolic link is followed only when it leads into a content folder: outside the root, a pull request
-    could publish any file the build machine can read; elsewhere in the root, the built sites themselves."""
+    A symbolic link is followed only when it leads into a content folder (for ``overrides/``, into the
+    root): outside the root, a pull request could publish any file the build machine can read; elsewhere
+    in the root, the built sites themselves."""
     found = ContentFiles()
     folders = tuple(root / folder for folder in CONTENT_DIRS)
     where = " and ".join(f"{folder}/" for folder in CONTENT_DIRS)
-    seen_folders: set[tuple[int, int]] = set()  # (device, inode): a link back to a parent is walked once
-    pending = [(root / folder, folder) for folder in reversed(CONTENT_DIRS)]
+    for path, rel in _walk(root, CONTENT_DIRS, folders, where, found.findings):
+        if rel.endswith(".md"):
+            found.documents.append((path, rel))
+        elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
+            found.attachments.append(rel)
+    for _ in _walk(root, (THEME_DIR,), (root,), "the content root", found.findings):
+        pass  # the theme is MkDocs' to read: only what must not be read is reported
+    found.documents.sort(key=lambda item: item[1])
+    found.attachments.sort()
+    return found
+
+
+def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: str, findings: list[Finding]):
+    """(path, root-relative POSIX path) of every file under the folders ``tops`` of ``root`` that is not
+    refused (see :func:`refusal`); each refusal, and each folder named like a document, becomes a finding.
+    A folder reached twice through links is walked once."""
+    seen_folders: set[tuple[int, int]] = set()  # (device, inode)
+    pending = [(root / top, top) for top in reversed(tops)]
     while pending:
         path, rel = pending.pop()
-        refused = refusal(path, rel, folders, where)
+        refused = refusal(path, rel, inside, where)
         if refused:
-            found.findings.append(refused)
+            findings.append(refused)
         elif path.is_dir():
             if rel.endswith(".md"):
-                found.findings.append(Finding(rel, 1, 1, "file-not-file", ERROR,
-                                              "this is a directory named like a Markdown file; rename it "
-                                              "(drop the .md)"))
+                findings.append(Finding(rel, 1, 1, "file-not-file", ERROR,
+                                        "this is a directory named like a Markdown file; rename it (drop the .md)"))
             info = path.stat()
             if (info.st_dev, info.st_ino) in seen_folders:
                 continue
@@ -482,17 +500,11 @@ def scan_files(root: Path) -> ContentFiles:
             try:
                 names = sorted(os.listdir(path), reverse=True)
             except OSError as exc:
-                found.findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR,
-                                              f"cannot read the folder: {exc.strerror}"))
+                findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the folder: {exc.strerror}"))
                 continue
             pending += [(path / name, f"{rel}/{name}") for name in names]
-        elif rel.endswith(".md"):
-            found.documents.append((path, rel))
-        elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
-            found.attachments.append(rel)
-    found.documents.sort(key=lambda item: item[1])
-    found.attachments.sort()
-    return found
+        else:
+            yield path, rel
 
 
 def attachments(content: ContentRoot) -> list[str]:

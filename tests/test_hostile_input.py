@@ -93,6 +93,20 @@ def test_symlinks_inside_the_content_folders_still_work(make_root):
     assert "kb/account/logo.png" in content.attachments and "kb/alias/logo.png" in content.attachments
 
 
+def test_theme_files_linked_from_outside_are_refused(make_root):
+    """MkDocs copies the files of the root's overrides/ into every site as theme assets."""
+    make_root.doc("kb/account/a.md")
+    outside = secret_outside(make_root)
+    make_root.file("overrides/main.html", '{% extends "base.html" %}\n')
+    (make_root.path / "overrides/assets").mkdir()
+    (make_root.path / "overrides/assets/key.txt").symlink_to(outside / "key.pem")
+    os.mkfifo(make_root.path / "overrides/assets/pipe.css")
+    findings = validate(make_root.path)
+    assert rules_at(findings, "overrides/assets/key.txt") == {"file-outside-root"}
+    assert rules_at(findings, "overrides/assets/pipe.css") == {"file-not-regular"}
+    assert rules_at(findings, "overrides/main.html") == set()
+
+
 def test_intents_file_linked_from_outside_is_refused(make_root):
     outside = secret_outside(make_root)
     (outside / "intents.yml").write_text(INTENTS)
