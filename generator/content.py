@@ -3,6 +3,8 @@
 Loading never raises on a writer's mistake: every unreadable file becomes a :class:`Finding` and the
 document is left out, so validation can report everything at once. Front matter is read with PyYAML's
 C loader (fast, read-only); nodes are kept so every finding can point at the line of the key at fault.
+Only regular files inside the content folders are ever opened (:func:`scan_files`): a link leading out
+of them, or a special file, is a finding instead.
 """
 
 from __future__ import annotations
