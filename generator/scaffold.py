@@ -8,6 +8,7 @@ asks for; what is left to write is marked ``TODO:``, which validation reports un
 from __future__ import annotations
 
 import datetime as _dt
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,10 @@ def new_document(content: ContentRoot, kind: str, title: str, *, tier: int | Non
         today=today.isoformat(), review_by=(today + REVIEW_AFTER).isoformat(),
         escalation=_escalation(tier) if kind == "runbook" else "")
     path = content.root / rel
+    if not path.parent.resolve().is_relative_to((content.root / rel.split("/", 1)[0]).resolve()) or \
+            (content.root / rel.split("/", 1)[0]).is_symlink():
+        raise ScaffoldError(f"{rel}: {posixpath.dirname(rel)} leads out of the content root through a symbolic "
+                            "link; kbgen writes documents only inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as stream:  # "x": never overwrite

@@ -118,7 +118,10 @@ def read(root: Path | str) -> SiteConfig:
     defaults = copy.deepcopy(data)
     own = root / CONFIG_FILE
     path = DEFAULTS
-    if own.is_file():
+    if own.exists() and not own.is_file():  # a folder, a named pipe, a device: never opened
+        findings.append(Finding(CONFIG_FILE, 1, 1, "file-not-regular", ERROR,
+                                f"{CONFIG_FILE} is not a regular file; make it one (or remove it to use the defaults)"))
+    elif own.is_file():
         path = own
         own_data, own_where, own_findings = _read_chain(own, root, ())
         data = mergedeep.merge(data, own_data)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import INTENTS, runbook_body
+from conftest import INTENTS, run_cli, runbook_body, stderr_of
 from generator.build import BuildError, build
 from generator.content import ContentRoot, Document, Intent, load
 from generator.navigation import RELATED_LIMIT, SiteOutline, page_order
@@ -417,3 +417,20 @@ def test_generated_markdown_shows_any_text_as_written(text):
         shown = shown_text(rendered.replace('<a class="headerlink"', "<x ").split("<x ")[0])
         assert shown == written or shown == f"{written}: {written}" or (
             place.startswith("|") and shown == f"A {written}"), (place, rendered)
+
+
+def test_a_named_pipe_for_mkdocs_yml_is_refused_without_being_opened(make_root):
+    make_root.doc("kb/a.md")
+    os.mkfifo(make_root.path / "mkdocs.yml")
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "mkdocs.yml:1:1: error [file-not-regular]" in result.output
+
+
+def test_kbgen_new_never_writes_through_a_folder_linked_out_of_the_root(make_root, tmp_path):
+    make_root.doc("kb/account/a.md")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (make_root.path / "kb" / "billing").symlink_to(outside, target_is_directory=True)
+    result = run_cli("new", "article", "--root", str(make_root.path), "--intent", "billing.refund", "Refund rules")
+    assert result.exit_code != 0 and "symbolic link" in stderr_of(result) + result.output
+    assert list(outside.iterdir()) == []
