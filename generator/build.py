@@ -48,7 +48,6 @@ from .findings import ERROR, Finding, has_errors
 from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
 from .navigation import SiteOutline
 from .report import generated_pages
-from .site_config import DEFAULTS as DEFAULT_CONFIG  # noqa: F401 - the name tests build configurations on
 from .site_config import SiteConfig, read as read_site_config
 from .validate import validate
 

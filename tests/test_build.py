@@ -22,10 +22,11 @@ from conftest import (REPO, RootMaker, article, in_search, links_in, runbook_bod
                       tree_hash)
 from generator import output
 from generator.audience import strip_hidden
-from generator.build import DEFAULT_CONFIG, BuildError, build
+from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
 from generator.search import SearchIndex, text_terms
+from generator.site_config import DEFAULTS
 
 TIERS = (0, 1, 2, 3)
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -92,7 +93,7 @@ def sitemap_locs(site: Path) -> list[str]:
 
 def mkdocs_yml_with_urls() -> str:
     """kbgen's default configuration plus a public site_url and the internal sites' URL template."""
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = DEFAULTS.read_text(encoding="utf-8")
     assert "\n  - kbgen\n" in text
     text = text.replace("site_name: Help Centre", f"site_name: Help Centre\nsite_url: {SITE_URL}", 1)
     return text.replace("\n  - kbgen\n", f'\n  - kbgen:\n      internal_site_url: "{INTERNAL_SITE_URL}"\n', 1)

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from conftest import RootMaker, runbook_body, tree_hash
 from generator import output
 from generator.audit import audit
-from generator.build import DEFAULT_CONFIG, BuildError, build
+from generator.build import BuildError, build
 from generator.content import load
+from generator.site_config import DEFAULTS
 
 TIERS = (0, 1, 2, 3)
 KBGEN = Path(sys.executable).parent / "kbgen"
@@ -336,7 +337,7 @@ def test_the_default_output_folder_inside_the_root_works(scene, tmp_path):
     a folder of its own instead)."""
     root = tmp_path / "root"
     shutil.copytree(scene / "root", root)
-    (root / "mkdocs.yml").write_text(f"INHERIT: {DEFAULT_CONFIG}\nsite_name: Help\n", encoding="utf-8")
+    (root / "mkdocs.yml").write_text(f"INHERIT: {DEFAULTS}\nsite_name: Help\n", encoding="utf-8")
     done = kbgen("build", "--root", str(root), "--tier", "0")
     assert done.returncode == 0, done.stderr
     assert (root / "site" / "tier0" / "index.html").is_file()

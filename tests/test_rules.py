@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import INTENTS, REPO
-from generator.build import DEFAULT_CONFIG, BuildError, build, build_tier
+from generator.build import BuildError, build, build_tier
 from generator.findings import ERROR, WARNING
 from generator.rules import ADJUSTABLE, RULES
+from generator.site_config import DEFAULTS
 from generator.validate import validate
 from test_cli_validate import assert_no_crash, run_cli, stderr_of
 
@@ -22,7 +23,7 @@ ALERT_RUNBOOK = "# R\n\n## Meaning\n\nThe alert fired.\n\n## Steps\n\n- Look at 
 
 def mkdocs_yml(rules: str, extra: str = "") -> str:
     """A root's mkdocs.yml: kbgen's defaults, with the ``rules`` option given as YAML flow text."""
-    return (f"INHERIT: {DEFAULT_CONFIG}\nsite_name: Test\n{extra}plugins:\n  - search\n  - kbgen:\n"
+    return (f"INHERIT: {DEFAULTS}\nsite_name: Test\n{extra}plugins:\n  - search\n  - kbgen:\n"
             f"      rules: {rules}\n")
 
 

@@ -15,7 +15,7 @@ import pytest
 from mkdocs.config.base import ValidationError
 
 from conftest import REPO, RootMaker, article, frontmatter, in_search, links_in
-from generator.build import DEFAULT_CONFIG, BuildError, build
+from generator.build import BuildError, build
 from generator.config import DEFAULT_SERVICE_TARGETS, PRIORITIES, Severities, ServiceTargets
 from generator.content import load
 from generator.findings import ERROR, WARNING
@@ -23,6 +23,7 @@ from generator.navigation import TIER_HEADINGS
 from generator.runbooks import handover
 from generator.search import FIELDS as SEARCH_FIELDS
 from generator.search import entries as search_entries
+from generator.site_config import DEFAULTS
 from generator.validate import validate
 
 SAMPLE = load(REPO)
@@ -385,7 +386,7 @@ OPTIONS = """\
 
 
 def configured(make_root, options: str) -> RootMaker:
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = DEFAULTS.read_text(encoding="utf-8")
     assert "\n  - kbgen\n" in text
     make_root.file("mkdocs.yml", text.replace("\n  - kbgen\n", "\n  - kbgen:\n" + options, 1))
     make_root.doc("kb/help.md")
