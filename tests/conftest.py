@@ -9,6 +9,8 @@ import http.server
 import os
 import posixpath
 import re
+import sys
+import shutil
 import textwrap
 import threading
 from pathlib import Path
@@ -128,6 +130,14 @@ def tree_hash(folder: Path) -> dict[str, str]:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
+    return found
+
+
+def kbgen_executable() -> str:
+    script = Path(sys.executable).parent / ("kbgen.exe" if os.name == "nt" else "kbgen")
+    found = str(script) if script.exists() else shutil.which("kbgen")
+    if not found:
+        pytest.skip("the kbgen console script is not installed")
     return found
 
 

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, assert_no_crash, run_cli, stderr_of
-from test_validate import BAD_FILES, LINK, body_root, make_case, page
+from cases import BAD_FILES, LINK, body_root, make_case, page
+from conftest import REPO, assert_no_crash, kbgen_executable, run_cli, stderr_of
 
 FINDING_KEYS = {"path", "line", "col", "rule", "severity", "message"}
 
 SUMMARY_RE = re.compile(r"\d+ error\(s\), \d+ warning\(s\) in \d+ documents \(\d+\.\d\d s\)")
-
-
-def kbgen_executable() -> str:
-    script = Path(sys.executable).parent / ("kbgen.exe" if os.name == "nt" else "kbgen")
-    found = str(script) if script.exists() else shutil.which("kbgen")
-    if not found:
-        pytest.skip("the kbgen console script is not installed")
-    return found
 
 
 # --------------------------------------------------------------------------------------------------

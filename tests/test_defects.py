@@ -17,14 +17,13 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import INTENTS, REPO, RootMaker, article, tree_hash
+from conftest import INTENTS, REPO, RootMaker, article, run_cli, stderr_of, tree_hash
 from generator import defects
 from generator.audit import words
 from generator.content import load
 from generator.findings import has_errors
 from generator.search import SearchIndex
 from generator.validate import validate
-from test_cli_validate import run_cli, stderr_of
 
 DEFECT = "kb/defects/DEF-0042-refunds-fail-twice.md"
 ARTICLE = "kb/billing/known-issue-refunds-fail-twice.md"

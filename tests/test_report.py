@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from conftest import REPO, article
+from conftest import REPO, article, assert_no_crash, run_cli
 from generator.content import load
 from generator.report import PAGE_TITLE, health, to_markdown
-from test_cli_validate import assert_no_crash, run_cli
 
 INTENTS = """\
 intents:

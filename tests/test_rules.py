@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import INTENTS, REPO
+from conftest import INTENTS, REPO, assert_no_crash, run_cli, stderr_of
 from generator.build import BuildError, build, build_tier
 from generator.findings import ERROR, WARNING
 from generator.rules import ADJUSTABLE, RULES
 from generator.site_config import DEFAULTS
 from generator.validate import validate
-from test_cli_validate import assert_no_crash, run_cli, stderr_of
 
 # A runbook in the Prometheus alert-runbook layout (no kbgen sections) with a bulleted list under "Steps".
 ALERT_RUNBOOK = "# R\n\n## Meaning\n\nThe alert fired.\n\n## Steps\n\n- Look at the dashboard.\n"

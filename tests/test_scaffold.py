@@ -9,13 +9,12 @@ import subprocess
 
 import pytest
 
-from conftest import runbook_body
+from cases import page
+from conftest import assert_no_crash, kbgen_executable, run_cli, runbook_body, stderr_of
 from generator.content import load
 from generator.findings import Finding
 from generator.scaffold import ScaffoldError, new_document, next_defect_id, slug_of
 from generator.validate import validate
-from test_cli_validate import assert_no_crash, kbgen_executable, run_cli, stderr_of
-from test_validate import page
 
 TODAY = dt.date(2026, 3, 2)
 
