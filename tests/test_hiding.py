@@ -161,11 +161,13 @@ SECRET_WORDS = st.text(alphabet="bcdfghjklmnpqrstvwz", min_size=4, max_size=8).m
 
 
 @st.composite
-def internal_content(draw, secret: str) -> list[str]:
-    """Lines of an internal block's content: text, and things that define names the page could use."""
+def internal_content(draw, secret: str, slashes: int) -> list[str]:
+    """Lines of an internal block's content: text, things that define names the page could use, and
+    blocks inside it (with as many slashes as the block, or more)."""
     parts = [[f"{secret} sentence about the account."]]
-    options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html"]),
-                            max_size=3, unique=True))
+    options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
+                                             "nested", "details"]), max_size=3, unique=True))
+    inner = "/" * (slashes + draw(st.sampled_from([0, 1, 1])))
     for option in options:
         parts.append({
             "footnote": [f"[^n1]: {secret} footnote."],
@@ -175,6 +177,8 @@ def internal_content(draw, secret: str) -> list[str]:
             "fence": ["```text", f"{secret} code", "```"],
             "abbr": [f"*[API]: {secret} abbreviation"],
             "html": [f'<div class="x">{secret} html</div>'],
+            "nested": [f"{inner} internal | tier: 3", f"{secret} nested for engineers.", inner],
+            "details": [f"{inner} details | More", f"{secret} folded away.", inner],
         }[option])
     return [line for part in parts for line in [*part, ""]][:-1]
 
@@ -182,11 +186,12 @@ def internal_content(draw, secret: str) -> list[str]:
 @st.composite
 def documents(draw):
     secret = draw(SECRET_WORDS)
-    slashes = "/" * draw(st.integers(3, 5))
+    count = draw(st.integers(3, 5))
+    slashes = "/" * count
     argument = draw(st.sampled_from(["", " | tier: 1", " | tier: 2", " | tier: 3"]))
     after_opener = draw(st.sampled_from(["", " ", "\t", "  \t"]))
     after_closer = draw(st.sampled_from(["", " ", "\t"]))
-    block = [f"{slashes} internal{argument}{after_opener}", *draw(internal_content(secret)), f"{slashes}{after_closer}"]
+    block = [f"{slashes} internal{argument}{after_opener}", *draw(internal_content(secret, count)), f"{slashes}{after_closer}"]
     container = draw(st.sampled_from(["none", "bullet", "number", "admonition", "admonition-nospace", "collapsed",
                                       "tabs", "tabs-open", "details", "quote", "footnote", "deflist", "table"]))
     indent = draw(st.sampled_from([" " * n for n in (0, 1, 2, 3, 4, 4, 4, 5, 6, 8)] + ["\t", "  \t"]))
