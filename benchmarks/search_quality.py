@@ -31,7 +31,8 @@ from lunr import lunr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import chromium_page, served, worker_results  # noqa: E402
-from generator.audience import in_site, strip_hidden  # noqa: E402
+from generator import structure  # noqa: E402
+from generator.audience import in_site, scan  # noqa: E402
 from generator.content import load  # noqa: E402
 from generator.search import SearchIndex  # noqa: E402
 
@@ -66,9 +67,17 @@ def public_pages(root: Path) -> list:
     return [d for d in load(root).documents if in_site(d, 0)]
 
 
+def public_markdown(document) -> str:
+    """A page's Markdown without its internal blocks, for the plain baselines (which know no tiers): the
+    lines the scan of the source puts inside a block are left out."""
+    lines = document.body.split("\n")
+    return "\n".join(line for line, floor in zip(lines, scan(lines).floors) if floor == 0)
+
+
 def lunr_defaults(root: Path):
-    documents = [{"id": d.id, "title": d.title, "body": "\n".join(strip_hidden(d.body.split("\n"), 0))}
-                 for d in public_pages(root)]
+    content = load(root)
+    documents = [{"id": d.id, "title": d.title, "body": structure.view(content, d, 0).text}
+                 for d in content.documents if in_site(d, 0)]
     index = lunr(ref="id", fields=("title", "body"), documents=documents)
 
     def search(query: str) -> list[str]:
@@ -84,7 +93,7 @@ def material_site(root: Path, work: Path) -> tuple[Path, dict[str, str]]:
     for document in public_pages(root):
         target = docs / document.rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        body = "\n".join(strip_hidden(document.body.split("\n"), 0))
+        body = public_markdown(document)
         target.write_text(f"---\ntitle: {yaml.safe_dump(document.title).splitlines()[0]}\n---\n{body}\n",
                           encoding="utf-8")
         urls[document.url] = document.id

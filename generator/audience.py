@@ -1,9 +1,11 @@
-"""Audience filtering: which documents and which internal blocks a site of a given tier may show.
+"""Audience: which documents, and which files, a site of a given tier may show, and how a document's
+internal blocks read as written.
 
-This is the one place that decides visibility. The validator uses :func:`scan` to know the tier at
-which each line becomes visible, and the Markdown extension uses :func:`strip_hidden` to remove
-every block a site may not show before any other Markdown processing sees it (so headings,
-footnotes and link definitions inside a hidden block never reach the table of contents or the page).
+Which internal blocks a page shows is decided by the Markdown parser alone
+(:mod:`generator.internal_blocks`, read through :mod:`generator.structure`). :func:`scan` reads a body
+line by line as its writer wrote it (code, block markers, where each block opens and closes): validation
+uses it for positions, for help with markers Markdown will not read, and as a witness that the parser
+hides what the writer meant to hide. It decides nothing a site shows.
 """
 
 from __future__ import annotations
@@ -180,17 +182,10 @@ def scan(lines: list[str]) -> Scan:
 
 
 def body_scan(content: ContentRoot, document: Document) -> Scan:
-    """The scan of a document's body, worked out once per loaded root: validation, the search index
-    and the leak audit all read it, and the build's tier workers inherit what validation worked out."""
+    """The scan of a document's body as written, worked out once per loaded root (validation and the
+    editor's language server read it)."""
     key = ("scan", document.rel)
     found = content.derived.get(key)
     if found is None:
         found = content.derived[key] = scan(document.body.split("\n"))
     return found
-
-
-def strip_hidden(lines: list[str], tier: int, floors: list[int] | None = None) -> list[str]:
-    """Drop every line a tier ``tier`` site may not show (hidden internal blocks, markers included);
-    ``floors`` are the lines' from :func:`scan`, if known."""
-    floors = scan(lines).floors if floors is None else floors
-    return [line for line, floor in zip(lines, floors) if floor <= tier]

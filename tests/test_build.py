@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from conftest import (REPO, RootMaker, article, in_search, links_in, runbook_body, search_terms, toc_links,
                       tree_hash)
 from generator import output
-from generator.audience import strip_hidden
+from generator import structure
 from generator.build import BuildError, build
 from generator.cli import main as cli
 from generator.content import load
@@ -710,7 +710,7 @@ def test_sample_public_search_has_no_internal_titles(sample_site, sample_content
     # like a button a public article mentions ("Reset two-factor authentication")
     public_titles = {d.title for d in public_docs} | {i.title for i in sample_content.intents.values()} \
         | {a.title for a in sample_content.areas.values()}
-    public_text = "\n".join("\n".join(strip_hidden(d.body.split("\n"), 0)) for d in public_docs)
+    public_text = "\n".join(structure.view(sample_content, d, 0).text for d in public_docs)
     internal = [d for d in sample_content.documents if d.tier is not None and d.tier >= 1 or not d.published]
     index = search_entries(site)
     titles = {entry["title"] for entry in index}
