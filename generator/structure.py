@@ -463,9 +463,14 @@ def hidden_lines(content: ContentRoot, document: Document, text: str | None = No
         cursor = 0
         for _, raw in view(content, document, tier).hidden:
             found = _lines_of(lines, raw, cursor)
+            if not found and not raw.strip():  # an empty block: its opener is the next one from here
+                opener = next((i for i in range(cursor, len(lines)) if BLOCK_MARK_RE.match(lines[i])
+                               and "internal" in lines[i].lower()), None)
+                found = [opener] if opener is not None else []
             if not found:
                 continue
-            opener = next((i for i in range(found[0] - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), found[0])
+            opener = next((i for i in range(found[0] - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), found[0]) \
+                if raw.strip() else found[0]
             closer = next((i for i in range(found[-1] + 1, len(lines)) if BLOCK_MARK_RE.match(lines[i])), found[-1])
             for index in range(opener, closer + 1):
                 floors[index] = max(floors[index], tier + 1)

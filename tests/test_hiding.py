@@ -261,3 +261,8 @@ def test_blocks_in_list_items_and_later_ones_are_found_where_they_are(make_root)
     floors = structure.hidden_lines(content, content.by_rel()["kb/a.md"])
     lines = content.by_rel()["kb/a.md"].body.split("\n")
     assert [lines[i].strip() for i, f in enumerate(floors) if f == 1] == ["/// internal", "qzxlisted words.", "///"]
+
+
+def test_an_empty_internal_block_is_found_where_it_is(make_root):
+    make_root.doc("kb/a.md", "# Page\n\nPublic.\n\n/// internal\n///\n\nMore public text.\n")
+    assert errors_of(load(make_root.path)) == []
