@@ -21,6 +21,7 @@ Markdown kbgen adds to a runbook page. It never decides what a tier may see.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import html
@@ -67,22 +68,12 @@ MARKER_ARGUMENT_RE = re.compile(r"^[ \t]*(?:\|.*)?$")
 
 # The pipeline ----------------------------------------------------------------------------------------
 def configured_markdown(config: dict) -> tuple[list, dict]:
-    """(extensions, their configs) a site's configuration lists, merged with MkDocs' built-ins as MkDocs
-    merges them."""
-    listed = config.get("markdown_extensions") or []
-    names, configs = [], {}
-    for item in listed.items() if isinstance(listed, dict) else listed:
-        if isinstance(item, tuple):
-            name, options = item
-        elif isinstance(item, dict) and len(item) == 1:
-            name, options = next(iter(item.items()))
-        else:
-            name, options = item, None
-        if isinstance(name, str):
-            names.append(name)
-            if isinstance(options, dict):
-                configs[name] = options
-    return list(dict.fromkeys([*MKDOCS_BUILTINS, *names])), configs
+    """(extensions, their configs) a site's checked configuration lists, merged with MkDocs' built-ins by
+    MkDocs' own option, as a build merges them."""
+    from mkdocs.config.config_options import MarkdownExtensions
+
+    option = MarkdownExtensions(builtins=list(MKDOCS_BUILTINS), configkey="mdx_configs")
+    return option.run_validation(copy.deepcopy(config.get("markdown_extensions") or [])), option.configdata
 
 
 def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) -> tuple[list, dict]:
