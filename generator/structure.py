@@ -185,10 +185,9 @@ def view(content: ContentRoot, document: Document, tier: int) -> View:
     """What the tier ``tier`` site shows of a document's body, worked out once per loaded root. A tier
     shares the view of the lowest tier that shows the same internal blocks."""
     full = _rendered(content, document, max(audience.TIERS))
-    exact = max((floor for floor in full.floors if floor <= tier), default=audience.PUBLIC_TIER)
     if all(floor <= tier for floor in full.floors):
         return full
-    return _rendered(content, document, exact)
+    return _rendered(content, document, max((f for f in full.floors if f <= tier), default=audience.PUBLIC_TIER))
 
 
 def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
@@ -203,17 +202,18 @@ def prepare(content: ContentRoot, jobs: int | None = None) -> None:
     """Work out the views of every document up front, on every core (a render costs milliseconds, a
     knowledge base holds thousands of documents); later calls of :func:`view` find them."""
     global _PREPARING
-    todo = [document.rel for document in content.documents if ("view", document.rel, max(audience.TIERS))
+    todo = [document for document in content.documents if ("view", document.rel, max(audience.TIERS))
             not in content.derived]
     jobs = jobs or min(os.cpu_count() or 1, MAX_JOBS)
     if jobs < 2 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods() \
             or threading.active_count() > 1:  # a fork copies no thread: a preview server's locks could hang it
-        for rel in todo:
-            _views_of(content, rel)
+        for document in todo:
+            _views_of(content, document)
         return
     _PREPARING = content
     try:
-        chunks = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
+        rels = [document.rel for document in todo]
+        chunks = [rels[start:start + CHUNK] for start in range(0, len(rels), CHUNK)]
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             for found in pool.map(_prepared_chunk, chunks):
                 content.derived.update(found)
@@ -227,20 +227,20 @@ CHUNK = 100
 MAX_JOBS = 8
 
 
-def _views_of(content: ContentRoot, rel: str) -> dict:
-    document = content.by_rel()[rel] if "by-rel" not in content.derived else content.derived["by-rel"][rel]
+def _views_of(content: ContentRoot, document: Document) -> dict:
+    """Every view of a document, by its key in ``content.derived``."""
     for tier in audience.TIERS:
         view(content, document, tier)
-    return {key: value for key in (("view", rel, tier) for tier in audience.TIERS)
+    return {key: value for key in (("view", document.rel, tier) for tier in audience.TIERS)
             if (value := content.derived.get(key)) is not None}
 
 
 def _prepared_chunk(rels: list[str]) -> dict:
     content = _PREPARING
-    content.derived.setdefault("by-rel", content.by_rel())
+    documents = content.by_rel()
     found = {}
     for rel in rels:
-        found.update(_views_of(content, rel))
+        found.update(_views_of(content, documents[rel]))
     return found
 
 

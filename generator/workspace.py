@@ -20,7 +20,7 @@ from .rules import apply
 from .site_config import read as read_site_config
 from .validate import Validator
 
-TREE_WIDE_KEYS = ("folder-tiers", "by-rel", "search-entries")  # derived from every document's front matter
+TREE_WIDE_KEYS = ("folder-tiers", "search-entries")  # derived from every document's front matter
 
 
 class DocumentValidator(Validator):
