@@ -523,13 +523,12 @@ class Validator:
                              f"'{line.strip()}' looks like an internal block marker but is not one, so what "
                              f"follows is shown to every reader of the page: {lookalike}")
         self.check_hiding(document)
-        if document.published and page_tier == audience.PUBLIC_TIER:
-            for comment in structure.view(self.content, document, page_tier).comments:
-                at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
-                self.add(rel, (first + at, 1), "html-comment-public", WARNING,
-                         f"an HTML comment ('<!--{comment[:40]}-->') is published in the page's source, "
-                         "where any customer can read it; delete it, or put the note in an internal block")
-                break
+        comments = structure.view(self.content, document, page_tier).comments
+        if document.published and page_tier == audience.PUBLIC_TIER and comments:
+            at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
+            self.add(rel, (first + at, 1), "html-comment-public", WARNING,
+                     f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
+                     "where any customer can read it; delete it, or put the note in an internal block")
         for index, spec in includes(lines):
             self.check_snippet(document.rel, (first + index, 1), spec)
         self.check_links(document)
@@ -543,24 +542,40 @@ class Validator:
         if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors \
                 and "internal" not in document.body:
             return
+        self.check_openers(document)
+        opener = document.body_line + (scan.openers[0][0] if scan.openers else 0)
+        for problem in dict.fromkeys(p for v in structure.distinct_views(self.content, document, page_tier)
+                                     for p in v.ambiguous):
+            self.add(document.rel, (opener, 1), "internal-nesting", ERROR, problem)
+        for tier in range(page_tier, max(audience.TIERS)):
+            leaked = structure.shown_marked_text(self.content, document, tier)
+            if leaked:
+                at = next((document.body_line + i for i, line in enumerate(lines) if leaked.split()[0] in line.lower()),
+                          opener)
+                self.add(document.rel, (at, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows text that Markdown reads as inside an internal block "
+                         f"('{leaked}'): the block's markers are read two ways; check their slashes, "
+                         "indentation and the blank line before them")
+            self.check_written_hidden(document, tier)
+
+    def check_openers(self, document: Document) -> None:
+        """Every line a writer means as an internal block's opener is one the parser reads, unless a closed
+        fence shows it as code (and a fence that swallows one looks closed only by accident)."""
+        lines, scan = self.scanned(document)
         rel, first = document.rel, document.body_line
         parsed = structure.hidden_lines(self.content, document)
         for index, line in enumerate(lines):
-            fenced = scan.in_code[index] and index not in scan.indented_code  # text in a closed fence is text
-            if fenced and BLOCK_OPENER_RE.match(line):
-                start = index
-                while start > 0 and scan.in_code[start - 1] and start - 1 not in scan.indented_code:
-                    start -= 1
-                end = index
-                while end + 1 < len(lines) and scan.in_code[end + 1] and end + 1 not in scan.indented_code:
-                    end += 1
+            if not BLOCK_OPENER_RE.match(line):
+                continue
+            if scan.in_code[index] and index not in scan.indented_code:  # text in a closed fence is text
+                start, end = _fence_around(scan, index)
                 inner = next((i for i in range(start + 1, end) if INNER_FENCE_RE.match(lines[i])), None)
                 if inner is not None:
                     self.add(rel, (first + start, 1), "fence-unclosed", ERROR,
                              f"this code fence seems never closed: line {first + inner} opens another fence inside "
                              f"it, so the internal block at line {first + index} is shown as code to every "
                              "reader; close the fence before it")
-            if parsed[index] == 0 and not fenced and BLOCK_OPENER_RE.match(line):
+            elif parsed[index] == 0:
                 self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
                          "this line opens an internal block as written, but Markdown does not read a block "
                          "here, so every reader sees what follows: " + (
@@ -568,35 +583,26 @@ class Validator:
                              if index in scan.indented_code else
                              "leave a blank line before it, write the marker alone on its line, and indent it "
                              "like the content around it"))
-        opener = scan.openers[0][0] if scan.openers else 0
-        for problem in dict.fromkeys(p for v in structure.distinct_views(self.content, document, page_tier)
-                                     for p in v.ambiguous):
-            self.add(rel, (first + opener, 1), "internal-nesting", ERROR, problem)
-        for tier in range(page_tier, max(audience.TIERS)):
-            leaked = structure.shown_marked_text(self.content, document, tier)
-            if leaked:
-                at = next((i for i, line in enumerate(lines) if leaked.split()[0] in line.lower()), opener)
-                self.add(rel, (first + at, 1), "internal-not-hidden", ERROR,
-                         f"the tier {tier} page shows text that Markdown reads as inside an internal block "
-                         f"('{leaked}'): the block's markers are read two ways; check their slashes, "
-                         "indentation and the blank line before them")
-            hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
-            if not hidden:
-                continue
-            shown = structure.view(self.content, document, tier)
-            shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
-            visible_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors)
-                                                     if floor <= tier))
-            for index in hidden:
-                tokens = structure.words(lines[index])
-                if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
-                        structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
-                    self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
-                             f"this line is inside an internal block as written, but Markdown does not read "
-                             f"the block that way, so the tier {tier} page would show it: check the block's "
-                             "markers (a '///' line, same number of slashes, no text after it), its blank line "
-                             "before, and its indentation inside lists, admonitions and tabs")
-                    break
+
+    def check_written_hidden(self, document: Document, tier: int) -> None:
+        """The first line the file puts inside a block above ``tier`` that the tier's page shows anyway."""
+        lines, scan = self.scanned(document)
+        hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
+        if not hidden:
+            return
+        shown = structure.view(self.content, document, tier)
+        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
+        visible_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier))
+        for index in hidden:
+            tokens = structure.words(lines[index])
+            if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
+                    structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
+                self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
+                         f"this line is inside an internal block as written, but Markdown does not read "
+                         f"the block that way, so the tier {tier} page would show it: check the block's "
+                         "markers (a '///' line, same number of slashes, no text after it), its blank line "
+                         "before, and its indentation inside lists, admonitions and tabs")
+                return
 
     def check_links(self, document: Document) -> None:
         """Every link and image a tier's page shows must work in that site and lead nowhere higher. The
@@ -788,6 +794,19 @@ def _escalation_runbook(document: Document) -> str | None:
     escalation = document.meta.get("escalation")
     target = escalation.get("runbook") if isinstance(escalation, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:
+    """First and last line of the fenced code block holding line ``index``."""
+    def fenced(i: int) -> bool:
+        return scan.in_code[i] and i not in scan.indented_code
+
+    start = end = index
+    while start > 0 and fenced(start - 1):
+        start -= 1
+    while end + 1 < len(scan.in_code) and fenced(end + 1):
+        end += 1
+    return start, end
 
 
 def _article_for(kind: str) -> str:
