@@ -207,7 +207,7 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
     """The document as the index of a tier's site sees it: its text is what the tier's page shows (the
     parser's view, shared by the tiers that show the same internal blocks, and so is the entry)."""
     view = structure.view(content, document, tier)
-    key = ("search-entry", document.rel, id(view))
+    key = ("search-entry", document.rel, view.tier)
     if key in content.derived:
         return content.derived[key]
     headings = view.heading_text

@@ -317,16 +317,6 @@ def _view_of(fields: list) -> View:
                 tuple(ambiguous))
 
 
-def distinct_views(content: ContentRoot, document: Document, lowest: int = 0) -> list[View]:
-    """The views of a document from tier ``lowest`` up, each once, lowest tier first."""
-    found: list[View] = []
-    for tier in range(lowest, max(audience.TIERS) + 1):
-        current = view(content, document, tier)
-        if not found or current is not found[-1]:
-            found.append(current)
-    return found
-
-
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:
     """(tier, view) for each tier from ``lowest`` up."""
     return [(tier, view(content, document, tier)) for tier in range(lowest, max(audience.TIERS) + 1)]

@@ -544,7 +544,7 @@ class Validator:
             return
         self.check_openers(document)
         opener = document.body_line + (scan.openers[0][0] if scan.openers else 0)
-        for problem in dict.fromkeys(p for v in structure.distinct_views(self.content, document, page_tier)
+        for problem in dict.fromkeys(p for _, v in structure.tiers_of(self.content, document, page_tier)
                                      for p in v.ambiguous):
             self.add(document.rel, (opener, 1), "internal-nesting", ERROR, problem)
         for tier in range(page_tier, max(audience.TIERS)):
