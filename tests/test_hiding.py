@@ -266,3 +266,13 @@ def test_blocks_in_list_items_and_later_ones_are_found_where_they_are(make_root)
 def test_an_empty_internal_block_is_found_where_it_is(make_root):
     make_root.doc("kb/a.md", "# Page\n\nPublic.\n\n/// internal\n///\n\nMore public text.\n")
     assert errors_of(load(make_root.path)) == []
+
+
+def test_a_block_in_a_snippet_included_in_a_list_item_is_hidden(make_root):
+    make_root.file("snippets/agents.md", "Public snippet text.\n\n/// internal\nqzxsnippet words.\n///\n")
+    make_root.doc("kb/a.md", '# Page\n\n1. Step one.\n\n    --8<-- "agents.md"\n\n2. Step two.\n')
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    assert errors_of(content) == []
+    assert "qzxsnippet" not in tier0_texts(content, document) and "Public snippet text" in tier0_texts(content, document)
+    assert "qzxsnippet" in structure.view(content, document, 1).text
