@@ -399,10 +399,10 @@ def shown_text(rendered: str) -> str:
 
 
 LINE_STARTS = ["- a", "1. a", "2) a", "~~~", "```", "/// internal", '=== "x"', ": a", "+ a", "> a", "# a", "    a",
-               "a | b", "&amp;", "&lt;b&gt;", "<b>x</b>", "[x](y)", "*a*", "[^1]", "[ ] a", "{: .x }", "a  \\"]
+               "a | b", "&amp;", "&lt;b&gt;", "<b>x</b>", "[x](y)", "*a*", "[^1]", "[ ] a", "{: .x }", "a  \\", "]:)", "[a]: b"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.text(st.sampled_from("ab 1.)-=~/:|*_`[]()<>&#!+{}\\^$'\"\t;"), min_size=1, max_size=14)
        .filter(lambda text: text.strip()))
 @example_each(LINE_STARTS)
