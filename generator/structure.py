@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import re
 import threading
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -62,7 +63,13 @@ SPACE_RE = re.compile(r"\s+")
 WORD_RE = re.compile(r"[a-z0-9]+")
 FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
-MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[A-Za-z][\w-]*)?(?P<rest>.*)$")
+MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[^\W\d_][\w-]*)?(?P<rest>.*)$")
+# Characters a reader takes for a slash; NFKC already folds the fullwidth one.
+# A marker after other text on its line, or with a stray character among its slashes.
+LATE_MARKER_RE = re.compile(r"\S/{2,}[ \t]*internal\b|^[ \t>]*/[^/\s]{1,2}/+[ \t]*internal\b", re.I)
+INLINE_CODE_RE = re.compile(r"(`+).*?\1")
+SPACED_SLASHES_RE = re.compile(r"(?<=/)[ \t]+(?=/)")
+SLASH_LOOKALIKES = str.maketrans(dict.fromkeys("\u2044\u2215\u2571\u29f8\u3033", "/"))
 MARKER_ARGUMENT_RE = re.compile(r"^[ \t]*(?:\|.*)?$")
 
 
@@ -367,19 +374,40 @@ RUN = 6  # words compared at a time: a phrase, not a common word
 def marker_lookalike(line: str) -> str | None:
     """What is wrong with a line that looks like an internal block marker but that Markdown will not
     read as one (so the text after it is public), or None."""
-    match = MARKER_RE.match(line)
-    if not match or not match["name"]:
-        return None
-    name, slashes = match["name"].lower(), len(match["slashes"])
-    if name == "internal":
-        if slashes < 3:
-            return f"a block opens with three slashes or more ('/// internal'), not {slashes}"
-        if not MARKER_ARGUMENT_RE.match(match["rest"].replace("\t", " ")):
-            return "only '| tier: N' may follow the block's name ('/// internal | tier: 2')"
-        return None
-    if slashes >= 2 and name != "internal" and (name.startswith("int") or _edits(name, "internal") <= 2):
-        return "did you mean '/// internal'?"
+    compact = as_marker(line)
+    match = MARKER_RE.match(compact)
+    name = (match["name"] or "").lower() if match else ""
+    spelled = re.sub(r"[\W\d_]+", "", f"{name}{match['rest']}".split("|")[0].lower()) if name else ""
+    if not (name.startswith("int") or _edits(name, "internal") <= 2 or spelled.startswith("internal")):
+        late = LATE_MARKER_RE.search(INLINE_CODE_RE.sub("", compact))
+        return "a marker starts its line: nothing may come before its slashes" if late else None
+    slashes = len(match["slashes"])
+    if compact != line.replace("\t", " "):
+        if as_seen(line) == line.replace("\t", " "):
+            return "the slashes of a marker are written together ('/// internal'), with no space between them"
+        odd = sorted({f"U+{ord(char):04X}" for char in line if not char.isascii()})
+        return (f"it holds characters that only look like spaces, slashes or letters ({', '.join(odd)}); "
+                "type the marker again as '/// internal'")
+    if name != "internal":
+        return "did you mean '/// internal'?" if slashes >= 2 else None
+    if slashes < 3:
+        return f"a block opens with three slashes or more ('/// internal'), not {slashes}"
+    if not MARKER_ARGUMENT_RE.match(match["rest"].replace("\t", " ")):
+        return "only '| tier: N' may follow the block's name ('/// internal | tier: 2')"
     return None
+
+
+def as_seen(line: str) -> str:
+    """A line as a reader sees it: compatibility forms folded (fullwidth letters, no-break spaces),
+    slash look-alikes made slashes, invisible format characters (byte order mark, zero-width space)
+    dropped, and every kind of space a space."""
+    line = unicodedata.normalize("NFKC", line).translate(SLASH_LOOKALIKES)
+    return "".join(" " if char.isspace() else char for char in line if unicodedata.category(char) != "Cf")
+
+
+def as_marker(line: str) -> str:
+    """A line read as the marker a writer meant: as seen, with the slashes written together."""
+    return SPACED_SLASHES_RE.sub("", as_seen(line))
 
 
 def _edits(a: str, b: str) -> int:

@@ -501,7 +501,8 @@ class Validator:
                 self.add(rel, where, "internal-unclosed", ERROR,
                          "internal block is never closed; add a '///' line (same number of slashes) after it")
             elif event.kind == "unclosed-fence":
-                after = any(BLOCK_OPENER_RE.match(line) for line in lines[event.index:])
+                after = any(BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line)
+                            for line in lines[event.index:])
                 self.add(rel, where, "fence-unclosed", ERROR if after else WARNING,
                          f"this code fence ('{event.detail}') is never closed, so where the code ends is "
                          "unclear" + (" and the internal blocks after it may be shown as code or text" if after
@@ -516,7 +517,7 @@ class Validator:
                          f"this internal block is for tier {floor} and above, but the page is already tier "
                          f"{page_tier}; remove the block markers or raise the block's tier")
         for index, line in enumerate(lines):
-            if "//" in line and not scan.in_code[index]:
+            if not scan.in_code[index] or index in scan.indented_code:  # indented code: the writer's indent
                 lookalike = structure.marker_lookalike(line)
                 if lookalike:
                     self.add(rel, (first + index, 1), "internal-marker", ERROR,
@@ -540,7 +541,7 @@ class Validator:
         lines, scan = self.scanned(document)
         page_tier = document.tier if document.tier is not None else 0
         if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors \
-                and "internal" not in document.body:
+                and not _marker_lines(lines):
             return
         self.check_openers(document)
         opener = document.body_line + (scan.openers[0][0] if scan.openers else 0)
@@ -564,9 +565,9 @@ class Validator:
         lines, scan = self.scanned(document)
         rel, first = document.rel, document.body_line
         parsed = structure.hidden_lines(self.content, document)
-        for index, line in enumerate(lines):
-            if not BLOCK_OPENER_RE.match(line):
-                continue
+        for index in _marker_lines(lines):  # a look-alike is reported as one, unless it is in code
+            line = lines[index]
+            meant = BLOCK_OPENER_RE.match(structure.as_marker(line))
             if scan.in_code[index] and index not in scan.indented_code:  # text in a closed fence is text
                 start, end = _fence_around(scan, index)
                 inner = next((i for i in range(start + 1, end) if INNER_FENCE_RE.match(lines[i])), None)
@@ -575,7 +576,7 @@ class Validator:
                              f"this code fence seems never closed: line {first + inner} opens another fence inside "
                              f"it, so the internal block at line {first + index} is shown as code to every "
                              "reader; close the fence before it")
-            elif parsed[index] == 0:
+            elif meant and parsed[index] == 0:
                 self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
                          "this line opens an internal block as written, but Markdown does not read a block "
                          "here, so every reader sees what follows: " + (
@@ -794,6 +795,12 @@ def _escalation_runbook(document: Document) -> str | None:
     escalation = document.meta.get("escalation")
     target = escalation.get("runbook") if isinstance(escalation, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _marker_lines(lines: list[str]) -> list[int]:
+    """Indexes of the lines a writer means as an internal block's opener, spelt right or not."""
+    return [index for index, line in enumerate(lines) if ("/" in line or not line.isascii()) and (
+        BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line))]
 
 
 def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:

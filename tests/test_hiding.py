@@ -69,7 +69,11 @@ def test_shapes_that_leaked_are_hidden_or_refused(make_root, name, body):
     assert SECRET_RE.search(html3)
 
 
-LOOKALIKES = ["/// interal", "/// internal:", "// internal", "/// internal - tier 2", "/// intrenal | tier: 2"]
+LOOKALIKES = ["/// interal", "/// internal:", "// internal", "/// internal - tier 2", "/// intrenal | tier: 2",
+              # characters that only look like spaces, slashes or letters, or that nobody sees
+              "///\u00a0internal", "\ufeff/// internal", "/// internal\u200b", "\uff0f\uff0f\uff0f internal",
+              "/// \u0456nternal", "\u2044\u2044\u2044 internal", "/// inter\u00adnal", "///\u2002internal",
+              "/\u0456// internal", "\u0456/// internal", "Text /// internal"]
 
 
 @pytest.mark.parametrize("marker", LOOKALIKES)
@@ -183,6 +187,13 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
     return [line for part in parts for line in [*part, ""]][:-1]
 
 
+# No-break and typographic spaces, invisible format characters and slash look-alikes, anywhere in a
+# marker; letters that look like the name's own in place of one of them.
+ODD_CHARACTERS = ["\u00a0", "\u2002", "\u3000", "\u200b", "\u200d", "\ufeff", "\u00ad", "\u2060", "\uff0f",
+                  "\u2044", "\u2215"]
+LETTER_LOOKALIKES = {"i": ["\u0456", "\u0131", "\uff49"], "a": ["\u0430"], "e": ["\u0435"], "n": ["\uff4e"]}
+
+
 @st.composite
 def documents(draw):
     secret = draw(SECRET_WORDS)
@@ -191,7 +202,15 @@ def documents(draw):
     argument = draw(st.sampled_from(["", " | tier: 1", " | tier: 2", " | tier: 3"]))
     after_opener = draw(st.sampled_from(["", " ", "\t", "  \t"]))
     after_closer = draw(st.sampled_from(["", " ", "\t"]))
-    block = [f"{slashes} internal{argument}{after_opener}", *draw(internal_content(secret, count)), f"{slashes}{after_closer}"]
+    opener_line = f"{slashes} internal{argument}{after_opener}"
+    odd = draw(st.none() | st.tuples(st.sampled_from(ODD_CHARACTERS), st.integers(0, len(opener_line))))
+    if odd:  # a marker as it arrives pasted from a chat or a word processor
+        opener_line = opener_line[:odd[1]] + odd[0] + opener_line[odd[1]:]
+    elif draw(st.booleans()):
+        at = draw(st.sampled_from([i for i, char in enumerate(opener_line) if char in LETTER_LOOKALIKES]))
+        opener_line = (opener_line[:at] + draw(st.sampled_from(LETTER_LOOKALIKES[opener_line[at]]))
+                       + opener_line[at + 1:])
+    block = [opener_line, *draw(internal_content(secret, count)), f"{slashes}{after_closer}"]
     container = draw(st.sampled_from(["none", "bullet", "number", "admonition", "admonition-nospace", "collapsed",
                                       "tabs", "tabs-open", "details", "quote", "footnote", "deflist", "table"]))
     indent = draw(st.sampled_from([" " * n for n in (0, 1, 2, 3, 4, 4, 4, 5, 6, 8)] + ["\t", "  \t"]))
