@@ -516,13 +516,7 @@ class Validator:
                 self.add(rel, (first + index, 1), "internal-redundant", WARNING,
                          f"this internal block is for tier {floor} and above, but the page is already tier "
                          f"{page_tier}; remove the block markers or raise the block's tier")
-        for index, line in enumerate(lines):
-            if not scan.in_code[index] or index in scan.indented_code:  # indented code: the writer's indent
-                lookalike = structure.marker_lookalike(line)
-                if lookalike:
-                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
-                             f"'{line.strip()}' looks like an internal block marker but is not one, so what "
-                             f"follows is shown to every reader of the page: {lookalike}")
+        self.check_marker_lookalikes(rel, first, lines, scan)
         self.check_hiding(document)
         comments = structure.view(self.content, document, page_tier).comments
         if document.published and page_tier == audience.PUBLIC_TIER and comments:
@@ -533,6 +527,17 @@ class Validator:
         for index, spec in includes(lines):
             self.check_snippet(document.rel, (first + index, 1), spec)
         self.check_links(document)
+
+    def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
+        """Lines that look like an internal block's marker but that Markdown reads as text, in a document
+        or in a snippet a document includes."""
+        for index, line in enumerate(lines):
+            if not scan.in_code[index] or index in scan.indented_code:  # indented code: the writer's indent
+                lookalike = structure.marker_lookalike(line)
+                if lookalike:
+                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
+                             f"'{line.strip()}' looks like an internal block marker but is not one, so what "
+                             f"follows is shown to every reader of the page: {lookalike}")
 
     def check_hiding(self, document: Document) -> None:
         """The parser alone decides what a tier sees. Where the document, as written, puts a line inside an
@@ -674,8 +679,10 @@ class Validator:
                          f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
             elif path.is_file():
                 text, _ = read_text(path, rel)
-                for index, spec in includes((text or "").split("\n")):
+                lines = (text or "").split("\n")
+                for index, spec in includes(lines):
                     self.check_snippet(rel, (index + 1, 1), spec)
+                self.check_marker_lookalikes(rel, 1, lines, audience.scan(lines))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int,
                    written: bool = True) -> None:

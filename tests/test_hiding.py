@@ -82,6 +82,15 @@ def test_a_marker_that_is_not_one_is_refused(make_root, marker):
     assert any(e.startswith("internal-marker:") for e in errors_of(load(make_root.path)))
 
 
+@pytest.mark.parametrize("marker", LOOKALIKES[5:8])
+def test_a_marker_that_is_not_one_in_a_snippet_is_refused_at_its_line(make_root, marker):
+    make_root.file("snippets/shared.md", "Shared words.\n")
+    make_root.file("snippets/notes.md", f"Intro.\n\n{marker}\nqzxsnippet words.\n///\n")
+    make_root.doc("kb/a.md", '# Page\n\nPublic.\n\n--8<-- "shared.md"\n\n--8<-- "notes.md"\n')
+    findings = [f for f in validate(load(make_root.path)) if f.rule == "internal-marker"]
+    assert [(f.path, f.line) for f in findings] == [("snippets/notes.md", 3)]
+
+
 def test_a_block_the_parser_does_not_read_as_written_is_refused(make_root):
     # Indented first lines of a block are its options; invalid ones make Markdown read no block at all.
     make_root.doc("kb/a.md", "# Page\n\n/// internal\n    bad: [unclosed\nqzxoptions words.\n///\n")
