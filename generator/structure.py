@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from markdown import Markdown
+from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
+from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience
 from .content import SNIPPETS_DIR, ContentRoot, Document
@@ -497,6 +499,9 @@ INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*
 REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[(?!\^)[^\[\]]+\]:\s*<?([^\s>]+)>?")
 HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
 HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
+BLOCK_START_RE = re.compile(PYMDOWNX_BLOCK_START.pattern.replace("(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
+BLOCK_END_RE = re.compile(PYMDOWNX_BLOCK_END.pattern.replace("(?m)(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
+FENCE_LINE = "\x02"  # a fenced code block, as the block parser sees it: one line of its block
 ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
 ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
@@ -517,28 +522,93 @@ class Heading(NamedTuple):
 
 def headings(body: str, floors: list[int] | None = None) -> list[Heading]:
     """Every heading and HTML id of a body, where it is in the file, in order. ``floors`` are the lines'
-    visibility from the parser (:func:`hidden_lines`); without them every heading counts as public."""
+    visibility from the parser (:func:`hidden_lines`); without them every heading counts as public.
+
+    Headings are found as Python-Markdown finds them, with its own patterns and in its order (see
+    :func:`_block_headings`), so a section ends where the page's heading says it does: a second reading
+    that disagreed would let one section run into the next (``##Root cause`` is a heading too)."""
     lines = body.split("\n")
     scan = audience.scan(lines)  # only to skip code: a heading's visibility comes from ``floors``
     found = []
     for index, line in enumerate(lines):
-        if scan.in_code[index]:
-            continue
-        floor = floors[index] if floors is not None else 0
-        if "=" in line:
+        if "=" in line and not scan.in_code[index]:
+            floor = floors[index] if floors is not None else 0
             found += [Heading(floor, None, html_id, 0, index) for html_id in HTML_ID_RE.findall(line)]
-        atx = ATX_RE.match(line)
-        setext = None if atx else SETEXT_RE.match(line)
-        if atx:
-            text, level, at = atx[2], len(atx[1]), index
-        elif setext and index > 0 and lines[index - 1].strip() and not scan.in_code[index - 1] \
-                and not lines[index - 1].lstrip().startswith(("-", "*", "+", "|", ">")):
-            text, level, at = lines[index - 1].strip(), 1 if setext[1][0] == "=" else 2, index - 1
-        else:
-            continue
+    for index, level, text in _block_headings(lines, scan):
         explicit = ATTR_ID_RE.search(text)
-        found.append(Heading(floor, text, explicit[1] if explicit else None, level, at))
+        found.append(Heading(floors[index] if floors is not None else 0, text, explicit[1] if explicit else None,
+                             level, index))
+    return sorted(found, key=lambda heading: heading.index)
+
+
+def _block_headings(lines: list[str], scan) -> list[tuple[int, int, str]]:
+    """(line index, level, text) of the top-level headings (and those of internal blocks), found as
+    Python-Markdown's block parser finds them, with its own patterns and in its order: blank lines
+    separate blocks; a code fence is one opaque line of its block; a pymdownx block opens at the start of
+    a block and closes at its end line; a block indented as code holds none, and its first line that is
+    not indented starts a block again; a ``#`` heading on any line splits a block (hashheader), an
+    underlined first line is a heading (setextheader), a rule splits a block (hr)."""
+    found: list[tuple[int, int, str]] = []
+    open_blocks: list[int] = []  # slashes of the pymdownx blocks open around the walk
+
+    def walk(block: list[tuple[int, str]]) -> None:
+        if not block:
+            return
+        if open_blocks:
+            end = next((at for at, (_, line) in enumerate(block)
+                        if (closer := BLOCK_END_RE.match(line)) and len(closer[1]) in open_blocks), None)
+            if end is not None:
+                walk(block[:end])
+                del open_blocks[open_blocks.index(len(BLOCK_END_RE.match(block[end][1])[1])):]
+                walk(block[end + 1:])
+                return
+        opener = next((at for at, (_, line) in enumerate(block) if BLOCK_START_RE.match(line)), None)
+        if opener is not None:
+            walk(block[:opener])
+            open_blocks.append(len(BLOCK_START_RE.match(block[opener][1])[1]))
+            walk(block[opener + 1:])
+            return
+        if block[0][1].startswith("    "):  # code: its first line that is not indented starts a block
+            walk(block[next((at for at, (_, line) in enumerate(block) if not line.startswith("    ")), len(block)):])
+            return
+        text = "\n".join(line for _, line in block)
+        hashed = HashHeaderProcessor.RE.search(text)
+        if hashed:
+            at = text.count("\n", 0, hashed.start()) + (text[hashed.start()] == "\n")
+            walk(block[:at])
+            found.append((block[at][0], len(hashed["level"]), hashed["header"].strip()))
+            walk(block[at + 1:])
+        elif SetextHeaderProcessor.RE.match(text):
+            found.append((block[0][0], 1 if block[1][1].startswith("=") else 2,
+                          block[0][1].replace(FENCE_LINE, "").strip()))
+            walk(block[2:])
+        elif rule := HRProcessor.SEARCH_RE.search(text):
+            at = text.count("\n", 0, rule.start())
+            walk(block[:at])
+            walk(block[at + 1:])
+
+    block: list[tuple[int, str]] = []
+    for index, (line, fenced) in enumerate(zip(lines + [""], _fenced_lines(lines, scan) + [False])):
+        if not line.strip():
+            walk(block)
+            block = []
+        elif not fenced:
+            block.append((index, line.expandtabs(4)))
+        elif not block or block[-1][1] != FENCE_LINE:
+            block.append((index, FENCE_LINE))
     return found
+
+
+def _fenced_lines(lines: list[str], scan) -> list[bool]:
+    """Per line: inside a fenced code block as the parser reads it. A fence never closed is no fence to
+    pymdownx.superfences: its opening line is text, and the lines after it are read afresh."""
+    fenced = [code and index not in scan.indented_code for index, code in enumerate(scan.in_code)]
+    unclosed = next((event.index for event in scan.events if event.kind == "unclosed-fence"), None)
+    if unclosed is not None:
+        after = lines[unclosed + 1:]
+        fenced[unclosed:] = [False, *_fenced_lines(after, audience.scan(after))]
+    return fenced
+
 
 
 def section_name(text: str) -> str:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import html.parser
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator import structure
 from generator.build import build
@@ -108,3 +115,77 @@ def test_a_build_keeps_its_views_for_the_next_one(make_root, tmp_path):
     build(make_root.path, out=out)
     assert "qzxedited" in (out / "tier0/kb/plain/index.html").read_text(encoding="utf-8")
     assert structure.load_views(load(make_root.path), kept) == 2
+
+
+# Headings are where Python-Markdown puts them ------------------------------------------------------------
+# Not drawn: lines indented as code, and a second kind of fence. The model reads a fence right after
+# indented code or an unclosed fence as a fence
+# (superfences reads it as text), and an indented heading right after a pymdownx block's end line as
+# top-level (the block takes it in as its own content).
+HEADING_LINES = ["## Alpha", "##Beta", "#Gamma", "   ## Delta", "Zeta", "---", "===", "- Eta",
+                 "***", "", "", "```", "## Theta ##", "##", "#######Iota", "Kappa\\", "| Mu |",
+                 "1. Nu", "/// internal", "///", "## Xi {#xi}", "Omicron", "- - -", "////"]
+
+
+class _TopHeadings(html.parser.HTMLParser):
+    """(level, text) of the headings that are not inside another element (an internal block's callout
+    is no container: its headings are the document's own, for the tiers that show it)."""
+
+    VOID = {"br", "hr", "img", "input", "meta", "link"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.found, self.inside, self.open = 0, [], None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        callout = tag == "div" and "kb-internal" in (dict(attrs).get("class") or "")
+        self.open.append(callout)
+        if not callout:
+            if self.depth == 0 and re.fullmatch(r"h[1-6]", tag):
+                self.inside = [int(tag[1]), ""]
+            self.depth += 1
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID or self.open.pop():
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.inside:
+            self.found.append((self.inside[0], self.inside[1].replace("¶", "").strip()))
+            self.inside = None
+
+    def handle_data(self, data):
+        if self.inside is not None and self.depth == 1:
+            self.inside[1] += data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(HEADING_LINES), min_size=1, max_size=12))
+def test_the_model_finds_the_headings_the_page_shows(lines):
+    """Sections end where the page's headings are, so no section of a defect or runbook runs into the next."""
+    body = "\n".join(lines) + "\n"
+    rendered, _ = structure.render_html(_sample(), body, 3)
+    parser = _TopHeadings()
+    parser.feed(rendered)
+    found = [(h.level, structure.ATTR_RE.sub("", h.text).strip()) for h in structure.headings(body)
+             if h.text is not None]
+    assert found == parser.found, (body, rendered)
+
+
+@functools.lru_cache(maxsize=1)
+def _sample():
+    return load(Path(__file__).resolve().parent.parent)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("## Summary\n\nText.\n\n##Symptoms\n\nMore.\n", [(2, "Summary"), (2, "Symptoms")]),  # no space: a heading
+    ("Text.\n   ## Not one\n", []),  # indented: a paragraph's text to Python-Markdown
+    ("Text.\nUnder a paragraph line\n---\n", []),  # an underline heads only the first line of a block
+    ("- item\n---\n", [(2, "- item")]),
+])
+def test_headings_are_where_python_markdown_puts_them(body, expected):
+    assert [(h.level, h.text) for h in structure.headings(body) if h.text is not None] == expected
