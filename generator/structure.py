@@ -559,7 +559,8 @@ def _block_headings(lines: list[str], scan) -> list[tuple[int, int, str]]:
                         if (closer := BLOCK_END_RE.match(line)) and len(closer[1]) in open_blocks), None)
             if end is not None:
                 walk(block[:end])
-                del open_blocks[open_blocks.index(len(BLOCK_END_RE.match(block[end][1])[1])):]
+                slashes = len(BLOCK_END_RE.match(block[end][1])[1])
+                del open_blocks[max(at for at, open_slashes in enumerate(open_blocks) if open_slashes == slashes):]
                 walk(block[end + 1:])
                 return
         opener = next((at for at, (_, line) in enumerate(block) if BLOCK_START_RE.match(line)), None)
