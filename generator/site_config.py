@@ -104,7 +104,7 @@ class SiteConfig:
         """The layout of runbooks that declare none (see :mod:`generator.layouts`); the default while the
         option is not valid (findings say why)."""
         chosen = self.kbgen_options.get("runbook_layout")
-        return chosen if chosen in LAYOUTS else DEFAULT_LAYOUT
+        return chosen if isinstance(chosen, str) and chosen in LAYOUTS else DEFAULT_LAYOUT
 
     def checked(self) -> SiteConfig:
         """This configuration, or :class:`ConfigError` when it has errors: for what must not run on a guess."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import INTENTS, runbook_body
+from conftest import INTENTS, RootMaker, runbook_body
 from generator.findings import ERROR, Finding
+from generator.site_config import DEFAULTS
 
 DIR = object()  # in a case's files: create a directory instead of a file
 
@@ -32,6 +33,16 @@ def runbook(rb_id: str = "r", tier: int = 1, escalation: str | None = None, extr
     lines = ((f"escalation: {escalation}",) if escalation else ()) + tuple(extra)
     return page(runbook_body(rb_id.upper()), id=rb_id, title=rb_id.upper(), kind="runbook", tier=str(tier),
                 extra=lines)
+
+
+def configured(make_root: RootMaker, options: str) -> RootMaker:
+    """A root whose mkdocs.yml is kbgen's defaults with these kbgen plugin options (YAML lines indented by
+    six spaces), and a public article."""
+    text = DEFAULTS.read_text(encoding="utf-8")
+    assert "\n  - kbgen\n" in text
+    make_root.file("mkdocs.yml", text.replace("\n  - kbgen\n", "\n  - kbgen:\n" + options, 1))
+    make_root.doc("kb/help.md")
+    return make_root
 
 
 def line_of(text: str, marker: str, start: int = 1) -> int:

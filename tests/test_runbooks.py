@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from mkdocs.config.base import ValidationError
 
+from cases import configured
 from conftest import REPO, RootMaker, article, frontmatter, in_search, links_in
 from generator.build import BuildError, build
 from generator.config import DEFAULT_SERVICE_TARGETS, PRIORITIES, Severities, ServiceTargets
@@ -23,7 +24,6 @@ from generator.navigation import TIER_HEADINGS
 from generator.runbooks import handover
 from generator.search import FIELDS as SEARCH_FIELDS
 from generator.search import entries as search_entries
-from generator.site_config import DEFAULTS
 from generator.validate import validate
 
 SAMPLE = load(REPO)
@@ -385,14 +385,6 @@ OPTIONS = """\
           First response: {P1: "< 15 min", P2: "< 1 h"}
           Resolution: 1 day
 """
-
-
-def configured(make_root, options: str) -> RootMaker:
-    text = DEFAULTS.read_text(encoding="utf-8")
-    assert "\n  - kbgen\n" in text
-    make_root.file("mkdocs.yml", text.replace("\n  - kbgen\n", "\n  - kbgen:\n" + options, 1))
-    make_root.doc("kb/help.md")
-    return make_root
 
 
 def test_service_targets_and_severities_from_the_plugin_options(make_root, tmp_path):
