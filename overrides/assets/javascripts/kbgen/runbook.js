@@ -72,6 +72,7 @@
     return span;
   }
 
+  /* What the handover calls a step: the first sentence of its own text (not its commands or sub-lists). */
   function stepTitle(step) {
     const host = step.querySelector(":scope > p") || step;
     let title = "";
@@ -80,7 +81,7 @@
         continue;
       title += node.textContent;
     }
-    title = title.replace(/\s+/g, " ").trim().replace(/:$/, "");
+    title = title.replace(/\s+/g, " ").trim().split(/(?<=[.!?])\s/)[0].replace(/[:.]$/, "");  // its first sentence
     return title.length > 90 ? title.slice(0, 89) + "…" : title;
   }
 
@@ -200,31 +201,37 @@
     update();
   }
 
-  /* A command still holding an empty placeholder is not copied: the note says what to fill in first. */
+  /* A command still holding an empty placeholder is not copied: the note says what to fill in first. The
+   * handover is copied all the same (it has lines to fill in anyway), with the note. */
   function refuseIncomplete(event) {
     const button = event.target.closest && event.target.closest("[data-clipboard-target]");
     const code = button && document.querySelector(button.dataset.clipboardTarget);
-    const empty = code && [...code.querySelectorAll(".kb-value--empty")];
-    const block = button && button.closest(".md-code, .highlight, div");
-    if (!empty || !block) return;
+    const block = code && code.closest(".highlight");
+    if (!block) return;
+    const empty = [...code.querySelectorAll(".kb-value--empty")];
     let note = block.nextElementSibling;
+    if (!(note && note.classList.contains("kb-copy-warning"))) note = null;
     if (!empty.length) {
-      if (note && note.classList.contains("kb-copy-warning")) note.remove();
+      if (note) note.remove();
       return;
     }
-    event.preventDefault();
-    event.stopImmediatePropagation();
+    const handover = Boolean(block.closest(".kb-handover"));
+    if (!handover) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
     const labels = [...new Set(empty.map((span) => {
       const field = document.querySelector(`.kb-inputs [data-kb-input="${span.dataset.kbInput}"]`);
       return field ? field.previousElementSibling.textContent : span.dataset.kbInput;
     }))];
-    if (!note || !note.classList.contains("kb-copy-warning")) {
+    if (!note) {
       note = document.createElement("p");
       note.className = "kb-copy-warning";
       note.setAttribute("role", "alert");
       block.after(note);
     }
-    note.textContent = `Not copied: fill in ${labels.join(", ")} at the top of the page first.`;
+    note.textContent = handover ? `Copied, without ${labels.join(", ")}: fill them in at the top of the page, or in the ticket.`
+      : `Not copied: fill in ${labels.join(", ")} at the top of the page first.`;
   }
 
   document.addEventListener("click", refuseIncomplete, true);
