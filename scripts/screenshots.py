@@ -2,8 +2,9 @@
 
 Builds the sample's tier 0 and tier 1 sites into a temporary folder, serves them on localhost and opens
 them in the system's headless Chromium (never a downloaded one): the help centre's home page, a help
-article and a Tier 1 runbook with its first step ticked. Saves home.png, article.png and runbook.png
-in docs/screenshots/ (or OUT_DIR) and prints their paths.
+article and a Tier 1 runbook as an agent runs it: its inputs filled in (into the commands and the handover)
+and three steps ticked. Saves home.png, article.png and runbook.png in docs/screenshots/ (or OUT_DIR) and
+prints their paths.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1100, "height": 900}
-SHOTS = {  # file name: (page in the built sample, whether to tick the first runbook step)
+RUNBOOK_INPUTS = {"ticket": "418402", "workspace": "ws_8KQ2M4TZ1A", "charge": "ch_3QxK8L2eZvKYlo2C0a1b2c3d",
+                  "amount": "29.00"}
+SHOTS = {  # file name: (page in the built sample, whether to run it as an agent: inputs filled, steps ticked)
     "home.png": ("tier0/", False),
     "article.png": ("tier0/kb/invoices/invoice-pdf-troubleshooting/", False),
-    "runbook.png": ("tier1/runbooks/tier1/reset-two-factor/", True),
+    "runbook.png": ("tier1/runbooks/tier1/refund-subscription-payment/", True),
 }
+TICKED = 3
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -53,7 +57,11 @@ def main(out_dir: Path) -> list[Path]:
                 for name, (url, tick) in SHOTS.items():
                     page.goto(f"http://127.0.0.1:{server.server_address[1]}/{url}", wait_until="load")
                     if tick:
-                        page.locator(".kb-step__check").first.check()
+                        for field, value in RUNBOOK_INPUTS.items():
+                            page.locator(f'.kb-inputs input[data-kb-input="{field}"]').fill(value)
+                        for check in page.locator(".kb-step__check").all()[:TICKED]:
+                            check.check()
+                        page.evaluate("window.scrollTo(0, 0)")
                     page.screenshot(path=str(out_dir / name), full_page=True)
                     saved.append(out_dir / name)
                 browser.close()
