@@ -53,7 +53,7 @@ def page_markdown(markdown: str, document: Document, tier: int, by_id: dict[str,
         lines[named[steps].index] = _with_class(lines[named[steps].index], STEPS_CLASS)
     title = next((h for h in found if h.level == 1 and h.floor <= tier), None)
     box = escalation_box(document, tier, by_id)
-    head = [*escalation_summary(document, tier, by_id), *targets_box(document.tier, severities, targets),
+    head = [*escalation_summary(document), *targets_box(document.tier, severities, targets),
             *inputs_form(document), *progress_bar(document, bool(box))]
     inserts = [(_below(lines, title) if title else 0, head)]
     if box:
@@ -64,7 +64,7 @@ def page_markdown(markdown: str, document: Document, tier: int, by_id: dict[str,
     return "\n".join(lines)
 
 
-def escalation_summary(document: Document, tier: int, by_id: dict[str, Document]) -> list[str]:
+def escalation_summary(document: Document) -> list[str]:
     """One line under the title: when to escalate, to whom and which queue, linking the box."""
     escalation = _escalation(document)
     if escalation is None:

@@ -467,8 +467,8 @@ class Validator:
             index = first[later[0].casefold()].index if later else document.body.rstrip().count("\n")
             place = f"before '## {later[0]}'" if later else "at the end"
             self.add(rel, (document.body_line + index, 1), "runbook-section-missing", ERROR,
-                     f"this runbook has no '## {name}' section; add it {place} ({kind}'s sections, in order: "
-                     f"{order})")
+                     f"this runbook has no '## {name}' section; add it {place} (the {layout.name} layout's "
+                     f"sections, in order: {order})")
         latest = -1
         for name, heading in sorted(((n, h) for n, h in first.items() if n in required), key=lambda i: i[1].index):
             rank = required.index(name)
