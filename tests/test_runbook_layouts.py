@@ -364,3 +364,17 @@ def test_sample_runbooks_use_inputs_for_what_an_agent_types():
         fences = re.findall(r"```.*?```", document.body, re.S)
         for fence in fences:
             assert not re.search(r"\bws_[A-Za-z0-9]{10}\b|\bch_[A-Za-z0-9]{24}\b|--ticket \d", fence), document.rel
+
+
+def test_editors_check_with_the_roots_layout_and_add_a_missing_section_of_it(alert_root):
+    from generator.lsp import template_section
+    from generator.workspace import Workspace
+
+    rel = "runbooks/cert-expiry.md"
+    text = (alert_root.path / rel).read_text()
+    workspace = Workspace(alert_root.path)
+    assert workspace.check(rel, text) == []
+    [finding] = workspace.check(rel, text.replace("## Diagnosis\n", "## Notes\n"))
+    assert finding.rule == "runbook-section-missing" and "'## Diagnosis'" in finding.message
+    assert template_section("Diagnosis").startswith("## Diagnosis\n\nTODO: how to find the cause")
+    assert template_section("Verify").startswith("## Verify\n\nTODO: how the agent confirms")
