@@ -55,6 +55,7 @@ INNER_FENCE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\w")  # opens a fence
 ESCALATE_WHEN_RE = re.compile(r"\b(?:escalate|hand (?:it )?over)\b.*\bwhen\b", re.I)  # the condition, again
 TIER_RE = re.compile(r"\btier\s*([1-3])\b", re.I)
 QUEUE_RE = re.compile(r"\b([A-Za-z][\w-]*) queue\b")
+FED_MARKER_RE = re.compile(r"^<!-- (/?)kbgen:defect\b")
 QUEUE_WORDS = {"the", "a", "its", "this", "that", "same", "right", "their", "our", "your", "tier"}
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
@@ -401,12 +402,13 @@ class Validator:
             if name not in used and name != TICKET["name"]:
                 self.add(rel, document.where("inputs", index, "name"), "input-unused", WARNING,
                          f"input '{name}' is never used; write {{{{ {name} }}}} where its value goes, or remove it")
+        fed = _fed_lines(lines)  # the feed writes them from a defect: a literal there is the defect's to change
         for item in inputs:
             pattern = compiled(item.get("pattern"))
             if pattern is None:
                 continue
             for index, line in enumerate(lines):
-                found = scan.in_code[index] and next(
+                found = scan.in_code[index] and index not in fed and next(
                     (m for m in pattern.finditer(line) if m.group() and _stands_alone(line, m)), None)
                 if found:
                     self.add(rel, (document.body_line + index, found.start() + 1), "input-literal", ERROR,
@@ -885,6 +887,19 @@ def _escalation_runbook(document: Document) -> str | None:
     escalation = document.meta.get("escalation")
     target = escalation.get("runbook") if isinstance(escalation, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _fed_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines between ``<!-- kbgen:defect ... -->`` and ``<!-- /kbgen:defect -->``: kbgen defect
+    feed owns them (README, "Feeding resolved defects back")."""
+    inside, fed = False, set()
+    for index, line in enumerate(lines):
+        marker = FED_MARKER_RE.match(line)
+        if marker:
+            inside = not marker[1]
+        elif inside:
+            fed.add(index)
+    return fed
 
 
 def _plain(text: str) -> str:

@@ -378,3 +378,17 @@ def test_editors_check_with_the_roots_layout_and_add_a_missing_section_of_it(ale
     assert finding.rule == "runbook-section-missing" and "'## Diagnosis'" in finding.message
     assert template_section("Diagnosis").startswith("## Diagnosis\n\nTODO: how to find the cause")
     assert template_section("Verify").startswith("## Verify\n\nTODO: how the agent confirms")
+
+
+def test_a_literal_in_a_defects_fed_region_is_the_defects_to_change(input_root):
+    """kbgen defect feed owns the text between its markers: a finding there could not be fixed in the runbook."""
+    region = ("<!-- kbgen:defect DEF-0009 0123456789ab -->\n### A defect\n\n```sql\nSELECT 1 WHERE w = 'ws_8KQ2M4TZ1A';\n"
+              "```\n<!-- /kbgen:defect -->\n")
+    body = textwrap.dedent(STEPS).replace("## Before you start", f"## Known defects\n\n{region}\n## Before you start")
+    input_root.doc("runbooks/refund.md", body, intents=["billing.refund"], inputs=INPUTS,
+                   escalation="{to_tier: 2, when: the refund fails, queue: Billing (Tier 2)}")
+    assert rules_of(input_root) == []
+    input_root.doc("runbooks/refund.md", body.replace("<!-- /kbgen:defect -->\n", "").replace(
+        "<!-- kbgen:defect DEF-0009 0123456789ab -->\n", ""), intents=["billing.refund"], inputs=INPUTS,
+        escalation="{to_tier: 2, when: the refund fails, queue: Billing (Tier 2)}")
+    assert [rule for _, _, rule, _ in rules_of(input_root)] == ["input-literal"]
