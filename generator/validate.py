@@ -383,7 +383,7 @@ class Validator:
                 self.add(rel, document.where("inputs", index, "name"), "field-value", ERROR,
                          f"input '{item['name']}' is declared twice; give each input its own name")
             names.setdefault(item["name"], index)
-            if "pattern" in item and compiled(item["pattern"]) is None:
+            if isinstance(item.get("pattern"), str) and compiled(item["pattern"]) is None:
                 self.add(rel, document.where("inputs", index, "pattern"), "field-value", ERROR,
                          f"the pattern of input '{item['name']}' is not a regular expression; write one such as "
                          "ws_[A-Za-z0-9]{10}")
@@ -491,7 +491,7 @@ class Validator:
         escalation = document.meta["escalation"]
         lines, scan = self.scanned(document)
         end = next((h.index for _, h in found if h.index > section.index), len(lines))
-        when = _plain(escalation.get("when") or "")
+        when = _plain(escalation["when"]) if isinstance(escalation.get("when"), str) else ""
         queue = escalation.get("queue") if isinstance(escalation.get("queue"), str) else None
         to_tier = escalation.get("to_tier")
         for index in range(section.index + 1, end):

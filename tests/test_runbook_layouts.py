@@ -392,3 +392,11 @@ def test_a_literal_in_a_defects_fed_region_is_the_defects_to_change(input_root):
         "<!-- kbgen:defect DEF-0009 0123456789ab -->\n", ""), intents=["billing.refund"], inputs=INPUTS,
         escalation="{to_tier: 2, when: the refund fails, queue: Billing (Tier 2)}")
     assert [rule for _, _, rule, _ in rules_of(input_root)] == ["input-literal"]
+
+
+def test_values_of_the_wrong_type_are_findings_not_a_crash(make_root):
+    make_root.doc("kb/help.md")
+    make_root.doc("runbooks/r.md", intents=["billing.refund"], escalation="{to_tier: 2, when: [null], queue: 3}",
+                  inputs="[{name: x, label: X, pattern: 5}, {name: 7, label: [y]}, z]", layout="[alert]")
+    found = {(f.rule, f.line) for f in validate(make_root.path)}
+    assert found and {rule for rule, _ in found} <= {"field-type", "field-value"}
