@@ -402,3 +402,12 @@ def test_values_of_the_wrong_type_are_findings_not_a_crash(make_root):
                   inputs="[{name: x, label: X, pattern: 5}, {name: 7, label: [y]}, z]", layout="[alert]")
     found = {(f.rule, f.line) for f in validate(make_root.path)}
     assert found and {rule for rule, _ in found} <= {"field-type", "field-value", "input-unused"}
+
+
+def test_only_the_agent_sites_load_the_runbook_script_and_styles(input_root, tmp_path):
+    build(input_root.path, out=tmp_path / "out", tiers=[0, 1])
+    public = (tmp_path / "out/tier0/kb/help/index.html").read_text(encoding="utf-8")
+    agents = (tmp_path / "out/tier1/runbooks/refund/index.html").read_text(encoding="utf-8")
+    for asset in ("assets/javascripts/kbgen/runbook.js", "assets/stylesheets/kbgen-runbook.css"):
+        assert asset not in public
+        assert f'"../../{asset}"' in agents
