@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from cases import ALERT_ESCALATION, CERT_EXPIRY, DISK_FULL, NODE, configured
+from conftest import REPO, served
+from generator.build import build
 from generator.content import load
 
 RUNBOOK = load(REPO).by_id()["refund-subscription-payment"]
@@ -197,3 +199,30 @@ def test_the_refund_warning_stays_in_its_step(agent):
     assert warning.count() == 1
     assert step(agent, 4).locator(".admonition.warning").count() == 1
     assert warning.bounding_box()["y"] < step(agent, 5).bounding_box()["y"]
+
+
+def test_an_alert_runbook_as_an_agent_runs_it(page, make_root, tmp_path):
+    """Alert layout: the Mitigation steps are counted and ticked, the node typed once fills the commands; a
+    runbook without numbered steps shows no counter, and its handover no count."""
+    if isinstance(page, str):
+        pytest.fail(page, pytrace=False)
+    root = configured(make_root, "      runbook_layout: alert\n")
+    root.doc("runbooks/disk-full.md", DISK_FULL, intents=["billing.refund"], escalation=ALERT_ESCALATION, inputs=NODE)
+    root.doc("runbooks/cert-expiry.md", CERT_EXPIRY, intents=["billing.refund"], escalation=ALERT_ESCALATION)
+    build(root.path, out=tmp_path / "out", tiers=[1])
+    with served(tmp_path / "out" / "tier1") as url:
+        page.goto(f"{url}/runbooks/disk-full/", wait_until="load")
+        count = page.locator(".kb-progress__count")
+        count.filter(has_text="0 / 3 steps").wait_for()
+        fill(page, node="ip-10-0-1-17")
+        step(page, 2).locator(".kb-step__check").check()
+        assert count.inner_text() == "1 / 3 steps"
+        assert "kubectl cordon ip-10-0-1-17" in step(page, 2).inner_text()
+        assert "Do not drain a node of the control plane" in step(page, 2).inner_text()
+        assert "Node: ip-10-0-1-17\nSteps done: 1 of 3\n  2. If it is still over 95%, cordon the node\n" in \
+            page.locator(".kb-handover code").inner_text()
+        page.goto(f"{url}/runbooks/cert-expiry/", wait_until="load")
+        page.locator(".kb-progress").wait_for()
+        assert count.inner_text() == "" and page.locator(".kb-progress__reset").is_visible()
+        assert "\nSteps done:\nCustomer and account:" in page.locator(".kb-handover code").inner_text()
+        assert page.js_errors == []

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from cases import configured
+from cases import ALERT_ESCALATION, CERT_EXPIRY, DISK_FULL, NODE, configured
 from conftest import REPO, article, assert_no_crash, run_cli
 from generator.build import build
 from generator.content import load
@@ -21,65 +21,6 @@ from generator.layouts import LAYOUTS
 from generator.scaffold import ScaffoldError, new_document
 from generator.validate import validate
 
-# Alert runbooks as teams keep them (prometheus-operator's and OpenShift's collections): no steps layout.
-DISK_FULL = """\
-    # NodeFilesystemAlmostFull
-
-    ## Meaning
-
-    A file system on node {{ node }} has less than 5% space left.
-
-    ## Impact
-
-    Pods on the node are evicted once it is full; writes fail.
-
-    ## Diagnosis
-
-    ```bash
-    kubectl debug node/{{ node }} -it --image=busybox -- df -h
-    ```
-
-    ## Mitigation
-
-    1. Delete old container images:
-
-        ```bash
-        kubectl debug node/{{ node }} -it --image=busybox -- crictl rmi --prune
-        ```
-
-    2. If it is still over 95%, cordon the node:
-
-        ```bash
-        kubectl cordon {{ node }}
-        ```
-
-        !!! warning "Do not drain a node of the control plane"
-
-            Draining it stops the API for every customer.
-
-    3. Tell the customer the node was cordoned.
-    """
-CERT_EXPIRY = """\
-    # CertificateExpiresSoon
-
-    ## Meaning
-
-    A serving certificate expires within seven days.
-
-    ## Impact
-
-    Customers' clients refuse the connection once it has expired.
-
-    ## Diagnosis
-
-    Read the certificate's dates in the secret.
-
-    ## Mitigation
-
-    Renew it with the cluster's certificate manager.
-    """
-NODE = '[{name: node, label: Node, example: ip-10-0-1-17, pattern: "ip-[0-9]+-[0-9]+-[0-9]+-[0-9]+"}]'
-ALERT_ESCALATION = "{to_tier: 2, when: the alert still fires 30 minutes after the mitigation, queue: Platform (Tier 2)}"
 
 
 @pytest.fixture

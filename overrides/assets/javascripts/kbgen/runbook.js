@@ -133,7 +133,7 @@
           handover.append(line.slice(last) + "\n");
           continue;
         }
-        handover.append(`${STEPS_DONE} ${finished.length} of ${steps.length}\n`);
+        handover.append(steps.length ? `${STEPS_DONE} ${finished.length} of ${steps.length}\n` : `${line}\n`);
         for (const step of finished) handover.append(`  ${number(step)}. ${stepTitle(step)}\n`);
       }
     }
@@ -150,7 +150,7 @@
         field.setAttribute("aria-invalid", String(wrong));
         field.title = wrong ? "This does not look like a " + field.previousElementSibling.textContent : "";
       }
-      count.textContent = `${done().length} / ${steps.length} steps`;
+      count.textContent = steps.length ? `${done().length} / ${steps.length} steps` : "";
       renderHandover(current);
     }
 
