@@ -18,6 +18,7 @@ import click
 
 from .content import load
 from .incremental import CACHE_DIR
+from .layouts import LAYOUTS
 from .errors import KbgenError, KbgenUsageError
 from .findings import has_errors, render
 from .scaffold import SEVERITIES, new_document
@@ -305,9 +306,13 @@ def new_article(root: Path, title: str, doc_id: str | None, tier: int, intents: 
 @new.command("runbook")
 @_tiered_options(click.option("--tier", type=click.IntRange(0, 3), required=True,
                               help="Tier of the agents who follow it: 1, 2 or 3."))
-def new_runbook(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...]) -> None:
+@click.option("--layout", type=click.Choice(tuple(LAYOUTS)), default=None,
+              help="steps (When to use ... Escalate) or alert (Meaning, Impact, Diagnosis, Mitigation); "
+                   "default: the root's runbook_layout in mkdocs.yml, else steps.")
+def new_runbook(root: Path, title: str, doc_id: str | None, tier: int, intents: tuple[str, ...],
+                layout: str | None) -> None:
     """Write runbooks/tier<N>/<id>.md, a runbook titled TITLE with the sections validation requires."""
-    _create(root, "runbook", title, tier=tier, intents=intents, doc_id=doc_id)
+    _create(root, "runbook", title, tier=tier, intents=intents, doc_id=doc_id, layout=layout)
 
 
 @new.command("defect")

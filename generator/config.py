@@ -4,7 +4,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
-from . import rules
+from . import layouts, rules
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_SEVERITIES = {
@@ -117,6 +117,10 @@ class KbgenConfig(base.Config):
     rules = RuleSeverities()
     """Severity of validation rules, for a team phasing rules in on existing content (CONTRIBUTING.md, "Phasing
     rules in"): ``{runbook-steps: warning}``. Rules that keep the sites safe and whole cannot be lowered."""
+
+    runbook_layout = c.Choice(tuple(layouts.LAYOUTS), default=layouts.DEFAULT)
+    """The layout of runbooks whose front matter declares none: ``steps`` (When to use ... Escalate) or
+    ``alert`` (Meaning, Impact, Diagnosis, Mitigation); see :mod:`generator.layouts`."""
 
     internal_domains = c.ListOfItems(c.Type(str), default=[])
     """The company's internal domains (e.g. ``corp.example.com``): ``kbgen defect feed`` refuses to publish

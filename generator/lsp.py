@@ -444,11 +444,14 @@ def quick_fix(buffer: Buffer, uri: str, found: lsp.Diagnostic) -> lsp.CodeAction
 
 @functools.cache
 def template_section(name: str) -> str:
-    """A level 2 section of the runbook template, heading and text, for a runbook that lacks it."""
-    body = Template((TEMPLATES / "runbook.md").read_text(encoding="utf-8")).safe_substitute()
-    body = body.split("\n---\n", 1)[-1]
-    found = re.search(rf"(?ms)^## {re.escape(name)}\n.*?(?=^## |\Z)", body)
-    return found[0].rstrip("\n") + "\n" if found else f"## {name}\n\nTODO: write this section.\n"
+    """A level 2 section of a runbook template (of either layout), heading and text, for a runbook that lacks it."""
+    for template in ("runbook.md", "runbook-alert.md"):
+        body = Template((TEMPLATES / template).read_text(encoding="utf-8")).safe_substitute()
+        body = body.split("\n---\n", 1)[-1]
+        found = re.search(rf"(?ms)^## {re.escape(name)}\n.*?(?=^## |\Z)", body)
+        if found:
+            return found[0].rstrip("\n") + "\n"
+    return f"## {name}\n\nTODO: write this section.\n"
 
 
 # The server ----------------------------------------------------------------------------------------------

@@ -163,7 +163,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             if document.kind == "runbook":
                 markdown = runbooks.page_markdown(markdown, document, self.config.tier, self.by_id,
                                                   self.config.severities, self.config.service_targets,
-                                                  structure.hidden_lines(self.content, document, markdown))
+                                                  structure.hidden_lines(self.content, document, markdown),
+                                                  self.config.runbook_layout)
         return markdown
 
     def on_page_content(self, html, page, config, files):

@@ -77,6 +77,10 @@ RULES: dict[str, str | None] = {
     "runbook-section-order": None,
     "runbook-steps": None,
     "intent-resolution-gap": None,
+    "input-undeclared": None,  # the placeholder then shows as written, never filled in
+    "input-unused": None,
+    "input-literal": None,  # the command's copy button then copies the example value
+    "escalation-text": None,  # the page then says when to escalate twice
     "todo-text": _TODO,
     "defect-dates": None,  # the health report's time to root cause skips dates out of order
     "defect-resolved": None,

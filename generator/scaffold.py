@@ -20,6 +20,8 @@ from markdown.extensions.toc import slugify
 from .content import ContentRoot
 from .errors import KbgenError
 from .findings import did_you_mean
+from .layouts import LAYOUTS
+from .site_config import read as read_site_config
 from .validate import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,14 +46,18 @@ class NewDocument:
 
 def new_document(content: ContentRoot, kind: str, title: str, *, tier: int | None = None,
                  intents: tuple[str, ...] | list[str] = (), severity: str = "P3", doc_id: str | None = None,
-                 today: _dt.date | None = None) -> NewDocument:
+                 today: _dt.date | None = None, layout: str | None = None) -> NewDocument:
     """Write a new document of ``kind`` into the content root and return where it went.
 
     Articles go to ``kb/<area of the first intent>/``, runbooks to ``runbooks/tier<N>/``, defects to
     ``kb/defects/DEF-NNNN-<slug>.md`` with the next free defect id. Raises :class:`ScaffoldError` for an
-    unknown intent, a runbook of tier 0, an id already used or a file that exists."""
+    unknown intent, a runbook of tier 0, an id already used or a file that exists. A runbook is written in
+    ``layout`` (default: the root's, from its mkdocs.yml), which its front matter names when it is not the
+    root's default."""
     if kind not in KINDS:
         raise ScaffoldError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise ScaffoldError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}{did_you_mean(layout, LAYOUTS)}")
     if severity not in SEVERITIES:
         raise ScaffoldError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     heading = " ".join(title.split())
@@ -81,11 +87,15 @@ def new_document(content: ContentRoot, kind: str, title: str, *, tier: int | Non
         rel = f"{folder}/{doc_id}.md"
     _check_free(content, doc_id, rel)
     today = today or _dt.date.today()
-    text = Template((TEMPLATES / f"{kind}.md").read_text(encoding="utf-8")).substitute(
+    default_layout = read_site_config(content.root).runbook_layout if kind == "runbook" else None
+    layout = layout or default_layout
+    template = f"runbook-{layout}.md" if kind == "runbook" and layout != "steps" else f"{kind}.md"
+    text = Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(
         id=doc_id, title=_yaml_scalar(heading), heading=heading, tier=tier, severity=severity,
         intents=_yaml_list(intents) if intents else "[]  # TODO: the intents it affects, from intents.yml",
         today=today.isoformat(), review_by=(today + REVIEW_AFTER).isoformat(),
-        escalation=_escalation(tier) if kind == "runbook" else "")
+        escalation=_escalation(tier) if kind == "runbook" else "",
+        layout=f"layout: {layout}\n" if layout != default_layout else "")
     path = content.root / rel
     if not path.parent.resolve().is_relative_to((content.root / rel.split("/", 1)[0]).resolve()) or \
             (content.root / rel.split("/", 1)[0]).is_symlink():
@@ -149,6 +159,7 @@ def _escalation(tier: int) -> str:
         return ""
     return (f"escalation:\n  to_tier: {tier + 1}\n"
             f"  when: \"TODO: the condition for handing over to Tier {tier + 1}, in plain words\"\n"
+            f"  # queue: the queue the ticket is assigned to\n"
             f"  # runbook: id-of-the-tier-{tier + 1}-runbook-that-takes-over\n")
 
 

@@ -27,6 +27,7 @@ from yaml_env_tag import construct_env_tag
 from . import rules
 from .errors import KbgenError
 from .findings import ERROR, Finding, did_you_mean, has_errors
+from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS
 
 CONFIG_FILE = "mkdocs.yml"
 DEFAULTS = Path(__file__).parent / "defaults" / CONFIG_FILE
@@ -97,6 +98,13 @@ class SiteConfig:
             return rules.severities(self.kbgen_options.get("rules"))
         except rules.RulesError:
             return {}
+
+    @property
+    def runbook_layout(self) -> str:
+        """The layout of runbooks that declare none (see :mod:`generator.layouts`); the default while the
+        option is not valid (findings say why)."""
+        chosen = self.kbgen_options.get("runbook_layout")
+        return chosen if isinstance(chosen, str) and chosen in LAYOUTS else DEFAULT_LAYOUT
 
     def checked(self) -> SiteConfig:
         """This configuration, or :class:`ConfigError` when it has errors: for what must not run on a guess."""

@@ -19,6 +19,8 @@ import fastjsonschema
 from . import audience, structure
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
+from .inputs import INPUT_RE, TICKET, compiled, declared
+from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS, layout_of
 from .rules import apply
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
@@ -27,6 +29,8 @@ from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
     "escalation": "runbook",
+    "layout": "runbook",
+    "inputs": "runbook",
     "known_issue": "article",
     "severity": "defect",
     "state": "defect",
@@ -39,7 +43,6 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
 }
 
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
-RUNBOOK_SECTIONS = ("When to use", "Before you start", "Steps", "Verify", "Escalate")  # level 2, in this order
 DEFECT_DATES = ("reported_on", "root_cause_on", "resolved_on")  # in the order they happen
 DEFECT_RESOLVED_SECTIONS = ("Customer-facing summary", "Root cause", "Fix")  # level 2; what a resolved defect needs
 DEFECT_RESOLVED_FIELDS = {"fixed_in": "the version that carries the fix (quoted)",
@@ -49,6 +52,11 @@ PLACEHOLDER_RE = re.compile(r"^\s*(?:(?:\d+\.|[-*+])\s+)?TODO:")  # a line that 
 HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 BLOCK_OPENER_RE = re.compile(r"^[ \t>]*/{2,}[ \t]*internal\b", re.I)  # what a writer means as an internal block
 INNER_FENCE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\w")  # opens a fence: no closing line has a language
+ESCALATE_WHEN_RE = re.compile(r"\b(?:escalate|hand (?:it )?over)\b.*\bwhen\b", re.I)  # the condition, again
+TIER_RE = re.compile(r"\btier\s*([1-3])\b", re.I)
+QUEUE_RE = re.compile(r"\b([A-Za-z][\w-]*) queue\b")
+FED_MARKER_RE = re.compile(r"^<!-- (/?)kbgen:defect\b")
+QUEUE_WORDS = {"the", "a", "its", "this", "that", "same", "right", "their", "our", "your", "tier"}
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
 
@@ -217,8 +225,9 @@ def _json_type(value) -> str:
 class Validator:
     """Runs every rule over a loaded content root."""
 
-    def __init__(self, content: ContentRoot):
+    def __init__(self, content: ContentRoot, runbook_layout: str = DEFAULT_LAYOUT):
         self.content = content
+        self.runbook_layout = runbook_layout  # the root's default (mkdocs.yml), for runbooks that declare none
         self.findings: list[Finding] = list(content.findings)
         self.by_rel = content.by_rel()
         self.by_url = {d.url.rstrip("/"): d for d in content.documents}
@@ -329,6 +338,8 @@ class Validator:
         escalation = meta.get("escalation")
         if kind == "runbook" and isinstance(escalation, dict):
             self.check_escalation(document, escalation)
+        if kind == "runbook" and isinstance(meta.get("inputs"), list):
+            self.check_inputs(document)
         if kind == "runbook" and document.published and tier:
             self.check_runbook(document)
         if kind == "defect":
@@ -362,6 +373,49 @@ class Validator:
             self.add(document.rel, where, "escalation-target", ERROR,
                      f"escalation target '{target_id}' is {target.status}, so agents could not open it")
 
+    def check_inputs(self, document: Document) -> None:
+        """Every placeholder names a declared input, every input is used, and no command keeps a literal
+        value an input stands for: its copy button would copy the example, not the customer's value."""
+        rel, inputs = document.rel, declared(document)
+        names: dict[str, int] = {}
+        for index, item in enumerate(inputs):
+            if item["name"] in names:
+                self.add(rel, document.where("inputs", index, "name"), "field-value", ERROR,
+                         f"input '{item['name']}' is declared twice; give each input its own name")
+            names.setdefault(item["name"], index)
+            if isinstance(item.get("pattern"), str) and compiled(item["pattern"]) is None:
+                self.add(rel, document.where("inputs", index, "pattern"), "field-value", ERROR,
+                         f"the pattern of input '{item['name']}' is not a regular expression; write one such as "
+                         "ws_[A-Za-z0-9]{10}")
+        if not document.published:
+            return
+        lines, scan = self.scanned(document)
+        used: set[str] = set()
+        for index, line in enumerate(lines):
+            for match in INPUT_RE.finditer(line):
+                used.add(match[1])
+                if match[1] not in names and match[1] != TICKET["name"]:
+                    self.add(rel, (document.body_line + index, match.start() + 1), "input-undeclared", ERROR,
+                             f"'{match[0]}' names no input of this runbook{did_you_mean(match[1], names)}; "
+                             f"declare it under inputs: (name: {match[1]}, label: ...) or correct the name")
+        for name, index in names.items():
+            if name not in used and name != TICKET["name"]:
+                self.add(rel, document.where("inputs", index, "name"), "input-unused", WARNING,
+                         f"input '{name}' is never used; write {{{{ {name} }}}} where its value goes, or remove it")
+        fed = _fed_lines(lines)  # the feed writes them from a defect: a literal there is the defect's to change
+        for item in inputs:
+            pattern = compiled(item.get("pattern"))
+            if pattern is None:
+                continue
+            for index, line in enumerate(lines):
+                found = scan.in_code[index] and index not in fed and next(
+                    (m for m in pattern.finditer(line) if m.group() and _stands_alone(line, m)), None)
+                if found:
+                    self.add(rel, (document.body_line + index, found.start() + 1), "input-literal", ERROR,
+                             f"'{found.group()}' in this command is a value of input '{item['name']}' "
+                             f"({item['label']}); write {{{{ {item['name']} }}}} so the command uses the "
+                             "value the agent types")
+
     def check_escalation_chains(self) -> None:
         """Following ``escalation.runbook`` from any runbook must come to an end, or a ticket goes round in
         circles. (The tier rules above already forbid it; this names the whole loop.)"""
@@ -394,35 +448,74 @@ class Validator:
                      f"a tier {tier} runbook must say when and to whom to hand over; add escalation: "
                      f"{{to_tier: {tier + 1}, when: <the condition in plain words>}} (and runbook: <id of the "
                      f"tier {tier + 1} runbook>, if there is one)")
+        layout = layout_of(document, self.runbook_layout)
+        wanted = layout.sections
         found = sections(self.headings(document), tier)
         first: dict[str, Heading] = {}
         for name, heading in found:
             first.setdefault(name, heading)
-        required = [name.casefold() for name in RUNBOOK_SECTIONS]
-        order = ", ".join(f"'## {name}'" for name in RUNBOOK_SECTIONS)
+        required = [name.casefold() for name in wanted]
+        order = ", ".join(f"'## {name}'" for name in wanted)
+        kind = f"a runbook of the {layout.name} layout"
         if not first.keys() & set(required):
             self.add(rel, (document.body_line, 1), "runbook-section-missing", ERROR,
-                     f"this runbook has none of the sections a runbook needs; give it, in this order: {order}")
+                     f"this runbook has none of the sections {kind} needs; give it, in this order: {order}"
+                     + _other_layouts(layout.name, first))
             return
-        for rank, name in enumerate(RUNBOOK_SECTIONS):
+        for rank, name in enumerate(wanted):
             if required[rank] in first:
                 continue
-            later = [n for n in RUNBOOK_SECTIONS[rank + 1:] if n.casefold() in first]
+            later = [n for n in wanted[rank + 1:] if n.casefold() in first]
             index = first[later[0].casefold()].index if later else document.body.rstrip().count("\n")
             place = f"before '## {later[0]}'" if later else "at the end"
             self.add(rel, (document.body_line + index, 1), "runbook-section-missing", ERROR,
-                     f"this runbook has no '## {name}' section; add it {place} (a runbook's sections, in order: "
-                     f"{order})")
+                     f"this runbook has no '## {name}' section; add it {place} (the {layout.name} layout's "
+                     f"sections, in order: {order})")
         latest = -1
         for name, heading in sorted(((n, h) for n, h in first.items() if n in required), key=lambda i: i[1].index):
             rank = required.index(name)
             if rank < latest:
                 self.add(rel, (document.body_line + heading.index, 1), "runbook-section-order", ERROR,
-                         f"'## {RUNBOOK_SECTIONS[rank]}' comes after '## {RUNBOOK_SECTIONS[latest]}'; put the "
+                         f"'## {wanted[rank]}' comes after '## {wanted[latest]}'; put the "
                          f"sections in this order: {order}")
             latest = max(latest, rank)
-        if "steps" in first:
+        if layout.name == "steps" and "steps" in first:
             self.check_steps(document, found, first["steps"])
+        if "escalate" in first and isinstance(document.meta.get("escalation"), dict):
+            self.check_escalate_text(document, found, first["escalate"])
+
+    def check_escalate_text(self, document: Document, found, section: Heading) -> None:
+        """The front matter's escalation is the one source of when, to whom and which queue: the page shows
+        it at the top and in the escalation box. The ``## Escalate`` text may say what to attach and tell the
+        customer; a second "when", or another tier or queue, would leave the agent to choose."""
+        escalation = document.meta["escalation"]
+        lines, scan = self.scanned(document)
+        end = next((h.index for _, h in found if h.index > section.index), len(lines))
+        when = _plain(escalation["when"]) if isinstance(escalation.get("when"), str) else ""
+        queue = escalation.get("queue") if isinstance(escalation.get("queue"), str) else None
+        to_tier = escalation.get("to_tier")
+        for index in range(section.index + 1, end):
+            if scan.in_code[index]:
+                continue
+            line, where = lines[index], (document.body_line + index, 1)
+            if ESCALATE_WHEN_RE.search(line) or (len(when) > 20 and when in _plain(line)):
+                self.add(document.rel, where, "escalation-text", WARNING,
+                         "this says when to escalate, which the front matter's escalation.when already says (the "
+                         "page shows it at the top and in the escalation box); keep the condition there only, and "
+                         "here what to attach and what to tell the customer")
+            other = next((int(n) for n in TIER_RE.findall(line)
+                          if int(n) > (document.tier or 0) and int(n) != to_tier), None)
+            if other is not None:
+                self.add(document.rel, where, "escalation-text", WARNING,
+                         f"this names Tier {other}, but escalation.to_tier is {to_tier}; make them agree")
+            for named in QUEUE_RE.findall(line):
+                if named.casefold() in QUEUE_WORDS or (queue and named.casefold() in queue.casefold()):
+                    continue
+                self.add(document.rel, where, "escalation-text", WARNING,
+                         f"this names the {named} queue, but " + (
+                             f"escalation.queue is '{queue}'; make them agree" if queue else
+                             f"the escalation box says the Tier {to_tier} queue; set escalation.queue to the "
+                             "queue agents assign the ticket to"))
 
     def check_steps(self, document: Document, found, steps: Heading) -> None:
         """The Steps section is a numbered list: kbgen gives each step a checkbox and an anchor."""
@@ -810,6 +903,39 @@ def _marker_lines(lines: list[str]) -> list[int]:
         BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line))]
 
 
+def _fed_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines between ``<!-- kbgen:defect ... -->`` and ``<!-- /kbgen:defect -->``: kbgen defect
+    feed owns them (README, "Feeding resolved defects back")."""
+    inside, fed = False, set()
+    for index, line in enumerate(lines):
+        marker = FED_MARKER_RE.match(line)
+        if marker:
+            inside = not marker[1]
+        elif inside:
+            fed.add(index)
+    return fed
+
+
+def _plain(text: str) -> str:
+    """Text compared as read: case, spacing, Markdown emphasis and the closing full stop left out."""
+    return " ".join(re.sub(r"[*_`]", "", text).casefold().split()).rstrip(".")
+
+
+def _stands_alone(line: str, match: re.Match) -> bool:
+    """A match that is a whole word of the line, not the middle of a longer one."""
+    before = line[match.start() - 1] if match.start() else " "
+    after = line[match.end()] if match.end() < len(line) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+def _other_layouts(name: str, found: dict) -> str:
+    """A hint when the sections found are those of another layout: the runbook may just not declare it."""
+    for other in LAYOUTS.values():
+        if other.name != name and len(found.keys() & {s.casefold() for s in other.sections}) > 1:
+            return f"; its sections are those of the {other.name} layout: declare 'layout: {other.name}'"
+    return ""
+
+
 def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:
     """First and last line of the fenced code block holding line ``index``."""
     def fenced(i: int) -> bool:
@@ -861,4 +987,4 @@ def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:
     content = root if isinstance(root, ContentRoot) else load(root)
     settings = read_site_config(content.root)
     chosen = settings.rules if rules is None else rules
-    return apply(Validator(content).run() + settings.findings, chosen)
+    return apply(Validator(content, settings.runbook_layout).run() + settings.findings, chosen)

@@ -27,8 +27,8 @@ class DocumentValidator(Validator):
     """The validation rules for one document at a time, over indexes of the tree kept up to date as its
     documents change (building them again costs tens of milliseconds on thousands of documents)."""
 
-    def __init__(self, content: ContentRoot):
-        super().__init__(content)
+    def __init__(self, content: ContentRoot, runbook_layout: str):
+        super().__init__(content, runbook_layout)
         self.findings = []
         self.named: dict[str, list[Document]] = {}  # id -> documents, in path order; by_id keeps the last
         self.lowered: dict[str, list[Document]] = {}  # id ignoring case -> documents (ids must differ so)
@@ -132,8 +132,8 @@ class Workspace:
         """Load (or load again) the whole root."""
         self.content = load(root)
         self.root = self.content.root
-        self.validator = DocumentValidator(self.content)
         settings = read_site_config(self.root)
+        self.validator = DocumentValidator(self.content, settings.runbook_layout)
         self.rules = settings.rules  # none while mkdocs.yml has errors, which kbgen validate reports
         self.settings_errors = [f for f in settings.findings if f.severity == ERROR]
         self._edited: dict[str, tuple[str, dict]] = {}  # rel -> (unsaved body, what was worked out from it)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import INTENTS, runbook_body
+from conftest import INTENTS, RootMaker, runbook_body
 from generator.findings import ERROR, Finding
+from generator.site_config import DEFAULTS
 
 DIR = object()  # in a case's files: create a directory instead of a file
 
@@ -32,6 +33,77 @@ def runbook(rb_id: str = "r", tier: int = 1, escalation: str | None = None, extr
     lines = ((f"escalation: {escalation}",) if escalation else ()) + tuple(extra)
     return page(runbook_body(rb_id.upper()), id=rb_id, title=rb_id.upper(), kind="runbook", tier=str(tier),
                 extra=lines)
+
+
+# Alert runbooks as teams keep them (prometheus-operator's and OpenShift's collections): no steps layout.
+DISK_FULL = """\
+    # NodeFilesystemAlmostFull
+
+    ## Meaning
+
+    A file system on node {{ node }} has less than 5% space left.
+
+    ## Impact
+
+    Pods on the node are evicted once it is full; writes fail.
+
+    ## Diagnosis
+
+    ```bash
+    kubectl debug node/{{ node }} -it --image=busybox -- df -h
+    ```
+
+    ## Mitigation
+
+    1. Delete old container images:
+
+        ```bash
+        kubectl debug node/{{ node }} -it --image=busybox -- crictl rmi --prune
+        ```
+
+    2. If it is still over 95%, cordon the node:
+
+        ```bash
+        kubectl cordon {{ node }}
+        ```
+
+        !!! warning "Do not drain a node of the control plane"
+
+            Draining it stops the API for every customer.
+
+    3. Tell the customer the node was cordoned.
+    """
+CERT_EXPIRY = """\
+    # CertificateExpiresSoon
+
+    ## Meaning
+
+    A serving certificate expires within seven days.
+
+    ## Impact
+
+    Customers' clients refuse the connection once it has expired.
+
+    ## Diagnosis
+
+    Read the certificate's dates in the secret.
+
+    ## Mitigation
+
+    Renew it with the cluster's certificate manager.
+    """
+NODE = '[{name: node, label: Node, example: ip-10-0-1-17, pattern: "ip-[0-9]+-[0-9]+-[0-9]+-[0-9]+"}]'
+ALERT_ESCALATION = "{to_tier: 2, when: the alert still fires 30 minutes after the mitigation, queue: Platform (Tier 2)}"
+
+
+def configured(make_root: RootMaker, options: str) -> RootMaker:
+    """A root whose mkdocs.yml is kbgen's defaults with these kbgen plugin options (YAML lines indented by
+    six spaces), and a public article."""
+    text = DEFAULTS.read_text(encoding="utf-8")
+    assert "\n  - kbgen\n" in text
+    make_root.file("mkdocs.yml", text.replace("\n  - kbgen\n", "\n  - kbgen:\n" + options, 1))
+    make_root.doc("kb/help.md")
+    return make_root
 
 
 def line_of(text: str, marker: str, start: int = 1) -> int:

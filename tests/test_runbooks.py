@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from mkdocs.config.base import ValidationError
 
+from cases import configured
 from conftest import REPO, RootMaker, article, frontmatter, in_search, links_in
 from generator.build import BuildError, build
 from generator.config import DEFAULT_SERVICE_TARGETS, PRIORITIES, Severities, ServiceTargets
@@ -23,7 +24,6 @@ from generator.navigation import TIER_HEADINGS
 from generator.runbooks import handover
 from generator.search import FIELDS as SEARCH_FIELDS
 from generator.search import entries as search_entries
-from generator.site_config import DEFAULTS
 from generator.validate import validate
 
 SAMPLE = load(REPO)
@@ -237,7 +237,8 @@ def test_escalation_box_links_the_next_runbook_only_where_it_can_be_opened(sampl
         assert links_in(box, source.url) == [target.url]
         assert html.escape(target.title) in box
     else:
-        assert f"Tier {to_tier} takes over: assign the ticket to the Tier {to_tier} queue." in box
+        queue = source.meta["escalation"]["queue"]
+        assert f"Tier {to_tier} takes over: assign the ticket to {html.escape(queue)}." in box
         assert "<a " not in box
         for trace in (target.title, target.id, target.url.rstrip("/")):
             assert trace not in page, f"{trace!r} of a tier {target.tier} runbook in the tier {tier} site"
@@ -251,7 +252,8 @@ def test_handover_template(sample_site):
     code = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<code>(.*?)</code>", handover_box[0], re.S)[1]))
     assert code.rstrip("\n").split("\n") == handover(document, 2)
     assert code.startswith("Escalation to Tier 2\nRunbook followed: Reset two-factor authentication "
-                           "(reset-two-factor), up to step:\n")
+                           "(reset-two-factor)\nTicket: {{ ticket }}\nWorkspace ID: {{ workspace }}\n"
+                           "Member email: {{ email }}\nSteps done:\n")
     for field in ("Customer and account", "Symptoms", "What was tried, with results", "Evidence (request ids, log links)",
                   "Severity (P1-P4)", "Business impact"):
         assert f"\n{field}:" in code
@@ -287,9 +289,9 @@ def test_every_runbook_has_targets_steps_and_its_escalation(sample_site, tier):
         assert [(a, b, int(n)) for a, b, n in items] == [(f"step-{n}", f"step-{n}", n) for n in range(1, count + 1)], where
         # the escalation box under "Escalate" when there is an escalation, else none
         if "escalation" in document.meta:
-            assert page.index('id="escalate"') < page.index("kb-escalation"), where
+            assert page.index('id="escalate"') < page.index('class="admonition kb-escalation"'), where
         else:
-            assert "kb-escalation" not in page and "kb-handover" not in page, where
+            assert 'class="admonition kb-escalation"' not in page and "kb-handover" not in page, where
 
 
 @pytest.mark.parametrize("tier", [0, 1, 2, 3])
@@ -385,14 +387,6 @@ OPTIONS = """\
 """
 
 
-def configured(make_root, options: str) -> RootMaker:
-    text = DEFAULTS.read_text(encoding="utf-8")
-    assert "\n  - kbgen\n" in text
-    make_root.file("mkdocs.yml", text.replace("\n  - kbgen\n", "\n  - kbgen:\n" + options, 1))
-    make_root.doc("kb/help.md")
-    return make_root
-
-
 def test_service_targets_and_severities_from_the_plugin_options(make_root, tmp_path):
     root = configured(make_root, OPTIONS)
     root.doc("runbooks/one.md", tier=1)
@@ -447,4 +441,4 @@ def test_underlined_headings_and_attribute_lists(make_root, tmp_path):
     assert re.search(r'<h2 class="kb-steps" id="procedure">', page)
     assert page.count('class="kb-step"') == 2
     assert page.index("<h1") < page.index("kb-targets") < page.index('id="when-to-use"')
-    assert page.index('id="escalate"') < page.index("kb-escalation") < page.index("Text after the box.")
+    assert page.index('id="escalate"') < page.index('class="admonition kb-escalation"') < page.index("Text after the box.")

@@ -59,10 +59,13 @@ def test_step_anchor_to_paste_into_the_ticket(page, base_url):
 
 def test_copy_buttons_on_commands(page, base_url):
     open_runbook(page, base_url)
+    for name, value in {"ticket": "418223", "workspace": "ws_8KQ2M4TZ1A", "email": "owner@harbourbakery.example"}.items():
+        page.locator(f'.kb-inputs input[data-kb-input="{name}"]').fill(value)
     command = page.locator("li.kb-step").nth(2)
     command.locator(".md-code__button[data-md-type=copy]").click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("tbctl security 2fa reset --workspace ws_8KQ2M4TZ1A")
+    assert copied == ("tbctl security 2fa reset --workspace ws_8KQ2M4TZ1A \\\n  --email owner@harbourbakery.example "
+                      '--ticket 418223 \\\n  --reason "Lost device, verified ACC-01"')
 
 
 def test_escalation_box_and_handover_copy(page, base_url):
@@ -71,11 +74,13 @@ def test_escalation_box_and_handover_copy(page, base_url):
     text = box.inner_text()
     assert "Escalate to Tier 2" in text
     assert RUNBOOK.meta["escalation"]["when"] in text
-    assert "Tier 2 takes over: assign the ticket to the Tier 2 queue." in text
+    assert f"Tier 2 takes over: assign the ticket to {RUNBOOK.meta['escalation']['queue']}." in text
     assert box.locator("a").count() == 0 and TARGET_TITLE not in page.content()
     box.locator(".kb-handover .md-code__button[data-md-type=copy]").click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.rstrip("\n").split("\n") == handover(RUNBOOK, 2)
+    # the template, with nothing filled in yet and no step done (test_runbook_inputs_browser.py fills it)
+    expected = [line.replace("Steps done:", "Steps done: 0 of 6") for line in handover(RUNBOOK, 2)]
+    assert copied.rstrip("\n").split("\n") == expected
     assert page.js_errors == []
 
 

@@ -10,7 +10,7 @@ import sys
 from conftest import REPO
 
 SCRIPT = REPO / "scripts" / "screenshots.py"
-EXPECTED = ("home.png", "article.png", "runbook.png")
+EXPECTED = {"home.png": 1100, "article.png": 1100, "runbook.png": 1100, "runbook-phone.png": 375}  # name: width
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -18,7 +18,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_screenshots_script_writes_the_three_pictures(tmp_path):
+def test_screenshots_script_writes_the_four_pictures(tmp_path):
     run = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr
@@ -26,7 +26,7 @@ def test_screenshots_script_writes_the_three_pictures(tmp_path):
     for name in EXPECTED:
         data = (tmp_path / name).read_bytes()
         width, height = png_size(data)
-        assert width == 1100 and 600 <= height <= 20_000, (name, width, height)
+        assert width == EXPECTED[name] and 600 <= height <= 20_000, (name, width, height)
         assert len(data) > 20_000, f"{name} is only {len(data)} bytes: an empty page?"
 
 
