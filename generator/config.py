@@ -5,6 +5,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
 from . import rules
+from .known_issues import RECENTLY_FIXED_DAYS
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_SEVERITIES = {
@@ -117,6 +118,10 @@ class KbgenConfig(base.Config):
     rules = RuleSeverities()
     """Severity of validation rules, for a team phasing rules in on existing content (CONTRIBUTING.md, "Phasing
     rules in"): ``{runbook-steps: warning}``. Rules that keep the sites safe and whole cannot be lowered."""
+
+    recently_fixed_days = c.Type(int, default=RECENTLY_FIXED_DAYS)
+    """How long a fixed known issue stays under "Recently fixed" on the home page, in days since its fix
+    (the known-issues page lists every one)."""
 
     internal_domains = c.ListOfItems(c.Type(str), default=[])
     """The company's internal domains (e.g. ``corp.example.com``): ``kbgen defect feed`` refuses to publish

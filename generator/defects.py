@@ -36,15 +36,17 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from . import audience, publication
+from . import audience, known_issues, publication
 from .changeset import ChangeSet, WriteError
 from .content import ContentRoot, Document, load
 from .errors import KbgenError
 from .findings import ERROR, Finding
+from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
                         strip_markers)
 
+CUSTOMER_UPDATE = "customer_update"  # a defect's front matter: publish a known issue while it is open
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
 SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
@@ -75,9 +77,68 @@ class Fed:
 
 
 def unfed(content: ContentRoot) -> list[Document]:
-    """Resolved defects whose front matter does not record a known-issue article yet."""
-    return [d for d in content.documents if d.kind == "defect" and d.meta.get("state") == "resolved"
-            and not (isinstance(d.meta.get("fed"), dict) and d.meta["fed"].get("article"))]
+    """Defects whose known issue customers should see, with no article recorded yet or one that shows
+    another status: resolved defects, and open ones whose customer update is to be published."""
+    def stale(defect: Document) -> bool:
+        fed = defect.meta.get("fed") if isinstance(defect.meta.get("fed"), dict) else {}
+        return not fed.get("article") or fed.get("status", FIXED) != customer_status(defect)
+
+    return [d for d in content.documents if d.kind == "defect" and _publishes(d) and stale(d)]
+
+
+def customer_status(defect: Document) -> str:
+    """What customers are told: fixed once resolved; identified once the root cause is known or the
+    customer update says a workaround is available; investigating before."""
+    if defect.meta.get("state") == "resolved":
+        return FIXED
+    if defect.meta.get("root_cause_on") or _customer_update(defect).get("workaround") is True:
+        return IDENTIFIED
+    return INVESTIGATING
+
+
+def approval_digest(defect: Document) -> str | None:
+    """The digest of what a reviewer approves for customers while the defect is open: its title and
+    customer-facing summary. Any change to either needs a new approval. None without a summary."""
+    sections = _sections(defect)
+    return _digest(f"{defect.title.strip()}\n{sections[SUMMARY].text}") if SUMMARY in sections else None
+
+
+def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.date) -> list[str]:
+    """Record that ``by`` reviewed the defect's title and customer-facing summary on ``on``, so the feed
+    may publish them while the defect is open (with ``customer_update.publish: true``). Returns the files
+    written. Raises :class:`FeedError`, writing nothing."""
+    if not by.strip():
+        raise FeedError("say who reviewed the summary: --by NAME")
+    with _changes(root) as (content, files):
+        defect = _defect(content, defect_id)
+        digest = approval_digest(defect)
+        if digest is None:
+            raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
+                defect.rel, defect.body_line, 1, "feed-section-missing", ERROR,
+                "add a '## Customer-facing summary' section, written for customers, and have it reviewed")])
+
+        def update(data: CommentedMap) -> bool:
+            record = data.get(CUSTOMER_UPDATE)
+            if not isinstance(record, CommentedMap):
+                record = data[CUSTOMER_UPDATE] = CommentedMap()
+            wanted = {"approved_by": by.strip(), "approved_on": on, "approved_digest": digest}
+            if all(str(record.get(key)) == str(value) for key, value in wanted.items()):
+                return False
+            record.update(wanted)
+            return True
+
+        files.write(defect.rel, _edit_frontmatter(files.read(defect.rel), update))
+        return files.commit()
+
+
+def _customer_update(defect: Document) -> dict:
+    value = defect.meta.get(CUSTOMER_UPDATE)
+    return value if isinstance(value, dict) else {}
+
+
+def _publishes(defect: Document) -> bool:
+    """Whether the defect's known issue is for customers: it is resolved, or its write-up says to publish it."""
+    return defect.meta.get("state") == "resolved" or _customer_update(defect).get("publish") is True
 
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
@@ -151,25 +212,33 @@ class _Feeder:
 
     def feed(self, defect: Document) -> Fed:
         rel = defect.rel
-        if defect.meta.get("state") != "resolved":
+        resolved = defect.meta.get("state") == "resolved"
+        if not _publishes(defect):
             line, col = defect.where("state")
             raise FeedError(f"{defect.id} is not resolved", [Finding(
                 rel, line, col, "feed-not-resolved", ERROR,
                 f"{defect.id} is '{defect.meta.get('state', 'without a state')}'; only a resolved defect can be "
-                "fed, once its fix is released (set state: resolved, fixed_in and resolved_on)")])
+                "fed, once its fix is released (set state: resolved, fixed_in and resolved_on); to tell customers "
+                f"while it is open, have its summary approved and set '{CUSTOMER_UPDATE}: {{publish: true}}'")])
         sections = _sections(defect)
         if SUMMARY not in sections:
             raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
                 rel, defect.body_line, 1, "feed-section-missing", ERROR,
-                "a resolved defect needs a '## Customer-facing summary' section, written so it can be "
+                "a defect fed to customers needs a '## Customer-facing summary' section, written so it can be "
                 "published as is; it becomes the known-issue article")])
-        findings = self._markup_findings(defect, sections)
-        article_rel, published, article_findings = self._article(defect, sections)
-        findings += publication.findings(rel, self._public_lines(defect, sections), self.internal_domains, published)
+        if not resolved:
+            refused = self._approval_findings(defect)
+            if refused:
+                raise FeedError(f"{defect.id}'s customer update is not approved", refused)
+        public = (SUMMARY, WORKAROUND) if resolved else (SUMMARY,)  # an open defect: its approved summary only
+        findings = self._markup_findings(defect, sections, public)
+        article_rel, published, article_findings = self._article(defect, sections, public)
+        findings += publication.findings(rel, self._public_lines(defect, sections, public), self.internal_domains,
+                                         published)
         findings += [f for f in article_findings  # the parser's internal block, unless its line is named
                      if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
         runbooks: list[Document] = []
-        if article_rel is not None:
+        if article_rel is not None and (resolved or defect.meta.get("agent_workaround") is True):
             runbooks = self._runbooks(defect)
             for runbook in runbooks:
                 findings += self._runbook(defect, sections, runbook)
@@ -179,8 +248,24 @@ class _Feeder:
         self._record(defect, article_id, [r.id for r in runbooks])
         return Fed(defect.id, article_rel, [r.rel for r in runbooks])
 
+    def _approval_findings(self, defect: Document) -> list[Finding]:
+        """An open defect publishes only a title and summary a reviewer approved as they are now."""
+        update = _customer_update(defect)
+        line, col = defect.where(CUSTOMER_UPDATE)
+        approve = f"once it is reviewed, run 'kbgen defect approve {defect.id} --by NAME'"
+        if not (update.get("approved_by") and update.get("approved_on") and update.get("approved_digest")):
+            return [Finding(defect.rel, line, col, "feed-not-approved", ERROR,
+                            f"the title and customer-facing summary of open defect {defect.id} were never approved "
+                            f"for customers; {approve}")]
+        if str(update["approved_digest"]) != approval_digest(defect):
+            return [Finding(defect.rel, line, col, "feed-not-approved", ERROR,
+                            f"the title or customer-facing summary changed since {update['approved_by']} approved "
+                            f"them on {update['approved_on']}; {approve} again")]
+        return []
+
     # what becomes public ------------------------------------------------------------------------
-    def _public_lines(self, defect: Document, sections: dict[str, _Section]) -> list[tuple[int, str]]:
+    def _public_lines(self, defect: Document, sections: dict[str, _Section],
+                      public: tuple[str, ...]) -> list[tuple[int, str]]:
         """Every line of the defect that the known-issue article publishes, with its line number: the
         front matter it shows (each line of a value written over several) and the sections."""
         source = self.files.read(defect.rel).replace("\r\n", "\n").split("\n")
@@ -192,7 +277,7 @@ class _Feeder:
                 while number < defect.body_line - 2 and source[number][:1] in ("", " ", "\t"):
                     number += 1  # the value goes on: a folded, literal or quoted scalar over several lines
                     lines.append((number, source[number - 1]))
-        for name in (SUMMARY, WORKAROUND):
+        for name in public:
             if name in sections:
                 section = sections[name]
                 lines += [(section.line + i, text) for i, text in enumerate(section.text.split("\n"))]
@@ -217,14 +302,15 @@ class _Feeder:
             if parse.floors else []
         return lines + [(first, line) for line in publication.visible_lines(rendered)], problems
 
-    def _markup_findings(self, defect: Document, sections: dict[str, _Section]) -> list[Finding]:
+    def _markup_findings(self, defect: Document, sections: dict[str, _Section],
+                         public: tuple[str, ...]) -> list[Finding]:
         """What the checks cannot vouch for in a published section or the title: snippet includes (their
         text is not here), raw HTML, internal blocks, and a code fence left open, which swallows the
         sections after it; and a title of more than one line, which would break the article's heading.
         In "How Tier 2 recognises it", copied to tier 2 runbooks only, an open fence is refused: it would
         swallow the internal block after it, which links the tier 3 write-up."""
         found = []
-        for name in (SUMMARY, WORKAROUND):
+        for name in public:
             if name in sections:
                 found += _markup(defect.rel, sections[name].line, sections[name].text)
         if RECOGNISE in sections:
@@ -242,7 +328,7 @@ class _Feeder:
         return found
 
     # the known-issue article --------------------------------------------------------------------
-    def _article(self, defect: Document, sections: dict[str, _Section]) \
+    def _article(self, defect: Document, sections: dict[str, _Section], public: tuple[str, ...]) \
             -> tuple[str | None, list[Finding], list[tuple[int, str]]]:
         """Create or update the article; returns its path (None when refused), findings, and the lines
         the public site would show of what the feed writes there (see :meth:`_published`)."""
@@ -260,16 +346,17 @@ class _Feeder:
                                   f"the known-issue article would be {rel} (id {self._new_article_id(defect)}), but "
                                   "that file or id is taken; point this defect at it with "
                                   "'fed: {article: <id>}', or rename the other document")]
-        body_text, findings = self._article_region(defect, sections, rel)
+        updates = _updates(defect, existing.meta.get("known_issue") if existing is not None else None)
+        body_text, findings = self._article_region(defect, sections, rel, public, updates)
         values = [str(defect.meta[key]) for key in PUBLISHED_KEYS if key in defect.meta]
         if existing is None:
             self.new_articles.add(rel)
-            head = _new_article(defect, self._new_article_id(defect), sections)
+            head = _new_article(defect, self._new_article_id(defect), sections, updates)
             page = head + _region(defect.id, body_text)
             published, problems = self._published(defect, sections, _split(page)[3], [
                 *values, rel, self._article_name(defect), _article_title(defect), _article_summary(sections) or ""])
         else:
-            page, problem = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
+            page, problem = _with_region(_set_known_issue(text, defect, updates), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
             published, problems = self._published(defect, sections, body_text, values)
         findings += problems
@@ -303,18 +390,25 @@ class _Feeder:
         document = self.by_rel.get(rel)
         return document.id if document is not None else Path(rel).stem
 
-    def _article_region(self, defect: Document, sections: dict[str, _Section], rel: str) -> tuple[str, list[Finding]]:
-        fixed_in, fixed_on = defect.meta.get("fixed_in"), _long_date(defect.meta.get("resolved_on"))
-        if fixed_in:
-            status = f"**Status: fixed in version {fixed_in}" + (f", released on {fixed_on}.**" if fixed_on else ".**")
-        else:
-            status = f"**Status: fixed on {fixed_on}.**" if fixed_on else "**Status: fixed.**"
+    def _article_region(self, defect: Document, sections: dict[str, _Section], rel: str, public: tuple[str, ...],
+                        updates: list[known_issues.Update]) -> tuple[str, list[Finding]]:
+        """The status banner (coloured by status, with the last update), the published sections, and the
+        history of updates, newest first."""
+        status, fixed_in = updates[0].status, defect.meta.get("fixed_in")
+        workaround = _customer_update(defect).get("workaround") is True
+        title = known_issues.label(status, fixed_in, workaround).replace('"', "'")
+        banner = (f'!!! kb-known-issue kb-known-issue--{status} "{title}"\n'
+                  f"    {known_issues.explanation(status, fixed_in, workaround)} "
+                  f"Last update: {_long_date(updates[0].on)}.")
         summary, findings = self._rebased(defect, sections[SUMMARY], rel, 0)
-        parts = [status, summary]
-        if WORKAROUND in sections:
-            workaround, more = self._rebased(defect, sections[WORKAROUND], rel, 0)
-            parts += ["## Workaround", workaround]
+        parts = [banner, summary]
+        if WORKAROUND in public and WORKAROUND in sections:
+            workaround_text, more = self._rebased(defect, sections[WORKAROUND], rel, 0)
+            parts += ["## Workaround", workaround_text]
             findings += more
+        history = [f"- **{_long_date(u.on)}**: {known_issues.explanation(u.status, fixed_in)}"
+                   for u in updates]
+        parts += ["## Updates", "\n".join(history)]
         return "\n\n".join(parts), findings
 
     # tier 2 runbooks ----------------------------------------------------------------------------
@@ -376,10 +470,13 @@ class _Feeder:
     def _record(self, defect: Document, article: str, runbooks: list[str]) -> None:
         def update(data: CommentedMap) -> bool:
             fed = data.get("fed")
-            if isinstance(fed, dict) and fed.get("article") == article and list(fed.get("runbooks") or []) == runbooks:
+            status = customer_status(defect)
+            if isinstance(fed, dict) and fed.get("article") == article and \
+                    list(fed.get("runbooks") or []) == runbooks and fed.get("status") == status:
                 return False
             record = CommentedMap(article=article)
             record["runbooks"] = _flow(runbooks)
+            record["status"] = status
             if isinstance(fed, CommentedMap):
                 fed.clear()
                 fed.update(record)
@@ -595,22 +692,54 @@ def _date(value: str) -> _dt.date | str:
         return value
 
 
-def _set_known_issue(text: str, defect: Document) -> str:
-    """The article with ``known_issue`` naming the defect and its fix, and the defect's intents listed.
-    A writer's ``since`` (often earlier than the report) is kept."""
+def _updates(defect: Document, known: dict | None) -> list[known_issues.Update]:
+    """The article's updates, newest first, with the defect's current status on top: a new update when the
+    status changed, or when an open defect's customer update was approved again since."""
+    earlier = [known_issues.Update(on, entry["status"]) for entry in (known or {}).get("updates") or []
+               if isinstance(entry, dict) and entry.get("status") in known_issues.STATUSES
+               and isinstance(on := _date(str(entry.get("date"))), _dt.date)]
+    status = customer_status(defect)
+    named = {FIXED: ("resolved_on",), IDENTIFIED: ("root_cause_on", "approved_on"), INVESTIGATING: ("approved_on",)}
+    values = {**defect.meta, **_customer_update(defect)}
+    days = [day for name in named[status] if isinstance(day := _date(str(values.get(name))), _dt.date)]
+    if not days:  # a date the write-up does not give: when the defect was reported, else today
+        reported = _date(str(defect.meta.get("reported_on")))
+        days = [reported if isinstance(reported, _dt.date) else _dt.date.today()]
+    latest = known_issues.Update(max(days), status)
+    return earlier if earlier and earlier[0] == latest else [latest, *earlier]
+
+
+def _known_issue_update(defect: Document, updates: list[known_issues.Update]):
+    """What sets ``known_issue`` of an article to the defect's: status, fix, updates (a writer's ``since``,
+    often earlier than the report, is kept), and the defect's intents listed."""
     def update(data: CommentedMap) -> bool:
         changed = False
         known = data.get("known_issue")
         if not isinstance(known, dict):
             known = data["known_issue"] = CommentedMap()
             changed = True
+        status = updates[0].status
+        workaround = True if status == IDENTIFIED and _customer_update(defect).get("workaround") is True else None
         wanted = {"defect": defect.id, "since": known.get("since") or defect.meta.get("reported_on"),
-                  "fixed_in": defect.meta.get("fixed_in"), "fixed_on": defect.meta.get("resolved_on")}
+                  "status": status, "workaround": workaround,
+                  "fixed_in": defect.meta.get("fixed_in") if status == FIXED else None,
+                  "fixed_on": defect.meta.get("resolved_on") if status == FIXED else None}
         for key, value in wanted.items():
-            if value is not None and str(known.get(key)) != str(value):
+            if value is None:
+                changed |= known.pop(key, None) is not None
+            elif str(known.get(key)) != str(value):
                 known[key] = DoubleQuotedScalarString(value) if key == "fixed_in" else \
-                    (_date(str(value)) if key != "defect" else value)
+                    (_date(str(value)) if key in ("since", "fixed_on") else value)
                 changed = True
+        written = [(str(e.get("date")), e.get("status")) for e in known.get("updates") or [] if isinstance(e, dict)]
+        if written != [(u.on.isoformat(), u.status) for u in updates]:
+            entries = CommentedSeq()
+            for each in updates:
+                entry = CommentedMap(date=each.on, status=each.status)
+                entry.fa.set_flow_style()
+                entries.append(entry)
+            known["updates"] = entries
+            changed = True
         intents = data.get("intents")
         missing = [i for i in defect.intents if not isinstance(intents, list) or i not in intents]
         if missing:
@@ -621,7 +750,11 @@ def _set_known_issue(text: str, defect: Document) -> str:
             changed = True
         return changed
 
-    return _edit_frontmatter(text, update)
+    return update
+
+
+def _set_known_issue(text: str, defect: Document, updates: list[known_issues.Update]) -> str:
+    return _edit_frontmatter(text, _known_issue_update(defect, updates))
 
 
 def _article_title(defect: Document) -> str:
@@ -634,7 +767,8 @@ def _article_summary(sections: dict[str, _Section]) -> str | None:
     return first[0].replace("`", "") if first else None
 
 
-def _new_article(defect: Document, article_id: str, sections: dict[str, _Section]) -> str:
+def _new_article(defect: Document, article_id: str, sections: dict[str, _Section],
+                 updates: list[known_issues.Update]) -> str:
     """Front matter and title of a new known-issue article."""
     data = CommentedMap()
     data["id"] = article_id
@@ -648,15 +782,7 @@ def _new_article(defect: Document, article_id: str, sections: dict[str, _Section
     if defect.meta.get("owner"):
         data["owner"] = defect.meta["owner"]
     data["tags"] = _flow(["known-issue"])
-    known = CommentedMap()
-    known["defect"] = defect.id
-    if defect.meta.get("reported_on"):
-        known["since"] = _date(str(defect.meta["reported_on"]))
-    if defect.meta.get("fixed_in"):
-        known["fixed_in"] = DoubleQuotedScalarString(defect.meta["fixed_in"])
-    if defect.meta.get("resolved_on"):
-        known["fixed_on"] = _date(str(defect.meta["resolved_on"]))
-    data["known_issue"] = known
+    _known_issue_update(defect, updates)(data)
     yaml, _ = _yaml("")
     stream = io.StringIO()
     yaml.dump(data, stream)

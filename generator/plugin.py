@@ -18,7 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from . import report, runbooks, search, structure
+from . import known_issues, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -81,7 +81,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         findings = validate(self.content, self.config.rules) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
-        self.outline = SiteOutline.of(self.content, tier)
+        self.outline = SiteOutline.of(self.content, tier, self.config.recently_fixed_days)
         self.by_id = self.content.by_id()
         self.by_rel = self.content.by_rel()
 
@@ -128,6 +128,9 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             self.assets[asset.url] = asset
             ours.append(asset)
         ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
+        if outline.known_issues:
+            ours.append(File.generated(config, known_issues.ATOM_URI, content=known_issues.atom(
+                outline.known_issues, config.site_name, config.site_url)))
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):

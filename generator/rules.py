@@ -100,6 +100,7 @@ RULES: dict[str, str | None] = {
     "snippet-outside": _TIERS,
     "snippet-missing": _BROKEN,
     "feed-not-resolved": _PUBLIC,
+    "feed-not-approved": _PUBLIC,
     "feed-section-missing": _PUBLIC,
     "feed-link-tier": _PUBLIC,
     "feed-article": _PUBLIC,

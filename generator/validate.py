@@ -36,6 +36,8 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
     "root_cause_on": "defect",
     "resolved_on": "defect",
     "fed": "defect",
+    "customer_update": "defect",
+    "agent_workaround": "defect",
 }
 
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
