@@ -127,7 +127,7 @@ def atom(issues: list[KnownIssue], site_name: str, site_url: str | None) -> str:
     for issue, update in entries:
         entry = add(feed, "entry")
         fixed_in = issue.fixed_in if update.status == FIXED else None
-        add(entry, "title", f"{label(update.status, fixed_in, issue.workaround)}: {issue.document.title}")
+        add(entry, "title", f"{issue.document.title} ({label(update.status, fixed_in, issue.workaround)})")
         add(entry, "id", _urn(base or site_name, issue.document.id, update.status, update.on.isoformat()))
         add(entry, "updated", _timestamp(update.on))
         add(entry, "link", rel="alternate", href=base + issue.document.url, type="text/html")

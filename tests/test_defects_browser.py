@@ -34,8 +34,8 @@ def visit(page, url: str) -> str:
 
 def test_customer_reads_the_known_issue_with_its_fix_and_workaround(page, base_url):
     text = visit(page, f"{base_url}/tier0/{ARTICLE}")
-    assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in text
-    assert text.index("Status: fixed") < text.index("Only the symbol in the PDF was wrong.") \
+    assert "Fixed in 2025.10.2\n\nThe problem is fixed in version 2025.10.2. Last update: 16 October 2025." in text
+    assert text.index("Fixed in 2025.10.2") < text.index("Only the symbol in the PDF was wrong.") \
         < text.index("Workaround") < text.index("What you need to do")
     assert not re.search(r"DEF-\d+|kbgen:defect|Internal", text)
     assert page.js_errors == []
