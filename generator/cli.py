@@ -368,7 +368,7 @@ def feed(root: Path, every: bool, defect_id: str | None) -> None:
     content = load(root)
     results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
     for result in results:
-        runbooks = ", ".join(result.runbooks) or "no tier 2 runbook shares its intents"
+        runbooks = ", ".join(result.runbooks) or "none"
         click.echo(f"{result.defect}: known-issue article {result.article}; runbooks: {runbooks}")
     written = sorted({rel for result in results for rel in result.written})
     for rel in written:
