@@ -369,7 +369,7 @@ def feed(root: Path, every: bool, defect_id: str | None) -> None:
     results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
     for result in results:
         runbooks = ", ".join(result.runbooks) or "none"
-        click.echo(f"{result.defect}: known-issue article {result.article}; runbooks: {runbooks}")
+        click.echo(f"{result.defect}: known-issue article {result.article or 'none'}; runbooks: {runbooks}")
     written = sorted({rel for result in results for rel in result.written})
     for rel in written:
         click.echo(f"  wrote {rel}")

@@ -71,19 +71,22 @@ class Fed:
     """What feeding one defect produced: root-relative paths, and which files it changed."""
 
     defect: str
-    article: str
+    article: str | None  # None: only tier 2 was told (an open defect's workaround approved for agents)
     runbooks: list[str]
     written: list[str] = field(default_factory=list)
 
 
 def unfed(content: ContentRoot) -> list[Document]:
-    """Defects whose known issue customers should see, with no article recorded yet or one that shows
-    another status: resolved defects, and open ones whose customer update is to be published."""
+    """Defects to feed: those customers should see (resolved, or open with a customer update to publish)
+    with no article recorded yet or one that shows another status, and open ones whose workaround is
+    approved for agents that fed no runbook yet."""
     def stale(defect: Document) -> bool:
         fed = defect.meta.get("fed") if isinstance(defect.meta.get("fed"), dict) else {}
-        return not fed.get("article") or fed.get("status", FIXED) != customer_status(defect)
+        if _for_customers(defect):
+            return not fed.get("article") or fed.get("status", FIXED) != customer_status(defect)
+        return "runbooks" not in fed
 
-    return [d for d in content.documents if d.kind == "defect" and _publishes(d) and stale(d)]
+    return [d for d in content.documents if d.kind == "defect" and _for_agents(d) | _for_customers(d) and stale(d)]
 
 
 def customer_status(defect: Document) -> str:
@@ -136,9 +139,14 @@ def _customer_update(defect: Document) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _publishes(defect: Document) -> bool:
+def _for_customers(defect: Document) -> bool:
     """Whether the defect's known issue is for customers: it is resolved, or its write-up says to publish it."""
     return defect.meta.get("state") == "resolved" or _customer_update(defect).get("publish") is True
+
+
+def _for_agents(defect: Document) -> bool:
+    """Whether tier 2 runbooks get the defect: it is resolved, or its workaround is approved for agents."""
+    return defect.meta.get("state") == "resolved" or defect.meta.get("agent_workaround") is True
 
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
@@ -213,39 +221,43 @@ class _Feeder:
     def feed(self, defect: Document) -> Fed:
         rel = defect.rel
         resolved = defect.meta.get("state") == "resolved"
-        if not _publishes(defect):
+        customers, agents = _for_customers(defect), _for_agents(defect)
+        if not (customers or agents):
             line, col = defect.where("state")
             raise FeedError(f"{defect.id} is not resolved", [Finding(
                 rel, line, col, "feed-not-resolved", ERROR,
                 f"{defect.id} is '{defect.meta.get('state', 'without a state')}'; only a resolved defect can be "
                 "fed, once its fix is released (set state: resolved, fixed_in and resolved_on); to tell customers "
-                f"while it is open, have its summary approved and set '{CUSTOMER_UPDATE}: {{publish: true}}'")])
+                f"while it is open, have its summary approved and set '{CUSTOMER_UPDATE}: {{publish: true}}'; to "
+                "give Tier 2 its workaround, set 'agent_workaround: true'")])
         sections = _sections(defect)
-        if SUMMARY not in sections:
-            raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
-                rel, defect.body_line, 1, "feed-section-missing", ERROR,
-                "a defect fed to customers needs a '## Customer-facing summary' section, written so it can be "
-                "published as is; it becomes the known-issue article")])
-        if not resolved:
-            refused = self._approval_findings(defect)
-            if refused:
-                raise FeedError(f"{defect.id}'s customer update is not approved", refused)
-        public = (SUMMARY, WORKAROUND) if resolved else (SUMMARY,)  # an open defect: its approved summary only
-        findings = self._markup_findings(defect, sections, public)
-        article_rel, published, article_findings = self._article(defect, sections, public)
-        findings += publication.findings(rel, self._public_lines(defect, sections, public), self.internal_domains,
-                                         published)
-        findings += [f for f in article_findings  # the parser's internal block, unless its line is named
-                     if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
+        findings: list[Finding] = []
+        article_rel = None
+        if customers:
+            if SUMMARY not in sections:
+                raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
+                    rel, defect.body_line, 1, "feed-section-missing", ERROR,
+                    "a defect fed to customers needs a '## Customer-facing summary' section, written so it can be "
+                    "published as is; it becomes the known-issue article")])
+            if not resolved:
+                refused = self._approval_findings(defect)
+                if refused:
+                    raise FeedError(f"{defect.id}'s customer update is not approved", refused)
+            public = (SUMMARY, WORKAROUND) if resolved else (SUMMARY,)  # an open defect: its approved summary only
+            findings += self._markup_findings(defect, sections, public)
+            article_rel, published, article_findings = self._article(defect, sections, public)
+            findings += publication.findings(rel, self._public_lines(defect, sections, public),
+                                             self.internal_domains, published)
+            findings += [f for f in article_findings  # the parser's internal block, unless its line is named
+                         if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
         runbooks: list[Document] = []
-        if article_rel is not None and (resolved or defect.meta.get("agent_workaround") is True):
+        if agents and (article_rel is not None or not customers):
             runbooks = self._runbooks(defect)
             for runbook in runbooks:
                 findings += self._runbook(defect, sections, runbook)
         if findings:
             raise FeedError(f"{defect.id} cannot be fed", findings)
-        article_id = self._id_of(article_rel)
-        self._record(defect, article_id, [r.id for r in runbooks])
+        self._record(defect, self._id_of(article_rel) if article_rel else None, [r.id for r in runbooks])
         return Fed(defect.id, article_rel, [r.rel for r in runbooks])
 
     def _approval_findings(self, defect: Document) -> list[Finding]:
@@ -467,16 +479,18 @@ class _Feeder:
         return text, findings
 
     # the defect's record ----------------------------------------------------------------------
-    def _record(self, defect: Document, article: str, runbooks: list[str]) -> None:
+    def _record(self, defect: Document, article: str | None, runbooks: list[str]) -> None:
+        """``fed: {article, runbooks, status}``; without an article (only agents are told), the runbooks."""
         def update(data: CommentedMap) -> bool:
             fed = data.get("fed")
-            status = customer_status(defect)
+            status = customer_status(defect) if article else None
             if isinstance(fed, dict) and fed.get("article") == article and \
                     list(fed.get("runbooks") or []) == runbooks and fed.get("status") == status:
                 return False
-            record = CommentedMap(article=article)
+            record = CommentedMap(article=article) if article else CommentedMap()
             record["runbooks"] = _flow(runbooks)
-            record["status"] = status
+            if status:
+                record["status"] = status
             if isinstance(fed, CommentedMap):
                 fed.clear()
                 fed.update(record)

@@ -18,7 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from . import known_issues, report, runbooks, search, structure
+from . import defect_pages, known_issues, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -88,6 +88,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         config.markdown_extensions, config.mdx_configs = structure.page_extensions(
             config.markdown_extensions, config.mdx_configs, tier, root / SNIPPETS_DIR)
         config.nav = self.outline.nav()
+        if defect_pages.listed(self.content, tier):
+            config.nav.append({defect_pages.INDEX_TITLE: defect_pages.INDEX_URI})
         if tier >= report.SITE_TIER:
             config.nav.append({report.PAGE_TITLE: report.PAGE_URI})
         custom = root / "overrides"
@@ -163,6 +165,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 for i in document.intents if i in self.content.intents
             ]
             meta["kb_facts"] = page_facts(document, self.config.tier)
+            if document.kind == "defect":
+                markdown = defect_pages.with_card(markdown, document, self.content, self.by_id)
             if document.kind == "runbook":
                 markdown = runbooks.page_markdown(markdown, document, self.config.tier, self.by_id,
                                                   self.config.severities, self.config.service_targets,

@@ -11,6 +11,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass
 
+from . import defect_pages
 from .audience import TIERS
 from .content import ContentRoot, Document
 from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
@@ -149,8 +150,12 @@ def _intent_title(content: ContentRoot, intent_id: str) -> str:
 
 
 def generated_pages(content: ContentRoot, outline: SiteOutline, tier: int) -> dict[str, str]:
-    """The pages of a tier's site besides its documents (home, areas, intents, this report): URI -> Markdown."""
+    """The pages of a tier's site besides its documents (home, areas, intents, the defect index, this
+    report): URI -> Markdown."""
     pages = outline.pages()
+    defects = defect_pages.index_page(content, tier)
+    if defects is not None:
+        pages[defect_pages.INDEX_URI] = defects
     if tier >= SITE_TIER:  # the health report names defects: engineers only
         pages[PAGE_URI] = "\n".join([*front_matter(), to_markdown(health(content))])
     return pages

@@ -64,3 +64,44 @@ def test_specialist_sees_the_known_defect_before_starting_to_diagnose(page, base
     link.click()
     page.wait_for_load_state("load")
     assert page.locator("h1").first.inner_text().startswith("Webhook retries sent duplicate")
+
+
+def _visible_defects(page) -> list[str]:
+    return [text.split()[0] for text in page.locator("table.kb-defect-index tbody tr:visible td:first-child")
+            .all_inner_texts()]
+
+
+def test_tier3_filters_the_defect_index_in_the_browser(page, base_url):
+    visit(page, f"{base_url}/tier3/defects/")
+    filters = page.locator("form.kb-defect-filters")
+    assert filters.is_visible()
+    assert _visible_defects(page) == ["DEF-0003", "DEF-0002", "DEF-0001"], "open first"
+    assert filters.locator("output").inner_text() == "3 of 3 defects"
+    filters.get_by_label("State").select_option("resolved")
+    assert _visible_defects(page) == ["DEF-0002", "DEF-0001"]
+    filters.get_by_label("Severity").select_option("P3")
+    assert _visible_defects(page) == ["DEF-0001"]
+    assert filters.locator("output").inner_text() == "1 of 3 defects"
+    filters.get_by_label("Severity").select_option("")
+    filters.get_by_label("Intent").select_option(label="Single sign-on fails or loops")
+    assert _visible_defects(page) == [], "DEF-0003 is not resolved"
+    filters.get_by_label("State").select_option("")
+    assert _visible_defects(page) == ["DEF-0003"]
+    page.get_by_role("link", name="DEF-0003").click()
+    page.wait_for_url("**/kb/defects/DEF-0003-okta-custom-domain-sso-loop/")
+    card = page.locator(".kb-defect-card")
+    assert card.locator(".kb-severity").inner_text() == "P2" and card.locator(".kb-state").inner_text() == "Investigating"
+    assert page.js_errors == []
+
+
+def test_without_javascript_the_index_lists_every_defect_and_no_dead_filter(chromium, base_url):
+    if isinstance(chromium, str):
+        pytest.fail(chromium, pytrace=False)
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/tier3/defects/", wait_until="load")
+        assert not page.locator("form.kb-defect-filters").is_visible()
+        assert _visible_defects(page) == ["DEF-0003", "DEF-0002", "DEF-0001"]
+    finally:
+        context.close()
