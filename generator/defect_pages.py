@@ -12,8 +12,10 @@ to the runbooks.
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import posixpath
+import re
 
 from .content import ContentRoot, Document
 from .navigation import intent_uri, long_date, md_escape, page_url
@@ -24,6 +26,10 @@ INDEX_TITLE = "Defects"
 STATES = ("open", "investigating", "resolved")  # the index's order: what needs work first
 SEVERITIES = ("P1", "P2", "P3", "P4")
 AGENT_TIER = 2  # the lowest site with an index: specialists, for defects with an approved workaround
+FOLD_FIXED_DAYS = 180  # a runbook's known defects fixed longer ago fold away, unless mkdocs.yml says otherwise
+REGION_RE = re.compile(r"^<!-- kbgen:defect (?P<id>\S+)(?: [0-9a-f]+)? -->[ \t]*\n.*?^<!-- /kbgen:defect -->[ \t]*\n?",
+                       re.M | re.S)
+OLDER_FENCE = "/////"  # around known-defect entries, which are "////" blocks
 
 
 def listed(content: ContentRoot, tier: int) -> list[Document]:
@@ -149,3 +155,46 @@ def _row(defect: Document, content: ContentRoot, by_id: dict[str, Document], tie
             f'</span></td><td><span class="kb-state kb-state--{html.escape(state)}">{html.escape(state.capitalize())}'
             f"</span></td><td>{intents}</td><td>{html.escape(_date(defect, 'reported_on'))}</td>"
             f"<td>{html.escape(str(meta.get('fixed_in') or '')) or '-'}</td></tr>")
+
+
+def folded(markdown: str, by_id: dict[str, Document], today: _dt.date, days: int) -> list[str]:
+    """The ids of the known defects in a page's Markdown fixed more than ``days`` before ``today``."""
+    start = today - _dt.timedelta(days=days)
+    found = []
+    for match in REGION_RE.finditer(markdown) if "kbgen:defect" in markdown else ():
+        defect = by_id.get(match["id"])
+        fixed = _resolved_on(defect) if defect is not None else None
+        if fixed is not None and fixed < start:
+            found.append(match["id"])
+    return found
+
+
+def fold_old_fixed(markdown: str, by_id: dict[str, Document], today: _dt.date, days: int) -> str:
+    """The page with each run of known defects fixed before the window (only blank lines between them)
+    inside one closed "Older fixed defects" block: the list agents scan stays what still matters."""
+    old = set(folded(markdown, by_id, today, days))
+    if not old:
+        return markdown
+    runs: list[list[re.Match]] = []
+    for match in REGION_RE.finditer(markdown):
+        if match["id"] not in old:
+            continue
+        if runs and not markdown[runs[-1][-1].end():match.start()].strip():
+            runs[-1].append(match)
+        else:
+            runs.append([match])
+    for run in reversed(runs):
+        start, end = run[0].start(), run[-1].end()
+        block = (f"{OLDER_FENCE} details | Older fixed defects ({len(run)})\n    type: kb-known-defects-older\n\n"
+                 f"{markdown[start:end].rstrip()}\n\n{OLDER_FENCE}\n")
+        markdown = markdown[:start] + block + markdown[end:]
+    return markdown
+
+
+def _resolved_on(defect: Document) -> _dt.date | None:
+    if defect.meta.get("state") != "resolved":
+        return None
+    try:
+        return _dt.date.fromisoformat(str(defect.meta.get("resolved_on"))[:10])
+    except ValueError:
+        return None

@@ -49,6 +49,9 @@ from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdow
 CUSTOMER_UPDATE = "customer_update"  # a defect's front matter: publish a known issue while it is open
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
+# Each known defect is one line in a runbook, opened on demand: a details block around its internal block
+# (so one more slash), which a list of older fixed defects can fold away in turn (defect_pages.fold_old_fixed).
+KNOWN_DEFECT_FENCE = "////"
 SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
 DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
@@ -439,7 +442,12 @@ class _Feeder:
         if defect.meta.get("fixed_in"):
             fixed_on = _long_date(defect.meta.get("resolved_on"))
             facts.append(f"fixed in {defect.meta['fixed_in']}" + (f" ({fixed_on})" if fixed_on else ""))
-        parts = [f"### {defect.title}", " · ".join(facts) + "." if facts else ""]
+        fixed_in = defect.meta.get("fixed_in")
+        resolved = defect.meta.get("state") == "resolved"
+        badge, status = (f"Fixed in {fixed_in}" if fixed_in else "Fixed", "fixed") if resolved else ("Open", "open")
+        parts = [f"{KNOWN_DEFECT_FENCE} details | {badge} · {' '.join(defect.title.split())}\n"
+                 f"    attrs: {{class: kb-known-defect kb-known-defect--{status}}}",
+                 " · ".join(facts) + "." if facts else ""]
         findings: list[Finding] = []
         for name, label in ((RECOGNISE, "How to recognise it"), (WORKAROUND, "Workaround")):
             if name in sections:
@@ -448,6 +456,7 @@ class _Feeder:
                 findings += more
         link = posixpath.relpath(defect.rel, posixpath.dirname(runbook.rel))
         parts.append(f"/// internal | tier: {defect.tier or 3}\nDefect write-up: [{defect.id}]({link})\n///")
+        parts.append(KNOWN_DEFECT_FENCE)
         page, problem = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
                                      _known_defects_place)
         findings += _region_findings(runbook.rel, problem)

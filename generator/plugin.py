@@ -6,6 +6,7 @@ this module only hands MkDocs the documents, generated pages and assets a tier m
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import json
 import posixpath
@@ -69,6 +70,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.assets: dict[str, File] = {}
         self.used_assets: dict[str, set[str]] = {}  # page -> the assets it shows
         self.files: Files | None = None
+        self.today = _dt.date.today()
 
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
@@ -81,7 +83,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         findings = validate(self.content, self.config.rules) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
-        self.outline = SiteOutline.of(self.content, tier, self.config.recently_fixed_days)
+        self.today = _dt.date.today()  # one date for the whole build: what is recent, what folds away
+        self.outline = SiteOutline.of(self.content, tier, self.config.recently_fixed_days, self.today)
         self.by_id = self.content.by_id()
         self.by_rel = self.content.by_rel()
 
@@ -121,7 +124,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.used_assets = {}
         for document in outline.documents:
             page = _PageFile(document.rel, str(content.root), config.site_dir, config.use_directory_urls)
-            ours.append(self._reuse(page, document.path.read_bytes(), config))
+            source = document.path.read_bytes()
+            if document.kind == "runbook":  # which known defects fold away changes with the date, not the file
+                source += " ".join(defect_pages.folded(source.decode("utf-8", "replace"), self.by_id, self.today,
+                                                       self.config.fold_fixed_defects_days)).encode()
+            ours.append(self._reuse(page, source, config))
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
@@ -152,9 +159,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return page
 
     def on_page_markdown(self, markdown, page, config, files):
+        document = self.by_rel.get(page.file.src_uri)
+        if document is not None and document.kind == "runbook":
+            markdown = defect_pages.fold_old_fixed(markdown, self.by_id, self.today, self.config.fold_fixed_defects_days)
         markdown = structure.strip_markers(markdown)
         meta = page.meta
-        document = self.by_rel.get(page.file.src_uri)
         meta["kb_trail"] = [{"title": title, "url": url}
                             for title, url in self.outline.trail(page.file.src_uri, document)]
         if document is not None:

@@ -3,6 +3,7 @@ and a small root with a defect whose workaround is approved for Tier 2)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from generator.content import load
 from generator.defect_pages import listed
 
 DEF3 = "kb/defects/DEF-0003-okta-custom-domain-sso-loop/index.html"
+TODAY = datetime.date.today()
 
 
 def read(path: Path) -> str:
@@ -93,6 +95,14 @@ Some refunds stay pending.
 
 The refund shows as pending for more than a day.
 
+## Root cause
+
+A queue lost messages.
+
+## Fix
+
+The queue keeps them.
+
 ## Workaround
 
 Cancel the refund and issue it again.
@@ -115,6 +125,13 @@ def agent_root(tmp_path_factory) -> Path:
     assert (fed.article, fed.runbooks) == (None, ["runbooks/tier2/diagnose-refunds.md"]), "no customer update"
     with pytest.raises(defects.FeedError):
         defects.feed(make.path, "DEF-0102")
+    for number, title, days in ((103, "Refund receipts show the wrong date", 10),
+                                (104, "Refund emails went to the old address", 400)):
+        resolved = dict(common, state="resolved", resolved_on=str(TODAY - datetime.timedelta(days=days)),
+                        reported_on=str(TODAY - datetime.timedelta(days=days + 5)))
+        make.doc(f"kb/defects/DEF-0{number}-fixed-{number}.md", WRITE_UP.format(title=title), id=f"DEF-0{number}",
+                 title=title, severity="P3", fixed_in="'2026.1.0'", **resolved)
+    assert [f.defect for f in defects.feed_all(make.path)] == ["DEF-0103", "DEF-0104"]
     return make.path
 
 
@@ -128,14 +145,14 @@ def agent_site(agent_root, tmp_path_factory) -> Path:
 def test_an_open_defect_with_an_agent_workaround_feeds_tier2_only(agent_root):
     record = load(agent_root).by_id()["DEF-0101"].meta["fed"]
     assert record == {"runbooks": ["diagnose-refunds"]}
-    assert not list(agent_root.rglob("known-issue-*")), "no customer article"
+    assert not list(agent_root.rglob("known-issue-*refund*")), "no customer article"
     runbook = (agent_root / "runbooks/tier2/diagnose-refunds.md").read_text(encoding="utf-8")
     assert "Cancel the refund and issue it again." in runbook and "Some refunds stay pending" not in runbook
     assert defects.unfed(load(agent_root)) == [], "fed already; the other one is for neither customers nor agents"
 
 
 def test_tier2_lists_only_defects_whose_workaround_reached_its_runbooks(agent_root, agent_site):
-    assert [d.id for d in listed(load(agent_root), 2)] == ["DEF-0101"]
+    assert [d.id for d in listed(load(agent_root), 2)] == ["DEF-0101", "DEF-0103", "DEF-0104"], "not DEF-0102"
     page = article(read(agent_site / "tier2" / "defects" / "index.html"))
     assert "Refunds stuck in pending" in page
     assert "DEF-0101" not in page and "kb/defects/" not in page, "the write-up is tier 3: its runbooks instead"
@@ -145,3 +162,20 @@ def test_tier2_lists_only_defects_whose_workaround_reached_its_runbooks(agent_ro
     assert not (agent_site / "tier1" / "defects").exists()
     tier3 = article(read(agent_site / "tier3" / "defects" / "index.html"))
     assert tier3.index("DEF-0101") < tier3.index("DEF-0102"), "P1 before P3 among open defects"
+
+
+def test_known_defects_in_a_runbook_are_one_line_each_and_old_fixes_fold_away(agent_site):
+    page = article(read(agent_site / "tier2" / "runbooks/tier2/diagnose-refunds/index.html"))
+    box = page.split('id="known-defects"', 1)[1].split("<h2", 1)[0]
+    lines = re.findall(r'<details class="([^"]+)">\s*<summary>(.*?)</summary>', box)
+    assert lines == [("kb-known-defect kb-known-defect--open", "Open · Refunds stuck in pending"),
+                     ("kb-known-defect kb-known-defect--fixed", "Fixed in 2026.1.0 · Refund receipts show the wrong date"),
+                     ("kb-known-defects-older", "Older fixed defects (1)"),
+                     ("kb-known-defect kb-known-defect--fixed",
+                      "Fixed in 2026.1.0 · Refund emails went to the old address")]
+    older = box.split('class="kb-known-defects-older"', 1)[1]
+    assert "Refund receipts" not in older, "fixed within the window (180 days): not folded"
+    assert box.count("Cancel the refund and issue it again.") == 3
+    assert "DEF-01" not in box, "the write-up's id and link are for tier 3"
+    tier3 = article(read(agent_site / "tier3" / "runbooks/tier2/diagnose-refunds/index.html"))
+    assert len(re.findall(r'>DEF-010[134]</a>', tier3)) == 3

@@ -50,15 +50,26 @@ def test_customer_finds_the_known_issue_by_searching(page, base_url):
 
 
 def test_specialist_sees_the_known_defect_before_starting_to_diagnose(page, base_url):
+    """The sample's DEF-0002 was fixed over 180 days ago: it is folded under "Older fixed defects", one line
+    that opens to the defect's own line, which opens to how to recognise it and the workaround."""
     text = visit(page, f"{base_url}/tier2/{RUNBOOK}")
     assert text.index("When to use") < text.index("Known defects") < text.index("Before you start")
     entry = text[text.index("Known defects"):text.index("Before you start")]
-    assert "Webhook retries sent duplicate payment.succeeded events with new event IDs" in entry
-    assert "How to recognise it" in entry and "Workaround" in entry
-    assert "fixed in 2025.11.0 (4 November 2025)" in entry
-    assert "DEF-0002" not in text
-    tier3 = visit(page, f"{base_url}/tier3/{RUNBOOK}")
-    assert "Defect write-up: DEF-0002" in tier3
+    assert "Older fixed defects (1)" in entry and "How to recognise it" not in entry, "folded away"
+    older = page.locator("details.kb-known-defects-older")
+    older.locator("> summary").click()
+    line = older.locator("details.kb-known-defect--fixed > summary")
+    assert line.inner_text() == \
+        "Fixed in 2025.11.0 · Webhook retries sent duplicate payment.succeeded events with new event IDs"
+    assert not page.get_by_text("How to recognise it").is_visible(), "one line until opened"
+    line.click()
+    assert page.get_by_text("How to recognise it").is_visible()
+    entry = page.locator("article").inner_text()
+    assert "Workaround" in entry and "fixed in 2025.11.0 (4 November 2025)" in entry
+    assert "DEF-0002" not in entry
+    visit(page, f"{base_url}/tier3/{RUNBOOK}")
+    page.locator("details.kb-known-defects-older > summary").click()
+    page.locator("details.kb-known-defect--fixed > summary").click()
     link = page.locator(".kb-internal", has_text="Defect write-up").get_by_role("link", name="DEF-0002")
     assert link.is_visible()
     link.click()
