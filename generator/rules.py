@@ -80,6 +80,7 @@ RULES: dict[str, str | None] = {
     "todo-text": _TODO,
     "defect-dates": None,  # the health report's time to root cause skips dates out of order
     "defect-resolved": None,
+    "defect-recurrence": None,  # the health report then counts no recurrence for it
     "defect-section": None,
     "internal-unclosed": _TIERS,
     "internal-argument": _TIERS,

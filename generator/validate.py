@@ -38,6 +38,7 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
     "fed": "defect",
     "customer_update": "defect",
     "agent_workaround": "defect",
+    "recurrence_of": "defect",
 }
 
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
@@ -451,6 +452,14 @@ class Validator:
                 self.add(rel, document.where(later), "defect-dates", ERROR,
                          f"'{later}' ({after}) is before '{earlier}' ({before}); a defect is reported, then its "
                          "root cause is found, then it is resolved: correct the dates")
+        earlier = meta.get("recurrence_of")
+        if isinstance(earlier, str):
+            found = self.by_id.get(earlier)
+            if found is None or found.kind != "defect" or found is document:
+                defects = {i: d for i, d in self.by_id.items() if d.kind == "defect" and d is not document}
+                self.add(rel, document.where("recurrence_of"), "defect-recurrence", ERROR,
+                         f"'recurrence_of' names '{earlier}', which is no other defect"
+                         f"{did_you_mean(earlier, defects)}; name the earlier defect this one is a recurrence of")
         if meta.get("state") != "resolved":
             return
         for name, meaning in DEFECT_RESOLVED_FIELDS.items():

@@ -357,7 +357,7 @@ def test_frontmatter_schema_matches_the_contract():
         "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "last_reviewed", "tags",
         "escalation", "known_issue",
         "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on",
-        "fed", "customer_update", "agent_workaround"}
+        "fed", "customer_update", "agent_workaround", "recurrence_of"}
     assert schema["properties"]["kind"]["enum"] == ["article", "runbook", "defect"]
     assert schema["properties"]["status"]["enum"] == ["draft", "published", "archived"]
     assert (schema["properties"]["tier"]["minimum"], schema["properties"]["tier"]["maximum"]) == (0, 3)
