@@ -63,9 +63,10 @@ def test_every_defect_page_opens_with_its_facts(sample_site):
 def test_the_tier3_defect_index_lists_open_defects_first(sample_site):
     page = article(read(sample_site / "tier3" / "defects" / "index.html"))
     rows = re.findall(r'<tr data-state="(\w+)" data-severity="(\w+)" data-intents="([^"]*)">(.*?)</tr>', page, re.S)
-    assert [re.search(r"DEF-\d+", row[3])[0] for row in rows] == ["DEF-0003", "DEF-0002", "DEF-0001"]
-    assert [row[:2] for row in rows] == [("investigating", "P2"), ("resolved", "P2"), ("resolved", "P3")]
-    assert rows[1][2] == "integrations.webhook-delivery integrations.webhooks"
+    assert [re.search(r"DEF-\d+", row[3])[0] for row in rows] == ["DEF-0003", "DEF-0004", "DEF-0002", "DEF-0001"]
+    assert [row[:2] for row in rows] == [("investigating", "P2"), ("investigating", "P3"), ("resolved", "P2"),
+                                         ("resolved", "P3")]
+    assert rows[2][2] == "integrations.webhook-delivery integrations.webhooks"
     assert 'href="../kb/defects/DEF-0003-okta-custom-domain-sso-loop/"' in rows[0][3]
     assert '<form class="kb-defect-filters" hidden>' in page, "the filters show only where their script runs"
     nav = read(sample_site / "tier3" / "index.html")

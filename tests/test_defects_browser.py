@@ -86,13 +86,13 @@ def test_tier3_filters_the_defect_index_in_the_browser(page, base_url):
     visit(page, f"{base_url}/tier3/defects/")
     filters = page.locator("form.kb-defect-filters")
     assert filters.is_visible()
-    assert _visible_defects(page) == ["DEF-0003", "DEF-0002", "DEF-0001"], "open first"
-    assert filters.locator("output").inner_text() == "3 of 3 defects"
+    assert _visible_defects(page) == ["DEF-0003", "DEF-0004", "DEF-0002", "DEF-0001"], "open first"
+    assert filters.locator("output").inner_text() == "4 of 4 defects"
     filters.get_by_label("State").select_option("resolved")
     assert _visible_defects(page) == ["DEF-0002", "DEF-0001"]
     filters.get_by_label("Severity").select_option("P3")
     assert _visible_defects(page) == ["DEF-0001"]
-    assert filters.locator("output").inner_text() == "1 of 3 defects"
+    assert filters.locator("output").inner_text() == "1 of 4 defects"
     filters.get_by_label("Severity").select_option("")
     filters.get_by_label("Intent").select_option(label="Single sign-on fails or loops")
     assert _visible_defects(page) == [], "DEF-0003 is not resolved"
@@ -113,6 +113,6 @@ def test_without_javascript_the_index_lists_every_defect_and_no_dead_filter(chro
         page = context.new_page()
         page.goto(f"{base_url}/tier3/defects/", wait_until="load")
         assert not page.locator("form.kb-defect-filters").is_visible()
-        assert _visible_defects(page) == ["DEF-0003", "DEF-0002", "DEF-0001"]
+        assert _visible_defects(page) == ["DEF-0003", "DEF-0004", "DEF-0002", "DEF-0001"]
     finally:
         context.close()
