@@ -240,9 +240,9 @@ CHART_SERIES = (("median_days_to_root_cause", "To root cause", "#3b5bdb"), ("med
 def trend_chart(quarters: list[dict]) -> str:
     """An SVG bar chart, two bars per quarter (median days to root cause, to fix), drawn here so the
     page needs no script; the table above it holds the same figures for screen readers."""
-    bar, gap, height, top, bottom = 14, 18, 120, 16, 34
+    bar, gap, height, top, bottom = 24, 30, 140, 16, 34
     most = max([q[key] or 0 for q in quarters for key, _, _ in CHART_SERIES] + [1])
-    width = max(220, 40 + len(quarters) * (2 * bar + gap))  # the legend needs 220
+    width = max(240, 40 + len(quarters) * (2 * bar + gap))  # the legend needs 240
     parts = [f'<svg class="kb-trend" role="img" viewBox="0 0 {width} {height + top + bottom}" width="{width}" '
              f'height="{height + top + bottom}" xmlns="http://www.w3.org/2000/svg">',
              "<title>Median days to root cause and to fix, per quarter reported</title>",

@@ -1,9 +1,10 @@
 """Screenshots of the sample for the README: ``.venv/bin/python scripts/screenshots.py [OUT_DIR]``.
 
-Builds the sample's tier 0 and tier 1 sites into a temporary folder, serves them on localhost and opens
+Builds the sample's tier 0, 1 and 3 sites into a temporary folder, serves them on localhost and opens
 them in the system's headless Chromium (never a downloaded one): the help centre's home page, a help
-article and a Tier 1 runbook with its first step ticked. Saves home.png, article.png and runbook.png
-in docs/screenshots/ (or OUT_DIR) and prints their paths.
+article, a Tier 1 runbook with its first step ticked, an ongoing known issue, and the tier 3 defect index
+and health page. Saves home.png, article.png, runbook.png, known-issue.png, defects.png and health.png in
+docs/screenshots/ (or OUT_DIR) and prints their paths.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SHOTS = {  # file name: (page in the built sample, whether to tick the first run
     "home.png": ("tier0/", False),
     "article.png": ("tier0/kb/invoices/invoice-pdf-troubleshooting/", False),
     "runbook.png": ("tier1/runbooks/tier1/reset-two-factor/", True),
+    "known-issue.png": ("tier0/kb/sso/known-issue-okta-custom-domain-sso-loop/", False),
+    "defects.png": ("tier3/defects/", False),
+    "health.png": ("tier3/health/", False),
 }
 
 

@@ -10,7 +10,7 @@ import sys
 from conftest import REPO
 
 SCRIPT = REPO / "scripts" / "screenshots.py"
-EXPECTED = ("home.png", "article.png", "runbook.png")
+EXPECTED = ("home.png", "article.png", "runbook.png", "known-issue.png", "defects.png", "health.png")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -18,7 +18,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_screenshots_script_writes_the_three_pictures(tmp_path):
+def test_screenshots_script_writes_every_picture(tmp_path):
     run = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr
