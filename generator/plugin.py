@@ -100,6 +100,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         first = [str(custom)] if custom.is_dir() else []
         config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
         config.extra["kbgen"] = {"tier": tier, "internal": tier > 0,
+                                 "known_issues_feed": bool(self.outline.known_issues),
                                  "contact_routes": [dict(route) for route in self.config.contact_routes]}
         if tier > 0:
             config.site_name = f"{config.site_name} · Tier {tier} (internal)"
@@ -161,7 +162,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_page_markdown(self, markdown, page, config, files):
         document = self.by_rel.get(page.file.src_uri)
         if document is not None and document.kind == "runbook":
-            markdown = defect_pages.fold_old_fixed(markdown, self.by_id, self.today, self.config.fold_fixed_defects_days)
+            markdown = defect_pages.fold_old_fixed(markdown, self.by_id, self.today,
+                                                   self.config.fold_fixed_defects_days)
         markdown = structure.strip_markers(markdown)
         meta = page.meta
         meta["kb_trail"] = [{"title": title, "url": url}

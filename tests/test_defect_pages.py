@@ -170,7 +170,8 @@ def test_known_defects_in_a_runbook_are_one_line_each_and_old_fixes_fold_away(ag
     box = page.split('id="known-defects"', 1)[1].split("<h2", 1)[0]
     lines = re.findall(r'<details class="([^"]+)">\s*<summary>(.*?)</summary>', box)
     assert lines == [("kb-known-defect kb-known-defect--open", "Open · Refunds stuck in pending"),
-                     ("kb-known-defect kb-known-defect--fixed", "Fixed in 2026.1.0 · Refund receipts show the wrong date"),
+                     ("kb-known-defect kb-known-defect--fixed",
+                      "Fixed in 2026.1.0 · Refund receipts show the wrong date"),
                      ("kb-known-defects-older", "Older fixed defects (1)"),
                      ("kb-known-defect kb-known-defect--fixed",
                       "Fixed in 2026.1.0 · Refund emails went to the old address")]

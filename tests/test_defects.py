@@ -175,7 +175,8 @@ def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
     assert runbook.index("## When to use") < runbook.index("## Known defects") < runbook.index("## Before you start")
     entry = region(runbook)
     assert entry.startswith("//// details | Fixed in 2025.10.2 · Refunds fail on the first attempt\n"
-                            "    attrs: {class: kb-known-defect kb-known-defect--fixed}\n"), "one line, opened on demand"
+                            "    attrs: {class: kb-known-defect kb-known-defect--fixed}\n"), \
+        "one line, opened on demand"
     assert entry.endswith("///\n\n////\n"), "the entry's block closes after the tier 3 link inside it"
     assert "Severity P2 · affects 2025.10.0, 2025.10.1 · fixed in 2025.10.2 (8 October 2025)." in entry
     assert "**How to recognise it**\n\nThe payments log shows `refund.retry` twice" in entry

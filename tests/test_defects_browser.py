@@ -101,7 +101,8 @@ def test_tier3_filters_the_defect_index_in_the_browser(page, base_url):
     page.get_by_role("link", name="DEF-0003").click()
     page.wait_for_url("**/kb/defects/DEF-0003-okta-custom-domain-sso-loop/")
     card = page.locator(".kb-defect-card")
-    assert card.locator(".kb-severity").inner_text() == "P2" and card.locator(".kb-state").inner_text() == "Investigating"
+    assert card.locator(".kb-severity").inner_text() == "P2"
+    assert card.locator(".kb-state").inner_text() == "Investigating"
     assert page.js_errors == []
 
 

@@ -139,6 +139,8 @@ def test_the_atom_feed_of_known_issue_updates_is_valid_atom(site):
     """RFC 4287: a feed has an id, a title, an updated time and an author (or every entry has one); each
     entry has an id, a title, an updated time and a link to the page; ids are unique."""
     tier0 = site / "tier0"
+    assert '<link rel="alternate" type="application/atom+xml" title="Known issues" href="known-issues.xml">' in \
+        read(tier0 / "index.html"), "feed readers discover it"
     feed = ET.parse(tier0 / "known-issues.xml").getroot()
     assert feed.tag == f"{ATOM}feed"
     for tag in ("id", "title", "updated"):

@@ -165,7 +165,8 @@ def test_tier3_measures(measured_root):
     assert [(row["id"], row["age_days"]) for row in figures.open_defects] == [("DEF-0004", 47), ("DEF-0005", 11)]
     assert figures.open_by_age == {"under a week": 0, "1 to 4 weeks": 1, "1 to 3 months": 1, "over 3 months": 0}
     assert figures.handover == {"runbooks": 3, "naming_target": 1, "share": 0.3333, "without_target": [
-        {"id": "unnamed", "path": "runbooks/tier2/unnamed.md"}, {"id": "wrong-tier", "path": "runbooks/tier2/wrong-tier.md"}]}
+        {"id": "unnamed", "path": "runbooks/tier2/unnamed.md"},
+        {"id": "wrong-tier", "path": "runbooks/tier2/wrong-tier.md"}]}
     assert figures.dates_from_git == [{"id": "DEF-0002", "path": "kb/defects/DEF-0002.md", "field": "reported_on",
                                        "date": "2025-05-20"}]
     text = to_markdown(figures)
@@ -173,8 +174,8 @@ def test_tier3_measures(measured_root):
     assert "- [DEF-0002](kb/defects/DEF-0002.md): `reported_on` 2025-05-20" in text
     assert "**33%** (1 of 3)" in text
     chart = re.search(r"<svg class=\"kb-trend\".*?</svg>", text)[0]
-    bars = re.findall(r'<rect class="kb-trend__bar" x="\d+" y="\d+" width="\d+" height="(\d+)"[^>]*><title>(.*?)</title>',
-                      chart)
+    bars = re.findall(r'<rect class="kb-trend__bar" x="\d+" y="\d+" width="\d+" height="(\d+)"[^>]*>'
+                      r"<title>(.*?)</title>", chart)
     assert [title for _, title in bars] == ["2025-Q2: to root cause 3 days", "2025-Q2: to fix 11 days",
                                             "2025-Q3: to root cause 4.5 days", "2025-Q3: to fix 30 days"]
     assert int(bars[3][0]) > int(bars[1][0]) > int(bars[2][0]) > int(bars[0][0]), "bar heights follow the days"
