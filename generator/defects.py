@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import html
 import io
 import posixpath
@@ -42,6 +41,7 @@ from .content import ContentRoot, Document, load
 from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
+from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
                         strip_markers)
@@ -52,8 +52,6 @@ KNOWN_DEFECTS = "Known defects"
 # Each known defect is one line in a runbook, opened on demand: a details block around its internal block
 # (so one more slash), which a list of older fixed defects can fold away in turn (defect_pages.fold_old_fixed).
 KNOWN_DEFECT_FENCE = "////"
-SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
-DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
 PUBLISHED_KEYS = ("title", "fixed_in", "reported_on", "resolved_on")  # front matter the article shows
 # An HTML tag, comment, declaration or processing instruction; not an autolink (<https://...>, <a@b.example>).
@@ -100,13 +98,6 @@ def customer_status(defect: Document) -> str:
     if defect.meta.get("root_cause_on") or _customer_update(defect).get("workaround") is True:
         return IDENTIFIED
     return INVESTIGATING
-
-
-def approval_digest(defect: Document) -> str | None:
-    """The digest of what a reviewer approves for customers while the defect is open: its title and
-    customer-facing summary. Any change to either needs a new approval. None without a summary."""
-    sections = _sections(defect)
-    return _digest(f"{defect.title.strip()}\n{sections[SUMMARY].text}") if SUMMARY in sections else None
 
 
 def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.date) -> list[str]:
@@ -205,12 +196,6 @@ def _defect(content: ContentRoot, defect_id: str) -> Document:
     raise FeedError(f"no defect has the id '{defect_id}'; defects: {defects}", unloaded)
 
 
-@dataclass
-class _Section:
-    line: int  # file line of the section's first line of text
-    text: str
-
-
 class _Feeder:
     def __init__(self, content: ContentRoot, files: ChangeSet):
         self.content = content
@@ -233,7 +218,7 @@ class _Feeder:
                 "fed, once its fix is released (set state: resolved, fixed_in and resolved_on); to tell customers "
                 f"while it is open, have its summary approved and set '{CUSTOMER_UPDATE}: {{publish: true}}'; to "
                 "give Tier 2 its workaround, set 'agent_workaround: true'")])
-        sections = _sections(defect)
+        sections = sections_of(defect)
         findings: list[Finding] = []
         article_rel = None
         if customers:
@@ -279,7 +264,7 @@ class _Feeder:
         return []
 
     # what becomes public ------------------------------------------------------------------------
-    def _public_lines(self, defect: Document, sections: dict[str, _Section],
+    def _public_lines(self, defect: Document, sections: dict[str, Section],
                       public: tuple[str, ...]) -> list[tuple[int, str]]:
         """Every line of the defect that the known-issue article publishes, with its line number: the
         front matter it shows (each line of a value written over several) and the sections."""
@@ -298,7 +283,7 @@ class _Feeder:
                 lines += [(section.line + i, text) for i, text in enumerate(section.text.split("\n"))]
         return lines
 
-    def _published(self, defect: Document, sections: dict[str, _Section], markdown: str,
+    def _published(self, defect: Document, sections: dict[str, Section], markdown: str,
                    values: list[str]) -> tuple[list[tuple[int, str]], list[Finding]]:
         """The lines the public site shows of ``markdown`` (rendered as it renders pages) and of front
         matter ``values``, each with the line of the defect to point at; and a finding if it cannot be
@@ -317,7 +302,7 @@ class _Feeder:
             if parse.floors else []
         return lines + [(first, line) for line in publication.visible_lines(rendered)], problems
 
-    def _markup_findings(self, defect: Document, sections: dict[str, _Section],
+    def _markup_findings(self, defect: Document, sections: dict[str, Section],
                          public: tuple[str, ...]) -> list[Finding]:
         """What the checks cannot vouch for in a published section or the title: snippet includes (their
         text is not here), raw HTML, internal blocks, and a code fence left open, which swallows the
@@ -343,7 +328,7 @@ class _Feeder:
         return found
 
     # the known-issue article --------------------------------------------------------------------
-    def _article(self, defect: Document, sections: dict[str, _Section], public: tuple[str, ...]) \
+    def _article(self, defect: Document, sections: dict[str, Section], public: tuple[str, ...]) \
             -> tuple[str | None, list[Finding], list[tuple[int, str]]]:
         """Create or update the article; returns its path (None when refused), findings, and the lines
         the public site would show of what the feed writes there (see :meth:`_published`)."""
@@ -405,7 +390,7 @@ class _Feeder:
         document = self.by_rel.get(rel)
         return document.id if document is not None else Path(rel).stem
 
-    def _article_region(self, defect: Document, sections: dict[str, _Section], rel: str, public: tuple[str, ...],
+    def _article_region(self, defect: Document, sections: dict[str, Section], rel: str, public: tuple[str, ...],
                         updates: list[known_issues.Update]) -> tuple[str, list[Finding]]:
         """The status banner (coloured by status, with the last update), the published sections, and the
         history of updates, newest first."""
@@ -435,7 +420,7 @@ class _Feeder:
         return [d for d in self.content.documents if d.kind == "runbook" and d.tier == RUNBOOK_TIER and d.published
                 and (intents & set(d.intents) or d.id in before)]
 
-    def _runbook(self, defect: Document, sections: dict[str, _Section], runbook: Document) -> list[Finding]:
+    def _runbook(self, defect: Document, sections: dict[str, Section], runbook: Document) -> list[Finding]:
         facts = [f"Severity {defect.meta['severity']}"] if defect.meta.get("severity") else []
         if defect.meta.get("affected_versions"):
             facts.append("affects " + ", ".join(map(str, defect.meta["affected_versions"])))
@@ -465,7 +450,7 @@ class _Feeder:
         return findings
 
     # links ------------------------------------------------------------------------------------
-    def _rebased(self, defect: Document, section: _Section, to_rel: str, tier: int) -> tuple[str, list[Finding]]:
+    def _rebased(self, defect: Document, section: Section, to_rel: str, tier: int) -> tuple[str, list[Finding]]:
         """A section's text with its relative links rewritten for the page ``to_rel``; a link to a document
         that page's readers cannot open is a finding."""
         text, findings, edits = section.text, [], []
@@ -508,25 +493,6 @@ class _Feeder:
             return True
 
         self.files.write(defect.rel, _edit_frontmatter(self.files.read(defect.rel), update))
-
-
-def _sections(defect: Document) -> dict[str, _Section]:
-    """The defect's level 2 sections by name, each with its text (trimmed) and first line in the file."""
-    lines = defect.body.split("\n")
-    found = [h for h in headings(defect.body) if h.level in (1, 2) and h.text is not None]
-    sections = {}
-    for heading, following in zip(found, found[1:] + [None]):
-        if heading.level != 2:
-            continue
-        start, end = heading.index + 1, following.index if following else len(lines)
-        while start < end and not lines[start].strip():
-            start += 1
-        while end > start and not lines[end - 1].strip():
-            end -= 1
-        if start < end:
-            sections.setdefault(section_name(heading.text),
-                                _Section(defect.body_line + start, "\n".join(lines[start:end])))
-    return sections
 
 
 def _markup(rel: str, first_line: int, text: str) -> list[Finding]:
@@ -581,13 +547,9 @@ def _long_date(value) -> str | None:
 
 # Markdown pages and their owned regions -------------------------------------------------------------
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
-
-
 def _region(defect_id: str, text: str) -> str:
     """The owned region; its start marker carries a digest of the text, to notice edits by hand."""
-    return f"<!-- kbgen:defect {defect_id} {_digest(text)} -->\n{text}\n<!-- /kbgen:defect -->\n"
+    return f"<!-- kbgen:defect {defect_id} {digest(text)} -->\n{text}\n<!-- /kbgen:defect -->\n"
 
 
 def _region_re(defect_id: str) -> re.Pattern:
@@ -630,7 +592,7 @@ def _with_region(text: str, defect_id: str, region_text: str, place) -> tuple[st
     line = (opening + frontmatter + closing).count("\n") + body.count("\n", 0, start) + 1
     if match:
         written = match["text"][:-1] if match["text"].endswith("\n") else match["text"]
-        if match["digest"] and match["digest"] != _digest(written):
+        if match["digest"] and match["digest"] != digest(written):
             return text, (line, "edited")
         body = body[:match.start()] + region + body[match.end():]
     elif start >= 0:
@@ -784,13 +746,13 @@ def _article_title(defect: Document) -> str:
     return f"Known issue: {defect.title}"
 
 
-def _article_summary(sections: dict[str, _Section]) -> str | None:
+def _article_summary(sections: dict[str, Section]) -> str | None:
     """The summary's first sentence, when it has no links or markup: the article's description."""
     first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)
     return first[0].replace("`", "") if first else None
 
 
-def _new_article(defect: Document, article_id: str, sections: dict[str, _Section],
+def _new_article(defect: Document, article_id: str, sections: dict[str, Section],
                  updates: list[known_issues.Update]) -> str:
     """Front matter and title of a new known-issue article."""
     data = CommentedMap()

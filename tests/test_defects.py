@@ -641,6 +641,8 @@ def test_an_open_defect_publishes_only_after_its_summary_is_approved(root):
     assert result.exit_code == 1 and "Traceback" not in stderr_of(result)
     line = open_defect_text().split("\n").index("customer_update:") + 1
     assert f"{DEFECT}:{line}:1: error [feed-not-approved]" in stderr_of(result)
+    [warning] = [f for f in validate(root) if f.rule == "defect-approval"]
+    assert (warning.path, warning.line, warning.severity) == (DEFECT, line, "warning"), "the pull request says so"
     assert "were never approved" in stderr_of(result)
     assert tree_hash(root) == before
 
@@ -650,7 +652,7 @@ def test_an_open_defect_publishes_only_after_its_summary_is_approved(root):
     record = frontmatter(root / DEFECT)["customer_update"]
     assert (record["publish"], record["approved_by"], record["approved_on"]) == \
         (True, "support-billing", datetime.date(2025, 10, 5))
-    assert not has_errors(validate(root)), validate(root)
+    assert [f for f in validate(root) if f.path == DEFECT] == [], "approved as it is now: no finding"
 
     fed = defects.feed(root, "DEF-0042")
     assert (fed.article, fed.runbooks) == (ARTICLE, []), "no agent workaround approved: runbooks untouched"
@@ -675,6 +677,7 @@ def test_an_open_defect_publishes_only_after_its_summary_is_approved(root):
         defects.feed(root, "DEF-0042")
     [finding] = refused.value.findings
     assert finding.rule == "feed-not-approved" and "changed since support-billing approved" in finding.message
+    assert [f.line for f in validate(root) if f.rule == "defect-approval"] == [finding.line]
     assert tree_hash(root) == before, "a summary changed since its approval is not published"
 
 
