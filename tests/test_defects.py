@@ -681,6 +681,19 @@ def test_an_open_defect_publishes_only_after_its_summary_is_approved(root):
     assert tree_hash(root) == before, "a summary changed since its approval is not published"
 
 
+def test_an_approved_summary_still_passes_the_publication_checks(root):
+    """Approval says a person read it; the feed still refuses what must never be public."""
+    leaky = SUMMARY + " Ask jane.doe@acme-payments.com, or see ticket 418870."
+    (root / DEFECT).write_text(open_defect_text(summary=leaky), encoding="utf-8")
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    line = (root / DEFECT).read_text(encoding="utf-8").split("\n").index(leaky) + 1
+    assert {(f.line, f.rule) for f in refused.value.findings} == {(line, "feed-email"), (line, "feed-customer-id")}
+    assert tree_hash(root) == before
+
+
 def test_a_known_issue_follows_its_defect_to_the_fix_updated_in_place(root):
     (root / DEFECT).write_text(open_defect_text(), encoding="utf-8")
     defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
