@@ -87,7 +87,8 @@ def unfed(content: ContentRoot) -> list[Document]:
             return not fed.get("article") or fed.get("status", FIXED) != customer_status(defect)
         return "runbooks" not in fed
 
-    return [d for d in content.documents if d.kind == "defect" and _for_agents(d) | _for_customers(d) and stale(d)]
+    return [d for d in content.documents
+            if d.kind == "defect" and (_for_agents(d) or _for_customers(d)) and stale(d)]
 
 
 def customer_status(defect: Document) -> str:

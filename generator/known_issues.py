@@ -59,9 +59,7 @@ class Update:
 class KnownIssue:
     document: Document
     status: str
-    since: _dt.date | None
     fixed_in: str | None
-    fixed_on: _dt.date | None
     workaround: bool
     updates: list[Update]  # newest first; never empty
 
@@ -88,8 +86,7 @@ def of(document: Document) -> KnownIssue | None:
     if not updates:  # written by hand: its one update is when it started, or was fixed
         updates = [Update(fixed_on if status == FIXED and fixed_on else _date(meta["since"]), status)]
     updates.sort(key=lambda u: u.on, reverse=True)
-    return KnownIssue(document, status, _date(meta["since"]), fixed_in, fixed_on, meta.get("workaround") is True,
-                      updates)
+    return KnownIssue(document, status, fixed_in, meta.get("workaround") is True, updates)
 
 
 def ordered(documents: list[Document], today: _dt.date, window_days: int) \
