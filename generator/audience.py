@@ -62,8 +62,10 @@ def page_facts(document: Document, tier: int) -> list[tuple[str, str]]:
     reviewed = document.meta.get("last_reviewed")
     if tier == PUBLIC_TIER:
         return [("Last reviewed", str(reviewed))] if reviewed else []
-    return [("Owner", str(document.meta.get("owner") or "not set")),
-            ("Last reviewed", str(reviewed or "not recorded"))]
+    owner = ("Owner", str(document.meta.get("owner") or "not set"))
+    if document.kind == "defect":  # a write-up's dates are on its card; it is kept right as the defect goes on
+        return [owner, ("Last reviewed", str(reviewed))] if reviewed else [owner]
+    return [owner, ("Last reviewed", str(reviewed or "not recorded"))]
 
 
 def parse_floor(argument: str | None) -> int | None:

@@ -48,6 +48,7 @@ from .findings import ERROR, Finding, has_errors
 from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
 from .navigation import SiteOutline
 from .report import generated_pages
+from .known_issues import RECENTLY_FIXED_DAYS
 from .site_config import SiteConfig, read as read_site_config
 from .validate import validate
 
@@ -394,7 +395,8 @@ def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: lis
         reusable, environment = False, None
     published = [tier for tier in TIERS if previous is not None and (previous / f"tier{tier}").is_dir()]
     carried = [tier for tier in published if tier not in tiers and reusable
-               and _up_to_date(content, previous, tier, environment)]
+               and _up_to_date(content, previous, tier, environment,
+                               settings.kbgen_options.get("recently_fixed_days") or RECENTLY_FIXED_DAYS)]
     building = sorted(set(tiers) | set(published) - set(carried))
     for tier in sorted(set(building) - set(tiers)):
         say(f"tier {tier}: the content changed since this site was built; building it too")
@@ -410,10 +412,10 @@ def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: lis
             for tier in building}, carried
 
 
-def _up_to_date(content: ContentRoot, previous: Path, tier: int, environment: str) -> bool:
+def _up_to_date(content: ContentRoot, previous: Path, tier: int, environment: str, recently_fixed_days: int) -> bool:
     """Whether the published site of ``tier`` was built from exactly the pages the content makes now."""
     cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", environment)
-    outline = SiteOutline.of(content, tier)
+    outline = SiteOutline.of(content, tier, recently_fixed_days)
     sources = {document.rel: document.path.read_bytes() for document in outline.documents}
     sources.update((uri, markdown.encode()) for uri, markdown in generated_pages(content, outline, tier).items())
     return cache.up_to_date(sources)

@@ -373,11 +373,31 @@ def feed(root: Path, every: bool, defect_id: str | None) -> None:
     content = load(root)
     results = defects.feed_all(content) if every else [defects.feed(content, defect_id)]
     for result in results:
-        runbooks = ", ".join(result.runbooks) or "no tier 2 runbook shares its intents"
-        click.echo(f"{result.defect}: known-issue article {result.article}; runbooks: {runbooks}")
+        runbooks = ", ".join(result.runbooks) or "none"
+        click.echo(f"{result.defect}: known-issue article {result.article or 'none'}; runbooks: {runbooks}")
     written = sorted({rel for result in results for rel in result.written})
     for rel in written:
         click.echo(f"  wrote {rel}")
     if not results:
         click.echo("every resolved defect is fed already")
+    click.echo(f"{len(written)} file(s) changed")
+
+
+@defect.command(failure="approval refused: {}; nothing was written")
+@ROOT_OPTION
+@click.option("--by", "by", required=True, metavar="NAME", help="Who reviewed the title and summary for customers.")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Date of the review (default: today).")
+@click.argument("defect_id", metavar="ID")
+def approve(root: Path, by: str, on, defect_id: str) -> None:
+    """Record that the defect's title and customer-facing summary were reviewed for customers, as they are
+    now, so that `kbgen defect feed` may publish them while the defect is open (with
+    customer_update.publish: true). A later change to either needs a new approval."""
+    import datetime as _dt
+
+    from . import defects
+
+    written = defects.approve(load(root), defect_id, by, on.date() if on else _dt.date.today())
+    for rel in written:
+        click.echo(f"  wrote {rel}")
     click.echo(f"{len(written)} file(s) changed")

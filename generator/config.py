@@ -5,6 +5,8 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
 from . import layouts, rules
+from .defect_pages import FOLD_FIXED_DAYS
+from .known_issues import RECENTLY_FIXED_DAYS
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_SEVERITIES = {
@@ -121,6 +123,14 @@ class KbgenConfig(base.Config):
     runbook_layout = c.Choice(tuple(layouts.LAYOUTS), default=layouts.DEFAULT)
     """The layout of runbooks whose front matter declares none: ``steps`` (When to use ... Escalate) or
     ``alert`` (Meaning, Impact, Diagnosis, Mitigation); see :mod:`generator.layouts`."""
+
+    recently_fixed_days = c.Type(int, default=RECENTLY_FIXED_DAYS)
+    """How long a fixed known issue stays under "Recently fixed" on the home page, in days since its fix
+    (the known-issues page lists every one)."""
+
+    fold_fixed_defects_days = c.Type(int, default=FOLD_FIXED_DAYS)
+    """In a tier 2 runbook's "Known defects", entries of defects fixed longer ago than this many days fold
+    into one closed "Older fixed defects" line."""
 
     internal_domains = c.ListOfItems(c.Type(str), default=[])
     """The company's internal domains (e.g. ``corp.example.com``): ``kbgen defect feed`` refuses to publish

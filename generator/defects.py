@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import html
 import io
 import posixpath
@@ -36,19 +35,23 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from . import audience, publication
+from . import audience, known_issues, publication
 from .changeset import ChangeSet, WriteError
 from .content import ContentRoot, Document, load
 from .errors import KbgenError
 from .findings import ERROR, Finding
+from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
+from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
                         strip_markers)
 
+CUSTOMER_UPDATE = "customer_update"  # a defect's front matter: publish a known issue while it is open
 RUNBOOK_TIER = 2  # the tier whose runbooks get known-defect entries: the specialists who diagnose
 KNOWN_DEFECTS = "Known defects"
-SUMMARY, RECOGNISE, WORKAROUND = "customer-facing summary", "how tier 2 recognises it", "workaround"
-DIGEST_LENGTH = 12  # hexadecimal digits of SHA-256 in a region's start marker
+# Each known defect is one line in a runbook, opened on demand: a details block around its internal block
+# (so one more slash), which a list of older fixed defects can fold away in turn (defect_pages.fold_old_fixed).
+KNOWN_DEFECT_FENCE = "////"
 DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
 PUBLISHED_KEYS = ("title", "fixed_in", "reported_on", "resolved_on")  # front matter the article shows
 # An HTML tag, comment, declaration or processing instruction; not an autolink (<https://...>, <a@b.example>).
@@ -69,15 +72,76 @@ class Fed:
     """What feeding one defect produced: root-relative paths, and which files it changed."""
 
     defect: str
-    article: str
+    article: str | None  # None: only tier 2 was told (an open defect's workaround approved for agents)
     runbooks: list[str]
     written: list[str] = field(default_factory=list)
 
 
 def unfed(content: ContentRoot) -> list[Document]:
-    """Resolved defects whose front matter does not record a known-issue article yet."""
-    return [d for d in content.documents if d.kind == "defect" and d.meta.get("state") == "resolved"
-            and not (isinstance(d.meta.get("fed"), dict) and d.meta["fed"].get("article"))]
+    """Defects to feed: those customers should see (resolved, or open with a customer update to publish)
+    with no article recorded yet or one that shows another status, and open ones whose workaround is
+    approved for agents that fed no runbook yet."""
+    def stale(defect: Document) -> bool:
+        fed = defect.meta.get("fed") if isinstance(defect.meta.get("fed"), dict) else {}
+        if _for_customers(defect):
+            return not fed.get("article") or fed.get("status", FIXED) != customer_status(defect)
+        return "runbooks" not in fed
+
+    return [d for d in content.documents
+            if d.kind == "defect" and (_for_agents(d) or _for_customers(d)) and stale(d)]
+
+
+def customer_status(defect: Document) -> str:
+    """What customers are told: fixed once resolved; identified once the root cause is known or the
+    customer update says a workaround is available; investigating before."""
+    if defect.meta.get("state") == "resolved":
+        return FIXED
+    if defect.meta.get("root_cause_on") or _customer_update(defect).get("workaround") is True:
+        return IDENTIFIED
+    return INVESTIGATING
+
+
+def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.date) -> list[str]:
+    """Record that ``by`` reviewed the defect's title and customer-facing summary on ``on``, so the feed
+    may publish them while the defect is open (with ``customer_update.publish: true``). Returns the files
+    written. Raises :class:`FeedError`, writing nothing."""
+    if not by.strip():
+        raise FeedError("say who reviewed the summary: --by NAME")
+    with _changes(root) as (content, files):
+        defect = _defect(content, defect_id)
+        digest = approval_digest(defect)
+        if digest is None:
+            raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
+                defect.rel, defect.body_line, 1, "feed-section-missing", ERROR,
+                "add a '## Customer-facing summary' section, written for customers, and have it reviewed")])
+
+        def update(data: CommentedMap) -> bool:
+            record = data.get(CUSTOMER_UPDATE)
+            if not isinstance(record, CommentedMap):
+                record = data[CUSTOMER_UPDATE] = CommentedMap()
+            wanted = {"approved_by": by.strip(), "approved_on": on, "approved_digest": digest}
+            if all(str(record.get(key)) == str(value) for key, value in wanted.items()):
+                return False
+            record.update(wanted)
+            return True
+
+        files.write(defect.rel, _edit_frontmatter(files.read(defect.rel), update))
+        return files.commit()
+
+
+def _customer_update(defect: Document) -> dict:
+    value = defect.meta.get(CUSTOMER_UPDATE)
+    return value if isinstance(value, dict) else {}
+
+
+def _for_customers(defect: Document) -> bool:
+    """Whether the defect's known issue is for customers: it is resolved, or its write-up says to publish it."""
+    return defect.meta.get("state") == "resolved" or _customer_update(defect).get("publish") is True
+
+
+def _for_agents(defect: Document) -> bool:
+    """Whether tier 2 runbooks get the defect: it is resolved, or its workaround is approved for agents."""
+    return defect.meta.get("state") == "resolved" or defect.meta.get("agent_workaround") is True
 
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
@@ -133,12 +197,6 @@ def _defect(content: ContentRoot, defect_id: str) -> Document:
     raise FeedError(f"no defect has the id '{defect_id}'; defects: {defects}", unloaded)
 
 
-@dataclass
-class _Section:
-    line: int  # file line of the section's first line of text
-    text: str
-
-
 class _Feeder:
     def __init__(self, content: ContentRoot, files: ChangeSet):
         self.content = content
@@ -151,36 +209,64 @@ class _Feeder:
 
     def feed(self, defect: Document) -> Fed:
         rel = defect.rel
-        if defect.meta.get("state") != "resolved":
+        resolved = defect.meta.get("state") == "resolved"
+        customers, agents = _for_customers(defect), _for_agents(defect)
+        if not (customers or agents):
             line, col = defect.where("state")
             raise FeedError(f"{defect.id} is not resolved", [Finding(
                 rel, line, col, "feed-not-resolved", ERROR,
                 f"{defect.id} is '{defect.meta.get('state', 'without a state')}'; only a resolved defect can be "
-                "fed, once its fix is released (set state: resolved, fixed_in and resolved_on)")])
-        sections = _sections(defect)
-        if SUMMARY not in sections:
-            raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
-                rel, defect.body_line, 1, "feed-section-missing", ERROR,
-                "a resolved defect needs a '## Customer-facing summary' section, written so it can be "
-                "published as is; it becomes the known-issue article")])
-        findings = self._markup_findings(defect, sections)
-        article_rel, published, article_findings = self._article(defect, sections)
-        findings += publication.findings(rel, self._public_lines(defect, sections), self.internal_domains, published)
-        findings += [f for f in article_findings  # the parser's internal block, unless its line is named
-                     if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
+                "fed, once its fix is released (set state: resolved, fixed_in and resolved_on); to tell customers "
+                f"while it is open, have its summary approved and set '{CUSTOMER_UPDATE}: {{publish: true}}'; to "
+                "give Tier 2 its workaround, set 'agent_workaround: true'")])
+        sections = sections_of(defect)
+        findings: list[Finding] = []
+        article_rel = None
+        if customers:
+            if SUMMARY not in sections:
+                raise FeedError(f"{defect.id} has no customer-facing summary", [Finding(
+                    rel, defect.body_line, 1, "feed-section-missing", ERROR,
+                    "a defect fed to customers needs a '## Customer-facing summary' section, written so it can be "
+                    "published as is; it becomes the known-issue article")])
+            if not resolved:
+                refused = self._approval_findings(defect)
+                if refused:
+                    raise FeedError(f"{defect.id}'s customer update is not approved", refused)
+            public = (SUMMARY, WORKAROUND) if resolved else (SUMMARY,)  # an open defect: its approved summary only
+            findings += self._markup_findings(defect, sections, public)
+            article_rel, published, article_findings = self._article(defect, sections, public)
+            findings += publication.findings(rel, self._public_lines(defect, sections, public),
+                                             self.internal_domains, published)
+            findings += [f for f in article_findings  # the parser's internal block, unless its line is named
+                         if f.rule != "feed-internal-block" or not any(m.rule == f.rule for m in findings)]
         runbooks: list[Document] = []
-        if article_rel is not None:
+        if agents and (article_rel is not None or not customers):
             runbooks = self._runbooks(defect)
             for runbook in runbooks:
                 findings += self._runbook(defect, sections, runbook)
         if findings:
             raise FeedError(f"{defect.id} cannot be fed", findings)
-        article_id = self._id_of(article_rel)
-        self._record(defect, article_id, [r.id for r in runbooks])
+        self._record(defect, self._id_of(article_rel) if article_rel else None, [r.id for r in runbooks])
         return Fed(defect.id, article_rel, [r.rel for r in runbooks])
 
+    def _approval_findings(self, defect: Document) -> list[Finding]:
+        """An open defect publishes only a title and summary a reviewer approved as they are now."""
+        update = _customer_update(defect)
+        line, col = defect.where(CUSTOMER_UPDATE)
+        approve = f"once it is reviewed, run 'kbgen defect approve {defect.id} --by NAME'"
+        if not (update.get("approved_by") and update.get("approved_on") and update.get("approved_digest")):
+            return [Finding(defect.rel, line, col, "feed-not-approved", ERROR,
+                            f"the title and customer-facing summary of open defect {defect.id} were never approved "
+                            f"for customers; {approve}")]
+        if str(update["approved_digest"]) != approval_digest(defect):
+            return [Finding(defect.rel, line, col, "feed-not-approved", ERROR,
+                            f"the title or customer-facing summary changed since {update['approved_by']} approved "
+                            f"them on {update['approved_on']}; {approve} again")]
+        return []
+
     # what becomes public ------------------------------------------------------------------------
-    def _public_lines(self, defect: Document, sections: dict[str, _Section]) -> list[tuple[int, str]]:
+    def _public_lines(self, defect: Document, sections: dict[str, Section],
+                      public: tuple[str, ...]) -> list[tuple[int, str]]:
         """Every line of the defect that the known-issue article publishes, with its line number: the
         front matter it shows (each line of a value written over several) and the sections."""
         source = self.files.read(defect.rel).replace("\r\n", "\n").split("\n")
@@ -192,13 +278,13 @@ class _Feeder:
                 while number < defect.body_line - 2 and source[number][:1] in ("", " ", "\t"):
                     number += 1  # the value goes on: a folded, literal or quoted scalar over several lines
                     lines.append((number, source[number - 1]))
-        for name in (SUMMARY, WORKAROUND):
+        for name in public:
             if name in sections:
                 section = sections[name]
                 lines += [(section.line + i, text) for i, text in enumerate(section.text.split("\n"))]
         return lines
 
-    def _published(self, defect: Document, sections: dict[str, _Section], markdown: str,
+    def _published(self, defect: Document, sections: dict[str, Section], markdown: str,
                    values: list[str]) -> tuple[list[tuple[int, str]], list[Finding]]:
         """The lines the public site shows of ``markdown`` (rendered as it renders pages) and of front
         matter ``values``, each with the line of the defect to point at; and a finding if it cannot be
@@ -217,14 +303,15 @@ class _Feeder:
             if parse.floors else []
         return lines + [(first, line) for line in publication.visible_lines(rendered)], problems
 
-    def _markup_findings(self, defect: Document, sections: dict[str, _Section]) -> list[Finding]:
+    def _markup_findings(self, defect: Document, sections: dict[str, Section],
+                         public: tuple[str, ...]) -> list[Finding]:
         """What the checks cannot vouch for in a published section or the title: snippet includes (their
         text is not here), raw HTML, internal blocks, and a code fence left open, which swallows the
         sections after it; and a title of more than one line, which would break the article's heading.
         In "How Tier 2 recognises it", copied to tier 2 runbooks only, an open fence is refused: it would
         swallow the internal block after it, which links the tier 3 write-up."""
         found = []
-        for name in (SUMMARY, WORKAROUND):
+        for name in public:
             if name in sections:
                 found += _markup(defect.rel, sections[name].line, sections[name].text)
         if RECOGNISE in sections:
@@ -242,7 +329,7 @@ class _Feeder:
         return found
 
     # the known-issue article --------------------------------------------------------------------
-    def _article(self, defect: Document, sections: dict[str, _Section]) \
+    def _article(self, defect: Document, sections: dict[str, Section], public: tuple[str, ...]) \
             -> tuple[str | None, list[Finding], list[tuple[int, str]]]:
         """Create or update the article; returns its path (None when refused), findings, and the lines
         the public site would show of what the feed writes there (see :meth:`_published`)."""
@@ -260,16 +347,17 @@ class _Feeder:
                                   f"the known-issue article would be {rel} (id {self._new_article_id(defect)}), but "
                                   "that file or id is taken; point this defect at it with "
                                   "'fed: {article: <id>}', or rename the other document")]
-        body_text, findings = self._article_region(defect, sections, rel)
+        updates = _updates(defect, existing.meta.get("known_issue") if existing is not None else None)
+        body_text, findings = self._article_region(defect, sections, rel, public, updates)
         values = [str(defect.meta[key]) for key in PUBLISHED_KEYS if key in defect.meta]
         if existing is None:
             self.new_articles.add(rel)
-            head = _new_article(defect, self._new_article_id(defect), sections)
+            head = _new_article(defect, self._new_article_id(defect), sections, updates)
             page = head + _region(defect.id, body_text)
             published, problems = self._published(defect, sections, _split(page)[3], [
                 *values, rel, self._article_name(defect), _article_title(defect), _article_summary(sections) or ""])
         else:
-            page, problem = _with_region(_set_known_issue(text, defect), defect.id, body_text, _after_title)
+            page, problem = _with_region(_set_known_issue(text, defect, updates), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
             published, problems = self._published(defect, sections, body_text, values)
         findings += problems
@@ -303,18 +391,25 @@ class _Feeder:
         document = self.by_rel.get(rel)
         return document.id if document is not None else Path(rel).stem
 
-    def _article_region(self, defect: Document, sections: dict[str, _Section], rel: str) -> tuple[str, list[Finding]]:
-        fixed_in, fixed_on = defect.meta.get("fixed_in"), _long_date(defect.meta.get("resolved_on"))
-        if fixed_in:
-            status = f"**Status: fixed in version {fixed_in}" + (f", released on {fixed_on}.**" if fixed_on else ".**")
-        else:
-            status = f"**Status: fixed on {fixed_on}.**" if fixed_on else "**Status: fixed.**"
+    def _article_region(self, defect: Document, sections: dict[str, Section], rel: str, public: tuple[str, ...],
+                        updates: list[known_issues.Update]) -> tuple[str, list[Finding]]:
+        """The status banner (coloured by status, with the last update), the published sections, and the
+        history of updates, newest first."""
+        status, fixed_in = updates[0].status, defect.meta.get("fixed_in")
+        workaround = _customer_update(defect).get("workaround") is True
+        title = known_issues.label(status, fixed_in, workaround).replace('"', "'")
+        banner = (f'!!! kb-known-issue kb-known-issue--{status} "{title}"\n'
+                  f"    {known_issues.explanation(status, fixed_in, workaround)} "
+                  f"Last update: {_long_date(updates[0].on)}.")
         summary, findings = self._rebased(defect, sections[SUMMARY], rel, 0)
-        parts = [status, summary]
-        if WORKAROUND in sections:
-            workaround, more = self._rebased(defect, sections[WORKAROUND], rel, 0)
-            parts += ["## Workaround", workaround]
+        parts = [banner, summary]
+        if WORKAROUND in public and WORKAROUND in sections:
+            workaround_text, more = self._rebased(defect, sections[WORKAROUND], rel, 0)
+            parts += ["## Workaround", workaround_text]
             findings += more
+        history = [f"- **{_long_date(u.on)}**: {known_issues.explanation(u.status, fixed_in)}"
+                   for u in updates]
+        parts += ["## Updates", "\n".join(history)]
         return "\n\n".join(parts), findings
 
     # tier 2 runbooks ----------------------------------------------------------------------------
@@ -326,14 +421,19 @@ class _Feeder:
         return [d for d in self.content.documents if d.kind == "runbook" and d.tier == RUNBOOK_TIER and d.published
                 and (intents & set(d.intents) or d.id in before)]
 
-    def _runbook(self, defect: Document, sections: dict[str, _Section], runbook: Document) -> list[Finding]:
+    def _runbook(self, defect: Document, sections: dict[str, Section], runbook: Document) -> list[Finding]:
         facts = [f"Severity {defect.meta['severity']}"] if defect.meta.get("severity") else []
         if defect.meta.get("affected_versions"):
             facts.append("affects " + ", ".join(map(str, defect.meta["affected_versions"])))
         if defect.meta.get("fixed_in"):
             fixed_on = _long_date(defect.meta.get("resolved_on"))
             facts.append(f"fixed in {defect.meta['fixed_in']}" + (f" ({fixed_on})" if fixed_on else ""))
-        parts = [f"### {defect.title}", " · ".join(facts) + "." if facts else ""]
+        fixed_in = defect.meta.get("fixed_in")
+        resolved = defect.meta.get("state") == "resolved"
+        badge, status = (f"Fixed in {fixed_in}" if fixed_in else "Fixed", "fixed") if resolved else ("Open", "open")
+        parts = [f"{KNOWN_DEFECT_FENCE} details | {badge} · {' '.join(defect.title.split())}\n"
+                 f"    attrs: {{class: kb-known-defect kb-known-defect--{status}}}",
+                 " · ".join(facts) + "." if facts else ""]
         findings: list[Finding] = []
         for name, label in ((RECOGNISE, "How to recognise it"), (WORKAROUND, "Workaround")):
             if name in sections:
@@ -342,6 +442,7 @@ class _Feeder:
                 findings += more
         link = posixpath.relpath(defect.rel, posixpath.dirname(runbook.rel))
         parts.append(f"/// internal | tier: {defect.tier or 3}\nDefect write-up: [{defect.id}]({link})\n///")
+        parts.append(KNOWN_DEFECT_FENCE)
         page, problem = _with_region(self.files.read(runbook.rel), defect.id, "\n\n".join(p for p in parts if p),
                                      _known_defects_place)
         findings += _region_findings(runbook.rel, problem)
@@ -350,7 +451,7 @@ class _Feeder:
         return findings
 
     # links ------------------------------------------------------------------------------------
-    def _rebased(self, defect: Document, section: _Section, to_rel: str, tier: int) -> tuple[str, list[Finding]]:
+    def _rebased(self, defect: Document, section: Section, to_rel: str, tier: int) -> tuple[str, list[Finding]]:
         """A section's text with its relative links rewritten for the page ``to_rel``; a link to a document
         that page's readers cannot open is a finding."""
         text, findings, edits = section.text, [], []
@@ -373,13 +474,18 @@ class _Feeder:
         return text, findings
 
     # the defect's record ----------------------------------------------------------------------
-    def _record(self, defect: Document, article: str, runbooks: list[str]) -> None:
+    def _record(self, defect: Document, article: str | None, runbooks: list[str]) -> None:
+        """``fed: {article, runbooks, status}``; without an article (only agents are told), the runbooks."""
         def update(data: CommentedMap) -> bool:
             fed = data.get("fed")
-            if isinstance(fed, dict) and fed.get("article") == article and list(fed.get("runbooks") or []) == runbooks:
+            status = customer_status(defect) if article else None
+            if isinstance(fed, dict) and fed.get("article") == article and \
+                    list(fed.get("runbooks") or []) == runbooks and fed.get("status") == status:
                 return False
-            record = CommentedMap(article=article)
+            record = CommentedMap(article=article) if article else CommentedMap()
             record["runbooks"] = _flow(runbooks)
+            if status:
+                record["status"] = status
             if isinstance(fed, CommentedMap):
                 fed.clear()
                 fed.update(record)
@@ -388,25 +494,6 @@ class _Feeder:
             return True
 
         self.files.write(defect.rel, _edit_frontmatter(self.files.read(defect.rel), update))
-
-
-def _sections(defect: Document) -> dict[str, _Section]:
-    """The defect's level 2 sections by name, each with its text (trimmed) and first line in the file."""
-    lines = defect.body.split("\n")
-    found = [h for h in headings(defect.body) if h.level in (1, 2) and h.text is not None]
-    sections = {}
-    for heading, following in zip(found, found[1:] + [None]):
-        if heading.level != 2:
-            continue
-        start, end = heading.index + 1, following.index if following else len(lines)
-        while start < end and not lines[start].strip():
-            start += 1
-        while end > start and not lines[end - 1].strip():
-            end -= 1
-        if start < end:
-            sections.setdefault(section_name(heading.text),
-                                _Section(defect.body_line + start, "\n".join(lines[start:end])))
-    return sections
 
 
 def _markup(rel: str, first_line: int, text: str) -> list[Finding]:
@@ -461,13 +548,9 @@ def _long_date(value) -> str | None:
 
 # Markdown pages and their owned regions -------------------------------------------------------------
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
-
-
 def _region(defect_id: str, text: str) -> str:
     """The owned region; its start marker carries a digest of the text, to notice edits by hand."""
-    return f"<!-- kbgen:defect {defect_id} {_digest(text)} -->\n{text}\n<!-- /kbgen:defect -->\n"
+    return f"<!-- kbgen:defect {defect_id} {digest(text)} -->\n{text}\n<!-- /kbgen:defect -->\n"
 
 
 def _region_re(defect_id: str) -> re.Pattern:
@@ -510,7 +593,7 @@ def _with_region(text: str, defect_id: str, region_text: str, place) -> tuple[st
     line = (opening + frontmatter + closing).count("\n") + body.count("\n", 0, start) + 1
     if match:
         written = match["text"][:-1] if match["text"].endswith("\n") else match["text"]
-        if match["digest"] and match["digest"] != _digest(written):
+        if match["digest"] and match["digest"] != digest(written):
             return text, (line, "edited")
         body = body[:match.start()] + region + body[match.end():]
     elif start >= 0:
@@ -595,22 +678,54 @@ def _date(value: str) -> _dt.date | str:
         return value
 
 
-def _set_known_issue(text: str, defect: Document) -> str:
-    """The article with ``known_issue`` naming the defect and its fix, and the defect's intents listed.
-    A writer's ``since`` (often earlier than the report) is kept."""
+def _updates(defect: Document, known: dict | None) -> list[known_issues.Update]:
+    """The article's updates, newest first, with the defect's current status on top: a new update when the
+    status changed, or when an open defect's customer update was approved again since."""
+    earlier = [known_issues.Update(on, entry["status"]) for entry in (known or {}).get("updates") or []
+               if isinstance(entry, dict) and entry.get("status") in known_issues.STATUSES
+               and isinstance(on := _date(str(entry.get("date"))), _dt.date)]
+    status = customer_status(defect)
+    named = {FIXED: ("resolved_on",), IDENTIFIED: ("root_cause_on", "approved_on"), INVESTIGATING: ("approved_on",)}
+    values = {**defect.meta, **_customer_update(defect)}
+    days = [day for name in named[status] if isinstance(day := _date(str(values.get(name))), _dt.date)]
+    if not days:  # a date the write-up does not give: when the defect was reported, else today
+        reported = _date(str(defect.meta.get("reported_on")))
+        days = [reported if isinstance(reported, _dt.date) else _dt.date.today()]
+    latest = known_issues.Update(max(days), status)
+    return earlier if earlier and earlier[0] == latest else [latest, *earlier]
+
+
+def _known_issue_update(defect: Document, updates: list[known_issues.Update]):
+    """What sets ``known_issue`` of an article to the defect's: status, fix, updates (a writer's ``since``,
+    often earlier than the report, is kept), and the defect's intents listed."""
     def update(data: CommentedMap) -> bool:
         changed = False
         known = data.get("known_issue")
         if not isinstance(known, dict):
             known = data["known_issue"] = CommentedMap()
             changed = True
+        status = updates[0].status
+        workaround = True if status == IDENTIFIED and _customer_update(defect).get("workaround") is True else None
         wanted = {"defect": defect.id, "since": known.get("since") or defect.meta.get("reported_on"),
-                  "fixed_in": defect.meta.get("fixed_in"), "fixed_on": defect.meta.get("resolved_on")}
+                  "status": status, "workaround": workaround,
+                  "fixed_in": defect.meta.get("fixed_in") if status == FIXED else None,
+                  "fixed_on": defect.meta.get("resolved_on") if status == FIXED else None}
         for key, value in wanted.items():
-            if value is not None and str(known.get(key)) != str(value):
+            if value is None:
+                changed |= known.pop(key, None) is not None
+            elif str(known.get(key)) != str(value):
                 known[key] = DoubleQuotedScalarString(value) if key == "fixed_in" else \
-                    (_date(str(value)) if key != "defect" else value)
+                    (_date(str(value)) if key in ("since", "fixed_on") else value)
                 changed = True
+        written = [(str(e.get("date")), e.get("status")) for e in known.get("updates") or [] if isinstance(e, dict)]
+        if written != [(u.on.isoformat(), u.status) for u in updates]:
+            entries = CommentedSeq()
+            for each in updates:
+                entry = CommentedMap(date=each.on, status=each.status)
+                entry.fa.set_flow_style()
+                entries.append(entry)
+            known["updates"] = entries
+            changed = True
         intents = data.get("intents")
         missing = [i for i in defect.intents if not isinstance(intents, list) or i not in intents]
         if missing:
@@ -621,20 +736,25 @@ def _set_known_issue(text: str, defect: Document) -> str:
             changed = True
         return changed
 
-    return _edit_frontmatter(text, update)
+    return update
+
+
+def _set_known_issue(text: str, defect: Document, updates: list[known_issues.Update]) -> str:
+    return _edit_frontmatter(text, _known_issue_update(defect, updates))
 
 
 def _article_title(defect: Document) -> str:
     return f"Known issue: {defect.title}"
 
 
-def _article_summary(sections: dict[str, _Section]) -> str | None:
+def _article_summary(sections: dict[str, Section]) -> str | None:
     """The summary's first sentence, when it has no links or markup: the article's description."""
     first = re.match(r"[^\n\[\]*_<>]+?[.!?](?=\s|$)", sections[SUMMARY].text)
     return first[0].replace("`", "") if first else None
 
 
-def _new_article(defect: Document, article_id: str, sections: dict[str, _Section]) -> str:
+def _new_article(defect: Document, article_id: str, sections: dict[str, Section],
+                 updates: list[known_issues.Update]) -> str:
     """Front matter and title of a new known-issue article."""
     data = CommentedMap()
     data["id"] = article_id
@@ -648,15 +768,7 @@ def _new_article(defect: Document, article_id: str, sections: dict[str, _Section
     if defect.meta.get("owner"):
         data["owner"] = defect.meta["owner"]
     data["tags"] = _flow(["known-issue"])
-    known = CommentedMap()
-    known["defect"] = defect.id
-    if defect.meta.get("reported_on"):
-        known["since"] = _date(str(defect.meta["reported_on"]))
-    if defect.meta.get("fixed_in"):
-        known["fixed_in"] = DoubleQuotedScalarString(defect.meta["fixed_in"])
-    if defect.meta.get("resolved_on"):
-        known["fixed_on"] = _date(str(defect.meta["resolved_on"]))
-    data["known_issue"] = known
+    _known_issue_update(defect, updates)(data)
     yaml, _ = _yaml("")
     stream = io.StringIO()
     yaml.dump(data, stream)

@@ -233,6 +233,7 @@ def value_items(kb: Workspace, rel: str, lines: list[str], path: tuple[str, ...]
         return [lsp.CompletionItem(str(t), kind=value, detail=f"tier {t} agents") for t in range(tier + 1, 4)]
     wanted = {("escalation", "runbook"): lambda d: d.kind == "runbook" and (d.tier or 0) > tier,
               ("known_issue", "defect"): lambda d: d.kind == "defect",
+              ("recurrence_of",): lambda d: d.kind == "defect",
               ("fed", "article"): lambda d: d.kind == "article" and d.tier == 0,
               ("fed", "runbooks"): lambda d: d.kind == "runbook" and d.tier == 2}.get(path)
     if wanted:

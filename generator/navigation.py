@@ -13,14 +13,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import known_issues
 from .audience import in_site
 from .content import Area, ContentRoot, Document, Intent
+from .known_issues import KnownIssue
 
 KIND_ORDER = {"article": 0, "runbook": 1, "defect": 2}
 PUBLIC_HEADING = "Help articles"
 HOME_INTENTS_PER_AREA = 5  # the home page stays light however many intents an area has
 HOME_COMMON_INTENTS = 8
-HOME_KNOWN_ISSUES = 5  # the newest; the known-issues page lists them all
+HOME_KNOWN_ISSUES = 5  # of each list, the most recently updated; the known-issues page lists them all
 RELATED_LIMIT = 5
 KNOWN_ISSUES_URI = "known-issues.md"
 TIER_HEADINGS = {  # the rungs of an intent ladder in the agent sites
@@ -89,7 +91,9 @@ class SiteOutline:
     documents: list[Document]
     by_intent: dict[str, list[Document]]
     areas: list[tuple[Area, list[Intent]]]
-    known_issues: list[Document]  # articles about a known issue, newest first
+    ongoing: list[KnownIssue]  # known issues not fixed yet, most recently updated first
+    recently_fixed: list[KnownIssue]  # fixed within the window the site sets (``recently_fixed_days``)
+    fixed_before: list[KnownIssue]  # fixed before that
     # Worked out once, as pages ask: related documents by intents, members of each intent, breadcrumbs.
     _related: dict[tuple[str, ...], list[Document]] = field(default_factory=dict, repr=False)
     _intent_members: dict[str, set[str]] = field(default_factory=dict, repr=False)
@@ -97,7 +101,8 @@ class SiteOutline:
     _intent_trails: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)  # of documents
 
     @classmethod
-    def of(cls, content: ContentRoot, tier: int) -> "SiteOutline":
+    def of(cls, content: ContentRoot, tier: int, recently_fixed_days: int = known_issues.RECENTLY_FIXED_DAYS,
+           today: _dt.date | None = None) -> "SiteOutline":
         documents = [d for d in content.documents if in_site(d, tier)]
         by_intent: dict[str, list[Document]] = {}
         for document in documents:
@@ -115,10 +120,12 @@ class SiteOutline:
             ((content.area(area_id), intents) for area_id, intents in grouped.items()),
             key=lambda item: (order.index(item[0].id) if item[0].id in order else len(order), item[0].title.lower()),
         )
-        known = [d for d in documents if d.kind == "article" and isinstance(d.meta.get("known_issue"), dict)
-                 and d.meta["known_issue"].get("since")]
-        known.sort(key=lambda d: (str(d.meta["known_issue"]["since"]), d.title.lower()), reverse=True)
-        return cls(tier, documents, by_intent, areas, known)
+        ongoing, recent, older = known_issues.ordered(documents, today or _dt.date.today(), recently_fixed_days)
+        return cls(tier, documents, by_intent, areas, ongoing, recent, older)
+
+    @property
+    def known_issues(self) -> list[KnownIssue]:
+        return self.ongoing + self.recently_fixed + self.fixed_before
 
     def nav(self) -> list:
         """MkDocs' navigation: home and the areas, titled in HTML as MkDocs and the theme print them."""
@@ -131,9 +138,8 @@ class SiteOutline:
             pages[area_uri(area.id)] = self.area_page(area, intents)
             for intent in intents:
                 pages[intent_uri(intent.id)] = self.intent_page(intent)
-        if len(self.known_issues) > HOME_KNOWN_ISSUES:
-            pages[KNOWN_ISSUES_URI] = "\n".join(
-                [*front_matter(), "# Known issues", "", *map(self._known_issue, self.known_issues), ""])
+        if self.known_issues:
+            pages[KNOWN_ISSUES_URI] = self.known_issues_page()
         return pages
 
     def home(self) -> str:
@@ -156,24 +162,36 @@ class SiteOutline:
             lines += ["## Popular questions", "", '<div class="kb-popular" markdown>', ""]
             lines += [f"- [{md_escape(i.title)}]({intent_uri(i.id)})" for i in common]
             lines += ["", "</div>", ""]
+        lines += self._known_issue_lists(self.ongoing[:HOME_KNOWN_ISSUES], "Recently fixed",
+                                         self.recently_fixed[:HOME_KNOWN_ISSUES])
         if self.known_issues:
-            lines += ["## Known issues", ""]
-            lines += map(self._known_issue, self.known_issues[:HOME_KNOWN_ISSUES])
-            if len(self.known_issues) > HOME_KNOWN_ISSUES:
-                lines += ["", f"[All {len(self.known_issues)} known issues]({KNOWN_ISSUES_URI})"]
-            lines.append("")
+            lines += [f"[All {len(self.known_issues)} known issues]({KNOWN_ISSUES_URI}) · "
+                      f"[Follow updates (Atom feed)]({known_issues.ATOM_URI}){{: .kb-feed }}", ""]
         return "\n".join(lines)
 
+    def known_issues_page(self) -> str:
+        """Every known issue: ongoing first, then fixed, most recently updated first; and the Atom feed of
+        their updates, which customers and status tools can follow."""
+        lines = [*front_matter(), "# Known issues", "",
+                 f"[Follow updates (Atom feed)]({known_issues.ATOM_URI}){{: .kb-feed }}", ""]
+        lines += self._known_issue_lists(self.ongoing, "Fixed", self.recently_fixed + self.fixed_before)
+        return "\n".join(lines)
+
+    def _known_issue_lists(self, ongoing: list[KnownIssue], fixed_heading: str, fixed: list[KnownIssue]) -> list[str]:
+        lines = []
+        for heading, issues in (("Ongoing issues", ongoing), (fixed_heading, fixed)):
+            if issues:
+                lines += [f"## {heading}", "", *map(self._known_issue, issues), ""]
+        return lines
+
     @staticmethod
-    def _known_issue(document: Document) -> str:
-        """A known issue as a list item: title, a fixed/not fixed badge, since when. The defect behind it
-        is internal and never shown."""
-        issue = document.meta["known_issue"]
-        fixed_in = issue.get("fixed_in")
-        badge = (f'<span class="kb-status kb-status--fixed">Fixed in {md_escape(fixed_in)}</span>'
-                 if fixed_in else '<span class="kb-status kb-status--open">Not fixed yet</span>')
-        since = md_escape(long_date(issue["since"]))  # Markdown inside inline HTML is still Markdown
-        return f"- [{md_escape(document.title)}]({document.rel}) {badge} <span class=\"kb-since\">Since {since}</span>"
+    def _known_issue(issue: KnownIssue) -> str:
+        """A known issue as a list item: title, a status badge, when it was last updated. The defect behind
+        it is internal and never shown."""
+        badge = f'<span class="kb-status kb-status--{issue.status}">{md_escape(issue.label)}</span>'
+        updated = md_escape(long_date(issue.updated.isoformat()))  # Markdown inside inline HTML is still Markdown
+        return (f"- [{md_escape(issue.document.title)}]({issue.document.rel}) {badge} "
+                f'<span class="kb-since">Updated {updated}</span>')
 
     def related(self, document: Document) -> list[Document]:
         """A handful of this site's documents that share the most intents with ``document``."""

@@ -6,6 +6,7 @@ this module only hands MkDocs the documents, generated pages and assets a tier m
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import json
 import posixpath
@@ -18,7 +19,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from . import report, runbooks, search, structure
+from . import defect_pages, known_issues, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -69,6 +70,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.assets: dict[str, File] = {}
         self.used_assets: dict[str, set[str]] = {}  # page -> the assets it shows
         self.files: Files | None = None
+        self.today = _dt.date.today()
 
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
@@ -81,13 +83,16 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         findings = validate(self.content, self.config.rules) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
-        self.outline = SiteOutline.of(self.content, tier)
+        self.today = _dt.date.today()  # one date for the whole build: what is recent, what folds away
+        self.outline = SiteOutline.of(self.content, tier, self.config.recently_fixed_days, self.today)
         self.by_id = self.content.by_id()
         self.by_rel = self.content.by_rel()
 
         config.markdown_extensions, config.mdx_configs = structure.page_extensions(
             config.markdown_extensions, config.mdx_configs, tier, root / SNIPPETS_DIR)
         config.nav = self.outline.nav()
+        if defect_pages.listed(self.content, tier):
+            config.nav.append({defect_pages.INDEX_TITLE: defect_pages.INDEX_URI})
         if tier >= report.SITE_TIER:
             config.nav.append({report.PAGE_TITLE: report.PAGE_URI})
         custom = root / "overrides"
@@ -95,6 +100,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         first = [str(custom)] if custom.is_dir() else []
         config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
         config.extra["kbgen"] = {"tier": tier, "internal": tier > 0,
+                                 "known_issues_feed": bool(self.outline.known_issues),
                                  "contact_routes": [dict(route) for route in self.config.contact_routes]}
         if tier > 0:
             config.site_name = f"{config.site_name} · Tier {tier} (internal)"
@@ -119,7 +125,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.used_assets = {}
         for document in outline.documents:
             page = _PageFile(document.rel, str(content.root), config.site_dir, config.use_directory_urls)
-            ours.append(self._reuse(page, document.path.read_bytes(), config))
+            source = document.path.read_bytes()
+            if document.kind == "runbook":  # which known defects fold away changes with the date, not the file
+                source += " ".join(defect_pages.folded(source.decode("utf-8", "replace"), self.by_id, self.today,
+                                                       self.config.fold_fixed_defects_days)).encode()
+            ours.append(self._reuse(page, source, config))
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
@@ -128,6 +138,9 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             self.assets[asset.url] = asset
             ours.append(asset)
         ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
+        if outline.known_issues:
+            ours.append(File.generated(config, known_issues.ATOM_URI, content=known_issues.atom(
+                outline.known_issues, config.site_name, config.site_url)))
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
@@ -147,9 +160,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return page
 
     def on_page_markdown(self, markdown, page, config, files):
+        document = self.by_rel.get(page.file.src_uri)
+        if document is not None and document.kind == "runbook":
+            markdown = defect_pages.fold_old_fixed(markdown, self.by_id, self.today,
+                                                   self.config.fold_fixed_defects_days)
         markdown = structure.strip_markers(markdown)
         meta = page.meta
-        document = self.by_rel.get(page.file.src_uri)
         meta["kb_trail"] = [{"title": title, "url": url}
                             for title, url in self.outline.trail(page.file.src_uri, document)]
         if document is not None:
@@ -160,6 +176,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 for i in document.intents if i in self.content.intents
             ]
             meta["kb_facts"] = page_facts(document, self.config.tier)
+            if document.kind == "defect":
+                markdown = defect_pages.with_card(markdown, document, self.content, self.by_id)
             if document.kind == "runbook":
                 markdown = runbooks.page_markdown(markdown, document, self.config.tier, self.by_id,
                                                   self.config.severities, self.config.service_targets,

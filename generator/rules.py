@@ -84,6 +84,8 @@ RULES: dict[str, str | None] = {
     "todo-text": _TODO,
     "defect-dates": None,  # the health report's time to root cause skips dates out of order
     "defect-resolved": None,
+    "defect-recurrence": None,  # the health report then counts no recurrence for it
+    "defect-approval": None,  # kbgen defect feed refuses the defect all the same
     "defect-section": None,
     "internal-unclosed": _TIERS,
     "internal-argument": _TIERS,
@@ -104,6 +106,7 @@ RULES: dict[str, str | None] = {
     "snippet-outside": _TIERS,
     "snippet-missing": _BROKEN,
     "feed-not-resolved": _PUBLIC,
+    "feed-not-approved": _PUBLIC,
     "feed-section-missing": _PUBLIC,
     "feed-link-tier": _PUBLIC,
     "feed-article": _PUBLIC,

@@ -25,6 +25,7 @@ from .rules import apply
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
                         markdown_links, paragraphs, sections)
+from .writeups import approval_digest
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 FIELD_KINDS = {  # fields that only make sense on one kind of document
@@ -40,6 +41,9 @@ FIELD_KINDS = {  # fields that only make sense on one kind of document
     "root_cause_on": "defect",
     "resolved_on": "defect",
     "fed": "defect",
+    "customer_update": "defect",
+    "agent_workaround": "defect",
+    "recurrence_of": "defect",
 }
 
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
@@ -542,6 +546,21 @@ class Validator:
                 self.add(rel, document.where(later), "defect-dates", ERROR,
                          f"'{later}' ({after}) is before '{earlier}' ({before}); a defect is reported, then its "
                          "root cause is found, then it is resolved: correct the dates")
+        earlier = meta.get("recurrence_of")
+        if isinstance(earlier, str):
+            found = self.by_id.get(earlier)
+            if found is None or found.kind != "defect" or found is document:
+                defects = {i: d for i, d in self.by_id.items() if d.kind == "defect" and d is not document}
+                self.add(rel, document.where("recurrence_of"), "defect-recurrence", ERROR,
+                         f"'recurrence_of' names '{earlier}', which is no other defect"
+                         f"{did_you_mean(earlier, defects)}; name the earlier defect this one is a recurrence of")
+        update = meta.get("customer_update")
+        if isinstance(update, dict) and update.get("publish") is True and meta.get("state") != "resolved" \
+                and str(update.get("approved_digest")) != approval_digest(document):
+            self.add(rel, document.where("customer_update"), "defect-approval", WARNING,
+                     "the title or customer-facing summary changed since it was approved for customers (or was never "
+                     f"approved), so 'kbgen defect feed' will not publish it; once reviewed, run "
+                     f"'kbgen defect approve {document.id} --by NAME'")
         if meta.get("state") != "resolved":
             return
         for name, meaning in DEFECT_RESOLVED_FIELDS.items():

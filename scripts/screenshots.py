@@ -1,11 +1,12 @@
 """Screenshots of the sample for the README: ``.venv/bin/python scripts/screenshots.py [OUT_DIR]``.
 
-Builds the sample's tier 0 and tier 1 sites into a temporary folder, serves them on localhost and opens
+Builds the sample's tier 0, 1 and 3 sites into a temporary folder, serves them on localhost and opens
 them in the system's headless Chromium (never a downloaded one): the help centre's home page, a help
-article and a Tier 1 runbook as an agent runs it: its inputs filled in (into the commands and the handover)
-and three steps ticked, the whole page on a desktop and, on a 375 px phone, the screen at step 4 with the
-step counter and the Escalate button in view. Saves home.png, article.png, runbook.png and runbook-phone.png
-in docs/screenshots/ (or OUT_DIR) and prints their paths.
+article, a Tier 1 runbook as an agent runs it (its inputs filled in, into the commands and the handover,
+and three steps ticked: the whole page on a desktop and, on a 375 px phone, the screen at step 4 with the
+step counter and the Escalate button in view), an ongoing known issue, and the tier 3 defect index and
+health page. Saves home.png, article.png, runbook.png, runbook-phone.png, known-issue.png, defects.png and
+health.png in docs/screenshots/ (or OUT_DIR) and prints their paths.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ SHOTS = {  # file name: (page in the built sample, viewport, the step to show (N
     "article.png": ("tier0/kb/invoices/invoice-pdf-troubleshooting/", DESKTOP, None),
     "runbook.png": (RUNBOOK, DESKTOP, None),
     "runbook-phone.png": (RUNBOOK, PHONE, 4),
+    "known-issue.png": ("tier0/kb/sso/known-issue-okta-custom-domain-sso-loop/", DESKTOP, None),
+    "defects.png": ("tier3/defects/", DESKTOP, None),
+    "health.png": ("tier3/health/", DESKTOP, None),
 }
 TICKED = 3
 

@@ -6,6 +6,7 @@ sample and look at what the public and agent sites show.
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 import shutil
@@ -158,10 +159,13 @@ def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
     assert (meta["id"], meta["kind"], meta["tier"], meta["intents"]) == \
         ("known-issue-refunds-fail-twice", "article", 0, ["billing.refund"])
     assert meta["title"] == "Known issue: Refunds fail on the first attempt"
-    assert meta["known_issue"] == {"defect": "DEF-0042", "since": __import__("datetime").date(2025, 10, 3),
-                                   "fixed_in": "2025.10.2", "fixed_on": __import__("datetime").date(2025, 10, 8)}
+    assert meta["known_issue"] == {"defect": "DEF-0042", "since": datetime.date(2025, 10, 3), "status": "fixed",
+                                   "fixed_in": "2025.10.2", "fixed_on": datetime.date(2025, 10, 8),
+                                   "updates": [{"date": datetime.date(2025, 10, 8), "status": "fixed"}]}
     owned = region((root / ARTICLE).read_text(encoding="utf-8"))
-    assert "**Status: fixed in version 2025.10.2, released on 8 October 2025.**" in owned
+    assert owned.startswith('!!! kb-known-issue kb-known-issue--fixed "Fixed in 2025.10.2"\n'
+                            "    The problem is fixed in version 2025.10.2. Last update: 8 October 2025.\n")
+    assert owned.endswith("## Updates\n\n- **8 October 2025**: The problem is fixed in version 2025.10.2.\n")
     assert "some refunds failed on the first attempt" in owned
     assert "## Workaround\n\nSelect **Refund** again after a minute." in owned
     assert "[Get a refund](refunds.md)" in owned, "the link is rewritten for the article's folder"
@@ -170,7 +174,10 @@ def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
     runbook = (root / RUNBOOK).read_text(encoding="utf-8")
     assert runbook.index("## When to use") < runbook.index("## Known defects") < runbook.index("## Before you start")
     entry = region(runbook)
-    assert entry.startswith("### Refunds fail on the first attempt\n")
+    assert entry.startswith("//// details | Fixed in 2025.10.2 · Refunds fail on the first attempt\n"
+                            "    attrs: {class: kb-known-defect kb-known-defect--fixed}\n"), \
+        "one line, opened on demand"
+    assert entry.endswith("///\n\n////\n"), "the entry's block closes after the tier 3 link inside it"
     assert "Severity P2 · affects 2025.10.0, 2025.10.1 · fixed in 2025.10.2 (8 October 2025)." in entry
     assert "**How to recognise it**\n\nThe payments log shows `refund.retry` twice" in entry
     assert "[Diagnose refunds](diagnose-refunds.md)" in entry
@@ -179,7 +186,7 @@ def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
     assert "Known defects" not in (root / "runbooks/tier2/other-runbook.md").read_text(encoding="utf-8")
 
     record = load(root).by_id()["DEF-0042"].meta["fed"]
-    assert record == {"article": "known-issue-refunds-fail-twice", "runbooks": ["diagnose-refunds"]}
+    assert record == {"article": "known-issue-refunds-fail-twice", "runbooks": ["diagnose-refunds"], "status": "fixed"}
     assert not has_errors(validate(root)), validate(root)
     assert not list(root.rglob("*.tmp")), "no temporary file is left behind"
 
@@ -224,7 +231,7 @@ def test_comments_and_key_order_in_front_matter_survive(root):
     assert "owner: t3-billing  # the team that fixed it\n" in after
     assert 'affected_versions: ["2025.10.0", "2025.10.1"]\nfixed_in: "2025.10.2"\n' in after
     assert after == before.replace("resolved_on: 2025-10-08\n", "resolved_on: 2025-10-08\nfed:\n"
-                                   "  article: known-issue-refunds-fail-twice\n  runbooks: [diagnose-refunds]\n")
+                                   "  article: known-issue-refunds-fail-twice\n  runbooks: [diagnose-refunds]\n  status: fixed\n")
 
 
 def test_a_hand_written_known_issue_article_is_taken_over_without_losing_its_text(root):
@@ -614,6 +621,133 @@ def test_a_planted_secret_is_refused_or_never_written(secret, place, encoding):
             assert value not in _as_read((make.path / rel).read_text(encoding="utf-8")), (rel, place, encoding)
 
 
+# Known issues of open defects ---------------------------------------------------------------------
+
+PUBLISH = "customer_update:\n  publish: true\n"
+
+
+def open_defect_text(extra: str = PUBLISH, **changes) -> str:
+    """The defect while it is investigated: no root cause, fix or release yet."""
+    text = defect_text(state="investigating", extra=extra, **changes)
+    for line in ('fixed_in: "2025.10.2"\n', "root_cause_on: 2025-10-04\n", "resolved_on: 2025-10-08\n"):
+        text = text.replace(line, "")
+    return text
+
+
+def test_an_open_defect_publishes_only_after_its_summary_is_approved(root):
+    (root / DEFECT).write_text(open_defect_text(), encoding="utf-8")
+    before = tree_hash(root)
+    result = run_cli("defect", "feed", "DEF-0042", "--root", str(root))
+    assert result.exit_code == 1 and "Traceback" not in stderr_of(result)
+    line = open_defect_text().split("\n").index("customer_update:") + 1
+    assert f"{DEFECT}:{line}:1: error [feed-not-approved]" in stderr_of(result)
+    [warning] = [f for f in validate(root) if f.rule == "defect-approval"]
+    assert (warning.path, warning.line, warning.severity) == (DEFECT, line, "warning"), "the pull request says so"
+    assert "were never approved" in stderr_of(result)
+    assert tree_hash(root) == before
+
+    result = run_cli("defect", "approve", "DEF-0042", "--by", "support-billing", "--on", "2025-10-05",
+                     "--root", str(root))
+    assert result.exit_code == 0, stderr_of(result)
+    record = frontmatter(root / DEFECT)["customer_update"]
+    assert (record["publish"], record["approved_by"], record["approved_on"]) == \
+        (True, "support-billing", datetime.date(2025, 10, 5))
+    assert [f for f in validate(root) if f.path == DEFECT] == [], "approved as it is now: no finding"
+
+    fed = defects.feed(root, "DEF-0042")
+    assert (fed.article, fed.runbooks) == (ARTICLE, []), "no agent workaround approved: runbooks untouched"
+    assert (root / RUNBOOK).read_text(encoding="utf-8") == RUNBOOK_TEXT
+    meta = frontmatter(root / ARTICLE)["known_issue"]
+    assert (meta["status"], meta["updates"]) == ("investigating", [{"date": datetime.date(2025, 10, 5),
+                                                                    "status": "investigating"}])
+    assert "fixed_in" not in meta and "fixed_on" not in meta
+    owned = region((root / ARTICLE).read_text(encoding="utf-8"))
+    assert owned.startswith('!!! kb-known-issue kb-known-issue--investigating "Investigating"\n'
+                            "    We are looking into the problem. Last update: 5 October 2025.\n")
+    assert "some refunds failed on the first attempt" in owned
+    assert "Select **Refund** again" not in owned and "Workaround" not in owned, \
+        "an open defect publishes its approved summary only"
+    assert not has_errors(validate(root)), validate(root)
+
+    changed = SUMMARY.replace("No refund was paid twice.", "No refund was paid twice, we think.")
+    (root / DEFECT).write_text((root / DEFECT).read_text(encoding="utf-8").replace(SUMMARY, changed),
+                               encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    [finding] = refused.value.findings
+    assert finding.rule == "feed-not-approved" and "changed since support-billing approved" in finding.message
+    assert [f.line for f in validate(root) if f.rule == "defect-approval"] == [finding.line]
+    assert tree_hash(root) == before, "a summary changed since its approval is not published"
+
+
+def test_an_approved_summary_still_passes_the_publication_checks(root):
+    """Approval says a person read it; the feed still refuses what must never be public."""
+    leaky = SUMMARY + " Ask jane.doe@acme-payments.com, or see ticket 418870."
+    (root / DEFECT).write_text(open_defect_text(summary=leaky), encoding="utf-8")
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    line = (root / DEFECT).read_text(encoding="utf-8").split("\n").index(leaky) + 1
+    assert {(f.line, f.rule) for f in refused.value.findings} == {(line, "feed-email"), (line, "feed-customer-id")}
+    assert tree_hash(root) == before
+
+
+def test_a_known_issue_follows_its_defect_to_the_fix_updated_in_place(root):
+    (root / DEFECT).write_text(open_defect_text(), encoding="utf-8")
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    defects.feed(root, "DEF-0042")
+    page = root / ARTICLE
+    page.write_text(page.read_text(encoding="utf-8") + "\nWritten by the support team.\n", encoding="utf-8")
+
+    identified = (root / DEFECT).read_text(encoding="utf-8").replace(
+        "reported_on: 2025-10-03\n", "reported_on: 2025-10-03\nroot_cause_on: 2025-10-06\n")
+    (root / DEFECT).write_text(identified.replace("publish: true\n", "publish: true\n  workaround: true\n"),
+                               encoding="utf-8")
+    assert [d.id for d in defects.unfed(load(root))] == ["DEF-0042"], "the status customers see is stale"
+    [fed] = defects.feed_all(root)
+    assert fed.written == sorted([ARTICLE, DEFECT])
+    owned = region(page.read_text(encoding="utf-8"))
+    assert owned.startswith('!!! kb-known-issue kb-known-issue--identified "Identified (workaround available)"\n')
+    assert "Last update: 6 October 2025." in owned
+
+    (root / DEFECT).write_text(defect_text(extra=PUBLISH), encoding="utf-8")  # resolved, fixed in 2025.10.2
+    defects.feed(root, "DEF-0042")
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<!-- kbgen:defect DEF-0042 ") == 1 and text.endswith("\nWritten by the support team.\n")
+    owned = region(text)
+    assert owned.startswith('!!! kb-known-issue kb-known-issue--fixed "Fixed in 2025.10.2"\n')
+    assert "## Workaround\n\nSelect **Refund** again after a minute." in owned, "the fix publishes the workaround"
+    history = owned.split("## Updates\n\n", 1)[1]
+    assert history.splitlines() == [
+        "- **8 October 2025**: The problem is fixed in version 2025.10.2.",
+        "- **6 October 2025**: We know what causes the problem and are working on a fix.",
+        "- **5 October 2025**: We are looking into the problem."]
+    meta = frontmatter(page)["known_issue"]
+    assert [u["status"] for u in meta["updates"]] == ["fixed", "identified", "investigating"]
+    assert "workaround" not in meta and meta["fixed_in"] == "2025.10.2"
+    assert defects.feed(root, "DEF-0042").written == [], "feeding again changes nothing"
+    assert not has_errors(validate(root)), validate(root)
+
+
+def test_an_open_defect_with_an_approved_agent_workaround_reaches_tier2_runbooks(root):
+    text = open_defect_text(extra=PUBLISH + "agent_workaround: true\n")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    fed = defects.feed(root, "DEF-0042")
+    assert fed.runbooks == [RUNBOOK]
+    entry = region((root / RUNBOOK).read_text(encoding="utf-8"))
+    assert "**Workaround**\n\nSelect **Refund** again after a minute." in entry
+    assert "fixed in" not in entry
+
+
+def test_customer_update_is_a_defect_field_and_its_values_are_checked(make_root):
+    make_root.doc("kb/a.md", customer_update="{publish: yes please}")
+    findings = validate(make_root.path)
+    assert {f.rule for f in findings if f.path == "kb/a.md"} >= {"field-kind"}, findings
+
+
 # The sample knowledge base -------------------------------------------------------------------------
 
 def test_the_sample_is_fed(tmp_path):
@@ -635,16 +769,18 @@ def _site_text(site: Path) -> str:
                      if p.is_file() and p.suffix in {".html", ".json", ".xml", ".js", ".txt"})
 
 
-def test_public_site_shows_the_fed_articles_and_nothing_of_the_open_defect(sample_site):
+def test_public_site_shows_the_fed_articles(sample_site):
     tier0 = sample_site / "tier0"
     page = article((tier0 / "kb/invoices/known-issue-wrong-currency-symbol/index.html").read_text(encoding="utf-8"))
-    assert "Status: fixed in version 2025.10.2, released on 16 October 2025." in page
+    assert re.search(r'<div class="admonition kb-known-issue kb-known-issue--fixed">\s*'
+                     r'<p class="admonition-title">Fixed in 2025.10.2</p>', page)
+    assert "Last update: 16 October 2025." in page
     assert "Only the symbol in the PDF was wrong." in page
     assert "Filter by <strong>Currency</strong>" in page or "filter by <strong>Currency</strong>" in page
     webhooks_html = (tier0 / "kb/integrations/known-issue-duplicate-payment-succeeded-webhooks/index.html") \
         .read_text(encoding="utf-8")
     webhooks = article(webhooks_html)
-    assert "Status: fixed in version 2025.11.0" in webhooks
+    assert "The problem is fixed in version 2025.11.0" in webhooks
     for intent in ("integrations.webhook-delivery", "integrations.webhooks"):  # the defect's intents, linked
         assert f'href="../../../intents/{intent}/"' in webhooks_html
     index = SearchIndex.load(tier0)  # the index the help site's search box queries
@@ -652,20 +788,60 @@ def test_public_site_shows_the_fed_articles_and_nothing_of_the_open_defect(sampl
         ["Known issue: invoice PDFs show the wrong currency symbol"]
     assert "Known issue: some payment.succeeded webhooks were sent twice" in \
         [h.title for h in index.search("payment.succeeded webhook sent twice")]
-
     everything = _site_text(tier0)
     assert not re.search(r"DEF-\d{4}", everything, re.I), "no defect id is public"
     assert "kbgen:defect" not in everything
-    open_defect = load(REPO).by_id()["DEF-0003"]
-    assert open_defect.meta["state"] != "resolved"
-    assert open_defect.title not in everything
     assert not (tier0 / "kb/defects").exists()
-    assert not list(tier0.rglob("*okta-custom-domain*"))
-    summary = open_defect.body.split("## Customer-facing summary", 1)[1].split("\n## ", 1)[0]
+
+
+OPEN_ARTICLE = "kb/sso/known-issue-okta-custom-domain-sso-loop"
+
+
+def _runs(text: str, size: int = 6) -> set[str]:
+    """Every run of ``size`` words: a sentence, or most of one, as the site's text would carry it."""
+    found = words(text)
+    return {" ".join(found[i:i + size]) for i in range(len(found) - size + 1)}
+
+
+def test_the_open_defect_is_an_ongoing_issue_with_its_approved_summary(sample_site):
+    tier0 = sample_site / "tier0"
+    defect = load(REPO).by_id()["DEF-0003"]
+    assert defect.meta["state"] != "resolved" and defect.meta["customer_update"]["publish"] is True
+    home = article((tier0 / "index.html").read_text(encoding="utf-8"))
+    ongoing = home.split('id="ongoing-issues"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="{OPEN_ARTICLE}/"' in ongoing and ">Investigating<" in ongoing
+    page = article((tier0 / OPEN_ARTICLE / "index.html").read_text(encoding="utf-8"))
+    assert re.search(r'<div class="admonition kb-known-issue kb-known-issue--investigating">\s*'
+                     r'<p class="admonition-title">Investigating</p>', page)
+    summary = defect.body.split("## Customer-facing summary", 1)[1].split("\n## ", 1)[0]
+    assert _runs(summary) <= _runs(re.sub(r"<[^>]+>", " ", page)), "the approved summary is published as written"
+    assert f"https://help.tallybook.example/{OPEN_ARTICLE}/" in (tier0 / "sitemap.xml").read_text(encoding="utf-8")
+    assert OPEN_ARTICLE + "/" in [h.url for h in SearchIndex.load(tier0).search("Okta custom sign-in domain")]
+    feed = (tier0 / "known-issues.xml").read_text(encoding="utf-8")
+    assert f"<title>Known issue: {defect.title} (Investigating)</title>" in feed
+
+
+def test_nothing_of_the_open_defect_but_its_approved_summary_reaches_tier0(sample_site):
+    """Every page, the search index, the sitemap and the Atom feed of the help site, against every other
+    part of the write-up: its sections, internal summary, severity, versions, tickets and workspaces."""
+    tier0 = sample_site / "tier0"
+    defect = load(REPO).by_id()["DEF-0003"]
+    everything = _site_text(tier0)
     published = " ".join(words(everything))
-    summary_words = words(summary)
-    runs = {" ".join(summary_words[i:i + 8]) for i in range(len(summary_words) - 7)}
-    assert not [run for run in runs if run in published], "no sentence of the open defect's summary is public"
+    body = defect.body.split("\n## ")
+    private = [part for part in body[1:] if not part.startswith("Customer-facing summary")]
+    private.append(defect.meta["summary"])
+    allowed = _runs(next(part for part in body if part.startswith("Customer-facing summary")))
+    for other in load(REPO).documents:  # what other public pages say anyway (the write-up links some)
+        if other.tier == 0 and other.kind == "article" and other.rel != OPEN_ARTICLE + ".md":
+            allowed |= _runs(other.title + "\n" + other.body)
+    leaked = {run for part in private for run in _runs(part) if run in published} - allowed
+    assert not leaked, "only sentences of the approved summary are public"
+    for fact in ("DEF-0003", "ws_Q4M1Z8PX2C", "419301", "t3-identity", "2025.11.1", "acme.tallybook.example"):
+        assert fact not in everything, fact
+    for own in (tier0 / OPEN_ARTICLE / "index.html", tier0 / "known-issues.xml"):
+        assert not re.search(r"\bP2\b|[Ss]everity", own.read_text(encoding="utf-8")), own
+    assert "Under investigation" not in everything and "Current lead" not in everything
 
 
 def test_tier2_runbook_shows_the_known_defect_and_tier3_links_the_write_up(sample_site):
@@ -701,4 +877,4 @@ def test_block_lists_keep_their_indentation(root, versions):
     defects.feed(root, "DEF-0042")
     assert (root / DEFECT).read_text(encoding="utf-8") == before.replace(
         "resolved_on: 2025-10-08\n", "resolved_on: 2025-10-08\nfed:\n  article: known-issue-refunds-fail-twice\n"
-                                     "  runbooks: [diagnose-refunds]\n")
+                                     "  runbooks: [diagnose-refunds]\n  status: fixed\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -32,7 +33,8 @@ COPIES = 4  # more resolved defects like DEF-0003, so that `--all` writes a doze
 
 
 def resolved(text: str, number: int = 3) -> str:
-    """DEF-0003 of the sample, resolved (its fix released), as defect ``DEF-000<number>``."""
+    """DEF-0003 of the sample, resolved (its fix released) and never fed, as defect ``DEF-000<number>``."""
+    text = re.sub(r"^(?:customer_update|fed):\n(?:  .*\n)+", "", text, flags=re.M)
     text = text.replace("state: investigating", 'state: resolved\nfixed_in: "2025.11.2"\nresolved_on: 2025-11-20')
     return text.replace("DEF-0003", f"DEF-{number:04d}")
 
@@ -44,6 +46,7 @@ def sample_root(copy: Path, more: int = 0) -> Path:
         shutil.copytree(REPO / name, copy / name)
     shutil.copy(REPO / "intents.yml", copy)
     path = copy / DEFECT
+    (copy / ARTICLE).unlink()  # the ongoing issue it published, so that the feed writes every file anew
     text = resolved(path.read_text(encoding="utf-8"))
     path.write_text(text, encoding="utf-8")
     for number in range(10, 10 + more):

@@ -4,8 +4,10 @@ test_help_centre_browser.py."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -43,14 +45,18 @@ site_name: Test Help
 plugins:
   - search
   - kbgen:
+      recently_fixed_days: 30
       contact_routes:
         - {{name: Chat with us, url: "https://example.com/chat", hours: "Mon-Fri 9-17"}}
         - {{name: Email us, url: "mailto:help@example.com"}}
 """
-# (id, since, fixed_in): the home page lists the newest HOME_KNOWN_ISSUES of these, newest first
-ISSUES = [("issue-older", "2025-03-01", "2025.3.4"), ("issue-newest", "2025-11-02", None),
-          ("issue-middle", "2025-07-15", "2025.8.0")] + \
-         [(f"issue-bulk-{n}", f"2024-0{n + 1}-01", None) for n in range(HOME_KNOWN_ISSUES)]
+TODAY = datetime.date.today()
+# (id, since, fixed_in, fixed_on): the home page lists the HOME_KNOWN_ISSUES ongoing issues updated last, then
+# those fixed within the site's recently_fixed_days (30 here, fewer than the default's 90)
+ISSUES = [("issue-older", "2025-03-01", "2025.3.4", TODAY - datetime.timedelta(days=60)),
+          ("issue-newest", "2025-11-02", None, None),
+          ("issue-middle", "2025-07-15", "2025.8.0", TODAY - datetime.timedelta(days=10))] + \
+         [(f"issue-bulk-{n}", f"2024-0{n + 1}-01", None, None) for n in range(HOME_KNOWN_ISSUES)]
 DEFECT_ID = "DEF-0777"
 
 
@@ -63,8 +69,8 @@ def root(tmp_path_factory) -> Path:
     make = RootMaker(tmp_path_factory.mktemp("help") / "root")
     make.file("intents.yml", INTENTS)
     make.file("mkdocs.yml", MKDOCS_YML)
-    for issue_id, since, fixed_in in ISSUES:
-        fixed = f", fixed_in: '{fixed_in}'" if fixed_in else ""
+    for issue_id, since, fixed_in, fixed_on in ISSUES:
+        fixed = f", fixed_in: '{fixed_in}', fixed_on: {fixed_on}" if fixed_in else ""
         make.doc(f"kb/issues/{issue_id}.md", known_issue=f"{{defect: {DEFECT_ID}, since: {since}{fixed}}}",
                  title=f"Known issue {issue_id}", intents=["billing.invoices"])
     make.doc(f"kb/defects/{DEFECT_ID}.md", f"# {DEFECT_ID}\n\n## Customer-facing summary\n\nText.\n\n"
@@ -98,23 +104,64 @@ def section(html: str, heading_id: str) -> str:
     return html.split(f'id="{heading_id}"', 1)[1].split("</h2>", 1)[1].split("</ul>", 1)[0]
 
 
-def known_issue_items(html: str) -> list[str]:
-    return re.findall(r"<li>(.*?)</li>", section(html, "known-issues"), re.S)
+def known_issue_items(html: str, heading_id: str) -> list[str]:
+    return re.findall(r"<li>(.*?)</li>", section(html, heading_id), re.S)
 
 
-def test_home_lists_the_newest_known_issues_first_with_fixed_in(site):
+def test_home_lists_ongoing_issues_then_those_recently_fixed(site):
     home = article(read(site / "tier0" / "index.html"))
-    items = known_issue_items(home)
-    newest = sorted(ISSUES, key=lambda issue: issue[1], reverse=True)[:HOME_KNOWN_ISSUES]
-    assert len(items) == HOME_KNOWN_ISSUES
-    for item, (issue_id, since, fixed_in) in zip(items, newest):
-        assert f"Known issue {issue_id}" in item
-        assert f"Since {long_date(since)}" in item
-        assert (f"Fixed in {fixed_in}" in item) if fixed_in else ("Not fixed yet" in item and "Fixed in" not in item)
-    # the rest are on the known-issues page, linked from the home page
-    assert "known-issues/" in links(home)
-    every = read(site / "tier0" / "known-issues" / "index.html")
-    assert all(f"Known issue {issue_id}<" in every for issue_id, _, _ in ISSUES)
+    assert home.index('id="ongoing-issues"') < home.index('id="recently-fixed"')
+    ongoing = known_issue_items(home, "ongoing-issues")
+    newest = sorted((i for i in ISSUES if not i[2]), key=lambda issue: issue[1], reverse=True)[:HOME_KNOWN_ISSUES]
+    assert len(ongoing) == HOME_KNOWN_ISSUES
+    for item, (issue_id, since, _, _) in zip(ongoing, newest):
+        assert f"Known issue {issue_id}<" in item
+        assert f"Updated {long_date(since)}" in item
+        assert 'class="kb-status kb-status--investigating">Investigating<' in item and "Fixed" not in item
+    [fixed] = known_issue_items(home, "recently-fixed")
+    assert "Known issue issue-middle<" in fixed and ">Fixed in 2025.8.0<" in fixed
+    assert f"Updated {long_date(str(ISSUES[2][3]))}" in fixed
+    assert "issue-older" not in home, "fixed before the site's window: on the known-issues page only"
+    # every one is on the known-issues page, linked from the home page with the Atom feed of their updates
+    assert {"known-issues/", "known-issues.xml"} <= set(links(home))
+    every = article(read(site / "tier0" / "known-issues" / "index.html"))
+    assert "../known-issues.xml" in links(every)
+    assert [re.search(r"Known issue ([\w-]+)<", item)[1] for item in known_issue_items(every, "ongoing-issues")] == \
+        [issue[0] for issue in sorted(ISSUES, key=lambda i: i[1], reverse=True) if not issue[2]]
+    assert [re.search(r"Known issue ([\w-]+)<", item)[1] for item in known_issue_items(every, "fixed")] == \
+        ["issue-middle", "issue-older"]
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_the_atom_feed_of_known_issue_updates_is_valid_atom(site):
+    """RFC 4287: a feed has an id, a title, an updated time and an author (or every entry has one); each
+    entry has an id, a title, an updated time and a link to the page; ids are unique."""
+    tier0 = site / "tier0"
+    assert '<link rel="alternate" type="application/atom+xml" title="Known issues" href="known-issues.xml">' in \
+        read(tier0 / "index.html"), "feed readers discover it"
+    feed = ET.parse(tier0 / "known-issues.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    for tag in ("id", "title", "updated"):
+        assert len(feed.findall(f"{ATOM}{tag}")) == 1 and feed.find(f"{ATOM}{tag}").text.strip(), tag
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "Test Help"
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "known-issues.xml"
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == len(ISSUES)
+    stamps = []
+    for entry in entries:
+        for tag in ("id", "title", "updated", "summary"):
+            assert len(entry.findall(f"{ATOM}{tag}")) == 1 and entry.find(f"{ATOM}{tag}").text.strip(), tag
+        assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", entry.find(f"{ATOM}id").text)
+        stamps.append(datetime.datetime.fromisoformat(entry.find(f"{ATOM}updated").text.replace("Z", "+00:00")))
+        href = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+        assert (tier0 / href / "index.html").is_file(), href
+    assert len({e.find(f"{ATOM}id").text for e in entries}) == len(entries)
+    assert stamps == sorted(stamps, reverse=True), "newest first"
+    assert feed.find(f"{ATOM}updated").text == entries[0].find(f"{ATOM}updated").text
+    middle = next(e for e in entries if "issue-middle" in e.find(f"{ATOM}title").text)
+    assert middle.find(f"{ATOM}title").text == "Known issue issue-middle (Fixed in 2025.8.0)"
 
 
 def test_defect_ids_never_reach_the_public_site(site):
@@ -195,5 +242,5 @@ def test_public_site_passes_the_audit_with_known_issues(root, tmp_path):
 def test_outline_without_common_intents_or_known_issues(make_root):
     make_root.doc("kb/a.md")
     home = SiteOutline.of(load(make_root.path), 0).home()
-    assert "## Popular questions" not in home and "## Known issues" not in home
+    assert "## Popular questions" not in home and "issues" not in home
     assert "## Browse by topic" in home

@@ -24,6 +24,7 @@ SAMPLE = SiteOutline.of(load(REPO), 0)
 ARTICLE = "tier0/kb/invoices/invoice-pdf-troubleshooting/"
 ARTICLE_TRAIL = ["Home", "Invoices", "Invoice PDF won't download or looks wrong"]
 KNOWN_ISSUE = "Known issue: invoice PDFs show the wrong currency symbol"
+ONGOING_ISSUE = "Known issue: SSO sign-in loops with ERR_SSO_4012 for Okta tenants with custom domains"
 RUNBOOK = "tier1/runbooks/tier1/reset-two-factor/"
 CONTACT_ROUTES = next(p["kbgen"] for p in yaml.safe_load((REPO / "mkdocs.yml").read_text())["plugins"]
                       if isinstance(p, dict) and "kbgen" in p)["contact_routes"]
@@ -126,11 +127,38 @@ def test_home_topics_popular_questions_and_known_issues(browse, base_url):
     assert page.locator(".kb-popular li").all_inner_texts() == common and len(common) >= 4
     issue = page.locator("li", has=page.get_by_role("link", name=KNOWN_ISSUE))
     assert issue.is_visible()
-    assert "Fixed in 2025.10.2" in issue.inner_text() and "Since 22 September 2025" in issue.inner_text()
+    assert "Fixed in 2025.10.2" in issue.inner_text() and "Updated 16 October 2025" in issue.inner_text()
     assert "DEF-0001" not in page.content()
+    headings = [text.rstrip("¶") for text in page.locator("article h2").all_inner_texts()]
+    assert headings.index("Ongoing issues") < headings.index("Recently fixed")
     cards.nth(3).locator("h3 a:not(.headerlink)").click()
     page.wait_for_url("**/tier0/areas/invoices/")
     assert page.locator("article h1").inner_text().startswith("Invoices")
+
+
+def test_known_issue_banners_are_coloured_by_status_and_the_feed_is_linked(browse, base_url):
+    page = visit(browse(), base_url, "tier0/")
+    ongoing = page.locator("li", has=page.get_by_role("link", name=ONGOING_ISSUE))
+    badge = ongoing.locator(".kb-status")
+    assert badge.inner_text() == "Investigating"
+    colours = {"investigating": badge.evaluate("e => getComputedStyle(e).backgroundColor")}
+    ongoing.get_by_role("link", name=ONGOING_ISSUE).click()
+    page.wait_for_url("**/known-issue-okta-custom-domain-sso-loop/")
+    banner = page.locator(".admonition.kb-known-issue")
+    assert banner.locator(".admonition-title").inner_text() == "Investigating"
+    assert "Last update: 12 November 2025." in banner.inner_text()
+    colours["banner"] = banner.evaluate("e => getComputedStyle(e).borderLeftColor")
+    history = page.locator("h2#updates + ul > li").all_inner_texts()
+    assert history == ["12 November 2025: We are looking into the problem."]
+    visit(page, base_url, "tier0/kb/invoices/known-issue-wrong-currency-symbol/")
+    fixed = page.locator(".admonition.kb-known-issue")
+    assert fixed.locator(".admonition-title").inner_text() == "Fixed in 2025.10.2"
+    assert fixed.evaluate("e => getComputedStyle(e).borderLeftColor") != colours["banner"], "coloured by status"
+    visit(page, base_url, "tier0/known-issues/")
+    feed = page.get_by_role("link", name="Follow updates (Atom feed)")
+    response = page.request.get(feed.evaluate("a => a.href"))
+    assert response.status == 200 and b"<feed xmlns=\"http://www.w3.org/2005/Atom\">" in response.body()
+    assert page.outside == [] and page.js_errors == []
 
 
 # an article --------------------------------------------------------------------------------------------

@@ -319,6 +319,7 @@ def ids_of(workspace: Workspace, kind: str, tiers: range) -> set[str]:
     ("kind: defect\ntier: 3\nseverity: ", lambda w: {"P1", "P2", "P3", "P4"}),
     ("kind: defect\ntier: ", lambda w: {"3"}),
     ("kind: article\ntier: 0\nknown_issue:\n  defect: ", lambda w: ids_of(w, "defect", range(4))),
+    ("kind: defect\ntier: 3\nrecurrence_of: ", lambda w: ids_of(w, "defect", range(4))),
     ("kind: article\ntier: 0\nintents:\n  - ", lambda w: set(w.content.intents)),
     ("kind: ", lambda w: {"article", "runbook", "defect"}),
 ])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
 
 import pytest
 
@@ -72,6 +74,20 @@ EXPECTED = {
     "past_review_by": [{"id": "reset", "title": "Reset", "path": "kb/account/reset.md", "review_by": "2026-01-31",
                         "days_over": 29, "owner": "team-a"}],
     "unreadable_files": 0,
+    "recurrences": [],
+    "quarters": [{"quarter": "2026-Q1", "reported": 4, "recurrences": 0, "recurrence_rate": 0.0,
+                  "median_days_to_root_cause": 4.0, "median_days_to_fix": None}],
+    "recurrence_by_intent": [
+        {"intent": "billing.refund", "title": "Get a refund", "defects": 3, "recurrences": 0, "recurrence_rate": 0.0},
+        {"intent": "account.password-reset", "title": "Reset a forgotten password", "defects": 1, "recurrences": 0,
+         "recurrence_rate": 0.0},
+        {"intent": "billing.invoice-pdf", "title": "Invoice PDF looks wrong", "defects": 1, "recurrences": 0,
+         "recurrence_rate": 0.0}],
+    "open_defects": [{"id": "DEF-0004", "title": "Def 0004", "path": "kb/defects/DEF-0004.md", "severity": None,
+                      "state": "open", "age_days": 19, "reported_on": "2026-02-10"}],
+    "open_by_age": {"under a week": 0, "1 to 4 weeks": 1, "1 to 3 months": 0, "over 3 months": 0},
+    "handover": {"runbooks": 0, "naming_target": 0, "share": None, "without_target": []},
+    "dates_from_git": [],
 }
 
 
@@ -95,6 +111,84 @@ def test_markdown_figures(known_root):
     assert "| Invoice PDF looks wrong (`billing.invoice-pdf`) | not set |" in text
     assert "| [Reset](kb/account/reset.md) | 2026-01-31 | 29 | team-a |" in text
     assert "| 1 | 1 | 1 | 0 | 2 |" in text and "| All | 2 | 1 | 4 | 7 |" in text
+
+
+def _git(root, *args, date="2025-05-20T12:00:00"):
+    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_NAME": "T",
+           "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def measured_root(make_root):
+    """Defects over two quarters, a recurrence, one without reported_on (its write-up committed on
+    2025-05-20), two open defects of different ages, and tier 2 runbooks with and without a named handover."""
+    make_root.file("intents.yml", INTENTS)
+    make_root.doc("runbooks/tier3/fix-refunds.md", id="fix-refunds", tier=3, intents=["billing.refund"])
+    make_root.doc("runbooks/tier2/named.md", id="named", tier=2, intents=["billing.refund"],
+                  escalation="{to_tier: 3, when: it fails, runbook: fix-refunds}")
+    make_root.doc("runbooks/tier2/unnamed.md", id="unnamed", tier=2, intents=["billing.refund"])
+    make_root.doc("runbooks/tier2/wrong-tier.md", id="wrong-tier", tier=2, intents=["billing.refund"],
+                  escalation="{to_tier: 3, when: it fails, runbook: named}")
+    defects = {  # id: (intents, reported, root cause, resolved, recurrence of)
+        "DEF-0001": ("[billing.refund]", "2025-04-02", "2025-04-04", "2025-04-12", None),
+        "DEF-0002": ("[billing.refund]", None, "2025-05-24", "2025-06-01", None),  # reported: from Git
+        "DEF-0003": ("[billing.refund]", "2025-07-01", "2025-07-09", "2025-07-31", "DEF-0001"),
+        "DEF-0004": ("[billing.invoice-pdf]", "2025-08-15", None, None, None),
+        "DEF-0005": ("[billing.refund]", "2025-09-20", "2025-09-21", None, "DEF-0003"),
+    }
+    for defect_id, (intents, reported, root_cause, resolved, earlier) in defects.items():
+        fields = {"id": defect_id, "kind": "defect", "tier": 3, "intents": intents,
+                  "state": "resolved" if resolved else "investigating"}
+        fields.update({k: v for k, v in (("reported_on", reported), ("root_cause_on", root_cause),
+                                         ("resolved_on", resolved), ("recurrence_of", earlier),
+                                         ("fixed_in", "'1.0'" if resolved else None)) if v})
+        make_root.doc(f"kb/defects/{defect_id}.md", **fields)
+    _git(make_root.path, "init", "-q")
+    _git(make_root.path, "add", "-A")
+    _git(make_root.path, "commit", "-q", "-m", "Write-ups")
+    return make_root.path
+
+
+def test_tier3_measures(measured_root):
+    figures = health(load(measured_root), today=dt.date(2025, 10, 1))
+    assert figures.recurrences == [{"id": "DEF-0003", "recurrence_of": "DEF-0001", "path": "kb/defects/DEF-0003.md"},
+                                   {"id": "DEF-0005", "recurrence_of": "DEF-0003", "path": "kb/defects/DEF-0005.md"}]
+    assert figures.quarters == [
+        {"quarter": "2025-Q2", "reported": 2, "recurrences": 0, "recurrence_rate": 0.0,
+         "median_days_to_root_cause": 3.0, "median_days_to_fix": 11.0},  # 2 and 4 days; 10 and 12 days
+        {"quarter": "2025-Q3", "reported": 3, "recurrences": 2, "recurrence_rate": 0.6667,
+         "median_days_to_root_cause": 4.5, "median_days_to_fix": 30.0}]  # 8 and 1 days; 30 days
+    assert figures.recurrence_by_intent[0] == {"intent": "billing.refund", "title": "Get a refund", "defects": 4,
+                                               "recurrences": 2, "recurrence_rate": 0.5}
+    assert [(row["id"], row["age_days"]) for row in figures.open_defects] == [("DEF-0004", 47), ("DEF-0005", 11)]
+    assert figures.open_by_age == {"under a week": 0, "1 to 4 weeks": 1, "1 to 3 months": 1, "over 3 months": 0}
+    assert figures.handover == {"runbooks": 3, "naming_target": 1, "share": 0.3333, "without_target": [
+        {"id": "unnamed", "path": "runbooks/tier2/unnamed.md"},
+        {"id": "wrong-tier", "path": "runbooks/tier2/wrong-tier.md"}]}
+    assert figures.dates_from_git == [{"id": "DEF-0002", "path": "kb/defects/DEF-0002.md", "field": "reported_on",
+                                       "date": "2025-05-20"}]
+    text = to_markdown(figures)
+    assert "| 2025-Q3 | 3 | 4.5 | 30 |" in text and "| 2025-Q3 | 3 | 2 | 67% |" in text
+    assert "- [DEF-0002](kb/defects/DEF-0002.md): `reported_on` 2025-05-20" in text
+    assert "**33%** (1 of 3)" in text
+    chart = re.search(r"<svg class=\"kb-trend\".*?</svg>", text)[0]
+    bars = re.findall(r'<rect class="kb-trend__bar" x="\d+" y="\d+" width="\d+" height="(\d+)"[^>]*>'
+                      r"<title>(.*?)</title>", chart)
+    assert [title for _, title in bars] == ["2025-Q2: to root cause 3 days", "2025-Q2: to fix 11 days",
+                                            "2025-Q3: to root cause 4.5 days", "2025-Q3: to fix 30 days"]
+    assert int(bars[3][0]) > int(bars[1][0]) > int(bars[2][0]) > int(bars[0][0]), "bar heights follow the days"
+
+
+def test_recurrence_of_names_another_defect(make_root):
+    make_root.doc("kb/defects/DEF-0001.md", id="DEF-0001", kind="defect", tier=3, recurrence_of="DEF-0009")
+    make_root.doc("kb/defects/DEF-0002.md", id="DEF-0002", kind="defect", tier=3, recurrence_of="reset")
+    make_root.doc("kb/reset.md", id="reset")
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "kb/defects/DEF-0001.md:5:1: error [defect-recurrence] 'recurrence_of' names 'DEF-0009'" in result.output
+    assert "kb/defects/DEF-0002.md:5:1: error [defect-recurrence]" in result.output
 
 
 def test_review_dates_follow_today(known_root):
@@ -136,6 +230,11 @@ def test_the_tier_3_site_has_the_report_page(sample_site):
         assert (sample_site / "tier3" / "health" / href / "index.html").resolve().is_file(), href
     home = (sample_site / "tier3" / "index.html").read_text(encoding="utf-8")
     assert 'href="health/"' in home and PAGE_TITLE in home
+    chart = re.search(r'<svg class="kb-trend".*?</svg>', article(page), re.S)[0]
+    assert len(re.findall(r'class="kb-trend__bar"', chart)) == sum(
+        (q["median_days_to_root_cause"] is not None) + (q["median_days_to_fix"] is not None) for q in figures.quarters)
+    assert [row["id"] for row in figures.recurrences] == ["DEF-0004"], "the sample's credit note recurrence"
+    assert "DEF-0004 is a recurrence of DEF-0001" in body
 
 
 @pytest.mark.parametrize("tier", [0, 1, 2])

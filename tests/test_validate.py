@@ -357,14 +357,15 @@ def test_frontmatter_schema_matches_the_contract():
         "id", "title", "kind", "tier", "intents", "summary", "status", "owner", "review_by", "last_reviewed", "tags",
         "escalation", "layout", "inputs", "known_issue",
         "severity", "state", "affected_versions", "fixed_in", "reported_on", "root_cause_on", "resolved_on",
-        "fed"}
+        "fed", "customer_update", "agent_workaround", "recurrence_of"}
     assert schema["properties"]["kind"]["enum"] == ["article", "runbook", "defect"]
     assert schema["properties"]["status"]["enum"] == ["draft", "published", "archived"]
     assert (schema["properties"]["tier"]["minimum"], schema["properties"]["tier"]["maximum"]) == (0, 3)
     assert set(schema["properties"]["escalation"]["properties"]) == {"to_tier", "when", "runbook", "queue"}
     assert schema["properties"]["layout"]["enum"] == ["steps", "alert"]
     assert set(schema["properties"]["inputs"]["items"]["properties"]) == {"name", "label", "example", "pattern"}
-    assert set(schema["properties"]["known_issue"]["properties"]) == {"defect", "since", "fixed_in", "fixed_on"}
+    assert set(schema["properties"]["known_issue"]["properties"]) == {"defect", "since", "fixed_in", "fixed_on", "status",
+                                                                      "workaround", "updates"}
 
 
 # Values put in every place of a valid document in turn: right and wrong types, floats that look like
