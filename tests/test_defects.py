@@ -540,6 +540,16 @@ def test_a_code_fence_left_open_does_not_publish_the_sections_after_it(root):
     assert (SUMMARY_LINE + 2, "feed-unclosed-fence") in refusal(root)
 
 
+@pytest.mark.parametrize("heading", ["##Symptoms", "## Symptoms ##", "Symptoms\n---------", "##\tSymptoms"])
+def test_a_section_ends_at_a_heading_however_markdown_allows_it_written(root, heading):
+    """The page reads each of these as the next section's heading: the summary must end there too."""
+    (root / DEFECT).write_text(defect_text().replace("## Symptoms", heading), encoding="utf-8")
+    defects.feed(root, "DEF-0042")
+    article = (root / ARTICLE).read_text(encoding="utf-8")
+    assert "some refunds failed on the first attempt" in article
+    assert "Symptoms" not in article and "error once" not in article
+
+
 def test_a_code_fence_left_open_in_the_tier2_section_is_refused(root):
     """In a runbook it would swallow the tier 3 block that links the write-up, and show it at tier 2."""
     text = defect_text().replace("The payments log shows", "```\nlog search\n\nThe payments log shows")
