@@ -11,7 +11,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass
 
-from . import defect_pages, history
+from . import defect_pages, history, inputs
 from .audience import TIERS
 from .content import ContentRoot, Document
 from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
@@ -44,7 +44,8 @@ class HealthReport:
     recurrence_by_intent: list[dict]  # {intent, title, defects, recurrences, recurrence_rate}, most recurrences first
     open_defects: list[dict]  # {id, title, path, severity, state, reported_on, age_days}, oldest first
     open_by_age: dict[str, int]  # AGE_BUCKETS label -> open defects
-    handover: dict  # tier 2 runbooks: {runbooks, naming_target, share, without_target: [{id, path}]}
+    handover: dict  # tier 2 runbooks: {runbooks, naming_target, share, without_target: [{id, path}],
+    #                 filled_from_inputs, filled_share, without_inputs: [{id, path}]}
     dates_from_git: list[dict]  # {id, path, field, date}: dates the write-up lacks, from its file's history
 
 
@@ -153,8 +154,9 @@ def _defect_measures(content: ContentRoot, defects: list[Document], reported: di
 
 
 def _handover(published: list[Document]) -> dict:
-    """Tier 2 runbooks whose escalation names the runbook Tier 3 follows next: a handover without it makes
-    Tier 3 start from nothing."""
+    """Tier 2 runbooks whose escalation names the runbook Tier 3 follows next (a handover without it makes
+    Tier 3 start from nothing), and those whose handover the page fills with the values the agent typed
+    (runbooks that declare inputs), so Tier 3 gets the workspace or charge, not a description of it."""
     by_id = {d.id: d for d in published}
     runbooks = [d for d in published if d.kind == "runbook" and d.tier == HANDOVER_TIER]
 
@@ -164,9 +166,17 @@ def _handover(published: list[Document]) -> dict:
         return target is not None and target.kind == "runbook" and target.tier == escalation.get("to_tier")
 
     missing = [d for d in runbooks if not names_target(d)]
+    unfilled = [d for d in runbooks if not inputs.declared(d)]
     return {"runbooks": len(runbooks), "naming_target": len(runbooks) - len(missing),
-            "share": round((len(runbooks) - len(missing)) / len(runbooks), 4) if runbooks else None,
-            "without_target": [{"id": d.id, "path": d.rel} for d in missing]}
+            "share": _share(len(runbooks) - len(missing), len(runbooks)),
+            "without_target": [{"id": d.id, "path": d.rel} for d in missing],
+            "filled_from_inputs": len(runbooks) - len(unfilled),
+            "filled_share": _share(len(runbooks) - len(unfilled), len(runbooks)),
+            "without_inputs": [{"id": d.id, "path": d.rel} for d in unfilled]}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def to_json(report: HealthReport) -> str:
@@ -306,6 +316,10 @@ def _handover_lines(report: HealthReport) -> list[str]:
              f"({handover['naming_target']} of {handover['runbooks']}).", ""]
     if handover["without_target"]:
         lines += ["Without one:", "", *(f"- [{row['id']}]({row['path']})" for row in handover["without_target"]), ""]
+    lines += [f"Tier 2 runbooks whose handover is filled from inputs the agent typed (beyond the ticket): "
+              f"**{handover['filled_share']:.0%}** ({handover['filled_from_inputs']} of {handover['runbooks']}).", ""]
+    if handover["without_inputs"]:
+        lines += ["Without inputs:", "", *(f"- [{row['id']}]({row['path']})" for row in handover["without_inputs"]), ""]
     return lines
 
 

@@ -86,7 +86,8 @@ EXPECTED = {
     "open_defects": [{"id": "DEF-0004", "title": "Def 0004", "path": "kb/defects/DEF-0004.md", "severity": None,
                       "state": "open", "age_days": 19, "reported_on": "2026-02-10"}],
     "open_by_age": {"under a week": 0, "1 to 4 weeks": 1, "1 to 3 months": 0, "over 3 months": 0},
-    "handover": {"runbooks": 0, "naming_target": 0, "share": None, "without_target": []},
+    "handover": {"runbooks": 0, "naming_target": 0, "share": None, "without_target": [], "filled_from_inputs": 0,
+                 "filled_share": None, "without_inputs": []},
     "dates_from_git": [],
 }
 
@@ -127,7 +128,8 @@ def measured_root(make_root):
     make_root.file("intents.yml", INTENTS)
     make_root.doc("runbooks/tier3/fix-refunds.md", id="fix-refunds", tier=3, intents=["billing.refund"])
     make_root.doc("runbooks/tier2/named.md", id="named", tier=2, intents=["billing.refund"],
-                  escalation="{to_tier: 3, when: it fails, runbook: fix-refunds}")
+                  escalation="{to_tier: 3, when: it fails, runbook: fix-refunds}",
+                  inputs="[{name: charge, label: Charge ID}]")
     make_root.doc("runbooks/tier2/unnamed.md", id="unnamed", tier=2, intents=["billing.refund"])
     make_root.doc("runbooks/tier2/wrong-tier.md", id="wrong-tier", tier=2, intents=["billing.refund"],
                   escalation="{to_tier: 3, when: it fails, runbook: named}")
@@ -166,13 +168,17 @@ def test_tier3_measures(measured_root):
     assert figures.open_by_age == {"under a week": 0, "1 to 4 weeks": 1, "1 to 3 months": 1, "over 3 months": 0}
     assert figures.handover == {"runbooks": 3, "naming_target": 1, "share": 0.3333, "without_target": [
         {"id": "unnamed", "path": "runbooks/tier2/unnamed.md"},
+        {"id": "wrong-tier", "path": "runbooks/tier2/wrong-tier.md"}],
+        "filled_from_inputs": 1, "filled_share": 0.3333, "without_inputs": [
+        {"id": "unnamed", "path": "runbooks/tier2/unnamed.md"},
         {"id": "wrong-tier", "path": "runbooks/tier2/wrong-tier.md"}]}
     assert figures.dates_from_git == [{"id": "DEF-0002", "path": "kb/defects/DEF-0002.md", "field": "reported_on",
                                        "date": "2025-05-20"}]
     text = to_markdown(figures)
     assert "| 2025-Q3 | 3 | 4.5 | 30 |" in text and "| 2025-Q3 | 3 | 2 | 67% |" in text
     assert "- [DEF-0002](kb/defects/DEF-0002.md): `reported_on` 2025-05-20" in text
-    assert "**33%** (1 of 3)" in text
+    assert "names the runbook Tier 3 follows: **33%** (1 of 3)" in text
+    assert "filled from inputs the agent typed (beyond the ticket): **33%** (1 of 3)" in text
     chart = re.search(r"<svg class=\"kb-trend\".*?</svg>", text)[0]
     bars = re.findall(r'<rect class="kb-trend__bar" x="\d+" y="\d+" width="\d+" height="(\d+)"[^>]*>'
                       r"<title>(.*?)</title>", chart)
