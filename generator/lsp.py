@@ -25,7 +25,7 @@ from . import audience, structure
 from .content import INTENTS_FILE, ContentError, Document
 from .findings import ERROR, Finding
 from .structure import EXTERNAL_RE, INLINE_LINK_RE, REF_DEF_RE
-from .validate import FIELD_KINDS, schema
+from .schemas import FIELD_KINDS, schema
 from .workspace import Workspace
 
 SOURCE = "kbgen"

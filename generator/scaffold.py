@@ -22,7 +22,7 @@ from .errors import KbgenError
 from .findings import did_you_mean
 from .layouts import LAYOUTS
 from .site_config import read as read_site_config
-from .validate import schema
+from .schemas import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("article", "runbook", "defect")

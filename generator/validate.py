@@ -6,15 +6,10 @@ CONTRIBUTING.md; each finding points at ``path:line:col`` and says what to do.
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
-import json
 import posixpath
 import re
 from pathlib import Path
 from urllib.parse import unquote
-
-import fastjsonschema
 
 from . import audience, structure
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
@@ -22,29 +17,11 @@ from .findings import ERROR, WARNING, Finding, did_you_mean
 from .inputs import INPUT_RE, TICKET, compiled, declared
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS, layout_of
 from .rules import apply
+from .schemas import FIELD_KINDS, compiled_check, is_date, validator
 from .site_config import read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
                         markdown_links, paragraphs, sections)
 from .writeups import approval_digest
-
-SCHEMA_DIR = Path(__file__).parent / "schema"
-FIELD_KINDS = {  # fields that only make sense on one kind of document
-    "escalation": "runbook",
-    "layout": "runbook",
-    "inputs": "runbook",
-    "known_issue": "article",
-    "severity": "defect",
-    "state": "defect",
-    "affected_versions": "defect",
-    "fixed_in": "defect",
-    "reported_on": "defect",
-    "root_cause_on": "defect",
-    "resolved_on": "defect",
-    "fed": "defect",
-    "customer_update": "defect",
-    "agent_workaround": "defect",
-    "recurrence_of": "defect",
-}
 
 SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
 DEFECT_DATES = ("reported_on", "root_cause_on", "resolved_on")  # in the order they happen
@@ -64,76 +41,6 @@ QUEUE_WORDS = {"the", "a", "its", "this", "that", "same", "right", "their", "our
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
 
-@functools.cache
-def schema(name: str) -> dict:
-    """A JSON Schema shipped in the package (``frontmatter`` or ``intents``)."""
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _validator(name: str):
-    """jsonschema's validator of a shipped schema: it says what is wrong and where, for the findings."""
-    from jsonschema import Draft202012Validator, validators
-
-    # YAML has real integers: 1.0 is a float to YAML and to kbgen, whatever JSON Schema says.
-    types = Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
-    strict = validators.extend(Draft202012Validator, type_checker=types)
-    return strict(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-# The keywords fastjsonschema reads as jsonschema does. A schema using any other is checked by jsonschema alone.
-FAST_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "default", "type", "enum", "format", "pattern",
-                           "minLength", "minimum", "maximum", "items", "minItems", "uniqueItems", "properties",
-                           "required", "additionalProperties"})
-ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-
-def _keywords(node: dict) -> set[str]:
-    """Every keyword a schema uses, in it and in the schemas of its properties and items."""
-    found = set(node)
-    for sub in [*node.get("properties", {}).values(), node.get("items")]:
-        if isinstance(sub, dict):
-            found |= _keywords(sub)
-    return found
-
-
-@functools.cache
-def _conforms(name: str):
-    """A compiled yes/no check against a shipped schema, or None when it cannot stand in for jsonschema.
-
-    jsonschema, which can say what is wrong, takes ten times as long to find that nothing is; nearly every
-    document conforms, and only the others are given to it."""
-    if not _keywords(schema(name)) <= FAST_KEYWORDS:
-        return None
-    check = fastjsonschema.compile(schema(name), use_default=False,  # a default must not become data
-                                   formats={"date": _is_iso_date})
-
-    def conforms(data) -> bool:
-        if _holds_float(data):  # fastjsonschema follows JSON Schema: 1.0 would pass as an integer
-            return False
-        try:
-            check(data)
-        except fastjsonschema.JsonSchemaValueException:
-            return False
-        return True
-    return conforms
-
-
-def _is_iso_date(value: str) -> bool:
-    """jsonschema's "date" format: YYYY-MM-DD, and a day that exists."""
-    return bool(ISO_DATE_RE.fullmatch(value)) and _is_date(value)
-
-
-def _holds_float(value) -> bool:
-    if isinstance(value, float):
-        return True
-    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
-        if _holds_float(item):
-            return True
-    return False
-
-
 def _field_name(data, path) -> str:
     """How a writer recognises a field: ``escalation.to_tier``, or ``intent 'billing.refund'`` for list items."""
     parts, node = [], data
@@ -150,11 +57,11 @@ def _field_name(data, path) -> str:
 
 def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> list[Finding]:
     """Check ``data`` against a shipped schema, turning each error into a finding with a plain message."""
-    conforms = _conforms(name)
-    if conforms is not None and conforms(data):
+    check = compiled_check(name)
+    if check is not None and check(data):
         return []
     findings = []
-    for error in _validator(name).iter_errors(data):
+    for error in validator(name).iter_errors(data):
         path = prefix + tuple(error.absolute_path)
         field = _field_name(data, error.absolute_path) or "the front matter"
         kind = error.validator
@@ -540,7 +447,7 @@ class Validator:
         """A defect's dates tell its story in order, and a resolved one says what was wrong, what fixed it
         and what customers are told: the knowledge the write-up exists to pass on."""
         meta, rel = document.meta, document.rel
-        dated = [(name, meta[name]) for name in DEFECT_DATES if _is_date(meta.get(name))]
+        dated = [(name, meta[name]) for name in DEFECT_DATES if is_date(meta.get(name))]
         for (earlier, before), (later, after) in zip(dated, dated[1:]):
             if after < before:
                 self.add(rel, document.where(later), "defect-dates", ERROR,
@@ -970,14 +877,6 @@ def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:
 
 def _article_for(kind: str) -> str:
     return {"article": "an article", "runbook": "a runbook", "defect": "a defect"}.get(kind, f"'{kind}'")
-
-
-def _is_date(value) -> bool:
-    """An ISO date as loading leaves it (text); schema errors about other values are reported apart."""
-    try:
-        return isinstance(value, str) and bool(_dt.date.fromisoformat(value))
-    except ValueError:
-        return False
 
 
 def _strings(value, path: tuple = ()):

@@ -20,7 +20,8 @@ from cases import (B_BODY, BAD_FILES, LINK, body_root, bom, describe, line_of, m
 from conftest import INTENTS
 from generator.content import load
 from generator.findings import ERROR, WARNING, Finding
-from generator.validate import _conforms, _validator, validate
+from generator.schemas import compiled_check, validator
+from generator.validate import validate
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "generator" / "schema" / "frontmatter.schema.json"
 
@@ -403,15 +404,15 @@ def _variants(data):
 @pytest.mark.parametrize("name", list(VALID))
 def test_compiled_schema_check_passes_only_what_jsonschema_passes(name):
     """Documents the compiled check passes skip jsonschema: it must never pass one jsonschema refuses."""
-    conforms = _conforms(name)
-    assert conforms is not None, f"{name}.schema.json uses a keyword outside FAST_KEYWORDS: every document is slow"
-    assert conforms(VALID[name]) and not list(_validator(name).iter_errors(VALID[name]))
+    check = compiled_check(name)
+    assert check is not None, f"{name}.schema.json uses a keyword outside FAST_KEYWORDS: every document is slow"
+    assert check(VALID[name]) and not list(validator(name).iter_errors(VALID[name]))
     passed = 0
     for data in _variants(VALID[name]):
         before = json.dumps(data)
-        if conforms(data):
+        if check(data):
             passed += 1
-            assert not list(_validator(name).iter_errors(data)), data
+            assert not list(validator(name).iter_errors(data)), data
         assert json.dumps(data) == before, "the check changed the data"
     assert passed > 20  # the valid variants (a field left out, "P1" as a title, ...) still take the fast path
 
