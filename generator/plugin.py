@@ -17,8 +17,9 @@ from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
-from . import report, runbooks, search, structure
+from . import renders, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -41,6 +42,22 @@ class _PageFile(File):
         return self.rebuild
 
 
+class _DocumentPage(Page):
+    """A document's page, whose Markdown is rendered once for every tier of the build that shows the same
+    of it (:mod:`generator.renders`); the frame around it is still rendered per tier."""
+
+    def __init__(self, file: File, config, plugin: "KbgenPlugin"):
+        super().__init__(None, file, config)
+        self.plugin = plugin
+
+    def render(self, config, files: Files) -> None:
+        plugin = self.plugin
+        key = structure.render_key(plugin.content, plugin.by_rel[self.file.src_uri], plugin.config.tier,
+                                   self.markdown, renders.settings_of(config))
+        if not plugin.renders.take(key, self, files):
+            plugin.renders.render(key, self, config, files, super().render)
+
+
 class _ThemeIndexStub:
     """Stands in for mkdocs-material's search index, which parses the HTML of every page (a fifth of a
     plain build's time): kbgen builds its own index from the content, and the theme needs only a stub."""
@@ -60,7 +77,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def __init__(self):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
         self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
-        self.template_cache: Path | None = None  # compiled theme templates, kept between builds
+        self.renders: renders.SharedRenders | None = None
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -69,6 +86,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.assets: dict[str, File] = {}
         self.used_assets: dict[str, set[str]] = {}  # page -> the assets it shows
         self.files: Files | None = None
+        self.listing: list[str] = []  # the files' order in the site (sitemap), when rendered in another
 
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
@@ -94,6 +112,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
         first = [str(custom)] if custom.is_dir() else []
         config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
+        self.renders = renders.SharedRenders(Path(self.config.shared_renders)) if self.config.shared_renders else None
         config.extra["kbgen"] = {"tier": tier, "internal": tier > 0,
                                  "contact_routes": [dict(route) for route in self.config.contact_routes]}
         if tier > 0:
@@ -120,6 +139,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         for document in outline.documents:
             page = _PageFile(document.rel, str(content.root), config.site_dir, config.use_directory_urls)
             ours.append(self._reuse(page, document.path.read_bytes(), config))
+            if self.renders is not None:
+                _DocumentPage(page, config, self)
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
@@ -135,6 +156,9 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.pages_total = len(ours.documentation_pages())
         self.pages_done = sum(not file.rebuild for file in ours.documentation_pages() if isinstance(file, _PageFile))
         self.files = ours
+        if self.renders is not None:
+            self.listing = [file.src_uri for file in ours]
+            ours = renders.in_order(ours, renders.render_order([file.src_uri for file in ours], self.config.tier))
         return ours
 
     def _reuse(self, page: _PageFile, source: bytes, config) -> _PageFile:
@@ -184,9 +208,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         """Drop assets no page of this tier uses, and any kept with content above it: an image of a tier 2
         page must not reach tier 0, even when a tier 0 page links it.
         Theme templates compiled by an earlier build are loaded, not compiled again."""
-        if self.template_cache is not None:  # keyed by each template's source: never stale
-            self.template_cache.mkdir(parents=True, exist_ok=True)
-            env.bytecode_cache = FileSystemBytecodeCache(str(self.template_cache))
+        if self.config.template_cache:  # keyed by each template's source: never stale
+            Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
+        if self.renders is not None:  # the pages are rendered: the site lists them in the content's order
+            renders.in_order(files, self.listing)
         used = set().union(*self.used_assets.values())
         for url, asset in self.assets.items():
             if url not in used or file_tier(self.content, asset.src_uri) > self.config.tier:
