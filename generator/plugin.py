@@ -44,18 +44,42 @@ class _PageFile(File):
 
 class _DocumentPage(Page):
     """A document's page, whose Markdown is rendered once for every tier of the build that shows the same
-    of it (:mod:`generator.renders`); the frame around it is still rendered per tier."""
+    of it (:mod:`generator.renders`); the frame around it is still rendered per tier. Its HTML stays in
+    the shared renders on disk until the page is written: a tier holds no document's HTML in memory but
+    the one it is writing, however many documents there are."""
 
     def __init__(self, file: File, config, plugin: "KbgenPlugin"):
-        super().__init__(None, file, config)
         self.plugin = plugin
+        self.kept: tuple[str, str] | None = None  # (key, sha256) of the HTML read from the shared renders
+        self._content: str | None = None
+        super().__init__(None, file, config)
+
+    @property
+    def content(self) -> str | None:
+        if self._content is not None or self.kept is None:
+            return self._content
+        key, expected = self.kept
+        html = self.plugin.renders.content(key)
+        if renders.digest(html) != expected:
+            raise PluginError(f"the render of {self.file.src_uri} changed on disk during the build")
+        return html
+
+    @content.setter
+    def content(self, html: str | None) -> None:
+        """The render read back (as a plugin hands it on unchanged) stays on disk; other HTML is held."""
+        same = self.kept is not None and html is not None and renders.digest(html) == self.kept[1]
+        self._content = None if same else html
 
     def render(self, config, files: Files) -> None:
         plugin = self.plugin
         key = structure.render_key(plugin.content, plugin.by_rel[self.file.src_uri], plugin.config.tier,
                                    self.markdown, renders.settings_of(config))
+        self.kept = None
         if not plugin.renders.take(key, self, files):
             plugin.renders.render(key, self, config, files, super().render)
+        self.kept = (key, renders.digest(self._content))
+        self._content = None
+        self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
 
 
 class _ThemeIndexStub:

@@ -16,6 +16,7 @@ middle instead of rendering the same pages side by side.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -58,6 +59,10 @@ class SharedRenders:
             logger.log(level, message)
         self.taken += 1
         return True
+
+    def content(self, key: str) -> str:
+        """The HTML kept under ``key``: a page reads it when it is written rather than holding it."""
+        return json.loads(self._path(key).read_text(encoding="utf-8"))["content"]
 
     def render(self, key: str, page: Page, config, files: Files, render) -> None:
         """Render ``page`` with ``render(config, files)`` and keep the result under ``key``."""
@@ -102,6 +107,10 @@ def in_order(files: Files, uris: list[str]) -> Files:
         files.remove(file)
         files.append(file)
     return files
+
+
+def digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _target(file: File | None) -> list | None:
