@@ -77,7 +77,7 @@ class SharedRenders:
         self.rendered += 1
         kept = {"format": RENDERS_FORMAT, "lookups": recording.lookups, "content": page.content,
                 "toc": [_token(anchor) for anchor in page.toc], "title": page._title_from_render,
-                "anchors": sorted(page.present_anchor_ids or ()), "log": said.records,
+                "anchors": list(page.present_anchor_ids or ()), "log": said.records,
                 "links_to_anchors": [[file.src_uri, links] for file, links in (page.links_to_anchors or {}).items()]}
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self._path(key).with_name(f"{key}.{os.getpid()}.tmp")

@@ -126,3 +126,11 @@ def test_build_shares_renders_and_leaves_no_store_behind(shared_root, tmp_path):
     assert sum(site.shared for site in result.sites.values()) > 0
     assert not list((tmp_path / "out" / ".kbgen-sites").glob("*/.kbgen-renders"))
     assert TIER1_NOTE not in _page(tmp_path / "out" / "tier0", "kb/blocks.md")
+
+
+def test_raw_html_with_an_empty_id_is_shared(make_root, tmp_path):
+    """Raw HTML can give MkDocs an anchor without a name (``<a id>``): the render is kept all the same."""
+    make_root.doc("kb/raw.md", '# Raw\n\n<a id></a><a name></a>Text with [a link](#raw).\n')
+    _, results = _build_down(make_root.path, tmp_path, tiers=(1, 0))
+    assert results[0].shared == 1
+    assert "Text with" in article(_page(results[0].path, "kb/raw.md"))
