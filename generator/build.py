@@ -55,6 +55,7 @@ from .validate import validate
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while a tier builds (Python: 700)
+RENDERS_DIR = ".kbgen-renders"  # in a version of the sites while its tiers build (generator.renders)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
 
@@ -80,6 +81,7 @@ class SiteResult:
     warnings: list[str] = field(default_factory=list)
     leaks: list[Leak] = field(default_factory=list)
     reused: int = 0  # pages copied from the previous build
+    shared: int = 0  # document pages whose render another tier of the build made
 
 
 @dataclass
@@ -108,17 +110,22 @@ class _Collect(logging.Handler):
             self.by_page.setdefault(page.file.src_uri, []).append(message)
 
 
-def _plugins(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False) -> list:
-    """The configured plugins, with kbgen (added if missing) set to this root and tier."""
+def _plugins(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False,
+             reuse: "Reuse | None" = None) -> list:
+    """The configured plugins, with kbgen (added if missing) set to this root and tier, and to the folders
+    a build shares with the next build (compiled templates) and between its tiers (renders)."""
+    folders = {"template_cache": reuse.templates, "shared_renders": reuse.renders} if reuse else {}
     return settings.plugins + [{"kbgen": {**settings.kbgen_options, "tier": tier, "root": str(root),
-                                          "run_validation": run_validation}}]
+                                          "run_validation": run_validation,
+                                          **{name: str(path) for name, path in folders.items() if path}}}]
 
 
-def _mkdocs_config(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False, **options):
+def _mkdocs_config(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False,
+                   reuse: "Reuse | None" = None, **options):
     """MkDocs' configuration of a tier's site, from the settings kbgen read and checked: MkDocs never parses
     a writer's mkdocs.yml itself (its loader runs Python tags)."""
     return load_config(io.StringIO(settings.mkdocs_yaml()), config_file_path=str(settings.path),
-                       plugins=_plugins(settings, root, tier, run_validation), **options)
+                       plugins=_plugins(settings, root, tier, run_validation, reuse), **options)
 
 
 Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
@@ -132,6 +139,7 @@ class Reuse:
     previous_out: Path | None  # OUT of the previous build (None: render every page)
     manifest: Path  # the new manifest, written when the tier built and passed the audit
     templates: Path | None = None  # compiled theme templates, carried from build to build
+    renders: Path | None = None  # renders of document pages the tiers of this build share (generator.renders)
 
 
 @contextlib.contextmanager
@@ -163,7 +171,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     logger.addHandler(collect)
     logger.propagate = False
     try:
-        config = _mkdocs_config(settings, root, tier, run_validation,
+        config = _mkdocs_config(settings, root, tier, run_validation, reuse,
                                 site_dir=str(site_dir), docs_dir=str(docs_dir))
     except MkDocsException as exc:  # a bad option: MkDocs logged which one
         logger.removeHandler(collect)
@@ -177,7 +185,6 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         previous = reuse.previous_out
         plugin.cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
             if previous else PageCache(reuse.environment)
-        plugin.template_cache = reuse.templates
     dirty = bool(plugin.cache and plugin.cache.previous)
     try:
         # Not dirty for the plugins: the search plugin would keep its index for the next build in this
@@ -197,7 +204,7 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
         cache.finish(site_dir)
         cache.save(reuse.manifest)
     return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks,
-                      len(cache.reused) if cache else 0)
+                      len(cache.reused) if cache else 0, plugin.renders.taken if plugin.renders else 0)
 
 
 def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
@@ -366,6 +373,7 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         finally:
             if emptying.ident is not None:
                 emptying.join()
+        output.remove(version / RENDERS_DIR)  # the sites hold what they took from it
         for tier in carried:
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
@@ -402,14 +410,15 @@ def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: lis
         say(f"tier {tier}: the content changed since this site was built; building it too")
     if environment is None:
         return dict.fromkeys(building), carried
+    renders = version / RENDERS_DIR if reusable else None  # other plugins may render a page per tier
     reusable = reusable and not full
     templates = None
     if reusable:  # in the new version: a failed build leaves the published one as it was
         templates = template_cache(version)
         if previous is not None and template_cache(previous).is_dir():
             shutil.copytree(template_cache(previous), templates)
-    return {tier: Reuse(environment, previous if reusable else None, manifest_path(version, tier), templates)
-            for tier in building}, carried
+    return {tier: Reuse(environment, previous if reusable else None, manifest_path(version, tier), templates,
+                        renders) for tier in building}, carried
 
 
 def _up_to_date(content: ContentRoot, previous: Path, tier: int, environment: str, recently_fixed_days: int) -> bool:

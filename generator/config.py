@@ -100,6 +100,13 @@ class KbgenConfig(base.Config):
     """Refuse to build when ``kbgen validate`` finds errors. ``kbgen build`` validates once for all
     tiers before it starts MkDocs and turns this off for the tier builds."""
 
+    shared_renders = c.Optional(c.Type(str))
+    """Folder where the tiers of one build keep the renders of document pages they share (README,
+    "Incremental builds"); ``kbgen build`` sets it. Without it every tier renders every page."""
+
+    template_cache = c.Optional(c.Type(str))
+    """Folder where compiled theme templates are kept between builds; ``kbgen build`` sets it."""
+
     root = c.Optional(c.Dir(exists=True))
     """Content root (intents.yml, kb/, runbooks/); defaults to the folder holding mkdocs.yml."""
 

@@ -18,8 +18,9 @@ from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
-from . import defect_pages, known_issues, report, runbooks, search, structure
+from . import defect_pages, known_issues, renders, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -42,6 +43,46 @@ class _PageFile(File):
         return self.rebuild
 
 
+class _DocumentPage(Page):
+    """A document's page, whose Markdown is rendered once for every tier of the build that shows the same
+    of it (:mod:`generator.renders`); the frame around it is still rendered per tier. Its HTML stays in
+    the shared renders on disk until the page is written: a tier holds no document's HTML in memory but
+    the one it is writing, however many documents there are."""
+
+    def __init__(self, file: File, config, plugin: "KbgenPlugin"):
+        self.plugin = plugin
+        self.kept: tuple[str, str] | None = None  # (key, sha256) of the HTML read from the shared renders
+        self._content: str | None = None
+        super().__init__(None, file, config)
+
+    @property
+    def content(self) -> str | None:
+        if self._content is not None or self.kept is None:
+            return self._content
+        key, expected = self.kept
+        html = self.plugin.renders.content(key)
+        if renders.digest(html) != expected:
+            raise PluginError(f"the render of {self.file.src_uri} changed on disk during the build")
+        return html
+
+    @content.setter
+    def content(self, html: str | None) -> None:
+        """The render read back (as a plugin hands it on unchanged) stays on disk; other HTML is held."""
+        same = self.kept is not None and html is not None and renders.digest(html) == self.kept[1]
+        self._content = None if same else html
+
+    def render(self, config, files: Files) -> None:
+        plugin = self.plugin
+        key = structure.render_key(plugin.content, plugin.by_rel[self.file.src_uri], plugin.config.tier,
+                                   self.markdown, renders.settings_of(config))
+        self.kept = None
+        if not plugin.renders.take(key, self, files):
+            plugin.renders.render(key, self, config, files, super().render)
+        self.kept = (key, renders.digest(self._content))
+        self._content = None
+        self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
+
+
 class _ThemeIndexStub:
     """Stands in for mkdocs-material's search index, which parses the HTML of every page (a fifth of a
     plain build's time): kbgen builds its own index from the content, and the theme needs only a stub."""
@@ -61,7 +102,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def __init__(self):
         self.on_progress = None  # called with (pages done, pages in all) as pages are written
         self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
-        self.template_cache: Path | None = None  # compiled theme templates, kept between builds
+        self.renders: renders.SharedRenders | None = None
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -71,6 +112,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.used_assets: dict[str, set[str]] = {}  # page -> the assets it shows
         self.files: Files | None = None
         self.today = _dt.date.today()
+        self.listing: list[str] = []  # the files' order in the site (sitemap), when rendered in another
 
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
@@ -99,6 +141,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         dirs = [d for d in config.theme.dirs if Path(d).resolve() != custom.resolve()]
         first = [str(custom)] if custom.is_dir() else []
         config.theme.dirs = first + [str(PACKAGE_OVERRIDES)] + dirs
+        self.renders = renders.SharedRenders(Path(self.config.shared_renders)) if self.config.shared_renders else None
         config.extra["kbgen"] = {"tier": tier, "internal": tier > 0,
                                  "known_issues_feed": bool(self.outline.known_issues),
                                  "contact_routes": [dict(route) for route in self.config.contact_routes]}
@@ -130,6 +173,9 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 source += " ".join(defect_pages.folded(source.decode("utf-8", "replace"), self.by_id, self.today,
                                                        self.config.fold_fixed_defects_days)).encode()
             ours.append(self._reuse(page, source, config))
+            ours.append(self._reuse(page, document.path.read_bytes(), config))
+            if self.renders is not None:
+                _DocumentPage(page, config, self)
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         self.assets = {}
@@ -148,6 +194,9 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.pages_total = len(ours.documentation_pages())
         self.pages_done = sum(not file.rebuild for file in ours.documentation_pages() if isinstance(file, _PageFile))
         self.files = ours
+        if self.renders is not None:
+            self.listing = [file.src_uri for file in ours]
+            ours = renders.in_order(ours, renders.render_order([file.src_uri for file in ours], self.config.tier))
         return ours
 
     def _reuse(self, page: _PageFile, source: bytes, config) -> _PageFile:
@@ -203,9 +252,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         """Drop assets no page of this tier uses, and any kept with content above it: an image of a tier 2
         page must not reach tier 0, even when a tier 0 page links it.
         Theme templates compiled by an earlier build are loaded, not compiled again."""
-        if self.template_cache is not None:  # keyed by each template's source: never stale
-            self.template_cache.mkdir(parents=True, exist_ok=True)
-            env.bytecode_cache = FileSystemBytecodeCache(str(self.template_cache))
+        if self.config.template_cache:  # keyed by each template's source: never stale
+            Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
+        if self.renders is not None:  # the pages are rendered: the site lists them in the content's order
+            renders.in_order(files, self.listing)
         used = set().union(*self.used_assets.values())
         for url, asset in self.assets.items():
             if url not in used or file_tier(self.content, asset.src_uri) > self.config.tier:

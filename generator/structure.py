@@ -287,8 +287,7 @@ def save_views(content: ContentRoot, path: Path) -> None:
     by_rel: dict[str, dict] = {}
     for key, value in content.derived.items():
         if isinstance(key, tuple) and key[0] == "view":
-            by_rel.setdefault(key[1], {})[str(key[2])] = [
-                sorted(field) if isinstance(field, frozenset) else field for field in dataclasses.astuple(value)]
+            by_rel.setdefault(key[1], {})[str(key[2])] = _fields(value)
     documents = content.by_rel()
     saved = {"format": VIEWS_FORMAT, "pipeline": pipeline_digest(content),
              "views": {rel: [_body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
@@ -316,6 +315,24 @@ def load_views(content: ContentRoot, path: Path) -> int:
         return taken
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return 0
+
+
+def _fields(shown: View) -> list:
+    """A view as JSON values."""
+    return [sorted(field) if isinstance(field, frozenset) else field for field in dataclasses.astuple(shown)]
+
+
+def render_key(content: ContentRoot, document: Document, tier: int, page_markdown: str, settings: str) -> str:
+    """The key under which the tiers of a build share the render of a document's page
+    (:mod:`generator.renders`): the view this tier gets (the tier it was rendered for, every internal block
+    it shows and the raw text of every one it hides), the page's Markdown as it is handed to the renderer
+    (with the boxes kbgen adds for this tier), the page's place and the settings of the pipeline but the
+    internal blocks' tier, which the view stands for. Tiers with the same view show the same blocks."""
+    shown = view(content, document, tier)
+    digest = hashlib.sha256(f"kbgen-render-{VIEWS_FORMAT}\n".encode())
+    digest.update(json.dumps([document.rel, _fields(shown), page_markdown, settings],
+                             default=str).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _view_of(fields: list) -> View:

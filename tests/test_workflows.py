@@ -85,12 +85,57 @@ def test_uploads_name_the_sites_not_the_whole_output_folder():
                if "upload" in step.get("uses", "")]
     assert uploads
     for paths in uploads:
-        assert all(re.fullmatch(r"site/tier[0-3]", line.strip()) for line in paths.splitlines() if line.strip())
+        assert all(re.fullmatch(r"site/tier(?:[0-3]|\$\{\{ matrix\.tier \}\})", line.strip())
+                   for line in paths.splitlines() if line.strip())
+
+
+def test_publish_builds_each_tier_in_its_own_job_and_gathers_them():
+    workflow = load(REPO / ".github" / "workflows" / "publish.yml")
+    jobs = workflow["jobs"]
+    assert jobs["build"]["strategy"]["matrix"]["tier"] == [0, 1, 2, 3]
+    [build] = [step for step in jobs["build"]["steps"] if step.get("run", "").startswith("kbgen build")]
+    assert build["run"] == 'kbgen build --tier "$TIER" --out site' and build["env"]["TIER"] == "${{ matrix.tier }}"
+    [cache] = [step for step in jobs["build"]["steps"] if step.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == "site"
+    restore = cache["with"]["restore-keys"]
+    assert cache["with"]["key"] == restore + "${{ github.run_id }}"  # each run saves; a run restores the last
+    # A change of kbgen or the theme (installed packages), kbgen's code, the configuration or the theme
+    # overrides starts cold; so does another tier's cache.
+    for part in ("matrix.tier", "steps.packages.outputs.digest", "generator/**", "mkdocs.yml", "overrides/**"):
+        assert part in restore
+    gather = jobs["gather"]
+    assert gather["needs"] == "build"
+    assert any(step.get("run") == "kbgen audit --out site" for step in gather["steps"])
+    assert jobs["deploy-public"]["needs"] == jobs["publish-internal"]["needs"] == "gather"
+
+
+def _matrix_runs(job: dict) -> list[dict]:
+    """One environment per combination of a job's matrix (``{}`` for a job without one)."""
+    runs = [{}]
+    for name, values in job.get("strategy", {}).get("matrix", {}).items():
+        runs = [{**run, f"matrix.{name}": value} for run in runs for value in values]
+    return runs
 
 
 def kbgen_steps() -> list:
-    return [pytest.param(step, id=f"{path.stem}:{job}:{step['run'].split()[1]}")
-            for path in WORKFLOWS for job, step in steps(load(path)) if step.get("run", "").startswith("kbgen ")]
+    """Every kbgen command of the workflows, once per matrix value of its job, with its ``env`` as a run sees it."""
+    found = []
+    for path in WORKFLOWS:
+        for job_name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if not step.get("run", "").startswith("kbgen "):
+                    continue
+                for run in _matrix_runs(job):
+                    condition = re.fullmatch(r"(matrix\.\w+) == (\w+)", str(step.get("if", "")))
+                    if condition and str(run.get(condition[1])) != condition[2]:
+                        continue
+                    env = {key: str(value) for key, value in step.get("env", {}).items()}
+                    for expression, value in run.items():
+                        env = {key: text.replace(f"${{{{ {expression} }}}}", str(value)) for key, text in env.items()}
+                    suffix = "".join(f"-{value}" for value in run.values())
+                    found.append(pytest.param({**step, "env": env},
+                                              id=f"{path.stem}:{job_name}{suffix}:{step['run'].split()[1]}"))
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,150 @@
+"""Markdown renders of document pages shared by the tiers of one build.
+
+A public document without internal blocks reads the same in all four sites: only the frame around it
+(banner, colours, navigation) differs. So the tiers of a build keep each document's rendered body in one
+folder, under a key from the document model (:func:`generator.structure.render_key`: the view the tier
+gets, which names every internal block it shows and hides, the page's Markdown with the boxes kbgen adds
+for the tier, the page's place and the pipeline's settings). A tier takes a render only under its own key,
+and only if every link the render resolved resolves to the same file in its own site; any other page it
+renders itself. Nothing in a render depends on the tier that made it but what is in the key, so a shared
+render holds what the tier taking it would have rendered, byte for byte, and the leak audit still reads
+every file of every site.
+
+Tiers building at once walk their pages in opposite orders (:func:`render_order`), so they meet in the
+middle instead of rendering the same pages side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+
+RENDERS_FORMAT = 1
+PAGES_LOGGER = "mkdocs.structure.pages"  # where MkDocs reports what it found while rendering a page
+
+
+class SharedRenders:
+    """The renders of one build, in ``folder`` (one JSON file per key, written whole or not at all)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.rendered = self.taken = 0  # pages this tier rendered itself / took from another tier
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def take(self, key: str, page: Page, files: Files) -> bool:
+        """Give ``page`` the render kept under ``key`` if its links resolve alike in ``files``."""
+        try:
+            kept = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if kept.get("format") != RENDERS_FORMAT or \
+                any(_target(files.get_file_from_path(path)) != target for path, target in kept["lookups"].items()):
+            return False
+        page.content = kept["content"]
+        page.toc = get_toc(kept["toc"])
+        page._title_from_render = kept["title"]
+        page.present_anchor_ids = set(kept["anchors"])
+        page.links_to_anchors = {files.get_file_from_path(uri): links for uri, links in kept["links_to_anchors"]}
+        logger = logging.getLogger(PAGES_LOGGER)
+        for level, message in kept["log"]:  # what MkDocs said rendering it, said again for this site
+            logger.log(level, message)
+        self.taken += 1
+        return True
+
+    def content(self, key: str) -> str:
+        """The HTML kept under ``key``: a page reads it when it is written rather than holding it."""
+        return json.loads(self._path(key).read_text(encoding="utf-8"))["content"]
+
+    def render(self, key: str, page: Page, config, files: Files, render) -> None:
+        """Render ``page`` with ``render(config, files)`` and keep the result under ``key``."""
+        recording = _RecordingFiles(files)
+        said = _Said()
+        logger = logging.getLogger(PAGES_LOGGER)
+        logger.addHandler(said)
+        try:
+            render(config, recording)
+        finally:
+            logger.removeHandler(said)
+        self.rendered += 1
+        kept = {"format": RENDERS_FORMAT, "lookups": recording.lookups, "content": page.content,
+                "toc": [_token(anchor) for anchor in page.toc], "title": page._title_from_render,
+                "anchors": list(page.present_anchor_ids or ()), "log": said.records,
+                "links_to_anchors": [[file.src_uri, links] for file, links in (page.links_to_anchors or {}).items()]}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self._path(key).with_name(f"{key}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, self._path(key))
+
+
+def settings_of(config) -> str:
+    """What a page's render depends on in a site's MkDocs configuration, the internal blocks' tier left out
+    (the view in the key stands for it): the Markdown extensions and their settings, URLs, link checks."""
+    names = [name if isinstance(name, str) else type(name).__name__ for name in config.markdown_extensions]
+    return json.dumps([names, config.mdx_configs, config.use_directory_urls, config.validation],
+                      sort_keys=True, default=str)
+
+
+def render_order(uris: list[str], tier: int) -> list[str]:
+    """The order a tier renders its pages in: odd tiers from the end, so the two tiers a 2-core build
+    runs at once meet in the middle and share the rest."""
+    return list(reversed(uris)) if tier % 2 else list(uris)
+
+
+def in_order(files: Files, uris: list[str]) -> Files:
+    """``files`` listed in the order of ``uris`` (files not named there last): MkDocs renders pages, and
+    lists them in the sitemap, in the order of its files."""
+    rank = {uri: index for index, uri in enumerate(uris)}
+    for file in sorted(files, key=lambda file: rank.get(file.src_uri, len(rank))):
+        files.remove(file)
+        files.append(file)
+    return files
+
+
+def digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _target(file: File | None) -> list | None:
+    """What a link resolved to, as far as the rendered HTML can show it."""
+    return None if file is None else [file.url, file.inclusion.is_excluded()]
+
+
+def _token(anchor) -> dict:
+    return {"name": anchor.title, "id": anchor.id, "level": anchor.level,
+            "children": [_token(child) for child in anchor.children]}
+
+
+class _RecordingFiles:
+    """A site's files that note every lookup a render makes (MkDocs resolves each relative link here)."""
+
+    def __init__(self, files: Files):
+        self._files = files
+        self.lookups: dict[str, list | None] = {}
+
+    def get_file_from_path(self, path: str) -> File | None:
+        found = self._files.get_file_from_path(path)
+        self.lookups[path] = _target(found)
+        return found
+
+    def __getattr__(self, name: str):
+        return getattr(self._files, name)
+
+
+class _Said(logging.Handler):
+    """What MkDocs logs while rendering a page (a link it cannot resolve, ...)."""
+
+    def __init__(self):
+        super().__init__(logging.NOTSET)
+        self.records: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelno, record.getMessage()))
