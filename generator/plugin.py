@@ -32,6 +32,11 @@ from .validate import validate
 PACKAGE_OVERRIDES = Path(__file__).parent / "defaults" / "overrides"
 ASSET_REF_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
+# Theme files only the agent sites load (overrides/main.html), by the lowest tier that does: the help
+# centre does not carry them, so no text of theirs sits beside customer pages.
+AGENT_ASSETS = {"assets/stylesheets/kbgen-internal.css": 1, "assets/stylesheets/kbgen-runbook.css": 1,
+                "assets/javascripts/kbgen/runbook.js": 1, "assets/javascripts/kbgen/defects.js": 2}
+
 
 class _PageFile(File):
     """A page MkDocs renders only when ``rebuild`` is set (in a dirty build): the others were copied
@@ -173,7 +178,6 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 source += " ".join(defect_pages.folded(source.decode("utf-8", "replace"), self.by_id, self.today,
                                                        self.config.fold_fixed_defects_days)).encode()
             ours.append(self._reuse(page, source, config))
-            ours.append(self._reuse(page, document.path.read_bytes(), config))
             if self.renders is not None:
                 _DocumentPage(page, config, self)
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
@@ -190,7 +194,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):
-                ours.append(file)
+                if self.config.tier >= AGENT_ASSETS.get(file.src_uri, 0):
+                    ours.append(file)
         self.pages_total = len(ours.documentation_pages())
         self.pages_done = sum(not file.rebuild for file in ours.documentation_pages() if isinstance(file, _PageFile))
         self.files = ours

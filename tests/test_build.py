@@ -753,3 +753,11 @@ def test_live_progress_counts_every_page_of_every_tier(make_root, tmp_path, jobs
     assert all(done == total for done, total in final.values())
     assert final[1][1] == final[0][1] + 1  # the runbook is the one more page in tier 1
     assert any(done < total for state in seen for done, total in state.values())
+
+
+def test_the_help_centre_carries_no_script_or_style_only_agent_sites_load(sample_site):
+    """A theme file the public pages never load is not published with them (nor is any text in it)."""
+    from generator.plugin import AGENT_ASSETS
+
+    for rel, lowest in AGENT_ASSETS.items():
+        assert [tier for tier in range(4) if (sample_site / f"tier{tier}" / rel).is_file()] == list(range(lowest, 4))
