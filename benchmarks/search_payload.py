@@ -1,6 +1,7 @@
-"""Search payload and first-search latency: ``python benchmarks/search_payload.py [--docs N] [--root DIR]``.
+"""Search payload and first-search latency: ``python benchmarks/search_payload.py [--docs N] [--root DIR [--pages N]]``.
 
-On a generated corpus (benchmarks/corpus.py, default 5,000 documents) it builds the tier 0 help site
+On a generated corpus (benchmarks/corpus.py, default 5,000 documents), or on ``--pages`` tier 0 articles
+of a real content root drawn at random (``--root ../shared/corpora/support-kb-7k``), it builds the tier 0 help site
 with kbgen and, as the reference, a plain mkdocs-material build of the same pages with the default
 search plugin. It prints, for each:
 
@@ -31,9 +32,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from browser import chromium_page, served  # noqa: E402
 from corpus import generate  # noqa: E402
-from search_quality import material_site  # noqa: E402
+from search_quality import material_site, subset  # noqa: E402
 
-QUERY = "webhook signature"  # words every generated corpus uses
+QUERY = "webhook signature"  # words every generated corpus uses; --query for another corpus
 
 
 def gzipped(paths: list[Path]) -> int:
@@ -67,7 +68,7 @@ FIRST_SEARCH_SCRIPT = """query => {
 
 
 def first_search_ms(page, url: str, fetched: set[str] | None = None) -> float:
-    """From DOMContentLoaded to the first result of QUERY in the theme's search box; the paths the page and
+    """From DOMContentLoaded to the first result of the query in the theme's search box; the paths the page and
     its worker asked for go into ``fetched``."""
     page.goto("about:blank")
     listener = lambda request: fetched.add(urlsplit(request.url).path)  # noqa: E731
@@ -84,11 +85,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=5000, help="size of the generated corpus")
     parser.add_argument("--root", type=Path, help="measure this content root instead of a generated one")
+    parser.add_argument("--pages", type=int, default=1500, help="tier 0 pages drawn from --root")
+    parser.add_argument("--query", default=QUERY, help="the query typed (it must have results)")
     parser.add_argument("--runs", type=int, default=3, help="page loads per site (median is shown)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        root = args.root.resolve() if args.root else generate(args.docs, work / "corpus")
+        root = subset(args.root.resolve(), set(), args.pages, work) if args.root else generate(args.docs, work / "corpus")
         out = work / "out"
         started = time.perf_counter()
         subprocess.run([str(Path(sys.executable).parent / "kbgen"), "build", "--root", str(root), "--out", str(out),
@@ -103,7 +106,7 @@ def main() -> None:
               f"{material_build:.0f} s (plain mkdocs-material)")
         sizes, first_visit, times = {}, {}, {}
         with chromium_page() as page:
-            page.add_init_script(script=f"({FIRST_SEARCH_SCRIPT})({json.dumps(QUERY)})")
+            page.add_init_script(script=f"({FIRST_SEARCH_SCRIPT})({json.dumps(args.query)})")
             for name, site in (("kbgen", kbgen_site), ("material", material)):
                 with served(site) as url:
                     fetched: set[str] = set()

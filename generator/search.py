@@ -19,14 +19,24 @@ The site's search worker (``overrides/assets/javascripts/kbgen/search-worker.js`
 :meth:`SearchIndex.search` run the same query plan on the same files, so the help site and the terminal
 rank alike, to the last bit of every score:
 
-* the query is cut into words as the documents were, trimmed of punctuation, stop words dropped;
+* a word of support content is often a compound (``HRESULT=8000ffff``, ``path_openat+0x1b7/0x1330``,
+  ``StoragePermanentException``): the index holds it whole and each of its parts (cut at
+  :data:`PART_RE`: ``= : . / \\ _ + ( ) [ ]`` and a lower-case letter followed by a capital), so a code
+  is found from any part, and the page with the whole token ranks above pages with its parts;
+* the query is cut into words as the documents were, trimmed of punctuation, stop words dropped; words
+  that a synonym rule names (:data:`DEFAULT_SYNONYMS`, several words such as "log in" as one) are one
+  query word, looked up with their synonyms too (at :data:`SYNONYM_BOOST`);
 * each word is looked up on its own: its stem, its spellings one edit away after the first letter
-  (typos, from 4 letters), and, for the last word, as a prefix (the customer may still be typing);
+  (typos, from 4 letters), its parts (at :data:`PART_BOOST`) and, for the last word, as a prefix (the
+  customer may still be typing);
   a word's score in a document is lunr's: the query vector's dot product with the document's, divided
   by the query vector's length;
 * a document's score is the sum of its per-word scores times the square of the share of words it
   matched, so a page matching the whole pasted error message beats one that repeats one word;
-* a document matching fewer than :data:`MIN_COVERAGE` of the words is no good match and is dropped.
+* a document matching fewer than :data:`MIN_COVERAGE` of the words (and, of a query of several words,
+  only one) is no good match and is dropped, as is one scoring under :data:`RELATIVE_CUTOFF` of the best;
+* a query that says what an intent's phrasing or title says (the same words, stop words aside) is an
+  exact match for the intent's documents: they come first.
 
 Keep this file and the worker in step: ``tests/test_search_browser.py`` proves they agree.
 """
@@ -63,7 +73,7 @@ THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipelin
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
-FORMAT = 2  # bump when the files' shape changes; the worker checks it
+FORMAT = 3  # bump when the files' shape changes; the worker checks it
 SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first letter names its shard
 OTHER_SHARD = "_"  # words starting with anything else
 DOCS_PER_FILE = 100
@@ -74,11 +84,40 @@ TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
 TYPO_BOOST = 0.2
 PREFIX_BOOST = 0.3
 MIN_COVERAGE = 0.34  # share of the query's words a result must match to count as a match
+RELATIVE_CUTOFF = 0.1  # a result scoring under this share of the best one is a weak tail, not an answer
+PART_BOOST = 0.5  # a part of a compound query word ("8000ffff" of "HRESULT=8000ffff")
+SYNONYM_BOOST = 0.8  # a synonym of a query word
+MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
+MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
 MAX_QUERY_WORDS = 24  # a pasted stack trace is cut here
 SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
 SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
+PART_RE = re.compile(r"[=:./\\_+()\[\]]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # mirrored in the worker
+CANT = ("can't", "cant", "cannot", "unable to")
+LOG_IN = ("log in", "login", "sign in")
+# Support wording: each group's phrases mean the same (two-way, as Algolia's and Typesense's synonyms).
+DEFAULT_SYNONYM_GROUPS = (
+    (*LOG_IN, "signin", "log on", "logon", "sign on"),
+    ("log out", "logout", "sign out", "signout"),
+    CANT,
+    ("won't", "wont", "will not"),
+    ("2fa", "two factor", "mfa", "multi factor", "two step"),
+    ("e-mail", "email"),
+)
+# One-way rules (Algolia's and Typesense's "root" synonyms): the customer's phrase is also searched as these.
+DEFAULT_SYNONYM_RULES = (
+    # Who cannot get in has most often forgotten the password.
+    *((f"{cant} {log_in}", (*LOG_IN, "forgot password", "reset password", "locked out"))
+      for cant in CANT for log_in in LOG_IN),
+    ("delete account", ("cancel subscription", "close account")),
+    ("delete my account", ("cancel subscription", "close account")),
+    ("close my account", ("cancel subscription",)),
+    ("charged twice", ("refund", "double charge", "duplicate charge")),
+    ("double charged", ("refund", "charged twice")),
+    ("money back", ("refund",)),
+)
 
 
 class SearchIndexError(KbgenError):
@@ -90,14 +129,54 @@ def trim(word: str) -> str:
     return EDGE_RE.sub("", word.lower())
 
 
-def query_words(query: str) -> list[str]:
-    """The words a query is searched by: cut as documents are, trimmed, no stop words, each once."""
-    seen: list[str] = []
-    for piece in SEPARATOR_RE.split(query):
-        word = trim(piece)
-        if word and word not in STOP_WORDS and word not in seen:
-            seen.append(word)
-    return seen[:MAX_QUERY_WORDS]
+def synonym_table(groups=DEFAULT_SYNONYM_GROUPS, rules=DEFAULT_SYNONYM_RULES) -> dict[str, list[str]]:
+    """Phrase (lowercase words, one space apart) -> the phrases it is also searched as: each phrase of a
+    group -> the group's others, then the one-way rules."""
+    table: dict[str, list[str]] = {}
+
+    def add(phrase: str, alternatives) -> None:
+        key = " ".join(trim(word) for word in SEPARATOR_RE.split(phrase) if trim(word))
+        known = table.setdefault(key, [])
+        known += [alternative for alternative in alternatives if alternative != phrase and alternative not in known]
+
+    for group in groups:
+        for phrase in group:
+            add(phrase, group)
+    for phrase, alternatives in rules:
+        add(phrase, alternatives)
+    return table
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One word of a query (or one phrase a synonym rule names), as typed but trimmed, and its synonyms."""
+
+    text: str
+    synonyms: tuple[str, ...] = ()
+
+
+def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> list[QueryWord]:
+    """The words a query is searched by: cut as documents are, trimmed; the longest phrase a synonym rule
+    names at each place is one word; stop words dropped; each word once."""
+    pieces = [word for word in (EDGE_RE.sub("", piece) for piece in SEPARATOR_RE.split(query)) if word]
+    lowered = [piece.lower() for piece in pieces]
+    found: list[QueryWord] = []
+    start = 0
+    while start < len(pieces):
+        size = next((n for n in range(MAX_PHRASE_WORDS, 1, -1)
+                     if start + n <= len(pieces) and " ".join(lowered[start:start + n]) in (synonyms or {})), 1)
+        phrase = " ".join(lowered[start:start + size])
+        alternatives = tuple((synonyms or {}).get(phrase, ()))
+        word = QueryWord(" ".join(pieces[start:start + size]), alternatives)
+        start += size
+        if (alternatives or phrase not in STOP_WORDS) and phrase not in (w.text.lower() for w in found):
+            found.append(word)
+    return found[:MAX_QUERY_WORDS]
+
+
+def phrase_key(text: str) -> str:
+    """What a query and an intent's phrasing are compared by: their index terms, each once, in order."""
+    return " ".join(dict.fromkeys(analyse(text)))
 
 
 class _LunrJsStemmer(PorterStemmer):
@@ -127,9 +206,32 @@ def _term(piece: str) -> str:
     return stem(word) if word and word not in STOP_WORDS else ""
 
 
+def parts(word: str) -> list[str]:
+    """The parts of a compound word, as typed (case kept): ``["HRESULT", "8000ffff"]``; [] for a plain word."""
+    if word.isalnum() and (word.islower() or word.isupper() or word.isdigit()):
+        return []  # most words are plain: no need for the pattern
+    found = PART_RE.split(word)
+    return found if len(found) > 1 else []
+
+
+@functools.lru_cache(maxsize=None)
+def piece_terms(piece: str) -> tuple[str, ...]:
+    """The index terms of one piece of text (no spaces or hyphens, case kept): its term, then those of
+    its parts of at least :data:`MIN_PART_CHARS` letters, each once; worked out once per distinct piece."""
+    word = EDGE_RE.sub("", piece)
+    whole = _term(word.lower())
+    found = [whole] if whole else []
+    for part in parts(word):
+        term = _term(part.lower()) if len(part) >= MIN_PART_CHARS else ""
+        if term and term not in found:
+            found.append(term)
+    return tuple(found)
+
+
 def analyse(text: str) -> list[str]:
-    """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed."""
-    return [term for term in map(_term, SEPARATOR_RE.split(text.lower())) if term]
+    """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed, each
+    compound followed by its parts."""
+    return [term for piece in SEPARATOR_RE.split(text) for term in piece_terms(piece)]
 
 
 def text_terms(text: str) -> set[str]:
@@ -172,6 +274,7 @@ class Entry:
     tags: str
     headings: str
     body: str
+    phrasings: tuple[str, ...] = ()  # its intents' titles and phrasings, each an exact match for it
 
     @property
     def snippet(self) -> str:
@@ -223,6 +326,7 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
         tags=" ".join(document.tags),
         headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
         body=body,
+        phrasings=tuple(text for intent in intents for text in (intent.title, *intent.phrasings)),
     )
     return entry
 
@@ -289,8 +393,18 @@ def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
             parts.append(part)
             size += len(term) + 8 * len(postings[term])
         files[f"terms-{shard}.json"] = {"terms": terms, "parts": parts}
+    exact: dict[str, dict[str, list[int]]] = {}  # shard -> phrase key -> documents
+    for number, entry in enumerate(found):
+        for phrasing in entry.phrasings:
+            key = phrase_key(phrasing)
+            if key:
+                numbers = exact.setdefault(shard_of(key), {}).setdefault(key, [])
+                if number not in numbers:
+                    numbers.append(number)
+    for shard, keys in exact.items():
+        files[f"phrasings-{shard}.json"] = keys
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
-                           "shards": sorted(by_shard)}
+                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": synonym_table()}
     return files
 
 
@@ -323,6 +437,8 @@ class SearchIndex:
             self.count: int = meta["documents"]
             self.docs_per_file: int = meta["docsPerFile"]
             self.shards: list[str] = meta["shards"]
+            self.phrasing_shards: list[str] = meta["phrasings"]
+            self.synonyms: dict[str, list[str]] = meta["synonyms"]
         except (KeyError, TypeError) as exc:
             raise SearchIndexError(f"unreadable search index ({exc})") from None
 
@@ -361,7 +477,7 @@ class SearchIndex:
         for shard in self.shards:
             names.append(f"terms-{shard}.json")
             names += [f"postings-{shard}-{part}.json" for part in sorted(set(self._terms(shard)["parts"]))]
-        return names
+        return names + [f"phrasings-{shard}.json" for shard in self.phrasing_shards]
 
     def file(self, name: str) -> Any:
         """One of the index's files (see the module docstring), parsed."""
@@ -387,49 +503,74 @@ class SearchIndex:
         part = shard["parts"][shard["terms"].index(term)]
         return self._read(f"postings-{shard_of(term)}-{part}.json")[term]
 
-    def _lookups(self, word: str, last: bool) -> list[tuple[str, float]]:
+    def _has(self, term: str) -> bool:
+        return term in self._terms(shard_of(term))["terms"]
+
+    def _lookups(self, word: QueryWord, last: bool) -> dict[str, float]:
         """The terms one query word is looked up by, with their weights in the word's query vector, in the
-        order of the index's files (mirrored in the search worker)."""
-        target = stem(word)
-        typos = len(word) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(word)
-        found = []
-        for shard in sorted({shard_of(target), shard_of(word)}):
-            for term in self._terms(shard)["terms"]:
-                weight = 0.0
-                if term == target:
-                    weight += 1
-                if typos and within_one_edit(target, term):
-                    weight += TYPO_BOOST
-                if last and term.startswith(word):
-                    weight += PREFIX_BOOST
-                if weight:
-                    found.append((term, weight))
+        order the search worker adds them up in (mirrored there)."""
+        found: dict[str, float] = {}
+        pieces = [piece for piece in SEPARATOR_RE.split(word.text) if piece]
+        if len(pieces) == 1:
+            lowered = pieces[0].lower()
+            target = stem(lowered)
+            typos = len(lowered) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(lowered)
+            for shard in sorted({shard_of(target), shard_of(lowered)}):
+                for term in self._terms(shard)["terms"]:
+                    weight = 0.0
+                    if term == target:
+                        weight += 1
+                    if typos and within_one_edit(target, term):
+                        weight += TYPO_BOOST
+                    if last and term.startswith(lowered):
+                        weight += PREFIX_BOOST
+                    if weight:
+                        found[term] = weight
+            exact = [(term, PART_BOOST) for term in piece_terms(pieces[0])[1:]]
+        else:  # a phrase a synonym rule names: each of its words, as typed
+            exact = [(term, 1.0) for term in analyse(word.text)]
+        exact += [(term, SYNONYM_BOOST) for synonym in word.synonyms for term in analyse(synonym)]
+        for term, weight in exact:
+            if self._has(term):
+                found[term] = found.get(term, 0.0) + weight
         return found
+
+    def _exact(self, query: str) -> list[int]:
+        """The documents whose intents say what the query says (see :func:`phrase_key`)."""
+        key = phrase_key(query)
+        if not key or shard_of(key) not in self.phrasing_shards:
+            return []
+        return self._read(f"phrasings-{shard_of(key)}.json").get(key, [])
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
-        words = query_words(query)
+        words = query_words(query, self.synonyms)
         scores: dict[int, float] = {}
         matched: dict[int, int] = {}
         for position, word in enumerate(words):
             lookups = self._lookups(word, position == len(words) - 1)
-            length = math.sqrt(sum(weight * weight for _, weight in lookups))
+            length = math.sqrt(sum(weight * weight for weight in lookups.values()))
             dots: dict[int, float] = {}
-            for term, weight in lookups:
+            for term, weight in lookups.items():
                 postings = self.postings(term)
                 for i in range(0, len(postings), 2):
                     dots[postings[i]] = dots.get(postings[i], 0.0) + weight * postings[i + 1]
             for number, dot in dots.items():
                 scores[number] = scores.get(number, 0.0) + dot / length
                 matched[number] = matched.get(number, 0) + 1
+        exact = set(self._exact(query))
+        needed = max(MIN_COVERAGE * len(words), min(2, len(words)))
         ranked = []
         for number, score in scores.items():
             coverage = matched[number] / len(words)
-            if coverage >= MIN_COVERAGE:
-                ranked.append((score * coverage * coverage, number))
-        ranked.sort(key=lambda item: (-item[0], item[1]))
+            if matched[number] >= needed or number in exact:
+                ranked.append((number in exact, score * coverage * coverage, number))
+        ranked.sort(key=lambda item: (not item[0], -item[1], item[2]))
+        best = max((score for _, score, _ in ranked), default=0.0)
         hits = []
-        for score, number in ranked[:limit]:
+        for is_exact, score, number in ranked:
+            if len(hits) == limit or not is_exact and score < RELATIVE_CUTOFF * best:
+                break
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
                             len(words)))

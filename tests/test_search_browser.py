@@ -35,6 +35,13 @@ QUERIES = [
     "payout",
     "two factor lost phone",
     "Error: card_declined when paying",
+    "4012",  # a part of ERR_SSO_4012
+    "PAY_2012 cvc",
+    "cant login",  # synonyms: a phrase as one word
+    "I can't log in to my account",
+    "delete my account",
+    "charged twice",  # an intent's phrasing: its documents come first
+    "SsoLoginError",  # parts at a case change
 ]
 NO_MATCH = "qwertyuiop zxcvbnm"
 

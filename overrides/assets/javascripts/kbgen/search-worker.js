@@ -5,14 +5,15 @@
 "use strict";
 
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
-const FORMAT = 2;
-const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3;
-const MIN_COVERAGE = 0.34, MAX_QUERY_WORDS = 24;
+const FORMAT = 3;
+const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, PART_BOOST = 0.5, SYNONYM_BOOST = 0.8;
+const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
 const RESULTS = 20;  // listed at most: each needs its row from a docs file, fetched before the list shows
 const SHARD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789", OTHER_SHARD = "_";
 const SEPARATOR = /[\s\-]+/;
 const EDGES = /^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu;
 const DIGITS = /^[0-9]+$/;
+const PART = /[=:./\\_+()\[\]]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 const FOLDER = new URL("../../../search/kbgen/", self.location.href);
 
 const files = new Map();  // name -> promise of its JSON, each fetched once
@@ -48,18 +49,63 @@ function trim(word) {
   return word.toLowerCase().replace(EDGES, "");
 }
 
-function queryWords(query) {
-  const seen = [];
-  for (const piece of query.split(SEPARATOR)) {
-    const word = trim(piece);
-    if (word && lunr.stopWordFilter(word) !== undefined && !seen.includes(word))
-      seen.push(word);
-  }
-  return seen.slice(0, MAX_QUERY_WORDS);
-}
-
 function stem(word) {
   return lunr.stemmer(new lunr.Token(word)).toString();
+}
+
+function isStopWord(word) {
+  return lunr.stopWordFilter(word) === undefined;
+}
+
+/* generator/search.py's _term, piece_terms and analyse. */
+function termOf(word) {
+  word = trim(word);
+  return word && !isStopWord(word) ? stem(word) : "";
+}
+
+function pieceTerms(piece) {
+  const word = piece.replace(EDGES, "");
+  const whole = termOf(word);
+  const found = whole ? [whole] : [];
+  const parts = word.split(PART);
+  if (parts.length > 1)
+    for (const part of parts) {
+      const term = Array.from(part).length >= MIN_PART_CHARS ? termOf(part) : "";
+      if (term && !found.includes(term))
+        found.push(term);
+    }
+  return found;
+}
+
+function analyse(text) {
+  return text.split(SEPARATOR).flatMap(pieceTerms);
+}
+
+function phraseKey(text) {
+  return [...new Set(analyse(text))].join(" ");
+}
+
+/* generator/search.py's query_words: the longest phrase a synonym rule names at each place is one word. */
+function queryWords(query, synonyms) {
+  const pieces = query.split(SEPARATOR).map(piece => piece.replace(EDGES, "")).filter(Boolean);
+  const lowered = pieces.map(piece => piece.toLowerCase());
+  const found = [];
+  let start = 0;
+  while (start < pieces.length) {
+    let size = 1;
+    for (let n = MAX_PHRASE_WORDS; n > 1; n--)
+      if (start + n <= pieces.length && Object.hasOwn(synonyms, lowered.slice(start, start + n).join(" "))) {
+        size = n;
+        break;
+      }
+    const phrase = lowered.slice(start, start + size).join(" ");
+    const alternatives = Object.hasOwn(synonyms, phrase) ? synonyms[phrase] : [];
+    const text = pieces.slice(start, start + size).join(" ");
+    start += size;
+    if ((alternatives.length || !isStopWord(phrase)) && !found.some(word => word.text.toLowerCase() === phrase))
+      found.push({ text, synonyms: alternatives });
+  }
+  return found.slice(0, MAX_QUERY_WORDS);
 }
 
 function shardOf(term) {
@@ -92,38 +138,71 @@ function terms(shard, shards) {
   return shards.includes(shard) ? read(`terms-${shard}.json`) : Promise.resolve({ terms: [], parts: [] });
 }
 
+/* term -> [weight, postings file], in the order generator/search.py adds them (SearchIndex._lookups). */
 async function lookups(word, last, shards) {
-  const target = stem(word);
-  const typos = Array.from(word).length >= TYPO_MIN_LENGTH && !DIGITS.test(word);
-  const found = [];
-  for (const shard of [...new Set([shardOf(target), shardOf(word)])].sort()) {
+  const found = new Map();
+  const pieces = word.text.split(SEPARATOR).filter(Boolean);
+  let exact;
+  if (pieces.length === 1) {
+    const lowered = pieces[0].toLowerCase();
+    const target = stem(lowered);
+    const typos = Array.from(lowered).length >= TYPO_MIN_LENGTH && !DIGITS.test(lowered);
+    for (const shard of [...new Set([shardOf(target), shardOf(lowered)])].sort()) {
+      const list = await terms(shard, shards);
+      list.terms.forEach((term, position) => {
+        let weight = 0;
+        if (term === target)
+          weight += 1;
+        if (typos && withinOneEdit(target, term))
+          weight += TYPO_BOOST;
+        if (last && term.startsWith(lowered))
+          weight += PREFIX_BOOST;
+        if (weight)
+          found.set(term, [weight, `postings-${shard}-${list.parts[position]}.json`]);
+      });
+    }
+    exact = pieceTerms(pieces[0]).slice(1).map(term => [term, PART_BOOST]);
+  } else {
+    exact = analyse(word.text).map(term => [term, 1]);
+  }
+  for (const synonym of word.synonyms)
+    exact.push(...analyse(synonym).map(term => [term, SYNONYM_BOOST]));
+  for (const [term, weight] of exact) {
+    const shard = shardOf(term);
     const list = await terms(shard, shards);
-    list.terms.forEach((term, position) => {
-      let weight = 0;
-      if (term === target)
-        weight += 1;
-      if (typos && withinOneEdit(target, term))
-        weight += TYPO_BOOST;
-      if (last && term.startsWith(word))
-        weight += PREFIX_BOOST;
-      if (weight)
-        found.push([term, weight, `postings-${shard}-${list.parts[position]}.json`]);
-    });
+    const position = list.terms.indexOf(term);
+    if (position < 0)
+      continue;
+    const known = found.get(term);
+    found.set(term, [(known ? known[0] : 0) + weight, `postings-${shard}-${list.parts[position]}.json`]);
   }
   return found;
 }
 
+async function exactMatches(query, phrasings) {
+  const key = phraseKey(query);
+  if (!key || !phrasings.includes(shardOf(key)))
+    return [];
+  const keys = await read(`phrasings-${shardOf(key)}.json`);
+  return Object.hasOwn(keys, key) ? keys[key] : [];
+}
+
 async function search(query) {
-  const { shards, docsPerFile } = await meta.catch(() => (meta = readMeta()));
-  const words = queryWords(query);
-  const looked = await Promise.all(words.map((word, position) => lookups(word, position === words.length - 1,
-                                                                          shards)));
-  await Promise.all([...new Set(looked.flat().map(([, , file]) => file))].map(read));
+  const { shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
+  const words = queryWords(query, synonyms);
+  const [looked, exactList] = await Promise.all([
+    Promise.all(words.map((word, position) => lookups(word, position === words.length - 1, shards))),
+    exactMatches(query, phrasings),
+  ]);
+  await Promise.all([...new Set(looked.flatMap(found => [...found.values()].map(([, file]) => file)))].map(read));
   const scores = new Map(), matched = new Map();
   for (const found of looked) {
-    const length = Math.sqrt(found.reduce((sum, [, weight]) => sum + weight * weight, 0));
+    let squares = 0;
+    for (const [weight] of found.values())
+      squares += weight * weight;
+    const length = Math.sqrt(squares);
     const dots = new Map();
-    for (const [term, weight, file] of found) {
+    for (const [term, [weight, file]] of found) {
       const postings = (await read(file))[term];
       for (let i = 0; i < postings.length; i += 2)
         dots.set(postings[i], (dots.get(postings[i]) || 0) + weight * postings[i + 1]);
@@ -133,18 +212,26 @@ async function search(query) {
       matched.set(number, (matched.get(number) || 0) + 1);
     }
   }
+  const exact = new Set(exactList);
+  const needed = Math.max(MIN_COVERAGE * words.length, Math.min(2, words.length));
   const ranked = [];
   for (const [number, score] of scores) {
     const coverage = matched.get(number) / words.length;
-    if (coverage >= MIN_COVERAGE)
-      ranked.push([score * coverage * coverage, number]);
+    if (matched.get(number) >= needed || exact.has(number))
+      ranked.push([exact.has(number), score * coverage * coverage, number]);
   }
-  ranked.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const top = ranked.slice(0, RESULTS);
+  ranked.sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (a[2] - b[2]));
+  const best = ranked.reduce((top, [, score]) => Math.max(top, score), 0);
+  const top = [];
+  for (const [isExact, score, number] of ranked) {
+    if (top.length === RESULTS || (!isExact && score < RELATIVE_CUTOFF * best))
+      break;
+    top.push([score, number]);
+  }
   const chunks = await Promise.all(top.map(([, number]) => read(`docs-${Math.floor(number / docsPerFile)}.json`)));
   return top.map(([score, number], position) => {
     const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
-    return { score, doc: { id, title, url, tier, snippet }, words };
+    return { score, doc: { id, title, url, tier, snippet }, words: words.map(word => word.text.toLowerCase()) };
   });
 }
 
