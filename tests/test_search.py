@@ -166,3 +166,62 @@ def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     broken = run("sso", "--root", str(root), "--tier", "1", "--site", str(out))
     assert broken.exit_code == 1 and "unreadable search index" in broken.output
     assert not any(r.exception and not isinstance(r.exception, SystemExit) for r in (wrong, missing, broken))
+
+
+# Support content as customers and agents type it -----------------------------------------------------------
+
+LOG_LINES = """\
+# Management point log errors
+
+The log shows `MP_GetAuth_ISAPI hr, HRESULT=8000ffff (e:\\\\sms\\\\getauth.cpp,2124)` and
+`path_openat+0x1b7/0x1330`, then `Exception:StoragePermanentException.MapiExceptionMaxObjsExceeded`.
+"""
+
+
+@pytest.fixture
+def codes_root(make_root):
+    make_root.doc("kb/mp-log.md", LOG_LINES, id="mp-log", title="Management point log errors")
+    make_root.doc("kb/hresult-codes.md", "# HRESULT codes\n\nAn HRESULT names an error; the exception text "
+                  "says which storage failed.\n", id="hresult-codes", title="HRESULT codes")
+    return make_root.path
+
+
+@pytest.mark.parametrize("query", ["8000ffff", "HRESULT=8000ffff", "0x1330", "openat", "getauth.cpp",
+                                   "StoragePermanentException", "MaxObjsExceeded", "mapi exception"])
+def test_codes_are_found_from_any_part(codes_root, query):
+    assert ids(SearchIndex.build(load(codes_root), 0).search(query))[0] == "mp-log"
+
+
+def test_whole_code_ranks_above_its_parts(codes_root):
+    index = SearchIndex.build(load(codes_root), 0)
+    assert text_terms("HRESULT=8000ffff") == {"hresult=8000ffff", "hresult", "8000ffff"}
+    assert ids(index.search("HRESULT"))[0] == "hresult-codes"  # the page about the word itself
+    assert ids(index.search("HRESULT=8000ffff")) == ["mp-log", "hresult-codes"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("cant login", "reset-password"), ("can't log in", "reset-password"), ("I cannot sign in", "reset-password"),
+    ("delete my account", "change-or-cancel-plan"), ("charged twice", "refunds"),
+])
+def test_customer_wording_finds_the_answer(query, expected):
+    """The sample's failures: the customer's words are not the writer's."""
+    assert ids(SearchIndex.build(load(REPO), 0).search(query, 3))[0] == expected
+
+
+def test_intent_phrasing_is_an_exact_match(make_root):
+    """billing.refund says "refund my subscription": its document comes first, even below another's score."""
+    make_root.doc("kb/refunds.md", "# Money back\n\nWe send the money back in full.\n", id="refunds", title="Money back",
+                  intents=["billing.refund"])
+    make_root.doc("kb/plans.md", "# Subscription refund\n\nA refund of a subscription: refund, subscription, refund.\n",
+                  id="plans", title="Subscription refund")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("refund my subscription")) == ["refunds", "plans"]
+    assert ids(index.search("Refund subscription!")) == ["refunds", "plans"]  # stop words and case aside
+    assert ids(index.search("subscription refund"))[0] == "plans"  # other words: ranked by score
+
+
+def test_no_answer_is_no_match():
+    index = SearchIndex.build(load(REPO), 0)
+    assert index.search("export to excel") == []
+    hits = index.search("refund")
+    assert hits and all(hit.score >= 0.1 * hits[0].score for hit in hits)
