@@ -134,6 +134,39 @@ def test_no_good_match_points_to_contact_routes(page, sample_url):
     assert note.is_hidden()
 
 
+def focused_path(page, base: str) -> str:
+    href = page.evaluate("document.activeElement.href || ''")
+    return urlsplit(href).path.removeprefix(urlsplit(base).path).lstrip("/")
+
+
+def test_keyboard_walks_and_opens_results(page, sample_url):
+    """As in mkdocs-material: ArrowDown and ArrowUp move through the results, Enter opens the one in focus,
+    Escape closes the search."""
+    base = f"{sample_url}/tier0/"
+    expected = [hit["path"] for hit in terminal("invoice")]
+    assert len(expected) >= 2
+    open_search(page, base)
+    typed(page, "invoice")
+    assert wait_for_paths(page, base, expected) == expected
+    page.keyboard.press("ArrowDown")
+    assert focused_path(page, base) == expected[0]
+    page.keyboard.press("ArrowDown")
+    assert focused_path(page, base) == expected[1]
+    page.keyboard.press("ArrowUp")
+    assert focused_path(page, base) == expected[0]
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + expected[0]).path)  # ?h= highlights
+    open_search(page, base)
+    typed(page, "refund")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    page.keyboard.press("Enter")  # from the box: the best result opens, as in the theme
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + terminal("refund")[0]["path"]).path)
+    open_search(page, base)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.getElementById('__search').checked")
+    assert page.js_errors == []
+
+
 def test_cli_no_good_match_names_contact_routes():
     result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
     assert result.exit_code == 0
