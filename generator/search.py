@@ -21,14 +21,14 @@ rank alike, to the last bit of every score:
 
 * a word of support content is often a compound (``HRESULT=8000ffff``, ``path_openat+0x1b7/0x1330``,
   ``StoragePermanentException``): the index holds it whole and each of its parts (cut at
-  :data:`PART_RE`: ``= : . / \\ _ + ( ) [ ]`` and a lower-case letter followed by a capital), so a code
-  is found from any part, and the page with the whole token ranks above pages with its parts;
+  :data:`PART_RE`: ``= : . / \\ _ + ( ) [ ] ,`` and the like, and a lower-case letter followed by a capital),
+  so a code is found from any part, and the page with the whole token ranks above pages with its parts;
 * the query is cut into words as the documents were, trimmed of punctuation, stop words dropped; words
   that a synonym rule names (:data:`DEFAULT_SYNONYMS`, several words such as "log in" as one) are one
   query word, looked up with their synonyms too (at :data:`SYNONYM_BOOST`);
 * each word is looked up on its own: its stem, its spellings one edit away after the first letter
-  (typos, from 4 letters), its parts (at :data:`PART_BOOST`) and, for the last word, as a prefix (the
-  customer may still be typing);
+  (typos, from 4 letters) and, for the last word, as a prefix (the customer may still be typing); the
+  parts of a compound word are words of the query too, looked up as they are;
   a word's score in a document is lunr's: the query vector's dot product with the document's, divided
   by the query vector's length;
 * a document's score is the sum of its per-word scores times the square of the share of words it
@@ -36,7 +36,9 @@ rank alike, to the last bit of every score:
 * a document matching fewer than :data:`MIN_COVERAGE` of the words (and, of a query of several words,
   only one) is no good match and is dropped, as is one scoring under :data:`RELATIVE_CUTOFF` of the best;
 * a query that says what an intent's phrasing or title says (the same words, stop words aside) is an
-  exact match for the intent's documents: they come first.
+  exact match for the intent's documents: they come first; then the documents naming more of the
+  query's rare codes (a word with a digit that at most :data:`RARE_DOCUMENTS` documents name: "Event
+  ID 5740" wants the page that names 5740, not the pages about event IDs).
 
 Keep this file and the worker in step: ``tests/test_search_browser.py`` proves they agree.
 """
@@ -85,16 +87,16 @@ TYPO_BOOST = 0.2
 PREFIX_BOOST = 0.3
 MIN_COVERAGE = 0.34  # share of the query's words a result must match to count as a match
 RELATIVE_CUTOFF = 0.1  # a result scoring under this share of the best one is a weak tail, not an answer
-PART_BOOST = 0.5  # a part of a compound query word ("8000ffff" of "HRESULT=8000ffff")
 SYNONYM_BOOST = 0.8  # a synonym of a query word
 MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
 MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
+RARE_DOCUMENTS = 3  # a query word with a digit in at most this many documents is a code the page must name
 MAX_QUERY_WORDS = 24  # a pasted stack trace is cut here
 SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
 SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
-PART_RE = re.compile(r"[=:./\\_+()\[\]]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # mirrored in the worker
+PART_RE = re.compile(r"[=:./\\_+()\[\],;@#&?|<>{}%$!~*\"]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # mirrored in the worker
 CANT = ("can't", "cant", "cannot", "unable to")
 LOG_IN = ("log in", "login", "sign in")
 # Support wording: each group's phrases mean the same (two-way, as Algolia's and Typesense's synonyms).
@@ -149,15 +151,22 @@ def synonym_table(groups=DEFAULT_SYNONYM_GROUPS, rules=DEFAULT_SYNONYM_RULES) ->
 
 @dataclass(frozen=True)
 class QueryWord:
-    """One word of a query (or one phrase a synonym rule names), as typed but trimmed, and its synonyms."""
+    """One word of a query as typed but trimmed (or a phrase a synonym rule names, or the index term of a
+    part of a compound word), and its synonyms."""
 
     text: str
     synonyms: tuple[str, ...] = ()
+    part: bool = False  # a part of the compound word before it: looked up as it is
+
+    @property
+    def size(self) -> int:
+        """How many of the query's words it stands for: a phrase counts each of its words."""
+        return max(1, len(analyse(self.text))) if " " in self.text else 1
 
 
 def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> list[QueryWord]:
     """The words a query is searched by: cut as documents are, trimmed; the longest phrase a synonym rule
-    names at each place is one word; stop words dropped; each word once."""
+    names at each place is one word; stop words dropped; each word once, a compound followed by its parts."""
     pieces = [word for word in (EDGE_RE.sub("", piece) for piece in SEPARATOR_RE.split(query)) if word]
     lowered = [piece.lower() for piece in pieces]
     found: list[QueryWord] = []
@@ -171,6 +180,9 @@ def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> lis
         start += size
         if (alternatives or phrase not in STOP_WORDS) and phrase not in (w.text.lower() for w in found):
             found.append(word)
+            if size == 1:
+                found += [QueryWord(term, part=True) for term in piece_terms(word.text)[1:]
+                          if QueryWord(term, part=True) not in found]
     return found[:MAX_QUERY_WORDS]
 
 
@@ -510,9 +522,10 @@ class SearchIndex:
         """The terms one query word is looked up by, with their weights in the word's query vector, in the
         order the search worker adds them up in (mirrored there)."""
         found: dict[str, float] = {}
-        pieces = [piece for piece in SEPARATOR_RE.split(word.text) if piece]
-        if len(pieces) == 1:
-            lowered = pieces[0].lower()
+        if word.part:
+            exact = [(word.text, 1.0)]
+        elif " " not in word.text:
+            lowered = word.text.lower()
             target = stem(lowered)
             typos = len(lowered) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(lowered)
             for shard in sorted({shard_of(target), shard_of(lowered)}):
@@ -526,7 +539,7 @@ class SearchIndex:
                         weight += PREFIX_BOOST
                     if weight:
                         found[term] = weight
-            exact = [(term, PART_BOOST) for term in piece_terms(pieces[0])[1:]]
+            exact = []
         else:  # a phrase a synonym rule names: each of its words, as typed
             exact = [(term, 1.0) for term in analyse(word.text)]
         exact += [(term, SYNONYM_BOOST) for synonym in word.synonyms for term in analyse(synonym)]
@@ -534,6 +547,14 @@ class SearchIndex:
             if self._has(term):
                 found[term] = found.get(term, 0.0) + weight
         return found
+
+    def _rare(self, word: QueryWord, lookups: dict[str, float]) -> list:
+        """The documents naming the word, when it is a code (a digit in it) that few documents name."""
+        term = word.text if word.part else stem(word.text.lower()) if " " not in word.text else ""
+        if term not in lookups or not DIGITS_RE.search(term):
+            return []
+        postings = self.postings(term)
+        return postings[::2] if len(postings) <= 2 * RARE_DOCUMENTS else []
 
     def _exact(self, query: str) -> list[int]:
         """The documents whose intents say what the query says (see :func:`phrase_key`)."""
@@ -545,10 +566,13 @@ class SearchIndex:
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
         words = query_words(query, self.synonyms)
+        last = max((position for position, word in enumerate(words) if not word.part), default=-1)
+        total = sum(word.size for word in words)
         scores: dict[int, float] = {}
         matched: dict[int, int] = {}
+        rare: dict[int, int] = {}
         for position, word in enumerate(words):
-            lookups = self._lookups(word, position == len(words) - 1)
+            lookups = self._lookups(word, position == last)
             length = math.sqrt(sum(weight * weight for weight in lookups.values()))
             dots: dict[int, float] = {}
             for term, weight in lookups.items():
@@ -557,23 +581,25 @@ class SearchIndex:
                     dots[postings[i]] = dots.get(postings[i], 0.0) + weight * postings[i + 1]
             for number, dot in dots.items():
                 scores[number] = scores.get(number, 0.0) + dot / length
-                matched[number] = matched.get(number, 0) + 1
+                matched[number] = matched.get(number, 0) + word.size
+            for number in self._rare(word, lookups):
+                rare[number] = rare.get(number, 0) + 1
         exact = set(self._exact(query))
-        needed = max(MIN_COVERAGE * len(words), min(2, len(words)))
+        needed = max(MIN_COVERAGE * total, min(2, total))
         ranked = []
         for number, score in scores.items():
-            coverage = matched[number] / len(words)
+            coverage = matched[number] / total
             if matched[number] >= needed or number in exact:
-                ranked.append((number in exact, score * coverage * coverage, number))
-        ranked.sort(key=lambda item: (not item[0], -item[1], item[2]))
-        best = max((score for _, score, _ in ranked), default=0.0)
+                ranked.append((number in exact, rare.get(number, 0), score * coverage * coverage, number))
+        ranked.sort(key=lambda item: (not item[0], -item[1], -item[2], item[3]))
+        best = max((score for _, _, score, _ in ranked), default=0.0)
         hits = []
-        for is_exact, score, number in ranked:
-            if len(hits) == limit or not is_exact and score < RELATIVE_CUTOFF * best:
+        for is_exact, codes, score, number in ranked:
+            if len(hits) == limit or not is_exact and not codes and score < RELATIVE_CUTOFF * best:
                 break
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
-                            len(words)))
+                            total))
         return hits
 
 

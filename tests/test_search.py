@@ -181,12 +181,12 @@ The log shows `MP_GetAuth_ISAPI hr, HRESULT=8000ffff (e:\\\\sms\\\\getauth.cpp,2
 @pytest.fixture
 def codes_root(make_root):
     make_root.doc("kb/mp-log.md", LOG_LINES, id="mp-log", title="Management point log errors")
-    make_root.doc("kb/hresult-codes.md", "# HRESULT codes\n\nAn HRESULT names an error; the exception text "
-                  "says which storage failed.\n", id="hresult-codes", title="HRESULT codes")
+    make_root.doc("kb/hresult-codes.md", "# HRESULT codes\n\nAn HRESULT names an error, such as 8000ffff; "
+                  "the exception text says which storage failed.\n", id="hresult-codes", title="HRESULT codes")
     return make_root.path
 
 
-@pytest.mark.parametrize("query", ["8000ffff", "HRESULT=8000ffff", "0x1330", "openat", "getauth.cpp",
+@pytest.mark.parametrize("query", ["0x1b7", "HRESULT=8000ffff", "0x1330", "openat", "getauth.cpp",
                                    "StoragePermanentException", "MaxObjsExceeded", "mapi exception"])
 def test_codes_are_found_from_any_part(codes_root, query):
     assert ids(SearchIndex.build(load(codes_root), 0).search(query))[0] == "mp-log"
@@ -196,7 +196,8 @@ def test_whole_code_ranks_above_its_parts(codes_root):
     index = SearchIndex.build(load(codes_root), 0)
     assert text_terms("HRESULT=8000ffff") == {"hresult=8000ffff", "hresult", "8000ffff"}
     assert ids(index.search("HRESULT"))[0] == "hresult-codes"  # the page about the word itself
-    assert ids(index.search("HRESULT=8000ffff")) == ["mp-log", "hresult-codes"]
+    assert ids(index.search("HRESULT=8000ffff")) == ["mp-log", "hresult-codes"]  # its parts, apart
+    assert ids(index.search("HRESULT 8000ffff"))[0] == "hresult-codes"  # the parts as typed, in its title
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -225,3 +226,17 @@ def test_no_answer_is_no_match():
     assert index.search("export to excel") == []
     hits = index.search("refund")
     assert hits and all(hit.score >= 0.1 * hits[0].score for hit in hits)
+
+
+def test_the_one_page_naming_a_rare_code_comes_first(make_root):
+    """Event ID 5740 must not give the pages about event IDs in general, which say "event" and "ID" more."""
+    for number in (1839, 4002, 7000):
+        make_root.doc(f"kb/event-{number}.md", f"# Event ID {number}\n\nEvent ID {number} is logged; the event "
+                      "log shows the event ID.\n", id=f"event-{number}", title=f"Event ID {number}")
+    make_root.doc("kb/lockout.md", "# Account lockouts\n\nA long page about lockouts and policies. "
+                  + "Lockout policies apply. " * 40 + "The event log then records event 5740.\n", id="lockout",
+                  title="Account lockouts")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("Event ID 5740"))[0] == "lockout"
+    assert ids(index.search("Event ID 4002"))[0] == "event-4002"
+    assert ids(index.search("Event ID"))[0] != "lockout"

@@ -42,6 +42,8 @@ QUERIES = [
     "delete my account",
     "charged twice",  # an intent's phrasing: its documents come first
     "SsoLoginError",  # parts at a case change
+    "Error: ERR_SSO_4012 then 502",  # rare codes first
+    "two factor authentification",  # a synonym phrase counts as two words
 ]
 NO_MATCH = "qwertyuiop zxcvbnm"
 

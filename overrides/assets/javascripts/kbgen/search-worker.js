@@ -8,12 +8,13 @@ const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchM
 const FORMAT = 3;
 const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, PART_BOOST = 0.5, SYNONYM_BOOST = 0.8;
 const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
+const RARE_DOCUMENTS = 3;
 const RESULTS = 20;  // listed at most: each needs its row from a docs file, fetched before the list shows
 const SHARD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789", OTHER_SHARD = "_";
 const SEPARATOR = /[\s\-]+/;
 const EDGES = /^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu;
 const DIGITS = /^[0-9]+$/;
-const PART = /[=:./\\_+()\[\]]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+const PART = /[=:./\\_+()\[\],;@#&?|<>{}%$!~*"]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 const FOLDER = new URL("../../../search/kbgen/", self.location.href);
 
 const files = new Map();  // name -> promise of its JSON, each fetched once
@@ -102,10 +103,20 @@ function queryWords(query, synonyms) {
     const alternatives = Object.hasOwn(synonyms, phrase) ? synonyms[phrase] : [];
     const text = pieces.slice(start, start + size).join(" ");
     start += size;
-    if ((alternatives.length || !isStopWord(phrase)) && !found.some(word => word.text.toLowerCase() === phrase))
-      found.push({ text, synonyms: alternatives });
+    if ((alternatives.length || !isStopWord(phrase)) && !found.some(word => word.text.toLowerCase() === phrase)) {
+      found.push({ text, synonyms: alternatives, part: false });
+      if (size === 1)
+        for (const term of pieceTerms(text).slice(1))
+          if (!found.some(word => word.part && word.text === term))
+            found.push({ text: term, synonyms: [], part: true });
+    }
   }
   return found.slice(0, MAX_QUERY_WORDS);
+}
+
+/* How many of the query's words it stands for: a phrase counts each of its words. */
+function sizeOf(word) {
+  return word.text.includes(" ") ? Math.max(1, analyse(word.text).length) : 1;
 }
 
 function shardOf(term) {
@@ -141,10 +152,11 @@ function terms(shard, shards) {
 /* term -> [weight, postings file], in the order generator/search.py adds them (SearchIndex._lookups). */
 async function lookups(word, last, shards) {
   const found = new Map();
-  const pieces = word.text.split(SEPARATOR).filter(Boolean);
   let exact;
-  if (pieces.length === 1) {
-    const lowered = pieces[0].toLowerCase();
+  if (word.part) {
+    exact = [[word.text, 1]];
+  } else if (!word.text.includes(" ")) {
+    const lowered = word.text.toLowerCase();
     const target = stem(lowered);
     const typos = Array.from(lowered).length >= TYPO_MIN_LENGTH && !DIGITS.test(lowered);
     for (const shard of [...new Set([shardOf(target), shardOf(lowered)])].sort()) {
@@ -161,7 +173,7 @@ async function lookups(word, last, shards) {
           found.set(term, [weight, `postings-${shard}-${list.parts[position]}.json`]);
       });
     }
-    exact = pieceTerms(pieces[0]).slice(1).map(term => [term, PART_BOOST]);
+    exact = [];
   } else {
     exact = analyse(word.text).map(term => [term, 1]);
   }
@@ -179,6 +191,15 @@ async function lookups(word, last, shards) {
   return found;
 }
 
+/* The documents naming the word, when it is a code (a digit in it) that few documents name. */
+async function rareIn(word, found) {
+  const term = word.part ? word.text : word.text.includes(" ") ? "" : stem(word.text.toLowerCase());
+  if (!found.has(term) || !/[0-9]/.test(term))
+    return [];
+  const postings = (await read(found.get(term)[1]))[term];
+  return postings.length <= 2 * RARE_DOCUMENTS ? postings.filter((_, i) => i % 2 === 0) : [];
+}
+
 async function exactMatches(query, phrasings) {
   const key = phraseKey(query);
   if (!key || !phrasings.includes(shardOf(key)))
@@ -190,13 +211,16 @@ async function exactMatches(query, phrasings) {
 async function search(query) {
   const { shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
   const words = queryWords(query, synonyms);
+  const last = words.reduce((found, word, position) => word.part ? found : position, -1);
+  const total = words.reduce((sum, word) => sum + sizeOf(word), 0);
   const [looked, exactList] = await Promise.all([
-    Promise.all(words.map((word, position) => lookups(word, position === words.length - 1, shards))),
+    Promise.all(words.map((word, position) => lookups(word, position === last, shards))),
     exactMatches(query, phrasings),
   ]);
   await Promise.all([...new Set(looked.flatMap(found => [...found.values()].map(([, file]) => file)))].map(read));
-  const scores = new Map(), matched = new Map();
-  for (const found of looked) {
+  const scores = new Map(), matched = new Map(), rare = new Map();
+  for (const [position, found] of looked.entries()) {
+    const size = sizeOf(words[position]);
     let squares = 0;
     for (const [weight] of found.values())
       squares += weight * weight;
@@ -209,29 +233,31 @@ async function search(query) {
     }
     for (const [number, dot] of dots) {
       scores.set(number, (scores.get(number) || 0) + dot / length);
-      matched.set(number, (matched.get(number) || 0) + 1);
+      matched.set(number, (matched.get(number) || 0) + size);
     }
+    for (const number of await rareIn(words[position], found))
+      rare.set(number, (rare.get(number) || 0) + 1);
   }
   const exact = new Set(exactList);
-  const needed = Math.max(MIN_COVERAGE * words.length, Math.min(2, words.length));
+  const needed = Math.max(MIN_COVERAGE * total, Math.min(2, total));
   const ranked = [];
   for (const [number, score] of scores) {
-    const coverage = matched.get(number) / words.length;
+    const coverage = matched.get(number) / total;
     if (matched.get(number) >= needed || exact.has(number))
-      ranked.push([exact.has(number), score * coverage * coverage, number]);
+      ranked.push([exact.has(number), rare.get(number) || 0, score * coverage * coverage, number]);
   }
-  ranked.sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (a[2] - b[2]));
-  const best = ranked.reduce((top, [, score]) => Math.max(top, score), 0);
+  ranked.sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (b[2] - a[2]) || (a[3] - b[3]));
+  const best = ranked.reduce((top, [, , score]) => Math.max(top, score), 0);
   const top = [];
-  for (const [isExact, score, number] of ranked) {
-    if (top.length === RESULTS || (!isExact && score < RELATIVE_CUTOFF * best))
+  for (const [isExact, codes, score, number] of ranked) {
+    if (top.length === RESULTS || (!isExact && !codes && score < RELATIVE_CUTOFF * best))
       break;
     top.push([score, number]);
   }
   const chunks = await Promise.all(top.map(([, number]) => read(`docs-${Math.floor(number / docsPerFile)}.json`)));
   return top.map(([score, number], position) => {
     const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
-    return { score, doc: { id, title, url, tier, snippet }, words: words.map(word => word.text.toLowerCase()) };
+    return { score, doc: { id, title, url, tier, snippet }, words: words.filter(word => !word.part).map(word => word.text.toLowerCase()) };
   });
 }
 
