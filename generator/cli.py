@@ -224,30 +224,34 @@ def audit(root: Path, out: Path | None) -> None:
 @main.command(cls=_Query)
 @click.argument("query")
 @ROOT_OPTION
-@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
-              help="Search the site of this tier (everything of this tier and below).")
+@click.option("--tier", type=click.IntRange(0, 3), default=None,
+              help="Search the site of this tier (everything of this tier and below)  [default: 0, or the tier of "
+              "the site given by --site]")
 @click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="Results to show at most.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, title, url, path, score, tier, snippet).")
 @click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content.")
-def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: Path | None) -> None:
+              help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content; "
+              "no content root needed.")
+def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, site: Path | None) -> None:
     """Search a tier's site as its search box does: same index, same ranking."""
     from mkdocs.exceptions import MkDocsException
 
     from . import build as build_module
     from .search import SearchIndex
 
-    content = load(root)
-    if site is not None:
-        index = SearchIndex.load(site / f"tier{tier}" if (site / f"tier{tier}").is_dir() else site)
-        if index.tier != tier:
+    if site is not None:  # the built site says everything: its tier, address and contact routes
+        index = SearchIndex.load(site / f"tier{tier or 0}" if (site / f"tier{tier or 0}").is_dir() else site)
+        if tier is not None and index.tier != tier:
             raise click.UsageError(f"{site} holds the tier {index.tier} site, not tier {tier}")
+        tier, address, routes = index.tier, index.address, index.contact_routes
     else:
+        tier = tier or 0
+        content = load(root)
         index = SearchIndex.build(content, tier)
-    try:
-        address, routes = build_module.site_settings(content.root, tier)
-    except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
-        raise click.ClickException(f"mkdocs.yml: {exc}") from None
+        try:
+            address, routes = build_module.site_settings(content.root, tier)
+        except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
+            raise click.ClickException(f"mkdocs.yml: {exc}") from None
     hits = index.search(query, limit)
     results = [dict(hit.as_json(), path=hit.url, url=(address or "").rstrip("/") + "/" + hit.url if address else hit.url)
                for hit in hits]

@@ -200,7 +200,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return output
 
     def on_post_build(self, config):
-        search.write_site_index(self.content, self.config.tier, config.site_dir)
+        search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
+                                config.extra["kbgen"]["contact_routes"])
 
     def on_serve(self, server, config, builder):
         root = self.content.root

@@ -386,8 +386,9 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
             for term, by_document in summed.items()}
 
 
-def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
-    """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them."""
+def _files(tier: int, found: tuple[Entry, ...], site: dict | None = None) -> dict[str, Any]:
+    """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them; ``site`` is the built site's
+    address and contact routes, for ``kbgen search --site`` outside a content root."""
     files: dict[str, Any] = {}
     for start in range(0, len(found), DOCS_PER_FILE):
         files[f"docs-{start // DOCS_PER_FILE}.json"] = [
@@ -416,7 +417,8 @@ def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
     for shard, keys in exact.items():
         files[f"phrasings-{shard}.json"] = keys
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
-                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": synonym_table()}
+                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": synonym_table(),
+                           "site": site or {"url": None, "contactRoutes": []}}
     return files
 
 
@@ -451,13 +453,15 @@ class SearchIndex:
             self.shards: list[str] = meta["shards"]
             self.phrasing_shards: list[str] = meta["phrasings"]
             self.synonyms: dict[str, list[str]] = meta["synonyms"]
+            self.address: str | None = meta["site"]["url"]
+            self.contact_routes: list[dict] = meta["site"]["contactRoutes"]
         except (KeyError, TypeError) as exc:
             raise SearchIndexError(f"unreadable search index ({exc})") from None
 
     @classmethod
-    def build(cls, content: ContentRoot, tier: int) -> SearchIndex:
+    def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        return cls(_files(tier, entries(content, tier)).__getitem__)
+        return cls(_files(tier, entries(content, tier), site).__getitem__)
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:
@@ -603,8 +607,11 @@ class SearchIndex:
         return hits
 
 
-def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str) -> Path:
-    """Build the tier's index and save it into its built site. (The theme's full-text index, which the
-    browser would download at every page load only to index it again, is a stub: see the plugin.)"""
-    SearchIndex.build(content, tier).write(Path(site_dir) / INDEX_DIR)
+def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, address: str | None = None,
+                     contact_routes: list[dict] | None = None) -> Path:
+    """Build the tier's index and save it into its built site, with the site's address and (tier 0) its
+    contact routes. (The theme's full-text index, which the browser would download at every page load only
+    to index it again, is a stub: see the plugin.)"""
+    site = {"url": address, "contactRoutes": list(contact_routes or []) if tier == 0 else []}
+    SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR)
     return Path(site_dir) / INDEX_FILE

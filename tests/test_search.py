@@ -158,7 +158,7 @@ def test_cli_saved_index_gives_the_same_answers(root, tmp_path):
 def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     out = tmp_path / "site"
     build(root, out=out, tiers=[1])
-    wrong = run("sso", "--root", str(root), "--site", str(out / "tier1"))
+    wrong = run("sso", "--root", str(root), "--tier", "0", "--site", str(out / "tier1"))
     assert wrong.exit_code == 2 and "holds the tier 1 site, not tier 0" in wrong.output
     missing = run("sso", "--root", str(root), "--site", str(tmp_path))
     assert missing.exit_code == 1 and "no search index; build the site first" in missing.output
@@ -166,6 +166,32 @@ def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     broken = run("sso", "--root", str(root), "--tier", "1", "--site", str(out))
     assert broken.exit_code == 1 and "unreadable search index" in broken.output
     assert not any(r.exception and not isinstance(r.exception, SystemExit) for r in (wrong, missing, broken))
+
+
+def test_cli_saved_site_needs_no_content_root(root, tmp_path, monkeypatch):
+    """An agent's terminal: ``kbgen search --site OUT/tierN`` from any folder; the site gives its tier, address
+    and contact routes; a query may start with '-'."""
+    (root / "mkdocs.yml").write_text(
+        "site_name: Help\nsite_url: https://help.example.com/\nplugins: [search, {kbgen: {internal_site_url: "
+        "'https://agents.example.com/t{tier}/', contact_routes: [{name: Chat, url: 'https://example.com/chat'}]}}]\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    build(root, out=out, tiers=[0, 1])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    agents = run("assertion failures", "--site", str(out / "tier1"), "--json")
+    assert agents.exit_code == 0, agents.output
+    hits = json.loads(agents.output)
+    assert hits[0]["id"] == "sso-runbook" and hits[0]["url"] == "https://agents.example.com/t1/runbooks/sso-runbook/"
+    public = run("-ERR_SSO_4012", "--site", str(out), "--json")
+    assert public.exit_code == 0, public.output
+    assert json.loads(public.output)[0]["url"] == "https://help.example.com/kb/sso-errors/"
+    nothing = run("quantum banana telescope", "--site", str(out / "tier0"))
+    assert nothing.exit_code == 0 and "Still need help? Chat: https://example.com/chat" in nothing.output
+    assert "Chat" not in run("quantum banana telescope", "--site", str(out / "tier1")).output
+    assert run("sso", "--site", str(out / "tier1")).exit_code == 0
+    assert "not a content root" in run("sso").output  # without --site, the content is still needed
 
 
 # Support content as customers and agents type it -----------------------------------------------------------

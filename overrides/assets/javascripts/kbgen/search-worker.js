@@ -6,7 +6,7 @@
 
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
 const FORMAT = 3;
-const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, PART_BOOST = 0.5, SYNONYM_BOOST = 0.8;
+const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, SYNONYM_BOOST = 0.8;
 const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
 const RARE_DOCUMENTS = 3;
 const RESULTS = 20;  // listed at most: each needs its row from a docs file, fetched before the list shows
