@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import posixpath
+import re
 import statistics
 import subprocess
 import sys
@@ -34,7 +36,22 @@ from browser import chromium_page, served  # noqa: E402
 from corpus import generate  # noqa: E402
 from search_quality import material_site, subset  # noqa: E402
 
+LINK_RE = re.compile(r"\[([^\]]*)\]\(\s*([^)\s#]+\.md)(#[^)\s]*)?\s*\)")
 QUERY = "webhook signature"  # words every generated corpus uses; --query for another corpus
+
+
+def drawn(root: Path, pages: int, work: Path) -> Path:
+    """``pages`` tier 0 articles of ``root`` drawn at random (benchmarks/search_quality.py), their links to
+    articles left behind turned into plain text so that the sample builds."""
+    target = subset(root, set(), pages, work)
+    for path in (target / "kb").rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+
+        def unlink(match: re.Match) -> str:
+            linked = posixpath.normpath(posixpath.join(path.parent.as_posix(), match.group(2)))
+            return match.group(0) if Path(linked).is_file() else match.group(1)
+        path.write_text(LINK_RE.sub(unlink, text), encoding="utf-8")
+    return target
 
 
 def gzipped(paths: list[Path]) -> int:
@@ -91,7 +108,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        root = subset(args.root.resolve(), set(), args.pages, work) if args.root else generate(args.docs, work / "corpus")
+        root = drawn(args.root.resolve(), args.pages, work) if args.root else generate(args.docs, work / "corpus")
         out = work / "out"
         started = time.perf_counter()
         subprocess.run([str(Path(sys.executable).parent / "kbgen"), "build", "--root", str(root), "--out", str(out),
