@@ -252,12 +252,15 @@ def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, 
             address, routes = build_module.site_settings(content.root, tier)
         except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
             raise click.ClickException(f"mkdocs.yml: {exc}") from None
-    hits = index.search(query, limit)
+    answer = index.answer(query, limit)
+    hits = answer.hits
     results = [dict(hit.as_json(), path=hit.url, url=(address or "").rstrip("/") + "/" + hit.url if address else hit.url)
                for hit in hits]
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
         return
+    if answer.corrected and results:
+        click.echo(f"Showing results for {answer.corrected!r}; search instead for '\"{query}\"'.")
     for number, hit in enumerate(results, 1):
         click.echo(f"{number}. {click.style(hit['title'], bold=True)}  (tier {hit['tier']}, score {hit['score']:g})")
         click.echo(f"   {hit['url']}")

@@ -438,6 +438,14 @@ class Hit:
                 "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched, "words": self.words}
 
 
+@dataclass
+class Answer:
+    """What a query found, and the query it was answered as when a word was taken for a typo of another."""
+
+    hits: list[Hit]
+    corrected: str | None = None
+
+
 class SearchIndex:
     """A tier's index, read file by file as a query needs them (as the browser does)."""
 
@@ -522,7 +530,7 @@ class SearchIndex:
     def _has(self, term: str) -> bool:
         return term in self._terms(shard_of(term))["terms"]
 
-    def _lookups(self, word: QueryWord, last: bool) -> dict[str, float]:
+    def _lookups(self, word: QueryWord, last: bool, typos: bool = True) -> dict[str, float]:
         """The terms one query word is looked up by, with their weights in the word's query vector, in the
         order the search worker adds them up in (mirrored there)."""
         found: dict[str, float] = {}
@@ -531,7 +539,7 @@ class SearchIndex:
         elif " " not in word.text:
             lowered = word.text.lower()
             target = stem(lowered)
-            typos = len(lowered) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(lowered)
+            typos = typos and len(lowered) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(lowered)
             for shard in sorted({shard_of(target), shard_of(lowered)}):
                 for term in self._terms(shard)["terms"]:
                     weight = 0.0
@@ -569,14 +577,35 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
+        return self.answer(query, limit).hits
+
+    def _correction(self, word: QueryWord, lookups: dict[str, float], last: bool) -> str | None:
+        """The term a word was taken for a typo of: it is no term of the index, nor (the last word) the
+        start of one; of its neighbours, the one in most documents (mirrored in the worker)."""
+        lowered = word.text.lower()
+        target = stem(lowered)
+        if word.part or " " in word.text or target in lookups or last and any(
+                term.startswith(lowered) for term in lookups):
+            return None
+        neighbours = [term for term in lookups if within_one_edit(target, term)]  # not its synonyms
+        return max(neighbours, key=lambda term: len(self.postings(term)), default=None)
+
+    def answer(self, query: str, limit: int = 10) -> Answer:
+        """:meth:`search`, saying which query the hits answer when a word was taken for a typo: "Showing
+        results for ...". A query with a double quote is searched as typed, without typos."""
         words = query_words(query, self.synonyms)
+        typos = '"' not in query
         last = max((position for position, word in enumerate(words) if not word.part), default=-1)
         total = sum(word.size for word in words)
         scores: dict[int, float] = {}
         matched: dict[int, int] = {}
         rare: dict[int, int] = {}
+        corrections: dict[int, str] = {}
         for position, word in enumerate(words):
-            lookups = self._lookups(word, position == last)
+            lookups = self._lookups(word, position == last, typos)
+            correction = self._correction(word, lookups, position == last)
+            if correction:
+                corrections[position] = correction
             length = math.sqrt(sum(weight * weight for weight in lookups.values()))
             dots: dict[int, float] = {}
             for term, weight in lookups.items():
@@ -604,7 +633,9 @@ class SearchIndex:
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
                             total))
-        return hits
+        corrected = " ".join(corrections.get(position, word.text.lower()) for position, word in enumerate(words)
+                             if not word.part) if corrections and hits else None
+        return Answer(hits, corrected)
 
 
 def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, address: str | None = None,

@@ -169,6 +169,32 @@ def test_keyboard_walks_and_opens_results(page, sample_url):
     assert page.js_errors == []
 
 
+def test_a_corrected_typo_is_said_and_the_query_as_typed_is_one_click_away(page, sample_url):
+    base = f"{sample_url}/tier0/"
+    open_search(page, base)
+    typed(page, "webhok signature")
+    note = page.locator(".kb-search-corrected")
+    note.wait_for(state="visible")
+    assert note.inner_text().startswith("Showing results for webhook signature.")
+    expected = [hit["path"] for hit in terminal("webhok signature")]
+    assert wait_for_paths(page, base, expected) == expected
+    note.locator("button.kb-search-original").click()  # the query as typed, without typo correction
+    assert page.locator("input[data-md-component=search-query]").input_value() == '"webhok signature"'
+    page.locator(".kb-search-nomatch").wait_for(state="visible")
+    assert terminal('"webhok signature"') == []
+    assert note.is_hidden()
+    typed(page, "webhook signature")  # spelled right: nothing to say
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    assert note.is_hidden()
+    assert page.js_errors == []
+
+
+def test_cli_says_which_query_it_answered():
+    result = CliRunner().invoke(cli, ["search", "pasword reset", "--root", str(REPO), "--limit", "1"])
+    assert result.output.startswith("Showing results for 'password reset'; search instead for '\"pasword reset\"'.")
+    assert "Showing" not in CliRunner().invoke(cli, ["search", "password reset", "--root", str(REPO)]).output
+
+
 def test_cli_no_good_match_names_contact_routes():
     result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
     assert result.exit_code == 0

@@ -150,7 +150,7 @@ function terms(shard, shards) {
 }
 
 /* term -> [weight, postings file], in the order generator/search.py adds them (SearchIndex._lookups). */
-async function lookups(word, last, shards) {
+async function lookups(word, last, shards, typosAllowed) {
   const found = new Map();
   let exact;
   if (word.part) {
@@ -158,7 +158,7 @@ async function lookups(word, last, shards) {
   } else if (!word.text.includes(" ")) {
     const lowered = word.text.toLowerCase();
     const target = stem(lowered);
-    const typos = Array.from(lowered).length >= TYPO_MIN_LENGTH && !DIGITS.test(lowered);
+    const typos = typosAllowed && Array.from(lowered).length >= TYPO_MIN_LENGTH && !DIGITS.test(lowered);
     for (const shard of [...new Set([shardOf(target), shardOf(lowered)])].sort()) {
       const list = await terms(shard, shards);
       list.terms.forEach((term, position) => {
@@ -191,6 +191,26 @@ async function lookups(word, last, shards) {
   return found;
 }
 
+/* The term a word was taken for a typo of (generator/search.py's SearchIndex._correction). */
+async function correctionOf(word, found, last) {
+  const lowered = word.text.toLowerCase();
+  const target = stem(lowered);
+  if (word.part || word.text.includes(" ") || found.has(target) ||
+      (last && [...found.keys()].some(term => term.startsWith(lowered))))
+    return null;
+  let best = null, most = -1;
+  for (const [term, [, file]] of found) {
+    if (!withinOneEdit(target, term))
+      continue;  // a synonym, not a neighbour
+    const count = (await read(file))[term].length;
+    if (count > most) {
+      best = term;
+      most = count;
+    }
+  }
+  return best;
+}
+
 /* The documents naming the word, when it is a code (a digit in it) that few documents name. */
 async function rareIn(word, found) {
   const term = word.part ? word.text : word.text.includes(" ") ? "" : stem(word.text.toLowerCase());
@@ -211,16 +231,20 @@ async function exactMatches(query, phrasings) {
 async function search(query) {
   const { shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
   const words = queryWords(query, synonyms);
+  const typos = !query.includes('"');
   const last = words.reduce((found, word, position) => word.part ? found : position, -1);
   const total = words.reduce((sum, word) => sum + sizeOf(word), 0);
   const [looked, exactList] = await Promise.all([
-    Promise.all(words.map((word, position) => lookups(word, position === last, shards))),
+    Promise.all(words.map((word, position) => lookups(word, position === last, shards, typos))),
     exactMatches(query, phrasings),
   ]);
   await Promise.all([...new Set(looked.flatMap(found => [...found.values()].map(([, file]) => file)))].map(read));
-  const scores = new Map(), matched = new Map(), rare = new Map();
+  const scores = new Map(), matched = new Map(), rare = new Map(), corrections = new Map();
   for (const [position, found] of looked.entries()) {
     const size = sizeOf(words[position]);
+    const correction = await correctionOf(words[position], found, position === last);
+    if (correction)
+      corrections.set(position, correction);
     let squares = 0;
     for (const [weight] of found.values())
       squares += weight * weight;
@@ -255,10 +279,18 @@ async function search(query) {
     top.push([score, number]);
   }
   const chunks = await Promise.all(top.map(([, number]) => read(`docs-${Math.floor(number / docsPerFile)}.json`)));
-  return top.map(([score, number], position) => {
-    const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
-    return { score, doc: { id, title, url, tier, snippet }, words: words.filter(word => !word.part).map(word => word.text.toLowerCase()) };
-  });
+  const shown = words.filter(word => !word.part).map(word => word.text.toLowerCase());
+  const corrected = corrections.size && top.length
+    ? words.map((word, position) => word.part ? null : corrections.get(position) || word.text.toLowerCase())
+      .filter(text => text !== null).join(" ")
+    : null;
+  return {
+    corrected,
+    results: top.map(([score, number], position) => {
+      const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
+      return { score, doc: { id, title, url, tier, snippet }, words: shown };
+    }),
+  };
 }
 
 function escapeHTML(text) {
@@ -284,13 +316,14 @@ addEventListener("message", async event => {
     postMessage({ type: READY });  // queries wait for the index's files themselves
   } else if (message.type === QUERY) {
     const ticket = ++latest;
-    let results = [];
+    let answer = { results: [], corrected: null };
     try {
-      results = await search(message.data);
+      answer = await search(message.data);
     } catch (error) {
       console.error(error);
     }
-    if (ticket === latest)
-      postMessage({ type: RESULT, data: { items: results.map(item) } });
+    if (ticket === latest)  // kbgen: what the query was answered as (assets/javascripts/kbgen/search.js shows it)
+      postMessage({ type: RESULT, data: { items: answer.results.map(item), kbgen: { query: message.data,
+                                                                                   corrected: answer.corrected } } });
   }
 });
