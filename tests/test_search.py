@@ -266,3 +266,64 @@ def test_the_one_page_naming_a_rare_code_comes_first(make_root):
     assert ids(index.search("Event ID 5740"))[0] == "lockout"
     assert ids(index.search("Event ID 4002"))[0] == "event-4002"
     assert ids(index.search("Event ID"))[0] != "lockout"
+
+
+WORKER = REPO / "overrides" / "assets" / "javascripts" / "kbgen" / "search-worker.js"
+# The site's search worker, run by Node.js on a saved index: fetch reads the index's files, lunr.js is the
+# one the site ships. It prints, per query, what the search box would list and the query it answered.
+WORKER_HARNESS = """
+const fs = require("fs"), path = require("path");
+const [worker, lunrJs, folder] = process.argv.slice(1);
+let handler;
+const answers = [];
+Object.assign(globalThis, {
+  self: { location: { href: "file:///site/assets/javascripts/kbgen/search-worker.js" } },
+  importScripts: () => { globalThis.lunr = require(lunrJs); },
+  fetch: async url => ({ ok: true, json: async () =>
+    JSON.parse(fs.readFileSync(path.join(folder, path.basename(new URL(url).pathname)), "utf8")) }),
+  postMessage: message => answers.push(message),
+  addEventListener: (type, listener) => { handler = listener; },
+});
+require("vm").runInThisContext(fs.readFileSync(worker, "utf8"));
+(async () => {
+  const queries = JSON.parse(fs.readFileSync(0, "utf8"));
+  const out = [];
+  for (const query of queries) {
+    answers.length = 0;
+    await handler({ data: { type: 2, data: query } });
+    const { items, kbgen } = answers[0].data;
+    out.push({ hits: items.map(([item]) => [item.location, String(item.score)]), corrected: kbgen.corrected });
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+AGREEMENT_QUERIES = [
+    "ERR_SSO_4012", "4012", "PAY_2012 cvc", "Error: ERR_SSO_4012 then 502", "pasword reset", "webhok signature",
+    "reset passw", "cant login", "I can't log in to my account", "delete my account", "charged twice",
+    "two factor authentification", "\"webhok signature\"", "SsoLoginError", "invoice", "export to excel",
+    "refund my subscription", "how do I cancel my subscription", "quickboks sync", "constructor", "in",
+    "HRESULT=8000ffff path_openat+0x1b7/0x1330", "\N{ROCKET} launch", "payout", "",
+]
+
+
+def test_worker_and_terminal_agree_to_the_bit(tmp_path):
+    """Every score the search box computes is the very float ``kbgen search`` computes (Python's repr and
+    JavaScript's String are both the shortest text of a double), and both say the same "Showing results for"."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed to run the search worker (scripts/setup.sh says how to install it)"
+    from generator.search import LUNR_JS
+    index = SearchIndex.build(load(REPO), 0)
+    index.write(tmp_path / "index")
+    result = subprocess.run([node, "-e", WORKER_HARNESS, str(WORKER), str(LUNR_JS), str(tmp_path / "index")],
+                            input=json.dumps(AGREEMENT_QUERIES), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    browser = json.loads(result.stdout)
+    terminal = []
+    for query in AGREEMENT_QUERIES:
+        answer = index.answer(query, 20)
+        terminal.append({"hits": [[hit.url, repr(hit.score)] for hit in answer.hits], "corrected": answer.corrected})
+    assert sum(len(answer["hits"]) for answer in terminal) > 50
+    assert any(answer["corrected"] for answer in terminal)
+    differences = {query: {"browser": seen, "terminal": expected}
+                   for query, seen, expected in zip(AGREEMENT_QUERIES, browser, terminal) if seen != expected}
+    assert differences == {}
