@@ -24,7 +24,7 @@ rank alike, to the last bit of every score:
   :data:`PART_RE`: ``= : . / \\ _ + ( ) [ ] ,`` and the like, and a lower-case letter followed by a capital),
   so a code is found from any part, and the page with the whole token ranks above pages with its parts;
 * the query is cut into words as the documents were, trimmed of punctuation, stop words dropped; words
-  that a synonym rule names (:data:`DEFAULT_SYNONYMS`, several words such as "log in" as one) are one
+  that a synonym rule names (:func:`content_synonyms`, several words such as "log in" as one) are one
   query word, looked up with their synonyms too (at :data:`SYNONYM_BOOST`);
 * each word is looked up on its own: its stem, its spellings one edit away after the first letter
   (typos, from 4 letters) and, for the last word, as a prefix (the customer may still be typing); the
@@ -62,7 +62,7 @@ from lunr.idf import idf
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from . import structure
+from . import structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
@@ -96,7 +96,8 @@ SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
 SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
-PART_RE = re.compile(r"[=:./\\_+()\[\],;@#&?|<>{}%$!~*\"]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # mirrored in the worker
+# Where a compound word has parts (mirrored in the worker): punctuation of codes and paths, and case changes.
+PART_RE = re.compile(r"[=:./\\_+()\[\],;@#&?|<>{}%$!~*\"]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 CANT = ("can't", "cant", "cannot", "unable to")
 LOG_IN = ("log in", "login", "sign in")
 # Support wording: each group's phrases mean the same (two-way, as Algolia's and Typesense's synonyms).
@@ -131,7 +132,16 @@ def trim(word: str) -> str:
     return EDGE_RE.sub("", word.lower())
 
 
-def synonym_table(groups=DEFAULT_SYNONYM_GROUPS, rules=DEFAULT_SYNONYM_RULES) -> dict[str, list[str]]:
+def content_synonyms(content: ContentRoot) -> dict[str, list[str]]:
+    """The synonym table of a content root's search: kbgen's support set (unless ``synonyms.yml`` turns it
+    off) and the file's groups and rules."""
+    chosen = synonyms.of(content)
+    groups = (DEFAULT_SYNONYM_GROUPS if chosen.defaults else ()) + chosen.groups
+    rules = (DEFAULT_SYNONYM_RULES if chosen.defaults else ()) + chosen.rules
+    return synonym_table(groups, rules)
+
+
+def synonym_table(groups, rules) -> dict[str, list[str]]:
     """Phrase (lowercase words, one space apart) -> the phrases it is also searched as: each phrase of a
     group -> the group's others, then the one-way rules."""
     table: dict[str, list[str]] = {}
@@ -386,9 +396,10 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
             for term, by_document in summed.items()}
 
 
-def _files(tier: int, found: tuple[Entry, ...], site: dict | None = None) -> dict[str, Any]:
+def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
+           site: dict | None = None) -> dict[str, Any]:
     """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them; ``site`` is the built site's
-    address and contact routes, for ``kbgen search --site`` outside a content root."""
+    address and contact routes, for ``kbgen search --site`` outside a content root; ``table`` the synonyms."""
     files: dict[str, Any] = {}
     for start in range(0, len(found), DOCS_PER_FILE):
         files[f"docs-{start // DOCS_PER_FILE}.json"] = [
@@ -417,7 +428,7 @@ def _files(tier: int, found: tuple[Entry, ...], site: dict | None = None) -> dic
     for shard, keys in exact.items():
         files[f"phrasings-{shard}.json"] = keys
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
-                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": synonym_table(),
+                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": table,
                            "site": site or {"url": None, "contactRoutes": []}}
     return files
 
@@ -469,7 +480,7 @@ class SearchIndex:
     @classmethod
     def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        return cls(_files(tier, entries(content, tier), site).__getitem__)
+        return cls(_files(tier, entries(content, tier), content_synonyms(content), site).__getitem__)
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import fastjsonschema
 
-from . import audience, structure
+from . import audience, structure, synonyms
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .rules import apply
@@ -232,6 +232,7 @@ class Validator:
     def run(self) -> list[Finding]:
         structure.prepare(self.content)
         self.check_intents_file()
+        self.findings += synonyms.read(self.content.root)[1]
         self.check_ids()
         self.check_snippet_files()
         for document in self.content.documents:

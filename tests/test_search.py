@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
@@ -237,8 +237,8 @@ def test_customer_wording_finds_the_answer(query, expected):
 
 def test_intent_phrasing_is_an_exact_match(make_root):
     """billing.refund says "refund my subscription": its document comes first, even below another's score."""
-    make_root.doc("kb/refunds.md", "# Money back\n\nWe send the money back in full.\n", id="refunds", title="Money back",
-                  intents=["billing.refund"])
+    make_root.doc("kb/refunds.md", "# Money back\n\nWe send the money back in full.\n", id="refunds",
+                  title="Money back", intents=["billing.refund"])
     make_root.doc("kb/plans.md", "# Subscription refund\n\nA refund of a subscription: refund, subscription, refund.\n",
                   id="plans", title="Subscription refund")
     index = SearchIndex.build(load(make_root.path), 0)
@@ -327,3 +327,40 @@ def test_worker_and_terminal_agree_to_the_bit(tmp_path):
     differences = {query: {"browser": seen, "terminal": expected}
                    for query, seen, expected in zip(AGREEMENT_QUERIES, browser, terminal) if seen != expected}
     assert differences == {}
+
+
+# synonyms.yml ----------------------------------------------------------------------------------------------
+
+def test_synonyms_file_adds_groups_and_one_way_rules(make_root):
+    make_root.doc("kb/bills.md", "# Bills\n\nDownload every invoice as a PDF.\n", id="bills", title="Bills")
+    make_root.doc("kb/closing.md", "# Closing\n\nCancel the subscription from the billing page.\n", id="closing")
+    make_root.file("synonyms.yml", "synonyms:\n  - [invoice, receipt]\n"
+                   "  - {root: shut down my workspace, synonyms: [cancel subscription]}\n")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("receipt")) == ["bills"]  # two-way
+    assert ids(index.search("shut down my workspace")) == ["closing"]  # one-way
+    assert ids(index.search("cancel subscription")) == ["closing"]  # one way only: no root words in it
+    assert ids(index.search("delete my account"))[0] == "closing"  # kbgen's support set is on by default
+
+
+def test_synonyms_file_can_turn_the_default_set_off(make_root):
+    make_root.doc("kb/closing.md", "# Closing\n\nCancel the subscription from the billing page.\n", id="closing")
+    assert ids(SearchIndex.build(load(make_root.path), 0).search("delete my account")) == ["closing"]
+    make_root.file("synonyms.yml", "defaults: false\n")
+    assert SearchIndex.build(load(make_root.path), 0).search("delete my account") == []
+
+
+def test_synonyms_file_mistakes_are_findings_at_their_line(make_root):
+    from generator.validate import validate
+    make_root.doc("kb/closing.md", "# Closing\n\nText.\n", id="closing")
+    make_root.file("synonyms.yml", "defaults: maybe\nsynonyms:\n  - [alone]\n  - {root: a, synonyms: []}\n"
+                   "  - {root: b, into: [c]}\n  - 42\n  - [log in, sign in]\ncolour: blue\n")
+    found = [(f.path, f.line, f.rule) for f in validate(make_root.path) if f.path == "synonyms.yml"]
+    assert found == [("synonyms.yml", line, "synonyms-schema") for line in (1, 3, 4, 5, 6, 8)]
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "synonyms.yml:5:15: error [synonyms-schema] 'into' is not a key" in result.output
+    assert_no_crash(result)
+    index = SearchIndex.build(load(make_root.path), 0)  # the right entries still count
+    assert index.synonyms["log in"][:1] == ["login"] and "sign in" in index.synonyms["log in"]
+    make_root.file("synonyms.yml", "synonyms: [unclosed\n")
+    assert [(f.line, f.rule) for f in validate(make_root.path) if f.path == "synonyms.yml"] == [(2, "yaml-syntax")]
