@@ -7,7 +7,7 @@ word of every field (BM25, with the field boosts below); the weights are then sa
 Pagefind does, in ``search/kbgen/`` of the built site:
 
 * ``index.json``: the format, the tier, the number of documents and the shards that exist;
-* ``terms-K.json``: the index's words starting with ``K`` (a letter or digit; ``_`` for the rest),
+* ``terms-K.json``: the index's words starting with ``K`` (two letters or digits; ``_`` for any other),
   each with the number of the postings file that holds it;
 * ``postings-K-N.json``: for each word, the documents it is in and its weight there;
 * ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet).
@@ -26,7 +26,7 @@ rank alike, to the last bit of every score:
 * the query is cut into words as the documents were, trimmed of punctuation, stop words dropped; words
   that a synonym rule names (:func:`content_synonyms`, several words such as "log in" as one) are one
   query word, looked up with their synonyms too (at :data:`SYNONYM_BOOST`);
-* each word is looked up on its own: its stem, its spellings one edit away after the first letter
+* each word is looked up on its own: its stem, its spellings one edit away after the first two letters
   (typos, from 4 letters) and, for the last word, as a prefix (the customer may still be typing); the
   parts of a compound word are words of the query too, looked up as they are;
   a word's score in a document is lunr's: the query vector's dot product with the document's, divided
@@ -75,11 +75,11 @@ THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipelin
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
-FORMAT = 3  # bump when the files' shape changes; the worker checks it
-SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first letter names its shard
-OTHER_SHARD = "_"  # words starting with anything else
-DOCS_PER_FILE = 100
-POSTINGS_FILE_CHARS = 40_000  # a postings file holds words until it is about this long
+FORMAT = 4  # bump when the files' shape changes; the worker checks it
+SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first two letters name its shard
+OTHER_SHARD = "_"  # stands for any other letter (or none)
+DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
+POSTINGS_FILE_CHARS = 10_000  # a postings file holds words until it is about this long
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
@@ -262,7 +262,9 @@ def text_terms(text: str) -> set[str]:
 
 
 def shard_of(term: str) -> str:
-    return term[0] if term[0] in SHARD_CHARS else OTHER_SHARD
+    """The shard of a term: its first two letters (``re`` for ``refund``; ``x_`` for ``x``). A typo is looked
+    for after them, so a word's neighbours are all in its shard, and a query fetches small word lists."""
+    return "".join(char if char in SHARD_CHARS else OTHER_SHARD for char in (term + OTHER_SHARD)[:2])
 
 
 def within_one_edit(word: str, term: str) -> bool:

@@ -231,16 +231,19 @@ def test_index_with_emoji_loads_and_finds_it_in_browser(page, emoji_site):
 
 
 def test_search_fetches_only_what_the_query_needs(page, sample_url, sample_site):
-    """The index is chunked: a page load fetches one small file, a query only its words' shards."""
+    """The index is chunked: a page load fetches one small file, a query only its words' shards, and no
+    file twice (the worker, lunr.js and index.json were prefetched by the page and then fetched again)."""
     fetched: list[str] = []
     page.context.on("request", lambda request: fetched.append(urlsplit(request.url).path))
     open_search(page, f"{sample_url}/tier0/")
     typed(page, "refund")
     page.locator(".md-search-result__item").first.wait_for(state="visible")
     index_files = sorted({path.rsplit("/", 1)[1] for path in fetched if "/search/kbgen/" in path})
-    assert "index.json" in index_files and "terms-r.json" in index_files
-    assert [name for name in index_files if name.startswith(("terms-", "postings-"))
-            and not name.startswith(("terms-r.", "postings-r-"))] == []
+    assert "index.json" in index_files and "terms-re.json" in index_files
+    assert [name for name in index_files if name.startswith(("terms-", "postings-"))  # "r" was typed first
+            and not name.startswith(("terms-re.", "postings-re-", "terms-r_.", "postings-r_-"))] == []
+    searching = [path for path in fetched if "/search/" in path or "/javascripts/kbgen/" in path]
+    assert sorted({path for path in searching if searching.count(path) > 1}) == []  # each file fetched once
     assert len(index_files) < len(list((sample_site / "tier0" / INDEX_DIR).iterdir())) / 3
 
 
@@ -250,8 +253,8 @@ def test_a_file_that_failed_to_load_is_asked_for_again(page, sample_site, tmp_pa
 
     site = tmp_path / "site"
     shutil.copytree(sample_site / "tier0", site)
-    shard = site / INDEX_DIR / "terms-r.json"
-    hidden = shard.with_name("terms-r.json.away")
+    shard = site / INDEX_DIR / "terms-re.json"
+    hidden = shard.with_name("terms-re.json.away")
     shard.rename(hidden)
     server, url = serve(site)
     try:

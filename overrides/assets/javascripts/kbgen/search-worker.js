@@ -5,7 +5,7 @@
 "use strict";
 
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
-const FORMAT = 3;
+const FORMAT = 4;
 const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, SYNONYM_BOOST = 0.8;
 const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
 const RARE_DOCUMENTS = 3;
@@ -120,7 +120,8 @@ function sizeOf(word) {
 }
 
 function shardOf(term) {
-  return SHARD_CHARS.includes(term[0]) ? term[0] : OTHER_SHARD;
+  return Array.from(term + OTHER_SHARD).slice(0, 2).map(char => SHARD_CHARS.includes(char) ? char : OTHER_SHARD)
+    .join("");
 }
 
 /* Code points, as Python sees a string: an emoji is one letter, not two UTF-16 units. */
