@@ -7,7 +7,7 @@ search plugin. It prints, for each:
 
 * the bytes a browser fetches for search before the first result, gzip-compressed: the files under
   ``search/`` the browser asked for (recorded in Chromium) and the search worker's scripts; the page and
-  the theme's bundle are the same for both and left out;
+  the theme's bundle are the same for both and left out; and the search files it asked for twice;
 * the milliseconds from the page becoming interactive (DOMContentLoaded) to the first result shown
   for a query put into the search box at that moment, in headless Chromium: on a first visit (nothing
   cached) and the median of ``--runs`` later page loads (the browser's cache as the server allows);
@@ -84,11 +84,11 @@ FIRST_SEARCH_SCRIPT = """query => {
 }"""
 
 
-def first_search_ms(page, url: str, fetched: set[str] | None = None) -> float:
+def first_search_ms(page, url: str, fetched: list[str] | None = None) -> float:
     """From DOMContentLoaded to the first result of the query in the theme's search box; the paths the page and
     its worker asked for go into ``fetched``."""
     page.goto("about:blank")
-    listener = lambda request: fetched.add(urlsplit(request.url).path)  # noqa: E731
+    listener = lambda request: fetched.append(urlsplit(request.url).path)  # noqa: E731
     if fetched is not None:
         page.context.on("request", listener)
     page.goto(url, wait_until="load")
@@ -126,12 +126,16 @@ def main() -> None:
             page.add_init_script(script=f"({FIRST_SEARCH_SCRIPT})({json.dumps(args.query)})")
             for name, site in (("kbgen", kbgen_site), ("material", material)):
                 with served(site) as url:
-                    fetched: set[str] = set()
+                    fetched: list[str] = []
                     first_visit[name] = first_search_ms(page, url + "/", fetched)  # nothing in the browser's cache
                     times[name] = statistics.median(first_search_ms(page, url + "/") for _ in range(args.runs))
-                index_files = [site / path.lstrip("/") for path in sorted(fetched) if path.startswith("/search/")]
+                index_files = [site / path.lstrip("/") for path in sorted(set(fetched)) if path.startswith("/search/")]
+                scripts = {"/" + str(path.relative_to(site)) for path in search_scripts(site)}
+                twice = sorted({path for path in fetched if fetched.count(path) > 1
+                                and (path.startswith("/search/") or path in scripts)})
                 sizes[name] = gzipped(index_files + search_scripts(site))
-                print(f"{name}: {len(index_files)} search files fetched for the first result")
+                print(f"{name}: {len(index_files)} search files fetched for the first result; fetched twice: "
+                      f"{', '.join(twice) or 'none'}")
         print(f"{'':10} {'search bytes (gzip)':>20} {'first visit ms':>15} {'later pages ms':>15}")
         for name in sizes:
             print(f"{name:10} {sizes[name]:20,} {first_visit[name]:15.0f} {times[name]:15.0f}")

@@ -333,9 +333,19 @@ def new_defect(root: Path, title: str, doc_id: str | None, intents: tuple[str, .
               help="md for people (the tier 3 site shows the same page), json for dashboards.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Date that review_by is compared with (default: today).")
-def report(root: Path, fmt: str, today) -> None:
+@click.option("--searches", "searches_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="Instead: the searches customers did not find answers to, from an analytics export (CSV or JSON "
+              "with query, count, results and optionally clicks), each with its closest intent.")
+def report(root: Path, fmt: str, today, searches_file: Path | None) -> None:
     """The knowledge base's health: knowledge contribution, defects by intent, time to root cause,
     self-service gaps, reviews overdue, documents per tier and kind."""
+    if searches_file is not None:
+        from .searches import read_log, search_report, to_json, to_text
+
+        gaps = search_report(load(root), read_log(searches_file))
+        click.echo(to_json(gaps) if fmt == "json" else to_text(gaps))
+        return
     from .report import health, to_json, to_markdown
 
     figures = health(load(root), today.date() if today else None)

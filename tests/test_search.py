@@ -364,3 +364,39 @@ def test_synonyms_file_mistakes_are_findings_at_their_line(make_root):
     assert index.synonyms["log in"][:1] == ["login"] and "sign in" in index.synonyms["log in"]
     make_root.file("synonyms.yml", "synonyms: [unclosed\n")
     assert [(f.line, f.rule) for f in validate(make_root.path) if f.path == "synonyms.yml"] == [(2, "yaml-syntax")]
+
+
+# kbgen report --searches -----------------------------------------------------------------------------------
+
+def test_report_lists_unanswered_searches_with_their_closest_intent(tmp_path):
+    export = tmp_path / "searches.csv"
+    export.write_text("query,count,results,clicks\nforgot my passwrd,40,0,\nForgot my  passwrd,2,0,\n"
+                      "refund my annual plan,90,3,1\nrefund,300,4,120\nbanana,3,0,\n", encoding="utf-8")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [(gap["query"], gap["count"], gap["intent"]) for gap in report["zero_results"]] == [
+        ("forgot my passwrd", 42, "account.password-reset"), ("banana", 3, None)]
+    assert [(gap["query"], gap["clicks"], gap["intent"]) for gap in report["low_clicks"]] == [
+        ("refund my annual plan", 1, "billing.refund")]
+    assert report["searches"] == 435
+    text = run_cli("report", "--root", str(REPO), "--searches", str(export)).output
+    assert "42x  'forgot my passwrd'  -> closest intent: account.password-reset (Reset a forgotten password)" in text
+    export.with_suffix(".json").write_text(json.dumps([{"query": "banana", "count": 2, "results": 0}]))
+    assert json.loads(run_cli("report", "--root", str(REPO), "--searches", str(export.with_suffix(".json")),
+                              "--format", "json").output)["zero_results"][0]["query"] == "banana"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("q,count\nx,1\n", "searches.csv:1: the header row has no column query, results"),
+    ("query,count,results\nx,many,0\n", "searches.csv:2: 'count' is 'many', not a whole number"),
+    ("query,count,results\nx,1,0\n,2,0\n", "searches.csv:3: the row has no query"),
+    ('[{"query": "x", "count": 0, "results": 0}]', "searches.csv:1: 'count' is 0, which cannot be"),
+    ('{"query": ', "searches.csv:1: not JSON"),
+])
+def test_report_refuses_an_unreadable_export_at_its_line(tmp_path, text, message):
+    export = tmp_path / "searches.csv"
+    export.write_text(text, encoding="utf-8")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export))
+    assert result.exit_code == 1 and message in result.output
+    assert_no_crash(result)

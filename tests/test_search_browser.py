@@ -270,3 +270,45 @@ def test_a_file_that_failed_to_load_is_asked_for_again(page, sample_site, tmp_pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+ANALYTICS_PARTIAL = """<script>
+  document.addEventListener("kbgen-search", event => {
+    const seen = JSON.parse(sessionStorage.getItem("kbEvents") || "[]");
+    seen.push(event.detail);
+    sessionStorage.setItem("kbEvents", JSON.stringify(seen));
+  });
+</script>
+"""
+
+
+def test_searches_and_their_results_go_to_the_analytics_provider(page, tmp_path):
+    """As mkdocs-material reports its own search (on leaving the box): each query with how many results it
+    showed, and the result opened; here to a custom provider's partial."""
+    root = RootMaker(tmp_path / "root")
+    root.doc("kb/refunds.md", "# Refunds\n\nAsk for a refund within 30 days.\n", id="refunds", title="Refunds")
+    root.file("mkdocs.yml", "site_name: Help\nextra: {analytics: {provider: custom}}\n")
+    root.file("overrides/partials/integrations/analytics/custom.html", ANALYTICS_PARTIAL)
+    build(root.path, out=tmp_path / "out", tiers=[0])
+    server, url = serve(tmp_path / "out" / "tier0")
+    try:
+        open_search(page, f"{url}/")
+        typed(page, NO_MATCH)
+        page.locator(".kb-search-nomatch").wait_for(state="visible")
+        page.keyboard.press("Tab")  # leaves the box: the theme closes the search
+        open_search(page, f"{url}/")
+        typed(page, "refund")
+        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        page.locator(".md-search-result__item a").first.click()
+        page.wait_for_url(lambda address: urlsplit(address).path == "/kb/refunds/")
+        events = page.evaluate("JSON.parse(sessionStorage.getItem('kbEvents') || '[]')")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert events == [
+        {"event": "view_search_results", "search_term": NO_MATCH, "results": 0},
+        {"event": "view_search_results", "search_term": "refund", "results": 1},
+        {"event": "select_content", "content_type": "search_result", "item_id": "/kb/refunds/",
+         "search_term": "refund"},
+    ]
+    assert page.js_errors == []

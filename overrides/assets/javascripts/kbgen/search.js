@@ -1,7 +1,11 @@
 /* kbgen: the theme's search box, answered by kbgen's prebuilt index (see search-worker.js). Runs before
  * the theme's script, which reads its configuration once. When a query has no good match, the "No good
  * match" note with the contact routes (partials/search.html) is shown under the result count; when a word
- * was taken for a typo, "Showing results for ..." with the query as typed one click away. */
+ * was taken for a typo, "Showing results for ..." with the query as typed one click away. With an analytics
+ * provider, each search and whether it found anything is reported as mkdocs-material reports its own (on leaving
+ * the box): the GA4 events view_search_results {search_term, results} and, for a result opened,
+ * select_content {content_type: "search_result", item_id, search_term}; every provider also gets them as
+ * "kbgen-search" DOM events on the document ({event, search_term, results | item_id}) for a custom partial. */
 "use strict";
 (function () {
   const script = document.currentScript;
@@ -11,6 +15,18 @@
   element.textContent = JSON.stringify(config);
   const none = config.translations["search.result.none"];
   const RESULT = 3;  // mkdocs-material's SearchMessageType
+  const provider = script.dataset.analytics;
+  let answered = { query: "", results: 0 };  // the latest answer the page showed
+
+  function report(event, details) {
+    if (!provider)
+      return;
+    if (provider === "google") {
+      window.dataLayer = window.dataLayer || [];
+      (function gtag() { window.dataLayer.push(arguments); })("event", event, details);
+    }
+    document.dispatchEvent(new CustomEvent("kbgen-search", { detail: { event, ...details } }));
+  }
 
   /* The theme starts the worker and keeps its answers to itself: listen to them beside it. */
   const PageWorker = window.Worker;
@@ -19,8 +35,10 @@
       super(url, options);
       if (String(url) === config.search)
         this.addEventListener("message", event => {
-          if (event.data.type === RESULT && event.data.data.kbgen)
+          if (event.data.type === RESULT && event.data.data.kbgen) {
             corrected(event.data.data.kbgen);
+            answered = { query: event.data.data.kbgen.query, results: event.data.data.items.length };
+          }
         });
     }
   };
@@ -58,6 +76,20 @@
     const original = document.querySelector(".kb-search-original");
     if (original)
       original.addEventListener("click", searchAsTyped);
+    let reported = "";
+    box().addEventListener("blur", () => {
+      const query = box().value.trim();
+      if (query && query === answered.query.trim() && query !== reported) {
+        reported = query;
+        report("view_search_results", { search_term: query, results: answered.results });
+      }
+    });
+    document.querySelector("[data-md-component=search-result]").addEventListener("click", event => {
+      const link = event.target.closest("a[href]");
+      if (link)
+        report("select_content", { content_type: "search_result", item_id: new URL(link.href).pathname,
+                                   search_term: box().value.trim() });
+    });
     box().addEventListener("input", () => {
       const correctedNote = document.querySelector(".kb-search-corrected");
       if (correctedNote && !box().value.trim())
