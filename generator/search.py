@@ -10,7 +10,8 @@ Pagefind does, in ``search/kbgen/`` of the built site:
 * ``terms-K.json``: the index's words starting with ``K`` (two letters or digits; ``_`` for any other),
   each with the number of the postings file that holds it;
 * ``postings-K-N.json``: for each word, the documents it is in and its weight there;
-* ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet).
+* ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet, kind, and the title
+  of its area: the area of its first intent).
 
 A browser fetches a small file at page load and then only the shards the query's words need, so the
 first answer does not wait for an index of every page (``benchmarks/search_payload.py``).
@@ -75,7 +76,7 @@ THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipelin
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
-FORMAT = 4  # bump when the files' shape changes; the worker checks it
+FORMAT = 5  # bump when the files' shape changes; the worker checks it
 SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first two letters name its shard
 OTHER_SHARD = "_"  # stands for any other letter (or none)
 DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
@@ -299,6 +300,8 @@ class Entry:
     headings: str
     body: str
     phrasings: tuple[str, ...] = ()  # its intents' titles and phrasings, each an exact match for it
+    kind: str = "article"
+    area: str = ""  # the title of its first intent's area
 
     @property
     def snippet(self) -> str:
@@ -351,6 +354,7 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
         headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
         body=body,
         phrasings=tuple(text for intent in intents for text in (intent.title, *intent.phrasings)),
+        kind=document.kind, area=content.area(intents[0].area).title if intents else "",
     )
     return entry
 
@@ -405,7 +409,8 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
     files: dict[str, Any] = {}
     for start in range(0, len(found), DOCS_PER_FILE):
         files[f"docs-{start // DOCS_PER_FILE}.json"] = [
-            [entry.id, entry.title, entry.url, entry.tier, entry.snippet] for entry in found[start:start + DOCS_PER_FILE]]
+            [entry.id, entry.title, entry.url, entry.tier, entry.snippet, entry.kind, entry.area]
+            for entry in found[start:start + DOCS_PER_FILE]]
     by_shard: dict[str, list[str]] = {}
     postings = _weights(found)
     for term in sorted(postings):
@@ -445,10 +450,13 @@ class Hit:
     snippet: str
     matched: int  # query words the document matched
     words: int  # query words searched for
+    kind: str = "article"
+    area: str = ""
 
     def as_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier,
-                "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched, "words": self.words}
+        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier, "kind": self.kind,
+                "area": self.area, "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched,
+                "words": self.words}
 
 
 @dataclass
@@ -533,7 +541,7 @@ class SearchIndex:
 
     def document(self, number: int) -> dict:
         row = self._read(f"docs-{number // self.docs_per_file}.json")[number % self.docs_per_file]
-        return dict(zip(("id", "title", "url", "tier", "snippet"), row))
+        return dict(zip(("id", "title", "url", "tier", "snippet", "kind", "area"), row))
 
     def postings(self, term: str) -> list:
         shard = self._terms(shard_of(term))
@@ -645,7 +653,7 @@ class SearchIndex:
                 break
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
-                            total))
+                            total, doc["kind"], doc["area"]))
         corrected = " ".join(corrections.get(position, word.text.lower()) for position, word in enumerate(words)
                              if not word.part) if corrections and hits else None
         return Answer(hits, corrected)

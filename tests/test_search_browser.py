@@ -195,6 +195,28 @@ def test_cli_says_which_query_it_answered():
     assert "Showing" not in CliRunner().invoke(cli, ["search", "password reset", "--root", str(REPO)]).output
 
 
+def test_results_mark_the_words_and_say_what_they_are(page, sample_url):
+    """Search words are marked in titles and snippets; each result names its area and, in an agents' site,
+    whether it is a runbook (of which tier) or an article."""
+    base = f"{sample_url}/tier2/"
+    expected = [hit["path"] for hit in terminal("sso", "--tier", "2")]
+    open_search(page, base)
+    typed(page, "sso")
+    assert wait_for_paths(page, base, expected) == expected
+    items = page.locator(".md-search-result__item")
+    labels = [items.nth(n).locator(".kb-result-label").inner_text() for n in range(3)]
+    assert labels == ["Runbook · Tier 2 · Single sign-on", "Article · Single sign-on", "Article · Single sign-on"]
+    assert "SSO" in items.first.locator("h1 mark").first.inner_text()
+    open_search(page, f"{sample_url}/tier0/")
+    typed(page, "refunds")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    first = page.locator(".md-search-result__item").first
+    assert first.locator(".kb-result-label").inner_text() == "Your Tallybook subscription"  # no kind: all articles
+    marks = [mark.lower() for mark in first.locator("mark").all_inner_texts()]
+    assert len(marks) >= 2 and {mark.rstrip("s") for mark in marks} == {"refund"}  # every form of the word
+    assert page.js_errors == []
+
+
 def test_cli_no_good_match_names_contact_routes():
     result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
     assert result.exit_code == 0

@@ -5,7 +5,7 @@
 "use strict";
 
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
-const FORMAT = 4;
+const FORMAT = 5;
 const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, SYNONYM_BOOST = 0.8;
 const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
 const RARE_DOCUMENTS = 3;
@@ -230,7 +230,7 @@ async function exactMatches(query, phrasings) {
 }
 
 async function search(query) {
-  const { shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
+  const { tier: siteTier, shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
   const words = queryWords(query, synonyms);
   const typos = !query.includes('"');
   const last = words.reduce((found, word, position) => word.part ? found : position, -1);
@@ -281,6 +281,7 @@ async function search(query) {
   }
   const chunks = await Promise.all(top.map(([, number]) => read(`docs-${Math.floor(number / docsPerFile)}.json`)));
   const shown = words.filter(word => !word.part).map(word => word.text.toLowerCase());
+  const marks = new Set(looked.flatMap(found => [...found.keys()]));  // every term the query looked up
   const corrected = corrections.size && top.length
     ? words.map((word, position) => word.part ? null : corrections.get(position) || word.text.toLowerCase())
       .filter(text => text !== null).join(" ")
@@ -288,8 +289,8 @@ async function search(query) {
   return {
     corrected,
     results: top.map(([score, number], position) => {
-      const [id, title, url, tier, snippet] = chunks[position][number % docsPerFile];
-      return { score, doc: { id, title, url, tier, snippet }, words: shown };
+      const [id, title, url, tier, snippet, kind, area] = chunks[position][number % docsPerFile];
+      return { score, doc: { id, title, url, tier, snippet, kind, area }, words: shown, marks, siteTier };
     }),
   };
 }
@@ -298,12 +299,25 @@ function escapeHTML(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/* The text with the words the query looked up marked, as the theme marks its own results. */
+function highlighted(text, marks) {
+  return text.split(/([\s\-]+)/).map((piece, position) => position % 2 === 0 && pieceTerms(piece)
+    .some(term => marks.has(term)) ? `<mark>${escapeHTML(piece)}</mark>` : escapeHTML(piece)).join("");
+}
+
+/* What a result is, in an agents' site ("Runbook · Tier 2", "Article"), and its area. */
+function label(doc, siteTier) {
+  const kind = siteTier > 0 ? (doc.kind === "runbook" ? `Runbook · Tier ${doc.tier}` : "Article") : "";
+  const text = [kind, doc.area].filter(Boolean).join(" · ");
+  return text ? `<span class="kb-result-label">${escapeHTML(text)}</span> ` : "";
+}
+
 /* One result as mkdocs-material renders it: a group of one article. */
-function item({ score, doc, words }) {
+function item({ score, doc, words, marks, siteTier }) {
   return [{
     location: doc.url,
-    title: escapeHTML(doc.title),
-    text: escapeHTML(doc.snippet),
+    title: highlighted(doc.title, marks),
+    text: label(doc, siteTier) + highlighted(doc.snippet, marks),
     score,
     terms: Object.fromEntries(words.map(word => [word, true])),
   }];
