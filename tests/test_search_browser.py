@@ -217,6 +217,26 @@ def test_results_mark_the_words_and_say_what_they_are(page, sample_url):
     assert page.js_errors == []
 
 
+def test_a_query_link_lists_results_with_a_filter_by_area(page, sample_url):
+    """The home page's form (and any ?q= link) opens the results; a filter shows one area's results."""
+    base = f"{sample_url}/tier0/"
+    expected = terminal("payment", "--limit", "20")
+    assert len(expected) <= 10  # the theme shows ten at first
+    areas = sorted({hit["area"] for hit in expected})
+    assert len(areas) >= 2
+    page.goto(f"{base}?q=payment", wait_until="load")
+    assert wait_for_paths(page, base, [hit["path"] for hit in expected]) == [hit["path"] for hit in expected]
+    buttons = page.locator(".kb-search-areas button")
+    assert buttons.all_inner_texts() == ["All areas", *sorted(areas, key=[hit["area"] for hit in expected].index)]
+    page.locator(".kb-search-areas button", has_text=areas[0]).click()
+    visible = page.locator(".md-search-result__item:not([hidden]) .kb-result-label")
+    assert set(visible.all_inner_texts()) == {areas[0]}
+    assert visible.count() == sum(hit["area"] == areas[0] for hit in expected)
+    page.locator(".kb-search-areas button", has_text="All areas").click()
+    assert page.locator(".md-search-result__item[hidden]").count() == 0
+    assert page.js_errors == []
+
+
 def test_cli_no_good_match_names_contact_routes():
     result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
     assert result.exit_code == 0

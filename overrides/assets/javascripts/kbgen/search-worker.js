@@ -309,7 +309,7 @@ function highlighted(text, marks) {
 function label(doc, siteTier) {
   const kind = siteTier > 0 ? (doc.kind === "runbook" ? `Runbook · Tier ${doc.tier}` : "Article") : "";
   const text = [kind, doc.area].filter(Boolean).join(" · ");
-  return text ? `<span class="kb-result-label">${escapeHTML(text)}</span> ` : "";
+  return text ? `<span class="kb-result-label" data-area="${escapeHTML(doc.area)}">${escapeHTML(text)}</span> ` : "";
 }
 
 /* One result as mkdocs-material renders it: a group of one article. */

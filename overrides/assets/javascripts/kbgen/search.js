@@ -1,7 +1,8 @@
 /* kbgen: the theme's search box, answered by kbgen's prebuilt index (see search-worker.js). Runs before
  * the theme's script, which reads its configuration once. When a query has no good match, the "No good
  * match" note with the contact routes (partials/search.html) is shown under the result count; when a word
- * was taken for a typo, "Showing results for ..." with the query as typed one click away. With an analytics
+ * was taken for a typo, "Showing results for ..." with the query as typed one click away; when the results
+ * come from several areas, a filter by area (also on the page a ?q= link, e.g. the home page's form, opens). With an analytics
  * provider, each search and whether it found anything is reported as mkdocs-material reports its own (on leaving
  * the box): the GA4 events view_search_results {search_term, results} and, for a result opened,
  * select_content {content_type: "search_result", item_id, search_term}; every provider also gets them as
@@ -65,6 +66,43 @@
     input.dispatchEvent(new KeyboardEvent("keyup", { key: "End" }));
   }
 
+  /* One button per area of the results (each result's label names it), and "All": a click shows one area. */
+  let chosenArea = "";
+
+  function areasOf(list) {
+    return [...new Set([...list.querySelectorAll(".kb-result-label[data-area]")].map(label => label.dataset.area)
+      .filter(Boolean))];
+  }
+
+  function filterByArea(list, filter) {
+    const areas = areasOf(list);
+    if (chosenArea && !areas.includes(chosenArea))
+      chosenArea = "";
+    filter.hidden = areas.length < 2;
+    const wanted = ["", ...areas];
+    const shown = [...filter.querySelectorAll("button")].map(button => button.dataset.area);
+    if (JSON.stringify(shown) !== JSON.stringify(wanted)) {
+      filter.replaceChildren(...wanted.map(area => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "kb-search-area";
+        button.dataset.area = area;
+        button.textContent = area || "All areas";
+        button.addEventListener("click", () => {
+          chosenArea = area;
+          filterByArea(list, filter);
+        });
+        return button;
+      }));
+    }
+    for (const button of filter.querySelectorAll("button"))
+      button.setAttribute("aria-pressed", String(button.dataset.area === chosenArea));
+    for (const item of list.querySelectorAll(".md-search-result__item")) {
+      const label = item.querySelector(".kb-result-label[data-area]");
+      item.hidden = Boolean(chosenArea) && (!label || label.dataset.area !== chosenArea);
+    }
+  }
+
   function watch() {
     const note = document.querySelector(".kb-search-nomatch");
     const meta = document.querySelector(".md-search-result__meta");
@@ -73,6 +111,9 @@
     const update = () => { note.hidden = meta.textContent.trim() !== none; };
     new MutationObserver(update).observe(meta, { childList: true, characterData: true, subtree: true });
     update();
+    const list = document.querySelector(".md-search-result__list"), filter = document.querySelector(".kb-search-areas");
+    if (list && filter)
+      new MutationObserver(() => filterByArea(list, filter)).observe(list, { childList: true });
     const original = document.querySelector(".kb-search-original");
     if (original)
       original.addEventListener("click", searchAsTyped);
