@@ -18,6 +18,15 @@
   const RESULT = 3;  // mkdocs-material's SearchMessageType
   const provider = script.dataset.analytics;
   let answered = { query: "", results: 0 };  // the latest answer the page showed
+  let left = "", reported = "";  // the query in the box when the customer left it; the last one reported
+
+  /* Once the customer has left the box and the answer to what it holds is in. */
+  function reportSearch() {
+    if (left && left === answered.query.trim() && left !== reported) {
+      reported = left;
+      report("view_search_results", { search_term: left, results: answered.results });
+    }
+  }
 
   function report(event, details) {
     if (!provider)
@@ -29,18 +38,30 @@
     document.dispatchEvent(new CustomEvent("kbgen-search", { detail: { event, ...details } }));
   }
 
-  /* The theme starts the worker and keeps its answers to itself: listen to them beside it. */
+  /* The theme keeps its worker's answers to itself: listen to them beside it. */
+  function listen(worker) {
+    worker.addEventListener("message", event => {
+      if (event.data.type === RESULT && event.data.data.kbgen) {
+        corrected(event.data.data.kbgen);
+        answered = { query: event.data.data.kbgen.query, results: event.data.data.items.length };
+        reportSearch();
+      }
+    });
+    return worker;
+  }
+
+  /* The theme asks for its worker: it gets the one the page started early (main.html), once. */
   const PageWorker = window.Worker;
   window.Worker = class extends PageWorker {
     constructor(url, options) {
+      const early = window.__kbgenSearchWorker;
+      if (String(url) === config.search && early) {
+        delete window.__kbgenSearchWorker;
+        return listen(early);
+      }
       super(url, options);
       if (String(url) === config.search)
-        this.addEventListener("message", event => {
-          if (event.data.type === RESULT && event.data.data.kbgen) {
-            corrected(event.data.data.kbgen);
-            answered = { query: event.data.data.kbgen.query, results: event.data.data.items.length };
-          }
-        });
+        listen(this);
     }
   };
 
@@ -117,14 +138,11 @@
     const original = document.querySelector(".kb-search-original");
     if (original)
       original.addEventListener("click", searchAsTyped);
-    let reported = "";
     box().addEventListener("blur", () => {
-      const query = box().value.trim();
-      if (query && query === answered.query.trim() && query !== reported) {
-        reported = query;
-        report("view_search_results", { search_term: query, results: answered.results });
-      }
+      left = box().value.trim();
+      reportSearch();
     });
+    box().addEventListener("focus", () => { left = ""; });
     document.querySelector("[data-md-component=search-result]").addEventListener("click", event => {
       const link = event.target.closest("a[href]");
       if (link)
