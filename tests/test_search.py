@@ -400,3 +400,19 @@ def test_report_refuses_an_unreadable_export_at_its_line(tmp_path, text, message
     result = run_cli("report", "--root", str(REPO), "--searches", str(export))
     assert result.exit_code == 1 and message in result.output
     assert_no_crash(result)
+
+
+def test_audit_reads_the_phrasings_of_the_index(root, tmp_path):
+    """The intents' phrasings are index terms too: one that no text of the tier holds is traced as a leak."""
+    from generator.audit import audit
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[0])
+    assert audit(root, out, tiers=[0]) == []
+    folder = out / "tier0" / "search" / "kbgen"
+    phrasings = next(folder.glob("phrasings-*.json"))
+    data = json.loads(phrasings.read_text(encoding="utf-8"))
+    data[f"forgot {stem(INTERNAL_WORD)}"] = [0]
+    phrasings.write_text(json.dumps(data), encoding="utf-8")
+    leaks = audit(root, out, tiers=[0])
+    assert [(leak.output, leak.source) for leak in leaks] == [
+        (f"tier0/search/kbgen/{phrasings.name}", "kb/sso-errors.md")]

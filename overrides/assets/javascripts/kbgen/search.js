@@ -2,9 +2,9 @@
  * the theme's script, which reads its configuration once. When a query has no good match, the "No good
  * match" note with the contact routes (partials/search.html) is shown under the result count; when a word
  * was taken for a typo, "Showing results for ..." with the query as typed one click away; when the results
- * come from several areas, a filter by area (also on the page a ?q= link, e.g. the home page's form, opens). With an analytics
- * provider, each search and whether it found anything is reported as mkdocs-material reports its own (on leaving
- * the box): the GA4 events view_search_results {search_term, results} and, for a result opened,
+ * come from several areas, a filter by area (also on the results a ?q= link, e.g. the home page's form,
+ * opens). With an analytics provider, each search and whether it found anything is reported as
+ * mkdocs-material reports its own (on leaving the box): the GA4 events view_search_results {search_term, results} and, for a result opened,
  * select_content {content_type: "search_result", item_id, search_term}; every provider also gets them as
  * "kbgen-search" DOM events on the document ({event, search_term, results | item_id}) for a custom partial. */
 "use strict";
