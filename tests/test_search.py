@@ -416,3 +416,12 @@ def test_audit_reads_the_phrasings_of_the_index(root, tmp_path):
     leaks = audit(root, out, tiers=[0])
     assert [(leak.output, leak.source) for leak in leaks] == [
         (f"tier0/search/kbgen/{phrasings.name}", "kb/sso-errors.md")]
+
+
+def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):
+    """Every site's index carries the synonyms: a build of one tier rebuilds the others after a change."""
+    out = tmp_path / "out"
+    build(root, out=out, tiers=[0, 1])
+    (root / "synonyms.yml").write_text("synonyms:\n  - [assertion, saml response]\n", encoding="utf-8")
+    build(root, out=out, tiers=[0])
+    assert "saml response" in SearchIndex.load(out / "tier1").synonyms["assertion"]
