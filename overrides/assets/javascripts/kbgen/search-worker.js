@@ -180,6 +180,7 @@ async function lookups(word, last, shards, typosAllowed) {
   }
   for (const synonym of word.synonyms)
     exact.push(...analyse(synonym).map(term => [term, SYNONYM_BOOST]));
+  await Promise.all(exact.map(([term]) => terms(shardOf(term), shards)));  // their word lists at once
   for (const [term, weight] of exact) {
     const shard = shardOf(term);
     const list = await terms(shard, shards);
