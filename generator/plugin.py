@@ -127,7 +127,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
             self.assets[asset.url] = asset
             ours.append(asset)
-        ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
+        ours.append(File.generated(config, search.LUNR_JS_URI, content=search.worker_lunr()))
         docs_dir = Path(config.docs_dir).resolve()
         for file in files:  # keep theme assets and pages other plugins generate, nothing from docs_dir
             if file.abs_src_path is None or not Path(file.abs_src_path).resolve().is_relative_to(docs_dir):

@@ -76,6 +76,10 @@ THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipelin
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
+# What the worker uses of lunr.js, between these lines: Token, then the stemmer and the stop word filter.
+LUNR_PARTS = (("/**\n * A token wraps a string", "/*!\n * lunr.tokenizer"),
+              ("/*!\n * lunr.stemmer", "/*!\n * lunr.trimmer"))
+LUNR_OPENING, LUNR_EXPORT = ";(function(){\n", "  /**\n   * export the module via AMD"
 FORMAT = 5  # bump when the files' shape changes; the worker checks it
 SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first two letters name its shard
 OTHER_SHARD = "_"  # stands for any other letter (or none)
@@ -126,6 +130,21 @@ DEFAULT_SYNONYM_RULES = (
 
 class SearchIndexError(KbgenError):
     """A saved index is missing, unreadable or of another format."""
+
+
+@functools.lru_cache(maxsize=None)
+def worker_lunr() -> str:
+    """lunr.js cut down to what the search worker uses (a token, the stemmer, the stop words; a tenth of
+    its bytes), with its licence and its export; all of it should a release of lunr.js move those parts."""
+    source = LUNR_JS.read_text(encoding="utf-8")
+    try:
+        opening = source.index(LUNR_OPENING) + len(LUNR_OPENING)
+        parts = [source[source.index(start):source.index(end)] for start, end in LUNR_PARTS]
+        export = source.index(LUNR_EXPORT)
+    except ValueError:
+        return source
+    kept = "".join(parts).replace("lunr.Pipeline.registerFunction(", "// lunr.Pipeline.registerFunction(")
+    return f"{source[:opening]}\nvar lunr = {{}}\n\n{kept}{source[export:]}"
 
 
 def trim(word: str) -> str:
