@@ -4,7 +4,8 @@ Runs the queries of ``benchmarks/search_queries.yml`` (phrased as customers type
 error messages, "how do I ...", typos) against the tier 0 pages of the sample knowledge base and, when
 present, of a larger corpus (default ``../shared/corpora/support-kb-7k``; the expected pages plus
 ``--large-pages`` others drawn at random, so that a plain mkdocs-material build stays affordable). On the
-same pages it compares three searches and prints hit@1, hit@3 and MRR@10 per kind of query:
+same pages it compares three searches and prints hit@1, hit@3 and MRR@10 per kind of query (for a
+query nothing answers, a hit is an empty list):
 
 * kbgen: the tier 0 index and ranking of the help site (``generator.search``);
 * lunr.py: a plain lunr.py index over title and body with lunr's defaults (the query's lunr syntax
@@ -42,7 +43,7 @@ QUERIES = HERE / "search_queries.yml"
 LARGE = REPO.parent / "shared" / "corpora" / "support-kb-7k"
 DEFAULTS = REPO / "generator" / "defaults" / "mkdocs.yml"
 LUNR_SYNTAX_RE = re.compile(r"[:~^*+\-]")
-KINDS = ("symptom", "error", "howto", "typo")
+KINDS = ("symptom", "error", "howto", "typo", "compound", "rare", "verbatim", "customer", "noanswer")
 SYSTEMS = ("kbgen", "lunr.py", "material")
 
 
@@ -110,9 +111,14 @@ def material_site(root: Path, work: Path) -> tuple[Path, dict[str, str]]:
 
 
 def ranks(results: list[list[str]], cases: list[dict]) -> list[int | None]:
+    """The rank of the first expected page (None: not in the top 10); for a query nothing answers, 1 when
+    nothing is listed and None when anything is."""
     found = []
     for hits, case in zip(results, cases):
-        found.append(next((n for n, hit in enumerate(hits[:10], 1) if hit in case["expect"]), None))
+        if not case["expect"]:
+            found.append(None if hits else 1)
+        else:
+            found.append(next((n for n, hit in enumerate(hits[:10], 1) if hit in case["expect"]), None))
     return found
 
 

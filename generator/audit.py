@@ -458,6 +458,8 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
                           if not isinstance(number, int) or not 0 <= number < index.count}
                 if strays:
                     raise ValueError(f"{name} refers to documents {sorted(strays)} it does not list")
+            elif name.startswith("phrasings-"):  # the intents' phrasings, as index terms
+                terms.update((term, name) for key in data for term in key.split(" ") if term not in terms)
         if len(index.documents()) != index.count:
             raise ValueError(f"it does not list {index.count} documents")
         unknown = {path.name for path in folder.iterdir()} - set(index.file_names())

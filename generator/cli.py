@@ -225,36 +225,43 @@ def audit(root: Path, out: Path | None) -> None:
 @main.command(cls=_Query)
 @click.argument("query")
 @ROOT_OPTION
-@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
-              help="Search the site of this tier (everything of this tier and below).")
+@click.option("--tier", type=click.IntRange(0, 3), default=None,
+              help="Search the site of this tier (everything of this tier and below)  [default: 0, or the tier of "
+              "the site given by --site]")
 @click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="Results to show at most.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, title, url, path, score, tier, snippet).")
 @click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content.")
-def search(query: str, root: Path, tier: int, limit: int, as_json: bool, site: Path | None) -> None:
+              help="Search the index saved in a built site (OUT or OUT/tierN) instead of indexing the content; "
+              "no content root needed.")
+def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, site: Path | None) -> None:
     """Search a tier's site as its search box does: same index, same ranking."""
     from mkdocs.exceptions import MkDocsException
 
     from . import build as build_module
     from .search import SearchIndex
 
-    content = load(root)
-    if site is not None:
-        index = SearchIndex.load(site / f"tier{tier}" if (site / f"tier{tier}").is_dir() else site)
-        if index.tier != tier:
+    if site is not None:  # the built site says everything: its tier, address and contact routes
+        index = SearchIndex.load(site / f"tier{tier or 0}" if (site / f"tier{tier or 0}").is_dir() else site)
+        if tier is not None and index.tier != tier:
             raise click.UsageError(f"{site} holds the tier {index.tier} site, not tier {tier}")
+        tier, address, routes = index.tier, index.address, index.contact_routes
     else:
+        tier = tier or 0
+        content = load(root)
         index = SearchIndex.build(content, tier)
-    try:
-        address, routes = build_module.site_settings(content.root, tier)
-    except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
-        raise click.ClickException(f"mkdocs.yml: {exc}") from None
-    hits = index.search(query, limit)
+        try:
+            address, routes = build_module.site_settings(content.root, tier)
+        except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
+            raise click.ClickException(f"mkdocs.yml: {exc}") from None
+    answer = index.answer(query, limit)
+    hits = answer.hits
     results = [dict(hit.as_json(), path=hit.url, url=(address or "").rstrip("/") + "/" + hit.url if address else hit.url)
                for hit in hits]
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
         return
+    if answer.corrected and results:
+        click.echo(f"Showing results for {answer.corrected!r}; search instead for '\"{query}\"'.")
     for number, hit in enumerate(results, 1):
         click.echo(f"{number}. {click.style(hit['title'], bold=True)}  (tier {hit['tier']}, score {hit['score']:g})")
         click.echo(f"   {hit['url']}")
@@ -331,9 +338,19 @@ def new_defect(root: Path, title: str, doc_id: str | None, intents: tuple[str, .
               help="md for people (the tier 3 site shows the same page), json for dashboards.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Date that review_by is compared with (default: today).")
-def report(root: Path, fmt: str, today) -> None:
+@click.option("--searches", "searches_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="Instead: the searches customers did not find answers to, from an analytics export (CSV or JSON "
+              "with query, count, results and optionally clicks), each with its closest intent.")
+def report(root: Path, fmt: str, today, searches_file: Path | None) -> None:
     """The knowledge base's health: knowledge contribution, defects by intent, time to root cause,
     self-service gaps, reviews overdue, documents per tier and kind."""
+    if searches_file is not None:
+        from .searches import read_log, search_report, to_json, to_text
+
+        gaps = search_report(load(root), read_log(searches_file))
+        click.echo(to_json(gaps) if fmt == "json" else to_text(gaps))
+        return
     from .report import health, to_json, to_markdown
 
     figures = health(load(root), today.date() if today else None)

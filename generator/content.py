@@ -26,7 +26,9 @@ CONTENT_DIRS = ("kb", "runbooks")
 INTENTS_FILE = "intents.yml"
 SNIPPETS_DIR = "snippets"  # shared fragments documents may include with pymdownx.snippets
 THEME_DIR = "overrides"  # the root's own theme templates and assets
-WATCHED = (*CONTENT_DIRS, INTENTS_FILE, SNIPPETS_DIR, THEME_DIR, "mkdocs.yml")  # a preview rebuilds on these
+SYNONYMS_FILE = "synonyms.yml"  # optional: customers' words for search (generator/synonyms.py)
+# A preview rebuilds on these.
+WATCHED = (*CONTENT_DIRS, INTENTS_FILE, SYNONYMS_FILE, SNIPPETS_DIR, THEME_DIR, "mkdocs.yml")
 BOM = b"\xef\xbb\xbf"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

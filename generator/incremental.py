@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 
-from .content import INTENTS_FILE, SNIPPETS_DIR, ContentRoot, attachments
+from .content import INTENTS_FILE, SNIPPETS_DIR, SYNONYMS_FILE, ContentRoot, attachments
 from .site_config import SiteConfig
 
 MANIFEST_VERSION = 3
@@ -97,6 +97,8 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
         _hash_tree(digest, folder)
     intents = root / INTENTS_FILE
     digest.update(intents.read_bytes() if intents.is_file() else b"")
+    synonyms = root / SYNONYMS_FILE  # in every site's search index
+    digest.update(b"\0synonyms\0" + (synonyms.read_bytes() if synonyms.is_file() else b""))
     digest.update(b"\0snippets\0")
     _hash_tree(digest, root / SNIPPETS_DIR)
     catalogue = [[d.rel, d.meta] for d in content.documents]

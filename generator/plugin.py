@@ -187,7 +187,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
             self.assets[asset.url] = asset
             ours.append(asset)
-        ours.append(File.generated(config, search.LUNR_JS_URI, abs_src_path=str(search.LUNR_JS)))
+        ours.append(File.generated(config, search.LUNR_JS_URI, content=search.worker_lunr()))
         if outline.known_issues:
             ours.append(File.generated(config, known_issues.ATOM_URI, content=known_issues.atom(
                 outline.known_issues, config.site_name, config.site_url)))
@@ -275,7 +275,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return output
 
     def on_post_build(self, config):
-        search.write_site_index(self.content, self.config.tier, config.site_dir)
+        search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
+                                config.extra["kbgen"]["contact_routes"])
 
     def on_serve(self, server, config, builder):
         root = self.content.root

@@ -32,6 +32,7 @@ _BROKEN = "without it the sites have broken links or pages"
 _ESCALATION = "runbooks' escalation boxes and intent ladders are built from it, and would send agents the wrong way"
 _TODO = "TODO: notes are written for colleagues, and would reach the site's readers as they are"
 _PUBLIC = "it keeps private data out of the public pages kbgen defect feed writes"
+_SYNONYMS = "search would be built from other synonyms than the file says"
 _SETTINGS = "every site is built from mkdocs.yml, which kbgen does not build from as a guess"
 
 # Every rule id kbgen reports, in the order of CONTRIBUTING.md's rule table: None for the rules a team may lower
@@ -66,7 +67,8 @@ RULES: dict[str, str | None] = {
     "intents-missing": _NAMES,
     "intents-schema": _NAMES,
     "intent-duplicate": _NAMES,
-    "intent-area": None,  # the area is then named after its id
+    "intent-area": None,
+    "synonyms-schema": _SYNONYMS,  # the area is then named after its id
     "tier-kind": _TIERS,
     "field-kind": _FRONT_MATTER,
     "escalation-tier": _ESCALATION,

@@ -7,10 +7,11 @@ word of every field (BM25, with the field boosts below); the weights are then sa
 Pagefind does, in ``search/kbgen/`` of the built site:
 
 * ``index.json``: the format, the tier, the number of documents and the shards that exist;
-* ``terms-K.json``: the index's words starting with ``K`` (a letter or digit; ``_`` for the rest),
+* ``terms-K.json``: the index's words starting with ``K`` (two letters or digits; ``_`` for any other),
   each with the number of the postings file that holds it;
 * ``postings-K-N.json``: for each word, the documents it is in and its weight there;
-* ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet).
+* ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet, kind, and the title
+  of its area: the area of its first intent).
 
 A browser fetches a small file at page load and then only the shards the query's words need, so the
 first answer does not wait for an index of every page (``benchmarks/search_payload.py``).
@@ -19,14 +20,26 @@ The site's search worker (``overrides/assets/javascripts/kbgen/search-worker.js`
 :meth:`SearchIndex.search` run the same query plan on the same files, so the help site and the terminal
 rank alike, to the last bit of every score:
 
-* the query is cut into words as the documents were, trimmed of punctuation, stop words dropped;
-* each word is looked up on its own: its stem, its spellings one edit away after the first letter
-  (typos, from 4 letters), and, for the last word, as a prefix (the customer may still be typing);
+* a word of support content is often a compound (``HRESULT=8000ffff``, ``path_openat+0x1b7/0x1330``,
+  ``StoragePermanentException``): the index holds it whole and each of its parts (cut at
+  :data:`PART_RE`: ``= : . / \\ _ + ( ) [ ] ,`` and the like, and a lower-case letter followed by a capital),
+  so a code is found from any part, and the page with the whole token ranks above pages with its parts;
+* the query is cut into words as the documents were, trimmed of punctuation, stop words dropped; words
+  that a synonym rule names (:func:`content_synonyms`, several words such as "log in" as one) are one
+  query word, looked up with their synonyms too (at :data:`SYNONYM_BOOST`);
+* each word is looked up on its own: its stem, its spellings one edit away after the first two letters
+  (typos, from 4 letters) and, for the last word, as a prefix (the customer may still be typing); the
+  parts of a compound word are words of the query too, looked up as they are;
   a word's score in a document is lunr's: the query vector's dot product with the document's, divided
   by the query vector's length;
 * a document's score is the sum of its per-word scores times the square of the share of words it
   matched, so a page matching the whole pasted error message beats one that repeats one word;
-* a document matching fewer than :data:`MIN_COVERAGE` of the words is no good match and is dropped.
+* a document matching fewer than :data:`MIN_COVERAGE` of the words (and, of a query of several words,
+  only one) is no good match and is dropped, as is one scoring under :data:`RELATIVE_CUTOFF` of the best;
+* a query that says what an intent's phrasing or title says (the same words, stop words aside) is an
+  exact match for the intent's documents: they come first; then the documents naming more of the
+  query's rare codes (a word with a digit that at most :data:`RARE_DOCUMENTS` documents name: "Event
+  ID 5740" wants the page that names 5740, not the pages about event IDs).
 
 Keep this file and the worker in step: ``tests/test_search_browser.py`` proves they agree.
 """
@@ -50,7 +63,7 @@ from lunr.idf import idf
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from . import structure
+from . import structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
@@ -63,26 +76,75 @@ THEME_INDEX_STUB = {"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipelin
                     "docs": []}
 LUNR_JS = Path(mkdocs.__file__).parent / "contrib" / "search" / "templates" / "search" / "lunr.js"  # MIT, 2.3.9
 LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which uses its stemmer and stop words
-FORMAT = 2  # bump when the files' shape changes; the worker checks it
-SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first letter names its shard
-OTHER_SHARD = "_"  # words starting with anything else
-DOCS_PER_FILE = 100
-POSTINGS_FILE_CHARS = 40_000  # a postings file holds words until it is about this long
+# What the worker uses of lunr.js, between these lines: Token, then the stemmer and the stop word filter.
+LUNR_PARTS = (("/**\n * A token wraps a string", "/*!\n * lunr.tokenizer"),
+              ("/*!\n * lunr.stemmer", "/*!\n * lunr.trimmer"))
+LUNR_OPENING, LUNR_EXPORT = ";(function(){\n", "  /**\n   * export the module via AMD"
+FORMAT = 5  # bump when the files' shape changes; the worker checks it
+SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first two letters name its shard
+OTHER_SHARD = "_"  # stands for any other letter (or none)
+DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
+POSTINGS_FILE_CHARS = 10_000  # a postings file holds words until it is about this long
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
 TYPO_BOOST = 0.2
 PREFIX_BOOST = 0.3
 MIN_COVERAGE = 0.34  # share of the query's words a result must match to count as a match
+RELATIVE_CUTOFF = 0.1  # a result scoring under this share of the best one is a weak tail, not an answer
+SYNONYM_BOOST = 0.8  # a synonym of a query word
+MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
+MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
+RARE_DOCUMENTS = 3  # a query word with a digit in at most this many documents is a code the page must name
 MAX_QUERY_WORDS = 24  # a pasted stack trace is cut here
 SNIPPET_CHARS = 180
 DIGITS_RE = re.compile(r"[0-9]+")
 SEPARATOR_RE = re.compile(r"[\s\-]+")  # lunr.js's separator, for documents and queries alike
 EDGE_RE = re.compile(r"^\W+|\W+$")  # punctuation around a word: quotes, colons, brackets
+# Where a compound word has parts (mirrored in the worker): punctuation of codes and paths, and case changes.
+PART_RE = re.compile(r"[=:./\\_+()\[\],;@#&?|<>{}%$!~*\"]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+CANT = ("can't", "cant", "cannot", "unable to")
+LOG_IN = ("log in", "login", "sign in")
+# Support wording: each group's phrases mean the same (two-way, as Algolia's and Typesense's synonyms).
+DEFAULT_SYNONYM_GROUPS = (
+    (*LOG_IN, "signin", "log on", "logon", "sign on"),
+    ("log out", "logout", "sign out", "signout"),
+    CANT,
+    ("won't", "wont", "will not"),
+    ("2fa", "two factor", "mfa", "multi factor", "two step"),
+    ("e-mail", "email"),
+)
+# One-way rules (Algolia's and Typesense's "root" synonyms): the customer's phrase is also searched as these.
+DEFAULT_SYNONYM_RULES = (
+    # Who cannot get in has most often forgotten the password.
+    *((f"{cant} {log_in}", (*LOG_IN, "forgot password", "reset password", "locked out"))
+      for cant in CANT for log_in in LOG_IN),
+    ("delete account", ("cancel subscription", "close account")),
+    ("delete my account", ("cancel subscription", "close account")),
+    ("close my account", ("cancel subscription",)),
+    ("charged twice", ("refund", "double charge", "duplicate charge")),
+    ("double charged", ("refund", "charged twice")),
+    ("money back", ("refund",)),
+)
 
 
 class SearchIndexError(KbgenError):
     """A saved index is missing, unreadable or of another format."""
+
+
+@functools.lru_cache(maxsize=None)
+def worker_lunr() -> str:
+    """lunr.js cut down to what the search worker uses (a token, the stemmer, the stop words; a tenth of
+    its bytes), with its licence and its export; all of it should a release of lunr.js move those parts."""
+    source = LUNR_JS.read_text(encoding="utf-8")
+    try:
+        opening = source.index(LUNR_OPENING) + len(LUNR_OPENING)
+        parts = [source[source.index(start):source.index(end)] for start, end in LUNR_PARTS]
+        export = source.index(LUNR_EXPORT)
+    except ValueError:
+        return source
+    kept = "".join(parts).replace("lunr.Pipeline.registerFunction(", "// lunr.Pipeline.registerFunction(")
+    return f"{source[:opening]}\nvar lunr = {{}}\n\n{kept}{source[export:]}"
 
 
 def trim(word: str) -> str:
@@ -90,14 +152,73 @@ def trim(word: str) -> str:
     return EDGE_RE.sub("", word.lower())
 
 
-def query_words(query: str) -> list[str]:
-    """The words a query is searched by: cut as documents are, trimmed, no stop words, each once."""
-    seen: list[str] = []
-    for piece in SEPARATOR_RE.split(query):
-        word = trim(piece)
-        if word and word not in STOP_WORDS and word not in seen:
-            seen.append(word)
-    return seen[:MAX_QUERY_WORDS]
+def content_synonyms(content: ContentRoot) -> dict[str, list[str]]:
+    """The synonym table of a content root's search: kbgen's support set (unless ``synonyms.yml`` turns it
+    off) and the file's groups and rules."""
+    chosen = synonyms.of(content)
+    groups = (DEFAULT_SYNONYM_GROUPS if chosen.defaults else ()) + chosen.groups
+    rules = (DEFAULT_SYNONYM_RULES if chosen.defaults else ()) + chosen.rules
+    return synonym_table(groups, rules)
+
+
+def synonym_table(groups, rules) -> dict[str, list[str]]:
+    """Phrase (lowercase words, one space apart) -> the phrases it is also searched as: each phrase of a
+    group -> the group's others, then the one-way rules."""
+    table: dict[str, list[str]] = {}
+
+    def add(phrase: str, alternatives) -> None:
+        key = " ".join(trim(word) for word in SEPARATOR_RE.split(phrase) if trim(word))
+        known = table.setdefault(key, [])
+        known += [alternative for alternative in alternatives if alternative != phrase and alternative not in known]
+
+    for group in groups:
+        for phrase in group:
+            add(phrase, group)
+    for phrase, alternatives in rules:
+        add(phrase, alternatives)
+    return table
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One word of a query as typed but trimmed (or a phrase a synonym rule names, or the index term of a
+    part of a compound word), and its synonyms."""
+
+    text: str
+    synonyms: tuple[str, ...] = ()
+    part: bool = False  # a part of the compound word before it: looked up as it is
+
+    @property
+    def size(self) -> int:
+        """How many of the query's words it stands for: a phrase counts each of its words."""
+        return max(1, len(analyse(self.text))) if " " in self.text else 1
+
+
+def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> list[QueryWord]:
+    """The words a query is searched by: cut as documents are, trimmed; the longest phrase a synonym rule
+    names at each place is one word; stop words dropped; each word once, a compound followed by its parts."""
+    pieces = [word for word in (EDGE_RE.sub("", piece) for piece in SEPARATOR_RE.split(query)) if word]
+    lowered = [piece.lower() for piece in pieces]
+    found: list[QueryWord] = []
+    start = 0
+    while start < len(pieces):
+        size = next((n for n in range(MAX_PHRASE_WORDS, 1, -1)
+                     if start + n <= len(pieces) and " ".join(lowered[start:start + n]) in (synonyms or {})), 1)
+        phrase = " ".join(lowered[start:start + size])
+        alternatives = tuple((synonyms or {}).get(phrase, ()))
+        word = QueryWord(" ".join(pieces[start:start + size]), alternatives)
+        start += size
+        if (alternatives or phrase not in STOP_WORDS) and phrase not in (w.text.lower() for w in found):
+            found.append(word)
+            if size == 1:
+                found += [QueryWord(term, part=True) for term in piece_terms(word.text)[1:]
+                          if QueryWord(term, part=True) not in found]
+    return found[:MAX_QUERY_WORDS]
+
+
+def phrase_key(text: str) -> str:
+    """What a query and an intent's phrasing are compared by: their index terms, each once, in order."""
+    return " ".join(dict.fromkeys(analyse(text)))
 
 
 class _LunrJsStemmer(PorterStemmer):
@@ -127,9 +248,32 @@ def _term(piece: str) -> str:
     return stem(word) if word and word not in STOP_WORDS else ""
 
 
+def parts(word: str) -> list[str]:
+    """The parts of a compound word, as typed (case kept): ``["HRESULT", "8000ffff"]``; [] for a plain word."""
+    if word.isalnum() and (word.islower() or word.isupper() or word.isdigit()):
+        return []  # most words are plain: no need for the pattern
+    found = PART_RE.split(word)
+    return found if len(found) > 1 else []
+
+
+@functools.lru_cache(maxsize=None)
+def piece_terms(piece: str) -> tuple[str, ...]:
+    """The index terms of one piece of text (no spaces or hyphens, case kept): its term, then those of
+    its parts of at least :data:`MIN_PART_CHARS` letters, each once; worked out once per distinct piece."""
+    word = EDGE_RE.sub("", piece)
+    whole = _term(word.lower())
+    found = [whole] if whole else []
+    for part in parts(word):
+        term = _term(part.lower()) if len(part) >= MIN_PART_CHARS else ""
+        if term and term not in found:
+            found.append(term)
+    return tuple(found)
+
+
 def analyse(text: str) -> list[str]:
-    """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed."""
-    return [term for term in map(_term, SEPARATOR_RE.split(text.lower())) if term]
+    """The words of a text as the index keeps them, in order: cut, trimmed, stop words out, stemmed, each
+    compound followed by its parts."""
+    return [term for piece in SEPARATOR_RE.split(text) for term in piece_terms(piece)]
 
 
 def text_terms(text: str) -> set[str]:
@@ -138,7 +282,9 @@ def text_terms(text: str) -> set[str]:
 
 
 def shard_of(term: str) -> str:
-    return term[0] if term[0] in SHARD_CHARS else OTHER_SHARD
+    """The shard of a term: its first two letters (``re`` for ``refund``; ``x_`` for ``x``). A typo is looked
+    for after them, so a word's neighbours are all in its shard, and a query fetches small word lists."""
+    return "".join(char if char in SHARD_CHARS else OTHER_SHARD for char in (term + OTHER_SHARD)[:2])
 
 
 def within_one_edit(word: str, term: str) -> bool:
@@ -172,6 +318,9 @@ class Entry:
     tags: str
     headings: str
     body: str
+    phrasings: tuple[str, ...] = ()  # its intents' titles and phrasings, each an exact match for it
+    kind: str = "article"
+    area: str = ""  # the title of its first intent's area
 
     @property
     def snippet(self) -> str:
@@ -223,6 +372,8 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
         tags=" ".join(document.tags),
         headings=" ".join(headings[1:] if headings and headings[0] == document.title else headings),
         body=body,
+        phrasings=tuple(text for intent in intents for text in (intent.title, *intent.phrasings)),
+        kind=document.kind, area=content.area(intents[0].area).title if intents else "",
     )
     return entry
 
@@ -270,12 +421,15 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
             for term, by_document in summed.items()}
 
 
-def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
-    """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them."""
+def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
+           site: dict | None = None) -> dict[str, Any]:
+    """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them; ``site`` is the built site's
+    address and contact routes, for ``kbgen search --site`` outside a content root; ``table`` the synonyms."""
     files: dict[str, Any] = {}
     for start in range(0, len(found), DOCS_PER_FILE):
         files[f"docs-{start // DOCS_PER_FILE}.json"] = [
-            [entry.id, entry.title, entry.url, entry.tier, entry.snippet] for entry in found[start:start + DOCS_PER_FILE]]
+            [entry.id, entry.title, entry.url, entry.tier, entry.snippet, entry.kind, entry.area]
+            for entry in found[start:start + DOCS_PER_FILE]]
     by_shard: dict[str, list[str]] = {}
     postings = _weights(found)
     for term in sorted(postings):
@@ -289,8 +443,19 @@ def _files(tier: int, found: tuple[Entry, ...]) -> dict[str, Any]:
             parts.append(part)
             size += len(term) + 8 * len(postings[term])
         files[f"terms-{shard}.json"] = {"terms": terms, "parts": parts}
+    exact: dict[str, dict[str, list[int]]] = {}  # shard -> phrase key -> documents
+    for number, entry in enumerate(found):
+        for phrasing in entry.phrasings:
+            key = phrase_key(phrasing)
+            if key:
+                numbers = exact.setdefault(shard_of(key), {}).setdefault(key, [])
+                if number not in numbers:
+                    numbers.append(number)
+    for shard, keys in exact.items():
+        files[f"phrasings-{shard}.json"] = keys
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
-                           "shards": sorted(by_shard)}
+                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": table,
+                           "site": site or {"url": None, "contactRoutes": []}}
     return files
 
 
@@ -304,10 +469,21 @@ class Hit:
     snippet: str
     matched: int  # query words the document matched
     words: int  # query words searched for
+    kind: str = "article"
+    area: str = ""
 
     def as_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier,
-                "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched, "words": self.words}
+        return {"id": self.id, "title": self.title, "url": self.url, "tier": self.tier, "kind": self.kind,
+                "area": self.area, "score": round(self.score, 6), "snippet": self.snippet, "matched": self.matched,
+                "words": self.words}
+
+
+@dataclass
+class Answer:
+    """What a query found, and the query it was answered as when a word was taken for a typo of another."""
+
+    hits: list[Hit]
+    corrected: str | None = None
 
 
 class SearchIndex:
@@ -323,13 +499,17 @@ class SearchIndex:
             self.count: int = meta["documents"]
             self.docs_per_file: int = meta["docsPerFile"]
             self.shards: list[str] = meta["shards"]
+            self.phrasing_shards: list[str] = meta["phrasings"]
+            self.synonyms: dict[str, list[str]] = meta["synonyms"]
+            self.address: str | None = meta["site"]["url"]
+            self.contact_routes: list[dict] = meta["site"]["contactRoutes"]
         except (KeyError, TypeError) as exc:
             raise SearchIndexError(f"unreadable search index ({exc})") from None
 
     @classmethod
-    def build(cls, content: ContentRoot, tier: int) -> SearchIndex:
+    def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        return cls(_files(tier, entries(content, tier)).__getitem__)
+        return cls(_files(tier, entries(content, tier), content_synonyms(content), site).__getitem__)
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:
@@ -361,7 +541,7 @@ class SearchIndex:
         for shard in self.shards:
             names.append(f"terms-{shard}.json")
             names += [f"postings-{shard}-{part}.json" for part in sorted(set(self._terms(shard)["parts"]))]
-        return names
+        return names + [f"phrasings-{shard}.json" for shard in self.phrasing_shards]
 
     def file(self, name: str) -> Any:
         """One of the index's files (see the module docstring), parsed."""
@@ -380,64 +560,129 @@ class SearchIndex:
 
     def document(self, number: int) -> dict:
         row = self._read(f"docs-{number // self.docs_per_file}.json")[number % self.docs_per_file]
-        return dict(zip(("id", "title", "url", "tier", "snippet"), row))
+        return dict(zip(("id", "title", "url", "tier", "snippet", "kind", "area"), row))
 
     def postings(self, term: str) -> list:
         shard = self._terms(shard_of(term))
         part = shard["parts"][shard["terms"].index(term)]
         return self._read(f"postings-{shard_of(term)}-{part}.json")[term]
 
-    def _lookups(self, word: str, last: bool) -> list[tuple[str, float]]:
+    def _has(self, term: str) -> bool:
+        return term in self._terms(shard_of(term))["terms"]
+
+    def _lookups(self, word: QueryWord, last: bool, typos: bool = True) -> dict[str, float]:
         """The terms one query word is looked up by, with their weights in the word's query vector, in the
-        order of the index's files (mirrored in the search worker)."""
-        target = stem(word)
-        typos = len(word) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(word)
-        found = []
-        for shard in sorted({shard_of(target), shard_of(word)}):
-            for term in self._terms(shard)["terms"]:
-                weight = 0.0
-                if term == target:
-                    weight += 1
-                if typos and within_one_edit(target, term):
-                    weight += TYPO_BOOST
-                if last and term.startswith(word):
-                    weight += PREFIX_BOOST
-                if weight:
-                    found.append((term, weight))
+        order the search worker adds them up in (mirrored there)."""
+        found: dict[str, float] = {}
+        if word.part:
+            exact = [(word.text, 1.0)]
+        elif " " not in word.text:
+            lowered = word.text.lower()
+            target = stem(lowered)
+            typos = typos and len(lowered) >= TYPO_MIN_LENGTH and not DIGITS_RE.fullmatch(lowered)
+            for shard in sorted({shard_of(target), shard_of(lowered)}):
+                for term in self._terms(shard)["terms"]:
+                    weight = 0.0
+                    if term == target:
+                        weight += 1
+                    if typos and within_one_edit(target, term):
+                        weight += TYPO_BOOST
+                    if last and term.startswith(lowered):
+                        weight += PREFIX_BOOST
+                    if weight:
+                        found[term] = weight
+            exact = []
+        else:  # a phrase a synonym rule names: each of its words, as typed
+            exact = [(term, 1.0) for term in analyse(word.text)]
+        exact += [(term, SYNONYM_BOOST) for synonym in word.synonyms for term in analyse(synonym)]
+        for term, weight in exact:
+            if self._has(term):
+                found[term] = found.get(term, 0.0) + weight
         return found
+
+    def _rare(self, word: QueryWord, lookups: dict[str, float]) -> list:
+        """The documents naming the word, when it is a code (a digit in it) that few documents name."""
+        term = word.text if word.part else stem(word.text.lower()) if " " not in word.text else ""
+        if term not in lookups or not DIGITS_RE.search(term):
+            return []
+        postings = self.postings(term)
+        return postings[::2] if len(postings) <= 2 * RARE_DOCUMENTS else []
+
+    def _exact(self, query: str) -> list[int]:
+        """The documents whose intents say what the query says (see :func:`phrase_key`)."""
+        key = phrase_key(query)
+        if not key or shard_of(key) not in self.phrasing_shards:
+            return []
+        return self._read(f"phrasings-{shard_of(key)}.json").get(key, [])
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
-        words = query_words(query)
+        return self.answer(query, limit).hits
+
+    def _correction(self, word: QueryWord, lookups: dict[str, float], last: bool) -> str | None:
+        """The term a word was taken for a typo of: it is no term of the index, nor (the last word) the
+        start of one; of its neighbours, the one in most documents (mirrored in the worker)."""
+        lowered = word.text.lower()
+        target = stem(lowered)
+        if word.part or " " in word.text or target in lookups or last and any(
+                term.startswith(lowered) for term in lookups):
+            return None
+        neighbours = [term for term in lookups if within_one_edit(target, term)]  # not its synonyms
+        return max(neighbours, key=lambda term: len(self.postings(term)), default=None)
+
+    def answer(self, query: str, limit: int = 10) -> Answer:
+        """:meth:`search`, saying which query the hits answer when a word was taken for a typo: "Showing
+        results for ...". A query with a double quote is searched as typed, without typos."""
+        words = query_words(query, self.synonyms)
+        typos = '"' not in query
+        last = max((position for position, word in enumerate(words) if not word.part), default=-1)
+        total = sum(word.size for word in words)
         scores: dict[int, float] = {}
         matched: dict[int, int] = {}
+        rare: dict[int, int] = {}
+        corrections: dict[int, str] = {}
         for position, word in enumerate(words):
-            lookups = self._lookups(word, position == len(words) - 1)
-            length = math.sqrt(sum(weight * weight for _, weight in lookups))
+            lookups = self._lookups(word, position == last, typos)
+            correction = self._correction(word, lookups, position == last)
+            if correction:
+                corrections[position] = correction
+            length = math.sqrt(sum(weight * weight for weight in lookups.values()))
             dots: dict[int, float] = {}
-            for term, weight in lookups:
+            for term, weight in lookups.items():
                 postings = self.postings(term)
                 for i in range(0, len(postings), 2):
                     dots[postings[i]] = dots.get(postings[i], 0.0) + weight * postings[i + 1]
             for number, dot in dots.items():
                 scores[number] = scores.get(number, 0.0) + dot / length
-                matched[number] = matched.get(number, 0) + 1
+                matched[number] = matched.get(number, 0) + word.size
+            for number in self._rare(word, lookups):
+                rare[number] = rare.get(number, 0) + 1
+        exact = set(self._exact(query))
+        needed = max(MIN_COVERAGE * total, min(2, total))
         ranked = []
         for number, score in scores.items():
-            coverage = matched[number] / len(words)
-            if coverage >= MIN_COVERAGE:
-                ranked.append((score * coverage * coverage, number))
-        ranked.sort(key=lambda item: (-item[0], item[1]))
+            coverage = matched[number] / total
+            if matched[number] >= needed or number in exact:
+                ranked.append((number in exact, rare.get(number, 0), score * coverage * coverage, number))
+        ranked.sort(key=lambda item: (not item[0], -item[1], -item[2], item[3]))
+        best = max((score for _, _, score, _ in ranked), default=0.0)
         hits = []
-        for score, number in ranked[:limit]:
+        for is_exact, codes, score, number in ranked:
+            if len(hits) == limit or not is_exact and not codes and score < RELATIVE_CUTOFF * best:
+                break
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],
-                            len(words)))
-        return hits
+                            total, doc["kind"], doc["area"]))
+        corrected = " ".join(corrections.get(position, word.text.lower()) for position, word in enumerate(words)
+                             if not word.part) if corrections and hits else None
+        return Answer(hits, corrected)
 
 
-def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str) -> Path:
-    """Build the tier's index and save it into its built site. (The theme's full-text index, which the
-    browser would download at every page load only to index it again, is a stub: see the plugin.)"""
-    SearchIndex.build(content, tier).write(Path(site_dir) / INDEX_DIR)
+def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, address: str | None = None,
+                     contact_routes: list[dict] | None = None) -> Path:
+    """Build the tier's index and save it into its built site, with the site's address and (tier 0) its
+    contact routes. (The theme's full-text index, which the browser would download at every page load only
+    to index it again, is a stub: see the plugin.)"""
+    site = {"url": address, "contactRoutes": list(contact_routes or []) if tier == 0 else []}
+    SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR)
     return Path(site_dir) / INDEX_FILE

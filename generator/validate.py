@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from . import audience, structure
+from . import audience, structure, synonyms
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .inputs import INPUT_RE, TICKET, compiled, declared
@@ -152,6 +152,7 @@ class Validator:
     def run(self) -> list[Finding]:
         structure.prepare(self.content)
         self.check_intents_file()
+        self.findings += synonyms.read(self.content.root)[1]
         self.check_ids()
         self.check_snippet_files()
         for document in self.content.documents:

@@ -810,13 +810,14 @@ def _plant_search_index(out: Path, built: Path) -> str:
 
 
 def _plant_search_terms(out: Path, built: Path) -> str:
-    """The hidden sentence's words as index terms: the index keeps words, not phrases."""
-    path, shard = _index_file(out / "tier0", "terms-h.json")
+    """The hidden sentence's words as index terms: the index keeps words, not phrases (in any word list)."""
+    name = min(path.name for path in (out / "tier0" / INDEX_DIR).glob("terms-*.json"))
+    path, shard = _index_file(out / "tier0", name)
     for term in sorted(text_terms("Hushwalrus") - set(shard["terms"])):
         shard["terms"].append(term)
         shard["parts"].append(0)
     path.write_text(json.dumps(shard), encoding="utf-8")
-    return f"tier0/{INDEX_DIR}/terms-h.json"
+    return f"tier0/{INDEX_DIR}/{name}"
 
 
 def _plant_search_entry(out: Path, built: Path) -> str:

@@ -9,11 +9,11 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import INDEX_FILE, SearchIndex, stem, text_terms
+from generator.search import INDEX_FILE, SearchIndex, stem, text_terms, worker_lunr
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -58,7 +58,8 @@ def test_each_tier_indexes_only_what_it_shows(root):
     assert text_terms(INTERNAL_WORD) <= set(agents.terms())
     assert public.search(INTERNAL_WORD) == []
     assert ids(agents.search(INTERNAL_WORD)) == ["sso-errors"]
-    assert ids(public.search("assertion failures")) == ["sso-errors"]
+    assert ids(public.search("assertion")) == ["sso-errors"]
+    assert public.search("assertion failures") == []  # one word of two is no good match
     assert ids(agents.search("assertion failures"))[0] == "sso-runbook"
 
 
@@ -92,16 +93,18 @@ def test_words_outside_the_basic_plane_are_found(make_root):
         assert ids(index.search(query)) == ["letters"], query
 
 
-def test_stemmer_agrees_with_lunr_js():
-    """The index is stemmed in Python, queries in the browser: both must stem every word alike."""
+def test_stemmer_agrees_with_lunr_js(tmp_path):
+    """The index is stemmed in Python, queries in the browser (by the part of lunr.js the site ships): both
+    must stem every word alike."""
     node = shutil.which("node")
     assert node, "Node.js is needed to run lunr.js (scripts/setup.sh says how to install it)"
     words = sorted({word for document in load(REPO).documents for word in document.body.lower().split()
                     if word.isalpha()} | {"try", "key", "paying", "days", "happy", "sky", "tty", "deploy"})
-    from generator.search import LUNR_JS
+    lunr_js = tmp_path / "lunr.js"
+    lunr_js.write_text(worker_lunr(), encoding="utf-8")
     script = ("const lunr = require(process.argv[1]); const words = JSON.parse(require('fs').readFileSync(0));"
               "console.log(JSON.stringify(words.map(w => lunr.stemmer(new lunr.Token(w)).toString())));")
-    result = subprocess.run([node, "-e", script, str(LUNR_JS)], input=json.dumps(words), capture_output=True,
+    result = subprocess.run([node, "-e", script, str(lunr_js)], input=json.dumps(words), capture_output=True,
                             text=True, check=True, timeout=60)
     browser = dict(zip(words, json.loads(result.stdout)))
     ours = {word: stem(word) for word in words}
@@ -157,7 +160,7 @@ def test_cli_saved_index_gives_the_same_answers(root, tmp_path):
 def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     out = tmp_path / "site"
     build(root, out=out, tiers=[1])
-    wrong = run("sso", "--root", str(root), "--site", str(out / "tier1"))
+    wrong = run("sso", "--root", str(root), "--tier", "0", "--site", str(out / "tier1"))
     assert wrong.exit_code == 2 and "holds the tier 1 site, not tier 0" in wrong.output
     missing = run("sso", "--root", str(root), "--site", str(tmp_path))
     assert missing.exit_code == 1 and "no search index; build the site first" in missing.output
@@ -165,3 +168,263 @@ def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     broken = run("sso", "--root", str(root), "--tier", "1", "--site", str(out))
     assert broken.exit_code == 1 and "unreadable search index" in broken.output
     assert not any(r.exception and not isinstance(r.exception, SystemExit) for r in (wrong, missing, broken))
+
+
+def test_cli_saved_site_needs_no_content_root(root, tmp_path, monkeypatch):
+    """An agent's terminal: ``kbgen search --site OUT/tierN`` from any folder; the site gives its tier, address
+    and contact routes; a query may start with '-'."""
+    (root / "mkdocs.yml").write_text(
+        "site_name: Help\nsite_url: https://help.example.com/\nplugins: [search, {kbgen: {internal_site_url: "
+        "'https://agents.example.com/t{tier}/', contact_routes: [{name: Chat, url: 'https://example.com/chat'}]}}]\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    build(root, out=out, tiers=[0, 1])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    agents = run("assertion failures", "--site", str(out / "tier1"), "--json")
+    assert agents.exit_code == 0, agents.output
+    hits = json.loads(agents.output)
+    assert hits[0]["id"] == "sso-runbook" and hits[0]["url"] == "https://agents.example.com/t1/runbooks/sso-runbook/"
+    public = run("-ERR_SSO_4012", "--site", str(out), "--json")
+    assert public.exit_code == 0, public.output
+    assert json.loads(public.output)[0]["url"] == "https://help.example.com/kb/sso-errors/"
+    nothing = run("quantum banana telescope", "--site", str(out / "tier0"))
+    assert nothing.exit_code == 0 and "Still need help? Chat: https://example.com/chat" in nothing.output
+    assert "Chat" not in run("quantum banana telescope", "--site", str(out / "tier1")).output
+    assert run("sso", "--site", str(out / "tier1")).exit_code == 0
+    assert "not a content root" in run("sso").output  # without --site, the content is still needed
+
+
+# Support content as customers and agents type it -----------------------------------------------------------
+
+LOG_LINES = """\
+# Management point log errors
+
+The log shows `MP_GetAuth_ISAPI hr, HRESULT=8000ffff (e:\\\\sms\\\\getauth.cpp,2124)` and
+`path_openat+0x1b7/0x1330`, then `Exception:StoragePermanentException.MapiExceptionMaxObjsExceeded`.
+"""
+
+
+@pytest.fixture
+def codes_root(make_root):
+    make_root.doc("kb/mp-log.md", LOG_LINES, id="mp-log", title="Management point log errors")
+    make_root.doc("kb/hresult-codes.md", "# HRESULT codes\n\nAn HRESULT names an error, such as 8000ffff; "
+                  "the exception text says which storage failed.\n", id="hresult-codes", title="HRESULT codes")
+    return make_root.path
+
+
+@pytest.mark.parametrize("query", ["0x1b7", "HRESULT=8000ffff", "0x1330", "openat", "getauth.cpp",
+                                   "StoragePermanentException", "MaxObjsExceeded", "mapi exception"])
+def test_codes_are_found_from_any_part(codes_root, query):
+    assert ids(SearchIndex.build(load(codes_root), 0).search(query))[0] == "mp-log"
+
+
+def test_whole_code_ranks_above_its_parts(codes_root):
+    index = SearchIndex.build(load(codes_root), 0)
+    assert text_terms("HRESULT=8000ffff") == {"hresult=8000ffff", "hresult", "8000ffff"}
+    assert ids(index.search("HRESULT"))[0] == "hresult-codes"  # the page about the word itself
+    assert ids(index.search("HRESULT=8000ffff")) == ["mp-log", "hresult-codes"]  # its parts, apart
+    assert ids(index.search("HRESULT 8000ffff"))[0] == "hresult-codes"  # the parts as typed, in its title
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("cant login", "reset-password"), ("can't log in", "reset-password"), ("I cannot sign in", "reset-password"),
+    ("delete my account", "change-or-cancel-plan"), ("charged twice", "refunds"),
+])
+def test_customer_wording_finds_the_answer(query, expected):
+    """The sample's failures: the customer's words are not the writer's."""
+    assert ids(SearchIndex.build(load(REPO), 0).search(query, 3))[0] == expected
+
+
+def test_intent_phrasing_is_an_exact_match(make_root):
+    """billing.refund says "refund my subscription": its document comes first, even below another's score."""
+    make_root.doc("kb/refunds.md", "# Money back\n\nWe send the money back in full.\n", id="refunds",
+                  title="Money back", intents=["billing.refund"])
+    make_root.doc("kb/plans.md", "# Subscription refund\n\nA refund of a subscription: refund, subscription, refund.\n",
+                  id="plans", title="Subscription refund")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("refund my subscription")) == ["refunds", "plans"]
+    assert ids(index.search("Refund subscription!")) == ["refunds", "plans"]  # stop words and case aside
+    assert ids(index.search("subscription refund"))[0] == "plans"  # other words: ranked by score
+
+
+def test_no_answer_is_no_match():
+    index = SearchIndex.build(load(REPO), 0)
+    assert index.search("export to excel") == []
+    hits = index.search("refund")
+    assert hits and all(hit.score >= 0.1 * hits[0].score for hit in hits)
+
+
+def test_the_one_page_naming_a_rare_code_comes_first(make_root):
+    """Event ID 5740 must not give the pages about event IDs in general, which say "event" and "ID" more."""
+    for number in (1839, 4002, 7000):
+        make_root.doc(f"kb/event-{number}.md", f"# Event ID {number}\n\nEvent ID {number} is logged; the event "
+                      "log shows the event ID.\n", id=f"event-{number}", title=f"Event ID {number}")
+    make_root.doc("kb/lockout.md", "# Account lockouts\n\nA long page about lockouts and policies. "
+                  + "Lockout policies apply. " * 40 + "The event log then records event 5740.\n", id="lockout",
+                  title="Account lockouts")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("Event ID 5740"))[0] == "lockout"
+    assert ids(index.search("Event ID 4002"))[0] == "event-4002"
+    assert ids(index.search("Event ID"))[0] != "lockout"
+
+
+WORKER = REPO / "overrides" / "assets" / "javascripts" / "kbgen" / "search-worker.js"
+# The site's search worker, run by Node.js on a saved index: fetch reads the index's files, lunr.js is the
+# one the site ships. It prints, per query, what the search box would list and the query it answered.
+WORKER_HARNESS = """
+const fs = require("fs"), path = require("path");
+const [worker, lunrJs, folder] = process.argv.slice(1);
+let handler;
+const answers = [];
+Object.assign(globalThis, {
+  self: { location: { href: "file:///site/assets/javascripts/kbgen/search-worker.js" } },
+  importScripts: () => { globalThis.lunr = require(lunrJs); },
+  fetch: async url => ({ ok: true, json: async () =>
+    JSON.parse(fs.readFileSync(path.join(folder, path.basename(new URL(url).pathname)), "utf8")) }),
+  postMessage: message => answers.push(message),
+  addEventListener: (type, listener) => { handler = listener; },
+});
+require("vm").runInThisContext(fs.readFileSync(worker, "utf8"));
+(async () => {
+  const queries = JSON.parse(fs.readFileSync(0, "utf8"));
+  const out = [];
+  for (const query of queries) {
+    answers.length = 0;
+    await handler({ data: { type: 2, data: query } });
+    const { items, kbgen } = answers[0].data;
+    out.push({ hits: items.map(([item]) => [item.location, String(item.score)]), corrected: kbgen.corrected });
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+AGREEMENT_QUERIES = [
+    "ERR_SSO_4012", "4012", "PAY_2012 cvc", "Error: ERR_SSO_4012 then 502", "pasword reset", "webhok signature",
+    "reset passw", "cant login", "I can't log in to my account", "delete my account", "charged twice",
+    "two factor authentification", "\"webhok signature\"", "SsoLoginError", "invoice", "export to excel",
+    "refund my subscription", "how do I cancel my subscription", "quickboks sync", "constructor", "in",
+    "HRESULT=8000ffff path_openat+0x1b7/0x1330", "\N{ROCKET} launch", "payout", "",
+]
+
+
+def test_worker_and_terminal_agree_to_the_bit(tmp_path):
+    """Every score the search box computes is the very float ``kbgen search`` computes (Python's repr and
+    JavaScript's String are both the shortest text of a double), and both say the same "Showing results for"."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed to run the search worker (scripts/setup.sh says how to install it)"
+    lunr_js = tmp_path / "lunr.js"  # what the site ships of lunr.js
+    lunr_js.write_text(worker_lunr(), encoding="utf-8")
+    index = SearchIndex.build(load(REPO), 0)
+    index.write(tmp_path / "index")
+    result = subprocess.run([node, "-e", WORKER_HARNESS, str(WORKER), str(lunr_js), str(tmp_path / "index")],
+                            input=json.dumps(AGREEMENT_QUERIES), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    browser = json.loads(result.stdout)
+    terminal = []
+    for query in AGREEMENT_QUERIES:
+        answer = index.answer(query, 20)
+        terminal.append({"hits": [[hit.url, repr(hit.score)] for hit in answer.hits], "corrected": answer.corrected})
+    assert sum(len(answer["hits"]) for answer in terminal) > 50
+    assert any(answer["corrected"] for answer in terminal)
+    differences = {query: {"browser": seen, "terminal": expected}
+                   for query, seen, expected in zip(AGREEMENT_QUERIES, browser, terminal) if seen != expected}
+    assert differences == {}
+
+
+# synonyms.yml ----------------------------------------------------------------------------------------------
+
+def test_synonyms_file_adds_groups_and_one_way_rules(make_root):
+    make_root.doc("kb/bills.md", "# Bills\n\nDownload every invoice as a PDF.\n", id="bills", title="Bills")
+    make_root.doc("kb/closing.md", "# Closing\n\nCancel the subscription from the billing page.\n", id="closing")
+    make_root.file("synonyms.yml", "synonyms:\n  - [invoice, receipt]\n"
+                   "  - {root: shut down my workspace, synonyms: [cancel subscription]}\n")
+    index = SearchIndex.build(load(make_root.path), 0)
+    assert ids(index.search("receipt")) == ["bills"]  # two-way
+    assert ids(index.search("shut down my workspace")) == ["closing"]  # one-way
+    assert ids(index.search("cancel subscription")) == ["closing"]  # one way only: no root words in it
+    assert ids(index.search("delete my account"))[0] == "closing"  # kbgen's support set is on by default
+
+
+def test_synonyms_file_can_turn_the_default_set_off(make_root):
+    make_root.doc("kb/closing.md", "# Closing\n\nCancel the subscription from the billing page.\n", id="closing")
+    assert ids(SearchIndex.build(load(make_root.path), 0).search("delete my account")) == ["closing"]
+    make_root.file("synonyms.yml", "defaults: false\n")
+    assert SearchIndex.build(load(make_root.path), 0).search("delete my account") == []
+
+
+def test_synonyms_file_mistakes_are_findings_at_their_line(make_root):
+    from generator.validate import validate
+    make_root.doc("kb/closing.md", "# Closing\n\nText.\n", id="closing")
+    make_root.file("synonyms.yml", "defaults: maybe\nsynonyms:\n  - [alone]\n  - {root: a, synonyms: []}\n"
+                   "  - {root: b, into: [c]}\n  - 42\n  - [log in, sign in]\ncolour: blue\n")
+    found = [(f.path, f.line, f.rule) for f in validate(make_root.path) if f.path == "synonyms.yml"]
+    assert found == [("synonyms.yml", line, "synonyms-schema") for line in (1, 3, 4, 5, 6, 8)]
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "synonyms.yml:5:15: error [synonyms-schema] 'into' is not a key" in result.output
+    assert_no_crash(result)
+    index = SearchIndex.build(load(make_root.path), 0)  # the right entries still count
+    assert index.synonyms["log in"][:1] == ["login"] and "sign in" in index.synonyms["log in"]
+    make_root.file("synonyms.yml", "synonyms: [unclosed\n")
+    assert [(f.line, f.rule) for f in validate(make_root.path) if f.path == "synonyms.yml"] == [(2, "yaml-syntax")]
+
+
+# kbgen report --searches -----------------------------------------------------------------------------------
+
+def test_report_lists_unanswered_searches_with_their_closest_intent(tmp_path):
+    export = tmp_path / "searches.csv"
+    export.write_text("query,count,results,clicks\nforgot my passwrd,40,0,\nForgot my  passwrd,2,0,\n"
+                      "refund my annual plan,90,3,1\nrefund,300,4,120\nbanana,3,0,\n", encoding="utf-8")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [(gap["query"], gap["count"], gap["intent"]) for gap in report["zero_results"]] == [
+        ("forgot my passwrd", 42, "account.password-reset"), ("banana", 3, None)]
+    assert [(gap["query"], gap["clicks"], gap["intent"]) for gap in report["low_clicks"]] == [
+        ("refund my annual plan", 1, "billing.refund")]
+    assert report["searches"] == 435
+    text = run_cli("report", "--root", str(REPO), "--searches", str(export)).output
+    assert "42x  'forgot my passwrd'  -> closest intent: account.password-reset (Reset a forgotten password)" in text
+    export.with_suffix(".json").write_text(json.dumps([{"query": "banana", "count": 2, "results": 0}]))
+    assert json.loads(run_cli("report", "--root", str(REPO), "--searches", str(export.with_suffix(".json")),
+                              "--format", "json").output)["zero_results"][0]["query"] == "banana"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("q,count\nx,1\n", "searches.csv:1: the header row has no column query, results"),
+    ("query,count,results\nx,many,0\n", "searches.csv:2: 'count' is 'many', not a whole number"),
+    ("query,count,results\nx,1,0\n,2,0\n", "searches.csv:3: the row has no query"),
+    ('[{"query": "x", "count": 0, "results": 0}]', "searches.csv:1: 'count' is 0, which cannot be"),
+    ('{"query": ', "searches.csv:1: not JSON"),
+])
+def test_report_refuses_an_unreadable_export_at_its_line(tmp_path, text, message):
+    export = tmp_path / "searches.csv"
+    export.write_text(text, encoding="utf-8")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export))
+    assert result.exit_code == 1 and message in result.output
+    assert_no_crash(result)
+
+
+def test_audit_reads_the_phrasings_of_the_index(root, tmp_path):
+    """The intents' phrasings are index terms too: one that no text of the tier holds is traced as a leak."""
+    from generator.audit import audit
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[0])
+    assert audit(root, out, tiers=[0]) == []
+    folder = out / "tier0" / "search" / "kbgen"
+    phrasings = next(folder.glob("phrasings-*.json"))
+    data = json.loads(phrasings.read_text(encoding="utf-8"))
+    data[f"forgot {stem(INTERNAL_WORD)}"] = [0]
+    phrasings.write_text(json.dumps(data), encoding="utf-8")
+    leaks = audit(root, out, tiers=[0])
+    assert [(leak.output, leak.source) for leak in leaks] == [
+        (f"tier0/search/kbgen/{phrasings.name}", "kb/sso-errors.md")]
+
+
+def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):
+    """Every site's index carries the synonyms: a build of one tier rebuilds the others after a change."""
+    out = tmp_path / "out"
+    build(root, out=out, tiers=[0, 1])
+    (root / "synonyms.yml").write_text("synonyms:\n  - [assertion, saml response]\n", encoding="utf-8")
+    build(root, out=out, tiers=[0])
+    assert "saml response" in SearchIndex.load(out / "tier1").synonyms["assertion"]

@@ -35,6 +35,15 @@ QUERIES = [
     "payout",
     "two factor lost phone",
     "Error: card_declined when paying",
+    "4012",  # a part of ERR_SSO_4012
+    "PAY_2012 cvc",
+    "cant login",  # synonyms: a phrase as one word
+    "I can't log in to my account",
+    "delete my account",
+    "charged twice",  # an intent's phrasing: its documents come first
+    "SsoLoginError",  # parts at a case change
+    "Error: ERR_SSO_4012 then 502",  # rare codes first
+    "two factor authentification",  # a synonym phrase counts as two words
 ]
 NO_MATCH = "qwertyuiop zxcvbnm"
 
@@ -127,6 +136,107 @@ def test_no_good_match_points_to_contact_routes(page, sample_url):
     assert note.is_hidden()
 
 
+def focused_path(page, base: str) -> str:
+    href = page.evaluate("document.activeElement.href || ''")
+    return urlsplit(href).path.removeprefix(urlsplit(base).path).lstrip("/")
+
+
+def test_keyboard_walks_and_opens_results(page, sample_url):
+    """As in mkdocs-material: ArrowDown and ArrowUp move through the results, Enter opens the one in focus,
+    Escape closes the search."""
+    base = f"{sample_url}/tier0/"
+    expected = [hit["path"] for hit in terminal("invoice")]
+    assert len(expected) >= 2
+    open_search(page, base)
+    typed(page, "invoice")
+    assert wait_for_paths(page, base, expected) == expected
+    page.keyboard.press("ArrowDown")
+    assert focused_path(page, base) == expected[0]
+    page.keyboard.press("ArrowDown")
+    assert focused_path(page, base) == expected[1]
+    page.keyboard.press("ArrowUp")
+    assert focused_path(page, base) == expected[0]
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + expected[0]).path)  # ?h= highlights
+    open_search(page, base)
+    typed(page, "refund")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    page.keyboard.press("Enter")  # from the box: the best result opens, as in the theme
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + terminal("refund")[0]["path"]).path)
+    open_search(page, base)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.getElementById('__search').checked")
+    assert page.js_errors == []
+
+
+def test_a_corrected_typo_is_said_and_the_query_as_typed_is_one_click_away(page, sample_url):
+    base = f"{sample_url}/tier0/"
+    open_search(page, base)
+    typed(page, "webhok signature")
+    note = page.locator(".kb-search-corrected")
+    note.wait_for(state="visible")
+    assert note.inner_text().startswith("Showing results for webhook signature.")
+    expected = [hit["path"] for hit in terminal("webhok signature")]
+    assert wait_for_paths(page, base, expected) == expected
+    note.locator("button.kb-search-original").click()  # the query as typed, without typo correction
+    assert page.locator("input[data-md-component=search-query]").input_value() == '"webhok signature"'
+    page.locator(".kb-search-nomatch").wait_for(state="visible")
+    assert terminal('"webhok signature"') == []
+    assert note.is_hidden()
+    typed(page, "webhook signature")  # spelled right: nothing to say
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    assert note.is_hidden()
+    assert page.js_errors == []
+
+
+def test_cli_says_which_query_it_answered():
+    result = CliRunner().invoke(cli, ["search", "pasword reset", "--root", str(REPO), "--limit", "1"])
+    assert result.output.startswith("Showing results for 'password reset'; search instead for '\"pasword reset\"'.")
+    assert "Showing" not in CliRunner().invoke(cli, ["search", "password reset", "--root", str(REPO)]).output
+
+
+def test_results_mark_the_words_and_say_what_they_are(page, sample_url):
+    """Search words are marked in titles and snippets; each result names its area and, in an agents' site,
+    whether it is a runbook (of which tier) or an article."""
+    base = f"{sample_url}/tier2/"
+    expected = [hit["path"] for hit in terminal("sso", "--tier", "2")]
+    open_search(page, base)
+    typed(page, "sso")
+    assert wait_for_paths(page, base, expected) == expected
+    items = page.locator(".md-search-result__item")
+    labels = [items.nth(n).locator(".kb-result-label").inner_text() for n in range(3)]
+    assert labels == ["Runbook · Tier 2 · Single sign-on", "Article · Single sign-on", "Article · Single sign-on"]
+    assert "SSO" in items.first.locator("h1 mark").first.inner_text()
+    open_search(page, f"{sample_url}/tier0/")
+    typed(page, "refunds")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    first = page.locator(".md-search-result__item").first
+    assert first.locator(".kb-result-label").inner_text() == "Your Tallybook subscription"  # no kind: all articles
+    marks = [mark.lower() for mark in first.locator("mark").all_inner_texts()]
+    assert len(marks) >= 2 and {mark.rstrip("s") for mark in marks} == {"refund"}  # every form of the word
+    assert page.js_errors == []
+
+
+def test_a_query_link_lists_results_with_a_filter_by_area(page, sample_url):
+    """The home page's form (and any ?q= link) opens the results; a filter shows one area's results."""
+    base = f"{sample_url}/tier0/"
+    expected = terminal("payment", "--limit", "20")
+    assert len(expected) <= 10  # the theme shows ten at first
+    areas = sorted({hit["area"] for hit in expected})
+    assert len(areas) >= 2
+    page.goto(f"{base}?q=payment", wait_until="load")
+    assert wait_for_paths(page, base, [hit["path"] for hit in expected]) == [hit["path"] for hit in expected]
+    buttons = page.locator(".kb-search-areas button")
+    assert buttons.all_inner_texts() == ["All areas", *sorted(areas, key=[hit["area"] for hit in expected].index)]
+    page.locator(".kb-search-areas button", has_text=areas[0]).click()
+    visible = page.locator(".md-search-result__item:not([hidden]) .kb-result-label")
+    assert set(visible.all_inner_texts()) == {areas[0]}
+    assert visible.count() == sum(hit["area"] == areas[0] for hit in expected)
+    page.locator(".kb-search-areas button", has_text="All areas").click()
+    assert page.locator(".md-search-result__item[hidden]").count() == 0
+    assert page.js_errors == []
+
+
 def test_cli_no_good_match_names_contact_routes():
     result = CliRunner().invoke(cli, ["search", NO_MATCH, "--root", str(REPO)])
     assert result.exit_code == 0
@@ -163,16 +273,19 @@ def test_index_with_emoji_loads_and_finds_it_in_browser(page, emoji_site):
 
 
 def test_search_fetches_only_what_the_query_needs(page, sample_url, sample_site):
-    """The index is chunked: a page load fetches one small file, a query only its words' shards."""
+    """The index is chunked: a page load fetches one small file, a query only its words' shards, and no
+    file twice (the worker, lunr.js and index.json were prefetched by the page and then fetched again)."""
     fetched: list[str] = []
     page.context.on("request", lambda request: fetched.append(urlsplit(request.url).path))
     open_search(page, f"{sample_url}/tier0/")
     typed(page, "refund")
     page.locator(".md-search-result__item").first.wait_for(state="visible")
     index_files = sorted({path.rsplit("/", 1)[1] for path in fetched if "/search/kbgen/" in path})
-    assert "index.json" in index_files and "terms-r.json" in index_files
-    assert [name for name in index_files if name.startswith(("terms-", "postings-"))
-            and not name.startswith(("terms-r.", "postings-r-"))] == []
+    assert "index.json" in index_files and "terms-re.json" in index_files
+    assert [name for name in index_files if name.startswith(("terms-", "postings-"))  # "r" was typed first
+            and not name.startswith(("terms-re.", "postings-re-", "terms-r_.", "postings-r_-"))] == []
+    searching = [path for path in fetched if "/search/" in path or "/javascripts/kbgen/" in path]
+    assert sorted({path for path in searching if searching.count(path) > 1}) == []  # each file fetched once
     assert len(index_files) < len(list((sample_site / "tier0" / INDEX_DIR).iterdir())) / 3
 
 
@@ -182,8 +295,8 @@ def test_a_file_that_failed_to_load_is_asked_for_again(page, sample_site, tmp_pa
 
     site = tmp_path / "site"
     shutil.copytree(sample_site / "tier0", site)
-    shard = site / INDEX_DIR / "terms-r.json"
-    hidden = shard.with_name("terms-r.json.away")
+    shard = site / INDEX_DIR / "terms-re.json"
+    hidden = shard.with_name("terms-re.json.away")
     shard.rename(hidden)
     server, url = serve(site)
     try:
@@ -199,3 +312,45 @@ def test_a_file_that_failed_to_load_is_asked_for_again(page, sample_site, tmp_pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+ANALYTICS_PARTIAL = """<script>
+  document.addEventListener("kbgen-search", event => {
+    const seen = JSON.parse(sessionStorage.getItem("kbEvents") || "[]");
+    seen.push(event.detail);
+    sessionStorage.setItem("kbEvents", JSON.stringify(seen));
+  });
+</script>
+"""
+
+
+def test_searches_and_their_results_go_to_the_analytics_provider(page, tmp_path):
+    """As mkdocs-material reports its own search (on leaving the box): each query with how many results it
+    showed, and the result opened; here to a custom provider's partial."""
+    root = RootMaker(tmp_path / "root")
+    root.doc("kb/refunds.md", "# Refunds\n\nAsk for a refund within 30 days.\n", id="refunds", title="Refunds")
+    root.file("mkdocs.yml", "site_name: Help\nextra: {analytics: {provider: custom}}\n")
+    root.file("overrides/partials/integrations/analytics/custom.html", ANALYTICS_PARTIAL)
+    build(root.path, out=tmp_path / "out", tiers=[0])
+    server, url = serve(tmp_path / "out" / "tier0")
+    try:
+        open_search(page, f"{url}/")
+        typed(page, NO_MATCH)
+        page.locator(".kb-search-nomatch").wait_for(state="visible")
+        page.keyboard.press("Tab")  # leaves the box: the theme closes the search
+        open_search(page, f"{url}/")
+        typed(page, "refund")
+        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        page.locator(".md-search-result__item a").first.click()
+        page.wait_for_url(lambda address: urlsplit(address).path == "/kb/refunds/")
+        events = page.evaluate("JSON.parse(sessionStorage.getItem('kbEvents') || '[]')")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert events == [
+        {"event": "view_search_results", "search_term": NO_MATCH, "results": 0},
+        {"event": "view_search_results", "search_term": "refund", "results": 1},
+        {"event": "select_content", "content_type": "search_result", "item_id": "/kb/refunds/",
+         "search_term": "refund"},
+    ]
+    assert page.js_errors == []
