@@ -58,6 +58,9 @@ def health(content: ContentRoot, today: _dt.date | None = None) -> HealthReport:
     from_git = history.first_commit_dates(content.root, missing) if missing else {}
     reported = {d.id: _date(d, "reported_on") or from_git.get(d.rel) for d in defects}
     resolved = [d for d in defects if d.meta.get("state") == "resolved"]
+    unfixed = [d.rel for d in resolved if not _date(d, "resolved_on")]
+    fixed_from_git = history.first_commit_dates(content.root, unfixed, history.RESOLVED_LINE) if unfixed else {}
+    fixed_on = {d.id: _date(d, "resolved_on") or fixed_from_git.get(d.rel) for d in defects}
     fed = [d for d in resolved if _is_fed(d)]
     by_intent: dict[str, list[str]] = {}
     for defect in defects:
@@ -87,10 +90,11 @@ def health(content: ContentRoot, today: _dt.date | None = None) -> HealthReport:
             for d, review_by in sorted(overdue, key=lambda item: (item[1], item[0].rel))],
         unreadable_files=len({f.path for f in content.findings if f.path.endswith(".md")}
                              - {d.rel for d in content.documents}),
-        **_defect_measures(content, defects, reported, today),
+        **_defect_measures(content, defects, reported, fixed_on, today),
         handover=_handover(published),
-        dates_from_git=[{"id": d.id, "path": d.rel, "field": "reported_on", "date": from_git[d.rel].isoformat()}
-                        for d in defects if d.rel in from_git],
+        dates_from_git=[{"id": d.id, "path": d.rel, "field": field, "date": dates[d.rel].isoformat()}
+                        for d in defects for field, dates in (("reported_on", from_git), ("resolved_on", fixed_from_git))
+                        if d.rel in dates],
     )
 
 
@@ -107,7 +111,7 @@ def _median(values: list[int]) -> float | None:
 
 
 def _defect_measures(content: ContentRoot, defects: list[Document], reported: dict[str, _dt.date | None],
-                     today: _dt.date) -> dict:
+                     fixed_on: dict[str, _dt.date | None], today: _dt.date) -> dict:
     """Recurrence, time to root cause and to fix per quarter the defects were reported in, recurrence per
     intent, and the open defects by age: how Tier 3 is judged beyond feeding knowledge back."""
     ids = {d.id for d in defects}
@@ -121,7 +125,7 @@ def _defect_measures(content: ContentRoot, defects: list[Document], reported: di
     quarters = []
     for quarter, members in sorted(by_quarter.items()):
         root_cause = [n for d in members if (n := _days(reported[d.id], _date(d, "root_cause_on"))) is not None]
-        fixed = [n for d in members if (n := _days(reported[d.id], _date(d, "resolved_on"))) is not None]
+        fixed = [n for d in members if (n := _days(reported[d.id], fixed_on[d.id])) is not None]
         count = sum(d.id in again for d in members)
         quarters.append({"quarter": quarter, "reported": len(members), "recurrences": count,
                          "recurrence_rate": round(count / len(members), 4),

@@ -251,3 +251,20 @@ def test_lower_sites_have_no_report(sample_site, tier):
         if path.is_file() and path.suffix in (".html", ".json", ".xml", ".js"):
             text = path.read_text(encoding="utf-8", errors="replace")
             assert PAGE_TITLE not in text and "health/" not in text, path
+
+
+def test_a_resolution_date_the_write_up_lacks_comes_from_the_commit_that_resolved_it(make_root):
+    """Reported in the write-up, resolved by a later commit that set ``state: resolved`` but no date."""
+    make_root.doc("kb/defects/DEF-0001.md", id="DEF-0001", kind="defect", tier=3, intents=["account.password-reset"],
+                  state="investigating", reported_on="2025-04-01")
+    _git(make_root.path, "init", "-q")
+    _git(make_root.path, "add", "-A")
+    _git(make_root.path, "commit", "-q", "-m", "Write-up", date="2025-04-02T09:00:00")
+    path = make_root.path / "kb/defects/DEF-0001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("state: investigating", "state: resolved\nfixed_in: '1.1'"),
+                    encoding="utf-8")
+    _git(make_root.path, "commit", "-q", "-am", "Fixed", date="2025-04-11T09:00:00")
+    figures = health(load(make_root.path), today=dt.date(2025, 10, 1))
+    assert figures.dates_from_git == [{"id": "DEF-0001", "path": "kb/defects/DEF-0001.md", "field": "resolved_on",
+                                       "date": "2025-04-11"}]
+    assert figures.quarters[0]["median_days_to_fix"] == 10.0
