@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import statistics
 from dataclasses import asdict, dataclass
 
 from . import defect_pages, history, inputs
 from .audience import TIERS
-from .content import ContentRoot, Document
+from .content import ContentRoot, Document, split_frontmatter
 from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
+from .structure import headings, section_name
 
 PAGE_URI = "health.md"  # the page in the tier 3 site
 PAGE_TITLE = "Knowledge base health"
 SITE_TIER = 3  # the figures name defects and internal documents: engineers only
 KINDS = tuple(KIND_ORDER)
+RESOLVED_RE = re.compile(r"""^state:[ \t]*["']?resolved\b""", re.M)
+UNDERLINE_RE = re.compile(r"^[ ]{0,3}(?:=+|-+)[ \t]*$")
 HANDOVER_TIER = 2  # whose escalations to Tier 3 the handover measure reads
 AGE_BUCKETS = ((7, "under a week"), (30, "1 to 4 weeks"), (90, "1 to 3 months"), (None, "over 3 months"))
 
@@ -54,19 +58,19 @@ def health(content: ContentRoot, today: _dt.date | None = None) -> HealthReport:
     today = today or _dt.date.today()
     published = [d for d in content.documents if d.published and d.tier is not None]
     defects = [d for d in published if d.kind == "defect"]
-    missing = [d.rel for d in defects if not _date(d, "reported_on")]
-    from_git = history.first_commit_dates(content.root, missing) if missing else {}
-    reported = {d.id: _date(d, "reported_on") or from_git.get(d.rel) for d in defects}
     resolved = [d for d in defects if d.meta.get("state") == "resolved"]
-    unfixed = [d.rel for d in resolved if not _date(d, "resolved_on")]
-    fixed_from_git = history.first_commit_dates(content.root, unfixed, history.RESOLVED_LINE) if unfixed else {}
-    fixed_on = {d.id: _date(d, "resolved_on") or fixed_from_git.get(d.rel) for d in defects}
+    from_git = {  # field: {path: date}, for the write-ups that lack the field
+        "reported_on": history.first_commit_dates(content.root, _lacking(defects, "reported_on")),
+        "root_cause_on": history.first_dates_when(content.root, _lacking(defects, "root_cause_on"), _root_cause_written),
+        "resolved_on": history.first_dates_when(content.root, _lacking(resolved, "resolved_on"), _resolved_in)}
+    reported, root_cause, fixed_on = ({d.id: _date(d, field) or from_git[field].get(d.rel) for d in defects}
+                                      for field in ("reported_on", "root_cause_on", "resolved_on"))
     fed = [d for d in resolved if _is_fed(d)]
     by_intent: dict[str, list[str]] = {}
     for defect in defects:
         for intent in defect.intents:
             by_intent.setdefault(intent, []).append(defect.id)
-    days = [days for d in defects if (days := _days(reported[d.id], _date(d, "root_cause_on"))) is not None]
+    days = [days for d in defects if (days := _days(reported[d.id], root_cause[d.id])) is not None]
     public = {i for d in published if d.tier == 0 and d.kind == "article" for i in d.intents}
     overdue = [(d, review_by) for d in published if (review_by := _date(d, "review_by")) and review_by < today]
     return HealthReport(
@@ -90,12 +94,34 @@ def health(content: ContentRoot, today: _dt.date | None = None) -> HealthReport:
             for d, review_by in sorted(overdue, key=lambda item: (item[1], item[0].rel))],
         unreadable_files=len({f.path for f in content.findings if f.path.endswith(".md")}
                              - {d.rel for d in content.documents}),
-        **_defect_measures(content, defects, reported, fixed_on, today),
+        **_defect_measures(content, defects, reported, root_cause, fixed_on, today),
         handover=_handover(published),
         dates_from_git=[{"id": d.id, "path": d.rel, "field": field, "date": dates[d.rel].isoformat()}
-                        for d in defects for field, dates in (("reported_on", from_git), ("resolved_on", fixed_from_git))
-                        if d.rel in dates],
+                        for d in defects for field, dates in from_git.items() if d.rel in dates],
     )
+
+
+def _lacking(defects: list[Document], field: str) -> list[str]:
+    return [d.rel for d in defects if not _date(d, field)]
+
+
+def _resolved_in(text: str) -> bool:
+    """A version of a write-up whose front matter says the defect is resolved."""
+    front, _, _, _ = split_frontmatter(text, "")
+    return bool(front and RESOLVED_RE.search(front))
+
+
+def _root_cause_written(text: str) -> bool:
+    """A version of a write-up whose "Root cause" section says something of its own (not a ``TODO:``)."""
+    _, body, _, _ = split_frontmatter(text, "")
+    lines = body.split("\n")
+    found = [h for h in headings(body) if h.level in (1, 2) and h.text is not None]
+    for heading, following in zip(found, [*found[1:], None]):
+        if heading.level == 2 and section_name(heading.text) == "root cause":
+            written = [line for line in lines[heading.index + 1:following.index if following else len(lines)]
+                       if line.strip() and not UNDERLINE_RE.match(line)]
+            return bool(written) and not written[0].lstrip().startswith("TODO:")
+    return False
 
 
 def _days(start: _dt.date | None, end: _dt.date | None) -> int | None:
@@ -111,7 +137,8 @@ def _median(values: list[int]) -> float | None:
 
 
 def _defect_measures(content: ContentRoot, defects: list[Document], reported: dict[str, _dt.date | None],
-                     fixed_on: dict[str, _dt.date | None], today: _dt.date) -> dict:
+                     root_cause: dict[str, _dt.date | None], fixed_on: dict[str, _dt.date | None],
+                     today: _dt.date) -> dict:
     """Recurrence, time to root cause and to fix per quarter the defects were reported in, recurrence per
     intent, and the open defects by age: how Tier 3 is judged beyond feeding knowledge back."""
     ids = {d.id for d in defects}
@@ -124,12 +151,12 @@ def _defect_measures(content: ContentRoot, defects: list[Document], reported: di
             by_quarter.setdefault(_quarter(reported[defect.id]), []).append(defect)
     quarters = []
     for quarter, members in sorted(by_quarter.items()):
-        root_cause = [n for d in members if (n := _days(reported[d.id], _date(d, "root_cause_on"))) is not None]
+        to_root_cause = [n for d in members if (n := _days(reported[d.id], root_cause[d.id])) is not None]
         fixed = [n for d in members if (n := _days(reported[d.id], fixed_on[d.id])) is not None]
         count = sum(d.id in again for d in members)
         quarters.append({"quarter": quarter, "reported": len(members), "recurrences": count,
                          "recurrence_rate": round(count / len(members), 4),
-                         "median_days_to_root_cause": _median(root_cause), "median_days_to_fix": _median(fixed)})
+                         "median_days_to_root_cause": _median(to_root_cause), "median_days_to_fix": _median(fixed)})
     by_intent: dict[str, list[Document]] = {}
     for defect in defects:
         for intent in defect.intents:

@@ -253,18 +253,22 @@ def test_lower_sites_have_no_report(sample_site, tier):
             assert PAGE_TITLE not in text and "health/" not in text, path
 
 
-def test_a_resolution_date_the_write_up_lacks_comes_from_the_commit_that_resolved_it(make_root):
-    """Reported in the write-up, resolved by a later commit that set ``state: resolved`` but no date."""
-    make_root.doc("kb/defects/DEF-0001.md", id="DEF-0001", kind="defect", tier=3, intents=["account.password-reset"],
-                  state="investigating", reported_on="2025-04-01")
+def test_dates_the_write_up_lacks_come_from_the_commits_that_made_them_true(make_root):
+    """Reported in the write-up; its root cause written in a later commit (the template's TODO: before),
+    and resolved in another that set ``state: resolved`` but no date."""
+    body = "# Refunds\n\n## Customer-facing summary\n\nText.\n\n## Root cause\n\nTODO: why it happened.\n"
+    make_root.doc("kb/defects/DEF-0001.md", body, id="DEF-0001", kind="defect", tier=3,
+                  intents=["account.password-reset"], state="investigating", reported_on="2025-04-01")
+    path = make_root.path / "kb/defects/DEF-0001.md"
     _git(make_root.path, "init", "-q")
     _git(make_root.path, "add", "-A")
     _git(make_root.path, "commit", "-q", "-m", "Write-up", date="2025-04-02T09:00:00")
-    path = make_root.path / "kb/defects/DEF-0001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("TODO: why it happened.", "A timeout."), encoding="utf-8")
+    _git(make_root.path, "commit", "-q", "-am", "Root cause", date="2025-04-05T09:00:00")
     path.write_text(path.read_text(encoding="utf-8").replace("state: investigating", "state: resolved\nfixed_in: '1.1'"),
                     encoding="utf-8")
     _git(make_root.path, "commit", "-q", "-am", "Fixed", date="2025-04-11T09:00:00")
     figures = health(load(make_root.path), today=dt.date(2025, 10, 1))
-    assert figures.dates_from_git == [{"id": "DEF-0001", "path": "kb/defects/DEF-0001.md", "field": "resolved_on",
-                                       "date": "2025-04-11"}]
-    assert figures.quarters[0]["median_days_to_fix"] == 10.0
+    assert [(row["field"], row["date"]) for row in figures.dates_from_git] == [
+        ("root_cause_on", "2025-04-05"), ("resolved_on", "2025-04-11")]
+    assert (figures.quarters[0]["median_days_to_root_cause"], figures.quarters[0]["median_days_to_fix"]) == (4.0, 10.0)
