@@ -464,16 +464,22 @@ def _build_all(content: ContentRoot, tiers: list[int], version: Path, docs_dir: 
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         queue = context.Queue() if live else None
         listener = threading.Thread(target=_relay, args=(queue, show), daemon=True) if live else None
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                                 initargs=(queue, os.getpid())) as pool:
-            futures = [pool.submit(_build_tier_safely, root, t, version / f"tier{t}", docs_dir, None, reuses[t])
-                       for t in tiers]
-            # The pool forks all its workers at the first submit: threads start after, never copied half-way.
-            if listener:
-                listener.start()
-            meanwhile()
-            for future in as_completed(futures):
-                collect(future.result())
+        # What the workers inherit is only read: kept out of the collector's reach, its pages are not
+        # copied into every worker when the collector walks them (Python's advice for fork without exec).
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                                     initargs=(queue, os.getpid())) as pool:
+                futures = [pool.submit(_build_tier_safely, root, t, version / f"tier{t}", docs_dir, None, reuses[t])
+                           for t in tiers]
+                # The pool forks all its workers at the first submit: threads start after, never copied half-way.
+                if listener:
+                    listener.start()
+                meanwhile()
+                for future in as_completed(futures):
+                    collect(future.result())
+        finally:
+            gc.unfreeze()
         if listener:
             queue.put(None)
             listener.join()
