@@ -53,6 +53,9 @@ SHAPES = {
     "right after a table": "| a | b |\n|---|---|\n| 1 | 2 |\n/// internal\nqzxtable words.\n///\n",
     "setext heading inside": "/// internal\nqzxsetext words\n===\n///\n",
     "escaped include inside": "/// internal\n;--8<-- 'x.md'\nqzxescaped words.\n///\n",
+    "quote in a list item": "- Item\n\n    > Quote.\n    >\n    > /// internal\n    > qzxquote words.\n    > ///\n",
+    "tabs inside, inside tabs": '=== "A"\n\n    /// internal\n    === "B"\n        qzxtabs words.\n    ///\n',
+    "footnote of a list item's block": "Text[^x].\n\n- item\n\n    /// internal\n    [^x]: qzxfoot words\n    ///\n",
 }
 REFUSED = ("heading id", "unclosed fence before", "inside raw HTML", "inside an HTML comment")
 
