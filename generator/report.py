@@ -16,14 +16,13 @@ from . import defect_pages, history, inputs
 from .audience import TIERS
 from .content import ContentRoot, Document, split_frontmatter
 from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
-from .structure import headings, section_name
+from .structure import SETEXT_RE, headings, section_name
 
 PAGE_URI = "health.md"  # the page in the tier 3 site
 PAGE_TITLE = "Knowledge base health"
 SITE_TIER = 3  # the figures name defects and internal documents: engineers only
 KINDS = tuple(KIND_ORDER)
 RESOLVED_RE = re.compile(r"""^state:[ \t]*["']?resolved\b""", re.M)
-UNDERLINE_RE = re.compile(r"^[ ]{0,3}(?:=+|-+)[ \t]*$")
 HANDOVER_TIER = 2  # whose escalations to Tier 3 the handover measure reads
 AGE_BUCKETS = ((7, "under a week"), (30, "1 to 4 weeks"), (90, "1 to 3 months"), (None, "over 3 months"))
 
@@ -119,7 +118,7 @@ def _root_cause_written(text: str) -> bool:
     for heading, following in zip(found, [*found[1:], None]):
         if heading.level == 2 and section_name(heading.text) == "root cause":
             written = [line for line in lines[heading.index + 1:following.index if following else len(lines)]
-                       if line.strip() and not UNDERLINE_RE.match(line)]
+                       if line.strip() and not SETEXT_RE.match(line)]
             return bool(written) and not written[0].lstrip().startswith("TODO:")
     return False
 
