@@ -519,7 +519,9 @@ HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
 BLOCK_START_RE = re.compile(PYMDOWNX_BLOCK_START.pattern.replace("(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
 BLOCK_END_RE = re.compile(PYMDOWNX_BLOCK_END.pattern.replace("(?m)(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
 FENCE_LINE = "\x02"  # a fenced code block, as the block parser sees it: one line of its block
-ATX_RE = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+# A "#" heading line as Python-Markdown reads it (its hashheader pattern): at the line's start, no space
+# needed after the hashes, closing hashes dropped.
+ATX_RE = re.compile(r"^(#{1,6})[ \t]*(.*?)[ \t]*#*[ \t]*$")
 SETEXT_RE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
 ATTR_ID_RE = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
 ATTR_RE = re.compile(r"\s*\{:?[^}]*\}\s*$")

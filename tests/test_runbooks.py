@@ -442,3 +442,20 @@ def test_underlined_headings_and_attribute_lists(make_root, tmp_path):
     assert page.count('class="kb-step"') == 2
     assert page.index("<h1") < page.index("kb-targets") < page.index('id="when-to-use"')
     assert page.index('id="escalate"') < page.index('class="admonition kb-escalation"') < page.index("Text after the box.")
+
+
+def test_boxes_go_below_a_heading_written_without_a_space(make_root):
+    """'#Title' and '##Escalate' are headings to Python-Markdown: what kbgen adds goes after them, whole."""
+    from generator import runbooks
+    from generator.config import DEFAULT_SEVERITIES
+    from generator.content import load as load_root
+
+    make_root.doc("runbooks/tier1/r.md", tier=1)
+    content = load_root(make_root.path)
+    document = content.by_rel()["runbooks/tier1/r.md"]
+    markdown = document.body.replace("# R\n\n", "#R\nIntro words.\n\n").replace("## Escalate\n\n", "##Escalate\nAs below.\n")
+    lines = runbooks.page_markdown(markdown, document, 1, content.by_id(), DEFAULT_SEVERITIES,
+                                  {}).split("\n")
+    assert lines[:2] == ["#R", ""] and lines.index("Intro words.") > 2
+    escalate = lines.index("##Escalate")
+    assert lines[escalate + 1] == "" and lines.index("As below.") > escalate + 2
