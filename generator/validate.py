@@ -551,8 +551,8 @@ class Validator:
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
         """Lines that look like an internal block's marker but that Markdown reads as text, in a document
         or in a snippet a document includes."""
-        for index, line in enumerate(lines):
-            if not scan.in_code[index] or index in scan.indented_code:  # indented code: the writer's indent
+        for index, line in enumerate(lines):  # indented code is the writer's indent, not a fence
+            if _may_be_marker(line) and (not scan.in_code[index] or index in scan.indented_code):
                 lookalike = structure.marker_lookalike(line)
                 if lookalike:
                     self.add(rel, (first + index, 1), "internal-marker", ERROR,
@@ -826,8 +826,13 @@ def _escalation_runbook(document: Document) -> str | None:
 
 def _marker_lines(lines: list[str]) -> list[int]:
     """Indexes of the lines a writer means as an internal block's opener, spelt right or not."""
-    return [index for index, line in enumerate(lines) if ("/" in line or not line.isascii()) and (
+    return [index for index, line in enumerate(lines) if _may_be_marker(line) and (
         BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line))]
+
+
+def _may_be_marker(line: str) -> bool:
+    """Cheap and exact: a marker, or a look-alike of one, has a slash or a character that reads as one."""
+    return "/" in line or not line.isascii()
 
 
 def _fed_lines(lines: list[str]) -> set[int]:
