@@ -10,6 +10,7 @@ Pagefind does, in ``search/kbgen/`` of the built site:
 * ``terms-K.json``: the index's words starting with ``K`` (two letters or digits; ``_`` for any other),
   each with the number of the postings file that holds it;
 * ``postings-K-N.json``: for each word, the documents it is in and its weight there;
+* ``pairs-N.json``: for each pair of neighbouring words (by its CRC, see below), the documents holding it;
 * ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet, kind, and the title
   of its area: the area of its first intent).
 
@@ -34,12 +35,20 @@ rank alike, to the last bit of every score:
   by the query vector's length;
 * a document's score is the sum of its per-word scores times the square of the share of words it
   matched, so a page matching the whole pasted error message beats one that repeats one word;
+* a document holding the query's words next to each other, in order, is what the customer pasted or
+  typed: its score is multiplied by up to 1 + :data:`PAIR_BOOST`, by the share of the query's
+  neighbouring word pairs it holds (the index keeps, per pair of neighbouring words of a document, a
+  32-bit CRC of the pair and the documents holding it, in ``pairs-N.json`` by the CRC's remainder);
+* a query of three words or more (:data:`WHOLE_PHRASE_PAIRS` pairs) is most often a message pasted whole:
+  the documents holding all of its pairs come before those that do not (after the exact and rare-code
+  matches below);
 * a document matching fewer than :data:`MIN_COVERAGE` of the words (and, of a query of several words,
   only one) is no good match and is dropped, as is one scoring under :data:`RELATIVE_CUTOFF` of the best;
 * a query that says what an intent's phrasing or title says (the same words, stop words aside) is an
   exact match for the intent's documents: they come first; then the documents naming more of the
   query's rare codes (a word with a digit that at most :data:`RARE_DOCUMENTS` documents name: "Event
-  ID 5740" wants the page that names 5740, not the pages about event IDs).
+  ID 5740" wants the page that names 5740, not the pages about event IDs), then the documents holding the
+  whole message.
 
 Keep this file and the worker in step: ``tests/test_search_browser.py`` proves they agree.
 """
@@ -51,6 +60,8 @@ import json
 import math
 import re
 import shutil
+import zlib
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +91,7 @@ LUNR_JS_URI = "assets/javascripts/kbgen/lunr.js"  # beside the worker, which use
 LUNR_PARTS = (("/**\n * A token wraps a string", "/*!\n * lunr.tokenizer"),
               ("/*!\n * lunr.stemmer", "/*!\n * lunr.trimmer"))
 LUNR_OPENING, LUNR_EXPORT = ";(function(){\n", "  /**\n   * export the module via AMD"
-FORMAT = 5  # bump when the files' shape changes; the worker checks it
+FORMAT = 6  # bump when the files' shape changes; the worker checks it
 SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's first two letters name its shard
 OTHER_SHARD = "_"  # stands for any other letter (or none)
 DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
@@ -93,6 +104,10 @@ PREFIX_BOOST = 0.3
 MIN_COVERAGE = 0.34  # share of the query's words a result must match to count as a match
 RELATIVE_CUTOFF = 0.1  # a result scoring under this share of the best one is a weak tail, not an answer
 SYNONYM_BOOST = 0.8  # a synonym of a query word
+PAIR_BOOST = 1.0  # a document holding all of the query's neighbouring word pairs scores twice as much
+WHOLE_PHRASE_PAIRS = 2  # a query of this many pairs (three words) or more is a message: who holds it all comes first
+PAIR_POSTINGS_PER_FILE = 600  # about 250 pairs a file: a query of n words fetches n - 1 small files
+DOCUMENT_BITS = 24  # a pair's postings are packed as (key << DOCUMENT_BITS) | document while building
 MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
 MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
 RARE_DOCUMENTS = 3  # a query word with a digit in at most this many documents is a code the page must name
@@ -216,6 +231,20 @@ def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> lis
     return found[:MAX_QUERY_WORDS]
 
 
+def query_pairs(words: list[QueryWord]) -> list[int]:
+    """The CRCs of the query's neighbouring word pairs, each once: of the words as typed (a compound whole,
+    stop words skipped as the index skips them), a synonym phrase breaking the run."""
+    pairs, previous = [], ""
+    for word in words:
+        if word.part:
+            continue
+        terms = piece_terms(word.text) if " " not in word.text else ()
+        if previous and terms and pair_hash(previous, terms[0]) not in pairs:
+            pairs.append(pair_hash(previous, terms[0]))
+        previous = terms[0] if terms else ""
+    return pairs
+
+
 def phrase_key(text: str) -> str:
     """What a query and an intent's phrasing are compared by: their index terms, each once, in order."""
     return " ".join(dict.fromkeys(analyse(text)))
@@ -276,6 +305,26 @@ def analyse(text: str) -> list[str]:
     return [term for piece in SEPARATOR_RE.split(text) for term in piece_terms(piece)]
 
 
+def sequence(text: str) -> list[str]:
+    """The terms of a text's words in order, one per word (a compound's whole, not its parts): what
+    neighbouring word pairs are made of."""
+    return [terms[0] for terms in map(piece_terms, SEPARATOR_RE.split(text)) if terms]
+
+
+def pair_hash(first: str, second: str) -> int:
+    """The CRC-32 of a pair of neighbouring terms, ``"first second"`` in UTF-8 (mirrored in the worker).
+    Two pairs sharing one (about one in 4 billion) share their documents: a phrase bonus, never a result
+    of its own."""
+    return zlib.crc32(_pair_ends(second)[1], _pair_ends(first)[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _pair_ends(term: str) -> tuple[int, bytes]:
+    """What a term gives the CRC of a pair: its CRC, from which a pair it starts goes on, and the bytes it
+    adds to a pair it ends (worked out once per term)."""
+    return zlib.crc32(term.encode()), f" {term}".encode()
+
+
 def text_terms(text: str) -> set[str]:
     """The index terms a text yields."""
     return set(analyse(text))
@@ -327,10 +376,27 @@ class Entry:
         text = self.summary or self.body
         return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
-    @functools.cached_property
+    @property
     def analysed(self) -> dict[str, list[str]]:
         """Each field's index terms, in order."""
-        return {name: analyse(getattr(self, name)) for name in FIELDS}
+        return self._read[0]
+
+    @property
+    def pairs(self) -> array:
+        """The CRCs of the document's pairs of neighbouring words, within each field, sorted, each once
+        (four bytes a pair: an index of 20,000 documents keeps them all)."""
+        return self._read[1]
+
+    @functools.cached_property
+    def _read(self) -> tuple[dict[str, list[str]], array]:
+        """The fields' terms and the pairs of neighbouring words, in one pass over the text."""
+        analysed, pairs = {}, set()
+        for name in FIELDS:
+            found = [terms for terms in map(piece_terms, SEPARATOR_RE.split(getattr(self, name))) if terms]
+            analysed[name] = [term for terms in found for term in terms]
+            ends = [_pair_ends(terms[0]) for terms in found]
+            pairs.update(zlib.crc32(tail, head) for (head, _), (_, tail) in zip(ends, ends[1:]))
+        return analysed, array("I", sorted(pairs))
 
     @functools.cached_property
     def terms(self) -> set[str]:
@@ -453,9 +519,35 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
                     numbers.append(number)
     for shard, keys in exact.items():
         files[f"phrasings-{shard}.json"] = keys
+    pairs = pair_files(found)
+    files.update(pairs)
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
-                           "shards": sorted(by_shard), "phrasings": sorted(exact), "synonyms": table,
-                           "site": site or {"url": None, "contactRoutes": []}}
+                           "shards": sorted(by_shard), "phrasings": sorted(exact), "pairFiles": len(pairs),
+                           "synonyms": table, "site": site or {"url": None, "contactRoutes": []}}
+    return files
+
+
+def pair_files(found: tuple[Entry, ...]) -> dict[str, dict[str, list[int]]]:
+    """The ``pairs-N.json`` files: a pair of CRC ``h`` is in file ``h % files`` under ``h // files`` in
+    hexadecimal, with the documents holding it. Postings are packed into arrays of integers while they are
+    gathered: at 20,000 documents there are millions of them."""
+    count = math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE)
+    packed = [array("Q") for _ in range(count)]
+    appends = [postings.append for postings in packed]
+    for number, entry in enumerate(found):
+        for crc in entry.pairs:
+            key, file = divmod(crc, count)
+            appends[file](key << DOCUMENT_BITS | number)
+    mask = (1 << DOCUMENT_BITS) - 1
+    files = {}
+    for number, postings in enumerate(packed):
+        data = files[f"pairs-{number}.json"] = {}
+        last = documents = None
+        for value in sorted(postings):
+            if value >> DOCUMENT_BITS != last:
+                last = value >> DOCUMENT_BITS
+                documents = data[format(last, "x")] = []
+            documents.append(value & mask)
     return files
 
 
@@ -500,6 +592,7 @@ class SearchIndex:
             self.docs_per_file: int = meta["docsPerFile"]
             self.shards: list[str] = meta["shards"]
             self.phrasing_shards: list[str] = meta["phrasings"]
+            self.pair_files: int = meta["pairFiles"]
             self.synonyms: dict[str, list[str]] = meta["synonyms"]
             self.address: str | None = meta["site"]["url"]
             self.contact_routes: list[dict] = meta["site"]["contactRoutes"]
@@ -541,6 +634,7 @@ class SearchIndex:
         for shard in self.shards:
             names.append(f"terms-{shard}.json")
             names += [f"postings-{shard}-{part}.json" for part in sorted(set(self._terms(shard)["parts"]))]
+        names += [f"pairs-{number}.json" for number in range(self.pair_files)]
         return names + [f"phrasings-{shard}.json" for shard in self.phrasing_shards]
 
     def file(self, name: str) -> Any:
@@ -615,6 +709,15 @@ class SearchIndex:
             return []
         return self._read(f"phrasings-{shard_of(key)}.json").get(key, [])
 
+    def _holding(self, pairs: list[int]) -> dict[int, int]:
+        """Document -> how many of the query's neighbouring word pairs (CRCs) it holds."""
+        held: dict[int, int] = {}
+        for crc in pairs:
+            key, file = divmod(crc, self.pair_files)
+            for number in self._read(f"pairs-{file}.json").get(format(key, "x"), []):
+                held[number] = held.get(number, 0) + 1
+        return held
+
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Documents matching ``query``, best first; only good matches (see the module docstring)."""
         return self.answer(query, limit).hits
@@ -658,17 +761,22 @@ class SearchIndex:
             for number in self._rare(word, lookups):
                 rare[number] = rare.get(number, 0) + 1
         exact = set(self._exact(query))
+        pairs = query_pairs(words) if self.pair_files else []
+        held = self._holding(pairs)
         needed = max(MIN_COVERAGE * total, min(2, total))
         ranked = []
         for number, score in scores.items():
             coverage = matched[number] / total
             if matched[number] >= needed or number in exact:
-                ranked.append((number in exact, rare.get(number, 0), score * coverage * coverage, number))
-        ranked.sort(key=lambda item: (not item[0], -item[1], -item[2], item[3]))
-        best = max((score for _, _, score, _ in ranked), default=0.0)
+                phrase = 1 + PAIR_BOOST * held.get(number, 0) / len(pairs) if pairs else 1
+                whole = len(pairs) >= WHOLE_PHRASE_PAIRS and held.get(number, 0) == len(pairs)
+                ranked.append((number in exact, rare.get(number, 0), whole, score * coverage * coverage * phrase,
+                               number))
+        ranked.sort(key=lambda item: (not item[0], -item[1], not item[2], -item[3], item[4]))
+        best = max((item[3] for item in ranked), default=0.0)
         hits = []
-        for is_exact, codes, score, number in ranked:
-            if len(hits) == limit or not is_exact and not codes and score < RELATIVE_CUTOFF * best:
+        for is_exact, codes, whole, score, number in ranked:
+            if len(hits) == limit or not (is_exact or codes or whole) and score < RELATIVE_CUTOFF * best:
                 break
             doc = self.document(number)
             hits.append(Hit(doc["id"], doc["title"], doc["url"], doc["tier"], score, doc["snippet"], matched[number],

@@ -13,7 +13,8 @@ from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import INDEX_FILE, SearchIndex, stem, text_terms, worker_lunr
+from generator.search import (INDEX_FILE, SearchIndex, pair_hash, query_pairs, query_words, sequence, stem, text_terms,
+                              worker_lunr)
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -270,6 +271,51 @@ def test_the_one_page_naming_a_rare_code_comes_first(make_root):
     assert ids(index.search("Event ID"))[0] != "lockout"
 
 
+def message_root(make_root) -> SearchIndex:
+    """Pages that use a message's words a lot, scattered, and one page quoting the message once, verbatim."""
+    for n, topic in enumerate(("reports", "exports", "views")):
+        make_root.doc(f"kb/columns-{n}.md", f"# Column names in {topic}\n\n"
+                      + f"Each column has a name. An invalid name is refused; rename the column in {topic}. " * 6,
+                      id=f"columns-{n}", title=f"Column names in {topic}")
+    make_root.doc("kb/sql-update.md", "# Queries fail after the update\n\nAfter the update, saved queries stop "
+                  "with the error \"Invalid column name 'LegacyId'\". Run the repair script, then retry.\n",
+                  id="sql-update", title="Queries fail after the update")
+    make_root.doc("kb/file-names.md", "# Naming files\n\n" + "Each filename is checked: a valid one has no slash, "
+                  "and a filename with a slash is refused. " * 5, id="file-names", title="Naming files")
+    make_root.doc("kb/open-error.md", "# Documents do not open\n\nWord says: Filename is not valid. Move the "
+                  "document to a shorter path.\n", id="open-error", title="Documents do not open")
+    return SearchIndex.build(load(make_root.path), 0)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Invalid column name", "sql-update"), ("invalid column name 'LegacyId'", "sql-update"),
+    ("Filename is not valid.", "open-error"), ("filename not valid", "open-error")])
+def test_a_pasted_message_finds_the_page_quoting_it_first(make_root, query, expected):
+    """The words in the order of the message outweigh the same words scattered, however often."""
+    assert ids(message_root(make_root).search(query))[0] == expected
+
+
+def test_words_in_order_only_raise_a_page(make_root):
+    """Neighbouring words are a bonus, never a match of their own: the scattered pages still come."""
+    found = ids(message_root(make_root).search("Invalid column name"))
+    assert found[0] == "sql-update" and {"columns-0", "columns-1", "columns-2"} <= set(found)
+    assert ids(message_root(make_root).search("column invalid"))[0] != "sql-update"
+
+
+def test_word_pairs_of_a_page_skip_stop_words_and_stay_within_a_field():
+    assert sequence("Filename is not valid.") == ["filenam", "valid"]
+    assert sequence("HRESULT=8000ffff then 0x1b7") == ["hresult=8000ffff", "0x1b7"]
+    assert pair_hash("filenam", "valid") != pair_hash("valid", "filenam")
+
+
+def test_hidden_text_leaves_no_word_pair_in_a_lower_index(root):
+    """The pairs of an internal block are no pairs of the tier 0 index, and are of tier 1's."""
+    hidden = pair_hash(*sequence(f"{INTERNAL_WORD} flag"))
+    tiers = {tier: SearchIndex.build(load(root), tier) for tier in (0, 1)}
+    held = {tier: index._holding([hidden]) for tier, index in tiers.items()}
+    assert held[0] == {} and held[1]
+
+
 WORKER = REPO / "overrides" / "assets" / "javascripts" / "kbgen" / "search-worker.js"
 # The site's search worker, run by Node.js on a saved index: fetch reads the index's files, lunr.js is the
 # one the site ships. It prints, per query, what the search box would list and the query it answered.
@@ -305,7 +351,28 @@ AGREEMENT_QUERIES = [
     "two factor authentification", "\"webhok signature\"", "SsoLoginError", "invoice", "export to excel",
     "refund my subscription", "how do I cancel my subscription", "quickboks sync", "constructor", "in",
     "HRESULT=8000ffff path_openat+0x1b7/0x1330", "\N{ROCKET} launch", "payout", "",
+    "Invalid redirect_uri", "the callback address is wrong", "webhook signature does not match",
 ]
+AGREEMENT_SAMPLES = 300  # and this many runs of words cut from the sample's pages, some with a typo
+
+
+def page_windows(count: int) -> list[str]:
+    """Queries as customers paste them: runs of 2 to 6 words of the sample's pages (seeded), a letter of some
+    dropped, and in the words' forms as written (case, punctuation)."""
+    import random
+    chance = random.Random(20)
+    words = [text.split() for text in (path.read_text(encoding="utf-8") for path in sorted(REPO.glob("kb/**/*.md")))]
+    queries = []
+    while len(queries) < count:
+        page = chance.choice(words)
+        start = chance.randrange(len(page))
+        run = page[start:start + chance.randint(2, 6)]
+        if chance.random() < 0.2:
+            word = chance.randrange(len(run))
+            cut = chance.randrange(len(run[word]))
+            run[word] = run[word][:cut] + run[word][cut + 1:]
+        queries.append(" ".join(run))
+    return queries
 
 
 def test_worker_and_terminal_agree_to_the_bit(tmp_path):
@@ -317,18 +384,23 @@ def test_worker_and_terminal_agree_to_the_bit(tmp_path):
     lunr_js.write_text(worker_lunr(), encoding="utf-8")
     index = SearchIndex.build(load(REPO), 0)
     index.write(tmp_path / "index")
+    queries = AGREEMENT_QUERIES + page_windows(AGREEMENT_SAMPLES)
     result = subprocess.run([node, "-e", WORKER_HARNESS, str(WORKER), str(lunr_js), str(tmp_path / "index")],
-                            input=json.dumps(AGREEMENT_QUERIES), capture_output=True, text=True, timeout=120)
+                            input=json.dumps(queries), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    browser = json.loads(result.stdout)
+    # JavaScript's String and Python's repr are both the shortest text of a double ("1" and "1.0" aside):
+    # read back, they are the very float
+    browser = [{"hits": [[url, float(score)] for url, score in answer["hits"]], "corrected": answer["corrected"]}
+               for answer in json.loads(result.stdout)]
     terminal = []
-    for query in AGREEMENT_QUERIES:
+    for query in queries:
         answer = index.answer(query, 20)
-        terminal.append({"hits": [[hit.url, repr(hit.score)] for hit in answer.hits], "corrected": answer.corrected})
+        terminal.append({"hits": [[hit.url, hit.score] for hit in answer.hits], "corrected": answer.corrected})
     assert sum(len(answer["hits"]) for answer in terminal) > 50
+    assert sum(bool(index._holding(query_pairs(query_words(query, index.synonyms)))) for query in queries) > 100
     assert any(answer["corrected"] for answer in terminal)
     differences = {query: {"browser": seen, "terminal": expected}
-                   for query, seen, expected in zip(AGREEMENT_QUERIES, browser, terminal) if seen != expected}
+                   for query, seen, expected in zip(queries, browser, terminal) if seen != expected}
     assert differences == {}
 
 
@@ -419,6 +491,22 @@ def test_audit_reads_the_phrasings_of_the_index(root, tmp_path):
     leaks = audit(root, out, tiers=[0])
     assert [(leak.output, leak.source) for leak in leaks] == [
         (f"tier0/search/kbgen/{phrasings.name}", "kb/sso-errors.md")]
+
+
+def test_audit_finds_word_pairs_no_page_of_the_tier_holds(root, tmp_path):
+    """A pair is a CRC and cannot be traced to words: a pairs file other than the tier's pages make is a leak."""
+    from generator.audit import audit
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[0])
+    folder = out / "tier0" / "search" / "kbgen"
+    count = json.loads((folder / "index.json").read_text(encoding="utf-8"))["pairFiles"]
+    crc = pair_hash(*sequence(f"{INTERNAL_WORD} flag"))
+    target = folder / f"pairs-{crc % count}.json"
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data[format(crc // count, "x")] = [0]  # any key that is not the tier's
+    target.write_text(json.dumps(data), encoding="utf-8")
+    assert [(leak.output, leak.what) for leak in audit(root, out, tiers=[0])] == [
+        (f"tier0/search/kbgen/{target.name}", "no text this tier may show")]
 
 
 def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):

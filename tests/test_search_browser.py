@@ -44,6 +44,10 @@ QUERIES = [
     "SsoLoginError",  # parts at a case change
     "Error: ERR_SSO_4012 then 502",  # rare codes first
     "two factor authentification",  # a synonym phrase counts as two words
+    "Duplicate invoice number",  # a message pasted whole: the page quoting it first
+    "Email domain not allowed",
+    "an invoice with this number already exists",
+    "Tallybook shows it as paid",
 ]
 NO_MATCH = "qwertyuiop zxcvbnm"
 
@@ -193,6 +197,17 @@ def test_cli_says_which_query_it_answered():
     result = CliRunner().invoke(cli, ["search", "pasword reset", "--root", str(REPO), "--limit", "1"])
     assert result.output.startswith("Showing results for 'password reset'; search instead for '\"pasword reset\"'.")
     assert "Showing" not in CliRunner().invoke(cli, ["search", "password reset", "--root", str(REPO)]).output
+
+
+def test_a_pasted_message_shows_the_page_quoting_it_first(page, sample_url):
+    """The sync page says "Tallybook shows it as paid" once; the webhooks page says "Tallybook", "shows"
+    and "paid" more, apart, and comes first without the words' order."""
+    base = f"{sample_url}/tier0/"
+    open_search(page, base)
+    typed(page, "Tallybook shows it as paid")
+    shown = wait_for_paths(page, base, [hit["path"] for hit in terminal("Tallybook shows it as paid")])
+    assert shown[0] == "kb/integrations/xero-quickbooks-sync/" and "kb/integrations/webhooks/" in shown
+    assert page.js_errors == []
 
 
 def test_results_mark_the_words_and_say_what_they_are(page, sample_url):

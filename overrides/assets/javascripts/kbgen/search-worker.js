@@ -5,10 +5,10 @@
 "use strict";
 
 const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;  // mkdocs-material's SearchMessageType
-const FORMAT = 5;
+const FORMAT = 6;
 const TYPO_MIN_LENGTH = 4, TYPO_BOOST = 0.2, PREFIX_BOOST = 0.3, SYNONYM_BOOST = 0.8;
 const MIN_COVERAGE = 0.34, RELATIVE_CUTOFF = 0.1, MAX_QUERY_WORDS = 24, MIN_PART_CHARS = 2, MAX_PHRASE_WORDS = 4;
-const RARE_DOCUMENTS = 3;
+const RARE_DOCUMENTS = 3, PAIR_BOOST = 1, WHOLE_PHRASE_PAIRS = 2;
 const RESULTS = 20;  // listed at most: each needs its row from a docs file, fetched before the list shows
 const SHARD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789", OTHER_SHARD = "_";
 const SEPARATOR = /[\s\-]+/;
@@ -80,6 +80,47 @@ function pieceTerms(piece) {
 
 function analyse(text) {
   return text.split(SEPARATOR).flatMap(pieceTerms);
+}
+
+/* CRC-32 (zlib's), of a pair of neighbouring terms as UTF-8: generator/search.py's pair_hash. */
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  for (let k = 0; k < 8; k++)
+    n = n & 1 ? 0xEDB88320 ^ (n >>> 1) : n >>> 1;
+  return n >>> 0;
+});
+const UTF8 = new TextEncoder();
+
+function pairHash(first, second) {
+  let crc = 0xFFFFFFFF;
+  for (const byte of UTF8.encode(`${first} ${second}`))
+    crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >>> 8);
+  return (crc ^ 0xFFFFFFFF) >>> 0;
+}
+
+/* generator/search.py's query_pairs: the query's neighbouring word pairs, each once. */
+function queryPairs(words) {
+  const pairs = [];
+  let previous = "";
+  for (const word of words) {
+    if (word.part)
+      continue;
+    const terms = word.text.includes(" ") ? [] : pieceTerms(word.text);
+    if (previous && terms.length && !pairs.includes(pairHash(previous, terms[0])))
+      pairs.push(pairHash(previous, terms[0]));
+    previous = terms.length ? terms[0] : "";
+  }
+  return pairs;
+}
+
+/* Document -> how many of the pairs it holds (SearchIndex._holding). */
+async function holding(pairs, pairFiles) {
+  const held = new Map();
+  const lists = await Promise.all(pairs.map(crc => read(`pairs-${crc % pairFiles}.json`)
+    .then(data => data[Math.floor(crc / pairFiles).toString(16)] || [])));
+  for (const numbers of lists)
+    for (const number of numbers)
+      held.set(number, (held.get(number) || 0) + 1);
+  return held;
 }
 
 function phraseKey(text) {
@@ -231,14 +272,17 @@ async function exactMatches(query, phrasings) {
 }
 
 async function search(query) {
-  const { tier: siteTier, shards, docsPerFile, phrasings, synonyms } = await meta.catch(() => (meta = readMeta()));
+  const { tier: siteTier, shards, docsPerFile, phrasings, pairFiles, synonyms } =
+    await meta.catch(() => (meta = readMeta()));
   const words = queryWords(query, synonyms);
+  const pairs = pairFiles ? queryPairs(words) : [];
   const typos = !query.includes('"');
   const last = words.reduce((found, word, position) => word.part ? found : position, -1);
   const total = words.reduce((sum, word) => sum + sizeOf(word), 0);
-  const [looked, exactList] = await Promise.all([
+  const [looked, exactList, held] = await Promise.all([
     Promise.all(words.map((word, position) => lookups(word, position === last, shards, typos))),
     exactMatches(query, phrasings),
+    holding(pairs, pairFiles),
   ]);
   await Promise.all([...new Set(looked.flatMap(found => [...found.values()].map(([, file]) => file)))].map(read));
   const scores = new Map(), matched = new Map(), rare = new Map(), corrections = new Map();
@@ -269,14 +313,17 @@ async function search(query) {
   const ranked = [];
   for (const [number, score] of scores) {
     const coverage = matched.get(number) / total;
-    if (matched.get(number) >= needed || exact.has(number))
-      ranked.push([exact.has(number), rare.get(number) || 0, score * coverage * coverage, number]);
+    if (matched.get(number) >= needed || exact.has(number)) {
+      const phrase = pairs.length ? 1 + PAIR_BOOST * (held.get(number) || 0) / pairs.length : 1;
+      const whole = pairs.length >= WHOLE_PHRASE_PAIRS && held.get(number) === pairs.length;
+      ranked.push([exact.has(number), rare.get(number) || 0, whole, score * coverage * coverage * phrase, number]);
+    }
   }
-  ranked.sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (b[2] - a[2]) || (a[3] - b[3]));
-  const best = ranked.reduce((top, [, , score]) => Math.max(top, score), 0);
+  ranked.sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (b[2] - a[2]) || (b[3] - a[3]) || (a[4] - b[4]));
+  const best = ranked.reduce((top, item) => Math.max(top, item[3]), 0);
   const top = [];
-  for (const [isExact, codes, score, number] of ranked) {
-    if (top.length === RESULTS || (!isExact && !codes && score < RELATIVE_CUTOFF * best))
+  for (const [isExact, codes, whole, score, number] of ranked) {
+    if (top.length === RESULTS || (!(isExact || codes || whole) && score < RELATIVE_CUTOFF * best))
       break;
     top.push([score, number]);
   }
