@@ -12,7 +12,8 @@ Pagefind does, in ``search/kbgen/`` of the built site:
 * ``postings-K-N.json``: for each word, the documents it is in and its weight there;
 * ``pairs-N.json``: for each pair of neighbouring words (by its CRC, see below), the documents holding it;
 * ``docs-N.json``: what a result shows of each document (id, title, URL, tier, snippet, kind, and the title
-  of its area: the area of its first intent).
+  of its area: the area of its first intent), in the order of their addresses: a folder's pages, often the
+  results of one query, share files.
 
 A browser fetches a small file at page load and then only the shards the query's words need, so the
 first answer does not wait for an index of every page (``benchmarks/search_payload.py``).
@@ -415,7 +416,7 @@ def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
 def _entries(content: ContentRoot, tier: int) -> list[Entry]:
     structure.prepare(content)  # the views of every document, on every core (nothing to do in a build)
     found = [_entry(content, document, tier) for document in content.documents if in_site(document, tier)]
-    return sorted(found, key=lambda entry: entry.id)
+    return sorted(found, key=lambda entry: entry.url)  # pages of a folder, often results of one query, share files
 
 
 def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
