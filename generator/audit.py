@@ -444,7 +444,8 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     output = f"{label}/{search.INDEX_DIR}/"
     terms: dict[str, str] = {}  # term -> the file that holds it
     ids: dict[str, str] = {}  # document id -> the file that lists it
-    pairs: dict[str, dict] = {}  # pairs file -> its data
+    differing: list[str] = []  # pairs files other than the tier's pages make
+    expected: search.PairFiles | None = None
     try:
         index = search.SearchIndex.load(folder)
         for name in index.file_names():
@@ -460,7 +461,10 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
                 if strays:
                     raise ValueError(f"{name} refers to documents {sorted(strays)} it does not list")
             elif name.startswith("pairs-"):
-                pairs[name] = data
+                if expected is None:
+                    expected = search.PairFiles(search.entries(content, tier))
+                if data != expected.get(name):
+                    differing.append(name)
             elif name.startswith("phrasings-"):  # the intents' phrasings, as index terms
                 terms.update((term, name) for key in data for term in key.split(" ") if term not in terms)
         if len(index.documents()) != index.count:
@@ -471,10 +475,9 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
     entries = search.entries(content, tier)
     extra = set(terms) - set().union(*(entry.terms for entry in entries))
     strangers = set(ids) - {entry.id for entry in entries}
-    expected = search.pair_files(entries) if pairs else {}
     # A pair is a CRC, not words: it cannot be traced, only found to be no pair of the tier's pages.
     leaks = [Leak(tier, output + name, "?", "no text this tier may show", "word pairs of no page it shows")
-             for name in sorted(pairs) if pairs[name] != expected.get(name)]
+             for name in sorted(differing)]
     if not extra and not strangers and not unknown:
         return leaks
     traced = set()

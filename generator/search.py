@@ -489,7 +489,7 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
 
 
 def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
-           site: dict | None = None) -> dict[str, Any]:
+           site: dict | None = None) -> Callable[[str], Any]:
     """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them; ``site`` is the built site's
     address and contact routes, for ``kbgen search --site`` outside a content root; ``table`` the synonyms."""
     files: dict[str, Any] = {}
@@ -520,36 +520,52 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
                     numbers.append(number)
     for shard, keys in exact.items():
         files[f"phrasings-{shard}.json"] = keys
-    pairs = pair_files(found)
-    files.update(pairs)
+    pairs = PairFiles(found)
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
                            "shards": sorted(by_shard), "phrasings": sorted(exact), "pairFiles": len(pairs),
                            "synonyms": table, "site": site or {"url": None, "contactRoutes": []}}
-    return files
+
+    def read(name: str) -> Any:
+        data = pairs.get(name) if name.startswith("pairs-") else files.get(name)
+        if data is None:
+            raise KeyError(name)
+        return data
+
+    return read
 
 
-def pair_files(found: tuple[Entry, ...]) -> dict[str, dict[str, list[int]]]:
-    """The ``pairs-N.json`` files: a pair of CRC ``h`` is in file ``h % files`` under ``h // files`` in
-    hexadecimal, with the documents holding it. Postings are packed into arrays of integers while they are
-    gathered: at 20,000 documents there are millions of them."""
-    count = math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE)
-    packed = [array("Q") for _ in range(count)]
-    appends = [postings.append for postings in packed]
-    for number, entry in enumerate(found):
-        for crc in entry.pairs:
-            key, file = divmod(crc, count)
-            appends[file](key << DOCUMENT_BITS | number)
-    mask = (1 << DOCUMENT_BITS) - 1
-    files = {}
-    for number, postings in enumerate(packed):
-        data = files[f"pairs-{number}.json"] = {}
+class PairFiles:
+    """The ``pairs-N.json`` files: a pair of CRC ``h`` is in file ``h % len(files)`` under ``h // len(files)``
+    in hexadecimal, with the documents holding it. At 20,000 documents there are millions of postings:
+    they are kept packed, eight bytes each, and a file is made when it is asked for (and written, then
+    dropped)."""
+
+    def __init__(self, found: tuple[Entry, ...]):
+        count = math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE)
+        self._packed = [array("Q") for _ in range(count)]
+        appends = [postings.append for postings in self._packed]
+        for number, entry in enumerate(found):
+            for crc in entry.pairs:
+                key, file = divmod(crc, count)
+                appends[file](key << DOCUMENT_BITS | number)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def get(self, name: str) -> dict[str, list[int]] | None:
+        """The file ``pairs-N.json``, or None for no such file."""
+        number = name.removeprefix("pairs-").removesuffix(".json")
+        if not number.isdigit() or int(number) >= len(self) or name != f"pairs-{int(number)}.json":
+            return None
+        mask = (1 << DOCUMENT_BITS) - 1
+        data: dict[str, list[int]] = {}
         last = documents = None
-        for value in sorted(postings):
+        for value in sorted(self._packed[int(number)]):
             if value >> DOCUMENT_BITS != last:
                 last = value >> DOCUMENT_BITS
                 documents = data[format(last, "x")] = []
             documents.append(value & mask)
-    return files
+        return data
 
 
 @dataclass
@@ -583,6 +599,7 @@ class SearchIndex:
     """A tier's index, read file by file as a query needs them (as the browser does)."""
 
     def __init__(self, read: Callable[[str], Any]):
+        self._source = read
         self._read = functools.lru_cache(maxsize=None)(read)
         try:
             meta = self._read("index.json")
@@ -603,7 +620,7 @@ class SearchIndex:
     @classmethod
     def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        return cls(_files(tier, entries(content, tier), content_synonyms(content), site).__getitem__)
+        return cls(_files(tier, entries(content, tier), content_synonyms(content), site))
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:
@@ -639,8 +656,9 @@ class SearchIndex:
         return names + [f"phrasings-{shard}.json" for shard in self.phrasing_shards]
 
     def file(self, name: str) -> Any:
-        """One of the index's files (see the module docstring), parsed."""
-        return self._read(name)
+        """One of the index's files (see the module docstring), parsed afresh and kept by nobody: who reads
+        every file (the audit, :meth:`write`) holds one at a time."""
+        return self._source(name)
 
     def _terms(self, shard: str) -> dict:
         return self._read(f"terms-{shard}.json") if shard in self.shards else {"terms": [], "parts": []}
