@@ -323,7 +323,16 @@ def pair_hash(first: str, second: str) -> int:
 def _pair_ends(term: str) -> tuple[int, bytes]:
     """What a term gives the CRC of a pair: its CRC, from which a pair it starts goes on, and the bytes it
     adds to a pair it ends (worked out once per term)."""
-    return zlib.crc32(term.encode()), f" {term}".encode()
+    return zlib.crc32(_utf8(term)), _utf8(f" {term}")
+
+
+def _utf8(text: str) -> bytes:
+    """Text in UTF-8 as the browser's TextEncoder writes it: a lone surrogate (a query argument's byte that
+    is not UTF-8) as U+FFFD, not an error."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
 
 
 def text_terms(text: str) -> set[str]:

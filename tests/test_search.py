@@ -119,6 +119,13 @@ def run(*args: str):
     return CliRunner().invoke(cli, ["search", *args])
 
 
+def test_a_query_with_bytes_that_are_not_utf8_is_searched(root):
+    """A shell passes such bytes as lone surrogates: they are no error, in any word of the query."""
+    result = CliRunner().invoke(cli, ["search", "--root", str(root), "--json", "ERR_SSO_\udcff4012 after sign\udcffing"])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "sso-errors" in [hit["id"] for hit in json.loads(result.output)]
+
+
 def test_cli_json_fields(root):
     result = run("ERR_SSO_4012", "--root", str(root), "--json")
     assert result.exit_code == 0, result.output
@@ -352,6 +359,7 @@ AGREEMENT_QUERIES = [
     "refund my subscription", "how do I cancel my subscription", "quickboks sync", "constructor", "in",
     "HRESULT=8000ffff path_openat+0x1b7/0x1330", "\N{ROCKET} launch", "payout", "",
     "Invalid redirect_uri", "the callback address is wrong", "webhook signature does not match",
+    "ca\udcffrd was declined", "\ud83d launch \udc80 day",  # lone surrogates: a query argument's bytes
 ]
 AGREEMENT_SAMPLES = 300  # and this many runs of words cut from the sample's pages, some with a typo
 
