@@ -82,8 +82,8 @@ SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's firs
 OTHER_SHARD = "_"  # stands for any other letter (or none)
 DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
 POSTINGS_FILE_CHARS = 10_000  # a postings file holds words until it is about this long
-# Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults
+# Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
 TYPO_BOOST = 0.2
