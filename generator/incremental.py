@@ -50,17 +50,19 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_hash(path: Path) -> str:
+def file_hash(path: Path | str) -> str:
     """The sha256 of a file's bytes: what decides that an output file is still the one a build wrote (size,
     time and inode do not: an edit can keep the size and put the time back)."""
-    return _sha256(path.read_bytes())
+    with open(path, "rb") as stream:
+        return _sha256(stream.read())
 
 
-def link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path | str, target: Path | str) -> None:
     try:
         os.link(source, target)
     except OSError:  # a file system without hard links, or another device
-        target.write_bytes(source.read_bytes())
+        with open(source, "rb") as original, open(target, "wb") as copy:
+            copy.write(original.read())
 
 
 def _hash_tree(digest, folder: Path) -> None:
@@ -146,13 +148,14 @@ class PageCache:
         the one that build wrote. The previous site stays as it is if this build fails: only a new name
         is made for the file, and nothing writes to a reused page."""
         record = self.previous.get(src_uri)
-        if record is None or record.key != key or record.output != output or self.previous_site is None \
-                or not _unchanged(self.previous_site / output, record):
+        previous = os.path.join(self.previous_site, output) if self.previous_site is not None else None
+        if record is None or record.key != key or record.output != output or previous is None \
+                or not _unchanged(previous, record):
             self.records[src_uri] = PageRecord(key, output)
             return False
-        target = site_dir / output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        link_or_copy(self.previous_site / output, target)
+        target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
+        _make_folder(os.path.dirname(target))
+        link_or_copy(previous, target)
         self.records[src_uri] = record
         self.reused[output] = record.sha256
         return True
@@ -202,7 +205,17 @@ class PageCache:
         temporary.replace(manifest)
 
 
-def _unchanged(path: Path, record: PageRecord) -> bool:
+def _make_folder(path: str) -> None:
+    """A page's folder: one system call when its parent exists, as it mostly does."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+
+
+def _unchanged(path: Path | str, record: PageRecord) -> bool:
     """Whether ``path`` is the file the record's build wrote, by its bytes."""
     try:
         return file_hash(path) == record.sha256

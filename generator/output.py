@@ -172,10 +172,7 @@ def new_version(out: Path) -> Path:
 def carry_over(previous: Path, version: Path, tier: int) -> None:
     """Put a tier's published site and manifest into the new version unchanged, as hard links (no bytes
     copied, and nothing ever writes into a published file)."""
-    def link(source: str, target: str) -> None:
-        link_or_copy(Path(source), Path(target))
-
-    shutil.copytree(previous / f"tier{tier}", version / f"tier{tier}", copy_function=link)
+    shutil.copytree(previous / f"tier{tier}", version / f"tier{tier}", copy_function=link_or_copy)
     if manifest_path(previous, tier).is_file():
         manifest_path(version, tier).parent.mkdir(parents=True, exist_ok=True)
         link_or_copy(manifest_path(previous, tier), manifest_path(version, tier))

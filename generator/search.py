@@ -69,9 +69,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import mkdocs
-from lunr.builder import Builder
-from lunr.field_ref import FieldRef
-from lunr.idf import idf
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
@@ -97,6 +94,7 @@ SHARD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a word's firs
 OTHER_SHARD = "_"  # stands for any other letter (or none)
 DOCS_PER_FILE = 10  # a query's best 20 results are rows of up to 20 files: small ones
 POSTINGS_FILE_CHARS = 10_000  # a postings file holds words until it is about this long
+BM25_K1, BM25_B = 1.2, 0.75  # lunr.Builder's defaults
 # Field -> boost. Titles and the intent's phrasings say what a page is for, more than any body word.
 FIELDS = {"title": 8, "intents": 4, "tags": 3, "summary": 3, "headings": 2, "body": 1}
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
@@ -458,43 +456,33 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     """Each term's postings, ``[document, weight, document, weight, ...]``: lunr.py's BM25 weight of the
     term in each field of the document (its idf, k1 and b, times the field's boost, rounded as lunr's
     builder rounds), summed over the fields (a query weighs every field alike, so lunr's per-field scores
-    add up to this). The builder keeps the counts; the weights are worked out here rather than in lunr's
-    vectors, which insert into sorted lists in linear time (half of the index's build time)."""
-    builder = Builder()
-    for name, boost in FIELDS.items():
-        builder.field(name, boost=boost)
-    frequencies = []
-    for number, entry in enumerate(found):  # what Builder.add does, with kbgen's faster analysis
-        ref = str(number)
-        builder._documents[ref] = {}
-        builder.document_count += 1
-        counted = {}
-        for name in FIELDS:
-            terms = entry.analysed[name]
-            counted[name] = Counter(terms)
-            builder.field_lengths[str(FieldRef(ref, name))] = len(terms)
-            for term in counted[name]:
-                posting = builder.inverted_index.get(term)
-                if posting is None:
-                    posting = builder.inverted_index[term] = {field: {} for field in FIELDS}
-                posting[name][ref] = {}
-        frequencies.append(counted)
+    add up to this). The arithmetic is lunr's, step for step, so every weight is its float to the last bit;
+    lunr's builder is not run: it keeps a dictionary per posting and inserts into sorted vectors in linear
+    time, several times the work of the sums below (``tests/test_search.py`` holds the two alike)."""
     if not found:
         return {}
-    builder._calculate_average_field_lengths()
-    k1, b = builder._k1, builder._b
-    idfs = {term: idf(posting, builder.document_count) for term, posting in builder.inverted_index.items()}
-    summed: dict[str, dict[int, float]] = {term: {} for term in idfs}
-    for name, boost in FIELDS.items():
-        average = builder.average_field_length[name]
-        for number, counted in enumerate(frequencies):
-            length = builder.field_lengths[str(FieldRef(str(number), name))]
+    k1, b = BM25_K1, BM25_B
+    counts = [{name: Counter(entry.analysed[name]) for name in FIELDS} for entry in found]
+    in_fields: Counter = Counter()  # term -> fields of documents it is in (lunr's idf counts each)
+    for counted in counts:
+        for name in FIELDS:
+            in_fields.update(counted[name].keys())
+    total = len(found)
+    idfs = {term: math.log(1 + abs((total - n + 0.5) / (n + 0.5))) for term, n in in_fields.items()}
+    averages = {name: sum(len(entry.analysed[name]) for entry in found) / total for name in FIELDS}
+    postings: dict[str, list] = {term: [] for term in idfs}
+    for number, (entry, counted) in enumerate(zip(found, counts)):
+        summed: dict[str, float] = {}
+        for name, boost in FIELDS.items():
+            if not counted[name]:
+                continue  # no words: its average may be 0 too
+            norm = k1 * (1 - b + b * (len(entry.analysed[name]) / averages[name]))
             for term, tf in counted[name].items():
-                score = idfs[term] * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / average)) + tf)
-                by_document = summed[term]
-                by_document[number] = by_document.get(number, 0.0) + round(score * boost, 3)
-    return {term: [value for number in sorted(by_document) for value in (number, round(by_document[number], 3))]
-            for term, by_document in summed.items()}
+                score = idfs[term] * ((k1 + 1) * tf) / (norm + tf)
+                summed[term] = summed.get(term, 0.0) + round(score * boost, 3)
+        for term, weight in summed.items():
+            postings[term] += (number, round(weight, 3))
+    return postings
 
 
 def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],

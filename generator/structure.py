@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import html
 import json
-import multiprocessing
 import os
 import re
-import threading
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -41,7 +39,7 @@ from markdown import Markdown
 from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
-from . import audience
+from . import audience, forks
 from .content import SNIPPETS_DIR, ContentRoot, Document
 from .internal_blocks import InternalBlocksExtension, Parse
 from .site_config import read as read_site_config
@@ -144,6 +142,9 @@ class View:
         return [heading.text for heading in self.headings]
 
 
+VIEW_FIELDS = tuple(field.name for field in dataclasses.fields(View))
+
+
 def strip_markers(markdown: str) -> str:
     """A page's Markdown without the feed's region markers: they name the defect, which only tier 3 sees."""
     return FEED_MARKER_RE.sub("", markdown) if "kbgen:defect" in markdown else markdown
@@ -210,30 +211,13 @@ def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
 def prepare(content: ContentRoot, jobs: int | None = None) -> None:
     """Work out the views of every document up front, on every core (a render costs milliseconds, a
     knowledge base holds thousands of documents); later calls of :func:`view` find them."""
-    global _PREPARING
-    todo = [document for document in content.documents if ("view", document.rel, max(audience.TIERS))
+    todo = [document.rel for document in content.documents if ("view", document.rel, max(audience.TIERS))
             not in content.derived]
-    jobs = jobs or min(os.cpu_count() or 1, MAX_JOBS)
-    if jobs < 2 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods() \
-            or threading.active_count() > 1:  # a fork copies no thread: a preview server's locks could hang it
-        for document in todo:
-            _views_of(content, document)
-        return
-    _PREPARING = content
-    try:
-        rels = [document.rel for document in todo]
-        chunks = [rels[start:start + CHUNK] for start in range(0, len(rels), CHUNK)]
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for found in pool.map(_prepared_chunk, chunks):
-                content.derived.update(found)
-    finally:
-        _PREPARING = None
+    for found in forks.chunked(functools.partial(_prepared_chunk, content), todo, CHUNK, jobs):
+        content.derived.update(found)
 
 
-_PREPARING: ContentRoot | None = None  # the root a pool of :func:`prepare` works on (its forks inherit it)
-PARALLEL_FROM = 400  # documents: fewer render faster than processes start
 CHUNK = 100
-MAX_JOBS = 8
 
 
 def _views_of(content: ContentRoot, document: Document) -> dict:
@@ -244,8 +228,7 @@ def _views_of(content: ContentRoot, document: Document) -> dict:
             if (value := content.derived.get(key)) is not None}
 
 
-def _prepared_chunk(rels: list[str]) -> dict:
-    content = _PREPARING
+def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
     documents = content.by_rel()
     found = {}
     for rel in rels:
@@ -318,8 +301,9 @@ def load_views(content: ContentRoot, path: Path) -> int:
 
 
 def _fields(shown: View) -> list:
-    """A view as JSON values."""
-    return [sorted(field) if isinstance(field, frozenset) else field for field in dataclasses.astuple(shown)]
+    """A view as JSON values (its tuples are lists to JSON: no deep copy of them is needed)."""
+    return [sorted(field) if isinstance(field, frozenset) else field
+            for field in map(shown.__getattribute__, VIEW_FIELDS)]
 
 
 def render_key(content: ContentRoot, document: Document, tier: int, page_markdown: str, settings: str) -> str:

@@ -8,13 +8,15 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from lunr.builder import Builder
+from lunr.pipeline import Pipeline
 
 from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import (INDEX_FILE, SearchIndex, pair_hash, query_pairs, query_words, sequence, stem, text_terms,
-                              worker_lunr)
+from generator.search import (FIELDS, INDEX_FILE, SearchIndex, entries, pair_hash, query_pairs, query_words, sequence,
+                              stem, text_terms, worker_lunr)
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -62,6 +64,33 @@ def test_each_tier_indexes_only_what_it_shows(root):
     assert ids(public.search("assertion")) == ["sso-errors"]
     assert public.search("assertion failures") == []  # one word of two is no good match
     assert ids(agents.search("assertion failures"))[0] == "sso-runbook"
+
+
+def test_weights_are_what_lunrs_builder_makes(root):
+    """Each posting's weight is lunr.py's BM25 weight of the term in each field, summed over the fields, to
+    the last bit: lunr's own builder, fed the same terms, makes the same numbers."""
+    content = load(root)
+    for tier in (0, 1):
+        found = entries(content, tier)
+        builder = Builder()
+        builder.pipeline = Pipeline()  # the terms are kbgen's analysis, as they are
+        for name, boost in FIELDS.items():
+            builder.field(name, boost=boost)
+        for number, entry in enumerate(found):
+            builder.add({"id": str(number), **{name: " ".join(entry.analysed[name]) for name in FIELDS}})
+        index = builder.build()
+        terms = sorted(index.inverted_index, key=lambda term: index.inverted_index[term]["_index"])
+        expected: dict[str, dict[int, float]] = {}
+        for number in range(len(found)):
+            for name in FIELDS:
+                vector = index.field_vectors[f"{name}/{number}"]
+                for position, value in zip(vector.elements[::2], vector.elements[1::2]):
+                    by_document = expected.setdefault(terms[position], {})
+                    by_document[number] = by_document.get(number, 0.0) + value
+        saved = SearchIndex.build(content, tier)
+        assert sorted(expected) == sorted(saved.terms())
+        for term, by_document in expected.items():
+            assert saved.postings(term) == [v for n in sorted(by_document) for v in (n, round(by_document[n], 3))]
 
 
 @pytest.mark.parametrize("query", ["ERR_SSO_4012", "err_sso_4012", '"Invalid redirect_uri"',

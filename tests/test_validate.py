@@ -47,6 +47,19 @@ def test_findings_are_sorted_and_unique(make_root):
         ("kb/a.md", 2, "missing-field"), ("kb/a.md", 6, "unknown-key"), ("kb/b.md", 5, "field-value")]
 
 
+def test_rules_run_in_forked_processes_find_what_one_process_finds(make_root, monkeypatch):
+    """A large root's per-document rules run in chunks on every core: the findings are the same."""
+    for number in range(12):
+        problem = ["", "\nSee [gone](missing.md).\n", "\n/// internal\nNever closed.\n", "\nTODO: write this.\n"]
+        make_root.file(f"kb/d{number}.md", page(id=f"d{number}") + problem[number % 4])
+    make_root.file("kb/bad.md", page(id="bad", tier="7"))
+    alone = validate(make_root.path)
+    assert {f.rule for f in alone} >= {"field-value", "internal-unclosed", "todo-text", "link-broken"}
+    monkeypatch.setattr("generator.forks.PARALLEL_FROM", 0)
+    monkeypatch.setattr("generator.validate.DOCUMENTS_PER_CHUNK", 2)
+    assert validate(make_root.path) == alone
+
+
 def test_bom_file_is_still_loaded_and_checked(make_root):
     """After a BOM the rest of the file is still read, so its other mistakes are reported too."""
     make_root.file("kb/a.md", bom(page(tier="9")))

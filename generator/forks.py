@@ -1,0 +1,42 @@
+"""Work spread over the cores by forking: the children inherit what the parent loaded (a content root, its
+views), so only each chunk's results travel back.
+
+Used where a step reads every document and nothing but its results is needed after: the views of
+every document (:func:`generator.structure.prepare`), the rules run per document
+(:mod:`generator.validate`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, TypeVar
+
+PARALLEL_FROM = 400  # items: fewer are done faster than processes start
+MAX_JOBS = 8
+
+Item, Result = TypeVar("Item"), TypeVar("Result")
+_work: Callable | None = None  # what the children of :func:`chunked` run (they inherit it)
+
+
+def chunked(work: Callable[[list[Item]], Result], items: list[Item], chunk: int,
+            jobs: int | None = None) -> list[Result]:
+    """``work`` of each chunk of ``items``, in order: in forked processes, one per core, when there are
+    enough items and a fork is safe (no other thread: a fork copies none, and their locks could hang it)."""
+    global _work
+    chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
+    jobs = jobs or min(os.cpu_count() or 1, MAX_JOBS)
+    if jobs < 2 or len(items) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:
+        return [work(part) for part in chunks]
+    _work = work
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_run, chunks))
+    finally:
+        _work = None
+
+
+def _run(part: list):
+    return _work(part)
