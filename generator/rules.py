@@ -107,6 +107,7 @@ RULES: dict[str, str | None] = {
     "link-raw-html": _BROKEN,
     "snippet-outside": _TIERS,
     "snippet-missing": _BROKEN,
+    "snippet-part-internal": _TIERS,
     "feed-not-resolved": _PUBLIC,
     "feed-not-approved": _PUBLIC,
     "feed-section-missing": _PUBLIC,

@@ -522,6 +522,27 @@ class Validator:
         lines, scan = self.scanned(document)
         rel, first = document.rel, document.body_line
         page_tier = document.tier if document.tier is not None else 0
+        self.check_markers(document)
+        for index, floor in scan.openers:
+            if floor <= page_tier and document.tier is not None:
+                self.add(rel, (first + index, 1), "internal-redundant", WARNING,
+                         f"this internal block is for tier {floor} and above, but the page is already tier "
+                         f"{page_tier}; remove the block markers or raise the block's tier")
+        comments = structure.view(self.content, document, page_tier).comments
+        if document.published and page_tier == audience.PUBLIC_TIER and comments:
+            at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
+            self.add(rel, (first + at, 1), "html-comment-public", WARNING,
+                     f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
+                     "where any customer can read it; delete it, or put the note in an internal block")
+        for index, spec in includes(lines):
+            self.check_snippet(document.rel, (first + index, 1), spec)
+        self.check_links(document)
+
+    def check_markers(self, document: Document) -> None:
+        """The internal blocks of a document, or of a snippet read as one: as written and as the parser
+        reads them."""
+        lines, scan = self.scanned(document)
+        rel, first = document.rel, document.body_line
         for event in scan.events:
             where = (first + event.index, 1)
             if event.kind == "bad-argument":
@@ -542,22 +563,8 @@ class Validator:
                 self.add(rel, where, "internal-blank-line", WARNING,
                          "an internal block must start after a blank line, or it is read as plain text; "
                          "add a blank line before it")
-        for index, floor in scan.openers:
-            if floor <= page_tier and document.tier is not None:
-                self.add(rel, (first + index, 1), "internal-redundant", WARNING,
-                         f"this internal block is for tier {floor} and above, but the page is already tier "
-                         f"{page_tier}; remove the block markers or raise the block's tier")
         self.check_marker_lookalikes(rel, first, lines, scan)
         self.check_hiding(document)
-        comments = structure.view(self.content, document, page_tier).comments
-        if document.published and page_tier == audience.PUBLIC_TIER and comments:
-            at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
-            self.add(rel, (first + at, 1), "html-comment-public", WARNING,
-                     f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
-                     "where any customer can read it; delete it, or put the note in an internal block")
-        for index, spec in includes(lines):
-            self.check_snippet(document.rel, (first + index, 1), spec)
-        self.check_links(document)
 
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
         """Lines that look like an internal block's marker but that Markdown reads as text, in a document
@@ -680,11 +687,11 @@ class Validator:
         Returns the included file when it is acceptable."""
         root = self.content.root
         base = (root / SNIPPETS_DIR).resolve()
-        if EXTERNAL_RE.match(spec):
+        path = spec if (base / spec).exists() else SNIPPET_SPEC_RE.sub("", spec)
+        if EXTERNAL_RE.match(path):
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
             return None
-        path = spec if (base / spec).exists() else SNIPPET_SPEC_RE.sub("", spec)
         target = (base / path).resolve()
         if not target.is_relative_to(base):
             inside_root = target.is_relative_to(root)
@@ -696,6 +703,11 @@ class Validator:
                      "of it through '..', absolute paths or symbolic links are refused)")
         elif not target.is_file():
             self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' does not exist in {SNIPPETS_DIR}/")
+        elif path != spec and _marker_lines((read_text(target, path)[0] or "").split("\n")):
+            self.add(rel, where, "snippet-part-internal", ERROR,
+                     f"'{spec}' includes part of {SNIPPETS_DIR}/{path}, which has internal blocks: a part can take "
+                     "a block's text without its markers, and every tier would show it; include the whole file, "
+                     "or move the part into a snippet of its own")
         else:
             return target
         return None
@@ -710,10 +722,11 @@ class Validator:
                          f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
             elif path.is_file():
                 text, _ = read_text(path, rel)
-                lines = (text or "").split("\n")
-                for index, spec in includes(lines):
+                for index, spec in includes((text or "").split("\n")):
                     self.check_snippet(rel, (index + 1, 1), spec)
-                self.check_marker_lookalikes(rel, 1, lines, audience.scan(lines))
+                # Its blocks are checked as a public page's would be: where a page includes it, the same
+                # markers (a look-alike, one after an unclosed fence) would show every tier their text.
+                self.check_markers(Document(rel, path, {"tier": audience.PUBLIC_TIER}, text or "", 1, None))
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int,
                    written: bool = True) -> None:

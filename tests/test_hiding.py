@@ -307,3 +307,53 @@ def test_a_block_in_a_snippet_included_in_a_list_item_is_hidden(make_root):
     assert errors_of(content) == []
     assert "qzxsnippet" not in tier0_texts(content, document) and "Public snippet text" in tier0_texts(content, document)
     assert "qzxsnippet" in structure.view(content, document, 1).text
+
+
+def test_part_of_a_snippet_with_internal_blocks_is_refused_and_a_whole_one_is_hidden(make_root):
+    """Lines or a section of a snippet can hold a block's text without its markers: every tier would show it."""
+    make_root.file("snippets/sub/notes.md", "Intro.\n\n/// internal\n<!-- --8<-- [start:s] -->\nqzxpart words.\n"
+                                            "<!-- --8<-- [end:s] -->\n///\n")
+    make_root.file("snippets/plain.md", "First line.\n<!-- --8<-- [start:s] -->\nSecond line.\n"
+                                        "<!-- --8<-- [end:s] -->\n")
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "sub/notes.md:5:5"\n\n--8<--\nsub/notes.md:s\n--8<--\n\n'
+                             '--8<-- "sub/notes.md"\n\n--8<-- "plain.md:3:3"\n\n--8<-- "plain.md:s"\n')
+    content = load(make_root.path)
+    findings = [(f.rule, f.line) for f in validate(content) if f.severity == "error"]
+    body_line = content.by_rel()["kb/a.md"].body_line
+    assert findings == [("snippet-part-internal", body_line + 2), ("snippet-part-internal", body_line + 5)]
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "sub/notes.md"\n\n--8<-- "plain.md:3:3"\n')
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    assert errors_of(content) == []  # a part of a snippet without blocks is fine
+    assert "qzxpart" not in tier0_texts(content, document) and "Second line" in tier0_texts(content, document)
+    assert "First line" not in tier0_texts(content, document)
+
+
+@st.composite
+def snippet_includes(draw):
+    """A document of :func:`documents` moved into a snippet, which a page includes whole or in part: line
+    ranges, several of them, a section whose markers fall anywhere, inline or in a block of includes."""
+    secret, text = draw(documents())
+    lines = text.replace("\r\n", "\n").split("\n")
+    for _ in range(draw(st.integers(0, 2))):
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(
+            ["<!-- --8<-- [start:s] -->", "<!-- --8<-- [end:s] -->", "--8<-- [start:s]", "--8<-- [end:s]"])))
+    number = st.integers(-1, len(lines) + 1).map(lambda n: "" if n == -1 else str(n))
+    ranges = draw(st.lists(st.tuples(number, number), min_size=1, max_size=2))
+    part = draw(st.sampled_from(["", ":s", ":" + ",".join(f"{a}:{b}" for a, b in ranges), f":{ranges[0][0]}"]))
+    spec = f"{draw(st.sampled_from(['', 'sub/', './']))}notes.md{part}"
+    include = f'--8<-- "{spec}"' if draw(st.booleans()) else f"--8<--\n{spec}\n--8<--"
+    return secret, "\n".join(lines), spec, f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
+
+
+@given(snippet_includes())
+def test_no_internal_word_of_a_snippet_reaches_tier0_unless_the_page_is_refused(case):
+    secret, snippet, spec, body = case
+    with tempfile.TemporaryDirectory() as folder:
+        maker = RootMaker(Path(folder))
+        maker.file("snippets/sub/notes.md" if spec.startswith("sub/") else "snippets/notes.md", snippet)
+        maker.file("kb/a.md", "---\nid: a\ntitle: Page\nkind: article\ntier: 0\nintents: [account.password-reset]\n"
+                              "---\n" + body)
+        content = load(maker.path)
+        if not errors_of(content):
+            assert secret not in tier0_texts(content, content.by_rel()["kb/a.md"]).lower(), (spec, snippet)
