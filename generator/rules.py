@@ -94,6 +94,7 @@ RULES: dict[str, str | None] = {
     "internal-blank-line": _BROKEN,
     "internal-redundant": None,
     "internal-not-hidden": _TIERS,
+    "internal-absorbed": _READ,
     "internal-nesting": _TIERS,
     "internal-marker": _TIERS,
     "fence-unclosed": _TIERS,

@@ -601,6 +601,7 @@ class Validator:
                          f"('{leaked}'): the block's markers are read two ways; check their slashes, "
                          "indentation and the blank line before them")
             self.check_written_hidden(document, tier)
+        self.check_absorbed(document, page_tier)
 
     def check_openers(self, document: Document) -> None:
         """Every line a writer means as an internal block's opener is one the parser reads, unless a closed
@@ -646,6 +647,31 @@ class Validator:
                          f"the block that way, so the tier {tier} page would show it: check the block's "
                          "markers (a '///' line, same number of slashes, no text after it), its blank line "
                          "before, and its indentation inside lists, admonitions and tabs")
+                return
+
+    def check_absorbed(self, document: Document, tier: int) -> None:
+        """The first line written after a block's end that Markdown takes into the block (an indented line
+        after the end belongs to it), so that the page's own tier loses it."""
+        lines, scan = self.scanned(document)
+        shown = structure.view(self.content, document, tier)
+        full = structure.view(self.content, document, max(audience.TIERS))
+        if shown is full:
+            return
+        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
+        full_words = structure.words(f"{full.text} {' '.join(full.heading_text)}")
+        written_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor > tier))
+        after_end = False  # the last marker line above is a block's end: the text is written after the block
+        for index, line in enumerate(lines):
+            if structure.BLOCK_MARK_RE.match(line):
+                after_end = not line.strip(" \t>/")
+                continue
+            tokens = structure.words(line)
+            if after_end and scan.floors[index] <= tier and tokens and structure.count_run(full_words, tokens) \
+                    - structure.count_run(shown_words, tokens) > structure.count_run(written_words, tokens):
+                self.add(document.rel, (document.body_line + index, 1), "internal-absorbed", ERROR,
+                         "this line is after the internal block as written, but Markdown takes it into the block "
+                         f"(an indented line after the block's end belongs to it), so the tier {tier} page does not "
+                         "show it: unindent it, or put it before the block's '///' line if it is internal")
                 return
 
     def check_links(self, document: Document) -> None:

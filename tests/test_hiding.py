@@ -357,3 +357,42 @@ def test_no_internal_word_of_a_snippet_reaches_tier0_unless_the_page_is_refused(
         content = load(maker.path)
         if not errors_of(content):
             assert secret not in tier0_texts(content, content.by_rel()["kb/a.md"]).lower(), (spec, snippet)
+
+
+@pytest.mark.parametrize("after", ["    qzyafter words.", "\n    qzyafter words.", "\n\tqzyafter words."])
+def test_text_indented_after_a_block_is_refused_not_lost(make_root, after):
+    """Markdown takes an indented line after a block's end into the block: the page would lose it."""
+    make_root.doc("kb/a.md", f"# Page\n\n/// internal\nqzxagent words.\n///\n{after}\n\nMore public words.\n")
+    content = load(make_root.path)
+    line = content.by_rel()["kb/a.md"].body_line + 5 + after.count("\n")
+    assert errors_of(content) == [f"internal-absorbed:{line}"]
+
+
+def test_a_sentence_both_in_a_block_and_after_it_is_no_loss(make_root):
+    make_root.doc("kb/a.md", "# Page\n\n/// internal\nRestart the service.\n///\n\nRestart the service.\n")
+    assert errors_of(load(make_root.path)) == []
+
+
+@st.composite
+def text_after_blocks(draw):
+    """A public line after an internal block, indented any way, in the containers of :func:`documents`."""
+    indent = draw(st.sampled_from(["", "    ", "  "]))
+    after = draw(st.sampled_from(["", " ", "  ", "    ", "\t", "        "]))
+    gap = draw(st.sampled_from(["", "\n"]))
+    block = [f"{indent}/// internal", f"{indent}qzxagent words.", f"{indent}///"]
+    container = draw(st.sampled_from(["none", "bullet", "admonition"]))
+    opener = {"none": [], "bullet": ["- Public item.", ""], "admonition": ["!!! note", ""]}[container]
+    if container == "none":
+        block = [line.lstrip() for line in block]
+    return "# Page\n\n" + "\n".join([*opener, *block]) + f"\n{gap}{after}qzyafter words.\n\nMore public words.\n"
+
+
+@given(text_after_blocks())
+def test_text_written_after_a_block_is_shown_or_the_page_refused(body):
+    with tempfile.TemporaryDirectory() as folder:
+        maker = RootMaker(Path(folder))
+        maker.file("kb/a.md", "---\nid: a\ntitle: Page\nkind: article\ntier: 0\nintents: [account.password-reset]\n"
+                              "---\n" + body)
+        content = load(maker.path)
+        if not errors_of(content):
+            assert "qzyafter" in tier0_texts(content, content.by_rel()["kb/a.md"]), body
