@@ -95,6 +95,7 @@ RULES: dict[str, str | None] = {
     "internal-redundant": None,
     "internal-not-hidden": _TIERS,
     "internal-absorbed": _READ,
+    "markdown-too-deep": _READ,
     "internal-nesting": _TIERS,
     "internal-marker": _TIERS,
     "fence-unclosed": _TIERS,

@@ -29,6 +29,7 @@ import html
 import json
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from importlib import metadata
@@ -41,6 +42,7 @@ from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHea
 
 from . import audience, forks
 from .content import SNIPPETS_DIR, ContentRoot, Document
+from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
 from .site_config import read as read_site_config
 from .steps import RunbookExtension
@@ -136,6 +138,7 @@ class View:
     shown: tuple[tuple[int, str, int], ...]  # (floor, text, floor of the blocks around it) of each block shown
     floors: tuple[int, ...]  # floor of every internal block the parser opened
     ambiguous: tuple[str, ...]
+    unreadable: str = ""  # why Markdown could not read the body (the view is then empty)
 
     @property
     def heading_text(self) -> list[str]:
@@ -150,16 +153,40 @@ def strip_markers(markdown: str) -> str:
     return FEED_MARKER_RE.sub("", markdown) if "kbgen:defect" in markdown else markdown
 
 
+class MarkdownTooDeep(KbgenError):
+    """A body nests lists, quotes, emphasis or brackets deeper than Python-Markdown can follow."""
+
+
+# Stack frames a body's render may take. Python-Markdown recurses once per level of nesting; MkDocs renders a
+# page with more frames to spare (Python's limit, 1,000, less its own calls), so a body validation could
+# read is one the page's render can read too.
+MARKDOWN_FRAMES = 600
+
+
 def render(content: ContentRoot, markdown_text: str, tier: int) -> View:
-    """A body of Markdown as the tier ``tier`` site renders it."""
-    return _view(tier, *render_html(content, markdown_text, tier))
+    """A body of Markdown as the tier ``tier`` site renders it (an empty view saying why, if it cannot)."""
+    try:
+        return _view(tier, *render_html(content, markdown_text, tier))
+    except MarkdownTooDeep as exc:
+        return View(tier, (), frozenset(), (), "", (), (), (), (), (), unreadable=exc.message)
 
 
 def render_html(content: ContentRoot, markdown_text: str, tier: int) -> tuple[str, Parse]:
     """The HTML of a body of Markdown in the tier ``tier`` site, and what the parser made of its internal
     blocks."""
     md, internal = _markdown(content, tier)
-    return md.reset().convert(markdown_text), internal.parse
+    limit = sys.getrecursionlimit()
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    sys.setrecursionlimit(min(limit, depth + MARKDOWN_FRAMES))
+    try:
+        return md.reset().convert(markdown_text), internal.parse
+    except RecursionError:
+        raise MarkdownTooDeep("the text nests lists, quotes, emphasis or brackets deeper than Markdown can "
+                              "read; flatten it (a few levels are all a reader can follow)") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _view(tier: int, page: str, parse: Parse) -> View:
@@ -237,7 +264,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 1
+VIEWS_FORMAT = 2
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -320,11 +347,11 @@ def render_key(content: ContentRoot, document: Document, tier: int, page_markdow
 
 
 def _view_of(fields: list) -> View:
-    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous = fields
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable = fields
     return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
                 tuple(comments), tuple((floor, raw) for floor, raw in hidden),
                 tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
-                tuple(ambiguous))
+                tuple(ambiguous), unreadable)
 
 
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:

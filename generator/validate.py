@@ -522,6 +522,10 @@ class Validator:
         lines, scan = self.scanned(document)
         rel, first = document.rel, document.body_line
         page_tier = document.tier if document.tier is not None else 0
+        unreadable = structure.view(self.content, document, max(audience.TIERS)).unreadable
+        if unreadable:
+            self.add(rel, (first, 1), "markdown-too-deep", ERROR, unreadable)
+            return
         self.check_markers(document)
         for index, floor in scan.openers:
             if floor <= page_tier and document.tier is not None:

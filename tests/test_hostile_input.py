@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import INTENTS, run_cli, runbook_body, stderr_of
+from conftest import INTENTS, assert_no_crash, run_cli, runbook_body, stderr_of
 from generator.build import BuildError, build
 from generator.content import ContentRoot, Document, Intent, load
 from generator.navigation import RELATED_LIMIT, SiteOutline, page_order
@@ -434,3 +434,27 @@ def test_kbgen_new_never_writes_through_a_folder_linked_out_of_the_root(make_roo
     result = run_cli("new", "article", "--root", str(make_root.path), "--intent", "billing.refund", "Refund rules")
     assert result.exit_code != 0 and "symbolic link" in stderr_of(result) + result.output
     assert list(outside.iterdir()) == []
+
+
+# Nesting deeper than Markdown can follow --------------------------------------------------------------------
+DEEP = {
+    "lists": "".join("    " * level + "- item\n" for level in range(300)),
+    "emphasis": "*" * 20_000 + "a" + "*" * 20_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("shape", DEEP)
+def test_nesting_markdown_cannot_read_is_a_finding_not_a_traceback(make_root, tmp_path, shape):
+    make_root.doc("kb/a.md", "# Page\n\nIntro.\n\n" + DEEP[shape], id="a", title="Page")
+    body_line = load(make_root.path).by_rel()["kb/a.md"].body_line
+    assert [(f.rule, f.line) for f in validate(load(make_root.path))] == [("markdown-too-deep", body_line)]
+    for command in (["validate"], ["build", "--out", str(tmp_path / "out")], ["search", "item"]):
+        result = run_cli(*command, "--root", str(make_root.path))
+        assert_no_crash(result)
+        assert result.exit_code == (0 if command == ["search", "item"] else 1), result.output
+
+
+def test_a_few_levels_of_nesting_are_read(make_root):
+    make_root.doc("kb/a.md", "# Page\n\n" + "".join("    " * level + "- item\n" for level in range(12))
+                  + "\n" + "> " * 30 + "quote\n", id="a", title="Page")
+    assert validate(load(make_root.path)) == []
