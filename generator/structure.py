@@ -154,7 +154,8 @@ def strip_markers(markdown: str) -> str:
 
 
 class MarkdownTooDeep(KbgenError):
-    """A body nests lists, quotes, emphasis or brackets deeper than Python-Markdown can follow."""
+    """A body nests lists, quotes, emphasis or brackets deeper than Python-Markdown can follow, or holds
+    more of them on a line than it can read in reasonable time."""
 
 
 # Stack frames a body's render may take. Python-Markdown recurses once per level of nesting; MkDocs renders a
@@ -163,9 +164,22 @@ class MarkdownTooDeep(KbgenError):
 MARKDOWN_FRAMES = 600
 
 
+# Python-Markdown reads a line's links and autolinks in time that grows with the square of their openers:
+# 20,000 '[' on one line take minutes. No line of a page a person reads holds this many.
+MAX_OPENERS_PER_LINE = 1000
+OPENERS = ("[", "<")
+
+
 def render(content: ContentRoot, markdown_text: str, tier: int) -> View:
     """A body of Markdown as the tier ``tier`` site renders it (an empty view saying why, if it cannot)."""
     try:
+        if any(markdown_text.count(opener) > MAX_OPENERS_PER_LINE for opener in OPENERS):
+            for number, line in enumerate(markdown_text.split("\n"), 1):
+                found = max(OPENERS, key=line.count)
+                if line.count(found) > MAX_OPENERS_PER_LINE:
+                    raise MarkdownTooDeep(f"line {number} of the text holds {line.count(found):,} '{found}', more "
+                                          f"than Markdown can read in a reasonable time (at most "
+                                          f"{MAX_OPENERS_PER_LINE:,} a line); break it up")
         return _view(tier, *render_html(content, markdown_text, tier))
     except MarkdownTooDeep as exc:
         return View(tier, (), frozenset(), (), "", (), (), (), (), (), unreadable=exc.message)

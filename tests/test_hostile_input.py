@@ -440,6 +440,8 @@ def test_kbgen_new_never_writes_through_a_folder_linked_out_of_the_root(make_roo
 DEEP = {
     "lists": "".join("    " * level + "- item\n" for level in range(300)),
     "emphasis": "*" * 20_000 + "a" + "*" * 20_000 + "\n",
+    "brackets": "[" * 20_000 + "a" + "](x)" * 20_000 + "\n",  # minutes of Markdown's time, not a recursion
+    "autolinks": "<http://a" * 20_000 + "\n",
 }
 
 
