@@ -717,7 +717,7 @@ class Validator:
         Returns the included file when it is acceptable."""
         root = self.content.root
         base = (root / SNIPPETS_DIR).resolve()
-        path = spec if (base / spec).exists() else SNIPPET_SPEC_RE.sub("", spec)
+        path = spec if _names_something(base / spec) else SNIPPET_SPEC_RE.sub("", spec)
         if EXTERNAL_RE.match(path):
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
@@ -731,7 +731,7 @@ class Validator:
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' {what}; only files in {SNIPPETS_DIR}/ may be included (links that lead out "
                      "of it through '..', absolute paths or symbolic links are refused)")
-        elif not target.is_file():
+        elif not _names_something(target) or not target.is_file():
             self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' does not exist in {SNIPPETS_DIR}/")
         elif path != spec and _marker_lines((read_text(target, path)[0] or "").split("\n")):
             self.add(rel, where, "snippet-part-internal", ERROR,
@@ -876,6 +876,14 @@ def _escalation_runbook(document: Document) -> str | None:
     escalation = document.meta.get("escalation")
     target = escalation.get("runbook") if isinstance(escalation, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _names_something(path: Path) -> bool:
+    """Whether anything is at ``path``: a name the system refuses (too long, say) names nothing."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _marker_lines(lines: list[str]) -> list[int]:

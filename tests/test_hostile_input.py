@@ -460,3 +460,36 @@ def test_a_few_levels_of_nesting_are_read(make_root):
     make_root.doc("kb/a.md", "# Page\n\n" + "".join("    " * level + "- item\n" for level in range(12))
                   + "\n" + "> " * 30 + "quote\n", id="a", title="Page")
     assert validate(load(make_root.path)) == []
+
+
+# Lines kbgen's own patterns must read in one pass ------------------------------------------------------------
+@pytest.mark.parametrize("line, rules", [
+    ("/ " * 50_000, []),  # spaces between slashes are taken out before a marker is looked for
+    ("`" * 50_000, ["fence-unclosed"]),
+    ("x" + "`a" * 25_000, []),
+    ('--8<-- "' + "a:1" * 30_000 + '"', ["snippet-outside"]),  # a name the file system refuses is no traceback
+    ('--8<-- "' + "a" * 5_000 + '.md"', ["snippet-missing"]),
+])
+def test_long_lines_are_read_in_one_pass(make_root, line, rules):
+    make_root.doc("kb/a.md", f"# Page\n\n{line}\n", id="a", title="Page")
+    assert sorted({f.rule for f in validate(load(make_root.path))}) == rules
+
+
+@pytest.mark.parametrize("text, spans", [
+    ("`a` and ``b`c``", ["`a`", "``b`c``"]),
+    ("``a` b", []),  # a run closes only with a run as long
+    ("```a``` `b`", ["```a```", "`b`"]),
+    ("x `` y", []),
+])
+def test_code_spans_are_runs_of_the_same_length(text, spans):
+    from generator.structure import CODE_SPAN_RE
+    assert [match[0] for match in CODE_SPAN_RE.finditer(text)] == spans
+
+
+@pytest.mark.parametrize("line, late", [
+    ("x///internal", True), ("Text ///internal", True), ("Text // internal", False), ("////internal", True), ("//internal", False),
+    ("/x//internal", True), ("a//internal", True), ("a/internal", False),
+])
+def test_a_marker_after_other_text_is_found(line, late):
+    from generator.structure import LATE_MARKER_RE
+    assert bool(LATE_MARKER_RE.search(line)) == late
