@@ -41,6 +41,8 @@ RULES: dict[str, str | None] = {
     "file-empty": _READ,
     "file-bom": None,  # MkDocs and kbgen read the file without its byte-order mark
     "file-encoding": _READ,
+    "file-too-large": _READ,
+    "file-line-too-long": _READ,
     "file-not-file": _READ,
     "file-unreadable": _READ,
     "file-outside-root": _OUTSIDE,

@@ -439,9 +439,9 @@ def test_kbgen_new_never_writes_through_a_folder_linked_out_of_the_root(make_roo
 # Nesting deeper than Markdown can follow --------------------------------------------------------------------
 DEEP = {
     "lists": "".join("    " * level + "- item\n" for level in range(300)),
-    "emphasis": "*" * 20_000 + "a" + "*" * 20_000 + "\n",
-    "brackets": "[" * 20_000 + "a" + "](x)" * 20_000 + "\n",  # minutes of Markdown's time, not a recursion
-    "autolinks": "<http://a" * 20_000 + "\n",
+    "emphasis": "*" * 19_000 + "a" + "*" * 19_000 + "\n",
+    "brackets": "[" * 5_000 + "a" + "](x)" * 5_000 + "\n",  # Markdown's time grows with their square
+    "autolinks": "<http://a" * 4_000 + "\n",
 }
 
 
@@ -462,12 +462,24 @@ def test_a_few_levels_of_nesting_are_read(make_root):
     assert validate(load(make_root.path)) == []
 
 
+def test_a_file_or_a_line_beyond_any_page_is_a_finding(make_root):
+    from generator.content import MAX_FILE_BYTES, MAX_LINE_CHARS
+    make_root.doc("kb/big.md", "# Page\n\n" + "Words of a line.\n" * (MAX_FILE_BYTES // 17 + 1), id="big", title="Page")
+    make_root.doc("kb/wide.md", "# Page\n\nIntro.\n\n" + "x" * (MAX_LINE_CHARS + 1) + "\n", id="wide", title="Page")
+    make_root.doc("kb/fine.md", "# Page\n\n" + "word " * 2_000 + "\n", id="fine", title="Page")
+    findings = [(f.path, f.line, f.rule) for f in validate(load(make_root.path)) if f.severity == "error"]
+    assert findings == [("kb/big.md", 1, "file-too-large"), ("kb/wide.md", 12, "file-line-too-long")]
+    result = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and "file-line-too-long" in result.output + stderr_of(result)
+
+
 # Lines kbgen's own patterns must read in one pass ------------------------------------------------------------
 @pytest.mark.parametrize("line, rules", [
-    ("/ " * 50_000, []),  # spaces between slashes are taken out before a marker is looked for
-    ("`" * 50_000, ["fence-unclosed"]),
-    ("x" + "`a" * 25_000, []),
-    ('--8<-- "' + "a:1" * 30_000 + '"', ["snippet-outside"]),  # a name the file system refuses is no traceback
+    ("/ " * 19_990, []),  # spaces between slashes are taken out before a marker is looked for
+    ("`" * 39_990, ["fence-unclosed"]),
+    ("x" + "`a" * 19_990, []),
+    ('--8<-- "' + "a:1" * 13_000 + '"', ["snippet-outside"]),  # a name the file system refuses is no traceback
     ('--8<-- "' + "a" * 5_000 + '.md"', ["snippet-missing"]),
 ])
 def test_long_lines_are_read_in_one_pass(make_root, line, rules):
