@@ -304,12 +304,6 @@ def analyse(text: str) -> list[str]:
     return [term for piece in SEPARATOR_RE.split(text) for term in piece_terms(piece)]
 
 
-def sequence(text: str) -> list[str]:
-    """The terms of a text's words in order, one per word (a compound's whole, not its parts): what
-    neighbouring word pairs are made of."""
-    return [terms[0] for terms in map(piece_terms, SEPARATOR_RE.split(text)) if terms]
-
-
 def pair_hash(first: str, second: str) -> int:
     """The CRC-32 of a pair of neighbouring terms, ``"first second"`` in UTF-8 (mirrored in the worker).
     Two pairs sharing one (about one in 4 billion) share their documents: a phrase bonus, never a result
