@@ -99,7 +99,7 @@ def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) 
     return [*names, InternalBlocksExtension(tier=tier), RunbookExtension()], configs
 
 
-def _site_markdown(content: ContentRoot) -> tuple[list, dict]:
+def site_markdown(content: ContentRoot) -> tuple[list, dict]:
     """The Markdown settings of the root's checked configuration, read once per loaded root."""
     if "site-markdown" not in content.derived:
         content.derived["site-markdown"] = configured_markdown(read_site_config(content.root).data)
@@ -111,7 +111,7 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
     key = ("markdown", tier)
     found = content.derived.get(key)
     if found is None:
-        extensions, configs = page_extensions(*_site_markdown(content), tier, content.root / SNIPPETS_DIR)
+        extensions, configs = page_extensions(*site_markdown(content), tier, content.root / SNIPPETS_DIR)
         configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
                    "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
         internal = next(e for e in extensions if isinstance(e, InternalBlocksExtension))
@@ -296,7 +296,7 @@ def pipeline_digest(content: ContentRoot) -> str:
             digest.update(f"{name}=={metadata.version(name)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name} missing\n".encode())
-    digest.update(json.dumps(_site_markdown(content), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(site_markdown(content), sort_keys=True, default=str).encode())
     snippets = content.root / SNIPPETS_DIR
     for path in sorted(snippets.rglob("*")) if snippets.is_dir() else ():
         if path.is_file():

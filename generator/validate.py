@@ -156,6 +156,7 @@ class Validator:
         self.findings += synonyms.read(self.content.root)[1]
         self.check_ids()
         self.check_snippet_files()
+        self.check_appended_snippets()
         rels = [document.rel for document in self.content.documents]
         for found in forks.chunked(self.check_documents, rels, DOCUMENTS_PER_CHUNK):
             self.findings += found
@@ -741,6 +742,20 @@ class Validator:
         else:
             return target
         return None
+
+    def check_appended_snippets(self) -> None:
+        """The snippets ``mkdocs.yml`` appends to every page (pymdownx.snippets' ``auto_append``) come from
+        ``snippets/`` under the same rules as an include, reported at their line of mkdocs.yml."""
+        _, configs = structure.site_markdown(self.content)
+        appended = configs.get("pymdownx.snippets", {}).get("auto_append") or []
+        if not isinstance(appended, list):
+            return  # MkDocs' own check of the extension's settings reports it
+        lines = (self.content.root / "mkdocs.yml").read_text(encoding="utf-8", errors="replace").split("\n") \
+            if (self.content.root / "mkdocs.yml").is_file() else []
+        for spec in appended:
+            if isinstance(spec, str):
+                line = next((number for number, text in enumerate(lines, 1) if spec in text), 1)
+                self.check_snippet("mkdocs.yml", (line, 1), spec)
 
     def check_snippet_files(self) -> None:
         """Snippets may include each other: the same rules hold inside them, and no file may lead out."""

@@ -396,3 +396,20 @@ def test_text_written_after_a_block_is_shown_or_the_page_refused(body):
         content = load(maker.path)
         if not errors_of(content):
             assert "qzyafter" in tier0_texts(content, content.by_rel()["kb/a.md"]), body
+
+
+@pytest.mark.parametrize("appended, rule", [
+    ("../runbooks/tier3/notes.md", "snippet-outside"), ("https://example.invalid/x.md", "snippet-outside"),
+    ("missing.md", "snippet-missing"), ("notes.md:2:2", "snippet-part-internal"), ("notes.md", None)])
+def test_snippets_mkdocs_yml_appends_to_every_page_follow_the_include_rules(make_root, appended, rule):
+    """pymdownx.snippets' auto_append adds a file to every page, the public ones too."""
+    make_root.file("snippets/notes.md", "/// internal\nqzxappended words.\n///\n")
+    make_root.doc("runbooks/tier3/notes.md", "# Notes\n\nqzxtier words.\n", tier=3, kind="article")
+    make_root.doc("kb/a.md", "# Page\n\nPublic words.\n")
+    make_root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:\n  - pymdownx.snippets:\n"
+                                 f"      auto_append: ['{appended}']\n")
+    content = load(make_root.path)
+    findings = [(f.path, f.line, f.rule) for f in validate(content) if f.severity == "error"]
+    assert ("mkdocs.yml", 4, rule) in findings if rule else findings == []
+    if not rule:
+        assert "qzxappended" not in tier0_texts(content, content.by_rel()["kb/a.md"])
