@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import difflib
 import html
 import io
 import posixpath
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Iterator
 
 from markdown.extensions.toc import slugify
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -654,15 +655,42 @@ def _yaml(text: str) -> tuple[YAML, CommentedMap]:
 
 
 def _edit_frontmatter(text: str, update) -> str:
-    """The page with ``update(front matter)`` applied; the text is unchanged when it reports no change."""
+    """The page with ``update(front matter)`` applied; the text is unchanged when it reports no change.
+    Only the lines the update changes are written anew: ruamel.yaml's round trip also respaces lines it
+    leaves alone (``owner:   team  # note``), and those stay as the writer wrote them."""
     opening, frontmatter, closing, body = _split(text)
     newline = "\r\n" if "\r\n" in frontmatter else "\n"
-    yaml, data = _yaml(frontmatter.replace("\r\n", "\n"))
+    written = frontmatter.replace("\r\n", "\n")
+    yaml, data = _yaml(written)
+    unchanged = _dumped(yaml, data)
     if not update(data):
         return text
+    return opening + _changed_lines_only(written, unchanged, _dumped(yaml, data)).replace("\n", newline) \
+        + closing + body
+
+
+def _dumped(yaml: YAML, data: CommentedMap) -> str:
     stream = io.StringIO()
     yaml.dump(data, stream)
-    return opening + stream.getvalue().replace("\n", newline) + closing + body
+    return stream.getvalue()
+
+
+def _changed_lines_only(written: str, unchanged: str, updated: str) -> str:
+    """``written`` with the lines that differ between ``unchanged`` (the round trip of ``written``) and
+    ``updated`` replaced; ``updated`` itself when the round trip does not keep ``written``'s lines one for
+    one, or when the merged text does not read as ``updated`` does."""
+    lines, before, after = (text.splitlines(keepends=True) for text in (written, unchanged, updated))
+    if len(lines) != len(before):
+        return updated
+    merged = []
+    for tag, start, end, new_start, new_end in difflib.SequenceMatcher(None, before, after,
+                                                                       autojunk=False).get_opcodes():
+        merged += lines[start:end] if tag == "equal" else after[new_start:new_end]
+    try:  # a kept line may be indented otherwise than the new ones around it: then the merge says otherwise
+        same = YAML(typ="safe").load("".join(merged)) == YAML(typ="safe").load(updated)
+    except YAMLError:
+        same = False
+    return "".join(merged) if same else updated
 
 
 def _flow(items: list) -> CommentedSeq:

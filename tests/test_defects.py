@@ -888,3 +888,17 @@ def test_block_lists_keep_their_indentation(root, versions):
     assert (root / DEFECT).read_text(encoding="utf-8") == before.replace(
         "resolved_on: 2025-10-08\n", "resolved_on: 2025-10-08\nfed:\n  article: known-issue-refunds-fail-twice\n"
                                      "  runbooks: [diagnose-refunds]\n  status: fixed\n")
+
+
+def test_approving_rewrites_only_the_approval_lines(root):
+    """ruamel.yaml's round trip respaces lines it leaves alone; the writer's spacing, comments and line ends stay."""
+    text = open_defect_text().replace("owner: t3-billing  # the team that fixed it",
+                                      "owner:   t3-billing      # the team that fixed it,\t'quoted'")
+    (root / DEFECT).write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    before, after = text.replace("\n", "\r\n").split("\r\n"), (root / DEFECT).read_bytes().decode().split("\r\n")
+    changed = [line for line in after if line not in before]
+    assert all(line.strip().startswith(("approved_", "publish", "customer_update")) for line in changed), changed
+    assert [line for line in before if line not in after] == [] or all(
+        line.strip().startswith(("approved_", "publish", "customer_update")) for line in before if line not in after)
+    assert "owner:   t3-billing      # the team that fixed it,\t'quoted'" in after
