@@ -215,7 +215,7 @@ def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> lis
     lowered = [piece.lower() for piece in pieces]
     found: list[QueryWord] = []
     start = 0
-    while start < len(pieces):
+    while start < len(pieces) and len(found) < MAX_QUERY_WORDS:  # a pasted log is read no further
         size = next((n for n in range(MAX_PHRASE_WORDS, 1, -1)
                      if start + n <= len(pieces) and " ".join(lowered[start:start + n]) in (synonyms or {})), 1)
         phrase = " ".join(lowered[start:start + size])
@@ -224,10 +224,12 @@ def query_words(query: str, synonyms: dict[str, list[str]] | None = None) -> lis
         start += size
         if (alternatives or phrase not in STOP_WORDS) and phrase not in (w.text.lower() for w in found):
             found.append(word)
-            if size == 1:
-                found += [QueryWord(term, part=True) for term in piece_terms(word.text)[1:]
-                          if QueryWord(term, part=True) not in found]
-    return found[:MAX_QUERY_WORDS]
+            for term in piece_terms(word.text)[1:] if size == 1 else ():
+                if len(found) == MAX_QUERY_WORDS:
+                    break
+                if QueryWord(term, part=True) not in found:
+                    found.append(QueryWord(term, part=True))
+    return found
 
 
 def query_pairs(words: list[QueryWord]) -> list[int]:
@@ -290,11 +292,11 @@ def piece_terms(piece: str) -> tuple[str, ...]:
     its parts of at least :data:`MIN_PART_CHARS` letters, each once; worked out once per distinct piece."""
     word = EDGE_RE.sub("", piece)
     whole = _term(word.lower())
-    found = [whole] if whole else []
-    for part in parts(word):
+    found = dict.fromkeys([whole] if whole else [])  # each once, in order, at a look-up each (a pasted log
+    for part in parts(word):                          # line can have thousands of parts)
         term = _term(part.lower()) if len(part) >= MIN_PART_CHARS else ""
-        if term and term not in found:
-            found.append(term)
+        if term:
+            found.setdefault(term)
     return tuple(found)
 
 

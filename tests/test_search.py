@@ -155,6 +155,17 @@ def test_a_query_with_bytes_that_are_not_utf8_is_searched(root):
     assert "sso-errors" in [hit["id"] for hit in json.loads(result.output)]
 
 
+def test_a_pasted_log_is_searched_by_its_first_words(root):
+    """A query of 60,000 compound parts and words is read no further than its first 24 words."""
+    index = SearchIndex.build(load(root), 0)
+    frames = ".".join(f"frame{n}" for n in range(30_000))
+    pasted = f"ERR_SSO_4012 {frames}" + " word" * 30_000
+    words = query_words(pasted, index.synonyms)
+    assert len(words) == 24 and words == query_words(f"ERR_SSO_4012 {frames}", index.synonyms)
+    assert [word.text for word in words[:5]] == ["ERR_SSO_4012", "err", "sso", "4012", frames]
+    assert index.search(pasted) == []  # 4 of 24 words: no good match
+
+
 def test_cli_json_fields(root):
     result = run("ERR_SSO_4012", "--root", str(root), "--json")
     assert result.exit_code == 0, result.output
@@ -391,6 +402,8 @@ AGREEMENT_QUERIES = [
     "HRESULT=8000ffff path_openat+0x1b7/0x1330", "\N{ROCKET} launch", "payout", "",
     "Invalid redirect_uri", "the callback address is wrong", "webhook signature does not match",
     "ca\udcffrd was declined", "\ud83d launch \udc80 day",  # lone surrogates: a query argument's bytes
+    ".".join(f"part{n}" for n in range(3_000)) + " invoice",  # a pasted log line: read up to 24 words
+    " ".join(f"word{n}" for n in range(3_000)),
 ]
 AGREEMENT_SAMPLES = 300  # and this many runs of words cut from the sample's pages, some with a typo
 

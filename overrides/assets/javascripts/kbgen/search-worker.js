@@ -67,15 +67,15 @@ function termOf(word) {
 function pieceTerms(piece) {
   const word = piece.replace(EDGES, "");
   const whole = termOf(word);
-  const found = whole ? [whole] : [];
+  const found = new Set(whole ? [whole] : []);  // each once, in order (a log line has thousands of parts)
   const parts = word.split(PART);
   if (parts.length > 1)
     for (const part of parts) {
       const term = Array.from(part).length >= MIN_PART_CHARS ? termOf(part) : "";
-      if (term && !found.includes(term))
-        found.push(term);
+      if (term)
+        found.add(term);
     }
-  return found;
+  return [...found];
 }
 
 function analyse(text) {
@@ -133,7 +133,7 @@ function queryWords(query, synonyms) {
   const lowered = pieces.map(piece => piece.toLowerCase());
   const found = [];
   let start = 0;
-  while (start < pieces.length) {
+  while (start < pieces.length && found.length < MAX_QUERY_WORDS) {  // a pasted log is read no further
     let size = 1;
     for (let n = MAX_PHRASE_WORDS; n > 1; n--)
       if (start + n <= pieces.length && Object.hasOwn(synonyms, lowered.slice(start, start + n).join(" "))) {
@@ -146,13 +146,15 @@ function queryWords(query, synonyms) {
     start += size;
     if ((alternatives.length || !isStopWord(phrase)) && !found.some(word => word.text.toLowerCase() === phrase)) {
       found.push({ text, synonyms: alternatives, part: false });
-      if (size === 1)
-        for (const term of pieceTerms(text).slice(1))
-          if (!found.some(word => word.part && word.text === term))
-            found.push({ text: term, synonyms: [], part: true });
+      for (const term of size === 1 ? pieceTerms(text).slice(1) : []) {
+        if (found.length === MAX_QUERY_WORDS)
+          break;
+        if (!found.some(word => word.part && word.text === term))
+          found.push({ text: term, synonyms: [], part: true });
+      }
     }
   }
-  return found.slice(0, MAX_QUERY_WORDS);
+  return found;
 }
 
 /* How many of the query's words it stands for: a phrase counts each of its words. */
