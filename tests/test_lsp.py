@@ -110,6 +110,16 @@ async def test_a_document_created_on_disk_mends_the_link_to_it(client, root):
     assert await diagnostics(client, uri_of(root, ARTICLE)) == []
 
 
+@pytest.mark.asyncio
+async def test_text_markdown_cannot_read_is_a_diagnostic_and_the_server_goes_on(client, root):
+    """Typed as a writer might paste it: nesting deeper than Markdown follows, a line of slashes."""
+    deep = ARTICLE_TEXT + "\n" + "".join("    " * level + "- item\n" for level in range(300))
+    assert "markdown-too-deep" in {d.code for d in await opened(client, root, ARTICLE, deep)}
+    spaced = ARTICLE_TEXT + "\n" + "/ " * 19_000 + "\n"
+    assert await edited(client, uri_of(root, ARTICLE), 2, spaced) == []
+    assert await edited(client, uri_of(root, ARTICLE), 3, ARTICLE_TEXT) == []
+
+
 async def completion(client: LanguageClient, root: Path, rel: str, text: str, needle: str) -> lsp.CompletionList:
     """Completion at the end of the first line of ``text`` holding ``needle``, after opening it."""
     await opened(client, root, rel, text)
