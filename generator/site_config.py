@@ -90,6 +90,14 @@ class SiteConfig:
     findings: list[Finding] = field(default_factory=list)
     plugins: list = field(default_factory=list)  # the plugins besides kbgen, as MkDocs lists them
     kbgen_options: dict = field(default_factory=dict)  # the kbgen plugin's options, as written
+    where: Where = field(default_factory=dict)  # where each setting is written
+
+    def position(self, path: tuple) -> tuple[str, int, int]:
+        """(file, line, column) of a setting (keys and list indices), or of the nearest one around it."""
+        path = tuple(str(step) for step in path)
+        while path and path not in self.where:
+            path = path[:-1]
+        return self.where.get(path, (CONFIG_FILE, 1, 1))
 
     @property
     def rules(self) -> dict[str, str]:
@@ -135,8 +143,8 @@ def read(root: Path | str) -> SiteConfig:
         data = mergedeep.merge(data, own_data)
         where.update(own_where)
         findings += own_findings
-    config = SiteConfig(path, data, findings)
-    config.findings += _check(config, where, _display(path, root))
+    config = SiteConfig(path, data, findings, where=where)
+    config.findings += _check(config)
     if has_errors(config.findings):  # what reads the settings never meets broken ones
         config.data = defaults
     return config
@@ -315,14 +323,11 @@ class _Shape:
 Problem = tuple[tuple, str, str]  # (path of keys, rule, message)
 
 
-def _check(config: SiteConfig, where: Where, rel: str) -> list[Finding]:
+def _check(config: SiteConfig) -> list[Finding]:
     """What the merged settings must be for kbgen to build from them, each problem found where it is written.
     Sets ``config.plugins`` and ``config.kbgen_options``."""
     def at(path: tuple, rule: str, message: str) -> Finding:
-        path = tuple(str(step) for step in path)
-        while path and path not in where:
-            path = path[:-1]
-        return Finding(*where.get(path, (rel, 1, 1)), rule, ERROR, message)
+        return Finding(*config.position(path), rule, ERROR, message)
 
     extensions = _markdown_problem(config.data.get("markdown_extensions"))
     problems = [*_mkdocs_problems(config), *_theme_problems(config), *_plugin_problems(config)]

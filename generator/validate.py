@@ -18,7 +18,7 @@ from .inputs import INPUT_RE, TICKET, compiled, declared
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS, layout_of
 from .rules import apply
 from .schemas import FIELD_KINDS, compiled_check, is_date, validator
-from .site_config import read as read_site_config
+from .site_config import SiteConfig, read as read_site_config
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
                         markdown_links, paragraphs, sections)
 from .writeups import approval_digest
@@ -150,13 +150,15 @@ class Validator:
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
 
-    def run(self) -> list[Finding]:
+    def run(self, settings: SiteConfig | None = None) -> list[Finding]:
+        """Every rule; with the root's ``settings``, those on what mkdocs.yml adds to every page too."""
         structure.prepare(self.content)
         self.check_intents_file()
         self.findings += synonyms.read(self.content.root)[1]
         self.check_ids()
         self.check_snippet_files()
-        self.check_appended_snippets()
+        if settings is not None:
+            self.check_appended_snippets(settings)
         rels = [document.rel for document in self.content.documents]
         for found in forks.chunked(self.check_documents, rels, DOCUMENTS_PER_CHUNK):
             self.findings += found
@@ -743,19 +745,17 @@ class Validator:
             return target
         return None
 
-    def check_appended_snippets(self) -> None:
+    def check_appended_snippets(self, settings: SiteConfig) -> None:
         """The snippets ``mkdocs.yml`` appends to every page (pymdownx.snippets' ``auto_append``) come from
-        ``snippets/`` under the same rules as an include, reported at their line of mkdocs.yml."""
-        _, configs = structure.site_markdown(self.content)
-        appended = configs.get("pymdownx.snippets", {}).get("auto_append") or []
-        if not isinstance(appended, list):
-            return  # MkDocs' own check of the extension's settings reports it
-        lines = (self.content.root / "mkdocs.yml").read_text(encoding="utf-8", errors="replace").split("\n") \
-            if (self.content.root / "mkdocs.yml").is_file() else []
-        for spec in appended:
-            if isinstance(spec, str):
-                line = next((number for number, text in enumerate(lines, 1) if spec in text), 1)
-                self.check_snippet("mkdocs.yml", (line, 1), spec)
+        ``snippets/`` under the same rules as an include, reported where the setting is written."""
+        for index, extension in enumerate(settings.data.get("markdown_extensions") or []):
+            options = extension.get("pymdownx.snippets") if isinstance(extension, dict) else None
+            appended = options.get("auto_append") if isinstance(options, dict) else None
+            for number, spec in enumerate(appended if isinstance(appended, list) else []):
+                if isinstance(spec, str):  # MkDocs' own check of the extension's settings reports the rest
+                    rel, line, col = settings.position(("markdown_extensions", index, "pymdownx.snippets",
+                                                        "auto_append", number))
+                    self.check_snippet(rel, (line, col), spec)
 
     def check_snippet_files(self) -> None:
         """Snippets may include each other: the same rules hold inside them, and no file may lead out."""
@@ -988,4 +988,4 @@ def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:
     content = root if isinstance(root, ContentRoot) else load(root)
     settings = read_site_config(content.root)
     chosen = settings.rules if rules is None else rules
-    return apply(Validator(content, settings.runbook_layout).run() + settings.findings, chosen)
+    return apply(Validator(content, settings.runbook_layout).run(settings) + settings.findings, chosen)
