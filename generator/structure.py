@@ -172,16 +172,25 @@ MAX_OPENERS_PER_LINE = 1000
 OPENERS = ("[", "<")
 
 
+def crowded_line(markdown_text: str) -> tuple[int, str, int] | None:
+    """(index, opener, count) of the first line holding more than :data:`MAX_OPENERS_PER_LINE` of an
+    opener, or None."""
+    if not any(markdown_text.count(opener) > MAX_OPENERS_PER_LINE for opener in OPENERS):
+        return None  # most bodies: no need to look line by line
+    for index, line in enumerate(markdown_text.split("\n")):
+        found = max(OPENERS, key=line.count)
+        if line.count(found) > MAX_OPENERS_PER_LINE:
+            return index, found, line.count(found)
+    return None
+
+
 def render(content: ContentRoot, markdown_text: str, tier: int) -> View:
     """A body of Markdown as the tier ``tier`` site renders it (an empty view saying why, if it cannot)."""
     try:
-        if any(markdown_text.count(opener) > MAX_OPENERS_PER_LINE for opener in OPENERS):
-            for number, line in enumerate(markdown_text.split("\n"), 1):
-                found = max(OPENERS, key=line.count)
-                if line.count(found) > MAX_OPENERS_PER_LINE:
-                    raise MarkdownTooDeep(f"line {number} of the text holds {line.count(found):,} '{found}', more "
-                                          f"than Markdown can read in a reasonable time (at most "
-                                          f"{MAX_OPENERS_PER_LINE:,} a line); break it up")
+        crowded = crowded_line(markdown_text)
+        if crowded:
+            raise MarkdownTooDeep(f"this line holds {crowded[2]:,} '{crowded[1]}', more than Markdown can read in "
+                                  f"a reasonable time (at most {MAX_OPENERS_PER_LINE:,} a line); break it up")
         return _view(tier, *render_html(content, markdown_text, tier))
     except MarkdownTooDeep as exc:
         return View(tier, (), frozenset(), (), "", (), (), (), (), (), unreadable=exc.message)

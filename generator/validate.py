@@ -526,8 +526,9 @@ class Validator:
         rel, first = document.rel, document.body_line
         page_tier = document.tier if document.tier is not None else 0
         unreadable = structure.view(self.content, document, max(audience.TIERS)).unreadable
-        if unreadable:
-            self.add(rel, (first, 1), "markdown-too-deep", ERROR, unreadable)
+        if unreadable:  # at the crowded line, if that is why; else the nesting is somewhere in the body
+            crowded = structure.crowded_line(document.body)
+            self.add(rel, (first + (crowded[0] if crowded else 0), 1), "markdown-too-deep", ERROR, unreadable)
             return
         self.check_markers(document)
         for index, floor in scan.openers:

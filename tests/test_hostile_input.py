@@ -449,7 +449,8 @@ DEEP = {
 def test_nesting_markdown_cannot_read_is_a_finding_not_a_traceback(make_root, tmp_path, shape):
     make_root.doc("kb/a.md", "# Page\n\nIntro.\n\n" + DEEP[shape], id="a", title="Page")
     body_line = load(make_root.path).by_rel()["kb/a.md"].body_line
-    assert [(f.rule, f.line) for f in validate(load(make_root.path))] == [("markdown-too-deep", body_line)]
+    at = body_line + (4 if shape in ("brackets", "autolinks") else 0)  # the crowded line itself
+    assert [(f.rule, f.line) for f in validate(load(make_root.path))] == [("markdown-too-deep", at)]
     for command in (["validate"], ["build", "--out", str(tmp_path / "out")], ["search", "item"]):
         result = run_cli(*command, "--root", str(make_root.path))
         assert_no_crash(result)
