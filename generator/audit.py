@@ -34,8 +34,9 @@ SHINGLE = 6  # words in a run of text that counts as a copied phrase
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
 MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 # The search index's word lists and postings hold single words and numbers, no phrase: _index_leaks
-# proves each of their terms comes from text the tier may show, which is more than a text search can.
-CHECKED_TERM_BY_TERM = (f"{search.INDEX_DIR}/terms-", f"{search.INDEX_DIR}/postings-")
+# proves each of their terms comes from text the tier may show, which is more than a text search can;
+# its word pairs are CRCs, compared file by file with the pairs of the pages the tier shows.
+CHECKED_AS_INDEX = tuple(f"{search.INDEX_DIR}/{kind}-" for kind in ("terms", "postings", "pairs"))
 TEXT_SUFFIXES = {".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv", ".rss", ".atom"}
 BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|section|article|aside|nav|header|"
                           r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
@@ -398,7 +399,7 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     which passed this audit with the same sources and settings. Their verdict stands for a file that still
     has that hash; any other is searched."""
     reused = reused or {}
-    files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_TERM_BY_TERM)
+    files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_AS_INDEX)
              and not (rel in reused and file_hash(site / rel) == reused[rel])]
     # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
@@ -462,7 +463,7 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
                     raise ValueError(f"{name} refers to documents {sorted(strays)} it does not list")
             elif name.startswith("pairs-"):
                 if expected is None:
-                    expected = search.PairFiles(search.entries(content, tier))
+                    expected = search.pair_files(content, tier)
                 if data != expected.get(name):
                     differing.append(name)
             elif name.startswith("phrasings-"):  # the intents' phrasings, as index terms
@@ -472,6 +473,8 @@ def _index_leaks(content: ContentRoot, tier: int, site: Path, label: str) -> lis
         unknown = {path.name for path in folder.iterdir()} - set(index.file_names())
     except (search.SearchIndexError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         return [Leak(tier, output, "?", "unreadable search index", f"cannot check it: {exc}")]
+    finally:
+        search.drop_pair_files(content, tier)
     entries = search.entries(content, tier)
     extra = set(terms) - set().union(*(entry.terms for entry in entries))
     strangers = set(ids) - {entry.id for entry in entries}

@@ -127,6 +127,7 @@ class PageCache:
         self.previous_site = previous_site
         self.records: dict[str, PageRecord] = {}
         self.reused: dict[str, str] = {}  # output file -> sha256 of the pages taken from the previous build
+        self.taken: dict[str, str] = {}  # the same of other files found unchanged there (the search index's)
 
     @classmethod
     def open(cls, manifest: Path, previous_site: Path, environment: str) -> "PageCache":

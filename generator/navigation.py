@@ -34,7 +34,7 @@ TIER_HEADINGS = {  # the rungs of an intent ladder in the agent sites
 _MD_SPECIAL = re.compile(r"([\\`*_{}>()#+!])")
 # Entities where a backslash is not enough: tables split on "|" before escapes, and the reference
 # definition pattern reads "[\\]:" as a label, so brackets are never backslash-escaped.
-_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", "|": "&#124;", "[": "&#91;", "]": "&#93;"}
+_MD_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", "|": "&#124;", "[": "&#91;", "]": "&#93;"})
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 _LINE_START = "-=~/:"  # lists, tabs, fences, blocks, definitions: as the first character only
 
@@ -44,7 +44,7 @@ def md_escape(text: str) -> str:
     shows as written wherever it lands: in a line, a link, a heading, a table or at the start of a line."""
     text = " ".join(str(text).split())
     text = _LIST_NUMBER.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
-    text = "".join(_MD_ENTITIES.get(char, char) for char in text)
+    text = text.translate(_MD_ENTITIES)
     return f"&#{ord(text[0])};{text[1:]}" if text[:1] and text[0] in _LINE_START else text
 
 

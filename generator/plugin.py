@@ -275,8 +275,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         return output
 
     def on_post_build(self, config):
-        search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
-                                config.extra["kbgen"]["contact_routes"])
+        cache = self.cache
+        previous = cache.previous_site if cache is not None and cache.previous else None
+        taken = search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
+                                        config.extra["kbgen"]["contact_routes"], previous)
+        if cache is not None:
+            cache.taken.update(taken)
 
     def on_serve(self, server, config, builder):
         root = self.content.root

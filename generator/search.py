@@ -57,6 +57,7 @@ Keep this file and the worker in step: ``tests/test_search_browser.py`` proves t
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import re
@@ -76,6 +77,7 @@ from . import structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
+from .incremental import link_or_copy
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -481,7 +483,7 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     return postings
 
 
-def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
+def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]], pairs: "PairFiles",
            site: dict | None = None) -> Callable[[str], Any]:
     """The index's files (name -> JSON data), as :data:`INDEX_DIR` holds them; ``site`` is the built site's
     address and contact routes, for ``kbgen search --site`` outside a content root; ``table`` the synonyms."""
@@ -513,7 +515,6 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
                     numbers.append(number)
     for shard, keys in exact.items():
         files[f"phrasings-{shard}.json"] = keys
-    pairs = PairFiles(found)
     files["index.json"] = {"format": FORMAT, "tier": tier, "documents": len(found), "docsPerFile": DOCS_PER_FILE,
                            "shards": sorted(by_shard), "phrasings": sorted(exact), "pairFiles": len(pairs),
                            "synonyms": table, "site": site or {"url": None, "contactRoutes": []}}
@@ -527,6 +528,27 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]],
     return read
 
 
+def pair_files(content: ContentRoot, tier: int) -> "PairFiles":
+    """The tier's pairs files, made once for the index written and the audit that reads it back (millions of
+    postings at 20,000 documents: the audit takes them with :func:`drop_pair_files` when done)."""
+    key = ("pair-files", tier)
+    if key not in content.derived:
+        content.derived[key] = PairFiles(entries(content, tier))
+    return content.derived[key]
+
+
+def drop_pair_files(content: ContentRoot, tier: int) -> None:
+    content.derived.pop(("pair-files", tier), None)
+
+
+def _stable_count(needed: int) -> int:
+    """At least ``needed`` files, rounded up to three significant binary digits (5260 -> 6144): the number
+    changes only when a site grows or shrinks by a good part, so an edit that adds a few pairs moves no pair
+    of another page into another file, and the next build can take those files as they are."""
+    step = 1 << max(0, needed.bit_length() - 3)
+    return -(-needed // step) * step
+
+
 class PairFiles:
     """The ``pairs-N.json`` files: a pair of CRC ``h`` is in file ``h % len(files)`` under ``h // len(files)``
     in hexadecimal, with the documents holding it. At 20,000 documents there are millions of postings:
@@ -534,7 +556,7 @@ class PairFiles:
     dropped)."""
 
     def __init__(self, found: tuple[Entry, ...]):
-        count = math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE)
+        count = _stable_count(math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE))
         self._packed = [array("Q") for _ in range(count)]
         appends = [postings.append for postings in self._packed]
         for number, entry in enumerate(found):
@@ -613,7 +635,7 @@ class SearchIndex:
     @classmethod
     def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
         """The index of the tier ``tier`` site, from the content (no site needed)."""
-        return cls(_files(tier, entries(content, tier), content_synonyms(content), site))
+        return cls(_files(tier, entries(content, tier), content_synonyms(content), pair_files(content, tier), site))
 
     @classmethod
     def load(cls, path: Path | str) -> SearchIndex:
@@ -631,14 +653,23 @@ class SearchIndex:
 
         return cls(read)
 
-    def write(self, folder: Path) -> None:
-        """Save the index's files into ``folder``, which it replaces."""
+    def write(self, folder: Path, previous: Path | None = None) -> dict[str, str]:
+        """Save the index's files into ``folder``, which it replaces. A file byte for byte the same as the one
+        of that name in ``previous`` (the index of the published site) is linked, not written: after one edit
+        most files are (a word's weights move only where its counts did, the pairs of other pages stay in
+        their files). Returns the sha256 of each file so taken, by name."""
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
+        taken: dict[str, str] = {}
         for name in self.file_names():
-            (folder / name).write_text(json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")),
-                                       encoding="utf-8")
+            data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            if previous is not None and _same_bytes(previous / name, data):
+                link_or_copy(previous / name, folder / name)
+                taken[name] = hashlib.sha256(data).hexdigest()
+            else:
+                (folder / name).write_bytes(data)
+        return taken
 
     def file_names(self) -> list[str]:
         names = ["index.json"] + [f"docs-{n}.json" for n in range(math.ceil(self.count / self.docs_per_file))]
@@ -799,10 +830,20 @@ class SearchIndex:
 
 
 def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, address: str | None = None,
-                     contact_routes: list[dict] | None = None) -> Path:
+                     contact_routes: list[dict] | None = None, previous_site: Path | None = None) -> dict[str, str]:
     """Build the tier's index and save it into its built site, with the site's address and (tier 0) its
-    contact routes. (The theme's full-text index, which the browser would download at every page load only
-    to index it again, is a stub: see the plugin.)"""
+    contact routes; files the same as in ``previous_site``'s index are linked from there. Returns the
+    sha256 of each file so taken, by its path in the site. (The theme's full-text index, which the browser
+    would download at every page load only to index it again, is a stub: see the plugin.)"""
     site = {"url": address, "contactRoutes": list(contact_routes or []) if tier == 0 else []}
-    SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR)
-    return Path(site_dir) / INDEX_FILE
+    previous = Path(previous_site) / INDEX_DIR if previous_site is not None else None
+    taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous)
+    return {f"{INDEX_DIR}/{name}": digest for name, digest in taken.items()}
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (a missing or unreadable file does not)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False

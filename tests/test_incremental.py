@@ -153,6 +153,24 @@ def test_build_without_changes_reuses_every_page(root, tmp_path):
         assert result.sites[tier].reused == pages_recorded(out, tier) > 0
 
 
+def test_index_files_an_edit_leaves_as_they_were_are_taken_from_the_previous_build(root, tmp_path):
+    """After one page's edit most of the search index is byte for byte what it was: those files are linked
+    from the published site, not written again; the others (and one edited by hand in the published site)
+    are written; the index is the one a full build writes."""
+    out = tmp_path / "out"
+    folder = out / "tier0/search/kbgen"
+    before = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    docs = folder / "docs-0.json"
+    docs.write_text(docs.read_text(encoding="utf-8").replace("Public", "Pub1ic"), encoding="utf-8")
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    assert_same_as_full_build(root, out, tmp_path)
+    after = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    taken = {name for name in after if before.get(name) == after[name]}
+    assert any(name.startswith("postings-") for name in taken) and any(name.startswith("phrasings-") for name in taken)
+    assert any(name.startswith("postings-") for name in set(after) - taken)  # the edited page's words moved
+    assert "docs-0.json" not in taken and "Pub1ic" not in docs.read_text(encoding="utf-8")
+
+
 def test_title_edit_updates_the_pages_listing_and_linking_it(root, tmp_path):
     out = tmp_path / "out"
     edit(root, "runbooks/deep.md", "title: Deep", "title: Deep payment diagnosis")

@@ -15,8 +15,8 @@ from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import (FIELDS, INDEX_FILE, Entry, SearchIndex, entries, pair_hash, query_pairs, query_words,
-                              stem, text_terms, worker_lunr)
+from generator.search import (FIELDS, INDEX_FILE, Entry, SearchIndex, _stable_count, entries, pair_hash, query_pairs,
+                              query_words, stem, text_terms, worker_lunr)
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -568,3 +568,12 @@ def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):
     (root / "synonyms.yml").write_text("synonyms:\n  - [assertion, saml response]\n", encoding="utf-8")
     build(root, out=out, tiers=[0])
     assert "saml response" in SearchIndex.load(out / "tier1").synonyms["assertion"]
+
+
+def test_the_number_of_pairs_files_moves_only_with_a_good_part_of_the_site():
+    """A few pairs more or less keep every pair in its file (a rebuild takes the files as they were); the
+    files stay within a quarter of the size asked for."""
+    counts = [_stable_count(needed) for needed in range(1, 20_000)]
+    assert all(needed <= count < needed * 1.25 + 1 for needed, count in enumerate(counts, 1))
+    assert counts == sorted(counts)
+    assert len(set(counts)) < len(counts) / 50
