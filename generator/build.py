@@ -362,6 +362,7 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         docs_dir = version / ".empty-docs"  # MkDocs wants one; kbgen hands it the documents itself
         docs_dir.mkdir()
         reuses, carried = _plan(content, previous, version, tiers, full, say)
+        output.recycle(leftovers, version, [tier for tier, reuse in reuses.items() if reuse and reuse.previous_out])
         emptying = threading.Thread(target=_remove_all, args=(leftovers,))
 
         def meanwhile() -> None:

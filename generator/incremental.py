@@ -144,22 +144,40 @@ class PageCache:
     def key(self, src_uri: str, source: bytes) -> str:
         return _sha256(f"{self.environment}\0{src_uri}\0".encode() + source)
 
-    def reuse(self, src_uri: str, key: str, output: str, site_dir: Path) -> bool:
-        """Put the page's previous output into ``site_dir`` if its key is unchanged and the file is still
-        the one that build wrote. The previous site stays as it is if this build fails: only a new name
-        is made for the file, and nothing writes to a reused page."""
+    def reuse(self, src_uri: str, key: str, output: str) -> bool:
+        """Take the page's previous output (put in place by :meth:`place`) if its key is unchanged and the
+        file is still the one that build wrote."""
         record = self.previous.get(src_uri)
         previous = os.path.join(self.previous_site, output) if self.previous_site is not None else None
         if record is None or record.key != key or record.output != output or previous is None \
                 or not _unchanged(previous, record):
             self.records[src_uri] = PageRecord(key, output)
             return False
-        target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
-        _make_folder(os.path.dirname(target))
-        link_or_copy(previous, target)
         self.records[src_uri] = record
         self.reused[output] = record.sha256
         return True
+
+    def place(self, site_dir: Path) -> None:
+        """Give every reused page its previous output in ``site_dir``, as a new name for the file: the
+        previous site stays as it is if this build fails, and nothing writes to a reused page.
+
+        ``site_dir`` may be a site an earlier build left (recycled by :func:`generator.output.recycle`): its
+        folders are kept, and so is a file that already is the reused page's file (the same inode, so the
+        same bytes); everything else in it is deleted first, so that no page, asset or index file of that
+        build stays, and nothing is written into a file another site shares. Making a page's folder is
+        most of what taking it costs (a new folder is a new block on disk): a recycled site has them."""
+        wanted = {output: os.path.join(self.previous_site, output) for output in self.reused}
+        left = _recycled_files(str(site_dir))
+        kept = {output for output, inode in left.items()
+                if output in wanted and _inode(wanted[output]) == inode}
+        for output in left.keys() - kept:
+            os.unlink(os.path.join(site_dir, output))
+        _remove_empty_folders(str(site_dir), kept)
+        for output, previous in wanted.items():
+            if output not in kept:
+                target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
+                _make_folder(os.path.dirname(target))
+                link_or_copy(previous, target)
 
     def up_to_date(self, sources: dict[str, bytes]) -> bool:
         """Whether the previous build made exactly these pages (source URI -> source) in this environment:
@@ -214,6 +232,44 @@ def _make_folder(path: str) -> None:
         pass
     except FileNotFoundError:
         os.makedirs(path, exist_ok=True)
+
+
+def _recycled_files(site_dir: str) -> dict[str, int]:
+    """Every file (or link) under ``site_dir``, by its path there, with its inode; none for a new site."""
+    found: dict[str, int] = {}
+    folders = [("", site_dir)]
+    while folders:
+        prefix, folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((f"{prefix}{entry.name}/", entry.path))
+            else:
+                found[prefix + entry.name] = entry.inode()
+    return found
+
+
+def _remove_empty_folders(site_dir: str, kept: set[str]) -> None:
+    """Delete the folders under ``site_dir`` that hold none of the ``kept`` files, deepest first."""
+    needed = {os.path.dirname(output) for output in kept}
+    for folder in list(needed):
+        while folder and (folder := os.path.dirname(folder)) not in needed:
+            needed.add(folder)
+    for base, folders, _ in os.walk(site_dir, topdown=False):
+        for name in folders:
+            path = os.path.join(base, name)
+            if os.path.relpath(path, site_dir).replace(os.sep, "/") not in needed:
+                os.rmdir(path)
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return None
 
 
 def _unchanged(path: Path | str, record: PageRecord) -> bool:

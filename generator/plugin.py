@@ -182,6 +182,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
                 _DocumentPage(page, config, self)
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
+        if self.cache is not None:
+            self.cache.place(Path(config.site_dir))
         self.assets = {}
         for rel in attachments(content):
             asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)
@@ -208,7 +210,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         """Mark a page MkDocs need not render: its previous output was copied into the site."""
         if self.cache is not None:
             key = self.cache.key(page.src_uri, source)
-            page.rebuild = not self.cache.reuse(page.src_uri, key, page.dest_uri, Path(config.site_dir))
+            page.rebuild = not self.cache.reuse(page.src_uri, key, page.dest_uri)
             if not page.rebuild:
                 self.used_assets[page.src_uri] = set(self.cache.get(page.src_uri, "assets", []))
         return page

@@ -244,6 +244,35 @@ def test_replaced_sites_wait_until_the_next_build(root, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "root"]
 
 
+def test_a_rebuild_recycles_the_sites_the_last_build_replaced(root, tmp_path):
+    """The sites the previous build replaced are garbage: the next build moves them in and keeps their
+    folders and the files that already are its unchanged pages. Nothing else of them stays: not a page of
+    a deleted document, not a file put there by hand, not a page whose file was replaced."""
+    out = tmp_path / "out"
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    build(root.path, out=out)
+    [donor] = output.leftovers(out)
+    (donor / "tier0/stray.html").write_text("<p>Put here by hand.</p>", encoding="utf-8")
+    (donor / "tier0/kb/stray").mkdir()
+    (donor / "tier0/kb/stray/index.html").write_text("<p>By hand too.</p>", encoding="utf-8")
+    replaced = donor / "tier0/kb/public/index.html"
+    text = replaced.read_text(encoding="utf-8")
+    replaced.unlink()
+    replaced.write_text(text.replace("Read the", "Replaced: read the"), encoding="utf-8")
+    (root.path / "runbooks/eng.md").unlink()
+    assert_same_as_full_build(root, out, tmp_path)  # the same files, byte for byte: nothing stray or stale
+    assert not (out / "tier3/runbooks/eng").exists()
+
+    [donor] = output.leftovers(out)
+    folder, page = donor / "tier0/kb/public", out / "tier0/kb/public/index.html"
+    recycled, published = folder.stat().st_ino, page.stat().st_ino
+    edit(root, "kb/guide.md", "Changed public text", "Changed again")
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused == pages_recorded(out, 0) - 1
+    assert (page.parent.stat().st_ino, page.stat().st_ino) == (recycled, published)
+    assert output.leftovers(out) != [donor] and not donor.exists()
+
+
 def test_tampered_previous_output_is_rendered_again(root, tmp_path):
     """A reused page must be the file the previous build wrote; anything else is rendered again."""
     out = tmp_path / "out"
