@@ -157,22 +157,27 @@ class PageCache:
         self.reused[output] = record.sha256
         return True
 
-    def place(self, site_dir: Path) -> None:
+    def place(self, site_dir: Path, left_to_writer: str = "") -> None:
         """Give every reused page its previous output in ``site_dir``, as a new name for the file: the
         previous site stays as it is if this build fails, and nothing writes to a reused page.
 
         ``site_dir`` may be a site an earlier build left (recycled by :func:`generator.output.recycle`): its
-        folders are kept, and so is a file that already is the reused page's file (the same inode, so the
-        same bytes); everything else in it is deleted first, so that no page, asset or index file of that
-        build stays, and nothing is written into a file another site shares. Making a page's folder is
-        most of what taking it costs (a new folder is a new block on disk): a recycled site has them."""
+        folders for this build's pages are kept, and so is a file that already is the reused page's file (the
+        same inode, so the same bytes); everything else in it is deleted first, so that no page, asset or file of that build
+        stays, and nothing is written into a file another site shares; but for the folder
+        ``left_to_writer``, which its writer recycles itself. Making a page's folder is most of what taking
+        it costs (a new folder is a new block on disk): a recycled site has them."""
         wanted = {output: os.path.join(self.previous_site, output) for output in self.reused}
-        left = _recycled_files(str(site_dir))
-        kept = {output for output, inode in left.items()
-                if output in wanted and _inode(wanted[output]) == inode}
+        left, folders = _recycled(str(site_dir), left_to_writer)
+        kept = {output for output, inode in left.items() if output in wanted and inode_of(wanted[output]) == inode}
         for output in left.keys() - kept:
             os.unlink(os.path.join(site_dir, output))
-        _remove_empty_folders(str(site_dir), kept)
+        needed = {left_to_writer} | {os.path.dirname(record.output) for record in self.records.values()}
+        for folder in list(needed):
+            while folder and (folder := os.path.dirname(folder)) not in needed:
+                needed.add(folder)
+        for folder in sorted(set(folders) - needed, key=lambda path: -path.count("/")):  # deepest first
+            os.rmdir(os.path.join(site_dir, folder))
         for output, previous in wanted.items():
             if output not in kept:
                 target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
@@ -234,38 +239,30 @@ def _make_folder(path: str) -> None:
         os.makedirs(path, exist_ok=True)
 
 
-def _recycled_files(site_dir: str) -> dict[str, int]:
-    """Every file (or link) under ``site_dir``, by its path there, with its inode; none for a new site."""
-    found: dict[str, int] = {}
-    folders = [("", site_dir)]
-    while folders:
-        prefix, folder = folders.pop()
+def _recycled(site_dir: str, skipped: str) -> tuple[dict[str, int], list[str]]:
+    """(every file or link under ``site_dir`` by its path there, with its inode; every folder) of a
+    recycled site, not looking into the folder ``skipped``; nothing for a new site."""
+    files: dict[str, int] = {}
+    folders: list[str] = []
+    pending = [("", site_dir)]
+    while pending:
+        prefix, folder = pending.pop()
         try:
             entries = list(os.scandir(folder))
         except FileNotFoundError:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                folders.append((f"{prefix}{entry.name}/", entry.path))
+                if prefix + entry.name != skipped:
+                    folders.append(prefix + entry.name)
+                    pending.append((f"{prefix}{entry.name}/", entry.path))
             else:
-                found[prefix + entry.name] = entry.inode()
-    return found
+                files[prefix + entry.name] = entry.inode()
+    return files, folders
 
 
-def _remove_empty_folders(site_dir: str, kept: set[str]) -> None:
-    """Delete the folders under ``site_dir`` that hold none of the ``kept`` files, deepest first."""
-    needed = {os.path.dirname(output) for output in kept}
-    for folder in list(needed):
-        while folder and (folder := os.path.dirname(folder)) not in needed:
-            needed.add(folder)
-    for base, folders, _ in os.walk(site_dir, topdown=False):
-        for name in folders:
-            path = os.path.join(base, name)
-            if os.path.relpath(path, site_dir).replace(os.sep, "/") not in needed:
-                os.rmdir(path)
-
-
-def _inode(path: str) -> int | None:
+def inode_of(path: str | Path) -> int | None:
+    """The inode of the file at ``path`` (a link is not followed), or None if there is none."""
     try:
         return os.stat(path, follow_symlinks=False).st_ino
     except OSError:

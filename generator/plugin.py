@@ -183,7 +183,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
             ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
         if self.cache is not None:
-            self.cache.place(Path(config.site_dir))
+            self.cache.place(Path(config.site_dir), left_to_writer=search.INDEX_DIR)
         self.assets = {}
         for rel in attachments(content):
             asset = File(rel, str(content.root), config.site_dir, config.use_directory_urls)

@@ -60,6 +60,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import zlib
@@ -77,7 +78,7 @@ from . import structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
-from .incremental import link_or_copy
+from .incremental import inode_of, link_or_copy
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -654,21 +655,30 @@ class SearchIndex:
         return cls(read)
 
     def write(self, folder: Path, previous: Path | None = None) -> dict[str, str]:
-        """Save the index's files into ``folder``, which it replaces. A file byte for byte the same as the one
-        of that name in ``previous`` (the index of the published site) is linked, not written: after one edit
-        most files are (a word's weights move only where its counts did, the pairs of other pages stay in
-        their files). Returns the sha256 of each file so taken, by name."""
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        """Save the index's files into ``folder``, replacing what it holds. A file byte for byte the same as
+        the one of that name in ``previous`` (the index of the published site) is linked, not written: after
+        one edit most files are (a word's weights move only where its counts did, the pairs of other pages
+        stay in their files). In a recycled site (:func:`generator.output.recycle`) a file that already is
+        that file is kept; anything else there is deleted first, never written into. Returns the sha256 of
+        each file taken from ``previous``, by name."""
+        present = _files_in(folder)
         taken: dict[str, str] = {}
         for name in self.file_names():
             data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            target, inode = folder / name, present.pop(name, None)
             if previous is not None and _same_bytes(previous / name, data):
-                link_or_copy(previous / name, folder / name)
                 taken[name] = hashlib.sha256(data).hexdigest()
+                if inode is not None and inode == inode_of(previous / name):
+                    continue
+                if inode is not None:
+                    target.unlink()
+                link_or_copy(previous / name, target)
             else:
-                (folder / name).write_bytes(data)
+                if inode is not None:
+                    target.unlink()
+                target.write_bytes(data)
+        for name in present:
+            (folder / name).unlink()
         return taken
 
     def file_names(self) -> list[str]:
@@ -839,6 +849,20 @@ def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, addr
     previous = Path(previous_site) / INDEX_DIR if previous_site is not None else None
     taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous)
     return {f"{INDEX_DIR}/{name}": digest for name, digest in taken.items()}
+
+
+def _files_in(folder: Path) -> dict[str, int]:
+    """The files in ``folder`` (made if missing) by name, with their inodes; anything else in it is deleted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False):
+            files[entry.name] = entry.inode()
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    return files
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
