@@ -129,6 +129,14 @@ def _still(kind: str, path: str, found) -> bool:
         return False
 
 
+FIELD_TYPES = tuple(type(value) for value in dataclasses.astuple(Finding("", 1, 1, "", "", "")))
+
+
+def _well_formed(finding: Finding) -> bool:
+    """A finding read back has the types of one the rules make (others could not even be sorted with them)."""
+    return all(type(value) is kind for value, kind in zip(dataclasses.astuple(finding), FIELD_TYPES))
+
+
 class FindingsCache:
     """The entries a run of the rules may take from the last kept run, and those it keeps for the next."""
 
@@ -161,6 +169,8 @@ class FindingsCache:
                 return None
             findings = [Finding(*finding) for finding in entry["findings"]]
         except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        if not all(map(_well_formed, findings)):
             return None
         self.entries[document.rel] = entry
         return findings

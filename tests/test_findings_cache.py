@@ -134,6 +134,23 @@ def test_a_kept_file_from_elsewhere_is_not_taken(make_root, tmp_path):
     assert found == cold(moved) and len(checked) == len(load(moved).documents)
 
 
+@pytest.mark.parametrize("damage", [
+    lambda entry: entry.update(findings=[["kb/c.md", "5", 1, "html-comment-public", "warning", "x"]]),
+    lambda entry: entry.update(findings=[["kb/c.md", 5]]),
+    lambda entry: entry["reads"].update(files=[["unknown", "x", True]]),
+    lambda entry: entry.pop("reads"),
+])
+def test_a_damaged_entry_is_checked_again(make_root, tmp_path, damage):
+    make = write_root(make_root)
+    kept = tmp_path / "findings.json"
+    revalidate(make.path, kept)
+    saved = json.loads(kept.read_text(encoding="utf-8"))
+    damage(saved["documents"]["kb/c.md"])
+    kept.write_text(json.dumps(saved), encoding="utf-8")
+    found, checked = revalidate(make.path, kept)
+    assert found == cold(make.path) and checked == {"kb/c.md"}
+
+
 DOCUMENTS = ("kb/a.md", "kb/b.md", "kb/c.md")
 BODIES = (A_BODY, B_BODY, C_BODY, "# X\n\nSee [a](a.md#a) and [c](c.md).\n", "# Y\n\nTODO: write it.\n",
           "# Z\n\n/// internal\nAgents only.\n///\n\n## Details\n", "# W\n\n![p](img/picture.png)\n")
