@@ -125,7 +125,7 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
     findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
     content = load(root)
-    # The pages' parse and the findings the last build into the default output kept, for what is unchanged since.
+    # The pages' parse and findings the last build into the default output kept, for what did not change.
     load_views(content, content.root / "site" / CACHE_DIR / VIEWS_FILE)
     findings_cache.load(content, content.root / "site" / CACHE_DIR / findings_cache.FINDINGS_FILE)
     findings = run_validate(content)

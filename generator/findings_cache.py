@@ -144,8 +144,8 @@ class FindingsCache:
         self.content = content
         self.runbook_layout = runbook_layout
         self.by_rel = content.by_rel()
-        self.entries: dict[str, dict] = {}  # rel -> entry, of this run
-        self.checked: list[str] = []  # the documents whose rules ran in this run
+        self.recalled: dict[str, dict] = {}  # rel -> entry taken from the last kept run
+        self.fresh: list[tuple[Document, list[Finding], dict]] = []  # the documents whose rules ran, in this run
 
     @functools.cached_property
     def context(self) -> str:
@@ -172,7 +172,7 @@ class FindingsCache:
             return None
         if not all(map(_well_formed, findings)):
             return None
-        self.entries[document.rel] = entry
+        self.recalled[document.rel] = entry
         return findings
 
     def _unchanged(self, reads: dict) -> bool:
@@ -184,9 +184,15 @@ class FindingsCache:
 
     def keep(self, document: Document, findings: list[Finding], reads: dict) -> None:
         """The findings of a document whose rules ran, with what they read (:meth:`Reads.recorded`)."""
-        self.checked.append(document.rel)
-        self.entries[document.rel] = {"key": document_key(document), "reads": reads,
-                                      "findings": [dataclasses.astuple(finding) for finding in findings]}
+        self.fresh.append((document, findings, reads))
+
+    def entries(self) -> dict[str, dict]:
+        """Every document's entry, for the next run (keyed only now: a run that keeps none pays nothing)."""
+        entries = dict(self.recalled)
+        for document, findings, reads in self.fresh:
+            entries[document.rel] = {"key": document_key(document), "reads": reads,
+                                     "findings": [dataclasses.astuple(finding) for finding in findings]}
+        return entries
 
 
 def start(content: ContentRoot, runbook_layout: str) -> FindingsCache:
@@ -210,7 +216,7 @@ def save(content: ContentRoot, path: Path) -> None:
     cache = content.derived.get(CACHE)
     if cache is None:
         return
-    saved = {"format": FORMAT, "context": cache.context, "documents": cache.entries}
+    saved = {"format": FORMAT, "context": cache.context, "documents": cache.entries()}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
@@ -220,4 +226,4 @@ def save(content: ContentRoot, path: Path) -> None:
 def checked(content: ContentRoot) -> list[str]:
     """The documents whose per-document rules ran in the last run over ``content`` (the rest were kept)."""
     cache = content.derived.get(CACHE)
-    return list(cache.checked) if cache else []
+    return [document.rel for document, _, _ in cache.fresh] if cache else []

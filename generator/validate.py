@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 from . import audience, findings_cache, forks, structure, synonyms
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
-from .findings_cache import Reads
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .inputs import INPUT_RE, TICKET, compiled, declared
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS, layout_of
@@ -147,7 +146,7 @@ class Validator:
         self.by_id = content.by_id()
         self._headings: dict[str, list] = {}
         self._scanned: tuple[str | None, list[str], audience.Scan | None] = (None, [], None)
-        self.reads = Reads()  # what the rules read of files and other documents' parse
+        self.reads = findings_cache.Reads()  # what the rules read of files and other documents' parse
 
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
@@ -184,7 +183,7 @@ class Validator:
         checked = []
         for rel in rels:
             document = self.by_rel[rel]
-            validator.findings, validator.reads = [], Reads()
+            validator.findings, validator.reads = [], findings_cache.Reads()
             validator.check_frontmatter(document)
             validator.check_body(document)
             if document.published:
