@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from cases import configured
+from cases import configured, edit
 from conftest import RootMaker
 from generator import findings_cache
 from generator.build import BuildError, build
@@ -49,13 +49,6 @@ def write_root(make: RootMaker) -> RootMaker:
              escalation="{to_tier: 2, when: the refund is stuck, runbook: deep}")
     make.doc("runbooks/deep.md", tier=2)
     return make
-
-
-def edit(make: RootMaker, rel: str, old: str, new: str) -> None:
-    path = make.path / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def revalidate(root: Path, kept: Path, rules: dict | None = None):
