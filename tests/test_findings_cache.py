@@ -146,11 +146,13 @@ def test_a_damaged_entry_is_checked_again(make_root, tmp_path, damage):
 
 DOCUMENTS = ("kb/a.md", "kb/b.md", "kb/c.md")
 BODIES = (A_BODY, B_BODY, C_BODY, "# X\n\nSee [a](a.md#a) and [c](c.md).\n", "# Y\n\nTODO: write it.\n",
-          "# Z\n\n/// internal\nAgents only.\n///\n\n## Details\n", "# W\n\n![p](img/picture.png)\n")
+          "# Z\n\n/// internal\nAgents only.\n///\n\n## Details\n", "# W\n\n![p](img/picture.png)\n",
+          '# P\n\n--8<-- "shared.md:1:2"\n')
 EDIT_STEPS = st.one_of(
     st.tuples(st.just("body"), st.sampled_from(DOCUMENTS), st.sampled_from(BODIES)),
     st.tuples(st.just("tier"), st.sampled_from(DOCUMENTS), st.sampled_from(("0", "1", "3"))),
-    st.tuples(st.just("snippet"), st.sampled_from(("Shared text.\n", "See [b](b.md#details).\n", "TODO: x\n"))),
+    st.tuples(st.just("snippet"), st.sampled_from(("Shared text.\n", "See [b](b.md#details).\n", "TODO: x\n",
+                                                   "/// internal\nAgents only.\n///\n"))),
     st.tuples(st.just("picture"), st.booleans()),
     st.tuples(st.just("intents"), st.booleans()),
 )
