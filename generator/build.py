@@ -38,7 +38,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
-from . import output, structure
+from . import findings_cache, output, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
@@ -330,8 +330,9 @@ def build(
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
 
-    if not full:  # the previous build's views of the documents whose bodies did not change
+    if not full:  # the previous build's views of the documents whose bodies did not change, and findings
         structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
+        findings_cache.load(content, out / CACHE_DIR / findings_cache.FINDINGS_FILE)
     findings = validate(content)
     if has_errors(findings):
         raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
@@ -379,6 +380,7 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
         structure.save_views(content, version / CACHE_DIR / structure.VIEWS_FILE)
+        findings_cache.save(content, version / CACHE_DIR / findings_cache.FINDINGS_FILE)
         output.fault("staged", version)
         output.publish(out, version)
     except BaseException:

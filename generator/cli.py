@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from . import findings_cache
 from .content import load
 from .incremental import CACHE_DIR
 from .layouts import LAYOUTS
@@ -124,8 +125,9 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
     findings in those files are reported: what a pull request touched."""
     started = time.perf_counter()
     content = load(root)
-    # The pages' parse that the last build into the default output kept, for bodies unchanged since.
+    # The pages' parse and findings the last build into the default output kept, for what did not change.
     load_views(content, content.root / "site" / CACHE_DIR / VIEWS_FILE)
+    findings_cache.load(content, content.root / "site" / CACHE_DIR / findings_cache.FINDINGS_FILE)
     findings = run_validate(content)
     wanted = _selected(content.root, ref, paths) if ref or paths else None
     if wanted is not None:

@@ -65,7 +65,7 @@ def link_or_copy(source: Path | str, target: Path | str) -> None:
             copy.write(original.read())
 
 
-def _hash_tree(digest, folder: Path) -> None:
+def hash_tree(digest, folder: Path) -> None:
     """Every file's path and bytes under ``folder`` into ``digest``, sorted, caches left out. Linked
     folders are followed: kbgen's own theme overrides reach the package through a link."""
     if not folder.is_dir():
@@ -77,6 +77,11 @@ def _hash_tree(digest, folder: Path) -> None:
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
 
 
+def installed_packages() -> list[str]:
+    """``name==version`` of every installed distribution, sorted: any of them may change what kbgen makes."""
+    return sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
+
+
 def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     """What every page depends on besides its own source (the tier is not in it: each tier has its own
     manifest).
@@ -85,9 +90,8 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     whole (not only the fields other pages show today), so a feature reading another document's
     front matter can never see a stale page."""
     digest = hashlib.sha256(f"kbgen-manifest-{MANIFEST_VERSION}\n".encode())
-    _hash_tree(digest, PACKAGE)
-    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
-    digest.update("\n".join(packages).encode())
+    hash_tree(digest, PACKAGE)
+    digest.update("\n".join(installed_packages()).encode())
     config = settings.data  # INHERIT and !ENV resolved
     digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     root = content.root
@@ -96,13 +100,13 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     themes = {(root / "overrides").resolve()} | ({(settings.path.parent / custom).resolve()} if custom else set())
     for folder in sorted(themes):
         digest.update(b"\0theme\0")
-        _hash_tree(digest, folder)
+        hash_tree(digest, folder)
     intents = root / INTENTS_FILE
     digest.update(intents.read_bytes() if intents.is_file() else b"")
     synonyms = root / SYNONYMS_FILE  # in every site's search index
     digest.update(b"\0synonyms\0" + (synonyms.read_bytes() if synonyms.is_file() else b""))
     digest.update(b"\0snippets\0")
-    _hash_tree(digest, root / SNIPPETS_DIR)
+    hash_tree(digest, root / SNIPPETS_DIR)
     catalogue = [[d.rel, d.meta] for d in content.documents]
     digest.update(json.dumps(catalogue, sort_keys=True, default=str).encode())
     digest.update("\n".join(attachments(content)).encode())  # whether one exists decides how a link to it renders

@@ -313,7 +313,8 @@ def pipeline_digest(content: ContentRoot) -> str:
     return digest.hexdigest()
 
 
-def _body_key(document: Document) -> str:
+def body_key(document: Document) -> str:
+    """The hash of a document's body: what its views are kept under between runs."""
     return hashlib.sha256(document.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -325,7 +326,7 @@ def save_views(content: ContentRoot, path: Path) -> None:
             by_rel.setdefault(key[1], {})[str(key[2])] = _fields(value)
     documents = content.by_rel()
     saved = {"format": VIEWS_FORMAT, "pipeline": pipeline_digest(content),
-             "views": {rel: [_body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
+             "views": {rel: [body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
@@ -342,7 +343,7 @@ def load_views(content: ContentRoot, path: Path) -> int:
         taken = 0
         for document in content.documents:
             entry = saved["views"].get(document.rel)
-            if not entry or entry[0] != _body_key(document):
+            if not entry or entry[0] != body_key(document):
                 continue
             for tier, fields in entry[1].items():
                 content.derived[("view", document.rel, int(tier))] = _view_of(fields)

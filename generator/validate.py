@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from . import audience, forks, structure, synonyms
+from . import audience, findings_cache, forks, structure, synonyms
 from .content import CONTENT_DIRS, SNIPPETS_DIR, ContentRoot, Document, load, read_text
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .inputs import INPUT_RE, TICKET, compiled, declared
@@ -146,12 +146,14 @@ class Validator:
         self.by_id = content.by_id()
         self._headings: dict[str, list] = {}
         self._scanned: tuple[str | None, list[str], audience.Scan | None] = (None, [], None)
+        self.reads = findings_cache.Reads()  # what the rules read of files and other documents' parse
 
     def add(self, rel: str, where: tuple[int, int], rule: str, severity: str, message: str) -> None:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
 
     def run(self, settings: SiteConfig | None = None) -> list[Finding]:
-        """Every rule; with the root's ``settings``, those on what mkdocs.yml adds to every page too."""
+        """Every rule; with the root's ``settings``, those on what mkdocs.yml adds to every page too. The rules
+        run per document run only where the findings a build kept cannot be taken (:mod:`.findings_cache`)."""
         structure.prepare(self.content)
         self.check_intents_file()
         self.findings += synonyms.read(self.content.root)[1]
@@ -159,23 +161,36 @@ class Validator:
         self.check_snippet_files()
         if settings is not None:
             self.check_appended_snippets(settings)
-        rels = [document.rel for document in self.content.documents]
-        for found in forks.chunked(self.check_documents, rels, DOCUMENTS_PER_CHUNK):
-            self.findings += found
+        cache = findings_cache.start(self.content, self.runbook_layout)
+        rels = []
+        for document in self.content.documents:
+            kept = cache.recall(document)
+            if kept is None:
+                rels.append(document.rel)
+            else:
+                self.findings += kept
+        for checked in forks.chunked(self.check_documents, rels, DOCUMENTS_PER_CHUNK):
+            for rel, found, reads in checked:
+                self.findings += found
+                cache.keep(self.by_rel[rel], found, reads)
         self.check_escalation_chains()
         return sorted(set(self.findings))
 
-    def check_documents(self, rels: list[str]) -> list[Finding]:
-        """The findings of the rules run on each document on its own (on every core: see :func:`run`)."""
+    def check_documents(self, rels: list[str]) -> list[tuple[str, list[Finding], dict]]:
+        """Per document, the findings of the rules run on it on its own and what they read besides it
+        (:meth:`findings_cache.Reads.recorded`), on every core: see :func:`run`."""
         validator = Validator(self.content, self.runbook_layout)
-        validator.findings, validator._headings = [], self._headings
+        validator._headings = self._headings
+        checked = []
         for rel in rels:
             document = self.by_rel[rel]
+            validator.findings, validator.reads = [], findings_cache.Reads()
             validator.check_frontmatter(document)
             validator.check_body(document)
             if document.published:
                 validator.check_todo(document)
-        return validator.findings
+            checked.append((rel, validator.findings, validator.reads.recorded()))
+        return checked
 
     # intents.yml -----------------------------------------------------------------------------------
     def check_intents_file(self) -> None:
@@ -720,13 +735,13 @@ class Validator:
         """Includes come only from ROOT/snippets: never a document (it has its own tier), nothing outside.
         Returns the included file when it is acceptable."""
         root = self.content.root
-        base = (root / SNIPPETS_DIR).resolve()
-        path = spec if _names_something(base / spec) else SNIPPET_SPEC_RE.sub("", spec)
+        base = self.reads.resolve(root / SNIPPETS_DIR)
+        path = spec if self.reads.exists(base / spec) else SNIPPET_SPEC_RE.sub("", spec)
         if EXTERNAL_RE.match(path):
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
             return None
-        target = (base / path).resolve()
+        target = self.reads.resolve(base / path)
         if not target.is_relative_to(base):
             inside_root = target.is_relative_to(root)
             what = ("is a document with a tier of its own and cannot be included"
@@ -735,9 +750,9 @@ class Validator:
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' {what}; only files in {SNIPPETS_DIR}/ may be included (links that lead out "
                      "of it through '..', absolute paths or symbolic links are refused)")
-        elif not _names_something(target) or not target.is_file():
+        elif not self.reads.exists(target) or not self.reads.is_file(target):
             self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' does not exist in {SNIPPETS_DIR}/")
-        elif path != spec and _marker_lines((read_text(target, path)[0] or "").split("\n")):
+        elif path != spec and _marker_lines((self.reads.text(target, path) or "").split("\n")):
             self.add(rel, where, "snippet-part-internal", ERROR,
                      f"'{spec}' includes part of {SNIPPETS_DIR}/{path}, which has internal blocks: a part can take "
                      "a block's text without its markers, and every tier would show it; include the whole file, "
@@ -813,7 +828,7 @@ class Validator:
             self.add(rel, where, "link-broken", ERROR,
                      f"'{url}' does not lead to a document (looked for {resolved})"
                      f"{did_you_mean(resolved, self.by_rel)}")
-        elif not (self.content.root / resolved).exists():
+        elif not self.reads.exists(self.content.root / resolved):
             if written:
                 self.add(rel, where, "link-broken", ERROR, f"'{url}' does not exist (looked for {resolved})")
             else:
@@ -871,6 +886,7 @@ class Validator:
     def anchors(self, document: Document, tier: int) -> set[str]:
         """Ids in a document's page in the tier ``tier`` site: headings as the toc extension names them
         (hidden headings shift the numbering), steps, footnotes and HTML ids."""
+        self.reads.parse_of(document)
         return structure.view(self.content, document, tier).ids
 
     def headings(self, document: Document) -> list[Heading]:
@@ -892,14 +908,6 @@ def _escalation_runbook(document: Document) -> str | None:
     escalation = document.meta.get("escalation")
     target = escalation.get("runbook") if isinstance(escalation, dict) else None
     return target if isinstance(target, str) else None
-
-
-def _names_something(path: Path) -> bool:
-    """Whether anything is at ``path``: a name the system refuses (too long, say) names nothing."""
-    try:
-        return path.exists()
-    except OSError:
-        return False
 
 
 def _marker_lines(lines: list[str]) -> list[int]:

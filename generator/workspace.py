@@ -16,6 +16,7 @@ from pathlib import Path
 from .content import (CONTENT_DIRS, INTENTS_FILE, ContentRoot, Document, decode_text, load, load_document,
                       parse_document)
 from .findings import ERROR, Finding
+from .findings_cache import Reads
 from .rules import apply
 from .site_config import read as read_site_config
 from .validate import Validator
@@ -70,7 +71,7 @@ class DocumentValidator(Validator):
 
     def check(self, document: Document) -> list[Finding]:
         """The findings of ``document`` that ``kbgen validate`` of the whole tree would report."""
-        self.findings, self._headings, self._scanned = [], {}, (None, [], None)
+        self.findings, self._headings, self._scanned, self.reads = [], {}, (None, [], None), Reads()
         self.check_frontmatter(document)
         self.check_body(document)
         if document.published:

@@ -122,6 +122,14 @@ def write(make, files: dict) -> None:
             make.file(rel, content)
 
 
+def edit(make: RootMaker, rel: str, old: str, new: str) -> None:
+    """Replace ``old`` (which must be there) by ``new`` in a file of the root."""
+    path = make.path / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def describe(findings: list[Finding]) -> str:
     return "\n".join(f.as_text() for f in findings) or "(no findings)"
 

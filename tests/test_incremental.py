@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cases import edit
 from conftest import REPO, RootMaker, article, runbook_body, tree_hash
 from generator.audit import audit_site
 from generator.build import BuildError, build
@@ -104,13 +105,6 @@ def assert_same_as_full_build(root, out: Path, tmp_path: Path):
 def rename(root, old: str, new: str) -> None:
     (root.path / new).parent.mkdir(parents=True, exist_ok=True)
     (root.path / old).rename(root.path / new)
-
-
-def edit(root, rel: str, old: str, new: str) -> None:
-    path = root.path / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 # Each edit, and whether the untouched pages may be reused afterwards.

@@ -319,6 +319,15 @@ def test_anchor_to_public_heading_that_repeats_a_hidden_one(make_root):
 # --------------------------------------------------------------------------------------------------
 
 
+def test_link_to_a_name_too_long_for_the_file_system(make_root):
+    """Nothing can be at a name the system refuses: the link is broken, not a reason to stop validating."""
+    link = f"[form]({'x' * 300}.pdf)"
+    text = body_root(make_root, f"# A\n\n{link}\n")
+    [finding] = validate(make_root.path)
+    assert (finding.path, finding.line, finding.rule, finding.severity) == \
+        ("kb/a.md", line_of(text, link), "link-broken", ERROR)
+
+
 def test_link_to_page_whose_tier_is_a_float(make_root):
     """A tier 0 page links a runbook whose front matter says ``tier: 1.0``.
 
