@@ -557,6 +557,7 @@ class PairFiles:
     dropped)."""
 
     def __init__(self, found: tuple[Entry, ...]):
+        self.written: dict[str, str] = {}  # the sha256 of each file written from these pairs, by name
         count = _stable_count(math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE))
         self._packed = [array("Q") for _ in range(count)]
         appends = [postings.append for postings in self._packed]
@@ -567,6 +568,17 @@ class PairFiles:
 
     def __len__(self) -> int:
         return len(self._packed)
+
+    def digest(self, name: str) -> str | None:
+        """The sha256 of the file ``pairs-N.json`` (None for no such file): as the index's writer noted it
+        in :attr:`written` (the file it made from these pairs), else worked out."""
+        if name not in self.written:
+            data = self.get(name)
+            if data is None:
+                return None
+            self.written[name] = hashlib.sha256(json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                                                .encode("utf-8")).hexdigest()
+        return self.written[name]
 
     def get(self, name: str) -> dict[str, list[int]] | None:
         """The file ``pairs-N.json``, or None for no such file."""
@@ -654,20 +666,22 @@ class SearchIndex:
 
         return cls(read)
 
-    def write(self, folder: Path, previous: Path | None = None) -> dict[str, str]:
+    def write(self, folder: Path, previous: Path | None = None) -> tuple[dict[str, str], set[str]]:
         """Save the index's files into ``folder``, replacing what it holds. A file byte for byte the same as
         the one of that name in ``previous`` (the index of the published site) is linked, not written: after
         one edit most files are (a word's weights move only where its counts did, the pairs of other pages
         stay in their files). In a recycled site (:func:`generator.output.recycle`) a file that already is
         that file is kept; anything else there is deleted first, never written into. Returns the sha256 of
-        each file taken from ``previous``, by name."""
+        every file, by name, and the names of those taken from ``previous``."""
         present = _files_in(folder)
-        taken: dict[str, str] = {}
+        digests: dict[str, str] = {}
+        taken: set[str] = set()
         for name in self.file_names():
             data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            digests[name] = hashlib.sha256(data).hexdigest()
             target, inode = folder / name, present.pop(name, None)
             if previous is not None and _same_bytes(previous / name, data):
-                taken[name] = hashlib.sha256(data).hexdigest()
+                taken.add(name)
                 if inode is not None and inode == inode_of(previous / name):
                     continue
                 if inode is not None:
@@ -679,7 +693,7 @@ class SearchIndex:
                 target.write_bytes(data)
         for name in present:
             (folder / name).unlink()
-        return taken
+        return digests, taken
 
     def file_names(self) -> list[str]:
         names = ["index.json"] + [f"docs-{n}.json" for n in range(math.ceil(self.count / self.docs_per_file))]
@@ -847,8 +861,10 @@ def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, addr
     would download at every page load only to index it again, is a stub: see the plugin.)"""
     site = {"url": address, "contactRoutes": list(contact_routes or []) if tier == 0 else []}
     previous = Path(previous_site) / INDEX_DIR if previous_site is not None else None
-    taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous)
-    return {f"{INDEX_DIR}/{name}": digest for name, digest in taken.items()}
+    digests, taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous)
+    pair_files(content, tier).written.update((name, digest) for name, digest in digests.items()
+                                             if name.startswith("pairs-"))
+    return {f"{INDEX_DIR}/{name}": digests[name] for name in taken}
 
 
 def _files_in(folder: Path) -> dict[str, int]:

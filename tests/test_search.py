@@ -561,6 +561,24 @@ def test_audit_finds_word_pairs_no_page_of_the_tier_holds(root, tmp_path):
         (f"tier0/search/kbgen/{target.name}", "no text this tier may show")]
 
 
+def test_the_audit_after_writing_an_index_compares_pairs_files_with_what_was_written(root, tmp_path):
+    """A build audits the index it has just written against the pairs it wrote it from (kept by the writer,
+    not made again): a pairs file changed on disk after the writer is still found."""
+    from generator.audit import audit_site
+    from generator.content import load
+    from generator.search import write_site_index
+    out = tmp_path / "site"
+    build(root, out=out, tiers=[0])
+    content, site = load(root), out / "tier0"
+    write_site_index(content, 0, site)
+    target = sorted((site / "search" / "kbgen").glob("pairs-*.json"))[-1]
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data["0"] = data.get("0", []) + [0]
+    target.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    assert [(leak.output, leak.what) for leak in audit_site(content, 0, site)] == [
+        (f"tier0/search/kbgen/{target.name}", "no text this tier may show")]
+
+
 def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):
     """Every site's index carries the synonyms: a build of one tier rebuilds the others after a change."""
     out = tmp_path / "out"
