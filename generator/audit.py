@@ -130,10 +130,12 @@ def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[
 class Fingerprints:
     """What one tier's site must not contain, ready to be searched for in its files.
 
-    ``starts``, if given, are all the runs of MIN_PHRASE words the files to search hold: only phrases that
-    begin with one of them can be found, so no other is worked out (a rebuild searches a few files)."""
+    ``starts``, if given, are all the runs of MIN_PHRASE words the files to search hold, and ``idish`` all
+    their id-like words: only phrases that begin with one of them, and ids among them, can be found, so no
+    other is worked out, nor the text the tier shows when none is left (a rebuild searches a few files)."""
 
-    def __init__(self, content: ContentRoot, tier: int, starts: set[tuple[str, ...]] | None = None):
+    def __init__(self, content: ContentRoot, tier: int, starts: set[tuple[str, ...]] | None = None,
+                 idish: set[str] | None = None):
         self.starts = starts
         self.phrases: dict[tuple[str, ...], _Secret] = {}
         self.paths: dict[str, _Secret] = {}
@@ -161,7 +163,7 @@ class Fingerprints:
                     hidden_assets.setdefault(asset, secret)
             stem = document.url.rstrip("/")
             self.paths[stem] = self.paths[document.rel] = secret
-            if DISTINCTIVE_ID_RE.match(document.id):
+            if DISTINCTIVE_ID_RE.match(document.id) and (idish is None or document.id.lower() in idish):
                 self.ids[document.id.lower()] = secret
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
@@ -403,9 +405,10 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
              and not (rel in reused and file_hash(site / rel) == reused[rel])]
     # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
-    starts = None if parsed is None else \
-        {run for read in parsed.values() if read for run in _runs(_segment_words(read[2]), MIN_PHRASE)}
-    fingerprints = Fingerprints(content, tier, starts)
+    starts, idish = (None, None) if parsed is None else (
+        {run for read in parsed.values() if read for run in _runs(_segment_words(read[2]), MIN_PHRASE)},
+        {token.lower() for read in parsed.values() if read for token in IDISH_RE.findall(read[0])})
+    fingerprints = Fingerprints(content, tier, starts, idish)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"

@@ -846,8 +846,17 @@ def _plant_title_attribute(out: Path, built: Path) -> str:
     return "tier0/404.html"
 
 
+def _plant_id_in_text(out: Path, built: Path) -> str:
+    path = out / "tier0" / "404.html"
+    text = read(path)
+    assert "</body>" in text
+    path.write_text(text.replace("</body>", f"<p>See {Path(PLANT_RUNBOOK).stem}.</p></body>"), encoding="utf-8")
+    return "tier0/404.html"
+
+
 PLANTS = {
     # name: (planting function, source the leak must name)
+    "id-in-page-text": (_plant_id_in_text, PLANT_RUNBOOK),
     "title-in-sitemap-loc": (_plant_sitemap_loc, PLANT_RUNBOOK),
     "hidden-block-in-search-index": (_plant_search_index, "kb/public-help.md"),
     "hidden-block-terms-in-search-index": (_plant_search_terms, "kb/public-help.md"),
