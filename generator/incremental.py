@@ -132,18 +132,25 @@ class PageCache:
         self.records: dict[str, PageRecord] = {}
         self.reused: dict[str, str] = {}  # output file -> sha256 of the pages taken from the previous build
         self.taken: dict[str, str] = {}  # the same of other files found unchanged there (the search index's)
+        self.previous_pairs: dict[str, list[str]] = {}  # the search index's pairs files, as the previous
+        self.pairs: dict[str, list[str]] = {}  # and this build wrote them (generator.search.WrittenIndex)
 
     @classmethod
     def open(cls, manifest: Path, previous_site: Path, environment: str) -> "PageCache":
         """The cache of the build that wrote ``previous_site``; empty when there is none to trust."""
         previous: dict[str, PageRecord] = {}
+        pairs: dict[str, list[str]] = {}
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
             if data.get("version") == MANIFEST_VERSION and previous_site.is_dir():
                 previous = {uri: PageRecord(**record) for uri, record in data["pages"].items()}
+                pairs = {name: [str(fingerprint), str(digest)]
+                         for name, (fingerprint, digest) in data.get("pairs", {}).items()}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            previous = {}  # no manifest, or one we cannot read: build everything
-        return cls(environment, previous, previous_site)
+            previous, pairs = {}, {}  # no manifest, or one we cannot read: build everything
+        cache = cls(environment, previous, previous_site)
+        cache.previous_pairs = pairs
+        return cache
 
     def key(self, src_uri: str, source: bytes) -> str:
         return _sha256(f"{self.environment}\0{src_uri}\0".encode() + source)
@@ -227,7 +234,7 @@ class PageCache:
     def save(self, manifest: Path) -> None:
         manifest.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": MANIFEST_VERSION, "environment": self.environment,
-                "pages": {uri: vars(record) for uri, record in self.records.items()}}
+                "pages": {uri: vars(record) for uri, record in self.records.items()}, "pairs": self.pairs}
         temporary = manifest.with_name(manifest.name + f".{os.getpid()}")
         temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         temporary.replace(manifest)

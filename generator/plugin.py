@@ -279,10 +279,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_post_build(self, config):
         cache = self.cache
         previous = cache.previous_site if cache is not None and cache.previous else None
-        taken = search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
-                                        config.extra["kbgen"]["contact_routes"], previous)
+        written = search.write_site_index(self.content, self.config.tier, config.site_dir, config.site_url,
+                                          config.extra["kbgen"]["contact_routes"], previous,
+                                          cache.previous_pairs if previous else None)
         if cache is not None:
-            cache.taken.update(taken)
+            cache.taken.update(written.taken)
+            cache.pairs = written.pairs
 
     def on_serve(self, server, config, builder):
         root = self.content.root

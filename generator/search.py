@@ -569,6 +569,14 @@ class PairFiles:
     def __len__(self) -> int:
         return len(self._packed)
 
+    def fingerprint(self, name: str) -> str | None:
+        """A digest of the pairs the file ``pairs-N.json`` is made from (None for no such file): the same
+        pairs of the same documents in the same number of files make the same file."""
+        number = name.removeprefix("pairs-").removesuffix(".json")
+        if not number.isdigit() or int(number) >= len(self) or name != f"pairs-{int(number)}.json":
+            return None
+        return hashlib.sha256(f"{len(self)}:".encode() + self._packed[int(number)].tobytes()).hexdigest()
+
     def digest(self, name: str) -> str | None:
         """The sha256 of the file ``pairs-N.json`` (None for no such file): as the index's writer noted it
         in :attr:`written` (the file it made from these pairs), else worked out."""
@@ -666,21 +674,29 @@ class SearchIndex:
 
         return cls(read)
 
-    def write(self, folder: Path, previous: Path | None = None) -> tuple[dict[str, str], set[str]]:
+    def write(self, folder: Path, previous: Path | None = None,
+              known: dict[str, str] | None = None) -> tuple[dict[str, str], set[str]]:
         """Save the index's files into ``folder``, replacing what it holds. A file byte for byte the same as
         the one of that name in ``previous`` (the index of the published site) is linked, not written: after
         one edit most files are (a word's weights move only where its counts did, the pairs of other pages
-        stay in their files). In a recycled site (:func:`generator.output.recycle`) a file that already is
-        that file is kept; anything else there is deleted first, never written into. Returns the sha256 of
-        every file, by name, and the names of those taken from ``previous``."""
+        stay in their files). ``known`` names files whose content is known to be unchanged, with the sha256
+        the previous build wrote: one whose previous file still has it is linked without being made again.
+        In a recycled site (:func:`generator.output.recycle`) a file that already is the one to link is
+        kept; anything else there is deleted first, never written into. Returns the sha256 of every file,
+        by name, and the names of those taken from ``previous``."""
         present = _files_in(folder)
         digests: dict[str, str] = {}
         taken: set[str] = set()
+        known = known or {}
         for name in self.file_names():
-            data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            digests[name] = hashlib.sha256(data).hexdigest()
             target, inode = folder / name, present.pop(name, None)
-            if previous is not None and _same_bytes(previous / name, data):
+            data = None
+            if previous is not None and name in known and _digest_of(previous / name) == known[name]:
+                digests[name] = known[name]
+            else:
+                data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                digests[name] = hashlib.sha256(data).hexdigest()
+            if data is None or (previous is not None and _same_bytes(previous / name, data)):
                 taken.add(name)
                 if inode is not None and inode == inode_of(previous / name):
                     continue
@@ -853,18 +869,42 @@ class SearchIndex:
         return Answer(hits, corrected)
 
 
+@dataclass
+class WrittenIndex:
+    """What :func:`write_site_index` did: the files it took from the previous site (path in the site ->
+    sha256), and for each pairs file the fingerprint of its pairs and the sha256 of the file (kept in the
+    tier's manifest, so that the next build knows an unchanged file without making it)."""
+
+    taken: dict[str, str]
+    pairs: dict[str, list[str]]
+
+
 def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, address: str | None = None,
-                     contact_routes: list[dict] | None = None, previous_site: Path | None = None) -> dict[str, str]:
+                     contact_routes: list[dict] | None = None, previous_site: Path | None = None,
+                     previous_pairs: dict[str, list[str]] | None = None) -> WrittenIndex:
     """Build the tier's index and save it into its built site, with the site's address and (tier 0) its
-    contact routes; files the same as in ``previous_site``'s index are linked from there. Returns the
-    sha256 of each file so taken, by its path in the site. (The theme's full-text index, which the browser
-    would download at every page load only to index it again, is a stub: see the plugin.)"""
+    contact routes; files the same as in ``previous_site``'s index are linked from there, and a pairs file
+    whose pairs have the fingerprint ``previous_pairs`` gives for it is not even made. (The theme's
+    full-text index, which the browser would download at every page load only to index it again, is a
+    stub: see the plugin.)"""
     site = {"url": address, "contactRoutes": list(contact_routes or []) if tier == 0 else []}
     previous = Path(previous_site) / INDEX_DIR if previous_site is not None else None
-    digests, taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous)
-    pair_files(content, tier).written.update((name, digest) for name, digest in digests.items()
-                                             if name.startswith("pairs-"))
-    return {f"{INDEX_DIR}/{name}": digests[name] for name in taken}
+    pairs = pair_files(content, tier)
+    known = {name: digest for name, (fingerprint, digest) in (previous_pairs or {}).items()
+             if pairs.fingerprint(name) == fingerprint}
+    digests, taken = SearchIndex.build(content, tier, site).write(Path(site_dir) / INDEX_DIR, previous, known)
+    made = {name: digest for name, digest in digests.items() if name.startswith("pairs-")}
+    pairs.written.update(made)
+    return WrittenIndex({f"{INDEX_DIR}/{name}": digests[name] for name in taken},
+                        {name: [pairs.fingerprint(name), digest] for name, digest in made.items()})
+
+
+def _digest_of(path: Path) -> str | None:
+    """The sha256 of the file at ``path``, or None if it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _files_in(folder: Path) -> dict[str, int]:

@@ -579,6 +579,25 @@ def test_the_audit_after_writing_an_index_compares_pairs_files_with_what_was_wri
         (f"tier0/search/kbgen/{target.name}", "no text this tier may show")]
 
 
+def test_pairs_files_with_the_fingerprint_of_the_last_build_are_linked_without_being_made(root, tmp_path,
+                                                                                           monkeypatch):
+    """The manifest keeps each pairs file's fingerprint (of the pairs it holds) and sha256: the next build
+    links a file whose pairs are the same from the published site without making it; the files are the
+    ones it would have made."""
+    from generator.content import load
+    from generator.search import PairFiles, write_site_index
+    first, second = tmp_path / "first", tmp_path / "second"
+    written = write_site_index(load(root), 0, first)
+    assert written.pairs and not written.taken
+    monkeypatch.setattr(PairFiles, "get", lambda self, name: pytest.fail(f"{name} was made again"))
+    again = write_site_index(load(root), 0, second, previous_site=first, previous_pairs=written.pairs)
+    assert again.pairs == written.pairs
+    folder = "search/kbgen"
+    assert {f"{folder}/{name}" for name in written.pairs} <= set(again.taken)
+    for name in written.pairs:
+        assert (second / folder / name).stat().st_ino == (first / folder / name).stat().st_ino
+
+
 def test_a_site_built_before_synonyms_changed_is_built_again(root, tmp_path):
     """Every site's index carries the synonyms: a build of one tier rebuilds the others after a change."""
     out = tmp_path / "out"
