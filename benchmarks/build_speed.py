@@ -11,7 +11,8 @@ memory of the whole process tree (the sum of its processes' proportional set siz
 median size of a tier 0 document page; with several sizes, a table of them all at the end.
 
 Every kbgen figure is the median of R runs: full builds after the first render every page (``--full``), and
-each rebuild follows a different one-line edit. The plain builds alternate with the kbgen builds.
+each rebuild follows a different one-line edit (``--rebuilds N`` of them: from the second on, a rebuild
+recycles the sites the one before it replaced, as every rebuild of a writer's day does). The plain builds alternate with the kbgen builds.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def measure(args, documents_wanted: int | None, work: Path) -> dict:
         root = work / "copy"
         timed([kbgen, "build", "--root", str(root), "--out", str(out)])
     rebuilds = []
-    for run in range(args.runs):  # a different edit each time, so each build has one page to render
+    for run in range(args.rebuilds or args.runs):  # a different edit each time: one page to render each
         edited.write_text(edited.read_text(encoding="utf-8") + f"\nOne more sentence for rebuild {run}.\n",
                           encoding="utf-8")
         rebuilds.append(timed([kbgen, "build", "--root", str(root), "--out", str(out)]))
@@ -203,6 +204,8 @@ def main() -> None:
                         "default 1000)")
     parser.add_argument("--root", type=Path, help="benchmark this content root instead of a generated one")
     parser.add_argument("--runs", type=int, default=3, help="runs of each fast measurement (median is shown)")
+    parser.add_argument("--rebuilds", type=int, help="rebuilds after one edit (default: --runs); the first "
+                        "after a full build deletes what that build replaced, later ones are what every save costs")
     parser.add_argument("--no-reference", action="store_true", help="skip the plain mkdocs build")
     parser.add_argument("--full-nav", action="store_true", help="also build the plain site with every page in its nav")
     args = parser.parse_args()
