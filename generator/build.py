@@ -6,10 +6,12 @@ failed or killed build leaves the previous sites as they were. Tiers are built i
 many at once as there are cores, and die with the build. Pages nothing changed for are taken from the
 previous build instead of being rendered again (:mod:`generator.incremental`).
 
-The versions a build replaced, and what killed builds left, are deleted by the next build while its tiers
-build: deleting thousands of folders is waiting on the disk, which need not delay the build that made
-them garbage (Bazel deletes its old sandboxes the same way). Their pages are mostly the current pages
-under a second name, so they hold little.
+The versions a build replaced, and what killed builds left, are garbage the next build owns. An incremental
+build recycles the newest: its tier folders are moved into the new version, where the folders of the pages
+and the files that already are the unchanged pages are kept and the rest deleted (making thousands of
+folders is most of what taking unchanged pages costs). The others are deleted while the tiers build
+(Bazel deletes its old sandboxes the same way). Their pages are mostly the current pages under a second
+name, so they hold little.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@
 A build writes a new version beside the published one and publishes it by renaming one symbolic link
 over ``current``: a reader of ``OUT/tierN`` sees every tier of the old set or every tier of the new one,
 whenever the build stops, even killed. Versions other than the current one are what killed or replaced
-builds left; the next build deletes them.
+builds left; the next build recycles the newest (:func:`recycle`) and deletes the others.
 """
 
 from __future__ import annotations
