@@ -92,6 +92,25 @@ def _line_words(line: str) -> list[str]:
     return words(TAG_RE.sub(" ", line))
 
 
+# _line_words over a whole text at once: the same patterns, kept within a line (a match never takes a line
+# break), and the line breaks kept as tokens (tests/test_leaks.py holds the two alike).
+_WITHIN_LINE = [(re.compile(pattern.pattern.replace(r"\s", r"[^\S\n]").replace("[^)]", "[^)\n]")
+                            .replace(r"[^\]]", r"[^\]\n]").replace("[^>]", "[^>\n]"), re.M), replacement)
+                for pattern, replacement in ((MARKDOWN_LINE_PREFIX_RE, ""), (LINK_TARGET_RE, "] "),
+                                             (URL_RE, " "), (FOOTNOTE_RE, " "), (TAG_RE, " "))]
+WORD_OR_LINE_BREAK_RE = re.compile(r"[a-z0-9]+|\n")
+
+
+def _text_words(text: str) -> list[str] | None:
+    """The words of every line of ``text`` as :func:`_line_words` reads them, a line break between lines;
+    None for a text with an entity (one may stand for a line break)."""
+    if "&" in text:
+        return None
+    for pattern, replacement in _WITHIN_LINE:
+        text = pattern.sub(replacement, text)
+    return WORD_OR_LINE_BREAK_RE.findall(text.lower())
+
+
 def _phrases(tokens: list[str]) -> list[tuple[str, ...]]:
     """The line's runs of SHINGLE words (the whole line if shorter) with enough words with letters in them."""
     if len(tokens) < MIN_PHRASE:
@@ -144,23 +163,21 @@ class Fingerprints:
         shown_assets: set[str] = set()
         hidden_assets: dict[str, _Secret] = {}
         for document in content.documents:
-            lines = document.body.split("\n")
             if in_site(document, tier):
                 view = structure.view(content, document, tier)
                 shown.append((document, view))
                 for floor, raw, secret in _hidden_texts(content, document, tier):
-                    for line in raw.split("\n"):
-                        self._add_phrases(_line_words(line), secret)
-                        for asset in _assets(document.rel, line):
-                            hidden_assets.setdefault(asset, secret)
+                    self._add_text(raw, secret)
+                    for asset in _text_assets(document.rel, raw):
+                        hidden_assets.setdefault(asset, secret)
                 shown_assets.update(_view_assets(document.rel, view))
                 continue
             what = document.status if not document.published else f"tier {document.tier} document"
             secret = _Secret(document.rel, what)
-            for line in lines + [document.title, str(document.meta.get("summary") or "")]:
-                self._add_phrases(_line_words(line), secret)
-                for asset in _assets(document.rel, line):
-                    hidden_assets.setdefault(asset, secret)
+            text = "\n".join([document.body, document.title, str(document.meta.get("summary") or "")])
+            self._add_text(text, secret)
+            for asset in _text_assets(document.rel, text):
+                hidden_assets.setdefault(asset, secret)
             stem = document.url.rstrip("/")
             self.paths[stem] = self.paths[document.rel] = secret
             if DISTINCTIVE_ID_RE.match(document.id) and (idish is None or document.id.lower() in idish):
@@ -178,6 +195,15 @@ class Fingerprints:
         if self.phrases or self.ids:  # else nothing to drop (a top tier): the shown text need not be read
             self._drop_allowed(_allowed_words(content, tier, shown))
         self.leaves = {_leaf(path) for path in self.paths}
+
+    def _add_text(self, text: str, secret: _Secret) -> None:
+        """The phrases of every line of ``text``; none when all its words hold no start (one pass)."""
+        if self.starts is not None:
+            words_of_text = _text_words(text)
+            if words_of_text is not None and self.starts.isdisjoint(_runs(words_of_text, MIN_PHRASE)):
+                return
+        for line in text.split("\n"):
+            self._add_phrases(_line_words(line), secret)
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
         starts = self.starts
@@ -253,6 +279,13 @@ def _view_assets(rel: str, view) -> set[str]:
         if path and not urlsplit(ref).scheme and not path.startswith("/") and not path.endswith(".md"):
             found.add(posixpath.normpath(posixpath.join(posixpath.dirname(rel), path)))
     return found
+
+
+def _text_assets(rel: str, text: str):
+    """:func:`_assets` of every line of ``text``."""
+    if "](" in text or "src" in text or "]:" in text:
+        for line in text.split("\n"):
+            yield from _assets(rel, line)
 
 
 def _assets(rel: str, line: str):

@@ -172,10 +172,10 @@ class PageCache:
         """Give every reused page its previous output in ``site_dir``, as a new name for the file: the
         previous site stays as it is if this build fails, and nothing writes to a reused page.
 
-        ``site_dir`` may be a site an earlier build left (recycled by :func:`generator.output.recycle`): its
-        folders for this build's pages are kept, and so is a file that already is the reused page's file (the
-        same inode, so the same bytes); everything else in it is deleted first, so that no page, asset or file of that build
-        stays, and nothing is written into a file another site shares; but for the folder
+        ``site_dir`` may be a site an earlier build left (recycled by :func:`generator.output.recycle`): the
+        folders of this build's pages are kept, and so is a file that already is the reused page's file (the
+        same inode, so the same bytes); everything else in it is deleted first, so that nothing of that
+        build stays and nothing is written into a file another site shares; but for the folder
         ``left_to_writer``, which its writer recycles itself. Making a page's folder is most of what taking
         it costs (a new folder is a new block on disk): a recycled site has them."""
         wanted = {output: os.path.join(self.previous_site, output) for output in self.reused}

@@ -169,24 +169,20 @@ def new_version(out: Path) -> Path:
     return version
 
 
-def recycle(leftovers: list[Path], version: Path, tiers: list[int]) -> list[int]:
+def recycle(leftovers: list[Path], version: Path, tiers: list[int]) -> None:
     """Move the sites of ``tiers`` from the newest leftover version into ``version``, which is building them
     again from the published ones: the pages a rebuild takes unchanged are mostly there already, in their
     folders (see :meth:`generator.incremental.PageCache.place`, which deletes the rest). A leftover is
-    garbage that only this build may touch (it holds the lock), and is never published again. Returns the
-    tiers moved."""
+    garbage that only this build may touch (it holds the lock), and is never published again."""
     versions = [path for path in leftovers if VERSION_RE.fullmatch(path.name) and path.is_dir()
                 and not path.is_symlink()]
     if not versions:
-        return []
+        return
     donor = max(versions, key=lambda path: int(path.name.split("-")[0], 16))  # named by the time it began
-    moved = []
     for tier in tiers:
         site = donor / f"tier{tier}"
         if site.is_dir() and not site.is_symlink():
             site.rename(version / f"tier{tier}")
-            moved.append(tier)
-    return moved
 
 
 def carry_over(previous: Path, version: Path, tier: int) -> None:

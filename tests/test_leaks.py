@@ -20,10 +20,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
-from generator.audit import _site_files, audit, audit_site
+from generator.audit import _line_words, _site_files, _text_words, audit, audit_site
 from generator.content import load
 from generator.incremental import file_hash
 from generator.build import BuildError, build
@@ -977,3 +979,27 @@ def test_leaking_template_fails_build_and_keeps_previous_output(make_root, tmp_p
     assert any(leak.output == "tier0/404.html" for leak in leaks)
     assert tree_hash(out) == before
     assert [p.name for p in out.parent.glob(f".{out.name}.building-*")] == []
+
+
+MARKDOWN_PIECES = st.sampled_from(["\n", " ", "  ", "\t", "\r", "- ", "* ", "1. ", "2) ", "### ", "> ", ">> ",
+                                   "!!! note ", "[", "]", "(", ")", "](", "][", "[^1]", "[^a]: ", "<b>", "</b>", "<", ">",
+                                   "http://x.io/a", "https://y", "word", "Other", "42", "x_y", "[ ] ", "[x] ",
+                                   "\x0b", "\u2028", "é", ":", "!", "?", "+"])
+
+
+@settings(max_examples=1000)
+@given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
+@example("- [see](a\nb) <i\n>x</i> [^n\n] ![i](y.png)\n> # Head")
+def test_a_whole_text_is_read_as_its_lines_are(text):
+    """The audit reads a hidden text whole, once, to tell whether any line can hold a phrase it searches
+    for: it must find exactly the words of each line (a pattern that took a line break would join lines,
+    or lose words)."""
+    expected = []
+    for number, line in enumerate(text.split("\n")):
+        expected += (["\n"] if number else []) + _line_words(line)
+    assert _text_words(text) == expected
+
+
+def test_a_text_with_an_entity_is_read_line_by_line():
+    """An entity may stand for a line break: such a text is not read whole."""
+    assert _text_words("Use &#10; here") is None and _text_words("Use here") == ["use", "here"]
