@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from . import search, structure
 from .audience import TIERS, file_tier, in_site
 from .content import ContentRoot, attachments, load
-from .incremental import file_hash
+from .incremental import file_hash, stamp
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
@@ -427,15 +427,18 @@ def _site_files(site: Path) -> list[str]:
 
 
 def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = None,
-               reused: dict[str, str] | None = None) -> list[Leak]:
+               reused: dict[str, str] | None = None, placed: dict[str, tuple] | None = None) -> list[Leak]:
     """Every trace, in one tier's built site, of what that tier may not show.
 
     ``reused``: files (site path -> sha256) an incremental build took unchanged from the previous build,
     which passed this audit with the same sources and settings. Their verdict stands for a file that still
-    has that hash; any other is searched."""
-    reused = reused or {}
+    has that hash; any other is searched. ``placed``: the :func:`~generator.incremental.stamp` of those the
+    build checked by their bytes as it took them, once in place: a file whose stamp is still that one
+    was not written to since, and is not read again."""
+    reused, placed = reused or {}, placed or {}
     files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_AS_INDEX)
-             and not (rel in reused and file_hash(site / rel) == reused[rel])]
+             and not (rel in reused and (rel in placed and placed[rel] == stamp(site / rel)
+                                         or file_hash(site / rel) == reused[rel]))]
     # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
     starts, idish = (None, None) if parsed is None else (

@@ -201,7 +201,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     cache = plugin.cache
     if cache:
         collect.messages += cache.settle("warnings", collect.by_page)
-    leaks = audit_site(plugin.content, tier, site_dir, reused={**cache.reused, **cache.taken} if cache else None)
+    leaks = audit_site(plugin.content, tier, site_dir, reused={**cache.reused, **cache.taken} if cache else None,
+                       placed=cache.placed if cache else None)
     if cache and not leaks:
         cache.finish(site_dir)
         cache.save(reuse.manifest)

@@ -132,6 +132,7 @@ class PageCache:
         self.records: dict[str, PageRecord] = {}
         self.reused: dict[str, str] = {}  # output file -> sha256 of the pages taken from the previous build
         self.taken: dict[str, str] = {}  # the same of other files found unchanged there (the search index's)
+        self.placed: dict[str, tuple] = {}  # output file -> stamp() of each reused page once it is in place
         self.previous_pairs: dict[str, list[str]] = {}  # the search index's pairs files, as the previous
         self.pairs: dict[str, list[str]] = {}  # and this build wrote them (generator.search.WrittenIndex)
 
@@ -190,10 +191,11 @@ class PageCache:
         for folder in sorted(set(folders) - needed, key=lambda path: -path.count("/")):  # deepest first
             os.rmdir(os.path.join(site_dir, folder))
         for output, previous in wanted.items():
+            target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
             if output not in kept:
-                target = os.path.join(site_dir, output)  # strings, not paths: this runs for every page of a site
                 _make_folder(os.path.dirname(target))
                 link_or_copy(previous, target)
+            self.placed[output] = stamp(target)
 
     def up_to_date(self, sources: dict[str, bytes]) -> bool:
         """Whether the previous build made exactly these pages (source URI -> source) in this environment:
@@ -286,6 +288,16 @@ def _unchanged(path: Path | str, record: PageRecord) -> bool:
         return file_hash(path) == record.sha256
     except OSError:
         return False
+
+
+def stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """(inode, size, change time) of the file at ``path``, None if there is none: any write to it, a new
+    name or a new file there changes it (the change time cannot be set back)."""
+    try:
+        status = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return status.st_ino, status.st_size, status.st_ctime_ns
 
 
 def reusable_with(plugins: list) -> bool:

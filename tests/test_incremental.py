@@ -348,6 +348,25 @@ def test_audit_does_not_search_reused_pages_again(root, tmp_path):
     assert [leak.output for leak in audit_site(content, 0, site, reused=recorded)] == ["tier0/kb/public/index.html"]
 
 
+def test_audit_reads_again_a_placed_page_written_to_since(root, tmp_path):
+    """A build reads each reused page's bytes as it takes it; its audit does not read again a page whose
+    inode, size and change time are still what they were once it was in place, and reads and searches one
+    written to since, or another file under its name."""
+    site = tmp_path / "out/tier0"
+    page = site / "kb/public/index.html"
+    recorded, placed = {"kb/public/index.html": file_hash(page)}, {"kb/public/index.html": incremental.stamp(page)}
+    content = load(root.path)
+    assert audit_site(content, 0, site, reused=recorded, placed=placed) == []
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("Read the", "Read thx") + LEAKING_LINK, encoding="utf-8")
+    assert [leak.output for leak in audit_site(content, 0, site, reused=recorded, placed=placed)] == \
+        ["tier0/kb/public/index.html"]
+    page.unlink()
+    page.write_text(text + LEAKING_LINK, encoding="utf-8")
+    assert [leak.output for leak in audit_site(content, 0, site, reused=recorded, placed=placed)] == \
+        ["tier0/kb/public/index.html"]
+
+
 def test_an_edit_that_keeps_size_and_time_is_not_reused(root, tmp_path):
     """An output page edited in place with its size and modification time kept is no longer the page the
     previous build wrote: the build renders it again and its audit searches it."""
