@@ -195,13 +195,22 @@ def carry_over(previous: Path, version: Path, tier: int) -> None:
 
 
 def _site_files(version: Path) -> list[str]:
-    """Every file and link in the sites of a version (``tierN/...``), sorted."""
+    """Every file and link in the sites of a version (``tierN/...``), sorted; links to folders are listed
+    as folders are by os.walk, and not entered (a scan of its own: os.walk takes half as long again)."""
     found = []
-    start = len(str(version)) + 1
     for tier in TIERS:
-        for base, _, names in os.walk(version / f"tier{tier}"):
-            prefix = base[start:].replace(os.sep, "/") + "/"
-            found += [prefix + name for name in names]
+        pending = [(f"tier{tier}/", version / f"tier{tier}")]
+        while pending:
+            prefix, folder = pending.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if not entry.is_dir():
+                    found.append(prefix + entry.name)
+                elif not entry.is_symlink():
+                    pending.append((f"{prefix}{entry.name}/", entry.path))
     return sorted(found)
 
 

@@ -78,7 +78,7 @@ from . import structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
-from .incremental import inode_of, link_or_copy
+from .incremental import file_hash, inode_of, link_or_copy
 
 INDEX_DIR = "search/kbgen"  # inside a built site
 INDEX_FILE = f"{INDEX_DIR}/index.json"
@@ -902,7 +902,7 @@ def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, addr
 def _digest_of(path: Path) -> str | None:
     """The sha256 of the file at ``path``, or None if it cannot be read."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return file_hash(path)
     except OSError:
         return None
 
