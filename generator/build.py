@@ -44,7 +44,7 @@ from . import findings_cache, output, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
-from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load
+from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load, write_json
 from .errors import KbgenError, KbgenUsageError
 from .findings import ERROR, Finding, has_errors
 from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
@@ -368,9 +368,15 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         reuses, carried = _plan(content, previous, version, tiers, full, say)
         output.recycle(leftovers, version, [tier for tier, reuse in reuses.items() if reuse and reuse.previous_out])
         emptying = threading.Thread(target=_remove_all, args=(leftovers,))
+        # The views and findings are all worked out by now (validation): taken here, written while the
+        # tiers build rather than after them.
+        keeping = _Meanwhile(_keep, version / CACHE_DIR, {
+            structure.VIEWS_FILE: structure.kept_views(content),
+            findings_cache.FINDINGS_FILE: findings_cache.kept_findings(content)})
 
         def meanwhile() -> None:
             emptying.start()
+            keeping.start()
             output.fault("building")
 
         try:
@@ -378,12 +384,11 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         finally:
             if emptying.ident is not None:
                 emptying.join()
+            keeping.finish()
         output.remove(version / RENDERS_DIR)  # the sites hold what they took from it
         for tier in carried:
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
-        structure.save_views(content, version / CACHE_DIR / structure.VIEWS_FILE)
-        findings_cache.save(content, version / CACHE_DIR / findings_cache.FINDINGS_FILE)
         output.fault("staged", version)
         output.publish(out, version)
     except BaseException:
@@ -391,6 +396,35 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.remove(version)
         raise
     return sites
+
+
+class _Meanwhile(threading.Thread):
+    """Work done in a thread while the tiers build; what it raised is raised by :meth:`finish`."""
+
+    def __init__(self, work: Callable, *args):
+        super().__init__(name="kbgen-meanwhile")
+        self._work, self._args = work, args
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._work(*self._args)
+        except BaseException as exc:  # raised again in the build's thread
+            self._error = exc
+
+    def finish(self) -> None:
+        if self.ident is not None:
+            self.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _keep(folder: Path, kept: dict[str, dict | None]) -> None:
+    """Write the caches the next build starts from (a cache with nothing to keep is not written)."""
+    output.fault("keeping")
+    for name, data in kept.items():
+        if data is not None:
+            write_json(folder / name, data)
 
 
 def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: list[int], full: bool,

@@ -10,6 +10,7 @@ of them, or a special file, is a finding instead.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import re
 import stat
@@ -319,6 +320,15 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
     with path.open("rb") as file:
         raw = file.read(MAX_FILE_BYTES + 1)  # never more, whatever the file's size
     return decode_text(raw, rel)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as compact JSON to ``path``, whole or not at all (a cache read back must never be half
+    a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def decode_text(raw: bytes, rel: str) -> tuple[str | None, list[Finding]]:

@@ -26,19 +26,18 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 
 from . import structure
-from .content import ContentRoot, Document, read_text
+from .content import ContentRoot, Document, read_text, write_json
 from .findings import Finding
 from .incremental import PACKAGE, hash_tree, installed_packages
 
 FORMAT = 1
 FINDINGS_FILE = "findings.json"  # in a build's cache folder, beside views.json
 KEPT = "findings-kept"  # in ContentRoot.derived: what load() read, for the next run of the rules
-CACHE = "findings-cache"  # in ContentRoot.derived: the last run's cache, for save() and checked()
+CACHE = "findings-cache"  # in ContentRoot.derived: the last run's cache, for kept_findings() and checked()
 
 
 def _digest(value) -> str:
@@ -196,7 +195,7 @@ class FindingsCache:
 
 
 def start(content: ContentRoot, runbook_layout: str) -> FindingsCache:
-    """The cache of a run of the rules over ``content``: :func:`save` keeps the last one."""
+    """The cache of a run of the rules over ``content``: :func:`kept_findings` gives the last one to keep."""
     cache = content.derived[CACHE] = FindingsCache(content, runbook_layout)
     return cache
 
@@ -210,17 +209,11 @@ def load(content: ContentRoot, path: Path) -> None:
         content.derived.pop(KEPT, None)
 
 
-def save(content: ContentRoot, path: Path) -> None:
-    """Keep the entries of the last run of the rules over ``content`` in ``path``, written whole or not at
-    all (JSON: nothing in it runs when it is read)."""
+def kept_findings(content: ContentRoot) -> dict | None:
+    """The entries of the last run of the rules over ``content``, as JSON values taken now, for the next
+    run's :func:`load`; None when there was no run (JSON: nothing in it runs when it is read)."""
     cache = content.derived.get(CACHE)
-    if cache is None:
-        return
-    saved = {"format": FORMAT, "context": cache.context, "documents": cache.entries()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
-    os.replace(temporary, path)
+    return None if cache is None else {"format": FORMAT, "context": cache.context, "documents": cache.entries()}
 
 
 def checked(content: ContentRoot) -> list[str]:

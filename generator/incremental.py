@@ -78,8 +78,9 @@ def hash_tree(digest, folder: Path) -> None:
 
 
 def installed_packages() -> list[str]:
-    """``name==version`` of every installed distribution, sorted: any of them may change what kbgen makes."""
-    return sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
+    """``name==version`` of every installed distribution, sorted, each once: any of them may change what kbgen
+    makes (run from a checkout, its own metadata is found twice, and must not make a build look new)."""
+    return sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"]})
 
 
 def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:

@@ -27,7 +27,6 @@ import functools
 import hashlib
 import html
 import json
-import os
 import re
 import sys
 import unicodedata
@@ -41,7 +40,7 @@ from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_B
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience, forks
-from .content import SNIPPETS_DIR, ContentRoot, Document
+from .content import SNIPPETS_DIR, ContentRoot, Document, write_json
 from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
 from .site_config import read as read_site_config
@@ -318,19 +317,16 @@ def body_key(document: Document) -> str:
     return hashlib.sha256(document.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def save_views(content: ContentRoot, path: Path) -> None:
-    """Keep the views worked out for this root in ``path`` (JSON: nothing in it runs when it is read)."""
+def kept_views(content: ContentRoot) -> dict:
+    """The views worked out for this root, as JSON values taken now, for the next run's :func:`load_views`
+    (JSON: nothing in it runs when it is read)."""
     by_rel: dict[str, dict] = {}
     for key, value in content.derived.items():
         if isinstance(key, tuple) and key[0] == "view":
             by_rel.setdefault(key[1], {})[str(key[2])] = _fields(value)
     documents = content.by_rel()
-    saved = {"format": VIEWS_FORMAT, "pipeline": pipeline_digest(content),
-             "views": {rel: [body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
-    os.replace(temporary, path)
+    return {"format": VIEWS_FORMAT, "pipeline": pipeline_digest(content),
+            "views": {rel: [body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
 
 
 def load_views(content: ContentRoot, path: Path) -> int:

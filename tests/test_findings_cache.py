@@ -19,7 +19,7 @@ from conftest import RootMaker
 from generator import findings_cache
 from generator.build import BuildError, build
 from generator.cli import main
-from generator.content import load
+from generator.content import load, write_json
 from generator.findings import ERROR
 from generator.incremental import CACHE_DIR
 from generator.validate import validate
@@ -57,7 +57,7 @@ def revalidate(root: Path, kept: Path, rules: dict | None = None):
     content = load(root)
     findings_cache.load(content, kept)
     found = validate(content, rules)
-    findings_cache.save(content, kept)
+    write_json(kept, findings_cache.kept_findings(content))
     return found, set(findings_cache.checked(content))
 
 
