@@ -65,12 +65,13 @@ import re
 import shutil
 import zlib
 from array import array
-from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable
 
 import mkdocs
+import numpy as np
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
@@ -455,33 +456,66 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     """Each term's postings, ``[document, weight, document, weight, ...]``: lunr.py's BM25 weight of the
     term in each field of the document (its idf, k1 and b, times the field's boost, rounded as lunr's
     builder rounds), summed over the fields (a query weighs every field alike, so lunr's per-field scores
-    add up to this). The arithmetic is lunr's, step for step, so every weight is its float to the last bit;
-    lunr's builder is not run: it keeps a dictionary per posting and inserts into sorted vectors in linear
-    time, several times the work of the sums below (``tests/test_search.py`` holds the two alike)."""
+    add up to this). The arithmetic is lunr's, step for step and in its order, on arrays of every posting
+    at once (millions at 20,000 documents), so every weight is its float to the last bit; lunr's builder
+    is not run: it keeps a dictionary per posting and inserts into sorted vectors in linear time
+    (``tests/test_search.py`` holds the two alike)."""
     if not found:
         return {}
     k1, b = BM25_K1, BM25_B
-    counts = [{name: Counter(entry.analysed[name]) for name in FIELDS} for entry in found]
-    in_fields: Counter = Counter()  # term -> fields of documents it is in (lunr's idf counts each)
-    for counted in counts:
-        for name in FIELDS:
-            in_fields.update(counted[name].keys())
     total = len(found)
-    idfs = {term: math.log(1 + abs((total - n + 0.5) / (n + 0.5))) for term, n in in_fields.items()}
-    averages = {name: sum(len(entry.analysed[name]) for entry in found) / total for name in FIELDS}
-    postings: dict[str, list] = {term: [] for term in idfs}
-    for number, (entry, counted) in enumerate(zip(found, counts)):
-        summed: dict[str, float] = {}
-        for name, boost in FIELDS.items():
-            if not counted[name]:
-                continue  # no words: its average may be 0 too
-            norm = k1 * (1 - b + b * (len(entry.analysed[name]) / averages[name]))
-            for term, tf in counted[name].items():
-                score = idfs[term] * ((k1 + 1) * tf) / (norm + tf)
-                summed[term] = summed.get(term, 0.0) + round(score * boost, 3)
-        for term, weight in summed.items():
-            postings[term] += (number, round(weight, 3))
-    return postings
+    # Every term gets a number; a (document, term) pair is then the one integer document * len(terms) + term.
+    terms = dict.fromkeys(chain.from_iterable(entry.analysed[name] for name in FIELDS for entry in found))
+    number = dict(zip(terms, range(len(terms))))
+    width = len(terms)
+    documents_in = np.zeros(width, dtype=np.int64)  # fields of documents each term is in (lunr's idf counts each)
+    counted = {}  # field -> (pairs, term frequencies, field lengths of their documents), pairs sorted
+    for name in FIELDS:
+        lists = [entry.analysed[name] for entry in found]
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=total)
+        occurrences = int(lengths.sum())
+        if not occurrences:
+            continue  # no words: its average is 0 too
+        ids = np.fromiter(map(number.__getitem__, chain.from_iterable(lists)), dtype=np.int64, count=occurrences)
+        pairs, frequencies = _counted(np.repeat(np.arange(total, dtype=np.int64) * width, lengths) + ids)
+        documents_in += np.bincount(pairs % width, minlength=width)
+        counted[name] = (pairs, frequencies, lengths, occurrences / total)
+    if not counted:
+        return {}  # documents without a word
+    idf = np.array([math.log(1 + abs((total - n + 0.5) / (n + 0.5))) for n in documents_in.tolist()])
+    every = _counted(np.concatenate([pairs for pairs, *_ in counted.values()]))[0]
+    summed = np.zeros(len(every))
+    for name, (pairs, tf, lengths, average) in counted.items():  # in FIELDS' order, as lunr adds them up
+        document = pairs // width
+        norm = k1 * (1 - b + b * (lengths[document] / average))
+        score = idf[pairs % width] * ((k1 + 1) * tf) / (norm + tf)
+        summed[np.searchsorted(every, pairs)] += _rounded(score * FIELDS[name])
+    weights = _rounded(summed)
+    order = np.argsort(every % width, kind="stable")  # by term, then document: the pairs were by document
+    flat: list = [None] * (2 * len(every))
+    flat[::2] = (every[order] // width).tolist()
+    flat[1::2] = weights[order].tolist()
+    ends = np.cumsum(np.bincount(every % width, minlength=width)).tolist()
+    return {term: flat[2 * start:2 * end] for term, start, end in zip(terms, [0, *ends], ends)}
+
+
+def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, sorted, and how often each occurs: ``np.unique``, with a sort that takes runs
+    already in order (each document's pairs, each field's) as they are."""
+    values = np.sort(values, kind="stable")
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.diff(np.append(starts, len(values)))
+
+
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """Each value as Python's ``round(value, 3)`` makes it: ``rint(value * 1000) / 1000`` is the same double
+    (the division rounds correctly) unless the product lands within a hair of a half, where its own
+    rounding error could tip it: those few are rounded by Python itself."""
+    scaled = values * 1000
+    rounded = np.rint(scaled) / 1000
+    for at in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
+        rounded[at] = round(float(values[at]), 3)
+    return rounded
 
 
 def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]], pairs: "PairFiles",
@@ -558,13 +592,17 @@ class PairFiles:
 
     def __init__(self, found: tuple[Entry, ...]):
         self.written: dict[str, str] = {}  # the sha256 of each file written from these pairs, by name
-        count = _stable_count(math.ceil(sum(len(entry.pairs) for entry in found) / PAIR_POSTINGS_PER_FILE))
-        self._packed = [array("Q") for _ in range(count)]
-        appends = [postings.append for postings in self._packed]
-        for number, entry in enumerate(found):
-            for crc in entry.pairs:
-                key, file = divmod(crc, count)
-                appends[file](key << DOCUMENT_BITS | number)
+        sizes = np.fromiter(map(len, (entry.pairs for entry in found)), dtype=np.int64, count=len(found))
+        count = _stable_count(math.ceil(int(sizes.sum()) / PAIR_POSTINGS_PER_FILE))
+        crcs = np.concatenate([np.frombuffer(entry.pairs, dtype=np.uint32) for entry in found]
+                              or [np.zeros(0, dtype=np.uint32)]).astype(np.uint64)
+        files = crcs % count
+        packed = (crcs // count) << DOCUMENT_BITS | np.repeat(np.arange(len(found), dtype=np.uint64), sizes)
+        del crcs
+        order = np.argsort(files, kind="stable")  # each file's pairs by document, as the documents hold them
+        packed = packed[order]
+        ends = np.cumsum(np.bincount(files.astype(np.int64), minlength=count)).tolist()
+        self._packed = [packed[start:end] for start, end in zip([0, *ends], ends)]
 
     def __len__(self) -> int:
         return len(self._packed)
@@ -596,7 +634,7 @@ class PairFiles:
         mask = (1 << DOCUMENT_BITS) - 1
         data: dict[str, list[int]] = {}
         last = documents = None
-        for value in sorted(self._packed[int(number)]):
+        for value in np.sort(self._packed[int(number)]).tolist():
             if value >> DOCUMENT_BITS != last:
                 last = value >> DOCUMENT_BITS
                 documents = data[format(last, "x")] = []

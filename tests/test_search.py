@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 
@@ -15,8 +17,8 @@ from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import (FIELDS, INDEX_FILE, Entry, SearchIndex, _stable_count, entries, pair_hash, query_pairs,
-                              query_words, stem, text_terms, worker_lunr)
+from generator.search import (FIELDS, INDEX_FILE, Entry, PairFiles, SearchIndex, _rounded, _stable_count, _weights,
+                              entries, pair_hash, query_pairs, query_words, stem, text_terms, worker_lunr)
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -71,26 +73,73 @@ def test_weights_are_what_lunrs_builder_makes(root):
     the last bit: lunr's own builder, fed the same terms, makes the same numbers."""
     content = load(root)
     for tier in (0, 1):
-        found = entries(content, tier)
-        builder = Builder()
-        builder.pipeline = Pipeline()  # the terms are kbgen's analysis, as they are
-        for name, boost in FIELDS.items():
-            builder.field(name, boost=boost)
-        for number, entry in enumerate(found):
-            builder.add({"id": str(number), **{name: " ".join(entry.analysed[name]) for name in FIELDS}})
-        index = builder.build()
-        terms = sorted(index.inverted_index, key=lambda term: index.inverted_index[term]["_index"])
-        expected: dict[str, dict[int, float]] = {}
-        for number in range(len(found)):
-            for name in FIELDS:
-                vector = index.field_vectors[f"{name}/{number}"]
-                for position, value in zip(vector.elements[::2], vector.elements[1::2]):
-                    by_document = expected.setdefault(terms[position], {})
-                    by_document[number] = by_document.get(number, 0.0) + value
+        expected = lunr_postings(entries(content, tier))
         saved = SearchIndex.build(content, tier)
         assert sorted(expected) == sorted(saved.terms())
-        for term, by_document in expected.items():
-            assert saved.postings(term) == [v for n in sorted(by_document) for v in (n, round(by_document[n], 3))]
+        for term, postings in expected.items():
+            assert saved.postings(term) == postings
+
+
+def lunr_postings(found) -> dict[str, list]:
+    """What lunr.py's own builder makes of the entries' terms: each term's [document, weight, ...]."""
+    builder = Builder()
+    builder.pipeline = Pipeline()  # the terms are kbgen's analysis, as they are
+    for name, boost in FIELDS.items():
+        builder.field(name, boost=boost)
+    for number, entry in enumerate(found):
+        builder.add({"id": str(number), **{name: " ".join(entry.analysed[name]) for name in FIELDS}})
+    index = builder.build()
+    terms = sorted(index.inverted_index, key=lambda term: index.inverted_index[term]["_index"])
+    summed: dict[str, dict[int, float]] = {}
+    for number in range(len(found)):
+        for name in FIELDS:
+            vector = index.field_vectors[f"{name}/{number}"]
+            for position, value in zip(vector.elements[::2], vector.elements[1::2]):
+                by_document = summed.setdefault(terms[position], {})
+                by_document[number] = by_document.get(number, 0.0) + value
+    return {term: [v for n in sorted(by_document) for v in (n, round(by_document[n], 3))]
+            for term, by_document in summed.items()}
+
+
+WORDS = st.sampled_from(["alpha", "beta", "gamma", "delta", "invoice", "refund", "err_4012", "sso", "x" * 30])
+FIELD_TEXTS = st.fixed_dictionaries({name: st.lists(WORDS, max_size=40 if name == "body" else 6).map(" ".join)
+                                     for name in FIELDS})
+
+
+@given(st.lists(FIELD_TEXTS, min_size=1, max_size=12))
+def test_weights_of_any_documents_are_lunrs_to_the_last_bit(texts):
+    """Every posting's weight, worked out on arrays of all postings at once, is the float lunr's builder
+    makes one posting at a time: generated documents with empty fields, repeated words, a word in every
+    document (idf near 0) and lengths far from the average."""
+    found = tuple(Entry(id=f"d{n}", title=text["title"], url=f"d{n}/", tier=0, summary=text["summary"],
+                        intents=text["intents"], tags=text["tags"], headings=text["headings"], body=text["body"])
+                  for n, text in enumerate(texts))
+    assert _weights(found) == lunr_postings(found)
+
+
+@given(st.lists(FIELD_TEXTS, max_size=12))
+def test_pairs_files_hold_every_pair_of_every_document(texts):
+    """A pair of CRC ``h`` is in file ``h % count`` under ``h // count``, with every document holding it in
+    order, each once, however the pairs spread over the files."""
+    found = tuple(Entry(id=f"d{n}", title=text["title"], url=f"d{n}/", tier=0, summary=text["summary"],
+                        intents=text["intents"], tags=text["tags"], headings=text["headings"], body=text["body"])
+                  for n, text in enumerate(texts))
+    expected: dict[int, list[int]] = {}
+    for number, entry in enumerate(found):
+        for crc in entry.pairs:
+            expected.setdefault(crc, []).append(number)
+    files = PairFiles(found)
+    held = {int(key, 16) * len(files) + number: documents for number in range(len(files))
+            for key, documents in files.get(f"pairs-{number}.json").items()}
+    assert held == expected
+
+
+@given(st.lists(st.one_of(st.floats(min_value=0, max_value=200, allow_nan=False),
+                          st.integers(0, 200_000).map(lambda n: n / 1000 + 0.0005),  # on a half, or a hair off
+                          st.integers(0, 200_000).map(lambda n: (n + 0.5) / 1000)), min_size=1))
+def test_rounding_arrays_is_pythons_round(values):
+    import numpy as np
+    assert _rounded(np.array(values)).tolist() == [round(value, 3) for value in values]
 
 
 @pytest.mark.parametrize("query", ["ERR_SSO_4012", "err_sso_4012", '"Invalid redirect_uri"',
