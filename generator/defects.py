@@ -44,7 +44,7 @@ from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
 from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
 from .site_config import read as read_site_config
-from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, render_html, section_name,
+from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, named_sections, render_html,
                         strip_markers)
 
 CUSTOMER_UPDATE = "customer_update"  # a defect's front matter: publish a known issue while it is open
@@ -621,19 +621,14 @@ def _after_title(lines: list[str], body: str) -> tuple[int, str]:
 def _known_defects_place(lines: list[str], body: str) -> tuple[int, str]:
     """At the end of the runbook's "Known defects" section; without one, in a new section after "When to
     use" (before "Before you start", or "Steps"), so agents read it before they start diagnosing."""
-    found = [h for h in headings(body) if h.level in (1, 2) and h.text is not None]
-    named = {}
-    for heading in found:
-        if heading.level == 2:
-            named.setdefault(section_name(heading.text), heading)
+    named = named_sections(body)
     if KNOWN_DEFECTS.casefold() in named:
-        start = named[KNOWN_DEFECTS.casefold()].index
-        end = next((h.index for h in found if h.index > start), len(lines))
+        start, end = named[KNOWN_DEFECTS.casefold()]
         while end > start + 1 and not lines[end - 1].strip():
             end -= 1
         return end, ""
     following = named.get("before you start") or named.get("steps")
-    return (following.index if following else len(lines)), f"## {KNOWN_DEFECTS}\n\n"
+    return (following[0] if following else len(lines)), f"## {KNOWN_DEFECTS}\n\n"
 
 
 # Front matter, round trip ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from . import defect_pages, history, inputs
 from .audience import TIERS
 from .content import ContentRoot, Document, split_frontmatter
 from .navigation import KIND_ORDER, SiteOutline, front_matter, md_escape
-from .structure import SETEXT_RE, headings, section_name
+from .structure import SETEXT_RE, named_sections
 
 PAGE_URI = "health.md"  # the page in the tier 3 site
 PAGE_TITLE = "Knowledge base health"
@@ -113,14 +113,12 @@ def _resolved_in(text: str) -> bool:
 def _root_cause_written(text: str) -> bool:
     """A version of a write-up whose "Root cause" section says something of its own (not a ``TODO:``)."""
     _, body, _, _ = split_frontmatter(text, "")
-    lines = body.split("\n")
-    found = [h for h in headings(body) if h.level in (1, 2) and h.text is not None]
-    for heading, following in zip(found, [*found[1:], None]):
-        if heading.level == 2 and section_name(heading.text) == "root cause":
-            written = [line for line in lines[heading.index + 1:following.index if following else len(lines)]
-                       if line.strip() and not SETEXT_RE.match(line)]
-            return bool(written) and not written[0].lstrip().startswith("TODO:")
-    return False
+    section = named_sections(body).get("root cause")
+    if section is None:
+        return False
+    written = [line for line in body.split("\n")[section[0] + 1:section[1]]
+               if line.strip() and not SETEXT_RE.match(line)]
+    return bool(written) and not written[0].lstrip().startswith("TODO:")
 
 
 def _days(start: _dt.date | None, end: _dt.date | None) -> int | None:

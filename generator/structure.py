@@ -672,6 +672,18 @@ def section_name(text: str) -> str:
     return " ".join(plain.split()).rstrip(":").casefold()
 
 
+def named_sections(body: str) -> dict[str, tuple[int, int]]:
+    """Each level 2 section of a body by name, the first of a name: (index of its heading line, index of the
+    line that ends it: the next heading of level 1 or 2, or the end of the body)."""
+    found = [h for h in headings(body) if h.level in (1, 2) and h.text is not None]
+    ends = [h.index for h in found[1:]] + [body.count("\n") + 1]
+    named: dict[str, tuple[int, int]] = {}
+    for heading, end in zip(found, ends):
+        if heading.level == 2:
+            named.setdefault(section_name(heading.text), (heading.index, end))
+    return named
+
+
 def sections(found: list[Heading], tier: int) -> list[tuple[str, Heading]]:
     """(name, heading) of every level 2 heading a tier's site shows, in order."""
     return [(section_name(h.text), h) for h in found if h.level == 2 and h.floor <= tier]
