@@ -110,6 +110,7 @@ SYNONYM_BOOST = 0.8  # a synonym of a query word
 PAIR_BOOST = 1.0  # a document holding all of the query's neighbouring word pairs scores twice as much
 WHOLE_PHRASE_PAIRS = 2  # a query of this many pairs (three words) or more is a message: who holds it all comes first
 PAIR_POSTINGS_PER_FILE = 600  # about 250 pairs a file: a query of n words fetches n - 1 small files
+CHUNK = 1 << 16  # postings turned into Python objects at a time
 DOCUMENT_BITS = 24  # a pair's postings are packed as (key << DOCUMENT_BITS) | document while building
 MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
 MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
@@ -493,8 +494,12 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     weights = _rounded(summed)
     order = np.argsort(every % width, kind="stable")  # by term, then document: the pairs were by document
     flat: list = [None] * (2 * len(every))
-    flat[::2] = (every[order] // width).tolist()
     flat[1::2] = weights[order].tolist()
+    documents = every[order] // width
+    numbers = list(range(total))  # one int object per document, shared by its postings (millions of them)
+    for start in range(0, len(documents), CHUNK):
+        end = min(start + CHUNK, len(documents))
+        flat[2 * start:2 * end:2] = list(map(numbers.__getitem__, documents[start:end].tolist()))
     ends = np.cumsum(np.bincount(every % width, minlength=width)).tolist()
     return {term: flat[2 * start:2 * end] for term, start, end in zip(terms, [0, *ends], ends)}
 
@@ -595,13 +600,14 @@ class PairFiles:
         sizes = np.fromiter(map(len, (entry.pairs for entry in found)), dtype=np.int64, count=len(found))
         count = _stable_count(math.ceil(int(sizes.sum()) / PAIR_POSTINGS_PER_FILE))
         crcs = np.concatenate([np.frombuffer(entry.pairs, dtype=np.uint32) for entry in found]
-                              or [np.zeros(0, dtype=np.uint32)]).astype(np.uint64)
+                              or [np.zeros(0, dtype=np.uint32)])
         files = crcs % count
-        packed = (crcs // count) << DOCUMENT_BITS | np.repeat(np.arange(len(found), dtype=np.uint64), sizes)
+        packed = np.repeat(np.arange(len(found), dtype=np.uint64), sizes)
+        packed |= (crcs // count).astype(np.uint64) << DOCUMENT_BITS
         del crcs
-        order = np.argsort(files, kind="stable")  # each file's pairs by document, as the documents hold them
-        packed = packed[order]
-        ends = np.cumsum(np.bincount(files.astype(np.int64), minlength=count)).tolist()
+        packed = packed[np.argsort(files, kind="stable")]  # each file's pairs by document, as the documents hold them
+        ends = np.cumsum(np.bincount(files, minlength=count)).tolist()
+        del files
         self._packed = [packed[start:end] for start, end in zip([0, *ends], ends)]
 
     def __len__(self) -> int:
