@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import html.parser
+import json
 import re
 from pathlib import Path
 
@@ -189,3 +190,12 @@ def _sample():
 ])
 def test_headings_are_where_python_markdown_puts_them(body, expected):
     assert [(h.level, h.text) for h in structure.headings(body) if h.text is not None] == expected
+
+
+@pytest.mark.parametrize("items", [0, 1, 999, 1000, 1001, 2500])
+def test_a_cache_written_a_thousand_items_at_a_time_reads_back_as_it_was(tmp_path, items):
+    data = {"format": 3, "views": {f"kb/{n}.md": [n, 'quote " and\nline', {"tier": None}] for n in range(items)},
+            "after": [1.5, True]}
+    write_json(tmp_path / "views.json", data)
+    assert json.loads((tmp_path / "views.json").read_text(encoding="utf-8")) == data
+    assert [path.name for path in tmp_path.iterdir()] == ["views.json"]  # no temporary file left
