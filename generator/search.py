@@ -628,8 +628,7 @@ class PairFiles:
             data = self.get(name)
             if data is None:
                 return None
-            self.written[name] = hashlib.sha256(json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                                                .encode("utf-8")).hexdigest()
+            self.written[name] = hashlib.sha256(_serialised(data)).hexdigest()
         return self.written[name]
 
     def get(self, name: str) -> dict[str, list[int]] | None:
@@ -738,7 +737,7 @@ class SearchIndex:
             if previous is not None and name in known and _digest_of(previous / name) == known[name]:
                 digests[name] = known[name]
             else:
-                data = json.dumps(self.file(name), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                data = _serialised(self.file(name))
                 digests[name] = hashlib.sha256(data).hexdigest()
             if data is None or (previous is not None and _same_bytes(previous / name, data)):
                 taken.add(name)
@@ -941,6 +940,11 @@ def write_site_index(content: ContentRoot, tier: int, site_dir: Path | str, addr
     pairs.written.update(made)
     return WrittenIndex({f"{INDEX_DIR}/{name}": digests[name] for name in taken},
                         {name: [pairs.fingerprint(name), digest] for name, digest in made.items()})
+
+
+def _serialised(data: Any) -> bytes:
+    """An index file's bytes, as the site serves them (and as the audit compares them)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _digest_of(path: Path) -> str | None:

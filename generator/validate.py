@@ -152,8 +152,8 @@ class Validator:
         self.findings.append(Finding(rel, where[0], where[1], rule, severity, message))
 
     def run(self, settings: SiteConfig | None = None) -> list[Finding]:
-        """Every rule; with the root's ``settings``, those on what mkdocs.yml adds to every page too. The rules
-        run per document run only where the findings a build kept cannot be taken (:mod:`.findings_cache`)."""
+        """Every rule; with the root's ``settings``, those on what mkdocs.yml adds to every page too. The
+        per-document rules run only where the findings a build kept cannot be taken (:mod:`.findings_cache`)."""
         structure.prepare(self.content)
         self.check_intents_file()
         self.findings += synonyms.read(self.content.root)[1]

@@ -840,20 +840,21 @@ def _plant_runbook_page(out: Path, built: Path) -> str:
     return f"tier0/{url}/index.html"
 
 
-def _plant_title_attribute(out: Path, built: Path) -> str:
+def _plant_in_404(out: Path, markup: str) -> str:
+    """``markup`` at the end of tier 0's 404 page."""
     path = out / "tier0" / "404.html"
     text = read(path)
     assert "</body>" in text
-    path.write_text(text.replace("</body>", f'<span title="{PLANT_TITLE}"></span></body>'), encoding="utf-8")
+    path.write_text(text.replace("</body>", f"{markup}</body>"), encoding="utf-8")
     return "tier0/404.html"
+
+
+def _plant_title_attribute(out: Path, built: Path) -> str:
+    return _plant_in_404(out, f'<span title="{PLANT_TITLE}"></span>')
 
 
 def _plant_id_in_text(out: Path, built: Path) -> str:
-    path = out / "tier0" / "404.html"
-    text = read(path)
-    assert "</body>" in text
-    path.write_text(text.replace("</body>", f"<p>See {Path(PLANT_RUNBOOK).stem}.</p></body>"), encoding="utf-8")
-    return "tier0/404.html"
+    return _plant_in_404(out, f"<p>See {Path(PLANT_RUNBOOK).stem}.</p>")
 
 
 PLANTS = {
