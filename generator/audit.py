@@ -23,6 +23,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import search, structure
@@ -51,6 +52,10 @@ URL_ATTRIBUTES = {"href", "src", "action", "content", "srcset", "poster", "data"
 TEXT_ATTRIBUTES = {"title", "alt", "content", "aria-label", "placeholder", "value", "label", "summary"}  # as words
 PATHISH_RE = re.compile(r"(?<![\w.-])[\w.-]+(?:/[\w.-]+)+/?")  # the look-behind keeps it linear
 CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in text can only name a source so
+# An '=' that starts a line or ends one, or opens a quoted value it does not close: an attribute may
+# run across the line break there.
+OPEN_ATTRIBUTE_RE = re.compile(r"""^\s*=|=\s*(?:"[^"]*|'[^']*)?$""")
+LINE_CACHE = 4096  # lines of page chrome, as a page has about 800
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
 ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
@@ -252,10 +257,10 @@ class Fingerprints:
                     yield secret, f"link or path '{ref}'"
                     break
 
-    def in_ids(self, raw: str):
-        if self.ids:
-            for token in {t.lower() for t in IDISH_RE.findall(raw)} & self.ids.keys():
-                yield self.ids[token], f"id '{token}'"
+    def in_ids(self, idish: set[str]):
+        """Secrets whose document id is among a file's id-like words (lowercased)."""
+        for token in idish & self.ids.keys():
+            yield self.ids[token], f"id '{token}'"
 
 
 def _hidden_texts(content: ContentRoot, document, tier: int):
@@ -331,10 +336,40 @@ def _resolve(ref: str, base: str):
         yield candidate
 
 
-def _attributes(raw: str) -> tuple[list[str], list[str]]:
-    """(URLs, words-bearing values) of the attributes in a file, in one pass."""
+@functools.lru_cache(maxsize=LINE_CACHE)
+def _raw_line(line: str) -> tuple[list[tuple[str, str, str]], frozenset[str], bool]:
+    """(attributes, lowercased id-like words, whether an attribute may run on past it) of one line."""
+    return (ATTR_RE.findall(line), frozenset(token.lower() for token in IDISH_RE.findall(line)),
+            OPEN_ATTRIBUTE_RE.search(line) is not None)
+
+
+@functools.lru_cache(maxsize=LINE_CACHE)
+def _text_line_paths(line: str) -> list[str]:
+    return [path for path in PATHISH_RE.findall(line) if CONTENT_PATH_RE.search(path)]
+
+
+def _scan(raw: str) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """(attributes, lowercased id-like words) of a file, line by line through a cache: the page chrome
+    repeats on every page of a site, so most lines were scanned before. An id-like word never spans a
+    line break; an attribute does only where its name, '=' or quoted value does, and a file with a line
+    where one may begin or end so is scanned whole (the results are those of one scan of the file)."""
+    attributes, idish, whole = [], set(), False
+    for found, words_, open_ in map(_raw_line, raw.split("\n")):
+        attributes += found
+        idish |= words_
+        whole = whole or open_
+    return (ATTR_RE.findall(raw) if whole else attributes), idish
+
+
+def _content_paths(text: str) -> list[str]:
+    """Paths in a file's text (tags removed) that could name a source; none spans a line break."""
+    return [path for line in text.split("\n") for path in _text_line_paths(line)]
+
+
+def _attributes(found: list[tuple[str, str, str]]) -> tuple[list[str], list[str]]:
+    """(URLs, words-bearing values) of a file's attributes."""
     urls, texts = [], []
-    for name, double, single in ATTR_RE.findall(raw):
+    for name, double, single in found:
         name, value = name.lower(), double or single
         if name in URL_ATTRIBUTES or name.startswith("data-"):
             urls.append(value)
@@ -401,15 +436,22 @@ def _is_theme_copy(rel: str, path: Path) -> bool:
         source.read_bytes() == path.read_bytes()
 
 
-def _parsed(path: Path, rel: str) -> tuple[str, list[str], list[str]] | None:
-    """(raw text, URLs in attributes, text segments) of a site's file; None for a binary file or a
-    verbatim copy of a theme file."""
+class _Parsed(NamedTuple):
+    raw: str
+    urls: list[str]  # of its attributes
+    segments: list[str]  # its text, cut at block boundaries
+    idish: set[str]  # its id-like words, lowercased
+
+
+def _parsed(path: Path, rel: str) -> _Parsed | None:
+    """A site's file, read for the audit; None for a binary file or a verbatim copy of a theme file."""
     read = None if _is_theme_copy(rel, path) else _read(path)
     if read is None:
         return None
     raw, chunks = read
-    urls, attribute_texts = _attributes(raw)
-    return raw, urls, _file_segments(chunks, attribute_texts)
+    found, idish = _scan(raw)
+    urls, attribute_texts = _attributes(found)
+    return _Parsed(raw, urls, _file_segments(chunks, attribute_texts), idish)
 
 
 def _site_files(site: Path) -> list[str]:
@@ -442,8 +484,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
     starts, idish = (None, None) if parsed is None else (
-        {run for read in parsed.values() if read for run in _runs(_segment_words(read[2]), MIN_PHRASE)},
-        {token.lower() for read in parsed.values() if read for token in IDISH_RE.findall(read[0])})
+        {run for read in parsed.values() if read for run in _runs(_segment_words(read.segments), MIN_PHRASE)},
+        set().union(*(read.idish for read in parsed.values() if read)))
     fingerprints = Fingerprints(content, tier, starts, idish)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
@@ -455,12 +497,11 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         found = list(fingerprints.in_paths([rel], ""))
         read = _parsed(site / rel, rel) if parsed is None else parsed[rel]
         if read is not None:
-            raw, urls, segments = read
+            raw, urls, segments, idish = read
             base = posixpath.dirname(rel)
             text = TAG_RE.sub(" ", raw) if "<" in raw else raw
-            refs = urls + [p for p in PATHISH_RE.findall(text) if CONTENT_PATH_RE.search(p)]
-            found += fingerprints.in_paths(refs, base)
-            found += fingerprints.in_ids(raw)
+            found += fingerprints.in_paths(urls + _content_paths(text), base)
+            found += fingerprints.in_ids(idish)
             segments = [segment for segment in segments if hash(segment) not in clean]
             in_text = list(fingerprints.in_text(_segment_words(segments)))
             if not in_text:

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
-from generator.audit import _line_words, _site_files, _text_words, audit, audit_site
+from generator.audit import (ATTR_RE, CONTENT_PATH_RE, IDISH_RE, PATHISH_RE, _content_paths, _line_words, _scan,
+                             _site_files, _text_words, audit, audit_site)
 from generator.content import load
 from generator.incremental import file_hash
 from generator.build import BuildError, build
@@ -853,6 +854,12 @@ def _plant_title_attribute(out: Path, built: Path) -> str:
     return _plant_in_404(out, f'<span title="{PLANT_TITLE}"></span>')
 
 
+def _plant_title_attribute_across_lines(out: Path, built: Path) -> str:
+    """An attribute whose name, '=' and value sit on lines of their own (the audit reads files line by line)."""
+    first, _, rest = PLANT_TITLE.partition(" ")
+    return _plant_in_404(out, f'<span class="x"\n  title\n  =\n"{first}\n{rest}"></span>')
+
+
 def _plant_id_in_text(out: Path, built: Path) -> str:
     return _plant_in_404(out, f"<p>See {Path(PLANT_RUNBOOK).stem}.</p>")
 
@@ -867,6 +874,7 @@ PLANTS = {
     "tier2-page-copied-into-tier0": (_plant_runbook_page, PLANT_RUNBOOK),
     "title-in-sitemap-comment": (_plant_sitemap_comment, PLANT_RUNBOOK),
     "title-in-html-attribute": (_plant_title_attribute, PLANT_RUNBOOK),
+    "title-in-attribute-across-lines": (_plant_title_attribute_across_lines, PLANT_RUNBOOK),
 }
 
 
@@ -1004,3 +1012,17 @@ def test_a_whole_text_is_read_as_its_lines_are(text):
 def test_a_text_with_an_entity_is_read_line_by_line():
     """An entity may stand for a line break: such a text is not read whole."""
     assert _text_words("Use &#10; here") is None and _text_words("Use here") == ["use", "here"]
+
+
+MARKUP_PIECES = st.sampled_from(["\n", " ", "\t", "\r", "=", '"', "'", "<", ">", "/", "-", "_", ".", "a", "Zx9",
+                                 "title", "data-x", "href", "kb", "runbooks", "x.md", "ab-12", "é", "\u2028"])
+
+
+@settings(max_examples=1000)
+@given(st.lists(MARKUP_PIECES, max_size=60).map("".join))
+@example('<a title="one\ntwo" href=\n"kb/x-y/">\nab-12 kb/a.md</a>')
+def test_a_file_is_scanned_as_one_scan_of_it_would(raw):
+    """The audit scans a site's files a line at a time through a cache (page chrome repeats): it must find
+    exactly the attributes, id-like words and source paths one scan of the whole file finds."""
+    assert _scan(raw) == (ATTR_RE.findall(raw), {token.lower() for token in IDISH_RE.findall(raw)})
+    assert _content_paths(raw) == [path for path in PATHISH_RE.findall(raw) if CONTENT_PATH_RE.search(path)]
