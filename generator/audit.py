@@ -21,6 +21,7 @@ import json
 import os
 import posixpath
 import re
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -304,6 +305,7 @@ def _assets(rel: str, line: str):
             yield posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
 
 
+@functools.lru_cache(maxsize=LINE_CACHE)
 def _leaf(ref: str) -> str:
     """Last part of a reference's path, as it ends a site path: ``../x/index.html#a`` -> ``x``."""
     path = unquote(ref.split("#", 1)[0].split("?", 1)[0]).rstrip("/")
@@ -337,9 +339,9 @@ def _resolve(ref: str, base: str):
 
 
 @functools.lru_cache(maxsize=LINE_CACHE)
-def _raw_line(line: str) -> tuple[list[tuple[str, str, str]], frozenset[str], bool]:
-    """(attributes, lowercased id-like words, whether an attribute may run on past it) of one line."""
-    return (ATTR_RE.findall(line), frozenset(token.lower() for token in IDISH_RE.findall(line)),
+def _raw_line(line: str) -> tuple[list[str], list[str], frozenset[str], bool]:
+    """(:func:`_attributes`, lowercased id-like words, whether an attribute may run on past it) of a line."""
+    return (*_attributes(ATTR_RE.findall(line)), frozenset(token.lower() for token in IDISH_RE.findall(line)),
             OPEN_ATTRIBUTE_RE.search(line) is not None)
 
 
@@ -348,17 +350,16 @@ def _text_line_paths(line: str) -> list[str]:
     return [path for path in PATHISH_RE.findall(line) if CONTENT_PATH_RE.search(path)]
 
 
-def _scan(raw: str) -> tuple[list[tuple[str, str, str]], set[str]]:
-    """(attributes, lowercased id-like words) of a file, line by line through a cache: the page chrome
-    repeats on every page of a site, so most lines were scanned before. An id-like word never spans a
-    line break; an attribute does only where its name, '=' or quoted value does, and a file with a line
-    where one may begin or end so is scanned whole (the results are those of one scan of the file)."""
-    attributes, idish, whole = [], set(), False
-    for found, words_, open_ in map(_raw_line, raw.split("\n")):
-        attributes += found
-        idish |= words_
-        whole = whole or open_
-    return (ATTR_RE.findall(raw) if whole else attributes), idish
+def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:
+    """(URLs and words-bearing values of its attributes, lowercased id-like words) of a file, line by line
+    through a cache: the page chrome repeats on every page of a site, so most lines were scanned before.
+    An id-like word never spans a line break; an attribute does only where its name, '=' or quoted value
+    does, and a file with a line where one may begin or end so is scanned whole (the results are those of
+    one scan of the file)."""
+    urls, texts, idish, open_ = zip(*map(_raw_line, raw.split("\n")))
+    if any(open_):
+        return *_attributes(ATTR_RE.findall(raw)), set().union(*idish)
+    return list(chain.from_iterable(urls)), list(chain.from_iterable(texts)), set().union(*idish)
 
 
 def _content_paths(text: str) -> list[str]:
@@ -449,8 +450,7 @@ def _parsed(path: Path, rel: str) -> _Parsed | None:
     if read is None:
         return None
     raw, chunks = read
-    found, idish = _scan(raw)
-    urls, attribute_texts = _attributes(found)
+    urls, attribute_texts, idish = _scan(raw)
     return _Parsed(raw, urls, _file_segments(chunks, attribute_texts), idish)
 
 

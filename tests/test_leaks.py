@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
-from generator.audit import (ATTR_RE, CONTENT_PATH_RE, IDISH_RE, PATHISH_RE, _content_paths, _line_words, _scan,
-                             _site_files, _text_words, audit, audit_site)
+from generator.audit import (ATTR_RE, CONTENT_PATH_RE, IDISH_RE, PATHISH_RE, _attributes, _content_paths, _line_words,
+                             _scan, _site_files, _text_words, audit, audit_site)
 from generator.content import load
 from generator.incremental import file_hash
 from generator.build import BuildError, build
@@ -1024,5 +1024,5 @@ MARKUP_PIECES = st.sampled_from(["\n", " ", "\t", "\r", "=", '"', "'", "<", ">",
 def test_a_file_is_scanned_as_one_scan_of_it_would(raw):
     """The audit scans a site's files a line at a time through a cache (page chrome repeats): it must find
     exactly the attributes, id-like words and source paths one scan of the whole file finds."""
-    assert _scan(raw) == (ATTR_RE.findall(raw), {token.lower() for token in IDISH_RE.findall(raw)})
+    assert _scan(raw) == (*_attributes(ATTR_RE.findall(raw)), {token.lower() for token in IDISH_RE.findall(raw)})
     assert _content_paths(raw) == [path for path in PATHISH_RE.findall(raw) if CONTENT_PATH_RE.search(path)]
