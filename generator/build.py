@@ -51,7 +51,8 @@ from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path
 from .navigation import SiteOutline
 from .report import generated_pages
 from .known_issues import RECENTLY_FIXED_DAYS
-from .site_config import SiteConfig, read as read_site_config
+from . import site_config
+from .site_config import SiteConfig
 from .validate import validate
 
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
@@ -113,21 +114,23 @@ class _Collect(logging.Handler):
 
 
 def _plugins(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False,
-             reuse: "Reuse | None" = None) -> list:
-    """The configured plugins, with kbgen (added if missing) set to this root and tier, and to the folders
-    a build shares with the next build (compiled templates) and between its tiers (renders)."""
+             reuse: "Reuse | None" = None, handed: dict | None = None) -> list:
+    """The configured plugins, with kbgen (added if missing) set to this root and tier, to the folders
+    a build shares with the next build (compiled templates) and between its tiers (renders), and to the
+    objects ``handed`` over (see :mod:`generator.config`)."""
     folders = {"template_cache": reuse.templates, "shared_renders": reuse.renders} if reuse else {}
     return settings.plugins + [{"kbgen": {**settings.kbgen_options, "tier": tier, "root": str(root),
                                           "run_validation": run_validation,
-                                          **{name: str(path) for name, path in folders.items() if path}}}]
+                                          **{name: str(path) for name, path in folders.items() if path},
+                                          **(handed or {})}}]
 
 
 def _mkdocs_config(settings: SiteConfig, root: Path, tier: int, run_validation: bool = False,
-                   reuse: "Reuse | None" = None, **options):
+                   reuse: "Reuse | None" = None, handed: dict | None = None, **options):
     """MkDocs' configuration of a tier's site, from the settings kbgen read and checked: MkDocs never parses
     a writer's mkdocs.yml itself (its loader runs Python tags)."""
     return load_config(io.StringIO(settings.mkdocs_yaml()), config_file_path=str(settings.path),
-                       plugins=_plugins(settings, root, tier, run_validation, reuse), **options)
+                       plugins=_plugins(settings, root, tier, run_validation, reuse, handed), **options)
 
 
 Progress = Callable[[int, int, int], None]  # (tier, pages done, pages in all)
@@ -165,29 +168,30 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
 
     With ``reuse``, pages whose sources and environment are unchanged are copied from the previous build;
     ``content``, if given, is the root already loaded (it is not read again)."""
-    settings = read_site_config(root)
+    settings = site_config.of(content) if content is not None else site_config.read(root)
     if has_errors(settings.findings):
         raise BuildError("mkdocs.yml is not valid", [f for f in settings.findings if f.severity == ERROR])
     logger = logging.getLogger("mkdocs")
     collect = _Collect()
     logger.addHandler(collect)
     logger.propagate = False
+    cache = None
+    if reuse is not None:
+        previous = reuse.previous_out
+        cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
+            if previous else PageCache(reuse.environment)
+    handed = {"content": content, "page_cache": cache,
+              "progress": functools.partial(progress, tier) if progress is not None else None}
     try:
         config = _mkdocs_config(settings, root, tier, run_validation, reuse,
+                                {name: value for name, value in handed.items() if value is not None},
                                 site_dir=str(site_dir), docs_dir=str(docs_dir))
     except MkDocsException as exc:  # a bad option: MkDocs logged which one
         logger.removeHandler(collect)
         raise BuildError("\n".join(collect.messages) or str(exc)) from None
     collect.config = config
     plugin = config.plugins["kbgen"]
-    plugin.content = content
-    if progress is not None:
-        plugin.on_progress = functools.partial(progress, tier)
-    if reuse is not None:
-        previous = reuse.previous_out
-        plugin.cache = PageCache.open(manifest_path(previous, tier), previous / f"tier{tier}", reuse.environment) \
-            if previous else PageCache(reuse.environment)
-    dirty = bool(plugin.cache and plugin.cache.previous)
+    dirty = bool(cache and cache.previous)
     try:
         # Not dirty for the plugins: the search plugin would keep its index for the next build in this
         # process and merge it in (MkDocs reuses plugin instances); kbgen completes the index itself.
@@ -198,7 +202,6 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     finally:
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
-    cache = plugin.cache
     if cache:
         collect.messages += cache.settle("warnings", collect.by_page)
     leaks = audit_site(plugin.content, tier, site_dir, reused={**cache.reused, **cache.taken} if cache else None,
@@ -210,11 +213,11 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
                       len(cache.reused) if cache else 0, plugin.renders.taken if plugin.renders else 0)
 
 
-def site_settings(root: Path, tier: int) -> tuple[str | None, list[dict]]:
+def site_settings(content: ContentRoot, tier: int) -> tuple[str | None, list[dict]]:
     """(address, contact routes) of a tier's site from its configuration, without building it."""
-    settings = read_site_config(root).checked()
+    settings = site_config.of(content).checked()
     with tempfile.TemporaryDirectory(prefix="kbgen-config-") as empty:
-        config = _mkdocs_config(settings, root, tier, docs_dir=empty)
+        config = _mkdocs_config(settings, content.root, tier, docs_dir=empty)
     options = config.plugins["kbgen"].config
     return (site_url_of(tier, config.site_url, options.internal_site_url),
             [dict(route) for route in options.contact_routes])
@@ -295,12 +298,12 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             server.shutdown()
 
 
-def _folders_read(root: Path) -> list[Path]:
+def _folders_read(content: ContentRoot) -> list[Path]:
     """The folders of a content root a build reads (where they lead, when linked): an output folder must
     not overlap any of them. mkdocs.yml's ``docs_dir`` is not among them: MkDocs gets an empty folder of
     the build's own, and kbgen hands it the documents."""
-    folders = [root / name for name in (*CONTENT_DIRS, SNIPPETS_DIR, "overrides")]
-    settings = read_site_config(root)
+    folders = [content.root / name for name in (*CONTENT_DIRS, SNIPPETS_DIR, "overrides")]
+    settings = site_config.of(content)
     theme = settings.data.get("theme")
     if isinstance(theme, dict) and isinstance(theme.get("custom_dir"), str):
         folders.append(settings.path.parent / theme["custom_dir"])
@@ -329,7 +332,7 @@ def build(
     tiers = sorted(set(tiers)) if tiers else list(TIERS)
     say = progress or (lambda message: None)
     try:
-        output.check_placement(out, root, _folders_read(root))
+        output.check_placement(out, root, _folders_read(content))
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
 
@@ -435,7 +438,7 @@ def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: lis
     A published tier not asked for is kept only if its manifest proves it is what a build would make of
     the content now; any other is built too, so no site keeps showing what the content no longer allows.
     Nothing is reused (nor recorded) when mkdocs.yml cannot be read: the tier build reports why."""
-    settings = read_site_config(content.root)
+    settings = site_config.of(content)
     try:
         reusable = reusable_with(_plugins(settings, content.root, 0))
         environment = environment_digest(content, settings)

@@ -252,7 +252,7 @@ def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, 
         content = load(root)
         index = SearchIndex.build(content, tier)
         try:
-            address, routes = build_module.site_settings(content.root, tier)
+            address, routes = build_module.site_settings(content, tier)
         except MkDocsException as exc:  # a setting MkDocs refuses (kbgen's own are checked before)
             raise click.ClickException(f"mkdocs.yml: {exc}") from None
     answer = index.answer(query, limit)

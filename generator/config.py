@@ -1,11 +1,20 @@
-"""Configuration of the kbgen MkDocs plugin (``plugins: [kbgen: {tier: N}]`` in mkdocs.yml)."""
+"""Configuration of the kbgen MkDocs plugin (``plugins: [kbgen: {tier: N}]`` in mkdocs.yml).
+
+``kbgen build`` configures the plugin of each tier it builds through these options, as MkDocs' ``build()``
+moves state only through the configuration and the files: besides the settings a writer may give, it hands
+over the content root it loaded, the page cache and a progress callback (objects, which mkdocs.yml cannot
+hold)."""
+
+from collections.abc import Callable
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
 
 from . import layouts, rules
+from .content import ContentRoot
 from .defect_pages import FOLD_FIXED_DAYS
+from .incremental import PageCache
 from .known_issues import RECENTLY_FIXED_DAYS
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -92,6 +101,19 @@ class ContactRoute(base.Config):
     """When someone answers, e.g. "Mon-Fri 8:00-18:00 CET"."""
 
 
+class HandedOver(c.BaseConfigOption):
+    """An object ``kbgen build`` hands the plugin; mkdocs.yml cannot set it."""
+
+    def __init__(self, kind: type):
+        super().__init__()
+        self.kind = kind
+
+    def run_validation(self, value):
+        if not isinstance(value, self.kind):
+            raise ValidationError("is set by kbgen build, not in mkdocs.yml")
+        return value
+
+
 class KbgenConfig(base.Config):
     tier = c.Choice((0, 1, 2, 3), default=0)
     """Tier of the site to build: 0 is the public help site, 1-3 the internal agent sites."""
@@ -109,6 +131,15 @@ class KbgenConfig(base.Config):
 
     root = c.Optional(c.Dir(exists=True))
     """Content root (intents.yml, kb/, runbooks/); defaults to the folder holding mkdocs.yml."""
+
+    content = c.Optional(HandedOver(ContentRoot))
+    """The content root ``kbgen build`` loaded and validated: the plugin does not read it again."""
+
+    page_cache = c.Optional(HandedOver(PageCache))
+    """The pages of the previous build to reuse, and the parts of this one to keep (incremental builds)."""
+
+    progress = c.Optional(HandedOver(Callable))
+    """Called with (pages done, pages in all) as pages are written."""
 
     internal_site_url = c.Optional(c.Type(str))
     """URL of the internal sites, with ``{tier}`` in it (e.g. ``https://agents.example.com/tier{tier}/``).

@@ -43,7 +43,7 @@ from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
 from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
-from .site_config import read as read_site_config
+from .site_config import of as site_config_of
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, named_sections, render_html,
                         strip_markers)
 
@@ -204,7 +204,7 @@ class _Feeder:
         self.files = files
         self.by_id = content.by_id()
         self.by_rel = content.by_rel()
-        options = read_site_config(content.root).checked().kbgen_options
+        options = site_config_of(content).checked().kbgen_options
         self.internal_domains = [str(d) for d in options.get("internal_domains") or []]
         self.new_articles: set[str] = set()
 

@@ -105,8 +105,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     supports_multiple_instances = False
 
     def __init__(self):
-        self.on_progress = None  # called with (pages done, pages in all) as pages are written
-        self.cache: PageCache | None = None  # set by an incremental build: pages to reuse, parts to keep
+        self.cache: PageCache | None = None  # in an incremental build: pages to reuse, parts to keep
         self.renders: renders.SharedRenders | None = None
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
@@ -122,11 +121,13 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_config(self, config):
         root = Path(self.config.root or Path(config.config_file_path).parent).resolve()
         tier = self.config.tier
-        if self.content is None or self.content.root != root:  # kbgen build hands over what it loaded
+        self.content = self.config.content  # kbgen build hands over what it loaded
+        if self.content is None or self.content.root != root:
             try:
                 self.content = load(root)
             except ContentError as exc:
                 raise PluginError(str(exc)) from None
+        self.cache = self.config.page_cache
         findings = validate(self.content, self.config.rules) if self.config.run_validation else []
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
@@ -272,8 +273,8 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def on_post_page(self, output, page, config):
         self.pages_done += 1
-        if self.on_progress is not None:
-            self.on_progress(self.pages_done, self.pages_total)
+        if self.config.progress is not None:
+            self.config.progress(self.pages_done, self.pages_total)
         return output
 
     def on_post_build(self, config):

@@ -21,7 +21,7 @@ from .content import ContentRoot
 from .errors import KbgenError
 from .findings import did_you_mean
 from .layouts import LAYOUTS
-from .site_config import read as read_site_config
+from .site_config import of as site_config_of
 from .schemas import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -87,7 +87,7 @@ def new_document(content: ContentRoot, kind: str, title: str, *, tier: int | Non
         rel = f"{folder}/{doc_id}.md"
     _check_free(content, doc_id, rel)
     today = today or _dt.date.today()
-    default_layout = read_site_config(content.root).runbook_layout if kind == "runbook" else None
+    default_layout = site_config_of(content).runbook_layout if kind == "runbook" else None
     layout = layout or default_layout
     template = f"runbook-{layout}.md" if kind == "runbook" and layout != "steps" else f"{kind}.md"
     text = Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(

@@ -25,6 +25,7 @@ import yaml
 from yaml_env_tag import construct_env_tag
 
 from . import rules
+from .content import ContentRoot
 from .errors import KbgenError
 from .findings import ERROR, Finding, did_you_mean, has_errors
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS
@@ -125,6 +126,13 @@ class SiteConfig:
     def mkdocs_yaml(self) -> str:
         """The settings as YAML that MkDocs reads back as the same data: no INHERIT, no tag but YAML's own."""
         return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
+
+
+def of(content: ContentRoot) -> SiteConfig:
+    """The configuration of a loaded root, read and checked once: every part of a command asks here."""
+    if "site-config" not in content.derived:
+        content.derived["site-config"] = read(content.root)
+    return content.derived["site-config"]
 
 
 def read(root: Path | str) -> SiteConfig:

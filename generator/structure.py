@@ -43,7 +43,7 @@ from . import audience, forks
 from .content import SNIPPETS_DIR, ContentRoot, Document, write_json
 from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
-from .site_config import read as read_site_config
+from . import site_config
 from .steps import RunbookExtension
 
 MKDOCS_BUILTINS = ("toc", "tables", "fenced_code")  # MkDocs renders every page with these
@@ -101,7 +101,7 @@ def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) 
 def site_markdown(content: ContentRoot) -> tuple[list, dict]:
     """The Markdown settings of the root's checked configuration, read once per loaded root."""
     if "site-markdown" not in content.derived:
-        content.derived["site-markdown"] = configured_markdown(read_site_config(content.root).data)
+        content.derived["site-markdown"] = configured_markdown(site_config.of(content).data)
     return content.derived["site-markdown"]
 
 

@@ -18,7 +18,7 @@ from .inputs import INPUT_RE, TICKET, compiled, declared
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS, layout_of
 from .rules import apply
 from .schemas import FIELD_KINDS, compiled_check, is_date, validator
-from .site_config import SiteConfig, read as read_site_config
+from .site_config import SiteConfig, of as site_config_of
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, Heading, headings, html_links, includes,
                         markdown_links, paragraphs, sections)
 from .writeups import approval_digest
@@ -995,6 +995,6 @@ def validate(root, rules: dict[str, str] | None = None) -> list[Finding]:
     """Validate a content root (a path or an already loaded :class:`ContentRoot`) and its mkdocs.yml with the
     severities ``rules`` chooses (see :mod:`generator.rules`), by default those in the root's mkdocs.yml."""
     content = root if isinstance(root, ContentRoot) else load(root)
-    settings = read_site_config(content.root)
+    settings = site_config_of(content)
     chosen = settings.rules if rules is None else rules
     return apply(Validator(content, settings.runbook_layout).run(settings) + settings.findings, chosen)

@@ -18,7 +18,7 @@ from .content import (CONTENT_DIRS, INTENTS_FILE, ContentRoot, Document, decode_
 from .findings import ERROR, Finding
 from .findings_cache import Reads
 from .rules import apply
-from .site_config import read as read_site_config
+from .site_config import of as site_config_of
 from .validate import Validator
 
 TREE_WIDE_KEYS = ("folder-tiers", "search-entries")  # derived from every document's front matter
@@ -133,7 +133,7 @@ class Workspace:
         """Load (or load again) the whole root."""
         self.content = load(root)
         self.root = self.content.root
-        settings = read_site_config(self.root)
+        settings = site_config_of(self.content)
         self.validator = DocumentValidator(self.content, settings.runbook_layout)
         self.rules = settings.rules  # none while mkdocs.yml has errors, which kbgen validate reports
         self.settings_errors = [f for f in settings.findings if f.severity == ERROR]

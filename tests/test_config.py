@@ -21,6 +21,7 @@ from mkdocs.utils.yaml import yaml_load
 from conftest import REPO, RootMaker, assert_no_crash, run_cli
 from generator import site_config
 from generator.build import BuildError, build, build_tier, site_settings
+from generator.content import load
 from generator.findings import ERROR
 from generator.rules import RULES
 from generator.site_config import DEFAULTS, MAX_DEPTH, MAX_INHERIT, MAX_VALUES, ConfigError
@@ -65,7 +66,7 @@ def test_python_tags_never_run(root, tmp_path, where):
     with pytest.raises(BuildError):
         build_tier(root.path, 0, tmp_path / "site", tmp_path)
     with pytest.raises(ConfigError):
-        site_settings(root.path, 0)
+        site_settings(load(root.path), 0)
     assert not marker.exists() and not (tmp_path / "out").exists()
 
 
@@ -248,6 +249,9 @@ def test_plugins_must_be_installed(root):
     ("rules: {link-broken: 'off'}", 4, "'link-broken' cannot be turned off"),
     ("contact_routes: [{url: 'https://example.com/chat'}]", 4, "Required"),
     ("tier: 7", 4, "tier"),
+    ("content: kb", 4, "'content': is set by kbgen build, not in mkdocs.yml"),
+    ("page_cache: {}", 4, "'page_cache': is set by kbgen build"),
+    ("progress: print", 4, "'progress': is set by kbgen build"),
 ])
 def test_bad_kbgen_options_name_the_option(root, options, line, words):
     root.file("mkdocs.yml", f"site_name: Help\nplugins:\n  - kbgen:\n      {options}\n")
