@@ -65,6 +65,7 @@ import re
 import shutil
 import zlib
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -110,7 +111,6 @@ SYNONYM_BOOST = 0.8  # a synonym of a query word
 PAIR_BOOST = 1.0  # a document holding all of the query's neighbouring word pairs scores twice as much
 WHOLE_PHRASE_PAIRS = 2  # a query of this many pairs (three words) or more is a message: who holds it all comes first
 PAIR_POSTINGS_PER_FILE = 600  # about 250 pairs a file: a query of n words fetches n - 1 small files
-CHUNK = 1 << 16  # postings turned into Python objects at a time
 DOCUMENT_BITS = 24  # a pair's postings are packed as (key << DOCUMENT_BITS) | document while building
 MIN_PART_CHARS = 2  # shorter parts of a compound ("e" of "e.g") are noise
 MAX_PHRASE_WORDS = 4  # the longest synonym phrase looked for in a query
@@ -453,7 +453,39 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
     return entry
 
 
-def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
+class Postings(Mapping):
+    """Each term's postings, ``[document, weight, document, weight, ...]``, kept as two arrays sorted by term
+    (twelve bytes a posting rather than two Python objects: millions of them at 20,000 documents). A term's
+    list is made when it is asked for, as a file of the index is written: one file's at a time."""
+
+    def __init__(self, terms: list[str], documents: np.ndarray, weights: np.ndarray, ends: list[int]):
+        self._number = dict(zip(terms, range(len(terms))))
+        self._documents, self._weights, self._bounds = documents, weights, [0, *ends]
+
+    def __getitem__(self, term: str) -> list:
+        number = self._number[term]
+        start, end = self._bounds[number], self._bounds[number + 1]
+        flat: list = [None] * (2 * (end - start))
+        flat[::2] = self._documents[start:end].tolist()
+        flat[1::2] = self._weights[start:end].tolist()
+        return flat
+
+    def count(self, term: str) -> int:
+        """How many documents hold ``term``."""
+        number = self._number[term]
+        return self._bounds[number + 1] - self._bounds[number]
+
+    def __iter__(self):
+        return iter(self._number)
+
+    def __len__(self) -> int:
+        return len(self._number)
+
+
+NO_POSTINGS = Postings([], np.zeros(0, dtype=np.int32), np.zeros(0), [])
+
+
+def _weights(found: tuple[Entry, ...]) -> Postings:
     """Each term's postings, ``[document, weight, document, weight, ...]``: lunr.py's BM25 weight of the
     term in each field of the document (its idf, k1 and b, times the field's boost, rounded as lunr's
     builder rounds), summed over the fields (a query weighs every field alike, so lunr's per-field scores
@@ -462,7 +494,7 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
     is not run: it keeps a dictionary per posting and inserts into sorted vectors in linear time
     (``tests/test_search.py`` holds the two alike)."""
     if not found:
-        return {}
+        return NO_POSTINGS
     k1, b = BM25_K1, BM25_B
     total = len(found)
     # Every term gets a number; a (document, term) pair is then the one integer document * len(terms) + term.
@@ -482,7 +514,7 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
         documents_in += np.bincount(pairs % width, minlength=width)
         counted[name] = (pairs, frequencies, lengths, occurrences / total)
     if not counted:
-        return {}  # documents without a word
+        return NO_POSTINGS  # documents without a word
     idf = np.array([math.log(1 + abs((total - n + 0.5) / (n + 0.5))) for n in documents_in.tolist()])
     every = _counted(np.concatenate([pairs for pairs, *_ in counted.values()]))[0]
     summed = np.zeros(len(every))
@@ -491,17 +523,11 @@ def _weights(found: tuple[Entry, ...]) -> dict[str, list]:
         norm = k1 * (1 - b + b * (lengths[document] / average))
         score = idf[pairs % width] * ((k1 + 1) * tf) / (norm + tf)
         summed[np.searchsorted(every, pairs)] += _rounded(score * FIELDS[name])
-    weights = _rounded(summed)
     order = np.argsort(every % width, kind="stable")  # by term, then document: the pairs were by document
-    flat: list = [None] * (2 * len(every))
-    flat[1::2] = weights[order].tolist()
-    documents = every[order] // width
-    numbers = list(range(total))  # one int object per document, shared by its postings (millions of them)
-    for start in range(0, len(documents), CHUNK):
-        end = min(start + CHUNK, len(documents))
-        flat[2 * start:2 * end:2] = list(map(numbers.__getitem__, documents[start:end].tolist()))
+    weights = _rounded(summed)[order]
+    documents = (every[order] // width).astype(np.int32)
     ends = np.cumsum(np.bincount(every % width, minlength=width)).tolist()
-    return {term: flat[2 * start:2 * end] for term, start, end in zip(terms, [0, *ends], ends)}
+    return Postings(list(terms), documents, weights, ends)
 
 
 def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -536,14 +562,15 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]], pai
     postings = _weights(found)
     for term in sorted(postings):
         by_shard.setdefault(shard_of(term), []).append(term)
+    in_file: dict[str, list[str]] = {}  # postings file -> its terms: the file is made when it is read
     for shard, terms in by_shard.items():
         parts, part, size = [], 0, 0
         for term in terms:
             if size > POSTINGS_FILE_CHARS:
                 part, size = part + 1, 0
-            files.setdefault(f"postings-{shard}-{part}.json", {})[term] = postings[term]
+            in_file.setdefault(f"postings-{shard}-{part}.json", []).append(term)
             parts.append(part)
-            size += len(term) + 8 * len(postings[term])
+            size += len(term) + 16 * postings.count(term)
         files[f"terms-{shard}.json"] = {"terms": terms, "parts": parts}
     exact: dict[str, dict[str, list[int]]] = {}  # shard -> phrase key -> documents
     for number, entry in enumerate(found):
@@ -560,6 +587,8 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]], pai
                            "synonyms": table, "site": site or {"url": None, "contactRoutes": []}}
 
     def read(name: str) -> Any:
+        if name in in_file:
+            return {term: postings[term] for term in in_file[name]}
         data = pairs.get(name) if name.startswith("pairs-") else files.get(name)
         if data is None:
             raise KeyError(name)
