@@ -287,6 +287,15 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             cache.taken.update(written.taken)
             cache.pairs = written.pairs
 
+    def on_shutdown(self) -> None:
+        """Let go of the site's pages once it is built: ``kbgen build`` audits the site next, and the pages
+        (each with its table of contents and meta, 20,000 at the most) would stay in memory meanwhile. A
+        page and its file hold each other: the link is cut so that both are freed at once."""
+        for file in self.files or ():
+            file.page = None
+        self.files = None
+        self.assets, self.used_assets = {}, {}
+
     def on_serve(self, server, config, builder):
         root = self.content.root
         for name in WATCHED:

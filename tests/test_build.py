@@ -761,3 +761,27 @@ def test_the_help_centre_carries_no_script_or_style_only_agent_sites_load(sample
 
     for rel, lowest in AGENT_ASSETS.items():
         assert [tier for tier in range(4) if (sample_site / f"tier{tier}" / rel).is_file()] == list(range(lowest, 4))
+
+
+def test_a_tier_lets_go_of_its_pages_before_its_audit(make_root, tmp_path, monkeypatch):
+    """The audit of a tier runs in the process that built it: the site's pages (each with its table of
+    contents and meta, 20,000 of them at the most) must not stay in memory while it reads every file."""
+    import gc
+
+    from mkdocs.structure.pages import Page
+
+    from generator import build as build_module
+
+    for index in range(20):
+        make_root.doc(f"kb/a{index}.md", f"# A{index}\n\n## Part\n\nText {index}.\n")
+    audit_site, alive = build_module.audit_site, []
+
+    def audit_noting_pages(*args, **kwargs):
+        gc.collect()
+        pages = [o for o in gc.get_objects() if isinstance(o, Page)]
+        alive.append(sorted(page.file.src_uri for page in pages if page.file.src_uri.startswith("kb/")))
+        return audit_site(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "audit_site", audit_noting_pages)
+    build(make_root.path, out=tmp_path / "out", tiers=[0], jobs=1)
+    assert alive == [[]]
