@@ -120,6 +120,7 @@ class PageRecord:
     output: str  # the page's file in the site, e.g. ``kb/a/index.html``
     sha256: str = ""  # of the output file, filled in when the build has written it
     parts: dict[str, Any] = field(default_factory=dict)
+    stamp: list[int] | None = None  # :func:`stamp` of the output file as the build left it
 
 
 class PageCache:
@@ -225,14 +226,20 @@ class PageCache:
         return recalled
 
     def finish(self, site_dir: Path) -> None:
-        """Note the hash of every page this build wrote; forget pages it did not write."""
+        """Note the hash of every page this build wrote, and the stamp of every page's file as the build
+        leaves it; forget pages it did not write."""
         for src_uri, record in list(self.records.items()):
             if record.output in self.reused:
+                placed = self.placed.get(record.output)
+                record.stamp = list(placed) if placed else None
                 continue
             try:
                 record.sha256 = file_hash(site_dir / record.output)
             except OSError:
                 del self.records[src_uri]
+                continue
+            written = stamp(site_dir / record.output)
+            record.stamp = list(written) if written else None
 
     def save(self, manifest: Path) -> None:
         manifest.parent.mkdir(parents=True, exist_ok=True)
@@ -284,7 +291,10 @@ def inode_of(path: str | Path) -> int | None:
 
 
 def _unchanged(path: Path | str, record: PageRecord) -> bool:
-    """Whether ``path`` is the file the record's build wrote, by its bytes."""
+    """Whether ``path`` is the file the record's build wrote: by its stamp while that holds (nothing wrote
+    to the file, replaced it or gave it a name since the build hashed it), else by its bytes."""
+    if record.stamp is not None and list(stamp(path) or ()) == record.stamp:
+        return True
     try:
         return file_hash(path) == record.sha256
     except OSError:

@@ -277,6 +277,36 @@ def test_tampered_previous_output_is_rendered_again(root, tmp_path):
     assert result.sites[0].reused == pages_recorded(out, 0) - 2
 
 
+def test_a_page_changed_in_place_to_the_same_size_and_time_is_rendered_again(root, tmp_path):
+    """A rebuild trusts a page's file without reading it while its stamp (inode, size, change time) is the
+    one the previous build noted: a write of as many bytes, with the modification time set back, still
+    changes the change time."""
+    out = tmp_path / "out"
+    build(root.path, out=out)  # the pages now carry the stamps this build noted
+    page = out / "tier0/kb/public/index.html"
+    times = page.stat()
+    page.write_text(page.read_text(encoding="utf-8").replace("Read the", "Rxad the"), encoding="utf-8")
+    os.utime(page, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert page.stat().st_size == times.st_size
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused == pages_recorded(out, 0) - 1
+
+
+def test_a_rebuild_reads_no_unchanged_page_it_takes(root, tmp_path, monkeypatch):
+    """The stamps the previous build noted stand for its pages' bytes: taking them reads none (it hashes
+    only the pages it wrote)."""
+    out = tmp_path / "out"
+    build(root.path, out=out)  # the pages now carry the stamps this build noted
+    read = []
+    real = incremental.file_hash
+    monkeypatch.setattr(incremental, "file_hash", lambda path: read.append(str(path)) or real(path))
+    edit(root, "kb/guide.md", "More public text", "Changed public text")
+    previous = str((out / "tier0").resolve().parent)  # the version of the sites published
+    result = build(root.path, out=out, jobs=1)  # in this process, where file_hash is watched
+    assert result.sites[0].reused == pages_recorded(out, 0) - 1
+    assert read and [path for path in read if path.startswith(previous)] == []
+
+
 def test_full_flag_and_the_cli_report_reuse(root, tmp_path):
     out = tmp_path / "out"
     runner = CliRunner()
