@@ -1,0 +1,223 @@
+"""Rules on a document's body: notes left for colleagues, comments customers could read, and internal blocks
+as the writer meant them and as the parser reads them (what each tier sees must be what was written).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import audience, structure
+from .checks_frontmatter import field_name, strings_in
+from .content import Document
+from .findings import ERROR, WARNING
+from .structure import CODE_SPAN_RE, includes
+
+TODO_RE = re.compile(r"(?<![\w/])TODO:")  # what `kbgen new` leaves for the writer to replace
+PLACEHOLDER_RE = re.compile(r"^\s*(?:(?:\d+\.|[-*+])\s+)?TODO:")  # a line that is only a TODO: text
+HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+BLOCK_OPENER_RE = re.compile(r"^[ \t>]*/{2,}[ \t]*internal\b", re.I)  # what a writer means as an internal block
+INNER_FENCE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\w")  # opens a fence: no closing line has a language
+
+
+class BodyRules:
+    """The body rules of :class:`generator.validate.Validator`, a mixin: they share its
+    state (``add``, ``content``, ``scanned``, ...)."""
+
+    def check_todo(self, document: Document) -> None:
+        """Template text from ``kbgen new`` must be replaced before a document is published."""
+        message = "TODO: text left from the template; replace it with the real text"
+        for path, value in strings_in(document.meta):
+            if TODO_RE.search(value):
+                self.add(document.rel, document.where(*path), "todo-text", ERROR,
+                         f"'{field_name(document.meta, path)}': {message}")
+        if "TODO:" not in document.body:
+            return
+        lines, scan = self.scanned(document)
+        for index, line in enumerate(lines):
+            if not scan.in_code[index] and TODO_RE.search(CODE_SPAN_RE.sub("", line)):
+                self.add(document.rel, (document.body_line + index, 1), "todo-text", ERROR, message)
+
+    def check_body(self, document: Document) -> None:
+        lines, scan = self.scanned(document)
+        rel, first = document.rel, document.body_line
+        page_tier = document.tier if document.tier is not None else 0
+        unreadable = structure.view(self.content, document, max(audience.TIERS)).unreadable
+        if unreadable:  # at the crowded line, if that is why; else the nesting is somewhere in the body
+            crowded = structure.crowded_line(document.body)
+            self.add(rel, (first + (crowded[0] if crowded else 0), 1), "markdown-too-deep", ERROR, unreadable)
+            return
+        self.check_markers(document)
+        for index, floor in scan.openers:
+            if floor <= page_tier and document.tier is not None:
+                self.add(rel, (first + index, 1), "internal-redundant", WARNING,
+                         f"this internal block is for tier {floor} and above, but the page is already tier "
+                         f"{page_tier}; remove the block markers or raise the block's tier")
+        comments = structure.view(self.content, document, page_tier).comments
+        if document.published and page_tier == audience.PUBLIC_TIER and comments:
+            at = next((i for i, line in enumerate(lines) if "<!--" in line and not scan.in_code[i]), 0)
+            self.add(rel, (first + at, 1), "html-comment-public", WARNING,
+                     f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
+                     "where any customer can read it; delete it, or put the note in an internal block")
+        for index, spec in includes(lines):
+            self.check_snippet(document.rel, (first + index, 1), spec)
+        self.check_links(document)
+
+    def check_markers(self, document: Document) -> None:
+        """The internal blocks of a document, or of a snippet read as one: as written and as the parser
+        reads them."""
+        lines, scan = self.scanned(document)
+        rel, first = document.rel, document.body_line
+        for event in scan.events:
+            where = (first + event.index, 1)
+            if event.kind == "bad-argument":
+                self.add(rel, where, "internal-argument", ERROR,
+                         f"'/// internal | {event.detail}' is not understood; write '/// internal' (tier 1) "
+                         "or '/// internal | tier: 2' (or 3)")
+            elif event.kind == "unclosed":
+                self.add(rel, where, "internal-unclosed", ERROR,
+                         "internal block is never closed; add a '///' line (same number of slashes) after it")
+            elif event.kind == "unclosed-fence":
+                after = any(BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line)
+                            for line in lines[event.index:])
+                self.add(rel, where, "fence-unclosed", ERROR if after else WARNING,
+                         f"this code fence ('{event.detail}') is never closed, so where the code ends is "
+                         "unclear" + (" and the internal blocks after it may be shown as code or text" if after
+                                      else "") + f"; close it with a '{event.detail}' line")
+            elif event.kind == "no-blank-line":
+                self.add(rel, where, "internal-blank-line", WARNING,
+                         "an internal block must start after a blank line, or it is read as plain text; "
+                         "add a blank line before it")
+        self.check_marker_lookalikes(rel, first, lines, scan)
+        self.check_hiding(document)
+
+    def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
+        """Lines that look like an internal block's marker but that Markdown reads as text, in a document
+        or in a snippet a document includes."""
+        for index, line in enumerate(lines):  # indented code is the writer's indent, not a fence
+            if _may_be_marker(line) and (not scan.in_code[index] or index in scan.indented_code):
+                lookalike = structure.marker_lookalike(line)
+                if lookalike:
+                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
+                             f"'{line.strip()}' looks like an internal block marker but is not one, so what "
+                             f"follows is shown to every reader of the page: {lookalike}")
+
+    def check_hiding(self, document: Document) -> None:
+        """The parser alone decides what a tier sees. Where the document, as written, puts a line inside an
+        internal block but the parser shows it in a lower tier's page, or cannot hide a block without
+        ambiguity, the document is refused: its writer meant the text to be hidden and it would not be."""
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        if not scan.openers and not structure.view(self.content, document, max(audience.TIERS)).floors \
+                and not marker_lines(lines):
+            return
+        self.check_openers(document)
+        opener = document.body_line + (scan.openers[0][0] if scan.openers else 0)
+        for problem in dict.fromkeys(p for _, v in structure.tiers_of(self.content, document, page_tier)
+                                     for p in v.ambiguous):
+            self.add(document.rel, (opener, 1), "internal-nesting", ERROR, problem)
+        for tier in range(page_tier, max(audience.TIERS)):
+            leaked = structure.shown_marked_text(self.content, document, tier)
+            if leaked:
+                at = next((document.body_line + i for i, line in enumerate(lines) if leaked.split()[0] in line.lower()),
+                          opener)
+                self.add(document.rel, (at, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows text that Markdown reads as inside an internal block "
+                         f"('{leaked}'): the block's markers are read two ways; check their slashes, "
+                         "indentation and the blank line before them")
+            self.check_written_hidden(document, tier)
+        self.check_absorbed(document, page_tier)
+
+    def check_openers(self, document: Document) -> None:
+        """Every line a writer means as an internal block's opener is one the parser reads, unless a closed
+        fence shows it as code (and a fence that swallows one looks closed only by accident)."""
+        lines, scan = self.scanned(document)
+        rel, first = document.rel, document.body_line
+        parsed = structure.hidden_lines(self.content, document)
+        for index in marker_lines(lines):  # a look-alike is reported as one, unless it is in code
+            line = lines[index]
+            meant = BLOCK_OPENER_RE.match(structure.as_marker(line))
+            if scan.in_code[index] and index not in scan.indented_code:  # text in a closed fence is text
+                start, end = _fence_around(scan, index)
+                inner = next((i for i in range(start + 1, end) if INNER_FENCE_RE.match(lines[i])), None)
+                if inner is not None:
+                    self.add(rel, (first + start, 1), "fence-unclosed", ERROR,
+                             f"this code fence seems never closed: line {first + inner} opens another fence inside "
+                             f"it, so the internal block at line {first + index} is shown as code to every "
+                             "reader; close the fence before it")
+            elif meant and parsed[index] == 0:
+                self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
+                         "this line opens an internal block as written, but Markdown does not read a block "
+                         "here, so every reader sees what follows: " + (
+                             "it is indented as code (4 spaces or more outside a list item, admonition or tab)"
+                             if index in scan.indented_code else
+                             "leave a blank line before it, write the marker alone on its line, and indent it "
+                             "like the content around it"))
+
+    def check_written_hidden(self, document: Document, tier: int) -> None:
+        """The first line the file puts inside a block above ``tier`` that the tier's page shows anyway."""
+        lines, scan = self.scanned(document)
+        hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
+        if not hidden:
+            return
+        shown = structure.view(self.content, document, tier)
+        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
+        visible_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier))
+        for index in hidden:
+            tokens = structure.words(lines[index])
+            if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
+                    structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
+                self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
+                         f"this line is inside an internal block as written, but Markdown does not read "
+                         f"the block that way, so the tier {tier} page would show it: check the block's "
+                         "markers (a '///' line, same number of slashes, no text after it), its blank line "
+                         "before, and its indentation inside lists, admonitions and tabs")
+                return
+
+    def check_absorbed(self, document: Document, tier: int) -> None:
+        """The first line written after a block's end that Markdown takes into the block (an indented line
+        after the end belongs to it), so that the page's own tier loses it."""
+        lines, scan = self.scanned(document)
+        shown = structure.view(self.content, document, tier)
+        full = structure.view(self.content, document, max(audience.TIERS))
+        if shown is full:
+            return
+        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
+        full_words = structure.words(f"{full.text} {' '.join(full.heading_text)}")
+        written_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor > tier))
+        after_end = False  # the last marker line above is a block's end: the text is written after the block
+        for index, line in enumerate(lines):
+            if structure.BLOCK_MARK_RE.match(line):
+                after_end = not line.strip(" \t>/")
+                continue
+            tokens = structure.words(line)
+            if after_end and scan.floors[index] <= tier and tokens and structure.count_run(full_words, tokens) \
+                    - structure.count_run(shown_words, tokens) > structure.count_run(written_words, tokens):
+                self.add(document.rel, (document.body_line + index, 1), "internal-absorbed", ERROR,
+                         "this line is after the internal block as written, but Markdown takes it into the block "
+                         f"(an indented line after the block's end belongs to it), so the tier {tier} page does not "
+                         "show it: unindent it, or put it before the block's '///' line if it is internal")
+                return
+
+
+def marker_lines(lines: list[str]) -> list[int]:
+    """Indexes of the lines a writer means as an internal block's opener, spelt right or not."""
+    return [index for index, line in enumerate(lines) if _may_be_marker(line) and (
+        BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line))]
+
+
+def _may_be_marker(line: str) -> bool:
+    """Cheap and exact: a marker, or a look-alike of one, has a slash or a character that reads as one."""
+    return "/" in line or not line.isascii()
+
+
+def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:
+    """First and last line of the fenced code block holding line ``index``."""
+    def fenced(i: int) -> bool:
+        return scan.in_code[i] and i not in scan.indented_code
+
+    start = end = index
+    while start > 0 and fenced(start - 1):
+        start -= 1
+    while end + 1 < len(scan.in_code) and fenced(end + 1):
+        end += 1
+    return start, end
