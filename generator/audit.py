@@ -21,8 +21,8 @@ import json
 import os
 import posixpath
 import re
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -339,15 +339,17 @@ def _resolve(ref: str, base: str):
 
 
 @functools.lru_cache(maxsize=LINE_CACHE)
-def _raw_line(line: str) -> tuple[list[str], list[str], frozenset[str], bool]:
-    """(:func:`_attributes`, lowercased id-like words, whether an attribute may run on past it) of a line."""
-    return (*_attributes(ATTR_RE.findall(line)), frozenset(token.lower() for token in IDISH_RE.findall(line)),
+def _raw_line(line: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str], bool]:
+    """(:func:`_attributes`, lowercased id-like words, whether an attribute may run on past it) of a line,
+    kept as values nobody can change."""
+    urls, texts = _attributes(ATTR_RE.findall(line))
+    return (tuple(urls), tuple(texts), frozenset(token.lower() for token in IDISH_RE.findall(line)),
             OPEN_ATTRIBUTE_RE.search(line) is not None)
 
 
 @functools.lru_cache(maxsize=LINE_CACHE)
-def _text_line_paths(line: str) -> list[str]:
-    return [path for path in PATHISH_RE.findall(line) if CONTENT_PATH_RE.search(path)]
+def _text_line_paths(line: str) -> tuple[str, ...]:
+    return tuple(path for path in PATHISH_RE.findall(line) if CONTENT_PATH_RE.search(path))
 
 
 def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:

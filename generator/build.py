@@ -40,7 +40,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
-from . import findings_cache, output, structure
+from . import findings_cache, output, site_config, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
@@ -51,7 +51,6 @@ from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path
 from .navigation import SiteOutline
 from .report import generated_pages
 from .known_issues import RECENTLY_FIXED_DAYS
-from . import site_config
 from .site_config import SiteConfig
 from .validate import validate
 

@@ -289,7 +289,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
 
     def on_shutdown(self) -> None:
         """Let go of the site's pages once it is built: ``kbgen build`` audits the site next, and the pages
-        (each with its table of contents and meta, 20,000 at the most) would stay in memory meanwhile. A
+        (each with its table of contents and meta, tens of thousands of them) would stay in memory meanwhile. A
         page and its file hold each other: the link is cut so that both are freed at once."""
         for file in self.files or ():
             file.page = None
