@@ -372,21 +372,23 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         emptying = threading.Thread(target=_remove_all, args=(leftovers,))
         # The views and findings are all worked out by now (validation): taken here, written while the
         # tiers build rather than after them.
-        keeping = _Meanwhile(_keep, version / CACHE_DIR, {
-            structure.VIEWS_FILE: structure.kept_views(content),
-            findings_cache.FINDINGS_FILE: findings_cache.kept_findings(content)})
+        kept = {structure.VIEWS_FILE: structure.kept_views(content),
+                findings_cache.FINDINGS_FILE: findings_cache.kept_findings(content)}
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbgen-keeping") as keeper:
+            keeping = []
 
-        def meanwhile() -> None:
-            emptying.start()
-            keeping.start()
-            output.fault("building")
+            def meanwhile() -> None:
+                emptying.start()
+                keeping.append(keeper.submit(_keep, version / CACHE_DIR, kept))
+                output.fault("building")
 
-        try:
-            sites = _build_all(content, sorted(reuses), version, docs_dir, jobs, say, live, reuses, meanwhile)
-        finally:
-            if emptying.ident is not None:
-                emptying.join()
-            keeping.finish()
+            try:
+                sites = _build_all(content, sorted(reuses), version, docs_dir, jobs, say, live, reuses, meanwhile)
+            finally:
+                if emptying.ident is not None:
+                    emptying.join()
+                for written in keeping:
+                    written.result()  # what writing the caches raised is raised here
         output.remove(version / RENDERS_DIR)  # the sites hold what they took from it
         for tier in carried:
             output.carry_over(previous, version, tier)
@@ -398,27 +400,6 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.remove(version)
         raise
     return sites
-
-
-class _Meanwhile(threading.Thread):
-    """Work done in a thread while the tiers build; what it raised is raised by :meth:`finish`."""
-
-    def __init__(self, work: Callable, *args):
-        super().__init__(name="kbgen-meanwhile")
-        self._work, self._args = work, args
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._work(*self._args)
-        except BaseException as exc:  # raised again in the build's thread
-            self._error = exc
-
-    def finish(self) -> None:
-        if self.ident is not None:
-            self.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _keep(folder: Path, kept: dict[str, dict | None]) -> None:

@@ -195,10 +195,10 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
                                         f" (allowed: {', '.join(allowed)})"))
             continue
         line, col = where(path)
+        rule = {"required": "missing-field", "type": "field-type"}.get(kind, "field-value")
         if kind == "required":
             missing = error.message.split("'")[1]
             message = f"missing required field '{missing}'" + (f" in '{field}'" if error.absolute_path else "")
-            rule = "missing-field"
         elif kind == "type":
             expected = error.validator_value
             hint = f"; write it without quotes: {error.absolute_path[-1]}: {value}" if (
@@ -211,33 +211,24 @@ def _schema_findings(rel: str, data, where, name: str, prefix: tuple = ()) -> li
                 message = f"'{field}' is {str(value).lower()}; it must be {_article(expected)}"
             else:
                 message = f"'{field}' must be {_article(expected)}, not {_json_type(value)} {value!r}{hint}"
-            rule = "field-type"
         elif kind == "enum":
             choices = error.validator_value
             message = (f"'{field}' is {value!r}; use one of: {', '.join(map(str, choices))}"
                        f"{did_you_mean(value, map(str, choices))}")
-            rule = "field-value"
         elif kind in ("minimum", "maximum"):
             message = f"'{field}' is {value}; it must be between {error.schema.get('minimum')} and {error.schema.get('maximum')}"
-            rule = "field-value"
         elif kind == "format":
             message = f"'{field}' is {value!r}; write a date as YYYY-MM-DD"
-            rule = "field-value"
         elif kind == "pattern":
             message = f"'{field}' is {value!r}, which does not have the expected form. {error.schema.get('description', '')}".rstrip()
-            rule = "field-value"
         elif kind == "minItems":
             message = f"'{field}' is empty; list at least one"
-            rule = "field-value"
         elif kind == "minLength":
             message = f"'{field}' is empty"
-            rule = "field-value"
         elif kind == "uniqueItems":
             message = f"'{field}' lists the same value twice; remove the repeat"
-            rule = "field-value"
         else:
             message = f"'{field}': {error.message}"
-            rule = "field-value"
         findings.append(Finding(rel, line, col, rule, ERROR, message))
     return findings
 

@@ -462,9 +462,12 @@ class Postings(Mapping):
         self._number = dict(zip(terms, range(len(terms))))
         self._documents, self._weights, self._bounds = documents, weights, [0, *ends]
 
-    def __getitem__(self, term: str) -> list:
+    def _span(self, term: str) -> tuple[int, int]:
         number = self._number[term]
-        start, end = self._bounds[number], self._bounds[number + 1]
+        return self._bounds[number], self._bounds[number + 1]
+
+    def __getitem__(self, term: str) -> list:
+        start, end = self._span(term)
         flat: list = [None] * (2 * (end - start))
         flat[::2] = self._documents[start:end].tolist()
         flat[1::2] = self._weights[start:end].tolist()
@@ -472,8 +475,8 @@ class Postings(Mapping):
 
     def count(self, term: str) -> int:
         """How many documents hold ``term``."""
-        number = self._number[term]
-        return self._bounds[number + 1] - self._bounds[number]
+        start, end = self._span(term)
+        return end - start
 
     def __iter__(self):
         return iter(self._number)
