@@ -369,26 +369,23 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
         docs_dir.mkdir()
         reuses, carried = _plan(content, previous, version, tiers, full, say)
         output.recycle(leftovers, version, [tier for tier, reuse in reuses.items() if reuse and reuse.previous_out])
-        emptying = threading.Thread(target=_remove_all, args=(leftovers,))
         # The views and findings are all worked out by now (validation): taken here, written while the
-        # tiers build rather than after them.
+        # tiers build rather than after them, as what earlier builds left is deleted.
         kept = {structure.VIEWS_FILE: structure.kept_views(content),
                 findings_cache.FINDINGS_FILE: findings_cache.kept_findings(content)}
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbgen-keeping") as keeper:
-            keeping = []
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kbgen-meanwhile") as pool:
+            started = []
 
             def meanwhile() -> None:
-                emptying.start()
-                keeping.append(keeper.submit(_keep, version / CACHE_DIR, kept))
+                started.append(pool.submit(_remove_all, leftovers))
+                started.append(pool.submit(_keep, version / CACHE_DIR, kept))
                 output.fault("building")
 
             try:
                 sites = _build_all(content, sorted(reuses), version, docs_dir, jobs, say, live, reuses, meanwhile)
             finally:
-                if emptying.ident is not None:
-                    emptying.join()
-                for written in keeping:
-                    written.result()  # what writing the caches raised is raised here
+                for job in started:
+                    job.result()  # what deleting or writing raised is raised here
         output.remove(version / RENDERS_DIR)  # the sites hold what they took from it
         for tier in carried:
             output.carry_over(previous, version, tier)
@@ -522,11 +519,12 @@ def _relay(queue, show) -> None:
 
 def _remove_all(paths: list[Path]) -> None:
     """Delete what earlier builds left, each site in it in a thread of its own (deleting thousands of
-    folders is waiting on the file system, not computing)."""
+    folders is waiting on the file system, not computing). A folder's files that cannot be deleted wait
+    for the next build; a leftover that is no folder and cannot be deleted fails the build, by name."""
     trees = [tree for path in paths if path.is_dir() and not path.is_symlink()
              for tree in path.iterdir() if tree.is_dir() and not tree.is_symlink()]
     with ThreadPoolExecutor() as pool:
         list(pool.map(output.remove, trees))
-    output.fault("emptying")
     for path in paths:
+        output.fault("emptying", path)
         output.remove(path)

@@ -194,6 +194,7 @@ OS_ERRORS = {  # point, errno: what a full disk, an unwritable OUT and a rename 
     "unwritable": ("staging", "EACCES"),
     "full-disk": ("staged", "ENOSPC"),
     "full-disk-while-tiers-build": ("keeping", "ENOSPC"),  # the caches are written in a thread of their own
+    "undeletable-leftover": ("emptying", "EACCES"),  # deleted in a thread of its own too
     "other-file-system": ("switching", "EXDEV"),
 }
 
