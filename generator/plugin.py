@@ -52,7 +52,8 @@ class _DocumentPage(Page):
     """A document's page, whose Markdown is rendered once for every tier of the build that shows the same
     of it (:mod:`generator.renders`); the frame around it is still rendered per tier. Its HTML stays in
     the shared renders on disk until the page is written: a tier holds no document's HTML in memory but
-    the one it is writing, however many documents there are."""
+    the one it is working on (the theme reads a page's HTML several times), however many documents
+    there are."""
 
     def __init__(self, file: File, config, plugin: "KbgenPlugin"):
         self.plugin = plugin
@@ -65,15 +66,20 @@ class _DocumentPage(Page):
         if self._content is not None or self.kept is None:
             return self._content
         key, expected = self.kept
-        html = self.plugin.renders.content(key)
-        if renders.digest(html) != expected:
-            raise PluginError(f"the render of {self.file.src_uri} changed on disk during the build")
-        return html
+        held = self.plugin.held
+        if held is None or held[0] != key:
+            html = self.plugin.renders.content(key)
+            if renders.digest(html) != expected:
+                raise PluginError(f"the render of {self.file.src_uri} changed on disk during the build")
+            held = self.plugin.held = key, html
+        return held[1]
 
     @content.setter
     def content(self, html: str | None) -> None:
         """The render read back (as a plugin hands it on unchanged) stays on disk; other HTML is held."""
-        same = self.kept is not None and html is not None and renders.digest(html) == self.kept[1]
+        held = self.plugin.held
+        same = self.kept is not None and html is not None and (
+            held is not None and held[0] == self.kept[0] and html is held[1] or renders.digest(html) == self.kept[1])
         self._content = None if same else html
 
     def render(self, config, files: Files) -> None:
@@ -84,7 +90,7 @@ class _DocumentPage(Page):
         if not plugin.renders.take(key, self, files):
             plugin.renders.render(key, self, config, files, super().render)
         self.kept = (key, renders.digest(self._content))
-        self._content = None
+        plugin.held, self._content = (key, self._content), None
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
 
 
@@ -107,6 +113,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def __init__(self):
         self.cache: PageCache | None = None  # in an incremental build: pages to reuse, parts to keep
         self.renders: renders.SharedRenders | None = None
+        self.held: tuple[str, str] | None = None  # (key, HTML) of the shared render last read
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -293,7 +300,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         page and its file hold each other: the link is cut so that both are freed at once."""
         for file in self.files or ():
             file.page = None
-        self.files = None
+        self.files = self.held = None
         self.assets, self.used_assets = {}, {}
 
     def on_serve(self, server, config, builder):

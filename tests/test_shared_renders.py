@@ -134,3 +134,24 @@ def test_raw_html_with_an_empty_id_is_shared(make_root, tmp_path):
     _, results = _build_down(make_root.path, tmp_path, tiers=(1, 0))
     assert results[0].shared == 1
     assert "Text with" in article(_page(results[0].path, "kb/raw.md"))
+
+
+def test_a_render_changed_on_disk_before_its_page_is_written_fails_the_tier(shared_root, tmp_path, monkeypatch):
+    """A tier keeps no document's HTML in memory but the one it works on: the others are read back from the
+    shared renders when their pages are written, and one that changed in between is refused, not published."""
+    import json
+
+    from generator import renders
+    from generator.build import BuildError
+
+    read_back = renders.SharedRenders.content
+
+    def planting(self, key):
+        path = self._path(key)
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**kept, "content": kept["content"] + "<p>planted</p>"}), encoding="utf-8")
+        return read_back(self, key)
+
+    monkeypatch.setattr(renders.SharedRenders, "content", planting)
+    with pytest.raises(BuildError, match="changed on disk during the build"):
+        _build_down(shared_root, tmp_path, tiers=(0,))
