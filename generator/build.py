@@ -283,8 +283,18 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
                 say(f"warning: {message}")
             say(f"tier {tier}: built {result.pages} documents")
 
+        def rebuild_on_save() -> None:
+            """A save that breaks the build is said, not raised: the server would print a traceback."""
+            try:
+                rebuild()
+            except (KbgenError, MkDocsException) as exc:
+                say(f"error: {exc}\nthe last good build is still served")
+            except OSError as exc:
+                say(f"error: {output.describe(exc, site_dir)}\nthe last good build is still served")
+
         rebuild()
-        server = LiveReloadServer(builder=rebuild, host=host or "127.0.0.1", port=int(port), root=str(site_dir))
+        server = LiveReloadServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
+                                  root=str(site_dir))
         for name in WATCHED:
             if (root / name).exists():
                 server.watch(str(root / name))
