@@ -40,14 +40,15 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
-from . import findings_cache, output, site_config, structure
+from . import analyses, findings_cache, output, search, site_config, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
 from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load, write_json
 from .errors import KbgenError, KbgenUsageError
 from .findings import ERROR, Finding, has_errors
-from .incremental import CACHE_DIR, PageCache, environment_digest, manifest_path, reusable_with, template_cache
+from .incremental import (CACHE_DIR, PageCache, analyses_path, environment_digest, manifest_path, reusable_with,
+                          template_cache)
 from .navigation import SiteOutline
 from .report import generated_pages
 from .known_issues import RECENTLY_FIXED_DAYS
@@ -144,6 +145,7 @@ class Reuse:
     manifest: Path  # the new manifest, written when the tier built and passed the audit
     templates: Path | None = None  # compiled theme templates, carried from build to build
     renders: Path | None = None  # renders of document pages the tiers of this build share (generator.renders)
+    analyses: Path | None = None  # the search analyses of its documents, kept beside the manifest for the next build
 
 
 @contextlib.contextmanager
@@ -191,6 +193,10 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     collect.config = config
     plugin = config.plugins["kbgen"]
     dirty = bool(cache and cache.previous)
+    known = None
+    if content is not None and reuse is not None and reuse.previous_out is not None:
+        known = analyses.load(analyses_path(reuse.previous_out, tier), reuse.environment)
+        search.take_analyses(content, known)
     try:
         # Not dirty for the plugins: the search plugin would keep its index for the next build in this
         # process and merge it in (MkDocs reuses plugin instances); kbgen completes the index itself.
@@ -201,6 +207,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     finally:
         config.plugins.on_shutdown()
         logger.removeHandler(collect)
+        if content is not None:
+            search.take_analyses(content, None)
     if cache:
         collect.messages += cache.settle("warnings", collect.by_page)
     leaks = audit_site(plugin.content, tier, site_dir, reused={**cache.reused, **cache.taken} if cache else None,
@@ -208,6 +216,8 @@ def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: 
     if cache and not leaks:
         cache.finish(site_dir)
         cache.save(reuse.manifest)
+        if reuse.analyses is not None:
+            analyses.save(reuse.analyses, reuse.environment, search.analyses_of(plugin.content, tier), known)
     return SiteResult(tier, site_dir, len(plugin.outline.documents), collect.messages, leaks,
                       len(cache.reused) if cache else 0, plugin.renders.taken if plugin.renders else 0)
 
@@ -447,8 +457,8 @@ def _plan(content: ContentRoot, previous: Path | None, version: Path, tiers: lis
         templates = template_cache(version)
         if previous is not None and template_cache(previous).is_dir():
             shutil.copytree(template_cache(previous), templates)
-    return {tier: Reuse(environment, previous if reusable else None, manifest_path(version, tier), templates,
-                        renders) for tier in building}, carried
+    return {tier: Reuse(environment, previous if reusable else None, manifest_path(version, tier), templates, renders,
+                        analyses_path(version, tier)) for tier in building}, carried
 
 
 def _up_to_date(content: ContentRoot, previous: Path, tier: int, environment: str, recently_fixed_days: int) -> bool:

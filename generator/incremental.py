@@ -41,6 +41,11 @@ def manifest_path(out: Path, tier: int) -> Path:
     return out / CACHE_DIR / f"tier{tier}.json"
 
 
+def analyses_path(out: Path, tier: int) -> Path:
+    """Where a build into ``out`` keeps the search analyses of a tier's documents (:mod:`generator.analyses`)."""
+    return out / CACHE_DIR / f"tier{tier}-analyses.npz"
+
+
 def template_cache(out: Path) -> Path:
     """Where theme templates compiled to bytecode are kept between builds into ``out``."""
     return out / CACHE_DIR / "templates"

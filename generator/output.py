@@ -5,7 +5,7 @@
     OUT/.kbgen-output                 marker: kbgen made this folder and deletes only what it put here
     OUT/.kbgen-sites/lock             held while a build writes into OUT (a second build is refused)
     OUT/.kbgen-sites/<version>/       one build's sites (tier0..tier3) and cache (.kbgen-cache: manifests,
-                                      and the list of every file the build wrote into its sites)
+                                      search analyses, and the list of every file the build wrote into its sites)
     OUT/.kbgen-sites/current       -> <version>: the published set
     OUT/tierN                      -> .kbgen-sites/current/tierN
     OUT/.kbgen-cache               -> .kbgen-sites/current/.kbgen-cache
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from .audience import TIERS
-from .incremental import CACHE_DIR, link_or_copy, manifest_path
+from .incremental import CACHE_DIR, analyses_path, link_or_copy, manifest_path
 
 MARKER = ".kbgen-output"
 SITES = ".kbgen-sites"
@@ -189,9 +189,10 @@ def carry_over(previous: Path, version: Path, tier: int) -> None:
     """Put a tier's published site and manifest into the new version unchanged, as hard links (no bytes
     copied, and nothing ever writes into a published file)."""
     shutil.copytree(previous / f"tier{tier}", version / f"tier{tier}", copy_function=link_or_copy)
-    if manifest_path(previous, tier).is_file():
-        manifest_path(version, tier).parent.mkdir(parents=True, exist_ok=True)
-        link_or_copy(manifest_path(previous, tier), manifest_path(version, tier))
+    for kept in (manifest_path, analyses_path):
+        if kept(previous, tier).is_file():
+            kept(version, tier).parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(kept(previous, tier), kept(version, tier))
 
 
 def _site_files(version: Path) -> list[str]:

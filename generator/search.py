@@ -76,7 +76,7 @@ import numpy as np
 from lunr.stemmer import PorterStemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from . import structure, synonyms
+from . import analyses, structure, synonyms
 from .audience import in_site
 from .content import ContentRoot, Document
 from .errors import KbgenError
@@ -411,6 +411,38 @@ class Entry:
     def terms(self) -> set[str]:
         return set().union(*self.analysed.values())
 
+    @functools.cached_property
+    def text_key(self) -> bytes:
+        """A digest of the text the analysis is made from: an earlier build's analysis of the same text is
+        this one (:mod:`generator.analyses`)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for name in FIELDS:
+            text = getattr(self, name).encode("utf-8", "surrogatepass")
+            digest.update(b"%d:" % len(text) + text)
+        return digest.digest()
+
+    def take(self, known: analyses.Known) -> bool:
+        """Take the analysis ``known`` holds for this text, if it holds one."""
+        found = known.get(self.text_key)
+        if found is None or len(found[0]) != len(FIELDS):
+            return False
+        self.__dict__["_read"] = dict(zip(FIELDS, found[0])), found[1]
+        return True
+
+
+KNOWN_ANALYSES = "known-analyses"  # in a root's derived data: an earlier build's analyses, while a tier builds
+
+
+def take_analyses(content: ContentRoot, known: analyses.Known | None) -> None:
+    """Let the entries made from now on take their analyses from ``known`` (None: analyse every one)."""
+    content.derived[KNOWN_ANALYSES] = known
+
+
+def analyses_of(content: ContentRoot, tier: int):
+    """(digest of the text, analysis) of each entry of the tier's index, for the next build."""
+    for entry in entries(content, tier):
+        yield entry.text_key, ([entry.analysed[name] for name in FIELDS], entry.pairs)
+
 
 def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
     """Every document the tier ``tier`` site shows, as the index sees it (hidden blocks removed); worked
@@ -450,6 +482,9 @@ def _entry(content: ContentRoot, document: Document, tier: int) -> Entry:
         phrasings=tuple(text for intent in intents for text in (intent.title, *intent.phrasings)),
         kind=document.kind, area=content.area(intents[0].area).title if intents else "",
     )
+    known = content.derived.get(KNOWN_ANALYSES)
+    if known is not None:
+        entry.take(known)
     return entry
 
 
