@@ -680,13 +680,20 @@ class PairFiles:
     def __len__(self) -> int:
         return len(self._packed)
 
-    def fingerprint(self, name: str) -> str | None:
-        """A digest of the pairs the file ``pairs-N.json`` is made from (None for no such file): the same
-        pairs of the same documents in the same number of files make the same file."""
+    def _number(self, name: str) -> int | None:
+        """N of the file ``pairs-N.json``, None for a name that is no file of these pairs."""
         number = name.removeprefix("pairs-").removesuffix(".json")
         if not number.isdigit() or int(number) >= len(self) or name != f"pairs-{int(number)}.json":
             return None
-        return hashlib.sha256(f"{len(self)}:".encode() + self._packed[int(number)].tobytes()).hexdigest()
+        return int(number)
+
+    def fingerprint(self, name: str) -> str | None:
+        """A digest of the pairs the file ``pairs-N.json`` is made from (None for no such file): the same
+        pairs of the same documents in the same number of files make the same file."""
+        number = self._number(name)
+        if number is None:
+            return None
+        return hashlib.sha256(f"{len(self)}:".encode() + self._packed[number].tobytes()).hexdigest()
 
     def digest(self, name: str) -> str | None:
         """The sha256 of the file ``pairs-N.json`` (None for no such file): as the index's writer noted it
@@ -700,13 +707,13 @@ class PairFiles:
 
     def get(self, name: str) -> dict[str, list[int]] | None:
         """The file ``pairs-N.json``, or None for no such file."""
-        number = name.removeprefix("pairs-").removesuffix(".json")
-        if not number.isdigit() or int(number) >= len(self) or name != f"pairs-{int(number)}.json":
+        number = self._number(name)
+        if number is None:
             return None
         mask = (1 << DOCUMENT_BITS) - 1
         data: dict[str, list[int]] = {}
         last = documents = None
-        for value in np.sort(self._packed[int(number)]).tolist():
+        for value in np.sort(self._packed[number]).tolist():
             if value >> DOCUMENT_BITS != last:
                 last = value >> DOCUMENT_BITS
                 documents = data[format(last, "x")] = []
