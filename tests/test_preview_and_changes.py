@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -56,6 +57,34 @@ def test_serve_previews_a_tier_and_rebuilds_on_save(make_root):
         source = make_root.path / "kb" / "a.md"
         source.write_text(source.read_text(encoding="utf-8") + "\nWords saved a moment ago.\n", encoding="utf-8")
         wait_for(f"http://127.0.0.1:{port}/kb/a/", "Words saved a moment ago.")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_save_that_breaks_validation_is_said_and_the_last_good_site_stays(make_root):
+    """MkDocs' server prints a traceback for whatever its builder raises: the preview says the finding, keeps
+    serving the last good build (tier 0: without the block), and builds the next good save."""
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n\n/// internal\nAgent-only words.\n///\n")
+    port = free_port()
+    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(server.stdout), daemon=True).start()
+    url = f"http://127.0.0.1:{port}/kb/a/"
+    try:
+        assert "Agent-only words." not in wait_for(url, "Public words.")
+        source = make_root.path / "kb" / "a.md"
+        source.write_text(source.read_text(encoding="utf-8").replace("tier: 0", "tier: nine"), encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while "the last good build is still served" not in "".join(said) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "kb/a.md" in "".join(said) and "the last good build is still served" in "".join(said), said
+        assert "Traceback" not in "".join(said) and server.poll() is None
+        assert "Public words." in fetch(url)
+        source.write_text(source.read_text(encoding="utf-8").replace("tier: nine", "tier: 0")
+                          .replace("Public words.", "Words saved again."), encoding="utf-8")
+        assert "Agent-only words." not in wait_for(url, "Words saved again.", 60)
     finally:
         server.terminate()
         server.wait(timeout=10)
