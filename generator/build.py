@@ -301,6 +301,8 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
                 say(f"error: {exc}\nthe last good build is still served")
             except OSError as exc:
                 say(f"error: {output.describe(exc, site_dir)}\nthe last good build is still served")
+            except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
+                say(f"error: {type(exc).__name__}: {exc}\nthe last good build is still served")
 
         rebuild()
         server = LiveReloadServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
