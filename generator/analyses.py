@@ -77,16 +77,17 @@ def load(path: Path, environment: str) -> Known | None:
         keys, terms, lengths, pairs, counts = (arrays[name] for name in ("keys", "terms", "lengths", "pairs",
                                                                            "pair_counts"))
         vocabulary = arrays["vocabulary"].tobytes().decode("utf-8").split(SEPARATOR)
+        if keys.ndim != 2 or lengths.ndim != 2 or terms.ndim != 1 or pairs.ndim != 1:
+            return None
         rows = len(keys)
-        if keys.dtype != np.uint8 or keys.ndim != 2 or lengths.shape[0] != rows or counts.shape != (rows,) or \
-                lengths.ndim != 2 or terms.ndim != 1 or pairs.ndim != 1 or \
+        if keys.dtype != np.uint8 or lengths.shape[0] != rows or counts.shape != (rows,) or \
                 int(lengths.sum()) != len(terms) or int(counts.sum()) != len(pairs) or \
                 (lengths.size and lengths.min() < 0) or (counts.size and counts.min() < 0) or \
                 lengths.dtype != np.int64 or counts.dtype != np.int64 or terms.dtype != np.uint32 or \
                 pairs.dtype != np.uint32 or (terms.size and int(terms.max()) >= len(vocabulary)):
             return None
         return Known(keys, vocabulary, terms, lengths, pairs, counts)
-    except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, EOFError, zipfile.BadZipFile):
+    except (OSError, KeyError, IndexError, ValueError, TypeError, UnicodeDecodeError, EOFError, zipfile.BadZipFile):
         return None
 
 

@@ -67,6 +67,9 @@ BROKEN = {
     "lengths that do not add up": lambda path: _rewritten(path, lengths=np.array([[1, 0, 0, 0, 0, 0]], dtype=np.int64)),
     "float lengths": lambda path: _rewritten(path, lengths=np.array([[1.0, 1, 0, 0, 0, 0]])),
     "pickled objects": lambda path: _rewritten(path, keys=np.array([object()], dtype=object)),
+    "arrays of no dimension": lambda path: _rewritten(path, lengths=np.array(2, dtype=np.int64),
+                                                      pair_counts=np.array(1, dtype=np.int64)),
+    "keys of no width": lambda path: _rewritten(path, keys=np.zeros((1, 0), dtype=np.uint8)),
     "a missing array": lambda path: _rewritten(path, pairs=None),
     "not a NumPy file": lambda path: path.write_bytes(b"PK\x03\x04 not a zip at all"),
     "an empty file": lambda path: path.write_bytes(b""),
@@ -81,6 +84,28 @@ def test_a_file_this_module_did_not_write_is_never_taken(tmp_path, case):
     BROKEN[case](path)
     assert analyses.load(path, ENVIRONMENT) is None
     assert zipfile.is_zipfile(path) or path.stat().st_size < 64
+
+
+NAMES = ["format", "environment", "keys", "vocabulary", "terms", "lengths", "pairs", "pair_counts"]
+ANY_ARRAY = st.builds(
+    lambda dtype, shape, seed: np.random.default_rng(seed).integers(-3, 40, size=shape).astype(dtype),
+    st.sampled_from([np.uint8, np.int8, np.int64, np.uint32, np.float64, np.bool_]),
+    st.one_of(st.just(()), st.tuples(st.integers(0, 4)), st.tuples(st.integers(0, 3), st.integers(0, 7))),
+    st.integers(0, 2**32 - 1))
+
+
+@given(changes=st.dictionaries(st.sampled_from(NAMES), ANY_ARRAY, min_size=1, max_size=3))
+def test_whatever_arrays_a_file_holds_reading_it_never_fails(tmp_path_factory, changes):
+    """The file is read before anything is built: any arrays in it give kept analyses that can be read
+    whole, or none, never an error."""
+    path = tmp_path_factory.mktemp("arrays") / "kept.npz"
+    analyses.save(path, ENVIRONMENT, [(bytes([n]) * 16, ([[f"w{n}", "x"]] + [[]] * 5, array("I", [n])))
+                                      for n in range(3)])
+    _rewritten(path, **changes)
+    known = analyses.load(path, ENVIRONMENT)
+    if known is not None:
+        for n in range(3):
+            known.get(bytes([n]) * 16)
 
 
 @pytest.fixture
