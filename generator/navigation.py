@@ -8,6 +8,7 @@ documents themselves are reached from area and intent pages and from search.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import re
 from collections import Counter
@@ -39,10 +40,15 @@ _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 _LINE_START = "-=~/:"  # lists, tabs, fences, blocks, definitions: as the first character only
 
 
-def md_escape(text: str) -> str:
+def md_escape(text) -> str:
     """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...), so that it
     shows as written wherever it lands: in a line, a link, a heading, a table or at the start of a line."""
-    text = " ".join(str(text).split())
+    return _escaped(text if isinstance(text, str) else str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every title and summary, once per area and intent page it is listed on
+def _escaped(text: str) -> str:
+    text = " ".join(text.split())
     text = _LIST_NUMBER.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
     text = text.translate(_MD_ENTITIES)
     return f"&#{ord(text[0])};{text[1:]}" if text[:1] and text[0] in _LINE_START else text
