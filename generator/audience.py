@@ -94,6 +94,7 @@ class Scan:
     openers: list[tuple[int, int]]  # (line index, floor) of each internal block
     events: list[BlockEvent]
     indented_code: set[int]  # lines of indented code blocks (in_code holds them too)
+    fence_starts: set[int]  # the opening line of each fenced code block
 
 
 def _indent(line: str) -> int:
@@ -113,6 +114,7 @@ def scan(lines: list[str]) -> Scan:
     openers: list[tuple[int, int]] = []
     events: list[BlockEvent] = []
     indented: set[int] = set()
+    fence_starts: set[int] = set()
     stack: list[tuple[int, int, int, bool]] = []  # (slash count, floor, opener line, is internal)
     fence: str | None = None
     fence_line = 0
@@ -149,6 +151,7 @@ def scan(lines: list[str]) -> Scan:
         fence_match = FENCE_RE.match(line)
         if fence_match and not (fence_match["fence"][0] == "`" and "`" in fence_match["info"]):
             fence, fence_line = fence_match["fence"], index
+            fence_starts.add(index)
             floors.append(current)
             in_code.append(True)
             continue
@@ -180,7 +183,7 @@ def scan(lines: list[str]) -> Scan:
     events += [BlockEvent(opener, "unclosed") for _, _, opener, internal in stack if internal]
     if fence is not None:
         events.append(BlockEvent(fence_line, "unclosed-fence", fence))
-    return Scan(floors, in_code, openers, events, indented)
+    return Scan(floors, in_code, openers, events, indented, fence_starts)
 
 
 def body_scan(content: ContentRoot, document: Document) -> Scan:

@@ -598,10 +598,10 @@ def headings(body: str, floors: list[int] | None = None) -> list[Heading]:
 def _block_headings(lines: list[str], scan) -> list[tuple[int, int, str]]:
     """(line index, level, text) of the top-level headings (and those of internal blocks), found as
     Python-Markdown's block parser finds them, with its own patterns and in its order: blank lines
-    separate blocks; a code fence is one opaque line of its block; a pymdownx block opens at the start of
-    a block and closes at its end line; a block indented as code holds none, and its first line that is
-    not indented starts a block again; a ``#`` heading on any line splits a block (hashheader), an
-    underlined first line is a heading (setextheader), a rule splits a block (hr)."""
+    separate blocks; a fenced code block is one opaque line of its block (two in a row, two lines); a
+    pymdownx block opens at the start of a block and closes at its end line; a block indented as code holds
+    none, and its first line that is not indented starts a block again; a ``#`` heading on any line splits
+    a block (hashheader), an underlined first line is a heading (setextheader), a rule splits a block (hr)."""
     found: list[tuple[int, int, str]] = []
     open_blocks: list[int] = []  # slashes of the pymdownx blocks open around the walk
 
@@ -643,26 +643,32 @@ def _block_headings(lines: list[str], scan) -> list[tuple[int, int, str]]:
             walk(block[at + 1:])
 
     block: list[tuple[int, str]] = []
-    for index, (line, fenced) in enumerate(zip(lines + [""], _fenced_lines(lines, scan) + [False])):
-        if not line.strip():
+    fenced_lines, fence_starts = _fenced_lines(lines, scan)
+    for index, (line, fenced) in enumerate(zip(lines + [""], fenced_lines + [False])):
+        if fenced:  # a blank line inside the block is the block's, not a break between blocks
+            if not block or block[-1][1] != FENCE_LINE or index in fence_starts:  # one line per fenced block
+                block.append((index, FENCE_LINE))
+        elif not line.strip():
             walk(block)
             block = []
-        elif not fenced:
+        else:
             block.append((index, line.expandtabs(4)))
-        elif not block or block[-1][1] != FENCE_LINE:
-            block.append((index, FENCE_LINE))
     return found
 
 
-def _fenced_lines(lines: list[str], scan) -> list[bool]:
-    """Per line: inside a fenced code block as the parser reads it. A fence never closed is no fence to
-    pymdownx.superfences: its opening line is text, and the lines after it are read afresh."""
+def _fenced_lines(lines: list[str], scan) -> tuple[list[bool], set[int]]:
+    """(per line: inside a fenced code block as the parser reads it; the first line of each such block). A
+    fence never closed is no fence to pymdownx.superfences: its opening line is text, and the lines after
+    it are read afresh."""
     fenced = [code and index not in scan.indented_code for index, code in enumerate(scan.in_code)]
+    starts = set(scan.fence_starts)
     unclosed = next((event.index for event in scan.events if event.kind == "unclosed-fence"), None)
     if unclosed is not None:
         after = lines[unclosed + 1:]
-        fenced[unclosed:] = [False, *_fenced_lines(after, audience.scan(after))]
-    return fenced
+        fenced_after, starts_after = _fenced_lines(after, audience.scan(after))
+        fenced[unclosed:] = [False, *fenced_after]
+        starts = {start for start in starts if start < unclosed} | {unclosed + 1 + start for start in starts_after}
+    return fenced, starts
 
 
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from generator import structure
@@ -166,6 +166,8 @@ class _TopHeadings(html.parser.HTMLParser):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(HEADING_LINES), min_size=1, max_size=12))
+@example(["```", "```", "```", "```", "---"])  # two fenced blocks in a row are two lines of their block
+@example(["Zeta", "```", "", "```", "---"])  # a blank line inside a fenced block does not end the block
 def test_the_model_finds_the_headings_the_page_shows(lines):
     """Sections end where the page's headings are, so no section of a defect or runbook runs into the next."""
     body = "\n".join(lines) + "\n"
