@@ -36,7 +36,6 @@ class Known:
         width = keys.shape[1]
         flat = keys.tobytes()
         self._row = {flat[at:at + width]: row for row, at in enumerate(range(0, len(flat), width))}
-        self.vocabulary = vocabulary
         self._words = np.array(vocabulary, dtype=object)
         self.lengths, self._terms, self._pairs = lengths, terms, pairs
         self._term_starts = np.concatenate(([0], np.cumsum(lengths.sum(axis=1)))).tolist()
@@ -44,6 +43,10 @@ class Known:
 
     def __len__(self) -> int:
         return len(self._row)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return self._words.tolist()
 
     def row(self, key: bytes) -> int | None:
         return self._row.get(key)
@@ -95,7 +98,7 @@ def save(path: Path, environment: str, analyses: Iterable[tuple[bytes, Analysis]
     """Keep ``analyses`` (digest of the text, analysis) at ``path``, written whole or not at all; those
     taken from ``known`` are copied from its arrays as they are. An analysis with a term that holds a line
     break (none does) is not kept."""
-    vocabulary = list(known.vocabulary) if known is not None else []
+    vocabulary = known.vocabulary if known is not None else []
     number: dict[str, int] | None = None  # term -> its number, made when a new analysis needs it
     keys, lengths, terms, pairs = [], [], [], []
     for key, (fields, crcs) in analyses:

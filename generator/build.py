@@ -268,12 +268,18 @@ def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path, pr
     try:
         return build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse,
                           content=content or _loaded_content)
-    except (BuildError, MkDocsException) as exc:
-        return f"tier {tier}: {exc}"
-    except OSError as exc:
-        return f"tier {tier}: {output.describe(exc, site_dir)}"
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
-        return f"tier {tier}: {type(exc).__name__}: {exc}"
+        return f"tier {tier}: {_failure(exc, site_dir)}"
+
+
+def _failure(exc: Exception, site_dir: Path) -> str:
+    """Why a tier's build failed, as a sentence: kbgen's and MkDocs' errors say it, an OS error names the file,
+    anything else (a Markdown extension's error) gives its type."""
+    if isinstance(exc, (KbgenError, MkDocsException)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return output.describe(exc, site_dir)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
@@ -297,12 +303,8 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             """A save that breaks the build is said, not raised: the server would print a traceback."""
             try:
                 rebuild()
-            except (KbgenError, MkDocsException) as exc:
-                say(f"error: {exc}\nthe last good build is still served")
-            except OSError as exc:
-                say(f"error: {output.describe(exc, site_dir)}\nthe last good build is still served")
-            except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
-                say(f"error: {type(exc).__name__}: {exc}\nthe last good build is still served")
+            except Exception as exc:  # noqa: BLE001 - as in a build's worker
+                say(f"error: {_failure(exc, site_dir)}\nthe last good build is still served")
 
         rebuild()
         server = LiveReloadServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
