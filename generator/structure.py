@@ -645,8 +645,8 @@ def _block_headings(lines: list[str], scan) -> list[tuple[int, int, str]]:
     block: list[tuple[int, str]] = []
     fenced_lines, fence_starts = _fenced_lines(lines, scan)
     for index, (line, fenced) in enumerate(zip(lines + [""], fenced_lines + [False])):
-        if fenced:  # a blank line inside the block is the block's, not a break between blocks
-            if not block or block[-1][1] != FENCE_LINE or index in fence_starts:  # one line per fenced block
+        if fenced:  # one line per fenced block; a blank line inside it is the block's, not a break
+            if index in fence_starts:
                 block.append((index, FENCE_LINE))
         elif not line.strip():
             walk(block)
