@@ -20,7 +20,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import defect_pages, known_issues, renders, report, runbooks, search, structure
+from . import defect_pages, frames, known_issues, renders, report, runbooks, search, structure
 from .audience import file_tier, page_facts
 from .config import KbgenConfig, site_url_of
 from .content import SNIPPETS_DIR, WATCHED, ContentError, ContentRoot, Document, attachments, load
@@ -266,10 +266,13 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
     def on_env(self, env, config, files):
         """Drop assets no page of this tier uses, and any kept with content above it: an image of a tier 2
         page must not reach tier 0, even when a tier 0 page links it.
-        Theme templates compiled by an earlier build are loaded, not compiled again."""
+        Theme templates compiled by an earlier build are loaded, not compiled again, and the partials that
+        are the same on many pages are rendered once for them (:mod:`generator.frames`)."""
         if self.config.template_cache:  # keyed by each template's source: never stale
             Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
+        if self.config.keep_partials:
+            frames.Fragments.install(env)
         if self.renders is not None:  # the pages are rendered: the site lists them in the content's order
             renders.in_order(files, self.listing)
         used = set().union(*self.used_assets.values())

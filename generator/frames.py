@@ -1,0 +1,188 @@
+"""Theme partials rendered once per tier for every page that would get the same output.
+
+Most of a page's frame is the same on every page of a site: the search dialog, the colour switch, the logo,
+the navigation of a page the navigation does not list. The theme renders each again for every page, and a
+tier of 5,000 documents spends a quarter of its frame time doing so. A partial is kept here only when what
+it reads is known (:func:`reads`, from the template's own syntax tree and those it includes), and its kept
+output is given to a page only when everything it read is the same for that page: the variables of the
+page's context it reads, and every URL it made relative (``url``, ``script_tag``), worked out again for
+the page. A partial that reads anything else, or calls another filter that reads the page's context, is
+rendered for every page as before. The cache lives in one tier's theme environment, so one tier's output
+never reaches another's pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jinja2 import Environment, TemplateNotFound, meta, nodes, pass_context
+from jinja2.utils import missing
+
+# Partials of mkdocs-material and kbgen's overrides worth keeping: each is read through :func:`reads` first.
+PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html", "partials/logo.html",
+            "partials/icons.html", "partials/javascripts/base.html", "partials/javascripts/content.html",
+            "partials/javascripts/palette.html", "partials/integrations/analytics.html",
+            "partials/copyright.html", "partials/social.html", "partials/kb-help.html")
+
+# The same for every page of one build: MkDocs' context (``config``, ``nav``, ``pages``, the versions and
+# date) and the theme's translations (``lang``, whose macros read only the configured language).
+FIXED = frozenset({"config", "nav", "pages", "mkdocs_version", "build_date_utc", "lang"})
+
+# A partial that reads ``page`` only to find it in the navigation renders the same for every page the
+# navigation does not list (MkDocs marks no item active for it, and no item is it).
+NAVIGATION = frozenset({"partials/nav.html"})
+
+# Filters that read the page's context: MkDocs' own read exactly the page's URL and base URL.
+URL_FILTERS = frozenset({"url", "script_tag"})
+
+_READS_CONTEXT = pass_context(lambda context: None).jinja_pass_arg  # how Jinja marks such a function
+
+_ICONS = ".icons/"  # the theme's icons: SVG files, no template syntax
+
+UNKNOWN = None  # what reads() says of a partial whose reads cannot be worked out
+
+
+def reads(env: Environment, name: str, seen: frozenset[str] = frozenset()) -> frozenset[str] | None:
+    """The variables a template reads from the context it is rendered in, with those of the templates it
+    includes or imports with context; None when that cannot be known (an include by a computed name)."""
+    source, _, _ = env.loader.get_source(env, name)
+    tree = env.parse(source)
+    found = set(meta.find_undeclared_variables(tree))
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        target = node.template
+        if isinstance(target, nodes.Const) and isinstance(target.value, str):
+            if target.value in seen or target.value == name:
+                continue
+            inner = reads(env, target.value, seen | {name})
+            if inner is UNKNOWN:
+                return UNKNOWN
+            found |= inner
+        elif not (isinstance(target, nodes.Concat) and isinstance(target.nodes[0], nodes.Const)
+                  and str(target.nodes[0].value).startswith(_ICONS)):
+            return UNKNOWN
+    return frozenset(found)
+
+
+def _key_part(value: Any) -> Any:
+    """A context value as part of a key, or _UNKEYABLE for one that is not a plain value."""
+    if value is missing or value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return _UNKEYABLE
+
+
+_UNKEYABLE = object()
+_OUTSIDE_NAVIGATION = "page outside the navigation"
+MOST_KEPT = 8  # outputs kept under one key (pages at different depths make their URLs differently)
+
+
+class _Recording:
+    """The URL filter calls of one partial being rendered for a page, to be made again for the next."""
+
+    __slots__ = ("page", "calls", "usable")
+
+    def __init__(self, page):
+        self.page = page
+        self.calls: list[tuple[str, str, str]] = []
+        self.usable = True
+
+
+class Fragments:
+    """The kept partials of one tier's theme environment."""
+
+    def __init__(self):
+        self.kept: dict[tuple, list[tuple[tuple[tuple[str, str, str], ...], str]]] = {}
+        self.recordings: list[_Recording] = []
+        self.filters: dict[str, Callable] = {}
+        self._navigation: tuple[Any, frozenset[int]] = (None, frozenset())
+        self.hits = self.misses = 0
+
+    @classmethod
+    def install(cls, env: Environment) -> "Fragments":
+        """Keep, in ``env``, the partials of :data:`PARTIALS` whose reads are known."""
+        fragments = cls()
+        for table in (env.filters, env.globals):
+            for name, function in list(table.items()):
+                if callable(function) and getattr(function, "jinja_pass_arg", None) is _READS_CONTEXT:
+                    table[name] = fragments._watched(name if table is env.filters else "", function)
+        for name in PARTIALS:
+            try:
+                template = env.get_template(name)
+            except TemplateNotFound:  # a partial this theme does not have: nothing to keep
+                continue
+            read = reads(env, name)
+            if read is UNKNOWN or ("page" in read and name not in NAVIGATION):
+                continue
+            template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read - FIXED))
+        return fragments
+
+    def _watched(self, name: str, function: Callable) -> Callable:
+        """``function`` (a filter or global that reads the context), noted by the partials being rendered."""
+        replayable = name in URL_FILTERS
+        if replayable:
+            self.filters[name] = function
+
+        @pass_context
+        def watched(context, *args, **kwargs):
+            result = function(context, *args, **kwargs)
+            if self.recordings:
+                page = context.get("page")
+                call = (name, args[0], result) if replayable and len(args) == 1 and not kwargs and \
+                    isinstance(args[0], str) and isinstance(result, str) else None
+                for recording in self.recordings:
+                    if call is not None and page is recording.page:
+                        recording.calls.append(call)
+                    else:
+                        recording.usable = False
+            return result
+
+        return watched
+
+    def _outside_navigation(self, nav, page) -> bool:
+        if self._navigation[0] is not nav:
+            self._navigation = nav, frozenset(map(id, getattr(nav, "pages", ())))
+        return page is not None and id(page) not in self._navigation[1]
+
+    def _kept(self, name: str, render: Callable, read: list[str]) -> Callable:
+        """``render`` (a partial's), giving a page the output kept for it when that is what it would render."""
+
+        def kept(context) -> Iterator[str]:
+            key = [name]
+            for variable in read:
+                value = context.resolve_or_missing(variable)
+                if variable == "page":
+                    value = _OUTSIDE_NAVIGATION if self._outside_navigation(
+                        context.resolve_or_missing("nav"), value) else _UNKEYABLE
+                else:
+                    value = _key_part(value)
+                if value is _UNKEYABLE:
+                    yield from render(context)
+                    return
+                key.append(value)
+            key = tuple(key)
+            page = context.get("page")
+            outputs = self.kept.setdefault(key, [])
+            for calls, output in outputs:
+                if all(self.filters[filter_name](context, arg) == result for filter_name, arg, result in calls):
+                    self.hits += 1
+                    for recording in self.recordings:  # a partial this one is part of made these calls too
+                        if page is recording.page:
+                            recording.calls.extend(calls)
+                        else:
+                            recording.usable = False
+                    yield output
+                    return
+            self.misses += 1
+            recording = _Recording(page)
+            self.recordings.append(recording)
+            try:
+                output = "".join(render(context))
+            finally:
+                self.recordings.pop()
+            if recording.usable and len(outputs) < MOST_KEPT:
+                outputs.append((tuple(recording.calls), output))
+            yield output
+
+        return kept

@@ -1,0 +1,163 @@
+"""Theme partials rendered once per tier (generator.frames): a page gets a kept output only when it would
+have rendered exactly that, and a partial whose reads are not known is rendered for every page."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import given, strategies as st
+from jinja2 import DictLoader, Environment, pass_context
+from mkdocs.utils.templates import script_tag_filter, url_filter
+
+from generator import frames
+from generator.build import build
+
+from conftest import REPO, tree_hash
+
+
+class Page:
+    def __init__(self, url: str, title: str = "A page"):
+        self.url, self.title = url, title
+
+
+class Nav:
+    def __init__(self, pages):
+        self.pages = list(pages)
+
+
+PARTIALS = {
+    # the same on every page, but for the URLs it makes relative
+    "partials/logo.html": '<a href="{{ "index.html" | url }}">{{ config.site_name }}</a>'
+                          '<img src="{{ "assets/logo.svg" | url }}">',
+    # links into the site, some under the page's own folder
+    "partials/search.html": '{% for target in config.targets %}<a href="{{ target | url }}">{{ target }}</a>'
+                            '{% endfor %}{{ features | join(",") }}',
+    # reads the page: never kept
+    "partials/palette.html": "<b>{{ page.title }}</b>",
+    # reads the page only to find it in the navigation
+    "partials/nav.html": '{% for item in nav.pages %}<a href="{{ item.url | url }}"'
+                         '{% if item == page %} class="active"{% endif %}>{{ item.title }}</a>{% endfor %}',
+    # includes a template by a computed name: its reads are not known
+    "partials/copyright.html": '{% include "partials/" ~ config.which ~ ".html" %}',
+    # a filter of its own that reads the context
+    "partials/social.html": "{{ 'x' | shout }}",
+    "partials/kb-help.html": "{% include 'partials/logo.html' %}|{{ config.site_name }}",
+}
+MAIN = "".join(f'[{{% include "{name}" %}}]' for name in PARTIALS)
+
+
+def environment(keep: bool) -> tuple[Environment, frames.Fragments | None]:
+    env = Environment(loader=DictLoader({**PARTIALS, "main.html": MAIN}), autoescape=True)
+    env.filters["url"] = url_filter
+    env.filters["script_tag"] = script_tag_filter
+    env.filters["shout"] = pass_context(lambda context, value: f"{value}!{context['page'].url}")
+    return env, (frames.Fragments.install(env) if keep else None)
+
+
+def render(env: Environment, page: Page, nav: Nav, **config) -> str:
+    config = {"site_name": "Help", "targets": ["kb/a/", "kb/a/b/", "areas/x/", "index.html"], "which": "logo",
+              **config}
+    base = "/".join([".."] * page.url.rstrip("/").count("/") + [".."]) if page.url else "."
+    return env.get_template("main.html").render(page=page, nav=nav, config=config, base_url=base,
+                                                features=["search"])
+
+
+PAGES = [Page("kb/a/one/"), Page("kb/a/b/two/"), Page("kb/c/three/"), Page(""), Page("areas/x/"),
+         Page("kb/a/one/"), Page("intents/y/")]
+
+
+def test_every_page_gets_what_it_would_render():
+    nav = Nav([PAGES[4], PAGES[6]])
+    kept_env, fragments = environment(True)
+    plain_env, _ = environment(False)
+    for page in PAGES * 2:
+        assert render(kept_env, page, nav) == render(plain_env, page, nav)
+    assert fragments.hits > 0
+
+
+def test_only_partials_whose_reads_are_known_are_kept():
+    env, fragments = environment(True)
+    nav = Nav([PAGES[4]])
+    for page in PAGES:
+        render(env, page, nav)
+    kept = {key[0] for key in fragments.kept}
+    assert {"partials/logo.html", "partials/search.html", "partials/nav.html", "partials/kb-help.html"} <= kept
+    # the page's title, a template by a computed name: rendered for every page
+    assert not kept & {"partials/palette.html", "partials/copyright.html"}
+    # a filter that reads the page's context other than MkDocs' URL filters: no output is kept for it
+    assert not fragments.kept.get(("partials/social.html",))
+
+
+def test_a_page_the_navigation_lists_renders_the_navigation_itself():
+    listed = Page("areas/x/", "Area")
+    nav = Nav([listed, Page("intents/y/", "Intent")])
+    env, _ = environment(True)
+    outside = render(env, Page("kb/a/one/"), nav)
+    assert 'class="active"' not in outside
+    assert 'class="active">Area<' in render(env, listed, nav)
+    assert 'class="active"' not in render(env, Page("kb/c/two/"), nav)
+
+
+def test_a_url_made_relative_differently_is_not_taken():
+    """Two pages at the same depth: a link into one page's own folder is relative to it differently."""
+    env, _ = environment(True)
+    nav = Nav([])
+    first, second = render(env, Page("kb/a/one/"), nav), render(env, Page("kb/c/two/"), nav)
+    assert 'href="../"' in first  # kb/a/ from kb/a/one/
+    assert 'href="../../a/"' in second
+
+
+def test_reads_follow_includes_and_give_up_on_computed_names():
+    env, _ = environment(False)
+    assert frames.reads(env, "partials/kb-help.html") == {"config"}
+    assert frames.reads(env, "partials/copyright.html") is frames.UNKNOWN
+    assert "page" in frames.reads(env, "partials/nav.html")
+
+
+def test_the_theme_partials_kept_read_no_page_but_the_navigation():
+    """mkdocs-material's own partials, as the build uses them: what is kept is decided from their syntax."""
+    from mkdocs.config import load_config
+
+    env = load_config(str(REPO / "mkdocs.yml")).theme.get_env()
+    for name in frames.PARTIALS:
+        read = frames.reads(env, name) if name in env.list_templates() else frames.UNKNOWN
+        if read is not frames.UNKNOWN and name not in frames.NAVIGATION:
+            assert "page" not in read, name
+    assert frames.reads(env, "partials/footer.html") >= {"page"}  # the page's neighbours: not in PARTIALS
+
+
+segment = st.sampled_from(["kb", "a", "b", "areas", "x", "index.html", "intents"])
+url = st.lists(segment, max_size=4).map(lambda parts: "/".join(parts) + ("/" if parts else ""))
+
+
+@given(pages=st.lists(url, min_size=1, max_size=12), targets=st.lists(url, max_size=6),
+       listed=st.lists(st.integers(0, 11), max_size=3), name=st.sampled_from(["Help", "Hilfe"]))
+def test_kept_partials_render_as_the_theme_would_for_any_pages(pages, targets, listed, name):
+    pages = [Page(u, f"Page {i}") for i, u in enumerate(pages)]
+    nav = Nav([pages[i] for i in listed if i < len(pages)])
+    kept_env, _ = environment(True)
+    plain_env, _ = environment(False)
+    for page in pages + pages[::-1]:
+        assert render(kept_env, page, nav, targets=targets, site_name=name) == \
+            render(plain_env, page, nav, targets=targets, site_name=name)
+
+
+@pytest.fixture(scope="module")
+def sample_both_ways(tmp_path_factory):
+    """The sample built with kept partials and without, from one copy (its health page reads Git history)."""
+    root = tmp_path_factory.mktemp("both") / "root"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".git", ".venv", "tests", "site", "*.egg-info",
+                                                              "__pycache__", "editors", "node_modules"))
+    build(root, out=root.parent / "kept")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - kbgen:\n", "  - kbgen:\n      keep_partials: false\n"))
+    build(root, out=root.parent / "plain")
+    return root.parent / "kept", root.parent / "plain"
+
+
+@pytest.mark.parametrize("tier", [0, 1, 2, 3])
+def test_every_file_of_every_site_is_what_the_theme_renders(sample_both_ways, tier):
+    kept, plain = (tree_hash(site / f"tier{tier}") for site in sample_both_ways)
+    assert kept.keys() == plain.keys()
+    assert [rel for rel in kept if kept[rel] != plain[rel]] == []
