@@ -357,8 +357,9 @@ def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:
     through a cache: the page chrome repeats on every page of a site, so most lines were scanned before.
     An id-like word never spans a line break; an attribute does only where its name, '=' or quoted value
     does, and a file with a line where one may begin or end so is scanned whole (the results are those of
-    one scan of the file)."""
-    urls, texts, idish, open_ = zip(*map(_raw_line, raw.split("\n")))
+    one scan of the file). A line that repeats in the file is looked at once (a page's lines are two thirds
+    repeats: blank lines, closing tags), which finds the same in the order the file has them."""
+    urls, texts, idish, open_ = zip(*map(_raw_line, dict.fromkeys(raw.split("\n"))))
     if any(open_):
         return *_attributes(ATTR_RE.findall(raw)), set().union(*idish)
     return list(chain.from_iterable(urls)), list(chain.from_iterable(texts)), set().union(*idish)
@@ -366,7 +367,7 @@ def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:
 
 def _content_paths(text: str) -> list[str]:
     """Paths in a file's text (tags removed) that could name a source; none spans a line break."""
-    return [path for line in text.split("\n") for path in _text_line_paths(line)]
+    return [path for line in dict.fromkeys(text.split("\n")) for path in _text_line_paths(line)]
 
 
 def _attributes(found: list[tuple[str, str, str]]) -> tuple[list[str], list[str]]:
