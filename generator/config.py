@@ -129,9 +129,10 @@ class KbgenConfig(base.Config):
     template_cache = c.Optional(c.Type(str))
     """Folder where compiled theme templates are kept between builds; ``kbgen build`` sets it."""
 
-    keep_partials = c.Type(bool, default=True)
-    """Render a theme partial once for all the pages it would render the same on (``generator.frames``);
-    off, every page renders every partial, as MkDocs does."""
+    keep_renderers = c.Type(bool, default=True)
+    """Render a tier's pages with one Markdown pipeline, and each theme partial once for all the pages it
+    renders the same on (``generator.renders.Pipeline``, ``generator.frames``); off, every page is rendered
+    as MkDocs does, with a pipeline and partials of its own: the same files, more slowly."""
 
     root = c.Optional(c.Dir(exists=True))
     """Content root (intents.yml, kb/, runbooks/); defaults to the folder holding mkdocs.yml."""

@@ -88,7 +88,7 @@ class _DocumentPage(Page):
                                    self.markdown, renders.settings_of(config))
         self.kept = None
         if not plugin.renders.take(key, self, files):
-            plugin.renders.render(key, self, config, files, super().render)
+            plugin.renders.render(key, self, config, files, plugin.renderer(self, super().render))
         self.kept = (key, renders.digest(self._content))
         plugin.held, self._content = (key, self._content), None
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
@@ -114,6 +114,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.cache: PageCache | None = None  # in an incremental build: pages to reuse, parts to keep
         self.renders: renders.SharedRenders | None = None
         self.held: tuple[str, str] | None = None  # (key, HTML) of the shared render last read
+        self.pipeline: renders.Pipeline | None = None  # the tier's Markdown pipeline, made at its first page
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -139,6 +140,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         if has_errors(findings):
             raise PluginError("kbgen validation failed:\n" + render(findings, "text"))
         self.today = _dt.date.today()  # one date for the whole build: what is recent, what folds away
+        self.pipeline = None  # made again for this build's Markdown settings
         self.outline = SiteOutline.of(self.content, tier, self.config.recently_fixed_days, self.today)
         self.by_id = self.content.by_id()
         self.by_rel = self.content.by_rel()
@@ -165,6 +167,19 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         config.repo_url = None
         config.edit_uri = None
         return config
+
+    def renderer(self, page: Page, render):
+        """How ``page`` is rendered: with the tier's one pipeline, or (``keep_renderers: false``) by
+        ``render``, MkDocs' own, which makes a new one per page."""
+        if not self.config.keep_renderers:
+            return render
+
+        def with_pipeline(config, files: Files) -> None:
+            if self.pipeline is None:
+                self.pipeline = renders.Pipeline(config)
+            self.pipeline.render(page, config, files)
+
+        return with_pipeline
 
     def on_pre_build(self, config):
         """mkdocs-material's search plugin must stay enabled for the theme to show its search box, but the
@@ -271,7 +286,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         if self.config.template_cache:  # keyed by each template's source: never stale
             Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
-        if self.config.keep_partials:
+        if self.config.keep_renderers:
             frames.Fragments.install(env)
         if self.renders is not None:  # the pages are rendered: the site lists them in the content's order
             renders.in_order(files, self.listing)
@@ -303,7 +318,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         page and its file hold each other: the link is cut so that both are freed at once."""
         for file in self.files or ():
             file.page = None
-        self.files = self.held = None
+        self.files = self.held = self.pipeline = None
         self.assets, self.used_assets = {}, {}
 
     def on_serve(self, server, config, builder):

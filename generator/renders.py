@@ -22,6 +22,8 @@ import logging
 import os
 from pathlib import Path
 
+import markdown
+from mkdocs.structure import pages as mkdocs_pages
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
@@ -83,6 +85,35 @@ class SharedRenders:
         temporary = self._path(key).with_name(f"{key}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
         os.replace(temporary, self._path(key))
+
+
+class Pipeline:
+    """One Markdown pipeline for every page a tier renders, reset between pages, where MkDocs makes a new
+    one per page (a millisecond each: every extension built and registered again). Python-Markdown's
+    ``reset()`` is what a converter offers for the next document; the document model already parses every
+    document this way (:func:`generator.structure.view`), and the tests render pages both ways and compare."""
+
+    def __init__(self, config):
+        self.markdown = markdown.Markdown(extensions=config.markdown_extensions,
+                                          extension_configs=config.mdx_configs or {})
+
+    def render(self, page: Page, config, files: Files) -> None:
+        """What :meth:`mkdocs.structure.pages.Page.render` does, with this pipeline."""
+        md = self.markdown.reset()
+        raw_html = mkdocs_pages._RawHTMLPreprocessor()
+        raw_html._register(md)
+        anchors = mkdocs_pages._ExtractAnchorsTreeprocessor(page.file, files, config)
+        anchors._register(md)
+        relative = mkdocs_pages._RelativePathTreeprocessor(page.file, files, config)
+        relative._register(md)
+        title = mkdocs_pages._ExtractTitleTreeprocessor()
+        title._register(md)
+        page.content = md.convert(page.markdown)
+        page.toc = get_toc(getattr(md, "toc_tokens", []))
+        page._title_from_render = title.title
+        page.present_anchor_ids = anchors.present_anchor_ids | raw_html.present_anchor_ids
+        if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+            page.links_to_anchors = relative.links_to_anchors
 
 
 def settings_of(config) -> str:
