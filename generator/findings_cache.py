@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from . import structure
-from .content import ContentRoot, Document, read_text, write_json
+from .content import ContentRoot, Document, read_text
 from .findings import Finding
 from .incremental import PACKAGE, hash_tree, installed_packages
 

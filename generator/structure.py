@@ -40,7 +40,7 @@ from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_B
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience, forks
-from .content import SNIPPETS_DIR, ContentRoot, Document, write_json
+from .content import SNIPPETS_DIR, ContentRoot, Document
 from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
 from . import site_config

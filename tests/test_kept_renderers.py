@@ -17,7 +17,7 @@ from markdown import Markdown
 
 from generator import frames, structure
 from generator.build import build
-from generator.content import SNIPPETS_DIR, load
+from generator.content import load
 
 from conftest import REPO, tree_hash
 
