@@ -81,10 +81,10 @@ MOST_KEPT = 8  # outputs kept under one key (pages at different depths make thei
 class _Recording:
     """The URL filter calls of one partial being rendered for a page, to be made again for the next."""
 
-    __slots__ = ("page", "calls", "usable")
+    __slots__ = ("page", "base", "calls", "usable")
 
-    def __init__(self, page):
-        self.page = page
+    def __init__(self, page, base):
+        self.page, self.base = page, base
         self.calls: list[tuple[str, str, str]] = []
         self.usable = True
 
@@ -128,11 +128,11 @@ class Fragments:
         def watched(context, *args, **kwargs):
             result = function(context, *args, **kwargs)
             if self.recordings:
-                page = context.get("page")
+                page, base = context.get("page"), context.get("base_url")
                 call = (name, args[0], result) if replayable and len(args) == 1 and not kwargs and \
                     isinstance(args[0], str) and isinstance(result, str) else None
                 for recording in self.recordings:
-                    if call is not None and page is recording.page:
+                    if call is not None and page is recording.page and base == recording.base:
                         recording.calls.append(call)
                     else:
                         recording.usable = False
@@ -162,20 +162,20 @@ class Fragments:
                     return
                 key.append(value)
             key = tuple(key)
-            page = context.get("page")
+            page, base = context.get("page"), context.get("base_url")
             outputs = self.kept.setdefault(key, [])
             for calls, output in outputs:
                 if all(self.filters[filter_name](context, arg) == result for filter_name, arg, result in calls):
                     self.hits += 1
                     for recording in self.recordings:  # a partial this one is part of made these calls too
-                        if page is recording.page:
+                        if page is recording.page and base == recording.base:
                             recording.calls.extend(calls)
                         else:
                             recording.usable = False
                     yield output
                     return
             self.misses += 1
-            recording = _Recording(page)
+            recording = _Recording(page, base)
             self.recordings.append(recording)
             try:
                 output = "".join(render(context))

@@ -88,7 +88,7 @@ class _DocumentPage(Page):
                                    self.markdown, renders.settings_of(config))
         self.kept = None
         if not plugin.renders.take(key, self, files):
-            plugin.renders.render(key, self, config, files, plugin.renderer(self, super().render))
+            plugin.renders.render(key, self, config, files, plugin.renderer(self, config, super().render))
         self.kept = (key, renders.digest(self._content))
         plugin.held, self._content = (key, self._content), None
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
@@ -114,7 +114,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         self.cache: PageCache | None = None  # in an incremental build: pages to reuse, parts to keep
         self.renders: renders.SharedRenders | None = None
         self.held: tuple[str, str] | None = None  # (key, HTML) of the shared render last read
-        self.pipeline: renders.Pipeline | None = None  # the tier's Markdown pipeline, made at its first page
+        self.pipeline: renders.Pipeline | bool | None = None  # the tier's Markdown pipeline (False: none kept)
         self.pages_done = self.pages_total = 0
         self.content: ContentRoot | None = None
         self.by_id: dict[str, Document] = {}
@@ -168,18 +168,15 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         config.edit_uri = None
         return config
 
-    def renderer(self, page: Page, render):
-        """How ``page`` is rendered: with the tier's one pipeline, or (``keep_renderers: false``) by
-        ``render``, MkDocs' own, which makes a new one per page."""
-        if not self.config.keep_renderers:
+    def renderer(self, page: Page, config, render):
+        """How ``page`` is rendered: with the tier's one pipeline, or by ``render``, MkDocs' own, which makes
+        a new one per page (``keep_renderers: false``, or an extension not known to reset whole)."""
+        if self.pipeline is None:
+            keep = self.config.keep_renderers and renders.Pipeline.suits(config.markdown_extensions)
+            self.pipeline = renders.Pipeline(config) if keep else False
+        if not self.pipeline:
             return render
-
-        def with_pipeline(config, files: Files) -> None:
-            if self.pipeline is None:
-                self.pipeline = renders.Pipeline(config)
-            self.pipeline.render(page, config, files)
-
-        return with_pipeline
+        return lambda config, files: self.pipeline.render(page, config, files)
 
     def on_pre_build(self, config):
         """mkdocs-material's search plugin must stay enabled for the theme to show its search box, but the

@@ -28,7 +28,20 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
+from .internal_blocks import InternalBlocksExtension
+from .steps import RunbookExtension
+
 RENDERS_FORMAT = 1
+
+# Markdown extensions whose reset leaves nothing of one page for the next, as tests/test_kept_renderers.py
+# checks with pages that use each of them: a tier keeps one pipeline only when it has no other extension.
+RESET_SAFE = frozenset({
+    "toc", "tables", "fenced_code", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "abbr",
+    "sane_lists", "smarty", "pymdownx.details", "pymdownx.highlight", "pymdownx.inlinehilite",
+    "pymdownx.superfences", "pymdownx.tabbed", "pymdownx.tasklist", "pymdownx.blocks.admonition",
+    "pymdownx.blocks.details", "pymdownx.blocks.tab", "pymdownx.snippets", "pymdownx.keys", "pymdownx.mark",
+    "pymdownx.caret", "pymdownx.tilde", "pymdownx.critic", "pymdownx.betterem", "pymdownx.smartsymbols",
+})
 PAGES_LOGGER = "mkdocs.structure.pages"  # where MkDocs reports what it found while rendering a page
 
 
@@ -96,6 +109,14 @@ class Pipeline:
     def __init__(self, config):
         self.markdown = markdown.Markdown(extensions=config.markdown_extensions,
                                           extension_configs=config.mdx_configs or {})
+
+    @staticmethod
+    def suits(extensions: list) -> bool:
+        """Whether a pipeline of ``extensions`` can be kept: each is one whose reset is known to be whole
+        (:data:`RESET_SAFE`, or kbgen's own); with any other, every page gets a new pipeline."""
+        return all(isinstance(extension, (InternalBlocksExtension, RunbookExtension)) if not isinstance(
+            extension, str) else extension.removeprefix("markdown.extensions.") in RESET_SAFE
+            for extension in extensions)
 
     def render(self, page: Page, config, files: Files) -> None:
         """What :meth:`mkdocs.structure.pages.Page.render` does, with this pipeline."""
