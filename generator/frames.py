@@ -14,6 +14,7 @@ never reaches another's pages.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, TemplateNotFound, meta, nodes, pass_context
@@ -38,14 +39,33 @@ URL_FILTERS = frozenset({"url", "script_tag"})
 
 _READS_CONTEXT = pass_context(lambda context: None).jinja_pass_arg  # how Jinja marks such a function
 
-_ICONS = ".icons/"  # the theme's icons: SVG files, no template syntax
+_ICONS = ".icons/"  # the theme's icons: SVG files, no template syntax (:func:`static_icons`)
+_SYNTAX = ("{{", "{%", "{#")
 
 UNKNOWN = None  # what reads() says of a partial whose reads cannot be worked out
 
 
-def reads(env: Environment, name: str, seen: frozenset[str] = frozenset()) -> frozenset[str] | None:
+def static_icons(env: Environment) -> bool:
+    """Whether the icons a template may include by a computed name read nothing: mkdocs-material's own are
+    plain SVG; icons a site adds in its theme folders are read for template syntax."""
+    import material
+
+    theme = (Path(material.__file__).parent / "templates").resolve()
+    for folder in getattr(env.loader, "searchpath", ()):
+        icons = Path(folder) / _ICONS
+        if Path(folder).resolve() == theme or not icons.is_dir():
+            continue
+        for path in icons.rglob("*"):
+            if path.is_file() and any(mark in path.read_text(encoding="utf-8", errors="replace") for mark in _SYNTAX):
+                return False
+    return True
+
+
+def reads(env: Environment, name: str, seen: frozenset[str] = frozenset(),
+          icons: bool = True) -> frozenset[str] | None:
     """The variables a template reads from the context it is rendered in, with those of the templates it
-    includes or imports with context; None when that cannot be known (an include by a computed name)."""
+    includes or imports with context; None when that cannot be known (an include by a computed name, but of
+    an icon while ``icons`` says they read nothing)."""
     source, _, _ = env.loader.get_source(env, name)
     tree = env.parse(source)
     found = set(meta.find_undeclared_variables(tree))
@@ -54,11 +74,11 @@ def reads(env: Environment, name: str, seen: frozenset[str] = frozenset()) -> fr
         if isinstance(target, nodes.Const) and isinstance(target.value, str):
             if target.value in seen or target.value == name:
                 continue
-            inner = reads(env, target.value, seen | {name})
+            inner = reads(env, target.value, seen | {name}, icons)
             if inner is UNKNOWN:
                 return UNKNOWN
             found |= inner
-        elif not (isinstance(target, nodes.Concat) and isinstance(target.nodes[0], nodes.Const)
+        elif not (icons and isinstance(target, nodes.Concat) and isinstance(target.nodes[0], nodes.Const)
                   and str(target.nodes[0].value).startswith(_ICONS)):
             return UNKNOWN
     return frozenset(found)
@@ -102,7 +122,7 @@ class Fragments:
     @classmethod
     def install(cls, env: Environment) -> "Fragments":
         """Keep, in ``env``, the partials of :data:`PARTIALS` whose reads are known."""
-        fragments = cls()
+        fragments, icons = cls(), static_icons(env)
         for table in (env.filters, env.globals):
             for name, function in list(table.items()):
                 if callable(function) and getattr(function, "jinja_pass_arg", None) is _READS_CONTEXT:
@@ -112,7 +132,7 @@ class Fragments:
                 template = env.get_template(name)
             except TemplateNotFound:  # a partial this theme does not have: nothing to keep
                 continue
-            read = reads(env, name)
+            read = reads(env, name, icons=icons)
             if read is UNKNOWN or ("page" in read and name not in NAVIGATION):
                 continue
             template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read - FIXED))

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from hypothesis import given, strategies as st
-from jinja2 import DictLoader, Environment, pass_context
+from jinja2 import DictLoader, Environment, FileSystemLoader, pass_context
 from mkdocs.utils.templates import script_tag_filter, url_filter
 
 from markdown import Markdown
@@ -120,6 +120,23 @@ def test_reads_follow_includes_and_give_up_on_computed_names():
     assert frames.reads(env, "partials/kb-help.html") == {"config"}
     assert frames.reads(env, "partials/copyright.html") is frames.UNKNOWN
     assert "page" in frames.reads(env, "partials/nav.html")
+
+
+@pytest.mark.parametrize("icon, kept", [("<svg>{{ page.title }}</svg>", False), ("<svg><path d='M0'/></svg>", True)])
+def test_icons_a_site_adds_are_read_for_template_syntax(tmp_path, icon, kept):
+    (tmp_path / ".icons").mkdir()
+    (tmp_path / ".icons" / "mine.svg").write_text(icon)
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "logo.html").write_text('{% include ".icons/" ~ config.icon ~ ".svg" %}')
+    (tmp_path / "main.html").write_text('{% include "partials/logo.html" %}')
+    env = Environment(loader=FileSystemLoader([str(tmp_path)]))
+    fragments = frames.Fragments.install(env)
+    pages = [Page("kb/a/", "First"), Page("kb/b/", "Second")]
+    shown = [env.get_template("main.html").render(page=page, config={"icon": "mine"}, nav=Nav([])) for page in pages]
+    if kept:
+        assert fragments.hits == 1 and shown == [icon, icon]
+    else:
+        assert fragments.hits == 0 and shown == ["<svg>First</svg>", "<svg>Second</svg>"]
 
 
 def test_the_theme_partials_kept_read_no_page_but_the_navigation():
