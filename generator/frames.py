@@ -27,8 +27,10 @@ PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html"
             "partials/copyright.html", "partials/social.html", "partials/kb-help.html")
 
 # The same for every page of one build: MkDocs' context (``config``, ``nav``, ``pages``, the versions and
-# date) and the theme's translations (``lang``, whose macros read only the configured language).
+# date), and the theme's translations (``lang``, whose macros read only the configured language) while they
+# are mkdocs-material's own (:func:`fixed`).
 FIXED = frozenset({"config", "nav", "pages", "mkdocs_version", "build_date_utc", "lang"})
+TRANSLATIONS = ("partials/language.html", "partials/languages")
 
 # A partial that reads ``page`` only to find it in the navigation renders the same for every page the
 # navigation does not list (MkDocs marks no item active for it, and no item is it).
@@ -45,15 +47,28 @@ _SYNTAX = ("{{", "{%", "{#")
 UNKNOWN = None  # what reads() says of a partial whose reads cannot be worked out
 
 
-def static_icons(env: Environment) -> bool:
-    """Whether the icons a template may include by a computed name read nothing: mkdocs-material's own are
-    plain SVG; icons a site adds in its theme folders are read for template syntax."""
+def _site_folders(env: Environment) -> list[Path]:
+    """The folders of templates a site adds before mkdocs-material's own."""
     import material
 
     theme = (Path(material.__file__).parent / "templates").resolve()
-    for folder in getattr(env.loader, "searchpath", ()):
-        icons = Path(folder) / _ICONS
-        if Path(folder).resolve() == theme or not icons.is_dir():
+    return [Path(folder) for folder in getattr(env.loader, "searchpath", ()) if Path(folder).resolve() != theme]
+
+
+def fixed(env: Environment) -> frozenset[str]:
+    """:data:`FIXED`, without ``lang`` when a site's theme folder has translations of its own (which could
+    read the page)."""
+    if any((folder / name).exists() for folder in _site_folders(env) for name in TRANSLATIONS):
+        return FIXED - {"lang"}
+    return FIXED
+
+
+def static_icons(env: Environment) -> bool:
+    """Whether the icons a template may include by a computed name read nothing: mkdocs-material's own are
+    plain SVG; icons a site adds in its theme folders are read for template syntax."""
+    for folder in _site_folders(env):
+        icons = folder / _ICONS
+        if not icons.is_dir():
             continue
         for path in icons.rglob("*"):
             if path.is_file() and any(mark in path.read_text(encoding="utf-8", errors="replace") for mark in _SYNTAX):
@@ -122,7 +137,7 @@ class Fragments:
     @classmethod
     def install(cls, env: Environment) -> "Fragments":
         """Keep, in ``env``, the partials of :data:`PARTIALS` whose reads are known."""
-        fragments, icons = cls(), static_icons(env)
+        fragments, icons, same = cls(), static_icons(env), fixed(env)
         for table in (env.filters, env.globals):
             for name, function in list(table.items()):
                 if callable(function) and getattr(function, "jinja_pass_arg", None) is _READS_CONTEXT:
@@ -135,7 +150,7 @@ class Fragments:
             read = reads(env, name, icons=icons)
             if read is UNKNOWN or ("page" in read and name not in NAVIGATION):
                 continue
-            template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read - FIXED))
+            template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read - same))
         return fragments
 
     def _watched(self, name: str, function: Callable) -> Callable:

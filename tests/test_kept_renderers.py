@@ -139,6 +139,20 @@ def test_icons_a_site_adds_are_read_for_template_syntax(tmp_path, icon, kept):
         assert fragments.hits == 0 and shown == ["<svg>First</svg>", "<svg>Second</svg>"]
 
 
+def test_translations_a_site_adds_are_not_taken_as_the_same_on_every_page(tmp_path):
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "language.html").write_text("{% macro t(key) %}{{ key }} for {{ page.title }}{% endmacro %}")
+    (tmp_path / "partials" / "search.html").write_text("{{ lang.t('search') }}")
+    (tmp_path / "main.html").write_text('{% import "partials/language.html" as lang with context %}'
+                                        '{% include "partials/search.html" %}')
+    env = Environment(loader=FileSystemLoader([str(tmp_path)]))
+    frames.Fragments.install(env)
+    shown = [env.get_template("main.html").render(page=page, nav=Nav([]))
+             for page in (Page("kb/a/", "First"), Page("kb/b/", "Second"))]
+    assert shown == ["search for First", "search for Second"]
+    assert "lang" not in frames.fixed(env) and "lang" in frames.FIXED
+
+
 def test_the_theme_partials_kept_read_no_page_but_the_navigation():
     """mkdocs-material's own partials, as the build uses them: what is kept is decided from their syntax."""
     from mkdocs.config import load_config
