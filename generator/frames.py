@@ -33,7 +33,8 @@ FIXED = frozenset({"config", "nav", "pages", "mkdocs_version", "build_date_utc",
 TRANSLATIONS = ("partials/language.html", "partials/languages")
 
 # A partial that reads ``page`` only to find it in the navigation renders the same for every page the
-# navigation does not list (MkDocs marks no item active for it, and no item is it).
+# navigation does not list (MkDocs marks no item active for it, and no item is it). Any partial that reads
+# ``nav`` is given a kept output only for such pages too: MkDocs marks the items of a listed page active.
 NAVIGATION = frozenset({"partials/nav.html"})
 
 # Filters that read the page's context: MkDocs' own read exactly the page's URL and base URL.
@@ -150,7 +151,8 @@ class Fragments:
             read = reads(env, name, icons=icons)
             if read is UNKNOWN or ("page" in read and name not in NAVIGATION):
                 continue
-            template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read - same))
+            read = read - same | ({"page"} if "nav" in read else set())  # the items' active marks: see NAVIGATION
+            template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read))
         return fragments
 
     def _watched(self, name: str, function: Callable) -> Callable:

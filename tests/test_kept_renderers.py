@@ -25,7 +25,7 @@ from conftest import REPO, tree_hash
 
 class Page:
     def __init__(self, url: str, title: str = "A page"):
-        self.url, self.title = url, title
+        self.url, self.title, self.active = url, title, False
 
 
 class Nav:
@@ -34,6 +34,8 @@ class Nav:
 
 
 PARTIALS = {
+    # the navigation's marks of the page being rendered, without reading the page
+    "partials/icons.html": "{% for item in nav.pages %}{{ item.active }}{% endfor %}",
     # the same on every page, but for the URLs it makes relative
     "partials/logo.html": '<a href="{{ "index.html" | url }}">{{ config.site_name }}</a>'
                           '<img src="{{ "assets/logo.svg" | url }}">',
@@ -63,11 +65,16 @@ def environment(keep: bool) -> tuple[Environment, frames.Fragments | None]:
 
 
 def render(env: Environment, page: Page, nav: Nav, **config) -> str:
+    """The main template for ``page``, marked active while it renders, as MkDocs does."""
     config = {"site_name": "Help", "targets": ["kb/a/", "kb/a/b/", "areas/x/", "index.html"], "which": "logo",
               **config}
     base = "/".join([".."] * page.url.rstrip("/").count("/") + [".."]) if page.url else "."
-    return env.get_template("main.html").render(page=page, nav=nav, config=config, base_url=base,
-                                                features=["search"])
+    page.active = True
+    try:
+        return env.get_template("main.html").render(page=page, nav=nav, config=config, base_url=base,
+                                                    features=["search"])
+    finally:
+        page.active = False
 
 
 PAGES = [Page("kb/a/one/"), Page("kb/a/b/two/"), Page("kb/c/three/"), Page(""), Page("areas/x/"),
