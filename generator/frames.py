@@ -133,7 +133,7 @@ class Fragments:
         self.recordings: list[_Recording] = []
         self.filters: dict[str, Callable] = {}
         self._navigation: tuple[Any, frozenset[int]] = (None, frozenset())
-        self.hits = self.misses = 0
+        self.hits = 0  # pages given a kept output
 
     @classmethod
     def install(cls, env: Environment) -> "Fragments":
@@ -211,7 +211,6 @@ class Fragments:
                             recording.usable = False
                     yield output
                     return
-            self.misses += 1
             recording = _Recording(page, base)
             self.recordings.append(recording)
             try:

@@ -114,9 +114,7 @@ class Pipeline:
     def suits(extensions: list) -> bool:
         """Whether a pipeline of ``extensions`` can be kept: each is one whose reset is known to be whole
         (:data:`RESET_SAFE`, or kbgen's own); with any other, every page gets a new pipeline."""
-        return all(isinstance(extension, (InternalBlocksExtension, RunbookExtension)) if not isinstance(
-            extension, str) else extension.removeprefix("markdown.extensions.") in RESET_SAFE
-            for extension in extensions)
+        return all(_resets_whole(extension) for extension in extensions)
 
     def render(self, page: Page, config, files: Files) -> None:
         """What :meth:`mkdocs.structure.pages.Page.render` does, with this pipeline."""
@@ -135,6 +133,12 @@ class Pipeline:
         page.present_anchor_ids = anchors.present_anchor_ids | raw_html.present_anchor_ids
         if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
             page.links_to_anchors = relative.links_to_anchors
+
+
+def _resets_whole(extension) -> bool:
+    if isinstance(extension, str):
+        return extension.removeprefix("markdown.extensions.") in RESET_SAFE
+    return isinstance(extension, (InternalBlocksExtension, RunbookExtension))
 
 
 def settings_of(config) -> str:
