@@ -81,10 +81,17 @@ class Leak:
         return f"{self.output}: leaks {self.source} ({self.what}): {self.matched}"
 
 
-@dataclass
 class _Secret:
-    source: str
-    what: str
+    """Where a fingerprint comes from: its source document and what of it (a block's line is looked up only
+    for a secret that was found: a site has thousands of hidden blocks and rarely a leak)."""
+
+    def __init__(self, source: str, what: str, lines: list[str] | None = None, text: str = "", offset: int = 0):
+        self.source, self._what, self._lines, self._text, self._offset = source, what, lines, text, offset
+
+    @functools.cached_property
+    def what(self) -> str:
+        at = structure.locate(self._lines, self._text) if self._lines is not None and self._text.strip() else None
+        return self._what + (f", line {self._offset + at}" if at is not None else "")
 
 
 def words(text: str) -> list[str]:
@@ -268,13 +275,11 @@ def _hidden_texts(content: ContentRoot, document, tier: int):
     """(floor, text, secret) of what the tier's page of a document must not show, in the parser's two
     views: the raw text of each internal block the tier's render dropped, and the text of each block the
     full render marks internal above the tier (the audit does not depend on the hiding having worked)."""
-    lines = document.body.split("\n")
     hidden = structure.view(content, document, tier).hidden
     marked = [(floor, text) for floor, text, _ in structure.view(content, document, max(TIERS)).shown if floor > tier]
+    lines = document.body.split("\n") if hidden or marked else []
     for floor, text in [*hidden, *marked]:
-        at = structure.locate(lines, text) if text.strip() else None
-        where = f", line {document.body_line + at}" if at is not None else ""
-        yield floor, text, _Secret(document.rel, f"tier {floor} internal block{where}")
+        yield floor, text, _Secret(document.rel, f"tier {floor} internal block", lines, text, document.body_line)
 
 
 def _view_assets(rel: str, view) -> set[str]:

@@ -94,6 +94,18 @@ class _DocumentPage(Page):
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
 
 
+class _GeneratedPage(Page):
+    """A page kbgen writes the Markdown of (home, areas, intents, known issues): it differs between tiers,
+    so it is not shared, but it is rendered with the tier's one pipeline like the documents' pages."""
+
+    def __init__(self, title: str | None, file: File, config, plugin: "KbgenPlugin"):
+        self.plugin = plugin
+        super().__init__(title, file, config)  # MkDocs gives a page made before the navigation no title of it
+
+    def render(self, config, files: Files) -> None:
+        self.plugin.renderer(self, config, super().render)(config, files)
+
+
 class _ThemeIndexStub:
     """Stands in for mkdocs-material's search index, which parses the HTML of every page (a fifth of a
     plain build's time): kbgen builds its own index from the content, and the theme needs only a stub."""
@@ -200,8 +212,11 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             ours.append(self._reuse(page, source, config))
             if self.renders is not None:
                 _DocumentPage(page, config, self)
+        titles = {uri: title for item in config.nav for title, uri in item.items()}
         for uri, markdown in report.generated_pages(content, outline, self.config.tier).items():
-            ours.append(self._reuse(_PageFile.generated(config, uri, content=markdown), markdown.encode(), config))
+            page = _PageFile.generated(config, uri, content=markdown)
+            ours.append(self._reuse(page, markdown.encode(), config))
+            _GeneratedPage(titles.get(uri), page, config, self)
         if self.cache is not None:
             self.cache.place(Path(config.site_dir), left_to_writer=search.INDEX_DIR)
         self.assets = {}
