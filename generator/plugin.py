@@ -106,6 +106,19 @@ class _GeneratedPage(Page):
         self.plugin.renderer(self, config, super().render)(config, files)
 
 
+def _only_with_search_attributes(handler):
+    """The theme's search plugin, on each page, hands the page to its index (the stub) and strips the
+    page's ``data-search-*`` attributes with a pattern that reads all of its HTML (a second of a build at
+    5,000 documents): it is called only for a page that holds one."""
+
+    def on_page_context(context, *, page, config, nav):
+        if "data-search-" in (page.content or ""):
+            return handler(context, page=page, config=config, nav=nav)
+        return None
+
+    return on_page_context
+
+
 class _ThemeIndexStub:
     """Stands in for mkdocs-material's search index, which parses the HTML of every page (a fifth of a
     plain build's time): kbgen builds its own index from the content, and the theme needs only a stub."""
@@ -195,8 +208,12 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         index it would build from every rendered page would be fetched by every browser only to be indexed
         again there: kbgen's index replaces it (on_post_build), and the theme's plugin writes a stub."""
         for name in ("material/search", "search"):
-            if hasattr(config.plugins.get(name), "search_index"):
-                config.plugins[name].search_index = _ThemeIndexStub()
+            theme_search = config.plugins.get(name)
+            if hasattr(theme_search, "search_index"):
+                theme_search.search_index = _ThemeIndexStub()
+                handlers = config.plugins.events["page_context"]
+                handlers[:] = [_only_with_search_attributes(handler) if getattr(handler, "__self__", None)
+                               is theme_search else handler for handler in handlers]
 
     def on_files(self, files: Files, config) -> Files:
         """Replace whatever MkDocs found with exactly the documents, pages and assets of this tier."""

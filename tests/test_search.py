@@ -254,6 +254,22 @@ def test_cli_saved_index_gives_the_same_answers(root, tmp_path):
     assert json.loads((out / "tier0" / "search" / "search_index.json").read_text())["docs"] == []
 
 
+def test_the_theme_search_attributes_are_stripped_as_the_theme_strips_them(make_root, tmp_path):
+    """The theme's search plugin strips ``data-search-*`` attributes with a value from every page; kbgen calls
+    it only for the pages holding one, and the pages come out as the theme would make them."""
+    make_root.doc("kb/marked.md", '# Marked\n\n<div data-search-exclude="yes" class="kept">Boxed text.</div>\n\n'
+                  'Plain text.\n', id="marked", title="Marked")
+    make_root.doc("kb/plain.md", '# Plain\n\n<div data-search-exclude="" class="kept">Empty value.</div>\n',
+                  id="plain", title="Plain")
+    out = tmp_path / "site"
+    build(make_root.path, out=out, tiers=[0])
+    marked = (out / "tier0" / "kb" / "marked" / "index.html").read_text(encoding="utf-8")
+    plain = (out / "tier0" / "kb" / "plain" / "index.html").read_text(encoding="utf-8")
+    assert '<div class="kept">Boxed text.</div>' in marked
+    assert "data-search-" not in marked
+    assert '<div data-search-exclude="" class="kept">Empty value.</div>' in plain  # the theme's pattern wants a value
+
+
 def test_cli_bad_saved_index_is_a_clear_error(root, tmp_path):
     out = tmp_path / "site"
     build(root, out=out, tiers=[1])
