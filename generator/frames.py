@@ -1,4 +1,4 @@
-"""Theme partials rendered once per tier for every page that would get the same output.
+"""Theme partials and blocks rendered once per tier for every page that would get the same output.
 
 Most of a page's frame is the same on every page of a site: the search dialog, the colour switch, the logo,
 the navigation of a page the navigation does not list. The theme renders each again for every page, and a
@@ -25,6 +25,11 @@ PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html"
             "partials/icons.html", "partials/javascripts/base.html", "partials/javascripts/content.html",
             "partials/javascripts/palette.html", "partials/integrations/analytics.html",
             "partials/copyright.html", "partials/social.html", "partials/kb-help.html")
+
+# Blocks of the theme's base template worth keeping, read through :func:`block_reads` first. A site's
+# main.html that overrides one is rendered for every page as before, and calls the kept one with super().
+BASE = "base.html"
+BLOCKS = ("config", "styles", "libs", "fonts", "analytics", "scripts")
 
 # The same for every page of one build: MkDocs' context (``config``, ``nav``, ``pages``, the versions and
 # date), and the theme's translations (``lang``, whose macros read only the configured language) while they
@@ -83,7 +88,21 @@ def reads(env: Environment, name: str, seen: frozenset[str] = frozenset(),
     includes or imports with context; None when that cannot be known (an include by a computed name, but of
     an icon while ``icons`` says they read nothing)."""
     source, _, _ = env.loader.get_source(env, name)
-    tree = env.parse(source)
+    return _tree_reads(env, env.parse(source), name, seen, icons)
+
+
+def block_reads(env: Environment, name: str, block: str, icons: bool = True) -> frozenset[str] | None:
+    """:func:`reads` of one block of a template; None also for a block that holds blocks (a template
+    extending this one may replace them with anything) or that the template does not have."""
+    source, _, _ = env.loader.get_source(env, name)
+    found = next((node for node in env.parse(source).find_all(nodes.Block) if node.name == block), None)
+    if found is None or any(True for _ in found.find_all(nodes.Block)):
+        return UNKNOWN
+    return _tree_reads(env, nodes.Template(found.body).set_environment(env), name, frozenset(), icons)
+
+
+def _tree_reads(env: Environment, tree: nodes.Template, name: str, seen: frozenset[str],
+                icons: bool) -> frozenset[str] | None:
     found = set(meta.find_undeclared_variables(tree))
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         target = node.template
@@ -153,6 +172,15 @@ class Fragments:
                 continue
             read = read - same | ({"page"} if "nav" in read else set())  # the items' active marks: see NAVIGATION
             template.root_render_func = fragments._kept(name, template.root_render_func, sorted(read))
+        try:
+            base = env.get_template(BASE)
+        except TemplateNotFound:
+            return fragments
+        for block in BLOCKS:
+            read = block_reads(env, BASE, block, icons) if block in base.blocks else UNKNOWN
+            if read is UNKNOWN or "page" in read or "nav" in read:
+                continue
+            base.blocks[block] = fragments._kept(f"{BASE}#{block}", base.blocks[block], sorted(read - same))
         return fragments
 
     def _watched(self, name: str, function: Callable) -> Callable:

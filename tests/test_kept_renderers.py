@@ -188,6 +188,71 @@ def test_kept_partials_render_as_the_theme_would_for_any_pages(pages, targets, l
             render(plain_env, page, nav, targets=targets, site_name=name)
 
 
+# A base template with blocks, and a main.html extending it as a site's would.
+BASE_TEMPLATES = {
+    "base.html": "{% set features = config.features %}"
+                 # the same on every page, but for its URL made relative and the base URL
+                 "{% block config %}{{ base_url }}|{{ 'assets/worker.js' | url }}|{{ features | join(',') }}{% endblock %}"
+                 # reads the page: never kept
+                 "{% block styles %}<b>{{ page.title }}</b>{% endblock %}"
+                 # holds a block that main.html replaces with one reading the page: never kept
+                 "{% block libs %}[{% block inner %}{{ config.site_name }}{% endblock %}]{% endblock %}"
+                 "{% block fonts %}{% include 'partials/palette.html' %}{% endblock %}"
+                 '{% block scripts %}<script src="{{ \'assets/app.js\' | url }}"></script>{% endblock %}',
+    "main.html": "{% extends 'base.html' %}{% block inner %}{{ page.title }}{% endblock %}"
+                 "{% block scripts %}{{ super() }}<i>{{ page.url }}</i>{% endblock %}",
+    "partials/palette.html": "<u>{{ page.url }}</u>",  # an include reading the page
+}
+
+
+def base_environment(keep: bool) -> tuple[Environment, frames.Fragments | None]:
+    env = Environment(loader=DictLoader(BASE_TEMPLATES), autoescape=True)
+    env.filters["url"] = url_filter
+    return env, (frames.Fragments.install(env) if keep else None)
+
+
+def render_main(env: Environment, page: Page, features: list[str]) -> str:
+    base = "/".join([".."] * page.url.rstrip("/").count("/") + [".."]) if page.url else "."
+    return env.get_template("main.html").render(page=page, config={"site_name": "Help", "features": features},
+                                                base_url=base)
+
+
+def test_blocks_of_the_base_template_are_kept_only_when_their_reads_are_known():
+    env, fragments = base_environment(True)
+    plain, _ = base_environment(False)
+    for page in PAGES * 2:
+        assert render_main(env, page, ["search"]) == render_main(plain, page, ["search"])
+    kept = {key[0] for key in fragments.kept}
+    # the block main.html extends with super() is kept; what main.html adds is rendered for each page
+    assert {"base.html#config", "base.html#scripts"} <= kept
+    assert not kept & {"base.html#styles", "base.html#libs", "base.html#fonts"}
+    assert fragments.hits > 0
+    assert frames.block_reads(env, "base.html", "libs") is frames.UNKNOWN
+    assert frames.block_reads(env, "base.html", "fonts") >= {"page"}
+    assert frames.block_reads(env, "base.html", "config") == {"base_url", "features"}
+
+
+@given(pages=st.lists(url, min_size=1, max_size=12),
+       features=st.lists(st.sampled_from(["search", "toc", "tabs"]), max_size=2))
+def test_kept_blocks_render_as_the_theme_would_for_any_pages(pages, features):
+    pages = [Page(u, f"Page {i}") for i, u in enumerate(pages)]
+    kept_env, _ = base_environment(True)
+    plain_env, _ = base_environment(False)
+    for page in pages + pages[::-1]:
+        assert render_main(kept_env, page, features) == render_main(plain_env, page, features)
+
+
+def test_the_theme_blocks_kept_read_no_page():
+    """mkdocs-material's own base template, as the build uses it: the blocks kbgen keeps read no page."""
+    from mkdocs.config import load_config
+
+    env = load_config(str(REPO / "mkdocs.yml")).theme.get_env()
+    known = [block for block in frames.BLOCKS if frames.block_reads(env, frames.BASE, block) is not frames.UNKNOWN]
+    assert {"config", "scripts"} <= set(known)
+    for block in known:
+        assert "page" not in frames.block_reads(env, frames.BASE, block), block
+
+
 # Markdown for each extension a tier may keep one pipeline with (generator.renders.RESET_SAFE), and for
 # kbgen's own: what leaves state in a pipeline that is not reset whole (footnotes, reference definitions,
 # heading ids made unique, tab sets, abbreviations, stashed HTML, internal blocks, includes).
