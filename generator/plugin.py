@@ -316,6 +316,10 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
             Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
         if self.config.keep_renderers:
+            # Every template stays loaded: Jinja's default cache keeps the 400 used last in an order it updates
+            # at every lookup, in time that grows with their number (a second of a build at 5,000 documents:
+            # a page looks up dozens of partials and icons), and a kept partial must not be loaded anew.
+            env.cache = {}
             frames.Fragments.install(env)
         if self.renders is not None:  # the pages are rendered: the site lists them in the content's order
             renders.in_order(files, self.listing)
