@@ -91,14 +91,15 @@ def reads(env: Environment, name: str, seen: frozenset[str] = frozenset(),
     return _tree_reads(env, env.parse(source), name, seen, icons)
 
 
-def block_reads(env: Environment, name: str, block: str, icons: bool = True) -> frozenset[str] | None:
-    """:func:`reads` of one block of a template; None also for a block that holds blocks (a template
-    extending this one may replace them with anything) or that the template does not have."""
+def block_reads(env: Environment, name: str, blocks: tuple[str, ...],
+                icons: bool = True) -> dict[str, frozenset[str] | None]:
+    """:func:`reads` of each of ``blocks`` of a template, by name; None also for a block that holds blocks
+    (a template extending this one may replace them with anything) or that the template does not have."""
     source, _, _ = env.loader.get_source(env, name)
-    found = next((node for node in env.parse(source).find_all(nodes.Block) if node.name == block), None)
-    if found is None or any(True for _ in found.find_all(nodes.Block)):
-        return UNKNOWN
-    return _tree_reads(env, nodes.Template(found.body).set_environment(env), name, frozenset(), icons)
+    found = {node.name: node for node in env.parse(source).find_all(nodes.Block) if node.name in blocks}
+    return {block: UNKNOWN if block not in found or any(True for _ in found[block].find_all(nodes.Block)) else
+            _tree_reads(env, nodes.Template(found[block].body).set_environment(env), name, frozenset(), icons)
+            for block in blocks}
 
 
 def _tree_reads(env: Environment, tree: nodes.Template, name: str, seen: frozenset[str],
@@ -176,9 +177,8 @@ class Fragments:
             base = env.get_template(BASE)
         except TemplateNotFound:
             return fragments
-        for block in BLOCKS:
-            read = block_reads(env, BASE, block, icons) if block in base.blocks else UNKNOWN
-            if read is UNKNOWN or "page" in read or "nav" in read:
+        for block, read in block_reads(env, BASE, BLOCKS, icons).items():
+            if read is UNKNOWN or block not in base.blocks or "page" in read or "nav" in read:
                 continue
             base.blocks[block] = fragments._kept(f"{BASE}#{block}", base.blocks[block], sorted(read - same))
         return fragments

@@ -227,9 +227,10 @@ def test_blocks_of_the_base_template_are_kept_only_when_their_reads_are_known():
     assert {"base.html#config", "base.html#scripts"} <= kept
     assert not kept & {"base.html#styles", "base.html#libs", "base.html#fonts"}
     assert fragments.hits > 0
-    assert frames.block_reads(env, "base.html", "libs") is frames.UNKNOWN
-    assert frames.block_reads(env, "base.html", "fonts") >= {"page"}
-    assert frames.block_reads(env, "base.html", "config") == {"base_url", "features"}
+    read = frames.block_reads(env, "base.html", ("libs", "fonts", "config", "absent"))
+    assert read["libs"] is frames.UNKNOWN and read["absent"] is frames.UNKNOWN
+    assert read["fonts"] >= {"page"}
+    assert read["config"] == {"base_url", "features"}
 
 
 @given(pages=st.lists(url, min_size=1, max_size=12),
@@ -247,10 +248,11 @@ def test_the_theme_blocks_kept_read_no_page():
     from mkdocs.config import load_config
 
     env = load_config(str(REPO / "mkdocs.yml")).theme.get_env()
-    known = [block for block in frames.BLOCKS if frames.block_reads(env, frames.BASE, block) is not frames.UNKNOWN]
-    assert {"config", "scripts"} <= set(known)
-    for block in known:
-        assert "page" not in frames.block_reads(env, frames.BASE, block), block
+    known = {block: read for block, read in frames.block_reads(env, frames.BASE, frames.BLOCKS).items()
+             if read is not frames.UNKNOWN}
+    assert {"config", "scripts"} <= known.keys()
+    for block, read in known.items():
+        assert "page" not in read, block
 
 
 # Markdown for each extension a tier may keep one pipeline with (generator.renders.RESET_SAFE), and for
