@@ -16,7 +16,6 @@ name, so they hold little.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import gc
@@ -40,7 +39,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
 
-from . import analyses, findings_cache, output, search, site_config, structure
+from . import analyses, findings_cache, forks, output, search, site_config, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
@@ -57,7 +56,6 @@ from .validate import validate
 
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
-GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while a tier builds (Python: 700)
 RENDERS_DIR = ".kbgen-renders"  # in a version of the sites while its tiers build (generator.renders)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
@@ -148,20 +146,7 @@ class Reuse:
     analyses: Path | None = None  # the search analyses of its documents, kept beside the manifest for the next build
 
 
-@contextlib.contextmanager
-def _collecting_rarely():
-    """A tier build makes millions of small objects that live until it ends (pages, words, postings).
-    Python's default looks for garbage cycles every 700 new objects and found none there: a tenth
-    of a tier's time at 5,000 documents. Looking every 20,000 takes a third of that."""
-    previous = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
-@_collecting_rarely()
+@forks.collecting_rarely()
 def build_tier(root: Path, tier: int, site_dir: Path, docs_dir: Path, progress: Progress | None = None,
                run_validation: bool = False, reuse: Reuse | None = None,
                content: ContentRoot | None = None) -> SiteResult:
@@ -333,6 +318,7 @@ def _folders_read(content: ContentRoot) -> list[Path]:
     return [folder.resolve() for folder in folders]
 
 
+@forks.collecting_rarely()
 def build(
     root: Path | str | ContentRoot,
     out: Path | str | None = None,

@@ -329,6 +329,7 @@ def kept_views(content: ContentRoot) -> dict:
             "views": {rel: [body_key(documents[rel]), views] for rel, views in by_rel.items() if rel in documents}}
 
 
+@forks.collecting_rarely()
 def load_views(content: ContentRoot, path: Path) -> int:
     """Take the views kept in ``path`` of the documents whose body and pipeline are unchanged; returns how
     many documents' views were taken. A missing, unreadable or stale file is ignored."""

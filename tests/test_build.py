@@ -785,3 +785,21 @@ def test_a_tier_lets_go_of_its_pages_before_its_audit(make_root, tmp_path, monke
     monkeypatch.setattr(build_module, "audit_site", audit_noting_pages)
     build(make_root.path, out=tmp_path / "out", tiers=[0], jobs=1)
     assert alive == [[]]
+
+
+def test_a_build_looks_for_garbage_cycles_rarely_and_leaves_the_collector_as_it_found_it(make_root, tmp_path):
+    """kbgen's objects form no cycles: while it works the collector looks every GC_THRESHOLD new objects,
+    and whoever called it (a test run, an editor's language server) gets its own setting back, also
+    after a build that fails."""
+    import gc
+
+    from generator import forks
+
+    before = gc.get_threshold()
+    with forks.collecting_rarely():
+        assert gc.get_threshold() == (forks.GC_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
+    make_root.doc("kb/broken.md", "# Broken\n\nSee [nowhere](missing.md).\n", id="broken", title="Broken")
+    with pytest.raises(BuildError):
+        build(make_root.path, out=tmp_path / "site")
+    assert gc.get_threshold() == before
