@@ -7,8 +7,9 @@ a loaded index), and, side by side with the four-tier build, the reference: a pl
 same documents as one site with the same theme and Markdown extensions and a navigation that lists only the
 home page (every page is still rendered). ``--full-nav`` adds a plain build with MkDocs' default navigation
 (every page listed: 18 minutes at 5,000 documents). It prints medians, ratios and, for each build, the peak
-memory of the whole process tree (the sum of its processes' proportional set sizes, sampled) and the
-median size of a tier 0 document page; with several sizes, a table of them all at the end.
+memory of the whole process tree (the sum of its processes' proportional set sizes, sampled in a run of
+its own: sampling slows what it samples) and the median size of a tier 0 document page; with several sizes,
+a table of them all at the end.
 
 Every kbgen figure is the median of R runs: full builds after the first render every page (``--full``), and
 each rebuild follows a different one-line edit (``--rebuilds N`` of them: from the second on, a rebuild
@@ -24,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,22 +42,26 @@ QUERIES = ["reset password", "ERR_SSO_4012", "webhook signature mismatch", "how 
 
 
 def timed(command: list[str]) -> float:
-    return measured(command)[0]
-
-
-def measured(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak MiB) of a command: memory is the sum of the proportional set sizes of the command and
-    every process under it, sampled every 50 ms (pages forked processes share are counted once)."""
+    """Seconds a command takes, with nothing of the benchmark's running beside it."""
     started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def peak_memory(command: list[str]) -> float:
+    """Peak MiB of a command, in a run of its own that is not timed: the sum of the proportional set sizes of
+    the command and every process under it, sampled every 50 ms (pages forked processes share are counted
+    once). A sample of a process of a gigabyte costs the kernel tens of milliseconds: taken during a timed
+    run on two cores, the samples made a 5,000-document four-tier build 15-20% slower, and a plain build
+    (one process of a hundred megabytes, one core) hardly slower at all."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
         peak = max(peak, _tree_pss(process.pid))
         time.sleep(0.05)
-    seconds = time.perf_counter() - started
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return seconds, peak / 1024
+    return peak / 1024
 
 
 def _tree_pss(pid: int) -> int:
@@ -106,9 +110,9 @@ def plain_mkdocs_root(root: Path, work: Path, full_nav: bool = False) -> Path:
     return config_file
 
 
-def plain_build(config_file: Path) -> tuple[float, float]:
-    return measured([str(BIN / "mkdocs"), "build", "-q", "-f", str(config_file), "-d",
-                     str(config_file.parent / "site")])
+def plain_build(config_file: Path) -> list[str]:
+    """The command of a plain mkdocs build of ``config_file``."""
+    return [str(BIN / "mkdocs"), "build", "-q", "-f", str(config_file), "-d", str(config_file.parent / "site")]
 
 
 def search_times(kbgen: str, root: Path, out: Path) -> tuple[float, float]:
@@ -142,12 +146,13 @@ def measure(args, documents_wanted: int | None, work: Path) -> dict:
     # The first build has no previous output; later ones render every page again (--full). Each is
     # followed by the plain reference, so both see the same machine.
     plain_config = plain_mkdocs_root(root, work)
+    kbgen_build = [kbgen, "build", "--root", str(root), "--out", str(out)]
     builds, plains = [], []
     for run in range(args.runs):
-        builds.append(measured([kbgen, "build", "--root", str(root), "--out", str(out)] + (["--full"] if run else [])))
+        builds.append(timed(kbgen_build + (["--full"] if run else [])))
         if not args.no_reference:
-            plains.append(plain_build(plain_config))
-    build, peak = statistics.median(b[0] for b in builds), max(b[1] for b in builds)
+            plains.append(timed(plain_build(plain_config)))
+    build, peak = statistics.median(builds), peak_memory(kbgen_build + ["--full"])
     edited = next((root / "kb").rglob("*.md"))
     if args.root:  # never edit someone else's content: rebuild a copy
         shutil.copytree(root, work / "copy")
@@ -169,13 +174,13 @@ def measure(args, documents_wanted: int | None, work: Path) -> dict:
     figures = {"documents": documents, "build": build, "peak": peak, "page": size, "rebuild": rebuild}
     reference = None
     if plains:
-        reference = statistics.median(p[0] for p in plains)
-        figures.update(plain=reference, plain_peak=max(p[1] for p in plains),
+        reference = statistics.median(plains)
+        figures.update(plain=reference, plain_peak=peak_memory(plain_build(plain_config)),
                        plain_page=page_sizes(plain_config.parent / "site"))
         rows.append(("plain mkdocs build (1 site, home-only nav)", reference, figures["plain_peak"]))
     if args.full_nav:
-        seconds, full_peak = plain_build(plain_mkdocs_root(root, work, full_nav=True))
-        rows.append(("plain mkdocs build (1 site, full nav)", seconds, full_peak))
+        full_nav = plain_build(plain_mkdocs_root(root, work, full_nav=True))
+        rows.append(("plain mkdocs build (1 site, full nav)", timed(full_nav), None))  # memory: 18 minutes more
     print(f"{'measure':45} {'seconds':>9} {'x plain':>9} {'peak MiB':>9}")
     for name, seconds, memory in rows:
         ratio = f"{seconds / reference:9.3f}" if reference else f"{'-':>9}"
