@@ -110,7 +110,7 @@ def plain_mkdocs_root(root: Path, work: Path, full_nav: bool = False) -> Path:
     return config_file
 
 
-def plain_build(config_file: Path) -> list[str]:
+def plain_command(config_file: Path) -> list[str]:
     """The command of a plain mkdocs build of ``config_file``."""
     return [str(BIN / "mkdocs"), "build", "-q", "-f", str(config_file), "-d", str(config_file.parent / "site")]
 
@@ -151,7 +151,7 @@ def measure(args, documents_wanted: int | None, work: Path) -> dict:
     for run in range(args.runs):
         builds.append(timed(kbgen_build + (["--full"] if run else [])))
         if not args.no_reference:
-            plains.append(timed(plain_build(plain_config)))
+            plains.append(timed(plain_command(plain_config)))
     build, peak = statistics.median(builds), peak_memory(kbgen_build + ["--full"])
     edited = next((root / "kb").rglob("*.md"))
     if args.root:  # never edit someone else's content: rebuild a copy
@@ -175,11 +175,11 @@ def measure(args, documents_wanted: int | None, work: Path) -> dict:
     reference = None
     if plains:
         reference = statistics.median(plains)
-        figures.update(plain=reference, plain_peak=peak_memory(plain_build(plain_config)),
+        figures.update(plain=reference, plain_peak=peak_memory(plain_command(plain_config)),
                        plain_page=page_sizes(plain_config.parent / "site"))
         rows.append(("plain mkdocs build (1 site, home-only nav)", reference, figures["plain_peak"]))
     if args.full_nav:
-        full_nav = plain_build(plain_mkdocs_root(root, work, full_nav=True))
+        full_nav = plain_command(plain_mkdocs_root(root, work, full_nav=True))
         rows.append(("plain mkdocs build (1 site, full nav)", timed(full_nav), None))  # memory: 18 minutes more
     print(f"{'measure':45} {'seconds':>9} {'x plain':>9} {'peak MiB':>9}")
     for name, seconds, memory in rows:

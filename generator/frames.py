@@ -157,7 +157,8 @@ class Fragments:
 
     @classmethod
     def install(cls, env: Environment) -> "Fragments":
-        """Keep, in ``env``, the partials of :data:`PARTIALS` whose reads are known."""
+        """Keep, in ``env``, the partials of :data:`PARTIALS` and the blocks of :data:`BLOCKS` whose reads are
+        known."""
         fragments, icons, same = cls(), static_icons(env), fixed(env)
         for table in (env.filters, env.globals):
             for name, function in list(table.items()):

@@ -108,8 +108,8 @@ class _GeneratedPage(Page):
 
 def _only_with_search_attributes(handler):
     """The theme's search plugin, on each page, hands the page to its index (the stub) and strips the
-    page's ``data-search-*`` attributes with a pattern that reads all of its HTML (a second of a build at
-    5,000 documents): it is called only for a page that holds one."""
+    page's ``data-search-*`` attributes with a pattern that reads all of its HTML (a few tenths of a second
+    of a build at 5,000 documents): it is called only for a page that holds one."""
 
     def on_page_context(context, *, page, config, nav):
         if "data-search-" in (page.content or ""):
