@@ -83,6 +83,7 @@ class SiteResult:
     leaks: list[Leak] = field(default_factory=list)
     reused: int = 0  # pages copied from the previous build
     shared: int = 0  # document pages whose render another tier of the build made
+    files: list[str] | None = None  # every file of the site as built (output.site_files), for publishing
 
 
 @dataclass
@@ -251,8 +252,10 @@ def _build_tier_safely(root: Path, tier: int, site_dir: Path, docs_dir: Path, pr
     if progress is None and _progress_queue is not None:
         progress = _report_to_queue
     try:
-        return build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse,
-                          content=content or _loaded_content)
+        result = build_tier(root, tier, site_dir, docs_dir, progress, reuse=reuse,
+                            content=content or _loaded_content)
+        result.files = output.site_files(site_dir.parent, tier)  # listed here, beside the other tiers' work
+        return result
     except Exception as exc:  # noqa: BLE001 - a Markdown extension's error must not become a traceback
         return f"tier {tier}: {_failure(exc, site_dir)}"
 
@@ -345,23 +348,25 @@ def build(
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
 
-    if not full:  # the previous build's views of the documents whose bodies did not change, and findings
-        structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
-        findings_cache.load(content, out / CACHE_DIR / findings_cache.FINDINGS_FILE)
-    findings = validate(content)
-    if has_errors(findings):
-        raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
-
-    try:
-        output.claim(out)
-        with output.locked(out):
-            sites = _build_into(content, out, tiers, jobs, say, live, full)
-    except output.OutputError as exc:
-        raise OutputFolderError(str(exc)) from None
-    except output.OutputBusy as exc:
-        raise BuildError(str(exc)) from None
-    except OSError as exc:
-        raise BuildError(output.describe(exc, out)) from None
+    # Whether anyone put files into the published sites is a walk of every file: done on another core
+    # while the documents are validated.
+    with forks.Aside(functools.partial(output.unwritten_files, out)) as unwritten:
+        if not full:  # the previous build's views of the documents whose bodies did not change, and findings
+            structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
+            findings_cache.load(content, out / CACHE_DIR / findings_cache.FINDINGS_FILE)
+        findings = validate(content)
+        if has_errors(findings):
+            raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
+        try:
+            output.claim(out, unwritten.result())
+            with output.locked(out):
+                sites = _build_into(content, out, tiers, jobs, say, live, full)
+        except output.OutputError as exc:
+            raise OutputFolderError(str(exc)) from None
+        except output.OutputBusy as exc:
+            raise BuildError(str(exc)) from None
+        except OSError as exc:
+            raise BuildError(output.describe(exc, out)) from None
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
@@ -401,7 +406,7 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
         output.fault("staged", version)
-        output.publish(out, version)
+        output.publish(out, version, {tier: site.files for tier, site in sites.items() if site.files is not None})
     except BaseException:
         if output.current_version(out) != version:
             output.remove(version)

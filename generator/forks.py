@@ -3,7 +3,8 @@ views), so only each chunk's results travel back.
 
 Used where a step reads every document and nothing but its results is needed after: the views of
 every document (:func:`generator.structure.prepare`), the rules run per document
-(:mod:`generator.validate`)."""
+(:mod:`generator.validate`); and for work that waits on the file system while the parent computes
+(:class:`Aside`)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,60 @@ def chunked(work: Callable[[list[Item]], Result], items: list[Item], chunk: int,
 
 def _run(part: list):
     return _work(part)
+
+
+class Aside:
+    """``work()`` done in a forked child while the parent goes on (as a context: the child is stopped on
+    leaving it); :meth:`result` waits for it. Where no
+    child can do it (no fork, another thread running, a child that failed or died), :meth:`result` does
+    the work itself: the result is always one ``work()`` gave. No thread is started, so the parent may
+    still fork its own pools (:func:`chunked` does not fork beside a thread)."""
+
+    def __init__(self, work: Callable[[], Result]):
+        self._work, self._child, self._pipe = work, None, None
+        if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1 \
+                or (os.cpu_count() or 1) < 2:
+            return
+        context = multiprocessing.get_context("fork")
+        self._pipe, sending = context.Pipe(duplex=False)
+        self._child = context.Process(target=_send, args=(work, sending), daemon=True)
+        self._child.start()
+        sending.close()
+
+    def result(self) -> Result:
+        if self._child is None:
+            return self._work()
+        try:
+            ok, value = self._pipe.recv()
+        except (EOFError, OSError):
+            ok = False
+        finally:
+            self.close()
+        return value if ok else self._work()
+
+    def __enter__(self) -> "Aside":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the child if it is still working (the parent no longer wants its result)."""
+        if self._child is not None:
+            self._pipe.close()
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join()
+            self._child = None
+
+
+def _send(work: Callable, sending) -> None:
+    try:
+        outcome = (True, work())
+    except Exception:  # noqa: BLE001 - the parent does the work itself and meets the error there
+        outcome = (False, None)
+    with contextlib.suppress(OSError):  # the parent no longer waits (stopped the child, or was killed)
+        sending.send(outcome)
 
 
 @contextlib.contextmanager

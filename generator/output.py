@@ -70,8 +70,9 @@ def check_placement(out: Path, root: Path, sources: list[Path]) -> None:
                               "would be read as sources; choose another --out (default ROOT/site)")
 
 
-def claim(out: Path) -> None:
-    """Make ``out`` kbgen's (a new or empty folder), or check that it holds only what kbgen puts there."""
+def claim(out: Path, unwritten: list[str] | None = None) -> None:
+    """Make ``out`` kbgen's (a new or empty folder), or check that it holds only what kbgen puts there.
+    ``unwritten``: what :func:`unwritten_files` found, if it was looked for beforehand."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {out} is a file")
     out.mkdir(parents=True, exist_ok=True)
@@ -88,8 +89,7 @@ def claim(out: Path) -> None:
     if (out / SITES).is_dir():
         strangers += [f"{SITES}/{path.name}" for path in sorted((out / SITES).iterdir())
                       if path.name not in (LOCK, CURRENT) and not _is_leftover(path.name)]
-    current = current_version(out)
-    strangers += _not_written(current) if current else []
+    strangers += unwritten if unwritten is not None else unwritten_files(out)
     if strangers:
         raise OutputError(f"output folder {out} holds {_listed(strangers)}, which kbgen did not put there: "
                           "move it out of the output folder; nothing was built")
@@ -195,24 +195,37 @@ def carry_over(previous: Path, version: Path, tier: int) -> None:
             link_or_copy(kept(previous, tier), kept(version, tier))
 
 
-def _site_files(version: Path) -> list[str]:
-    """Every file and link in the sites of a version (``tierN/...``), sorted; links to folders are listed
-    as folders are by os.walk, and not entered (a scan of its own: os.walk takes half as long again)."""
+def site_files(version: Path, tier: int) -> list[str]:
+    """Every file and link in one tier's site of a version (``tierN/...``), sorted; links to folders are
+    listed as folders are by os.walk, and not entered (a scan of its own: os.walk takes half as long again)."""
     found = []
-    for tier in TIERS:
-        pending = [(f"tier{tier}/", version / f"tier{tier}")]
-        while pending:
-            prefix, folder = pending.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                if not entry.is_dir():
-                    found.append(prefix + entry.name)
-                elif not entry.is_symlink():
-                    pending.append((f"{prefix}{entry.name}/", entry.path))
+    pending = [(f"tier{tier}/", version / f"tier{tier}")]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_dir():
+                found.append(prefix + entry.name)
+            elif not entry.is_symlink():
+                pending.append((f"{prefix}{entry.name}/", entry.path))
     return sorted(found)
+
+
+def _site_files(version: Path, listed: dict[int, list[str]] | None = None) -> list[str]:
+    """Every file and link in the sites of a version, sorted: as :func:`site_files` lists each, or as
+    ``listed`` gives it for a tier that was listed when it was built."""
+    listed = listed or {}
+    return [rel for tier in TIERS for rel in (listed[tier] if tier in listed else site_files(version, tier))]
+
+
+def unwritten_files(out: Path) -> list[str]:
+    """Files someone put into the published sites of ``out`` (a walk of every file of every tier: a build
+    looks while it validates, on another core)."""
+    current = current_version(out)
+    return _not_written(current) if current else []
 
 
 def _not_written(version: Path) -> list[str]:
@@ -225,12 +238,13 @@ def _not_written(version: Path) -> list[str]:
     return [rel for rel in _site_files(version) if rel not in written]
 
 
-def publish(out: Path, version: Path) -> None:
+def publish(out: Path, version: Path, listed: dict[int, list[str]] | None = None) -> None:
     """Make ``version`` the published set: its list of files is written, OUT's links are put in place (they
-    lead through ``current``, so they show the old set until then), then one rename switches every tier."""
+    lead through ``current``, so they show the old set until then), then one rename switches every tier.
+    ``listed``: the :func:`site_files` of tiers listed as they were built (a tier is not written to after)."""
     listing = version / CACHE_DIR / FILES
     listing.parent.mkdir(exist_ok=True)
-    listing.write_text("".join(f"{rel}\n" for rel in _site_files(version)), encoding="utf-8")
+    listing.write_text("".join(f"{rel}\n" for rel in _site_files(version, listed)), encoding="utf-8")
     fault("linking", out)
     for name, target in LINKS.items():
         if name == CACHE_DIR or (version / name).is_dir():

@@ -561,7 +561,8 @@ def _weights(found: tuple[Entry, ...]) -> Postings:
         norm = k1 * (1 - b + b * (lengths[document] / average))
         score = idf[pairs % width] * ((k1 + 1) * tf) / (norm + tf)
         summed[np.searchsorted(every, pairs)] += _rounded(score * FIELDS[name])
-    order = np.argsort(every % width, kind="stable")  # by term, then document: the pairs were by document
+    # By term, then document: one key per pair, all distinct, so no stable sort is needed (twice as fast).
+    order = np.argsort(every % width * total + every // width)
     weights = _rounded(summed)[order]
     documents = (every[order] // width).astype(np.int32)
     ends = np.cumsum(np.bincount(every % width, minlength=width)).tolist()
@@ -668,7 +669,7 @@ class PairFiles:
         count = _stable_count(math.ceil(int(sizes.sum()) / PAIR_POSTINGS_PER_FILE))
         crcs = np.concatenate([np.frombuffer(entry.pairs, dtype=np.uint32) for entry in found]
                               or [np.zeros(0, dtype=np.uint32)])
-        files = crcs % count
+        files = (crcs % count).astype(np.uint16 if count <= 1 << 16 else np.uint32)  # 16 bits: a radix sort
         packed = np.repeat(np.arange(len(found), dtype=np.uint64), sizes)
         packed |= (crcs // count).astype(np.uint64) << DOCUMENT_BITS
         del crcs

@@ -803,3 +803,70 @@ def test_a_build_looks_for_garbage_cycles_rarely_and_leaves_the_collector_as_it_
     with pytest.raises(BuildError):
         build(make_root.path, out=tmp_path / "site")
     assert gc.get_threshold() == before
+
+
+def test_work_done_aside_comes_from_a_child_or_else_from_the_caller(tmp_path):
+    """:class:`forks.Aside` runs the work in a forked child (so the caller's core is free); a child that
+    fails leaves the work to the caller, whose result it then is; leaving the block stops a child still
+    working."""
+    import os
+    import threading
+    import time
+
+    from generator import forks
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the work is done in the caller")
+    caller = os.getpid()
+    with forks.Aside(os.getpid) as aside:
+        assert aside.result() != caller
+
+    def only_here() -> int:
+        if os.getpid() != caller:
+            raise OSError("the child cannot")
+        return caller
+
+    with forks.Aside(only_here) as aside:
+        assert aside.result() == caller
+
+    started = tmp_path / "started"
+
+    def slow() -> None:
+        started.write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
+
+    with forks.Aside(slow):
+        while not started.exists() or not started.read_text(encoding="utf-8"):
+            time.sleep(0.01)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text(encoding="utf-8")), 0)
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # a fork beside a thread copies none of it: the caller does the work
+        with forks.Aside(os.getpid) as aside:
+            assert aside.result() == caller
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_the_list_of_files_a_build_publishes_is_every_file_of_its_sites(make_root, tmp_path):
+    """The list of what kbgen wrote (what the next build may delete, and the yardstick for files someone
+    else put there) is made from each tier as it was built, and from a tier carried over as it is: it
+    names exactly the files a walk of the published sites finds."""
+    root = small_root(make_root)
+    out = tmp_path / "out"
+    build(root.path, out=out, jobs=2)
+    root.doc("runbooks/eng.md", runbook_body("Eng", "Changed engineering sentence."), tier=3)
+    said = []
+    build(root.path, out=out, tiers=[0], jobs=2, progress=said.append)
+    assert [line for line in said if "building it too" in line] == [
+        "tier 3: the content changed since this site was built; building it too"]  # tiers 1 and 2 carried over
+    version = output.current_version(out)
+    listed = (version / ".kbgen-cache" / output.FILES).read_text(encoding="utf-8").splitlines()
+    walked = sorted(path.relative_to(version).as_posix() for tier in TIERS
+                    for path in (version / f"tier{tier}").rglob("*") if not path.is_dir())
+    assert listed == walked
+    assert {rel.split("/")[0] for rel in listed} == {f"tier{tier}" for tier in TIERS}
