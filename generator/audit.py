@@ -57,6 +57,7 @@ CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in tex
 # run across the line break there.
 OPEN_ATTRIBUTE_RE = re.compile(r"""^\s*=|=\s*(?:"[^"]*|'[^']*)?$""")
 LINE_CACHE = 4096  # lines of page chrome, as a page has about 800
+FEW_FILES = 1000  # files a rebuild left to search, read first to narrow what to search for (held at once)
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
 ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
@@ -144,6 +145,11 @@ def _runs(tokens: list[str], length: int):
     return zip(*(tokens[i:] for i in range(length)))
 
 
+def phrase_runs(texts) -> set[tuple[str, ...]]:
+    """Every run of MIN_PHRASE to SHINGLE words of each text's words: any phrase found in them is one."""
+    return {run for tokens in texts for length in range(MIN_PHRASE, SHINGLE + 1) for run in _runs(tokens, length)}
+
+
 def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[list[str]]:
     """Words of every text the tier may show: its documents' pages as the parser renders them for the
     tier, titles, summaries, ids and URLs, and the intents and product areas."""
@@ -162,13 +168,14 @@ def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[
 class Fingerprints:
     """What one tier's site must not contain, ready to be searched for in its files.
 
-    ``starts``, if given, are all the runs of MIN_PHRASE words the files to search hold, and ``idish`` all
-    their id-like words: only phrases that begin with one of them, and ids among them, can be found, so no
-    other is worked out, nor the text the tier shows when none is left (a rebuild searches a few files)."""
+    ``runs``, if given, are all the runs of MIN_PHRASE to SHINGLE words the files to search hold, and
+    ``idish`` all their id-like words: only phrases among those runs, and ids among those words, can be
+    found, so no other is worked out, nor the text the tier shows when none is left (a rebuild searches a
+    few files, which rarely hold a whole phrase of a secret)."""
 
-    def __init__(self, content: ContentRoot, tier: int, starts: set[tuple[str, ...]] | None = None,
+    def __init__(self, content: ContentRoot, tier: int, runs: set[tuple[str, ...]] | None = None,
                  idish: set[str] | None = None):
-        self.starts = starts
+        self.runs = runs
         self.phrases: dict[tuple[str, ...], _Secret] = {}
         self.paths: dict[str, _Secret] = {}
         self.ids: dict[str, _Secret] = {}
@@ -211,20 +218,21 @@ class Fingerprints:
         self.leaves = {_leaf(path) for path in self.paths}
 
     def _add_text(self, text: str, secret: _Secret) -> None:
-        """The phrases of every line of ``text``; none when all its words hold no start (one pass)."""
-        if self.starts is not None:
+        """The phrases of every line of ``text``; none when no run of MIN_PHRASE of its words is one of
+        ``runs`` (one pass)."""
+        if self.runs is not None:
             words_of_text = _text_words(text)
-            if words_of_text is not None and self.starts.isdisjoint(_runs(words_of_text, MIN_PHRASE)):
+            if words_of_text is not None and self.runs.isdisjoint(_runs(words_of_text, MIN_PHRASE)):
                 return
         for line in text.split("\n"):
             self._add_phrases(_line_words(line), secret)
 
     def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
-        starts = self.starts
-        if starts is not None and starts.isdisjoint(_runs(tokens, MIN_PHRASE)):
+        runs = self.runs
+        if runs is not None and runs.isdisjoint(_runs(tokens, MIN_PHRASE)):
             return
         for phrase in _phrases(tokens):
-            if starts is None or phrase[:MIN_PHRASE] in starts:
+            if runs is None or phrase in runs:
                 self.phrases.setdefault(phrase, secret)
 
     def _drop_allowed(self, allowed: list[list[str]]) -> None:
@@ -499,12 +507,13 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_AS_INDEX)
              and not (rel in reused and (rel in placed and placed[rel] == stamp(site / rel)
                                          or file_hash(site / rel) == reused[rel]))]
-    # A rebuild leaves a few files to search, read once here: only phrases they could hold are worked out.
-    parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused else None
-    starts, idish = (None, None) if parsed is None else (
-        {run for read in parsed.values() if read for run in _runs(_segment_words(read.segments), MIN_PHRASE)},
-        set().union(*(read.idish for read in parsed.values() if read)))
-    fingerprints = Fingerprints(content, tier, starts, idish)
+    # A rebuild leaves a few files to search, read once here: only phrases they hold are worked out.
+    parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused and len(files) <= FEW_FILES else None
+    runs, idish = None, None
+    if parsed is not None:
+        runs = phrase_runs(_segment_words(read.segments) for read in parsed.values() if read)
+        idish = set().union(*(read.idish for read in parsed.values() if read))
+    fingerprints = Fingerprints(content, tier, runs, idish)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"
