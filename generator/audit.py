@@ -57,6 +57,7 @@ CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in tex
 # run across the line break there.
 OPEN_ATTRIBUTE_RE = re.compile(r"""^\s*=|=\s*(?:"[^"]*|'[^']*)?$""")
 LINE_CACHE = 4096  # lines of page chrome, as a page has about 800
+FEW_PHRASES = 32  # phrases and ids to drop, up to which a text is tested for their words before it is read
 FEW_FILES = 1000  # files a rebuild left to search, read first to narrow what to search for (held at once)
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
@@ -150,19 +151,27 @@ def phrase_runs(texts) -> set[tuple[str, ...]]:
     return {run for tokens in texts for length in range(MIN_PHRASE, SHINGLE + 1) for run in _runs(tokens, length)}
 
 
-def _allowed_words(content: ContentRoot, tier: int, shown: list[tuple]) -> list[list[str]]:
-    """Words of every text the tier may show: its documents' pages as the parser renders them for the
-    tier, titles, summaries, ids and URLs, and the intents and product areas."""
+def _allowed_texts(content: ContentRoot, shown: list[tuple]) -> list[str]:
+    """Every text the tier may show: its documents' pages as the parser renders them for the tier,
+    titles, summaries, ids and URLs, and the intents and product areas."""
     allowed = []
     for document, view in shown:
-        allowed += [words(view.text), words(" ".join(view.heading_text)),
-                    words(f"{document.title} {document.meta.get('summary') or ''} {document.id}"),
-                    words(document.url)]
+        allowed += [view.text, " ".join(view.heading_text),
+                    f"{document.title} {document.meta.get('summary') or ''} {document.id}", document.url]
     for intent in content.intents.values():
-        allowed.append(words(" ".join([intent.title, *intent.phrasings])))
+        allowed.append(" ".join([intent.title, *intent.phrasings]))
     for area in content.areas.values():
-        allowed.append(words(f"{area.title} {area.description}"))
+        allowed.append(f"{area.title} {area.description}")
     return allowed
+
+
+def _holds_words_of(text: str, wanted: list[list[str]]) -> bool:
+    """Whether ``text`` may hold all the words of one of ``wanted`` (a text without an entity holds each of
+    its words as a piece of its lowercased text; one with an entity may spell a word in it)."""
+    if "&" in text:
+        return True
+    text = text.lower()
+    return any(all(word in text for word in words_of) for words_of in wanted)
 
 
 class Fingerprints:
@@ -214,7 +223,7 @@ class Fingerprints:
         for phrase in self.phrases:
             self.prefixes.setdefault(phrase[:MIN_PHRASE], []).append(phrase)
         if self.phrases or self.ids:  # else nothing to drop (a top tier): the shown text need not be read
-            self._drop_allowed(_allowed_words(content, tier, shown))
+            self._drop_allowed(_allowed_texts(content, shown))
         self.leaves = {_leaf(path) for path in self.paths}
 
     def _add_text(self, text: str, secret: _Secret) -> None:
@@ -235,8 +244,14 @@ class Fingerprints:
             if runs is None or phrase in runs:
                 self.phrases.setdefault(phrase, secret)
 
-    def _drop_allowed(self, allowed: list[list[str]]) -> None:
-        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words."""
+    def _drop_allowed(self, texts: list[str]) -> None:
+        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words. With few
+        of them (a rebuild's), only the texts that may hold all the words of one, or a word of an id, are read."""
+        if len(self.phrases) + len(self.ids) <= FEW_PHRASES:
+            wanted = [sorted(set(phrase), key=len, reverse=True) for phrase in self.phrases] + \
+                [[word] for token in self.ids for word in words(token)]
+            texts = [text for text in texts if _holds_words_of(text, wanted)]
+        allowed = [words(text) for text in texts]
         for phrase in {phrase for tokens in allowed for phrase in self._found(tokens)}:
             del self.phrases[phrase]
             others = self.prefixes[phrase[:MIN_PHRASE]]

@@ -1064,3 +1064,33 @@ def test_a_rebuild_looks_for_exactly_the_phrases_its_files_can_hold(tmp_path_fac
     narrow = Fingerprints(content, 0, runs, set())
     assert {matched for _, matched in narrow.in_text(file_words)} == whole
     assert set(narrow.phrases) <= runs
+
+
+SHOWN_PIECES = st.sampled_from(["alpha", "Beta", "GAMMA", "delta", "7", "x-1", " ", "\n", "&amp;", "&#97;lpha",
+                                "&lt;b&gt;", "İ", "é", "<b>", "</b>", "[", "](u)", "-"])
+
+
+@given(hidden=AUDIT_LINES, shown=st.lists(st.lists(SHOWN_PIECES, max_size=20).map("".join), min_size=1,
+                                          max_size=4))
+@example(hidden=["alpha beta gamma delta"], shown=["&#97;lpha beta gamma delta"])  # as the title
+@example(hidden=["alpha"], shown=["Public", "x-1"])  # an id of visible words
+def test_the_text_a_tier_shows_is_read_only_where_it_may_hold_a_phrase(tmp_path_factory, hidden, shown):
+    """With few phrases and ids to drop as shown, only the texts that may hold their words are read: the
+    phrases and ids left must be those reading every text leaves (entities and case included; the first
+    text is the public page's title, where an entity stays one, the others its paragraphs)."""
+    from generator import audit as audit_module
+
+    root = RootMaker(tmp_path_factory.mktemp("root"))
+    title = shown[0].replace("\n", " ").strip() or "Public"
+    root.doc("kb/public.md", "# Public\n\n" + "\n\n".join(shown[1:]) + "\n", id="public", title=json.dumps(title))
+    root.doc("kb/secret.md", "# Secret\n\n" + "\n\n".join(hidden) + "\n", id="x-1-x-1", title="Secret", tier=2)
+    content = load(root.path)
+    left, default = [], audit_module.FEW_PHRASES
+    for few in (0, 10 ** 6):
+        audit_module.FEW_PHRASES = few
+        try:
+            fingerprints = Fingerprints(content, 0)
+        finally:
+            audit_module.FEW_PHRASES = default
+        left.append((set(fingerprints.phrases), set(fingerprints.ids)))
+    assert left[0] == left[1]
