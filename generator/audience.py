@@ -40,19 +40,23 @@ def file_tier(content: ContentRoot, rel: str) -> int:
     around it, the published documents of the nearest folder, from its own up, that holds any (the lowest
     of their tiers). Without any, a file under ``runbooks/`` is for agents (tier 1), one under ``kb/`` is
     public. A page may link a file only in a site of the file's tier or above."""
-    tiers = content.derived.get("folder-tiers")
-    if tiers is None:
-        tiers = content.derived["folder-tiers"] = {}
-        for document in content.documents:
-            if document.published and document.tier is not None:
-                folder = posixpath.dirname(document.rel)
-                tiers[folder] = min(tiers.get(folder, document.tier), document.tier)
+    tiers = content.once("folder-tiers", lambda: _folder_tiers(content))
     folder = posixpath.dirname(rel)
     while folder:
         if folder in tiers:
             return tiers[folder]
         folder = posixpath.dirname(folder)
     return DEFAULT_INTERNAL_FLOOR if rel.startswith("runbooks/") else PUBLIC_TIER
+
+
+def _folder_tiers(content: ContentRoot) -> dict[str, int]:
+    """The lowest tier of the published documents in each folder that holds any."""
+    tiers: dict[str, int] = {}
+    for document in content.documents:
+        if document.published and document.tier is not None:
+            folder = posixpath.dirname(document.rel)
+            tiers[folder] = min(tiers.get(folder, document.tier), document.tier)
+    return tiers
 
 
 def page_facts(document: Document, tier: int) -> list[tuple[str, str]]:
@@ -189,8 +193,4 @@ def scan(lines: list[str]) -> Scan:
 def body_scan(content: ContentRoot, document: Document) -> Scan:
     """The scan of a document's body as written, worked out once per loaded root (validation and the
     editor's language server read it)."""
-    key = ("scan", document.rel)
-    found = content.derived.get(key)
-    if found is None:
-        found = content.derived[key] = scan(document.body.split("\n"))
-    return found
+    return content.once(("scan", document.rel), lambda: scan(document.body.split("\n")))

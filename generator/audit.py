@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import search, structure
@@ -199,14 +199,14 @@ class Fingerprints:
                     self._add_text(raw, secret)
                     for asset in _text_assets(document.rel, raw):
                         hidden_assets.setdefault(asset, secret)
-                shown_assets.update(_once(content, ("view-assets", document.rel, view.tier),
-                                          lambda: _view_assets(document.rel, view)))
+                shown_assets.update(content.once(("view-assets", document.rel, view.tier),
+                                                 lambda: _view_assets(document.rel, view)))
                 continue
             what = document.status if not document.published else f"tier {document.tier} document"
             secret = _Secret(document.rel, what)
             text = "\n".join([document.body, document.title, str(document.meta.get("summary") or "")])
             self._add_text(text, secret)
-            for asset in _once(content, ("text-assets", document.rel), lambda: tuple(_text_assets(document.rel, text))):
+            for asset in content.once(("text-assets", document.rel), lambda: tuple(_text_assets(document.rel, text))):
                 hidden_assets.setdefault(asset, secret)
             stem = document.url.rstrip("/")
             self.paths[stem] = self.paths[document.rel] = secret
@@ -304,15 +304,6 @@ def _hidden_texts(content: ContentRoot, document, tier: int):
     lines = document.body.split("\n") if hidden or marked else []
     for floor, text in [*hidden, *marked]:
         yield floor, text, _Secret(document.rel, f"tier {floor} internal block", lines, text, document.body_line)
-
-
-def _once(content: ContentRoot, key: tuple, work: Callable[[], Any]) -> Any:
-    """What ``work`` makes of a document, kept per loaded root: the tiers a process audits look for the same
-    files of the same document."""
-    found = content.derived.get(key)
-    if found is None:
-        found = content.derived[key] = work()
-    return found
 
 
 def _view_assets(rel: str, view) -> set[str]:

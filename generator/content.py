@@ -16,7 +16,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Hashable
 
 import yaml
 
@@ -156,6 +156,12 @@ class ContentRoot:
     # What other modules work out from the loaded root, once (a root does not change once loaded): e.g.
     # each tier's search entries, which the index and the leak audit both read.
     derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, key: Hashable, work: Callable[[], Any]) -> Any:
+        """What ``work`` makes, worked out once per loaded root and kept in :attr:`derived` under ``key``."""
+        if key not in self.derived:
+            self.derived[key] = work()
+        return self.derived[key]
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents if d.id}

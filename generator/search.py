@@ -447,10 +447,7 @@ def analyses_of(content: ContentRoot, tier: int):
 def entries(content: ContentRoot, tier: int) -> tuple[Entry, ...]:
     """Every document the tier ``tier`` site shows, as the index sees it (hidden blocks removed); worked
     out once per loaded root."""
-    key = ("search-entries", tier)
-    if key not in content.derived:
-        content.derived[key] = tuple(_entries(content, tier))
-    return content.derived[key]
+    return content.once(("search-entries", tier), lambda: tuple(_entries(content, tier)))
 
 
 def _entries(content: ContentRoot, tier: int) -> list[Entry]:
@@ -639,10 +636,7 @@ def _files(tier: int, found: tuple[Entry, ...], table: dict[str, list[str]], pai
 def pair_files(content: ContentRoot, tier: int) -> "PairFiles":
     """The tier's pairs files, made once for the index written and the audit that reads it back (millions of
     postings at 20,000 documents: the audit takes them with :func:`drop_pair_files` when done)."""
-    key = ("pair-files", tier)
-    if key not in content.derived:
-        content.derived[key] = PairFiles(entries(content, tier))
-    return content.derived[key]
+    return content.once(("pair-files", tier), lambda: PairFiles(entries(content, tier)))
 
 
 def drop_pair_files(content: ContentRoot, tier: int) -> None:

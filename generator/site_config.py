@@ -130,9 +130,7 @@ class SiteConfig:
 
 def of(content: ContentRoot) -> SiteConfig:
     """The configuration of a loaded root, read and checked once: every part of a command asks here."""
-    if "site-config" not in content.derived:
-        content.derived["site-config"] = read(content.root)
-    return content.derived["site-config"]
+    return content.once("site-config", lambda: read(content.root))
 
 
 def read(root: Path | str) -> SiteConfig:

@@ -100,22 +100,19 @@ def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) 
 
 def site_markdown(content: ContentRoot) -> tuple[list, dict]:
     """The Markdown settings of the root's checked configuration, read once per loaded root."""
-    if "site-markdown" not in content.derived:
-        content.derived["site-markdown"] = configured_markdown(site_config.of(content).data)
-    return content.derived["site-markdown"]
+    return content.once("site-markdown", lambda: configured_markdown(site_config.of(content).data))
 
 
 def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocksExtension]:
     """The page pipeline of a tier, kept per loaded root (a conversion resets it)."""
-    key = ("markdown", tier)
-    found = content.derived.get(key)
-    if found is None:
+    def made() -> tuple[Markdown, InternalBlocksExtension]:
         extensions, configs = page_extensions(*site_markdown(content), tier, content.root / SNIPPETS_DIR)
         configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
                    "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
         internal = next(e for e in extensions if isinstance(e, InternalBlocksExtension))
-        found = content.derived[key] = Markdown(extensions=extensions, extension_configs=configs), internal
-    return found
+        return Markdown(extensions=extensions, extension_configs=configs), internal
+
+    return content.once(("markdown", tier), made)
 
 
 # Views -----------------------------------------------------------------------------------------------
@@ -252,11 +249,7 @@ def view(content: ContentRoot, document: Document, tier: int) -> View:
 
 
 def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
-    key = ("view", document.rel, tier)
-    found = content.derived.get(key)
-    if found is None:
-        found = content.derived[key] = render(content, strip_markers(document.body), tier)
-    return found
+    return content.once(("view", document.rel, tier), lambda: render(content, strip_markers(document.body), tier))
 
 
 def prepare(content: ContentRoot, jobs: int | None = None) -> None:

@@ -103,9 +103,7 @@ def read(root: Path) -> tuple[Synonyms, list[Finding]]:
 
 def of(content: ContentRoot) -> Synonyms:
     """The loaded root's synonyms, read once (validation reports the file's mistakes)."""
-    if "synonyms" not in content.derived:
-        content.derived["synonyms"] = read(content.root)[0]
-    return content.derived["synonyms"]
+    return content.once("synonyms", lambda: read(content.root)[0])
 
 
 def _phrase(value) -> bool:
