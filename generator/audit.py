@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from . import search, structure
 from .audience import TIERS, file_tier, in_site
 from .content import ContentRoot, attachments, load
+from .frames import material_templates
 from .incremental import file_hash, stamp
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
@@ -455,11 +456,9 @@ def _read(path: Path) -> tuple[str, list[str]] | None:
 
 
 @functools.cache
-def _theme_files() -> dict[str, bytes]:
+def _theme_files() -> dict[str, Path]:
     """Static files of mkdocs-material, by path in a built site, for skipping verbatim copies."""
-    import material
-
-    base = Path(material.__file__).parent / "templates"
+    base = material_templates()
     return {p.relative_to(base).as_posix(): p for p in (base / "assets").rglob("*") if p.is_file()}
 
 

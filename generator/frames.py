@@ -13,6 +13,7 @@ never reaches another's pages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,17 @@ _SYNTAX = ("{{", "{%", "{#")
 UNKNOWN = None  # what reads() says of a partial whose reads cannot be worked out
 
 
-def _site_folders(env: Environment) -> list[Path]:
-    """The folders of templates a site adds before mkdocs-material's own."""
+@functools.cache
+def material_templates() -> Path:
+    """mkdocs-material's folder of templates (and the static files it copies into every site)."""
     import material
 
-    theme = (Path(material.__file__).parent / "templates").resolve()
+    return (Path(material.__file__).parent / "templates").resolve()
+
+
+def _site_folders(env: Environment) -> list[Path]:
+    """The folders of templates a site adds before mkdocs-material's own."""
+    theme = material_templates()
     return [Path(folder) for folder in getattr(env.loader, "searchpath", ()) if Path(folder).resolve() != theme]
 
 
