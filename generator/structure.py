@@ -72,6 +72,9 @@ MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[^\W\d_][\w-]*)?(
 LATE_MARKER_RE = re.compile(r"(?:[^\s/]/{2,}+|(?<!/)/{3,}+)[ \t]*+internal\b|^[ \t>]*/[^/\s]{1,2}/++[ \t]*internal\b",
                             re.I)
 SPACED_SLASHES_RE = re.compile(r"(?<=/)[ \t]+(?=/)")
+# An address (https://internal.example/wiki): its slashes are no marker. It ends before two slashes, which
+# may open one; the scheme's length is bounded, so a line of 40,000 characters is read in one pass.
+ADDRESS_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/](?:[^\s/]|/(?!/))*+")
 SLASH_LOOKALIKES = str.maketrans(dict.fromkeys("\u2044\u2215\u2571\u29f8\u3033", "/"))
 MARKER_ARGUMENT_RE = re.compile(r"^[ \t]*(?:\|.*)?$")
 
@@ -425,7 +428,7 @@ def marker_lookalike(line: str) -> str | None:
     name = (match["name"] or "").lower() if match else ""
     spelled = re.sub(r"[\W\d_]+", "", f"{name}{match['rest']}".split("|")[0].lower()) if name else ""
     if not (name.startswith("int") or _edits(name, "internal") <= 2 or spelled.startswith("internal")):
-        late = LATE_MARKER_RE.search(CODE_SPAN_RE.sub("", compact))
+        late = LATE_MARKER_RE.search(ADDRESS_RE.sub(" ", CODE_SPAN_RE.sub("", compact)))
         return "a marker starts its line: nothing may come before its slashes" if late else None
     slashes = len(match["slashes"])
     if compact != line.replace("\t", " "):

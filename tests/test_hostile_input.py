@@ -506,3 +506,19 @@ def test_code_spans_are_runs_of_the_same_length(text, spans):
 def test_a_marker_after_other_text_is_found(line, late):
     from generator.structure import LATE_MARKER_RE
     assert bool(LATE_MARKER_RE.search(line)) == late
+
+
+@pytest.mark.parametrize("line, finding", [
+    ("See https://internal.example/wiki for the flag.", False),
+    ("The admin tool <http://internal-admin/accounts> and [the wiki](https://internal/wiki).", False),
+    ("Ask on https://x.example/a/// internal", True),  # after the address: a marker after other text
+    ("Note:/// internal", True),
+    ("Note https:// internal", True),  # no address: nothing follows its slashes
+    ("a.b" * 13_000 + "://x", False),  # read in one pass
+])
+def test_an_address_is_no_marker_after_other_text(make_root, line, finding):
+    """Links to internal tools are common in runbooks: ``https://internal.example`` holds slashes before
+    the word, but no marker; text before a marker is still found, after an address too."""
+    make_root.doc("kb/a.md", f"# Page\n\n{line}\n", id="a", title="Page")
+    rules = {f.rule for f in validate(load(make_root.path))}
+    assert ("internal-marker" in rules) == finding
