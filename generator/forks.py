@@ -48,10 +48,10 @@ def _run(part: list):
 
 class Aside:
     """``work()`` done in a forked child while the parent goes on (as a context: the child is stopped on
-    leaving it); :meth:`result` waits for it. Where no
-    child can do it (no fork, another thread running, a child that failed or died), :meth:`result` does
-    the work itself: the result is always one ``work()`` gave. No thread is started, so the parent may
-    still fork its own pools (:func:`chunked` does not fork beside a thread)."""
+    leaving it); :meth:`result` waits for it. Where no child can do it (no fork, another thread running, a
+    child that failed or died), :meth:`result` does the work itself: the result is always one ``work()``
+    gave. No thread is started, so the parent may still fork its own pools (:func:`chunked` does not fork
+    beside a thread)."""
 
     def __init__(self, work: Callable[[], Result]):
         self._work, self._child, self._pipe = work, None, None
