@@ -350,23 +350,25 @@ def build(
 
     # Whether anyone put files into the published sites is a walk of every file: done on another core
     # while the documents are validated.
-    with forks.Aside(functools.partial(output.unwritten_files, out)) as unwritten:
+    with forks.Aside(functools.partial(output.unwritten_files, out)) as walk:
         if not full:  # the previous build's views of the documents whose bodies did not change, and findings
             structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
             findings_cache.load(content, out / CACHE_DIR / findings_cache.FINDINGS_FILE)
         findings = validate(content)
         if has_errors(findings):
             raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])
-        try:
-            output.claim(out, unwritten.result())
-            with output.locked(out):
-                sites = _build_into(content, out, tiers, jobs, say, live, full)
-        except output.OutputError as exc:
-            raise OutputFolderError(str(exc)) from None
-        except output.OutputBusy as exc:
-            raise BuildError(str(exc)) from None
-        except OSError as exc:
-            raise BuildError(output.describe(exc, out)) from None
+        unwritten = walk.result()
+
+    try:
+        output.claim(out, unwritten)
+        with output.locked(out):
+            sites = _build_into(content, out, tiers, jobs, say, live, full)
+    except output.OutputError as exc:
+        raise OutputFolderError(str(exc)) from None
+    except output.OutputBusy as exc:
+        raise BuildError(str(exc)) from None
+    except OSError as exc:
+        raise BuildError(output.describe(exc, out)) from None
     for site in sites.values():
         site.path = out / f"tier{site.tier}"
     return BuildResult(sites, time.perf_counter() - started)
