@@ -13,8 +13,9 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from .content import ContentRoot, Document
+from .content import SNIPPETS_DIR, ContentRoot, Document, read_text
 
 TIERS = (0, 1, 2, 3)
 PUBLIC_TIER = 0
@@ -33,6 +34,28 @@ TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
 def in_site(document: Document, tier: int) -> bool:
     """A document is in the tier ``tier`` site when it is published and its tier is at most ``tier``."""
     return document.published and document.tier is not None and document.tier <= tier
+
+
+def snippet_document(rel: str, path: Path, text: str) -> Document:
+    """A snippet read as a public document: a page of any tier may include it, so its internal blocks are
+    read as a public page's would be."""
+    return Document(rel, path, {"tier": PUBLIC_TIER}, text, 1, None)
+
+
+def snippet_documents(content: ContentRoot) -> list[Document]:
+    """Every readable file of the snippets folder (none that leads out of it: validation refuses those)."""
+    def read() -> list[Document]:
+        base = content.root / SNIPPETS_DIR
+        found = []
+        for path in sorted(base.rglob("*")) if base.is_dir() else ():
+            if path.is_file() and path.resolve().is_relative_to(base.resolve()):
+                rel = path.relative_to(content.root).as_posix()
+                text = read_text(path, rel)[0]
+                if text is not None:
+                    found.append(snippet_document(rel, path, text))
+        return found
+
+    return content.once("snippet-documents", read)
 
 
 def file_tier(content: ContentRoot, rel: str) -> int:

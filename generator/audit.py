@@ -28,8 +28,8 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import search, structure
-from .audience import TIERS, file_tier, in_site
-from .content import ContentRoot, attachments, load
+from .audience import TIERS, file_tier, in_site, snippet_documents
+from .content import SNIPPETS_DIR, ContentRoot, attachments, load
 from .frames import material_templates
 from .incremental import file_hash, stamp
 
@@ -152,18 +152,50 @@ def phrase_runs(texts) -> set[tuple[str, ...]]:
     return {run for tokens in texts for length in range(MIN_PHRASE, SHINGLE + 1) for run in _runs(tokens, length)}
 
 
-def _allowed_texts(content: ContentRoot, shown: list[tuple]) -> list[str]:
-    """Every text the tier may show: its documents' pages as the parser renders them for the tier,
-    titles, summaries, ids and URLs, and the intents and product areas."""
-    allowed = []
+def _allowed_texts(content: ContentRoot, shown: list[tuple]) -> list[tuple[str | None, str]]:
+    """Every text the tier may show, with the document it is of (None for the site's own): its documents'
+    pages as the parser renders them for the tier, titles, summaries, ids and URLs, and the intents and
+    product areas."""
+    allowed: list[tuple[str | None, str]] = []
     for document, view in shown:
-        allowed += [view.text, " ".join(view.heading_text),
-                    f"{document.title} {document.meta.get('summary') or ''} {document.id}", document.url]
+        allowed += [(document.rel, text) for text in (
+            view.text, " ".join(view.heading_text),
+            f"{document.title} {document.meta.get('summary') or ''} {document.id}", document.url)]
     for intent in content.intents.values():
-        allowed.append(" ".join([intent.title, *intent.phrasings]))
+        allowed.append((None, " ".join([intent.title, *intent.phrasings])))
     for area in content.areas.values():
-        allowed.append(f"{area.title} {area.description}")
+        allowed.append((None, f"{area.title} {area.description}"))
     return allowed
+
+
+def _includers(content: ContentRoot) -> dict[str, frozenset[str]]:
+    """The documents that include each snippet, directly or through other snippets, by the snippet's path.
+    An include is matched by its file name alone (a part of a file, ``name.md:3:9``, counts as the file)."""
+    def direct(text: str) -> set[str]:
+        names: set[str] = set()
+        if "8<" not in text:
+            return names
+        for _, spec in structure.includes(text.split("\n")):
+            name = posixpath.normpath(spec.split(":", 1)[0]) if ":" in spec and not (
+                content.root / SNIPPETS_DIR / spec).exists() else posixpath.normpath(spec)
+            names.add(f"{SNIPPETS_DIR}/{name}")
+        return names
+
+    def work() -> dict[str, frozenset[str]]:
+        inside = {snippet.rel: direct(snippet.body) for snippet in snippet_documents(content)}
+        found: dict[str, set[str]] = {rel: set() for rel in inside}
+        for document in content.documents:
+            todo, seen = list(direct(document.body)), set()
+            while todo:
+                rel = todo.pop()
+                if rel in seen or rel not in inside:
+                    continue
+                seen.add(rel)
+                found[rel].add(document.rel)
+                todo += inside[rel]
+        return {rel: frozenset(documents) for rel, documents in found.items()}
+
+    return content.once("snippet-includers", work)
 
 
 def _holds_words_of(text: str, wanted: list[list[str]]) -> bool:
@@ -187,6 +219,7 @@ class Fingerprints:
                  idish: set[str] | None = None):
         self.runs = runs
         self.phrases: dict[tuple[str, ...], _Secret] = {}
+        self.unvouched: dict[tuple[str, ...], frozenset[str]] = {}  # see _add_text
         self.paths: dict[str, _Secret] = {}
         self.ids: dict[str, _Secret] = {}
         shown: list[tuple] = []  # (document, its lines, the tier each line is for) of the documents the site shows
@@ -213,6 +246,12 @@ class Fingerprints:
             self.paths[stem] = self.paths[document.rel] = secret
             if DISTINCTIVE_ID_RE.match(document.id) and (idish is None or document.id.lower() in idish):
                 self.ids[document.id.lower()] = secret
+        # A snippet's internal blocks are hidden wherever a page includes it, in code too; the pages that
+        # include it are where it would leak, so their text does not make its phrases common wording.
+        for snippet in snippet_documents(content):
+            unvouched = _includers(content).get(snippet.rel, frozenset())
+            for floor, raw, secret in _hidden_texts(content, snippet, tier):
+                self._add_text(raw, secret, unvouched)
         for asset, secret in hidden_assets.items():
             if asset not in shown_assets:
                 self.paths.setdefault(asset, _Secret(secret.source, f"image or file used by a {secret.what}"))
@@ -227,39 +266,44 @@ class Fingerprints:
             self._drop_allowed(_allowed_texts(content, shown))
         self.leaves = {_leaf(path) for path in self.paths}
 
-    def _add_text(self, text: str, secret: _Secret) -> None:
+    def _add_text(self, text: str, secret: _Secret, unvouched: frozenset[str] = frozenset()) -> None:
         """The phrases of every line of ``text``; none when no run of MIN_PHRASE of its words is one of
-        ``runs`` (one pass)."""
+        ``runs`` (one pass). ``unvouched``: documents whose pages cannot show a phrase of it to be common
+        wording (where it would leak)."""
         if self.runs is not None:
             words_of_text = _text_words(text)
             if words_of_text is not None and self.runs.isdisjoint(_runs(words_of_text, MIN_PHRASE)):
                 return
         for line in text.split("\n"):
-            self._add_phrases(_line_words(line), secret)
+            self._add_phrases(_line_words(line), secret, unvouched)
 
-    def _add_phrases(self, tokens: list[str], secret: _Secret) -> None:
+    def _add_phrases(self, tokens: list[str], secret: _Secret, unvouched: frozenset[str]) -> None:
         runs = self.runs
         if runs is not None and runs.isdisjoint(_runs(tokens, MIN_PHRASE)):
             return
         for phrase in _phrases(tokens):
             if runs is None or phrase in runs:
                 self.phrases.setdefault(phrase, secret)
+                if unvouched:
+                    self.unvouched[phrase] = self.unvouched.get(phrase, frozenset()) | unvouched
 
-    def _drop_allowed(self, texts: list[str]) -> None:
-        """A phrase the tier may show is no evidence of a leak; nor is an id made of visible words. With few
-        of them (a rebuild's), only the texts that may hold all the words of one, or a word of an id, are read."""
+    def _drop_allowed(self, texts: list[tuple[str | None, str]]) -> None:
+        """A phrase the tier may show is no evidence of a leak (unless only a page its secret is unvouched by
+        shows it); nor is an id made of visible words. With few of them (a rebuild's), only the texts that
+        may hold all the words of one, or a word of an id, are read."""
         if len(self.phrases) + len(self.ids) <= FEW_PHRASES:
             wanted = [sorted(set(phrase), key=len, reverse=True) for phrase in self.phrases] + \
                 [[word] for token in self.ids for word in words(token)]
-            texts = [text for text in texts if _holds_words_of(text, wanted)]
-        allowed = [words(text) for text in texts]
-        for phrase in {phrase for tokens in allowed for phrase in self._found(tokens)}:
+            texts = [(rel, text) for rel, text in texts if _holds_words_of(text, wanted)]
+        allowed = [(rel, words(text)) for rel, text in texts]
+        for phrase in {phrase for rel, tokens in allowed for phrase in self._found(tokens)
+                       if rel not in self.unvouched.get(phrase, ())}:
             del self.phrases[phrase]
             others = self.prefixes[phrase[:MIN_PHRASE]]
             others.remove(phrase)
             if not others:
                 del self.prefixes[phrase[:MIN_PHRASE]]
-        visible = {w for tokens in allowed for w in tokens}
+        visible = {w for _, tokens in allowed for w in tokens}
         self.ids = {i: s for i, s in self.ids.items() if not set(words(i)) <= visible}
 
     def _found(self, tokens: list[str]):

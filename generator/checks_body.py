@@ -5,6 +5,7 @@ as the writer meant them and as the parser reads them (what each tier sees must 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from . import audience, structure
 from .checks_frontmatter import field_name, strings_in
@@ -58,8 +59,11 @@ class BodyRules:
             self.add(rel, (first + at, 1), "html-comment-public", WARNING,
                      f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
                      "where any customer can read it; delete it, or put the note in an internal block")
-        for index, spec in includes(lines):
-            self.check_snippet(document.rel, (first + index, 1), spec)
+        specs = list(includes(lines))
+        included = [(index, target) for index, spec in specs
+                    if (target := self.check_snippet(document.rel, (first + index, 1), spec)) is not None]
+        if len(included) == len(specs):  # else refused already, and a refused include may show anything
+            self.check_included_hiding(document, included)
         self.check_links(document)
 
     def check_markers(self, document: Document) -> None:
@@ -126,6 +130,45 @@ class BodyRules:
                          "indentation and the blank line before them")
             self.check_written_hidden(document, tier)
         self.check_absorbed(document, page_tier)
+
+    def check_included_hiding(self, document: Document, included: list[tuple[int, Path]]) -> None:
+        """What a snippet keeps in an internal block stays hidden where a document includes it: included in a
+        code fence, raw HTML or a comment, the snippet's lines are shown as they are, markers and all, and
+        the parser, reading the page, sees no block to hide. Reported at the include line, once."""
+        if not included:
+            return
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        reported: set[int] = set()
+        for tier in range(page_tier, max(audience.TIERS)):
+            shown = structure.view(self.content, document, tier)
+            shown_words = structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments]))
+            written = " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier)
+            for index, path in included:
+                snippet = self._snippet(path)
+                if index in reported or snippet is None:
+                    continue
+                snippet_lines, snippet_scan = snippet.body.split("\n"), audience.body_scan(self.content, snippet)
+                visible = structure.words(f"{written} {structure.view(self.content, snippet, tier).text}")
+                for at, (line, floor) in enumerate(zip(snippet_lines, snippet_scan.floors)):
+                    tokens = structure.words(line)
+                    if floor <= tier or snippet_scan.in_code[at] or not tokens or structure.BLOCK_MARK_RE.match(line):
+                        continue
+                    if structure.count_run(shown_words, tokens) > structure.count_run(visible, tokens):
+                        reported.add(index)
+                        self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
+                                 f"the tier {tier} page shows what {snippet.rel} keeps in an internal block "
+                                 f"(its line {at + 1}): where this line includes the snippet (in a code fence, "
+                                 "raw HTML or a comment) Markdown reads no block, and shows the snippet's lines "
+                                 "as they are; include it on a line of its own, after a blank line, outside "
+                                 "code and HTML")
+                        break
+
+    def _snippet(self, path: Path) -> Document | None:
+        """The snippet at ``path`` (:func:`generator.audience.snippet_document`), or None if unreadable."""
+        rel = path.relative_to(self.content.root).as_posix() if path.is_relative_to(self.content.root) else str(path)
+        text = self.reads.text(path, rel)
+        return None if text is None else audience.snippet_document(rel, path, text)
 
     def check_openers(self, document: Document) -> None:
         """Every line a writer means as an internal block's opener is one the parser reads, unless a closed

@@ -109,11 +109,15 @@ class LinkRules:
                          f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
             elif path.is_file():
                 text, _ = read_text(path, rel)
-                for index, spec in includes((text or "").split("\n")):
-                    self.check_snippet(rel, (index + 1, 1), spec)
+                specs = list(includes((text or "").split("\n")))
+                included = [(index, target) for index, spec in specs
+                            if (target := self.check_snippet(rel, (index + 1, 1), spec)) is not None]
                 # Its blocks are checked as a public page's would be: where a page includes it, the same
                 # markers (a look-alike, one after an unclosed fence) would show every tier their text.
-                self.check_markers(Document(rel, path, {"tier": audience.PUBLIC_TIER}, text or "", 1, None))
+                snippet = audience.snippet_document(rel, path, text or "")
+                self.check_markers(snippet)
+                if len(included) == len(specs):
+                    self.check_included_hiding(snippet, included)
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int,
                    written: bool = True) -> None:

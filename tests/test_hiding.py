@@ -343,10 +343,74 @@ def snippet_includes(draw):
     part = draw(st.sampled_from(["", ":s", ":" + ",".join(f"{a}:{b}" for a, b in ranges), f":{ranges[0][0]}"]))
     spec = f"{draw(st.sampled_from(['', 'sub/', './']))}notes.md{part}"
     include = f'--8<-- "{spec}"' if draw(st.booleans()) else f"--8<--\n{spec}\n--8<--"
+    include = draw(st.sampled_from(INCLUDE_CONTEXTS))(include)
     return secret, "\n".join(lines), spec, f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
 
 
-@given(snippet_includes())
+def _prefixed(prefix: str, text: str) -> str:
+    return "\n".join(prefix + line for line in text.split("\n"))
+
+
+# Where a page may put an include: Markdown reads a snippet's blocks as blocks in some, as text in others.
+INCLUDE_CONTEXTS = [
+    lambda include: include,
+    lambda include: f"```text\n{include}\n```",
+    lambda include: f"~~~\n{include}\n~~~",
+    lambda include: f"<div>\n{include}\n</div>",
+    lambda include: f"<div>\n\n{include}\n\n</div>",
+    lambda include: f"<div markdown>\n\n{include}\n\n</div>",
+    lambda include: f"<!--\n{include}\n-->",
+    lambda include: "1. Step.\n\n" + _prefixed("    ", include),
+    lambda include: "!!! note\n\n" + _prefixed("    ", include),
+    lambda include: '=== "Web"\n\n' + _prefixed("    ", include),
+    lambda include: _prefixed("> ", include),
+    lambda include: "Term\n:   " + _prefixed("    ", include).lstrip(),
+]
+
+
+@pytest.mark.parametrize("around", [
+    "```text\n{}\n```", "~~~\n{}\n~~~", "<div>\n{}\n</div>", "<!--\n{}\n-->", "```\n{}\n```\n\n- list"])
+@pytest.mark.parametrize("form", ['--8<-- "agents.md"', "--8<--\nagents.md\n--8<--"])
+def test_a_snippet_included_where_markdown_reads_no_block_is_refused(make_root, around, form):
+    """Included in code, raw HTML or a comment, a snippet's lines are shown as they are, its internal
+    blocks' markers and text too: the include is refused where it is, naming the snippet's line."""
+    make_root.file("snippets/agents.md", "Public snippet text.\n\n/// internal\nqzxsnippet words.\n///\n")
+    make_root.doc("kb/a.md", "# Page\n\nPublic words.\n\n" + around.format(form) + "\n")
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    at = document.body_line + 5 + (form.startswith("--8<--\n"))
+    assert "qzxsnippet" in tier0_texts(content, document)  # what the page would show
+    findings = [f for f in validate(content) if f.severity == "error"]
+    assert [(f.path, f.line, f.rule) for f in findings] == [("kb/a.md", at, "internal-not-hidden")]
+    assert "snippets/agents.md keeps in an internal block (its line 4)" in findings[0].message
+
+
+def test_a_snippet_that_includes_another_in_code_is_refused_where_it_does(make_root):
+    make_root.file("snippets/agents.md", "/// internal | tier: 2\nqzxsnippet words.\n///\n")
+    make_root.file("snippets/outer.md", 'Public outer text.\n\n```\n--8<-- "agents.md"\n```\n')
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "outer.md"\n', tier=1)
+    findings = [(f.path, f.line, f.rule) for f in validate(load(make_root.path)) if f.severity == "error"]
+    assert findings == [("snippets/outer.md", 4, "internal-not-hidden")]
+
+
+def test_a_snippet_sentence_the_page_also_writes_is_no_leak(make_root):
+    """The page's own public text may say what the snippet's block says: that is not the snippet shown."""
+    make_root.file("snippets/agents.md", "/// internal\nRestart the billing service first.\n///\n")
+    make_root.doc("kb/a.md", '# Page\n\nRestart the billing service first.\n\n--8<-- "agents.md"\n')
+    assert errors_of(load(make_root.path)) == []
+
+
+@st.composite
+def whole_snippet_includes(draw):
+    """A document of :func:`documents` moved into a snippet, included whole in one of the contexts a page
+    can put an include in (code, raw HTML, a comment, containers)."""
+    secret, text = draw(documents())
+    include = '--8<-- "notes.md"' if draw(st.booleans()) else "--8<--\nnotes.md\n--8<--"
+    include = draw(st.sampled_from(INCLUDE_CONTEXTS))(include)
+    return secret, text, "notes.md", f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
+
+
+@given(st.one_of(snippet_includes(), whole_snippet_includes()))
 def test_no_internal_word_of_a_snippet_reaches_tier0_unless_the_page_is_refused(case):
     secret, snippet, spec, body = case
     with tempfile.TemporaryDirectory() as folder:

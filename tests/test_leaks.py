@@ -308,6 +308,28 @@ def test_snippet_internal_block_only_in_tier1(snippet_site):
     assert in_search(out / "tier1", SNIPPET_SECRET)
 
 
+def test_a_snippet_block_shown_where_a_page_includes_it_is_found(snippet_site, tmp_path):
+    """A page that includes a snippet is where the snippet's internal block would leak (included in code,
+    the parser shows the block's lines as they are): its text cannot vouch that the block's phrases are
+    common wording, while another page's can."""
+    root, built = snippet_site
+    out = copy_out(built, tmp_path)
+    copy = tmp_path / "root"
+    shutil.copytree(root, copy)
+    source = copy / "kb" / "public-help.md"
+    source.write_text(read(source).replace('--8<-- "shared-steps.md"', '```\n--8<-- "shared-steps.md"\n```'),
+                      encoding="utf-8")
+    target = out / "tier0" / "kb" / "public-help" / "index.html"
+    target.write_text(read(target).replace("<p>Intro.</p>", f"<p>Intro.</p>\n<pre><code>{SNIPPET_SECRET}</code></pre>"),
+                      encoding="utf-8")
+    def pages_leaking() -> set[tuple[str, str]]:  # the index was built from the old source: its pairs differ
+        return {(leak.output, leak.source) for leak in audit(copy, out, tiers=[0]) if "/search/" not in leak.output}
+
+    assert pages_leaking() == {("tier0/kb/public-help/index.html", "snippets/shared-steps.md")}
+    RootMaker(copy).doc("kb/other.md", f"# Other\n\n{SNIPPET_SECRET}\n")  # the same words, on a page of its own
+    assert pages_leaking() == set()
+
+
 # 3. internal blocks in nested Markdown ---------------------------------------------------------------
 
 NESTED = {
