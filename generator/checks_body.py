@@ -134,35 +134,37 @@ class BodyRules:
     def check_included_hiding(self, document: Document, included: list[tuple[int, Path]]) -> None:
         """What a snippet keeps in an internal block stays hidden where a document includes it: included in a
         code fence, raw HTML or a comment, the snippet's lines are shown as they are, markers and all, and
-        the parser, reading the page, sees no block to hide. Reported at the include line, once."""
+        the parser, reading the page, sees no block to hide. Reported once a snippet, at an include in code
+        if there is one (a page may include a snippet twice)."""
         if not included:
             return
         lines, scan = self.scanned(document)
         page_tier = document.tier if document.tier is not None else 0
-        reported: set[int] = set()
+        places: dict[Path, list[int]] = {}
+        for index, path in included:
+            places.setdefault(path, []).append(index)
         for tier in range(page_tier, max(audience.TIERS)):
             shown = structure.view(self.content, document, tier)
             shown_words = structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments]))
             written = " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier)
-            for index, path in included:
+            for path, indexes in list(places.items()):
                 snippet = self._snippet(path)
-                if index in reported or snippet is None:
+                if snippet is None:
                     continue
-                snippet_lines, snippet_scan = snippet.body.split("\n"), audience.body_scan(self.content, snippet)
-                visible = structure.words(f"{written} {structure.view(self.content, snippet, tier).text}")
-                for at, (line, floor) in enumerate(zip(snippet_lines, snippet_scan.floors)):
-                    tokens = structure.words(line)
-                    if floor <= tier or snippet_scan.in_code[at] or not tokens or structure.BLOCK_MARK_RE.match(line):
-                        continue
-                    if structure.count_run(shown_words, tokens) > structure.count_run(visible, tokens):
-                        reported.add(index)
-                        self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
-                                 f"the tier {tier} page shows what {snippet.rel} keeps in an internal block "
-                                 f"(its line {at + 1}): where this line includes the snippet (in a code fence, "
-                                 "raw HTML or a comment) Markdown reads no block, and shows the snippet's lines "
-                                 "as they are; include it on a line of its own, after a blank line, outside "
-                                 "code and HTML")
-                        break
+                # what the page may show of it: its public text, once for each include
+                visible = structure.words(" ".join([written, *[structure.view(self.content, snippet, tier).text]
+                                                    * len(indexes)]))
+                at = _first_shown_hidden_line(snippet, audience.body_scan(self.content, snippet), tier,
+                                              shown_words, visible)
+                if at is not None:
+                    del places[path]
+                    index = next((i for i in indexes if scan.in_code[i]), indexes[0])
+                    self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
+                             f"the tier {tier} page shows what {snippet.rel} keeps in an internal block "
+                             f"(its line {at + 1}): where this line includes the snippet (in a code fence, "
+                             "raw HTML or a comment) Markdown reads no block, and shows the snippet's lines "
+                             "as they are; include it on a line of its own, after a blank line, outside "
+                             "code and HTML")
 
     def _snippet(self, path: Path) -> Document | None:
         """The snippet at ``path`` (:func:`generator.audience.snippet_document`), or None if unreadable."""
@@ -240,6 +242,18 @@ class BodyRules:
                          f"(an indented line after the block's end belongs to it), so the tier {tier} page does not "
                          "show it: unindent it, or put it before the block's '///' line if it is internal")
                 return
+
+
+def _first_shown_hidden_line(snippet: Document, scan: audience.Scan, tier: int, shown_words: list[str],
+                             visible: list[str]) -> int | None:
+    """The first line a snippet keeps in a block above ``tier`` whose words a page shows more often than
+    ``visible``, what it may show, holds them."""
+    for at, (line, floor) in enumerate(zip(snippet.body.split("\n"), scan.floors)):
+        tokens = structure.words(line)
+        if floor > tier and not scan.in_code[at] and tokens and not structure.BLOCK_MARK_RE.match(line) and \
+                structure.count_run(shown_words, tokens) > structure.count_run(visible, tokens):
+            return at
+    return None
 
 
 def marker_lines(lines: list[str]) -> list[int]:

@@ -393,6 +393,16 @@ def test_a_snippet_that_includes_another_in_code_is_refused_where_it_does(make_r
     assert findings == [("snippets/outer.md", 4, "internal-not-hidden")]
 
 
+def test_a_snippet_included_twice_is_reported_at_the_include_in_code(make_root):
+    make_root.file("snippets/agents.md", "Restart the billing service.\n\n/// internal\nRestart the billing service."
+                                         "\n///\n")
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "agents.md"\n\n--8<-- "agents.md"\n')
+    assert errors_of(load(make_root.path)) == []  # each include shows the public sentence once
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "agents.md"\n\n```\n--8<-- "agents.md"\n```\n')
+    content = load(make_root.path)
+    assert errors_of(content) == [f"internal-not-hidden:{content.by_rel()['kb/a.md'].body_line + 5}"]
+
+
 def test_a_snippet_sentence_the_page_also_writes_is_no_leak(make_root):
     """The page's own public text may say what the snippet's block says: that is not the snippet shown."""
     make_root.file("snippets/agents.md", "/// internal\nRestart the billing service first.\n///\n")
