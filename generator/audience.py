@@ -10,6 +10,7 @@ hides what the writer meant to hide. It decides nothing a site shows.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def snippet_documents(content: ContentRoot) -> list[Document]:
         base = content.root / SNIPPETS_DIR
         found = []
         for path in sorted(base.rglob("*")) if base.is_dir() else ():
-            if path.is_file() and path.resolve().is_relative_to(base.resolve()):
+            if path.is_file() and Path(os.path.realpath(path)).is_relative_to(os.path.realpath(base)):
                 rel = path.relative_to(content.root).as_posix()
                 text = read_text(path, rel)[0]
                 if text is not None:

@@ -4,6 +4,7 @@ page of a higher tier, and a snippet is read only from the snippets folder.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -77,7 +78,8 @@ class LinkRules:
                      f"'{spec}' {what}; only files in {SNIPPETS_DIR}/ may be included (links that lead out "
                      "of it through '..', absolute paths or symbolic links are refused)")
         elif not self.reads.exists(target) or not self.reads.is_file(target):
-            self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' does not exist in {SNIPPETS_DIR}/")
+            self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' " + (
+                "is not a file" if self.reads.exists(target) else "does not exist") + f" in {SNIPPETS_DIR}/")
         elif path != spec and marker_lines((self.reads.text(target, path) or "").split("\n")):
             self.add(rel, where, "snippet-part-internal", ERROR,
                      f"'{spec}' includes part of {SNIPPETS_DIR}/{path}, which has internal blocks: a part can take "
@@ -104,11 +106,12 @@ class LinkRules:
         base = self.content.root / SNIPPETS_DIR
         for path in sorted(base.rglob("*")) if base.is_dir() else ():
             rel = path.relative_to(self.content.root).as_posix()
-            if not path.resolve().is_relative_to(base.resolve()):
+            if not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(base)):
                 self.add(rel, (1, 1), "snippet-outside", ERROR,
                          f"{rel} is a symbolic link to a file outside {SNIPPETS_DIR}/; copy the text in instead")
             elif path.is_file():
-                text, _ = read_text(path, rel)
+                text, unreadable = read_text(path, rel)
+                self.findings += unreadable  # as a document's: a page that includes it would show it
                 specs = list(includes((text or "").split("\n")))
                 included = [(index, target) for index, spec in specs
                             if (target := self.check_snippet(rel, (index + 1, 1), spec)) is not None]

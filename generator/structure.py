@@ -40,7 +40,7 @@ from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_B
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience, forks
-from .content import SNIPPETS_DIR, ContentRoot, Document
+from .content import SNIPPETS_DIR, ContentRoot, Document, read_text
 from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
 from . import site_config
@@ -113,9 +113,27 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
         configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
                    "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
         internal = next(e for e in extensions if isinstance(e, InternalBlocksExtension))
-        return Markdown(extensions=extensions, extension_configs=configs), internal
+        md = Markdown(extensions=extensions, extension_configs=configs)
+        md.preprocessors["snippet"].read_lines = _snippet_lines
+        return md, internal
 
     return content.once(("markdown", tier), made)
+
+
+def _snippet_lines(path: str) -> list[str]:
+    """A snippet's lines as pymdownx.snippets reads them (UTF-8, any line ending a newline), or none for a
+    file kbgen does not read (not a file, too large, not UTF-8, a byte-order mark...): validation reports
+    it at the file, as it reports a missing one at the include, and the view is worked out meanwhile."""
+    try:
+        if not Path(path).is_file():  # a folder, a named pipe (that would wait for a writer)...
+            return []
+        text, findings = read_text(Path(path), path)
+    except OSError:
+        return []
+    if text is None or findings:
+        return []
+    text = text.replace("\r", "\n")  # read_text made "\r\n" a newline; text mode makes a lone "\r" one too
+    return text.split("\n") if text else []
 
 
 # Views -----------------------------------------------------------------------------------------------

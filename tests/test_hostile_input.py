@@ -138,6 +138,58 @@ def test_fifo_is_refused_without_being_opened(make_root):
     assert rules_at(findings, "kb/account/picture.png") == {"file-not-regular"}
 
 
+def _unreadable_snippet(kind: str, path: Path) -> None:
+    from generator.content import MAX_FILE_BYTES
+    if kind == "folder":
+        path.mkdir(parents=True)
+        (path / "inner.md").write_text("Inner.\n")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "named pipe":
+        os.mkfifo(path)
+    elif kind == "link loop":
+        path.symlink_to(path.name)
+    else:
+        path.write_bytes({"not UTF-8": b"Fine.\n\xff\xfe not text\n", "byte-order mark": b"\xef\xbb\xbfFine.\n",
+                          "too large": b"Words of a line.\n" * (MAX_FILE_BYTES // 17 + 1)}[kind])
+
+
+@pytest.mark.parametrize("kind, where, rule", [
+    ("folder", "kb/a.md", "snippet-missing"), ("named pipe", "kb/a.md", "snippet-missing"),
+    ("link loop", "kb/a.md", "snippet-missing"), ("not UTF-8", "snippets/s.md", "file-encoding"),
+    ("byte-order mark", "snippets/s.md", "file-bom"), ("too large", "snippets/s.md", "file-too-large")])
+def test_a_snippet_kbgen_cannot_read_is_a_finding_not_a_traceback_or_a_hang(make_root, kind, where, rule):
+    """The page's parse reads an include before any rule runs: it must not wait on a pipe, read a file
+    beyond any page, or raise; the rules then say what is wrong, where."""
+    _unreadable_snippet(kind, make_root.path / "snippets" / "s.md")
+    make_root.doc("kb/a.md", '# Page\n\nPublic words.\n\n--8<-- "s.md"\n')
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(findings=validate(make_root.path)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    if worker.is_alive():
+        with open(make_root.path / "snippets" / "s.md", "w"):
+            pass
+        pytest.fail("validation opened a named pipe and waited on it")
+    assert [(f.path, f.rule) for f in result["findings"] if f.severity == "error"] == [(where, rule)]
+    built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
+    assert_no_crash(built)
+    assert built.exit_code == 1 and rule in built.output + stderr_of(built)
+
+
+def test_a_snippet_with_lone_carriage_returns_is_read_as_the_page_reads_it(make_root):
+    """The page's parse reads a lone carriage return as a line break (pymdownx.snippets reads in text mode);
+    the snippet's rules, reading lines as written, see one line with a marker inside it, and refuse it."""
+    make_root.file("snippets/s.md", "First line.\r\r/// internal\rqzxsnippet words.\r///\r")
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "s.md"\n')
+    content = load(make_root.path)
+    assert [(f.path, f.rule) for f in validate(content) if f.severity == "error"] == [
+        ("snippets/s.md", "internal-marker")]
+    from generator import structure
+    view = structure.view(content, content.by_rel()["kb/a.md"], 0)
+    assert "First line." in view.text and "qzxsnippet" not in view.text
+
+
 def test_socket_is_refused(make_root, tmp_path):
     import socket
 
