@@ -470,15 +470,18 @@ def _segment_words(segments: list[str]) -> list[str]:
 
 
 def _json_strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _json_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
+    """Every key and string of a JSON value, in document order (a stack, not recursion: a file nested
+    deeper than Python recurses is still read)."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack += [item, str(key)]
+        elif isinstance(value, list):
+            stack += reversed(value)
 
 
 def _read(path: Path) -> tuple[str, list[str]] | None:
@@ -494,7 +497,7 @@ def _read(path: Path) -> tuple[str, list[str]] | None:
         try:
             strings = list(_json_strings(json.loads(raw)))
             return "\n".join(strings), strings
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads: read as text
             pass
     return raw, [raw]
 

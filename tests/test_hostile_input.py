@@ -574,3 +574,19 @@ def test_an_address_is_no_marker_after_other_text(make_root, line, finding):
     make_root.doc("kb/a.md", f"# Page\n\n{line}\n", id="a", title="Page")
     rules = {f.rule for f in validate(load(make_root.path))}
     assert ("internal-marker" in rules) == finding
+
+
+@pytest.mark.parametrize("depth", [900, 3_000, 200_000])
+def test_an_attachment_of_json_nested_deeper_than_python_recurses_is_built_and_audited(make_root, depth):
+    """The audit reads a JSON file's strings; one nested deeper than Python recurses is read as text, and a
+    string deep inside is still searched."""
+    from generator.audit import _read
+    nested = "[" * depth + '"Qzxdeep agents reset the ledger flag first"' + "]" * depth
+    make_root.file("kb/data.json", nested)
+    make_root.doc("kb/a.md", "# Page\n\nDownload [the data](data.json).\n")
+    built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"),
+                    "--tier", "0")
+    assert_no_crash(built)
+    assert built.exit_code == 0, built.output + stderr_of(built)
+    text, chunks = _read(make_root.path.parent / "out" / "tier0" / "kb" / "data.json")
+    assert "Qzxdeep agents reset the ledger flag first" in text and any("Qzxdeep" in chunk for chunk in chunks)
