@@ -169,23 +169,23 @@ def _allowed_texts(content: ContentRoot, shown: list[tuple]) -> list[tuple[str |
 
 
 def _includers(content: ContentRoot) -> dict[str, frozenset[str]]:
-    """The documents that include each snippet, directly or through other snippets, by the snippet's path.
-    An include is matched by its file name alone (a part of a file, ``name.md:3:9``, counts as the file)."""
+    """The documents that include each snippet, directly or through other snippets, by the snippet's path;
+    those the site appends to every page (``auto_append``) are included by every document. An include is
+    matched by its file name alone (a part of a file, ``name.md:3:9``, counts as the file)."""
+    def named(specs) -> set[str]:
+        return {f"{SNIPPETS_DIR}/" + posixpath.normpath(spec.split(":", 1)[0] if ":" in spec and not (
+            content.root / SNIPPETS_DIR / spec).exists() else spec) for spec in specs}
+
     def direct(text: str) -> set[str]:
-        names: set[str] = set()
-        if "8<" not in text:
-            return names
-        for _, spec in structure.includes(text.split("\n")):
-            name = posixpath.normpath(spec.split(":", 1)[0]) if ":" in spec and not (
-                content.root / SNIPPETS_DIR / spec).exists() else posixpath.normpath(spec)
-            names.add(f"{SNIPPETS_DIR}/{name}")
-        return names
+        return named(spec for _, spec in structure.includes(text.split("\n"))) if "8<" in text else set()
+
+    appended = named(structure.appended_snippets(content))
 
     def work() -> dict[str, frozenset[str]]:
         inside = {snippet.rel: direct(snippet.body) for snippet in snippet_documents(content)}
         found: dict[str, set[str]] = {rel: set() for rel in inside}
         for document in content.documents:
-            todo, seen = list(direct(document.body)), set()
+            todo, seen = [*direct(document.body), *appended], set()
             while todo:
                 rel = todo.pop()
                 if rel in seen or rel not in inside:

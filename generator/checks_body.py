@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import audience, structure
 from .checks_frontmatter import field_name, strings_in
-from .content import Document
+from .content import SNIPPETS_DIR, Document
 from .findings import ERROR, WARNING
 from .structure import CODE_SPAN_RE, includes
 
@@ -63,7 +63,7 @@ class BodyRules:
         included = [(index, target) for index, spec in specs
                     if (target := self.check_snippet(document.rel, (first + index, 1), spec)) is not None]
         if len(included) == len(specs):  # else refused already, and a refused include may show anything
-            self.check_included_hiding(document, included)
+            self.check_included_hiding(document, included + [(APPENDED, target) for target in self.appended()])
         self.check_links(document)
 
     def check_markers(self, document: Document) -> None:
@@ -131,11 +131,18 @@ class BodyRules:
             self.check_written_hidden(document, tier)
         self.check_absorbed(document, page_tier)
 
+    def appended(self) -> list[Path]:
+        """The snippets mkdocs.yml appends to every page that :meth:`check_appended_snippets` accepts."""
+        base = self.content.root / SNIPPETS_DIR
+        found = [self.reads.resolve(base / spec) for spec in structure.appended_snippets(self.content)]
+        return [path for path in found if path.is_relative_to(self.reads.resolve(base)) and self.reads.is_file(path)]
+
     def check_included_hiding(self, document: Document, included: list[tuple[int, Path]]) -> None:
         """What a snippet keeps in an internal block stays hidden where a document includes it: included in a
         code fence, raw HTML or a comment, the snippet's lines are shown as they are, markers and all, and
         the parser, reading the page, sees no block to hide. Reported once a snippet, at an include in code
-        if there is one (a page may include a snippet twice)."""
+        if there is one (a page may include a snippet twice); for a snippet mkdocs.yml appends to the page
+        (index :data:`APPENDED`), at the page's last line: what it leaves open takes the snippet in."""
         if not included:
             return
         lines, scan = self.scanned(document)
@@ -143,28 +150,64 @@ class BodyRules:
         places: dict[Path, list[int]] = {}
         for index, path in included:
             places.setdefault(path, []).append(index)
+        # each include brings in its snippet and those it includes, whose blocks the parser or the writer hides
+        brought = {path: [(snippet, self._hidden_floors(snippet)) for snippet in self._brought(path)]
+                   for path in places}
         for tier in range(page_tier, max(audience.TIERS)):
+            hiding = [path for path in places if any(floor > tier for _, floors in brought[path] for floor in floors)]
+            if not hiding:
+                continue
             shown = structure.view(self.content, document, tier)
             shown_words = structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments]))
             written = " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier)
-            for path, indexes in list(places.items()):
-                snippet = self._snippet(path)
-                if snippet is None:
+            for path in hiding:
+                indexes = places.pop(path)
+                # what the page may show of it: its public text (with what it includes), once for each include
+                public = structure.view(self.content, brought[path][0][0], tier).text
+                visible = structure.words(" ".join([written, *[public] * len(indexes)]))
+                found = next(((snippet, at) for snippet, floors in brought[path]
+                              if (at := _first_shown_hidden_line(snippet, floors, tier, shown_words, visible))
+                              is not None), None)
+                if found is None:
+                    places[path] = indexes
                     continue
-                # what the page may show of it: its public text, once for each include
-                visible = structure.words(" ".join([written, *[structure.view(self.content, snippet, tier).text]
-                                                    * len(indexes)]))
-                at = _first_shown_hidden_line(snippet, audience.body_scan(self.content, snippet), tier,
-                                              shown_words, visible)
-                if at is not None:
-                    del places[path]
-                    index = next((i for i in indexes if scan.in_code[i]), indexes[0])
-                    self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
-                             f"the tier {tier} page shows what {snippet.rel} keeps in an internal block "
-                             f"(its line {at + 1}): where this line includes the snippet (in a code fence, "
-                             "raw HTML or a comment) Markdown reads no block, and shows the snippet's lines "
-                             "as they are; include it on a line of its own, after a blank line, outside "
-                             "code and HTML")
+                snippet, at = found
+                placed = [i for i in indexes if i != APPENDED]
+                last = max((i for i, line in enumerate(lines) if line.strip()), default=0)  # what it leaves open
+                index = next((i for i in placed if scan.in_code[i]), placed[0] if placed else last)
+                where = ("where this line includes the snippet (in a code fence, raw HTML or a comment) Markdown "
+                         "reads no block, and shows the snippet's lines as they are; include it on a line of its "
+                         "own, after a blank line, outside code and HTML") if placed else (
+                         "mkdocs.yml appends the snippet to every page, and this page ends inside something it "
+                         "leaves open (raw HTML, a comment, code), where Markdown reads no block and shows the "
+                         "snippet's lines as they are; close it")
+                self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows what {snippet.rel} keeps in an internal block "
+                         f"(its line {at + 1}): {where}")
+
+    def _hidden_floors(self, snippet: Document) -> list[int]:
+        """Per line of a snippet, the tier from which it may be shown: as written, or as the parser reads
+        it alone, whichever is higher."""
+        written = audience.body_scan(self.content, snippet).floors
+        return [max(pair) for pair in zip(written, structure.hidden_lines(self.content, snippet))]
+
+    def _brought(self, path: Path) -> list[Document]:
+        """The snippet at ``path`` and every snippet it includes, however deep (each once, readable ones)."""
+        base = self.reads.resolve(self.content.root / SNIPPETS_DIR)
+        found: list[Document] = []
+        todo, seen = [path], set()
+        while todo:
+            path = todo.pop(0)
+            snippet = None if path in seen else self._snippet(path)
+            seen.add(path)
+            if snippet is None:
+                continue
+            found.append(snippet)
+            for _, spec in includes(snippet.body.split("\n")):
+                target = self.reads.resolve(base / spec)
+                if target.is_relative_to(base) and self.reads.is_file(target):
+                    todo.append(target)
+        return found
 
     def _snippet(self, path: Path) -> Document | None:
         """The snippet at ``path`` (:func:`generator.audience.snippet_document`), or None if unreadable."""
@@ -244,13 +287,16 @@ class BodyRules:
                 return
 
 
-def _first_shown_hidden_line(snippet: Document, scan: audience.Scan, tier: int, shown_words: list[str],
+APPENDED = -1  # the place of a snippet mkdocs.yml appends to every page, among a page's includes
+
+
+def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, shown_words: list[str],
                              visible: list[str]) -> int | None:
     """The first line a snippet keeps in a block above ``tier`` whose words a page shows more often than
     ``visible``, what it may show, holds them."""
-    for at, (line, floor) in enumerate(zip(snippet.body.split("\n"), scan.floors)):
-        tokens = structure.words(line)
-        if floor > tier and not scan.in_code[at] and tokens and not structure.BLOCK_MARK_RE.match(line) and \
+    for at, (line, floor) in enumerate(zip(snippet.body.split("\n"), floors)):
+        tokens = structure.words(line) if floor > tier else None
+        if tokens and not structure.BLOCK_MARK_RE.match(line) and \
                 structure.count_run(shown_words, tokens) > structure.count_run(visible, tokens):
             return at
     return None

@@ -106,6 +106,12 @@ def site_markdown(content: ContentRoot) -> tuple[list, dict]:
     return content.once("site-markdown", lambda: configured_markdown(site_config.of(content).data))
 
 
+def appended_snippets(content: ContentRoot) -> list[str]:
+    """The snippets the site's pymdownx.snippets appends to every page (``auto_append``), as written."""
+    appended = site_markdown(content)[1].get("pymdownx.snippets", {}).get("auto_append")
+    return [spec for spec in appended if isinstance(spec, str)] if isinstance(appended, list) else []
+
+
 def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocksExtension]:
     """The page pipeline of a tier, kept per loaded root (a conversion resets it)."""
     def made() -> tuple[Markdown, InternalBlocksExtension]:

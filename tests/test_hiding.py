@@ -344,7 +344,8 @@ def snippet_includes(draw):
     spec = f"{draw(st.sampled_from(['', 'sub/', './']))}notes.md{part}"
     include = f'--8<-- "{spec}"' if draw(st.booleans()) else f"--8<--\n{spec}\n--8<--"
     include = draw(st.sampled_from(INCLUDE_CONTEXTS))(include)
-    return secret, "\n".join(lines), spec, f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
+    where = "snippets/sub/notes.md" if spec.startswith("sub/") else "snippets/notes.md"
+    return secret, {where: "\n".join(lines)}, f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
 
 
 def _prefixed(prefix: str, text: str) -> str:
@@ -393,6 +394,29 @@ def test_a_snippet_that_includes_another_in_code_is_refused_where_it_does(make_r
     assert findings == [("snippets/outer.md", 4, "internal-not-hidden")]
 
 
+def test_a_snippet_included_in_code_with_the_snippets_it_includes_is_refused(make_root):
+    """The snippet a page includes in code brings the snippets it includes, blocks and all."""
+    make_root.file("snippets/inner.md", "/// internal\nqzxinner words.\n///\n")
+    make_root.file("snippets/outer.md", 'Public outer text.\n\n--8<-- "inner.md"\n')
+    make_root.doc("kb/a.md", '# Page\n\n```\n--8<-- "outer.md"\n```\n')
+    content = load(make_root.path)
+    findings = [f for f in validate(content) if f.severity == "error"]
+    assert [(f.path, f.line, f.rule) for f in findings] == [
+        ("kb/a.md", content.by_rel()["kb/a.md"].body_line + 3, "internal-not-hidden")]
+    assert "snippets/inner.md keeps in an internal block (its line 2)" in findings[0].message
+
+
+def test_a_block_only_the_parser_reads_in_a_snippet_stays_hidden_where_it_is_included(make_root):
+    """An admonition written without a space holds the block: the parser hides it where the writer's line
+    scan may not see one; included in code, it is shown, and refused."""
+    make_root.file("snippets/agents.md", "!!!note\r\n\r\n    /// internal | tier: 2 \r\n    qzxnote words.\r\n"
+                                         "    ///\r\n")
+    make_root.doc("kb/a.md", '# Page\n\n```text\n--8<--\nagents.md\n--8<--\n```\n')
+    content = load(make_root.path)
+    assert "qzxnote" in tier0_texts(content, content.by_rel()["kb/a.md"])
+    assert errors_of(content) == [f"internal-not-hidden:{content.by_rel()['kb/a.md'].body_line + 4}"]
+
+
 def test_a_snippet_included_twice_is_reported_at_the_include_in_code(make_root):
     make_root.file("snippets/agents.md", "Restart the billing service.\n\n/// internal\nRestart the billing service."
                                          "\n///\n")
@@ -401,6 +425,22 @@ def test_a_snippet_included_twice_is_reported_at_the_include_in_code(make_root):
     make_root.doc("kb/a.md", '# Page\n\n--8<-- "agents.md"\n\n```\n--8<-- "agents.md"\n```\n')
     content = load(make_root.path)
     assert errors_of(content) == [f"internal-not-hidden:{content.by_rel()['kb/a.md'].body_line + 5}"]
+
+
+@pytest.mark.parametrize("ending, refused", [("<div>\nRaw text.\n", True), ("<pre>\nRaw text.\n", True),
+                                             ("<div>\nRaw text.\n</div>\n", False), ("Public words.\n", False)])
+def test_a_page_that_takes_in_the_snippet_mkdocs_yml_appends_is_refused(make_root, ending, refused):
+    """pymdownx.snippets appends its auto_append snippets after the page's last line: a page that ends inside
+    raw HTML takes them in, and shows their internal blocks as they are."""
+    make_root.file("snippets/agents.md", "Public appended text.\n\n/// internal\nqzxappended words.\n///\n")
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.snippets:\n"
+                                 "      auto_append: ['agents.md']\n")
+    make_root.doc("kb/a.md", "# Page\n\nPublic words.\n\n" + ending)
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    assert ("qzxappended" in tier0_texts(content, document)) == refused
+    last = document.body_line + len(document.body.rstrip("\n").split("\n")) - 1
+    assert errors_of(content) == ([f"internal-not-hidden:{last}"] if refused else [])
 
 
 def test_a_snippet_sentence_the_page_also_writes_is_no_leak(make_root):
@@ -413,24 +453,37 @@ def test_a_snippet_sentence_the_page_also_writes_is_no_leak(make_root):
 @st.composite
 def whole_snippet_includes(draw):
     """A document of :func:`documents` moved into a snippet, included whole in one of the contexts a page
-    can put an include in (code, raw HTML, a comment, containers)."""
+    can put an include in (code, raw HTML, a comment, containers), directly or through another snippet, or
+    appended to every page by mkdocs.yml after whatever the page leaves open."""
     secret, text = draw(documents())
-    include = '--8<-- "notes.md"' if draw(st.booleans()) else "--8<--\nnotes.md\n--8<--"
+    files = {"snippets/notes.md": text}
+    how = draw(st.sampled_from(["included", "through another snippet", "appended"]))
+    if how == "appended":  # after the page's last line, whatever the page leaves open
+        files["mkdocs.yml"] = "site_name: Help\nmarkdown_extensions:\n  - pymdownx.snippets:\n" \
+                              "      auto_append: ['notes.md']\n"
+        ending = draw(st.sampled_from(["", "<div>\nRaw text.\n", "<pre>\n", "```\n", "<!--\n", "> Quote.\n"]))
+        return secret, files, f"# Page\n\nPublic words.\n\n{ending}"
+    name = "notes.md"
+    if how == "through another snippet":
+        files["snippets/outer.md"] = 'Outer public words.\n\n--8<-- "notes.md"\n'
+        name = "outer.md"
+    include = f'--8<-- "{name}"' if draw(st.booleans()) else f"--8<--\n{name}\n--8<--"
     include = draw(st.sampled_from(INCLUDE_CONTEXTS))(include)
-    return secret, text, "notes.md", f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
+    return secret, files, f"# Page\n\nPublic words.\n\n{include}\n\nMore public words.\n"
 
 
 @given(st.one_of(snippet_includes(), whole_snippet_includes()))
 def test_no_internal_word_of_a_snippet_reaches_tier0_unless_the_page_is_refused(case):
-    secret, snippet, spec, body = case
+    secret, files, body = case
     with tempfile.TemporaryDirectory() as folder:
         maker = RootMaker(Path(folder))
-        maker.file("snippets/sub/notes.md" if spec.startswith("sub/") else "snippets/notes.md", snippet)
+        for rel, text in files.items():
+            maker.file(rel, text)
         maker.file("kb/a.md", "---\nid: a\ntitle: Page\nkind: article\ntier: 0\nintents: [account.password-reset]\n"
                               "---\n" + body)
         content = load(maker.path)
         if not errors_of(content):
-            assert secret not in tier0_texts(content, content.by_rel()["kb/a.md"]).lower(), (spec, snippet)
+            assert secret not in tier0_texts(content, content.by_rel()["kb/a.md"]).lower(), (files, body)
 
 
 @pytest.mark.parametrize("after", ["    qzyafter words.", "\n    qzyafter words.", "\n\tqzyafter words."])

@@ -330,6 +330,19 @@ def test_a_snippet_block_shown_where_a_page_includes_it_is_found(snippet_site, t
     assert pages_leaking() == set()
 
 
+def test_phrases_of_a_snippet_appended_to_every_page_are_searched_for_whatever_the_pages_show(make_root):
+    """Every page includes the snippet mkdocs.yml appends: none can show its block's phrases to be common
+    wording, not even one whose render shows them (a page ending in raw HTML takes the snippet in)."""
+    make_root.file("snippets/agents.md", f"Public appended text.\n\n/// internal\n{SNIPPET_SECRET}\n///\n")
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.snippets:\n"
+                                 "      auto_append: ['agents.md']\n")
+    make_root.doc("kb/a.md", "# Page\n\nPublic words.\n\n<div>\nRaw text.\n")
+    content = load(make_root.path)
+    phrase = tuple(re.findall(r"[a-z0-9]+", SNIPPET_SECRET.lower())[:6])
+    assert phrase in Fingerprints(content, 0).phrases
+    assert phrase not in Fingerprints(content, 1).phrases  # tier 1 may show it
+
+
 # 3. internal blocks in nested Markdown ---------------------------------------------------------------
 
 NESTED = {
