@@ -127,17 +127,19 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
 
 
 def _snippet_lines(path: str) -> list[str]:
-    """A snippet's lines as pymdownx.snippets reads them (UTF-8, any line ending a newline), or none for a
-    file kbgen does not read (not a file, too large, not UTF-8, a byte-order mark...): validation reports
-    it at the file, as it reports a missing one at the include, and the view is worked out meanwhile."""
+    """A snippet's lines as pymdownx.snippets reads them (UTF-8, a byte-order mark kept as a character, any
+    line ending a newline), or none for a file kbgen does not read (not a regular file, too large, not
+    UTF-8): validation reports it, at the include or at the file, and the view is worked out meanwhile."""
     try:
         if not Path(path).is_file():  # a folder, a named pipe (that would wait for a writer)...
             return []
         text, findings = read_text(Path(path), path)
     except OSError:
         return []
-    if text is None or findings:
+    if text is None:
         return []
+    if any(finding.rule == "file-bom" for finding in findings):  # read_text left it out; the page keeps it
+        text = "\ufeff" + text
     text = text.replace("\r", "\n")  # read_text made "\r\n" a newline; text mode makes a lone "\r" one too
     return text.split("\n") if text else []
 

@@ -177,6 +177,21 @@ def test_a_snippet_kbgen_cannot_read_is_a_finding_not_a_traceback_or_a_hang(make
     assert built.exit_code == 1 and rule in built.output + stderr_of(built)
 
 
+def test_a_snippet_with_a_byte_order_mark_is_read_as_the_page_reads_it(make_root):
+    """pymdownx.snippets keeps a byte-order mark as a character: before a block's marker, it makes the
+    marker text. With the rule lowered, the include shows the block and is refused."""
+    make_root.file("snippets/s.md", "\ufeff/// internal\nqzxsnippet words.\n///\n\nPublic snippet words.\n")
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "s.md"\n')
+    make_root.file("mkdocs.yml", "site_name: Help\nplugins:\n  - search\n  - kbgen:\n      rules: {file-bom: 'off'}\n")
+    content = load(make_root.path)
+    document = content.by_rel()["kb/a.md"]
+    from generator import structure
+    view = structure.view(content, document, 0)
+    assert "Public snippet words." in view.text and "qzxsnippet" in view.text  # as the page shows it
+    assert [(f.path, f.rule) for f in validate(content) if f.severity == "error"] == [
+        ("kb/a.md", "internal-not-hidden")]
+
+
 def test_a_snippet_with_lone_carriage_returns_is_read_as_the_page_reads_it(make_root):
     """The page's parse reads a lone carriage return as a line break (pymdownx.snippets reads in text mode);
     the snippet's rules, reading lines as written, see one line with a marker inside it, and refuse it."""
