@@ -15,7 +15,6 @@ theme's own are skipped: they cannot hold content.
 from __future__ import annotations
 
 import functools
-import gzip
 import html
 import json
 import os
@@ -29,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import search, structure
 from .audience import TIERS, file_tier, in_site, snippet_documents
-from .content import SNIPPETS_DIR, ContentRoot, attachments, load
+from .content import AUDITED_BYTES, SNIPPETS_DIR, ContentRoot, attachments, audited_bytes, load
 from .frames import material_templates
 from .incremental import file_hash, stamp
 
@@ -40,7 +39,6 @@ MIN_WORDS_WITH_LETTERS = 3  # "0 0 0 0 0 0" is not a phrase
 # proves each of their terms comes from text the tier may show, which is more than a text search can;
 # its word pairs are CRCs, compared file by file with the pairs of the pages the tier shows.
 CHECKED_AS_INDEX = tuple(f"{search.INDEX_DIR}/{kind}-" for kind in ("terms", "postings", "pairs"))
-TEXT_SUFFIXES = {".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv", ".rss", ".atom"}
 BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|section|article|aside|nav|header|"
                           r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
                           re.I)
@@ -81,6 +79,8 @@ class Leak:
     matched: str  # the fingerprint found
 
     def as_text(self) -> str:
+        if not self.matched:  # nothing found: the file could not be searched
+            return f"{self.output}: cannot be searched for leaks whole ({self.what})"
         return f"{self.output}: leaks {self.source} ({self.what}): {self.matched}"
 
 
@@ -485,13 +485,14 @@ def _json_strings(value):
 
 
 def _read(path: Path) -> tuple[str, list[str]] | None:
-    """(raw text, text chunks) of an output file, or None for a binary file."""
-    if path.suffix == ".gz":
-        data, suffix = gzip.decompress(path.read_bytes()), Path(path.stem).suffix
-    elif path.suffix in TEXT_SUFFIXES:
-        data, suffix = path.read_bytes(), path.suffix
-    else:
+    """(raw text, text chunks) of an output file, or None for a binary file; :data:`TOO_LARGE` for one with
+    more than :data:`~generator.content.AUDITED_BYTES` of text."""
+    data = audited_bytes(path)
+    if data is None:
         return None
+    if len(data) > AUDITED_BYTES:
+        return TOO_LARGE
+    suffix = Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
     raw = data.decode("utf-8", errors="replace")
     if suffix == ".json":
         try:
@@ -522,11 +523,14 @@ class _Parsed(NamedTuple):
     idish: set[str]  # its id-like words, lowercased
 
 
+TOO_LARGE = object()  # what _read says of a file with more text than the audit reads
+
+
 def _parsed(path: Path, rel: str) -> _Parsed | None:
     """A site's file, read for the audit; None for a binary file or a verbatim copy of a theme file."""
     read = None if _is_theme_copy(rel, path) else _read(path)
-    if read is None:
-        return None
+    if read is None or read is TOO_LARGE:
+        return read
     raw, chunks = read
     urls, attribute_texts, idish = _scan(raw)
     return _Parsed(raw, urls, _file_segments(chunks, attribute_texts), idish)
@@ -563,8 +567,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     parsed = {rel: _parsed(site / rel, rel) for rel in files} if reused and len(files) <= FEW_FILES else None
     runs, idish = None, None
     if parsed is not None:
-        runs = phrase_runs(_segment_words(read.segments) for read in parsed.values() if read)
-        idish = set().union(*(read.idish for read in parsed.values() if read))
+        runs = phrase_runs(_segment_words(read.segments) for read in parsed.values() if read and read is not TOO_LARGE)
+        idish = set().union(*(read.idish for read in parsed.values() if read and read is not TOO_LARGE))
     fingerprints = Fingerprints(content, tier, runs, idish)
     if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
         return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
@@ -575,7 +579,9 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         output = f"{label}/{rel}"
         found = list(fingerprints.in_paths([rel], ""))
         read = _parsed(site / rel, rel) if parsed is None else parsed[rel]
-        if read is not None:
+        if read is TOO_LARGE:
+            found.append((_Secret(rel, f"more than {AUDITED_BYTES // 2 ** 20} MiB of text"), ""))
+        elif read is not None:
             raw, urls, segments, idish = read
             base = posixpath.dirname(rel)
             text = TAG_RE.sub(" ", raw) if "<" in raw else raw

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from . import audience, structure
 from .checks_body import marker_lines
-from .content import CONTENT_DIRS, SNIPPETS_DIR, Document, read_text
+from .content import AUDITED_BYTES, CONTENT_DIRS, SNIPPETS_DIR, Document, attachments, audited_bytes, read_text
 from .findings import ERROR, WARNING, did_you_mean
 from .site_config import SiteConfig
 from .structure import EXTERNAL_RE, html_links, includes, markdown_links, paragraphs
@@ -121,6 +121,20 @@ class LinkRules:
                 self.check_markers(snippet)
                 if len(included) == len(specs):
                     self.check_included_hiding(snippet, included)
+
+    def check_attachment_sizes(self) -> None:
+        """The leak audit reads each file of a site that can hold text whole: an attachment with more text
+        than it reads (a compressed one, once decompressed) is refused, rather than published unread."""
+        for rel in attachments(self.content):
+            try:
+                data = audited_bytes(self.content.root / rel)
+            except OSError:
+                continue  # the build reports a file it cannot read when it copies it
+            if data is not None and len(data) > AUDITED_BYTES:
+                self.add(rel, (1, 1), "attachment-too-large", ERROR,
+                         f"the file holds more than {AUDITED_BYTES // 2 ** 20} MiB of text"
+                         f"{' once decompressed' if rel.endswith('.gz') else ''}, more than the leak audit reads "
+                         "of a file; split it into smaller files, or link it where it is kept instead")
 
     def check_link(self, document: Document, where: tuple[int, int], url: str, visible_from: int,
                    written: bool = True) -> None:

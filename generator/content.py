@@ -10,10 +10,12 @@ of them, or a special file, is a finding instead.
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import json
 import os
 import re
 import stat
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Hashable
@@ -318,6 +320,29 @@ def _yaml_context(exc: yaml.MarkedYAMLError) -> str:
 # cost the build minutes (Markdown reads some lines in time that grows with the square of their length).
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_LINE_CHARS = 40_000
+
+
+# The leak audit reads every file of a site that can hold text whole, a compressed one once decompressed
+# (a 1 MB gzip file can hold a gigabyte); validation refuses an attachment with more (attachment-too-large).
+AUDITED_BYTES = 64 * 1024 * 1024
+AUDITED_SUFFIXES = frozenset({".html", ".htm", ".xml", ".json", ".js", ".txt", ".md", ".css", ".svg", ".csv",
+                              ".rss", ".atom"})
+
+
+def audited_bytes(path: Path) -> bytes | None:
+    """The bytes of a file the leak audit reads (a compressed file's decompressed), at most
+    :data:`AUDITED_BYTES` + 1 of them; None for a file that cannot hold text a browser would show (an
+    image, a PDF, a gzip file that does not decompress)."""
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as stream:
+                return stream.read(AUDITED_BYTES + 1)
+        except (EOFError, zlib.error, gzip.BadGzipFile):  # cut short or not gzip: no reader can open it either
+            return None
+    if path.suffix in AUDITED_SUFFIXES:
+        with path.open("rb") as file:
+            return file.read(AUDITED_BYTES + 1)
+    return None
 
 
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:

@@ -47,6 +47,7 @@ RULES: dict[str, str | None] = {
     "file-unreadable": _READ,
     "file-outside-root": _OUTSIDE,
     "file-not-regular": _READ,
+    "attachment-too-large": _TIERS,
     "frontmatter-missing": _READ,
     "frontmatter-unclosed": _READ,
     "frontmatter-not-mapping": _READ,

@@ -48,6 +48,7 @@ class Validator(FrontMatterRules, RunbookRules, BodyRules, LinkRules):
         self.findings += synonyms.read(self.content.root)[1]
         self.check_ids()
         self.check_snippet_files()
+        self.check_attachment_sizes()
         if settings is not None:
             self.check_appended_snippets(settings)
         cache = findings_cache.start(self.content, self.runbook_layout)

@@ -605,3 +605,42 @@ def test_an_attachment_of_json_nested_deeper_than_python_recurses_is_built_and_a
     assert built.exit_code == 0, built.output + stderr_of(built)
     text, chunks = _read(make_root.path.parent / "out" / "tier0" / "kb" / "data.json")
     assert "Qzxdeep agents reset the ledger flag first" in text and any("Qzxdeep" in chunk for chunk in chunks)
+
+
+def _gzip_of_zeros(path: Path, size: int) -> None:
+    import gzip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb", compresslevel=1) as stream:
+        for _ in range(size // 2 ** 20):
+            stream.write(b"0" * 2 ** 20)
+
+
+def test_an_attachment_with_more_text_than_the_audit_reads_is_refused_before_the_build(make_root):
+    """A 1 MB gzip file can hold a gigabyte: the audit would take minutes and gigabytes to read it."""
+    from generator.content import AUDITED_BYTES
+    _gzip_of_zeros(make_root.path / "kb" / "export.csv.gz", AUDITED_BYTES + 2 ** 20)
+    make_root.file("kb/broken.json.gz", b"\x1f\x8b\x08\x00not gzip at all")  # no reader opens it: not text
+    make_root.doc("kb/a.md", "# Page\n\nDownload [the export](export.csv.gz) or [this](broken.json.gz).\n")
+    findings = [(f.path, f.rule) for f in validate(make_root.path) if f.severity == "error"]
+    assert findings == [("kb/export.csv.gz", "attachment-too-large")]
+    built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
+    assert_no_crash(built)
+    assert built.exit_code == 1 and "attachment-too-large" in built.output + stderr_of(built)
+    (make_root.path / "kb" / "export.csv.gz").unlink()
+    make_root.doc("kb/a.md", "# Page\n\nDownload [this](broken.json.gz).\n")
+    built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
+    assert_no_crash(built)
+    assert built.exit_code == 0, built.output + stderr_of(built)
+
+
+def test_the_audit_names_a_file_it_cannot_read_whole(make_root, tmp_path):
+    from generator.audit import audit_site
+    from generator.content import AUDITED_BYTES
+    make_root.doc("runbooks/r.md", tier=1)
+    make_root.doc("kb/a.md", "# Page\n\nText.\n")
+    site = tmp_path / "site"
+    _gzip_of_zeros(site / "data" / "export.json.gz", AUDITED_BYTES + 2 ** 20)
+    (site / "data" / "small.json.gz").write_bytes(__import__("gzip").compress(b'{"a": "fine"}'))
+    leaks = audit_site(load(make_root.path), 0, site)
+    assert [leak.as_text() for leak in leaks] == [
+        "tier0/data/export.json.gz: cannot be searched for leaks whole (more than 64 MiB of text)"]
