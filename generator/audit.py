@@ -527,7 +527,8 @@ TOO_LARGE = object()  # what _read says of a file with more text than the audit 
 
 
 def _parsed(path: Path, rel: str) -> _Parsed | None:
-    """A site's file, read for the audit; None for a binary file or a verbatim copy of a theme file."""
+    """A site's file, read for the audit; None for a binary file or a verbatim copy of a theme file, and
+    :data:`TOO_LARGE` for one with more text than the audit reads."""
     read = None if _is_theme_copy(rel, path) else _read(path)
     if read is None or read is TOO_LARGE:
         return read
