@@ -12,7 +12,8 @@ from urllib.parse import unquote
 
 from . import audience, structure
 from .checks_body import marker_lines
-from .content import AUDITED_BYTES, AUDITED_SUFFIXES, CONTENT_DIRS, SNIPPETS_DIR, Document, attachments, audited_bytes, read_text
+from .content import (AUDITED_BYTES, AUDITED_SUFFIXES, CONTENT_DIRS, SNIPPETS_DIR, Document, attachments,
+                      audited_bytes, read_text)
 from .findings import ERROR, WARNING, did_you_mean
 from .site_config import SiteConfig
 from .structure import EXTERNAL_RE, html_links, includes, markdown_links, paragraphs

@@ -79,7 +79,7 @@ def _text_digest(text: str | None) -> str | None:
 PROBES = {  # what the rules may ask of a file, and what is kept of the answer
     "exists": _exists,
     "is_file": Path.is_file,
-    "resolve": os.path.realpath,  # a symbolic link loop is a path that exists not (resolve() raises)
+    "resolve": os.path.realpath,  # a symbolic link loop is then a path to nothing (Path.resolve() raises)
     "text": lambda path: _text_digest(read_text(path, "")[0]),
 }
 
