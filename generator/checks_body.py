@@ -59,12 +59,27 @@ class BodyRules:
             self.add(rel, (first + at, 1), "html-comment-public", WARNING,
                      f"an HTML comment ('<!--{comments[0][:40]}-->') is published in the page's source, "
                      "where any customer can read it; delete it, or put the note in an internal block")
+        self.check_scripts(document)
         specs = list(includes(lines))
         included = [(index, target) for index, spec in specs
                     if (target := self.check_snippet(document.rel, (first + index, 1), spec)) is not None]
         if len(included) == len(specs):  # else refused already, and a refused include may show anything
             self.check_included_hiding(document, included + [(APPENDED, target) for target in self.appended()])
         self.check_links(document)
+
+    def check_scripts(self, document: Document) -> None:
+        """Raw HTML is published as written: a script in a page runs in every reader's browser, an agent's too,
+        where it can read whatever that reader can open. Read in the page's render (code is not HTML there);
+        reported once, at the first line that holds it."""
+        scripts = structure.view(self.content, document, max(audience.TIERS)).scripts
+        if not scripts:
+            return
+        lines, scan = self.scanned(document)
+        at = next((i for i, line in enumerate(lines) if scripts[0] in line.lower() and not scan.in_code[i]), 0)
+        self.add(document.rel, (document.body_line + at, 1), "html-script", WARNING,
+                 f"this page runs a script in its readers' browsers ('{scripts[0]}'): raw HTML is "
+                 "published as written, and a script can read whatever its reader can open, an agent's "
+                 "internal sites too; remove it, or give the behaviour to the theme (overrides/)")
 
     def check_markers(self, document: Document) -> None:
         """The internal blocks of a document, or of a snippet read as one: as written and as the parser

@@ -55,6 +55,16 @@ ID_RE = re.compile(r"""\sid\s*=\s*["']([^"']*)["']""")
 ANY_ID_RE = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*["']([^"']+)["']""")
 LINK_RE = re.compile(r"""<(?:a|img|source|link|iframe|video|audio|embed|object)\b[^>]*?\s(?:href|src|data)\s*=\s*"""
                      r"""["']([^"']*)["']""", re.I)
+# What in a page's HTML runs in its reader's browser: a script element, an event handler attribute, a link or
+# source whose address is a script. Read in the rendered HTML, where Markdown has escaped code, comments out.
+EVENTS = (r"abort|after\w*|animation\w*|auxclick|before\w*|begin|blur|can\w*|change|click|close|context\w*|copy|"
+          r"cut|dbl\w*|drag\w*|drop|duration\w*|emptied|end|ended|error|focus\w*|formdata|hashchange|input|invalid|"
+          r"key\w*|load\w*|message\w*|mouse\w*|offline|online|page\w*|paste|pause|play\w*|pointer\w*|popstate|"
+          r"progress|rate\w*|repeat|reset|resize|scroll\w*|search|seek\w*|select\w*|show|slotchange|stalled|"
+          r"storage|submit|suspend|time\w*|toggle|touch\w*|transition\w*|unload|volume\w*|waiting|wheel")
+SCRIPT_RE = re.compile(rf"""(<script)\b[^>]*>|<[a-zA-Z][^>]*?\s(on(?:{EVENTS}))\s*=|"""
+                       r"""<[a-zA-Z][^>]*?\s(?:href|src|action|formaction|data)\s*=\s*["']?\s*"""
+                       r"""((?:javascript|vbscript):)""", re.I)
 HEADERLINK_RE = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 TITLE_RE = re.compile(r'<p class="admonition-title kb-internal-title">.*?</p>', re.S)
 COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
@@ -166,6 +176,7 @@ class View:
     floors: tuple[int, ...]  # floor of every internal block the parser opened
     ambiguous: tuple[str, ...]
     unreadable: str = ""  # why Markdown could not read the body (the view is then empty)
+    scripts: tuple[str, ...] = ()  # what of the page runs in its reader's browser: "<script", "onclick", "javascript:"
 
     @property
     def heading_text(self) -> list[str]:
@@ -241,7 +252,10 @@ def render_html(content: ContentRoot, markdown_text: str, tier: int) -> tuple[st
 
 def _view(tier: int, page: str, parse: Parse) -> View:
     comments = tuple(match.strip() for match in COMMENT_RE.findall(page))
-    visible = INVISIBLE_RE.sub(" ", COMMENT_RE.sub(" ", page))
+    uncommented = COMMENT_RE.sub(" ", page)
+    scripts = tuple(next(part for part in match.groups() if part).lower()
+                    for match in SCRIPT_RE.finditer(uncommented)) if "<" in uncommented else ()
+    visible = INVISIBLE_RE.sub(" ", uncommented)
     headings, spans = [], []
     for match in HEADING_RE.finditer(visible):
         found_id = ID_RE.search(match[2])
@@ -260,7 +274,7 @@ def _view(tier: int, page: str, parse: Parse) -> View:
         ids=frozenset(html.unescape(i) for i in ANY_ID_RE.findall(visible)),
         links=tuple(html.unescape(link) for link in LINK_RE.findall(HEADERLINK_RE.sub(" ", visible))),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
-        floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous))
+        floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts)
 
 
 def plain_text(fragment: str) -> str:
@@ -310,7 +324,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 2
+VIEWS_FORMAT = 3
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -392,11 +406,11 @@ def render_key(content: ContentRoot, document: Document, tier: int, page_markdow
 
 
 def _view_of(fields: list) -> View:
-    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable = fields
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts = fields
     return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
                 tuple(comments), tuple((floor, raw) for floor, raw in hidden),
                 tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
-                tuple(ambiguous), unreadable)
+                tuple(ambiguous), unreadable, tuple(scripts))
 
 
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:

