@@ -164,9 +164,10 @@ def test_keyboard_walks_and_opens_results(page, sample_url):
     page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + expected[0]).path)  # ?h= highlights
     open_search(page, base)
     typed(page, "refund")
-    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    refunds = [hit["path"] for hit in terminal("refund")]
+    assert wait_for_paths(page, base, refunds) == refunds  # the whole query's, not a prefix's, as typed
     page.keyboard.press("Enter")  # from the box: the best result opens, as in the theme
-    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + terminal("refund")[0]["path"]).path)
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(base + refunds[0]).path)
     open_search(page, base)
     page.keyboard.press("Escape")
     page.wait_for_function("() => !document.getElementById('__search').checked")
@@ -224,7 +225,8 @@ def test_results_mark_the_words_and_say_what_they_are(page, sample_url):
     assert "SSO" in items.first.locator("h1 mark").first.inner_text()
     open_search(page, f"{sample_url}/tier0/")
     typed(page, "refunds")
-    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    refunds = [hit["path"] for hit in terminal("refunds")]
+    assert wait_for_paths(page, f"{sample_url}/tier0/", refunds) == refunds  # the whole query's results
     first = page.locator(".md-search-result__item").first
     assert first.locator(".kb-result-label").inner_text() == "Your Tallybook subscription"  # no kind: all articles
     marks = [mark.lower() for mark in first.locator("mark").all_inner_texts()]
@@ -294,7 +296,8 @@ def test_search_fetches_only_what_the_query_needs(page, sample_url, sample_site)
     page.context.on("request", lambda request: fetched.append(urlsplit(request.url).path))
     open_search(page, f"{sample_url}/tier0/")
     typed(page, "refund")
-    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    refunds = [hit["path"] for hit in terminal("refund")]
+    assert wait_for_paths(page, f"{sample_url}/tier0/", refunds) == refunds  # every letter typed is answered
     index_files = sorted({path.rsplit("/", 1)[1] for path in fetched if "/search/kbgen/" in path})
     assert "index.json" in index_files and "terms-re.json" in index_files
     assert [name for name in index_files if name.startswith(("terms-", "postings-"))  # "r" was typed first
@@ -358,7 +361,8 @@ def test_searches_and_their_results_go_to_the_analytics_provider(page, tmp_path)
         page.keyboard.press("Tab")  # leaves the box: the theme closes the search
         open_search(page, f"{url}/")
         typed(page, "refund")
-        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        refunds = [hit["path"] for hit in terminal("refund", root=root.path)]
+        assert wait_for_paths(page, f"{url}/", refunds) == refunds  # the whole query's results, not a prefix's
         page.locator(".md-search-result__item a").first.click()
         page.wait_for_url(lambda address: urlsplit(address).path == "/kb/refunds/")
         events = page.evaluate("JSON.parse(sessionStorage.getItem('kbEvents') || '[]')")
