@@ -129,8 +129,7 @@ class LinkRules:
         for rel in attachments(self.content):
             path = self.content.root / rel
             try:  # a plain file's size is its text's (no need to read it); a compressed one is decompressed
-                size = path.stat().st_size if path.suffix in AUDITED_SUFFIXES else \
-                    len(audited_bytes(path) or b"") if path.suffix == ".gz" else 0
+                size = path.stat().st_size if path.suffix in AUDITED_SUFFIXES else len(audited_bytes(path) or b"")
             except OSError:
                 continue  # the build reports a file it cannot read when it copies it
             if size > AUDITED_BYTES:

@@ -330,10 +330,12 @@ AUDITED_SUFFIXES = frozenset({".html", ".htm", ".xml", ".json", ".js", ".txt", "
 
 
 def audited_bytes(path: Path) -> bytes | None:
-    """The bytes of a file the leak audit reads (a compressed file's decompressed), at most
+    """The bytes of a file the leak audit reads (a compressed text file's decompressed), at most
     :data:`AUDITED_BYTES` + 1 of them; None for a file that cannot hold text a browser would show (an
-    image, a PDF, a gzip file that does not decompress)."""
+    image, a PDF, an archive such as ``.tar.gz``, a gzip file that does not decompress)."""
     if path.suffix == ".gz":
+        if Path(path.stem).suffix not in AUDITED_SUFFIXES:
+            return None
         try:
             with gzip.open(path, "rb") as stream:
                 return stream.read(AUDITED_BYTES + 1)

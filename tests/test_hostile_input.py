@@ -619,15 +619,17 @@ def test_an_attachment_with_more_text_than_the_audit_reads_is_refused_before_the
     """A 1 MB gzip file can hold a gigabyte: the audit would take minutes and gigabytes to read it."""
     from generator.content import AUDITED_BYTES
     _gzip_of_zeros(make_root.path / "kb" / "export.csv.gz", AUDITED_BYTES + 2 ** 20)
+    _gzip_of_zeros(make_root.path / "kb" / "tools.tar.gz", AUDITED_BYTES + 2 ** 20)  # an archive, as a .zip
     make_root.file("kb/broken.json.gz", b"\x1f\x8b\x08\x00not gzip at all")  # no reader opens it: not text
-    make_root.doc("kb/a.md", "# Page\n\nDownload [the export](export.csv.gz) or [this](broken.json.gz).\n")
+    make_root.doc("kb/a.md", "# Page\n\nDownload [the export](export.csv.gz), [the tools](tools.tar.gz) or "
+                             "[this](broken.json.gz).\n")
     findings = [(f.path, f.rule) for f in validate(make_root.path) if f.severity == "error"]
     assert findings == [("kb/export.csv.gz", "attachment-too-large")]
     built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
     assert_no_crash(built)
     assert built.exit_code == 1 and "attachment-too-large" in built.output + stderr_of(built)
     (make_root.path / "kb" / "export.csv.gz").unlink()
-    make_root.doc("kb/a.md", "# Page\n\nDownload [this](broken.json.gz).\n")
+    make_root.doc("kb/a.md", "# Page\n\nDownload [this](broken.json.gz) or [the tools](tools.tar.gz).\n")
     built = run_cli("build", "--root", str(make_root.path), "--out", str(make_root.path.parent / "out"))
     assert_no_crash(built)
     assert built.exit_code == 0, built.output + stderr_of(built)
