@@ -168,18 +168,20 @@ class BodyRules:
         # each include brings in its snippet and those it includes, whose blocks the parser or the writer hides
         brought = {path: [(snippet, self._hidden_floors(snippet)) for snippet in self._brought(path)]
                    for path in places}
+        counts = {path: len(indexes) for path, indexes in places.items() if brought[path]}
         for tier in range(page_tier, max(audience.TIERS)):
             hiding = [path for path in places if any(floor > tier for _, floors in brought[path] for floor in floors)]
             if not hiding:
                 continue
             shown = structure.view(self.content, document, tier)
             shown_words = structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments]))
-            written = " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier)
+            # what the page may show: its own lines, and each include's public text (with what it includes)
+            visible = structure.words(" ".join([
+                " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier),
+                *(structure.view(self.content, brought[path][0][0], tier).text
+                  for path, count in counts.items() for _ in range(count))]))
             for path in hiding:
                 indexes = places.pop(path)
-                # what the page may show of it: its public text (with what it includes), once for each include
-                public = structure.view(self.content, brought[path][0][0], tier).text
-                visible = structure.words(" ".join([written, *[public] * len(indexes)]))
                 found = next(((snippet, at) for snippet, floors in brought[path]
                               if (at := _first_shown_hidden_line(snippet, floors, tier, shown_words, visible))
                               is not None), None)

@@ -443,6 +443,14 @@ def test_a_page_that_takes_in_the_snippet_mkdocs_yml_appends_is_refused(make_roo
     assert errors_of(content) == ([f"internal-not-hidden:{last}"] if refused else [])
 
 
+def test_a_snippet_sentence_another_included_snippet_shows_is_no_leak(make_root):
+    """Another snippet the page includes may say in public what one says in its block."""
+    make_root.file("snippets/agents.md", "/// internal\nRestart the billing service first.\n///\n")
+    make_root.file("snippets/steps.md", "Restart the billing service first.\n")
+    make_root.doc("kb/a.md", '# Page\n\n--8<-- "steps.md"\n\n--8<-- "agents.md"\n')
+    assert errors_of(load(make_root.path)) == []
+
+
 def test_a_snippet_sentence_the_page_also_writes_is_no_leak(make_root):
     """The page's own public text may say what the snippet's block says: that is not the snippet shown."""
     make_root.file("snippets/agents.md", "/// internal\nRestart the billing service first.\n///\n")
