@@ -47,8 +47,16 @@ SEPARATOR = " 0sep0 "  # a word no phrase contains: runs of words never span it
 COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
 WORD_RE = re.compile(r"[a-z0-9]+")
 HAS_LETTER_RE = re.compile(r"[a-z]")
-ATTR_RE = re.compile(r"""(?<![\w:-])([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-URL_ATTRIBUTES = {"href", "src", "action", "content", "srcset", "poster", "data"}  # checked as paths
+# An attribute, its value quoted either way or not at all (a browser reads ``href=../x/`` as a link too).
+ATTR_RE = re.compile(r"""(?<![\w:-])([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+# Attributes whose values a browser follows or fetches, checked as paths (with every name ending in "href"
+# or "src", such as SVG's xlink:href, and data-*); in those of LIST_ATTRIBUTES every item is one.
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "content", "srcset", "imagesrcset", "poster", "data", "cite",
+                  "background", "longdesc", "usemap", "manifest", "codebase", "classid", "archive", "icon", "ping",
+                  "profile", "itemid", "itemtype", "xml:base"}
+LIST_ATTRIBUTES = {"srcset", "imagesrcset", "ping", "archive"}
+LIST_ITEM_RE = re.compile(r"[^\s,]+")
+CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s)"']+))""", re.I)  # in style="" and stylesheets
 TEXT_ATTRIBUTES = {"title", "alt", "content", "aria-label", "placeholder", "value", "label", "summary"}  # as words
 PATHISH_RE = re.compile(r"(?<![\w.-])[\w.-]+(?:/[\w.-]+)+/?")  # the look-behind keeps it linear
 CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in text can only name a source so
@@ -417,13 +425,33 @@ def _raw_line(line: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     """(:func:`_attributes`, lowercased id-like words, whether an attribute may run on past it) of a line,
     kept as values nobody can change."""
     urls, texts = _attributes(ATTR_RE.findall(line))
-    return (tuple(urls), tuple(texts), frozenset(token.lower() for token in IDISH_RE.findall(line)),
-            OPEN_ATTRIBUTE_RE.search(line) is not None)
+    return (tuple(urls + _css_urls(line)), tuple(texts), _idish(line), OPEN_ATTRIBUTE_RE.search(line) is not None)
+
+
+def _idish(text: str) -> frozenset[str]:
+    """Id-like words of a text, lowercased, as written and as a reader sees them (``a&#45;b`` is ``a-b``)."""
+    found = IDISH_RE.findall(text)
+    if "&" in text:
+        found += IDISH_RE.findall(html.unescape(text))
+    return frozenset(token.lower() for token in found)
+
+
+def _css_urls(text: str) -> list[str]:
+    """The addresses of the CSS ``url()``s in a line of a file (a style attribute, a style sheet), entities read."""
+    if "url" not in text.lower():
+        return []
+    if "&" in text:
+        text = html.unescape(text)
+    return [next(filter(None, match)) for match in CSS_URL_RE.findall(text) if any(match)]
 
 
 @functools.lru_cache(maxsize=LINE_CACHE)
 def _text_line_paths(line: str) -> tuple[str, ...]:
-    return tuple(path for path in PATHISH_RE.findall(line) if CONTENT_PATH_RE.search(path))
+    """Paths in a line of text that could name a source, as written and as a reader sees them."""
+    found = PATHISH_RE.findall(line)
+    if "&" in line:
+        found += PATHISH_RE.findall(html.unescape(line))
+    return tuple(path for path in found if CONTENT_PATH_RE.search(path))
 
 
 def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:
@@ -435,7 +463,8 @@ def _scan(raw: str) -> tuple[list[str], list[str], set[str]]:
     repeats: blank lines, closing tags), which finds the same in the order the file has them."""
     urls, texts, idish, open_ = zip(*map(_raw_line, dict.fromkeys(raw.split("\n"))))
     if any(open_):
-        return *_attributes(ATTR_RE.findall(raw)), set().union(*idish)
+        urls, texts = _attributes(ATTR_RE.findall(raw))
+        return urls + [url for line in raw.split("\n") for url in _css_urls(line)], texts, set().union(*idish)
     return list(chain.from_iterable(urls)), list(chain.from_iterable(texts)), set().union(*idish)
 
 
@@ -444,13 +473,18 @@ def _content_paths(text: str) -> list[str]:
     return [path for line in dict.fromkeys(text.split("\n")) for path in _text_line_paths(line)]
 
 
-def _attributes(found: list[tuple[str, str, str]]) -> tuple[list[str], list[str]]:
-    """(URLs, words-bearing values) of a file's attributes."""
+def _attributes(found: list[tuple[str, str, str, str]]) -> tuple[list[str], list[str]]:
+    """(URLs, words-bearing values) of a file's attributes, as the browser reads them (a style attribute's
+    ``url()`` is one of the file's :func:`_css_urls`)."""
     urls, texts = [], []
-    for name, double, single in found:
-        name, value = name.lower(), double or single
-        if name in URL_ATTRIBUTES or name.startswith("data-"):
+    for name, double, single, bare in found:
+        name, value = name.lower(), double or single or bare
+        if "&" in value:  # as the browser reads it: &#45; is '-'
+            value = html.unescape(value)
+        if name in URL_ATTRIBUTES or name.startswith("data-") or name.endswith(("href", "src")):
             urls.append(value)
+            if name in LIST_ATTRIBUTES:
+                urls += LIST_ITEM_RE.findall(value)
         if name in TEXT_ATTRIBUTES or name.startswith("data-"):
             texts.append(value)
     return urls, texts

@@ -4,6 +4,7 @@ page of a higher tier, and a snippet is read only from the snippets folder.
 
 from __future__ import annotations
 
+import html
 import os
 import posixpath
 import re
@@ -38,6 +39,7 @@ class LinkRules:
             for offset, url in markdown_links(text):
                 places.setdefault(url, []).append(self._position(document, text, start, offset))
             for offset, url in html_links(text):
+                url = html.unescape(url)  # as the browser reads the attribute (and the page's parse lists it)
                 where = self._position(document, text, start, offset)
                 places.setdefault(url, []).append(where)
                 self.check_raw_html_link(document, where, url)
@@ -160,14 +162,15 @@ class LinkRules:
                 self.check_target(document, target, url, where, visible_from)
             return
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+        target = None if resolved == ".." or resolved.startswith("../") else (
+            self.by_rel.get(resolved) or self.by_rel.get(resolved + ".md") or
+            self.by_rel.get(resolved.rstrip("/") + "/index.md") or
+            (self.by_url.get(resolved.rstrip("/")) if not path.endswith(".md") else None))
+        self.check_as_served(document, where, url, path, visible_from, target)
         if resolved == ".." or resolved.startswith("../"):
             self.add(rel, where, "link-outside-root", ERROR,
                      f"'{url}' points outside the content root; link only to files inside it")
             return
-        target = self.by_rel.get(resolved) or self.by_rel.get(resolved + ".md") or \
-            self.by_rel.get(resolved.rstrip("/") + "/index.md")
-        if target is None and not path.endswith(".md"):
-            target = self.by_url.get(resolved.rstrip("/"))
         if target is not None:
             self.check_target(document, target, url, where, visible_from)
             if fragment:
@@ -191,6 +194,27 @@ class LinkRules:
                      f"{'page' if visible_from == document.tier else 'internal block'}: a site below tier {tier} "
                      f"does not carry it; move the file beside the documents of the tier that may show it, or "
                      f"the link inside {'/// internal' if tier == 1 else f'/// internal | tier: {tier}'}")
+
+    def check_as_served(self, document: Document, where, url: str, path: str, visible_from: int,
+                        rewritten: Document | None) -> None:
+        """MkDocs rewrites a Markdown link only to a page it finds from the source file; the browser follows
+        any other link, and every link in raw HTML, from the page's own address, where the same path may
+        name another page or file: that one may not be above the tier either."""
+        page = document.url
+        served = posixpath.normpath(posixpath.join(page if page.endswith("/") else posixpath.dirname(page), path))
+        if served == ".." or served.startswith("../"):
+            return
+        target = self.by_url.get(_site_stem(served))
+        if target is not None:
+            if target is not rewritten and target is not document:
+                self.check_target(document, target, url, where, visible_from)
+        elif served.split("/", 1)[0] in CONTENT_DIRS and self.reads.exists(self.content.root / served):
+            tier = audience.file_tier(self.content, served)
+            if tier > visible_from:
+                self.add(document.rel, where, "link-higher-tier", ERROR,
+                         f"'{url}' leads, from this page's address, to {served}, a file kept with tier {tier} "
+                         f"content, from a tier {visible_from} {'page' if visible_from == document.tier else 'internal block'}: "
+                         f"a site below tier {tier} does not carry it; link a file of the page's tier")
 
     def check_raw_html_link(self, document: Document, where, url: str) -> None:
         """MkDocs rewrites Markdown links for the built site but leaves raw HTML as written."""

@@ -53,8 +53,15 @@ RUNBOOK_EXTENSIONS = ("admonition", "attr_list", "pymdownx.details", "pymdownx.s
 HEADING_RE = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 ID_RE = re.compile(r"""\sid\s*=\s*["']([^"']*)["']""")
 ANY_ID_RE = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*["']([^"']+)["']""")
-LINK_RE = re.compile(r"""<(?:a|img|source|link|iframe|video|audio|embed|object)\b[^>]*?\s(?:href|src|data)\s*=\s*"""
-                     r"""["']([^"']*)["']""", re.I)
+# What a browser follows or fetches from a page: these attributes of any element, their values quoted either
+# way or not at all (a srcset holds a list), and CSS url()s in style attributes and style elements.
+LINKING = r"(?:xlink:href|href|src|srcset|data|action|formaction|cite|poster|background)"
+ATTRIBUTE_VALUE = r"""(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
+TAG_RE_WITH_ATTRIBUTES = re.compile(r"<[a-zA-Z][\w:-]*\s[^>]*>")
+LINK_ATTRIBUTE_RE = re.compile(rf"(?<![\w:-])({LINKING})\s*=\s*{ATTRIBUTE_VALUE}", re.I)
+CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s)"']+))""", re.I)
+SRCSET_ITEM_RE = re.compile(r"(?:^|,)\s*([^\s,]+)")  # a srcset's addresses, each before its size
+STYLED_RE = re.compile(r"""<style\b.*?</style\s*>|(?<![\w:-])style\s*=\s*(?:"[^"]*"|'[^']*')""", re.I | re.S)
 # What in a page's HTML runs in its reader's browser: a script element, an event handler attribute, a link or
 # source whose address is a script. Read in the rendered HTML, where Markdown has escaped code, comments out.
 EVENTS = (r"abort|after\w*|animation\w*|auxclick|before\w*|begin|blur|can\w*|change|click|close|context\w*|copy|"
@@ -272,9 +279,28 @@ def _view(tier: int, page: str, parse: Parse) -> View:
     return View(
         tier=tier, headings=tuple(headings),
         ids=frozenset(html.unescape(i) for i in ANY_ID_RE.findall(visible)),
-        links=tuple(html.unescape(link) for link in LINK_RE.findall(HEADERLINK_RE.sub(" ", visible))),
+        links=page_links(HEADERLINK_RE.sub(" ", visible)) + css_urls(uncommented),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
         floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts)
+
+
+def page_links(fragment: str) -> tuple[str, ...]:
+    """Every address an element of an HTML fragment links or loads, in order, as the browser reads it."""
+    links = []
+    for tag in TAG_RE_WITH_ATTRIBUTES.findall(fragment) if "=" in fragment else ():
+        for name, *values in LINK_ATTRIBUTE_RE.findall(tag):
+            value = html.unescape(next(filter(None, values), ""))
+            links += SRCSET_ITEM_RE.findall(value) if name.lower() == "srcset" else [value]
+    return tuple(links)
+
+
+def css_urls(fragment: str) -> tuple[str, ...]:
+    """The addresses of the CSS ``url()``s in the style attributes and style elements of an HTML fragment,
+    as the browser reads them."""
+    if "url" not in fragment.lower():
+        return ()
+    return tuple(html.unescape(next(filter(None, match))) for style in STYLED_RE.finditer(fragment)
+                 for match in CSS_URL_RE.findall(html.unescape(style[0])) if any(match))
 
 
 def plain_text(fragment: str) -> str:
@@ -324,7 +350,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 3
+VIEWS_FORMAT = 4
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -586,7 +612,6 @@ CODE_SPAN_RE = re.compile(r"(?<!`)(`++)(.+?)(?<!`)\1(?!`)", re.S)
 INLINE_LINK_RE = re.compile(r"(?<!\\)\[(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*\]\(\s*(?:<([^>]*)>|([^\s)]+))"
                             r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
 REF_DEF_RE = re.compile(r"(?m)^[ ]{0,3}\[(?!\^)[^\[\]]+\]:\s*<?([^\s>]+)>?")
-HTML_LINK_RE = re.compile(r"""<(?:a|img|source|link)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.I)
 HTML_ID_RE = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", re.I)
 BLOCK_START_RE = re.compile(PYMDOWNX_BLOCK_START.pattern.replace("(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
 BLOCK_END_RE = re.compile(PYMDOWNX_BLOCK_END.pattern.replace("(?m)(?:^|\\n)", "^").replace("(?:\\n|$)", "$"))
@@ -776,8 +801,25 @@ def markdown_links(text: str):
 
 
 def html_links(text: str):
-    """(offset, url) of every href and src in raw HTML within a paragraph."""
-    if "<" in text:
-        text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text) if "`" in text else text
-        for match in HTML_LINK_RE.finditer(text):
-            yield match.start(1), match[1]
+    """(offset, url) of every address raw HTML in a paragraph links or loads, as :func:`page_links` and
+    :func:`css_urls` read the page (each item of a srcset at its own offset; a url() in a style written
+    with entities at the style's)."""
+    if "<" not in text:
+        return
+    text = CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), text) if "`" in text else text
+    for tag in TAG_RE_WITH_ATTRIBUTES.finditer(text) if "=" in text else ():
+        for match in LINK_ATTRIBUTE_RE.finditer(tag[0]):
+            group = next(group for group in (2, 3, 4) if match[group] is not None)
+            start = tag.start() + match.start(group)
+            if match[1].lower() == "srcset":
+                for item in SRCSET_ITEM_RE.finditer(match[group]):
+                    yield start + item.start(1), item[1]
+            else:
+                yield start, match[group]
+    for style in STYLED_RE.finditer(text) if "url" in text.lower() else ():
+        if "&" in style[0]:
+            yield from ((style.start(), url) for url in css_urls(style[0]))
+            continue
+        for match in CSS_URL_RE.finditer(text, *style.span()):
+            group = next(group for group in (1, 2, 3) if match[group] is not None)
+            yield match.start(group), match[group]

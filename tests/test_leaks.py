@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
 from generator.audit import (ATTR_RE, CONTENT_PATH_RE, IDISH_RE, PATHISH_RE, Fingerprints, _attributes,
-                             _content_paths, _file_segments, _line_words, _scan, _segment_words, _site_files,
+                             _content_paths, _css_urls, _file_segments, _line_words, _scan, _segment_words, _site_files,
                              _text_words, audit, audit_site, phrase_runs)
 from generator.content import load
 from generator.incremental import file_hash
@@ -180,6 +181,34 @@ def test_link_to_higher_tier_is_a_validation_error_at_its_line(make_root, tmp_pa
     assert found == [("kb/public-help.md", line, col)], validate(root)
     refused = assert_build_refused(root, tmp_path / "out")
     assert [(f.path, f.line, f.rule) for f in refused.findings] == [("kb/public-help.md", line, "link-higher-tier")]
+
+
+# Links the browser follows from the page's address (raw HTML, and Markdown links MkDocs finds no file for):
+# from kb/account/public-help/, "../vault-note/" is kb/account/vault-note/, a tier 2 page.
+SERVED_LINKS = {
+    "raw-html": ('See <a href="../vault-note/">the note</a>.\n', "../vault-note/"),
+    "raw-html-spelt-with-entities": ('See <a href="..&#x2F;vault&#45;note/">the note</a>.\n', "..&#x2F;vault"),
+    "raw-html-unquoted": ("See <a href=../vault-note/>the note</a>.\n", "../vault-note/"),
+    "markdown-directory-url": ("See [the note](../vault-note/).\n", "../vault-note/"),
+    "raw-html-file": ('<img src="../../vault/diagram.png" alt="Diagram">\n', "../../vault/diagram.png"),
+    "svg-xlink": ('<svg><a xlink:href="../vault-note/"><text>Note</text></a></svg>\n', "../vault-note/"),
+    "form-action": ('<form action="../vault-note/"><button>Open</button></form>\n', "../vault-note/"),
+    "srcset-item": ('<img srcset="../../vault/diagram.png 2x" alt="Diagram">\n', "../../vault/diagram.png"),
+    "style-url": ('<div style="background: url(../../vault/diagram.png)">Box</div>\n', "../../vault/diagram.png"),
+}
+
+
+@pytest.mark.parametrize("variant", list(SERVED_LINKS))
+def test_link_to_higher_tier_as_the_browser_follows_it_is_refused(make_root, tmp_path, variant):
+    body, target = SERVED_LINKS[variant]
+    make_root.doc("kb/account/vault-note.md", "# Vault note\n\nOnly specialists read this.\n", tier=2)
+    make_root.doc("kb/vault/vault-procedure.md", "# Vault procedure\n\nSpecialists only.\n", tier=2)
+    make_root.file("kb/vault/diagram.png", b"\x89PNG\r\n\x1a\n")
+    page = make_root.doc("kb/account/public-help.md", "# Public help\n\n" + body, title="Public help")
+    line, col = position(page, target)
+    assert ("kb/account/public-help.md", line, col, "link-higher-tier") in \
+        [(f.path, f.line, f.col, f.rule) for f in errors(make_root.path)], validate(make_root.path)
+    assert_build_refused(make_root.path, tmp_path / "out")
 
 
 def test_link_to_higher_tier_inside_internal_block_is_allowed(make_root):
@@ -900,8 +929,29 @@ def _plant_id_in_text(out: Path, built: Path) -> str:
     return _plant_in_404(out, f"<p>See {Path(PLANT_RUNBOOK).stem}.</p>")
 
 
+PLANT_URL = PLANT_RUNBOOK[: -len(".md")] + "/"
+SPELT_URL = PLANT_URL.replace("-", "&#45;").replace("/", "&#x2F;", 1)  # as a browser reads it: the same address
+# Every way a page's markup can point a browser at the tier 2 runbook (a page of the site's root: the 404).
+LINK_PLANTS = {
+    "link-spelt-with-entities": f'<a href="{SPELT_URL}">x</a>',
+    "link-unquoted": f"<a href={PLANT_URL}>x</a>",
+    "link-svg-xlink": f'<svg><a xlink:href="{PLANT_URL}"><text>x</text></a></svg>',
+    "link-cite": f'<blockquote cite="{PLANT_URL}">x</blockquote>',
+    "link-form-action": f'<button formaction="{PLANT_URL}">x</button>',
+    "link-srcset-item": f'<img srcset="assets/a.png 1x, {PLANT_URL}index.html 2x" alt="">',
+    "link-style-attribute": f'<div style="background: url(&quot;{PLANT_URL}&quot;)"></div>',
+    "link-style-sheet": f"<style>.x {{ background-image: url('{PLANT_URL}') }}</style>",
+    "id-spelt-with-entities": f"<p>See {Path(PLANT_RUNBOOK).stem.replace('-', '&#45;')}.</p>",
+}
+
+
+def _planting(markup: str):
+    return lambda out, built: _plant_in_404(out, markup)
+
+
 PLANTS = {
     # name: (planting function, source the leak must name)
+    **{name: (_planting(markup), PLANT_RUNBOOK) for name, markup in LINK_PLANTS.items()},
     "id-in-page-text": (_plant_id_in_text, PLANT_RUNBOOK),
     "title-in-sitemap-loc": (_plant_sitemap_loc, PLANT_RUNBOOK),
     "hidden-block-in-search-index": (_plant_search_index, "kb/public-help.md"),
@@ -964,6 +1014,8 @@ def test_planted_leak_is_found(plant_site, tmp_path, plant):
     assert any(leak.tier == 0 and leak.output == planted and leak.source == source for leak in leaks), \
         f"the audit missed the planted trace in {planted}: {[leak.as_text() for leak in leaks]}"
     assert {leak.output for leak in leaks} == {planted}
+    if plant.startswith("link-"):  # found as the address it is, not only by the id-like words in it
+        assert any(leak.matched.startswith("link or path") for leak in leaks), [leak.as_text() for leak in leaks]
     if plant.startswith("hidden-block"):
         line = position(root / "kb/public-help.md", PLANT_HIDDEN)[0]  # the leaked line itself
         assert any(leak.what == f"tier 1 internal block, line {line}" for leak in leaks), \
@@ -1054,7 +1106,8 @@ def test_a_text_with_an_entity_is_read_line_by_line():
 
 
 MARKUP_PIECES = st.sampled_from(["\n", " ", "\t", "\r", "=", '"', "'", "<", ">", "/", "-", "_", ".", "a", "Zx9",
-                                 "title", "data-x", "href", "kb", "runbooks", "x.md", "ab-12", "é", "\u2028"])
+                                 "title", "data-x", "href", "kb", "runbooks", "x.md", "ab-12", "é", "\u2028",
+                                 "&#45;", "&quot;", "&", "url(", ")", "style", "srcset", ","])
 
 
 def first_found(items) -> list:
@@ -1069,13 +1122,15 @@ def first_found(items) -> list:
 def test_a_file_is_scanned_as_one_scan_of_it_would(raw):
     """The audit scans a site's files a line at a time through a cache (page chrome repeats) and looks at a
     line that repeats in a file once: it must find exactly the attributes, id-like words and source paths
-    one scan of the whole file finds, in the order it finds them."""
+    one scan of the whole file finds (the words-bearing values in the order it finds them)."""
     urls, texts, idish = _scan(raw)
     whole_urls, whole_texts = _attributes(ATTR_RE.findall(raw))
-    assert first_found(urls) == first_found(whole_urls) and first_found(texts) == first_found(whole_texts)
-    assert idish == {token.lower() for token in IDISH_RE.findall(raw)}
-    assert first_found(_content_paths(raw)) == \
-        first_found(path for path in PATHISH_RE.findall(raw) if CONTENT_PATH_RE.search(path))
+    styled = [url for line in raw.split("\n") for url in _css_urls(line)]
+    assert set(urls) == set(whole_urls + styled) and first_found(texts) == first_found(whole_texts)
+    read = html.unescape(raw)  # no entity spans a line break
+    assert idish == {token.lower() for token in IDISH_RE.findall(raw) + IDISH_RE.findall(read)}
+    assert set(_content_paths(raw)) == \
+        {path for path in PATHISH_RE.findall(raw) + PATHISH_RE.findall(read) if CONTENT_PATH_RE.search(path)}
 
 
 AUDIT_WORDS = st.sampled_from(["alpha", "beta", "gamma", "delta", "epsilon", "Beta", "7", "x-1"])
