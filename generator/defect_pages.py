@@ -19,6 +19,7 @@ import re
 
 from .content import ContentRoot, Document
 from .navigation import intent_uri, long_date, md_escape, page_url
+from . import structure
 from .structure import headings
 
 INDEX_URI = "defects.md"
@@ -38,19 +39,30 @@ def listed(content: ContentRoot, tier: int) -> list[Document]:
         return []
     by_id = content.by_id()
     defects = [d for d in content.documents if d.kind == "defect" and d.published and d.tier is not None
-               and (d.tier <= tier or fed_runbooks(d, by_id, tier))]
+               and (d.tier <= tier or fed_runbooks(content, d, by_id, tier))]
     defects.sort(key=lambda d: d.id)
     defects.sort(key=lambda d: str(d.meta.get("reported_on") or ""), reverse=True)
     return sorted(defects, key=lambda d: (_rank(STATES, d.meta.get("state")),
                                           _rank(SEVERITIES, d.meta.get("severity"))))
 
 
-def fed_runbooks(defect: Document, by_id: dict[str, Document], tier: int) -> list[Document]:
-    """The published runbooks of the tier's site that the feed gave the defect's known-defect entry."""
+def fed_runbooks(content: ContentRoot, defect: Document, by_id: dict[str, Document], tier: int) -> list[Document]:
+    """The published runbooks of the tier's site that the feed gave the defect's known-defect entry: those
+    its record names that hold the entry, in text the tier's page shows. The record is front matter anyone
+    may edit; what a runbook's page shows is what a site below the defect's tier may repeat of it."""
     fed = defect.meta.get("fed") if isinstance(defect.meta.get("fed"), dict) else {}
     return [by_id[r] for r in fed.get("runbooks") or [] if isinstance(r, str) and r in by_id
             and by_id[r].kind == "runbook" and by_id[r].published and by_id[r].tier is not None
-            and by_id[r].tier <= tier]
+            and by_id[r].tier <= tier and _shows_entry(content, by_id[r], defect, tier)]
+
+
+def _shows_entry(content: ContentRoot, runbook: Document, defect: Document, tier: int) -> bool:
+    """Whether the runbook holds the defect's known-defect entry and its page in the tier's site shows the
+    entry's line (its status and title, as the feed writes it)."""
+    if not any(match["id"] == defect.id for match in REGION_RE.finditer(runbook.body)):
+        return False
+    shown = " ".join(structure.view(content, runbook, tier).text.split())
+    return f"· {' '.join(defect.title.split())}" in shown
 
 
 def _rank(order: tuple, value) -> int:
@@ -76,7 +88,7 @@ def card(document: Document, content: ContentRoot, by_id: dict[str, Document]) -
                for i in document.intents if i in content.intents]
     fed = meta.get("fed") if isinstance(meta.get("fed"), dict) else {}
     article = by_id.get(str(fed.get("article"))) if fed.get("article") else None
-    runbooks = fed_runbooks(document, by_id, document.tier or 3)
+    runbooks = fed_runbooks(content, document, by_id, document.tier or 3)
     rows = [("Affected versions", ", ".join(map(md_escape, versions)) if isinstance(versions, list) and versions
              else "not recorded"),
             ("Fixed in", md_escape(meta["fixed_in"]) if meta.get("fixed_in") else "not yet"),
@@ -142,18 +154,20 @@ def _row(defect: Document, content: ContentRoot, by_id: dict[str, Document], tie
     intents = ", ".join(f'<a href="../{page_url(intent_uri(i))}">{html.escape(content.intents[i].title)}</a>'
                         for i in known)
     title = html.escape(defect.title)
+    reported = _date(defect, "reported_on")
     if defect.tier is not None and defect.tier <= tier:
         what = f'<a href="../{defect.url}">{html.escape(defect.id)}</a> {title}'
     else:  # the write-up is above this site: the runbooks it fed are where agents read about it
+        reported = "-"  # and only what they show of it (no runbook entry says when it was reported)
         links = ", ".join(f'<a href="../{r.url}">{html.escape(r.title)}</a>'
-                          for r in fed_runbooks(defect, by_id, tier))
+                          for r in fed_runbooks(content, defect, by_id, tier))
         what = f"{title}<br>Runbooks: {links}"
     return (f'<tr data-state="{html.escape(state)}" data-severity="{html.escape(severity)}" '
             f'data-intents="{html.escape(" ".join(known))}">'
             f"<td>{what}</td>"
             f'<td><span class="kb-severity kb-severity--{html.escape(severity.lower())}">{html.escape(severity)}'
             f'</span></td><td><span class="kb-state kb-state--{html.escape(state)}">{html.escape(state.capitalize())}'
-            f"</span></td><td>{intents}</td><td>{html.escape(_date(defect, 'reported_on'))}</td>"
+            f"</span></td><td>{intents}</td><td>{html.escape(reported)}</td>"
             f"<td>{html.escape(str(meta.get('fixed_in') or '')) or '-'}</td></tr>")
 
 

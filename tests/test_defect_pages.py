@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,48 @@ def test_known_defects_in_a_runbook_are_one_line_each_and_old_fixes_fold_away(ag
     assert "DEF-01" not in box, "the write-up's id and link are for tier 3"
     tier3 = article(read(agent_site / "tier3" / "runbooks/tier2/diagnose-refunds/index.html"))
     assert len(re.findall(r'>DEF-010[134]</a>', tier3)) == 3
+
+
+def _copied_with(root: Path, target: Path, edits: dict[str, tuple[str, str]]) -> Path:
+    """A copy of ``root`` with ``old`` replaced by ``new`` in each named file."""
+    shutil.copytree(root, target)
+    for rel, (old, new) in edits.items():
+        text = (target / rel).read_text(encoding="utf-8")
+        assert old in text, rel
+        (target / rel).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
+UNFED = "kb/defects/DEF-0102-ledger.md"
+RUNBOOK = "runbooks/tier2/diagnose-refunds.md"
+FED_ENTRY_START = "<!-- kbgen:defect DEF-0101"
+
+
+@pytest.mark.parametrize("shape", ["record-only", "entry-in-tier3-block"])
+def test_tier2_lists_a_defect_only_where_its_runbooks_show_the_entry(agent_root, tmp_path, shape):
+    """The record of what a defect fed is front matter anyone may edit: a tier 3 defect is listed on tier 2
+    only when a runbook's tier 2 page shows its entry, not because its record names a runbook."""
+    if shape == "record-only":  # a write-up that was never fed claims it was
+        edits = {UNFED: ("state: open", "state: open\nfed:\n  runbooks: [diagnose-refunds]")}
+        hidden = "DEF-0102"
+    else:  # the fed entry, moved by hand into a block only tier 3 reads
+        text = (agent_root / RUNBOOK).read_text(encoding="utf-8")
+        start = text.index(FED_ENTRY_START)
+        end = text.index("<!-- /kbgen:defect -->", start) + len("<!-- /kbgen:defect -->")
+        region = text[start:end]
+        edits = {RUNBOOK: (region, f"/////// internal | tier: 3\n{region}\n///////")}
+        hidden = "DEF-0101"
+    root = _copied_with(agent_root, tmp_path / "root", edits)
+    content = load(root)
+    assert hidden not in [d.id for d in listed(content, 2)]
+    assert hidden in [d.id for d in listed(content, 3)]
+    title = content.by_id()[hidden].title
+    build(root, out=tmp_path / "out", tiers=[2])
+    site = tmp_path / "out" / "tier2"
+    assert not [p for p in site.rglob("*.html") if title in read(p)], f"{title!r} is for tier 3"
+
+
+def test_tier2_row_shows_no_report_date_of_a_tier3_write_up(agent_site):
+    page = article(read(agent_site / "tier2" / "defects" / "index.html"))
+    row = next(row for row in re.findall(r"<tr data-state=.*?</tr>", page, re.S) if "Refunds stuck" in row)
+    assert "<td>-</td>" in row and "2026" not in row.replace("2026.1.0", "")
