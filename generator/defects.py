@@ -53,7 +53,8 @@ KNOWN_DEFECTS = "Known defects"
 # Each known defect is one line in a runbook, opened on demand: a details block around its internal block
 # (so one more slash), which a list of older fixed defects can fold away in turn (defect_pages.fold_old_fixed).
 KNOWN_DEFECT_FENCE = "////"
-DEFECT_PREFIX_RE = re.compile(r"^DEF-\d+-", re.I)
+ARTICLE_NAME_CHARS = 60  # of a new known-issue article's name after "known-issue-"
+LINKING_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"})
 PUBLISHED_KEYS = ("title", "fixed_in", "reported_on", "resolved_on")  # front matter the article shows
 # An HTML tag, comment, declaration or processing instruction; not an autolink (<https://...>, <a@b.example>).
 RAW_HTML_RE = re.compile(r"(?<!\\)<(?:[A-Za-z][\w-]*(?=[\s/>])|/[A-Za-z][\w-]*\s*>|!--|![A-Za-z\[]|\?)")
@@ -356,7 +357,7 @@ class _Feeder:
             head = _new_article(defect, self._new_article_id(defect), sections, updates)
             page = head + _region(defect.id, body_text)
             published, problems = self._published(defect, sections, _split(page)[3], [
-                *values, rel, self._article_name(defect), _article_title(defect), _article_summary(sections) or ""])
+                *values, rel, _article_title(defect), _article_summary(sections) or ""])
         else:
             page, problem = _with_region(_set_known_issue(text, defect, updates), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
@@ -374,15 +375,18 @@ class _Feeder:
                      if isinstance(d.meta.get("known_issue"), dict)
                      and str(d.meta["known_issue"].get("defect", "")).casefold() == defect.id.casefold()), None)
 
-    def _new_article_id(self, defect: Document) -> str:
-        """``known-issue-<name>``, the name made a slug (see :meth:`_article_name`)."""
-        return f"known-issue-{slugify(self._article_name(defect), '-')}"
-
     @staticmethod
-    def _article_name(defect: Document) -> str:
-        """What names a new article: the defect's file name after its id, else its title."""
-        name = DEFECT_PREFIX_RE.sub("", Path(defect.rel).stem)
-        return defect.title if name.casefold() == defect.id.casefold() else name
+    def _new_article_id(defect: Document) -> str:
+        """``known-issue-<the title as a slug>``, cut at a word within :data:`ARTICLE_NAME_CHARS`. The title is
+        text the article publishes (checked, and approved for an open defect); the write-up's file name is
+        tier 3's own words, never reviewed for customers, so it names nothing public."""
+        slug = slugify(defect.title, "-")
+        if len(slug) > ARTICLE_NAME_CHARS:
+            words = slug[:ARTICLE_NAME_CHARS + 1].split("-")[:-1] or [slug[:ARTICLE_NAME_CHARS]]
+            while len(words) > 1 and words[-1] in LINKING_WORDS:
+                words.pop()
+            slug = "-".join(words)
+        return f"known-issue-{slug}"
 
     def _new_article_rel(self, defect: Document) -> str:
         area = defect.intents[0].split(".", 1)[0] if defect.intents else "known-issues"

@@ -28,7 +28,7 @@ from generator.changeset import JOURNAL, LOCK, TEMP_SUFFIX, TEST_HOOK
 KBGEN = Path(sys.executable).parent / "kbgen"
 DEFECT = "kb/defects/DEF-0003-okta-custom-domain-sso-loop.md"
 RUNBOOK = "runbooks/tier2/diagnose-sso-login-failures.md"
-ARTICLE = "kb/sso/known-issue-okta-custom-domain-sso-loop.md"
+ARTICLE = "kb/sso/known-issue-sso-sign-in-loops-with-err_sso_4012-for-okta-tenants.md"  # from its title
 COPIES = 4  # more resolved defects like DEF-0003, so that `--all` writes a dozen files
 
 
@@ -46,12 +46,14 @@ def sample_root(copy: Path, more: int = 0) -> Path:
         shutil.copytree(REPO / name, copy / name)
     shutil.copy(REPO / "intents.yml", copy)
     path = copy / DEFECT
-    (copy / ARTICLE).unlink()  # the ongoing issue it published, so that the feed writes every file anew
+    (copy / "kb/sso/known-issue-okta-custom-domain-sso-loop.md").unlink()  # the ongoing issue it published, so
+    # that the feed writes every file anew
     text = resolved(path.read_text(encoding="utf-8"))
     path.write_text(text, encoding="utf-8")
     for number in range(10, 10 + more):
-        (copy / f"kb/defects/DEF-{number:04d}-okta-loop-{number}.md").write_text(
-            text.replace("DEF-0003", f"DEF-{number:04d}"), encoding="utf-8")
+        (copy / f"kb/defects/DEF-{number:04d}-okta-loop-{number}.md").write_text(  # a title of its own: an article
+            text.replace("DEF-0003", f"DEF-{number:04d}").replace("\ntitle: ", f"\ntitle: Case {number} of ", 1),
+            encoding="utf-8")
     return copy
 
 
