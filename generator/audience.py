@@ -28,7 +28,8 @@ BLOCK_START_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*(?P<name>[\w-]+)[ 
 BLOCK_END_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*$")
 FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 # Lines whose indented continuation is content (list items, admonitions, tabs, definitions), not code.
-CONTAINER_RE = re.compile(r"^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|(?:!!!|\?\?\?\+?|===)[ \t]|:[ \t])")
+# Openers as Python-Markdown and pymdown-extensions read them: '!!!note' and '===+ "Web"' open one too.
+CONTAINER_RE = re.compile(r"""^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|!!! ?[\w-]|\?\?\?\+? ?[\w-]|===[!+]{0,3} +"|:[ \t])""")
 TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
 
 

@@ -27,6 +27,8 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import search, structure
+from .structure import (CSS_URL_RE, FOOTNOTE_RE, LINK_TARGET_RE, MARKDOWN_LINE_PREFIX_RE, TAG_RE, URL_RE, WORD_RE,
+                        line_words, words)
 from .audience import TIERS, file_tier, in_site, snippet_documents
 from .content import AUDITED_BYTES, SNIPPETS_DIR, ContentRoot, attachments, audited_bytes, load
 from .frames import material_templates
@@ -42,11 +44,9 @@ CHECKED_AS_INDEX = tuple(f"{search.INDEX_DIR}/{kind}-" for kind in ("terms", "po
 BLOCK_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|pre|code|td|th|tr|table|div|section|article|aside|nav|header|"
                           r"footer|blockquote|dt|dd|dl|br|hr|summary|details|title|label|button|option|loc)\b[^>]*>",
                           re.I)
-TAG_RE = re.compile(r"<[^>]*>")
 SEPARATOR = " 0sep0 "  # a word no phrase contains: runs of words never span it
 COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
-WORD_RE = re.compile(r"[a-z0-9]+")
-HAS_LETTER_RE = re.compile(r"[a-z]")
+HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 # An attribute, its value quoted either way or not at all (a browser reads ``href=../x/`` as a link too).
 ATTR_RE = re.compile(r"""(?<![\w:-])([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 # Attributes whose values a browser follows or fetches, checked as paths (with every name ending in "href"
@@ -56,7 +56,6 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "content", "srcset", "i
                   "profile", "itemid", "itemtype", "xml:base"}
 LIST_ATTRIBUTES = {"srcset", "imagesrcset", "ping", "archive"}
 LIST_ITEM_RE = re.compile(r"[^\s,]+")
-CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s)"']+))""", re.I)  # in style="" and stylesheets
 TEXT_ATTRIBUTES = {"title", "alt", "content", "aria-label", "placeholder", "value", "label", "summary"}  # as words
 PATHISH_RE = re.compile(r"(?<![\w.-])[\w.-]+(?:/[\w.-]+)+/?")  # the look-behind keeps it linear
 CONTENT_PATH_RE = re.compile(r"(?:^|/)(?:kb|runbooks)/|\.md\b")  # a path in text can only name a source so
@@ -69,13 +68,9 @@ FEW_FILES = 1000  # files a rebuild left to search, read first to narrow what to
 IDISH_RE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 DISTINCTIVE_ID_RE = re.compile(r"^(?=.*[-_.0-9]).{6,}$")
 ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$""")
-LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")  # [text](target) and [text][reference]
 # Paths to pages (slugs such as kb/x/a-long-file-name/) are checked as paths: as words, a public page's
 # slug would look like a phrase of a secret title.
 SLASHED_RE = re.compile(r"(?<![^\s\"'<>])[^\s\"'<>]*/[^\s\"'<>/]*-[^\s\"'<>/]*-[^\s\"'<>]*")
-URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
-FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
-MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
 
 
 @dataclass(frozen=True)
@@ -105,28 +100,17 @@ class _Secret:
         return self._what + (f", line {self._offset + at}" if at is not None else "")
 
 
-def words(text: str) -> list[str]:
-    return WORD_RE.findall(html.unescape(text).lower())
-
-
-def _line_words(line: str) -> list[str]:
-    """Words of one Markdown line as a reader sees them: no list markers, link targets or tags."""
-    line = LINK_TARGET_RE.sub("] ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
-    line = FOOTNOTE_RE.sub(" ", URL_RE.sub(" ", line))
-    return words(TAG_RE.sub(" ", line))
-
-
-# _line_words over a whole text at once: the same patterns, kept within a line (a match never takes a line
+# line_words over a whole text at once: the same patterns, kept within a line (a match never takes a line
 # break), and the line breaks kept as tokens (tests/test_leaks.py holds the two alike).
 _WITHIN_LINE = [(re.compile(pattern.pattern.replace(r"\s", r"[^\S\n]").replace("[^)]", "[^)\n]")
                             .replace(r"[^\]]", r"[^\]\n]").replace("[^>]", "[^>\n]"), re.M), replacement)
                 for pattern, replacement in ((MARKDOWN_LINE_PREFIX_RE, ""), (LINK_TARGET_RE, "] "),
                                              (URL_RE, " "), (FOOTNOTE_RE, " "), (TAG_RE, " "))]
-WORD_OR_LINE_BREAK_RE = re.compile(r"[a-z0-9]+|\n")
+WORD_OR_LINE_BREAK_RE = re.compile(rf"{WORD_RE.pattern}|\n")
 
 
 def _text_words(text: str) -> list[str] | None:
-    """The words of every line of ``text`` as :func:`_line_words` reads them, a line break between lines;
+    """The words of every line of ``text`` as :func:`~generator.structure.line_words` reads them, a line break between lines;
     None for a text with an entity (one may stand for a line break)."""
     if "&" in text:
         return None
@@ -283,7 +267,7 @@ class Fingerprints:
             if words_of_text is not None and self.runs.isdisjoint(_runs(words_of_text, MIN_PHRASE)):
                 return
         for line in text.split("\n"):
-            self._add_phrases(_line_words(line), secret, unvouched)
+            self._add_phrases(line_words(line), secret, unvouched)
 
     def _add_phrases(self, tokens: list[str], secret: _Secret, unvouched: frozenset[str]) -> None:
         runs = self.runs

@@ -261,14 +261,15 @@ class BodyRules:
     def check_written_hidden(self, document: Document, tier: int) -> None:
         """The first line the file puts inside a block above ``tier`` that the tier's page shows anyway."""
         lines, scan = self.scanned(document)
-        hidden = [i for i, floor in enumerate(scan.floors) if floor > tier and not scan.in_code[i]]
+        hidden = [i for i, floor in enumerate(scan.floors) if floor > tier]  # code too: a reader sees it
         if not hidden:
             return
         shown = structure.view(self.content, document, tier)
         shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
-        visible_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier))
+        visible_words = [word for line, floor in zip(lines, scan.floors) if floor <= tier
+                         for word in structure.line_words(line)]
         for index in hidden:
-            tokens = structure.words(lines[index])
+            tokens = structure.line_words(lines[index])
             if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
                     structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
                 self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
@@ -279,8 +280,10 @@ class BodyRules:
                 return
 
     def check_absorbed(self, document: Document, tier: int) -> None:
-        """The first line written after a block's end that Markdown takes into the block (an indented line
-        after the end belongs to it), so that the page's own tier loses it."""
+        """The first line written outside every block above ``tier`` that Markdown reads inside one, so that
+        the page's own tier loses it: an indented line after a block's end belongs to the block, and the
+        lines of a fence Markdown does not take as one (```` ```rust,ignore ````) are the page's text to it,
+        a block's marker among them."""
         lines, scan = self.scanned(document)
         shown = structure.view(self.content, document, tier)
         full = structure.view(self.content, document, max(audience.TIERS))
@@ -288,19 +291,27 @@ class BodyRules:
             return
         shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
         full_words = structure.words(f"{full.text} {' '.join(full.heading_text)}")
-        written_words = structure.words(" ".join(line for line, floor in zip(lines, scan.floors) if floor > tier))
+        written_words = [word for line, floor in zip(lines, scan.floors) if floor > tier
+                         for word in structure.line_words(line)]
         after_end = False  # the last marker line above is a block's end: the text is written after the block
         for index, line in enumerate(lines):
             if structure.BLOCK_MARK_RE.match(line):
                 after_end = not line.strip(" \t>/")
                 continue
-            tokens = structure.words(line)
-            if after_end and scan.floors[index] <= tier and tokens and structure.count_run(full_words, tokens) \
+            in_fence = scan.in_code[index] and index not in scan.indented_code
+            tokens = structure.line_words(line) if after_end or in_fence else []
+            if scan.floors[index] <= tier and tokens and structure.count_run(full_words, tokens) \
                     - structure.count_run(shown_words, tokens) > structure.count_run(written_words, tokens):
                 self.add(document.rel, (document.body_line + index, 1), "internal-absorbed", ERROR,
                          "this line is after the internal block as written, but Markdown takes it into the block "
                          f"(an indented line after the block's end belongs to it), so the tier {tier} page does not "
-                         "show it: unindent it, or put it before the block's '///' line if it is internal")
+                         "show it: unindent it, or put it before the block's '///' line if it is internal"
+                         if after_end else
+                         "this line is outside every internal block as written, but Markdown reads it inside one, "
+                         f"so the tier {tier} page does not show it: a code fence above it that Markdown does not "
+                         "take as one (a language with ',' or ':', an option it does not know, a closing fence "
+                         "longer or indented more than the opening one) shows its lines as text, and a '///' "
+                         "among them opens or ends a block; write the fence as '```lang' ... '```'")
                 return
 
 

@@ -78,7 +78,12 @@ COMMENT_RE = re.compile(r"<!--(.*?)-->", re.S)
 INVISIBLE_RE = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 TAG_RE = re.compile(r"<[^>]*>")
 SPACE_RE = re.compile(r"\s+")
-WORD_RE = re.compile(r"[a-z0-9]+")
+WORD_RE = re.compile(r"[^\W_]+")  # letters and digits of any script: a sentence in Cyrillic has words too
+# What of a Markdown line is not text a reader sees (list markers, link targets, addresses, footnote marks)
+MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#{1,6}\s+|[!?]{3}\+?\s+\w+)?")
+LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")  # [text](target) and [text][reference]
+URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
+FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
 MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[^\W\d_][\w-]*)?(?P<rest>.*)$")
@@ -453,6 +458,13 @@ def normalised(line: str) -> str:
 def words(text: str) -> list[str]:
     """Lowercase words and numbers of a text, entities decoded: what two readings of a text compare."""
     return WORD_RE.findall(html.unescape(text).lower())
+
+
+def line_words(line: str) -> list[str]:
+    """Words of one Markdown line as a reader sees them: no list markers, link targets, addresses or tags."""
+    line = LINK_TARGET_RE.sub("] ", MARKDOWN_LINE_PREFIX_RE.sub("", line))
+    line = FOOTNOTE_RE.sub(" ", URL_RE.sub(" ", line))
+    return words(TAG_RE.sub(" ", line))
 
 
 def count_run(haystack: list[str], needle: list[str]) -> int:

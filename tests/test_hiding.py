@@ -72,6 +72,37 @@ def test_shapes_that_leaked_are_hidden_or_refused(make_root, name, body):
     assert SECRET_RE.search(html3)
 
 
+# Where the writer and Markdown end a block apart: a code fence pymdownx.superfences does not take as one
+# (its '///' line is a block's marker to Markdown), a closing fence it does not match, and lines whose words
+# a reader sees differently from the source (a link's address, a tag, a script other than Latin). Each
+# leaks block text into tier 0 or takes public text out of it, unless refused.
+DISAGREEING = {
+    "fence language with a comma": "/// internal\nAgents.\n\n```rust,ignore\n/// Rotates.\n///\n"
+                                   "/// qzxrust key words.\nfn rotate() {}\n```\n///\n",
+    "fence option unquoted": "/// internal\nAgents.\n\n```bash title=setup.sh\necho one\n///\nexport TOKEN=qzxoption\n```\n///\n",
+    "fence language with a colon": "/// internal\nAgents.\n\n```yaml:config.yml\nkey: 1\n///\nsecret: qzxcolon words\n```\n///\n",
+    "longer closing fence": "/// internal\nAgents.\n\n```bash\necho one\n///\nexport TOKEN=qzxlonger\n````\n///\n",
+    "link on the leaking line": "/// internal\nAgents.\n\n```rust,ignore\n///\n"
+                                "See the [vault](https://vault.corp.example/) qzxlink console.\n```\n///\n",
+    "leaking line in Cyrillic": "/// internal\nAgents.\n\n```rust,ignore\n///\nКод доступа окапи кукабарра.\n```\n///\n",
+    "public example in such a fence": "Mark agent text like this:\n\n```markdown title=example.md\n/// internal\n"
+                                      "The pelican example sentence here.\n///\n```\n",
+    "absorbed line with a link": "/// internal\nAgents text.\n///\n    Then reset it from the [sign-in page]"
+                                 "(https://app.example/login) as a pelican would.\n",
+    "absorbed line with a tag": "/// internal\nAgents text.\n///\n    Then choose <b>Reset password</b> and follow the "
+                                "pelican email.\n",
+}
+
+
+@pytest.mark.parametrize("name, body", DISAGREEING.items(), ids=DISAGREEING.keys())
+def test_a_block_the_writer_and_markdown_end_apart_is_refused(make_root, name, body):
+    make_root.doc("kb/a.md", "# Page\n\n" + body)
+    content = load(make_root.path)
+    shown = tier0_texts(content, content.by_rel()["kb/a.md"]).lower()
+    assert SECRET_RE.search(shown) or "окапи" in shown or "pelican" not in shown, "the shape neither leaks nor loses"
+    assert any(error.startswith(("internal-not-hidden:", "internal-absorbed:")) for error in errors_of(content))
+
+
 LOOKALIKES = ["/// interal", "/// internal:", "// internal", "/// internal - tier 2", "/// intrenal | tier: 2",
               # characters that only look like spaces, slashes or letters, or that nobody sees
               "///\u00a0internal", "\ufeff/// internal", "/// internal\u200b", "\uff0f\uff0f\uff0f internal",
@@ -182,7 +213,12 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
     blocks inside it (with as many slashes as the block, or more)."""
     parts = [[f"{secret} sentence about the account."]]
     options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
-                                             "nested", "details"]), max_size=3, unique=True))
+                                             "nested", "details", "odd fence"]), max_size=3, unique=True))
+    # A fence as writers write them, some of which pymdownx.superfences does not take as one, holding what
+    # is a block's marker to Markdown if the fence is not one.
+    header = draw(st.sampled_from(["```text", "```rust,ignore", "```bash title=run.sh", "```yaml:app.yml",
+                                   '```bash hl_lines="x"', "~~~bash", "``` bash", '```bash title="run.sh"']))
+    closer = draw(st.sampled_from([header[:3], header[:3] + header[0], "  " + header[:3]]))
     inner = "/" * (slashes + draw(st.sampled_from([0, 1, 1])))
     for option in options:
         parts.append({
@@ -195,6 +231,7 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
             "html": [f'<div class="x">{secret} html</div>'],
             "nested": [f"{inner} internal | tier: 3", f"{secret} nested for engineers.", inner],
             "details": [f"{inner} details | More", f"{secret} folded away.", inner],
+            "odd fence": [header, "/" * slashes, f"{secret} code after a marker line.", closer],
         }[option])
     return [line for part in parts for line in [*part, ""]][:-1]
 
@@ -259,7 +296,9 @@ def test_no_internal_word_reaches_tier0_unless_the_document_is_refused(document)
         document_ = content.by_rel()["kb/a.md"]
         refused = errors_of(content)
         if not refused:
-            assert secret not in tier0_texts(content, document_).lower(), body
+            public = tier0_texts(content, document_).lower()
+            assert secret not in public, body
+            assert "public closing words" in public, body  # nor is the text after the block lost
             shown, _ = structure.render_html(content, document_.body, 3)
             assert secret in shown.lower(), body  # nothing the writer wrote is lost to the agents either
 

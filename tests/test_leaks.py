@@ -27,9 +27,10 @@ from click.testing import CliRunner
 
 from conftest import RootMaker, article, in_search, runbook_body, search_terms, toc_links, tree_hash
 from generator.audit import (ATTR_RE, CONTENT_PATH_RE, IDISH_RE, PATHISH_RE, Fingerprints, _attributes,
-                             _content_paths, _css_urls, _file_segments, _line_words, _scan, _segment_words, _site_files,
+                             _content_paths, _css_urls, _file_segments, _scan, _segment_words, _site_files,
                              _text_words, audit, audit_site, phrase_runs)
 from generator.content import load
+from generator.structure import line_words
 from generator.incremental import file_hash
 from generator.build import BuildError, build
 from generator.cli import main as cli
@@ -1096,7 +1097,7 @@ def test_a_whole_text_is_read_as_its_lines_are(text):
     or lose words)."""
     expected = []
     for number, line in enumerate(text.split("\n")):
-        expected += (["\n"] if number else []) + _line_words(line)
+        expected += (["\n"] if number else []) + line_words(line)
     assert _text_words(text) == expected
 
 
