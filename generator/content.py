@@ -560,11 +560,19 @@ def scan_files(root: Path) -> ContentFiles:
             found.documents.append((path, rel))
         elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
             found.attachments.append(rel)
-    for _ in _walk(root, (THEME_DIR,), (root,), "the content root", found.findings):
-        pass  # the theme is MkDocs' to read: only what must not be read is reported
+    found.findings += theme_findings(root, THEME_DIR)
     found.documents.sort(key=lambda item: item[1])
     found.attachments.sort()
     return found
+
+
+def theme_findings(root: Path, folder: str) -> list[Finding]:
+    """What a theme folder of the root (``overrides/``, or mkdocs.yml's ``custom_dir``) holds that MkDocs must
+    not read and copy into every site: a link out of the root, a named pipe, ..."""
+    findings: list[Finding] = []
+    for _ in _walk(root, (folder,), (root,), "the content root", findings):
+        pass  # the theme is MkDocs' to read: only what must not be read is reported
+    return findings
 
 
 def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: str, findings: list[Finding]):

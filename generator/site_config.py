@@ -25,7 +25,7 @@ import yaml
 from yaml_env_tag import construct_env_tag
 
 from . import rules
-from .content import ContentRoot
+from .content import CONTENT_DIRS, SNIPPETS_DIR, THEME_DIR, ContentRoot, theme_findings
 from .errors import KbgenError
 from .findings import ERROR, Finding, did_you_mean, has_errors
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS
@@ -150,7 +150,7 @@ def read(root: Path | str) -> SiteConfig:
         where.update(own_where)
         findings += own_findings
     config = SiteConfig(path, data, findings, where=where)
-    config.findings += _check(config)
+    config.findings += _check(config, root)
     if has_errors(config.findings):  # what reads the settings never meets broken ones
         config.data = defaults
     return config
@@ -329,17 +329,30 @@ class _Shape:
 Problem = tuple[tuple, str, str]  # (path of keys, rule, message)
 
 
-def _check(config: SiteConfig) -> list[Finding]:
+def _check(config: SiteConfig, root: Path) -> list[Finding]:
     """What the merged settings must be for kbgen to build from them, each problem found where it is written.
     Sets ``config.plugins`` and ``config.kbgen_options``."""
     def at(path: tuple, rule: str, message: str) -> Finding:
         return Finding(*config.position(path), rule, ERROR, message)
 
     extensions = _markdown_problem(config.data.get("markdown_extensions"))
-    problems = [*_mkdocs_problems(config), *_theme_problems(config), *_plugin_problems(config)]
+    problems = [*_mkdocs_problems(config), *_theme_problems(config, root), *_hook_problems(config, root),
+                *_plugin_problems(config)]
     if extensions:
         problems.append((("markdown_extensions",), "config-option", f"markdown_extensions: {extensions}"))
-    return [at(*problem) for problem in problems]
+    found = [at(*problem) for problem in problems]
+    theme = config.data.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    if not found and isinstance(custom, str):  # its files as overrides/ is checked: no link out, no pipe
+        folder = Path(os.path.realpath(config.path.parent / custom))
+        if folder != Path(os.path.realpath(root / THEME_DIR)):
+            found += theme_findings(root, folder.relative_to(Path(os.path.realpath(root))).as_posix())
+    return found
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, links followed, is inside the content root."""
+    return Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(root)))
 
 
 def _mkdocs_problems(config: SiteConfig) -> list[Problem]:
@@ -356,8 +369,8 @@ def _mkdocs_problems(config: SiteConfig) -> list[Problem]:
     return [((key,), "config-option", f"{key}: {error}") for key, error in errors]
 
 
-def _theme_problems(config: SiteConfig) -> list[Problem]:
-    """mkdocs-material, with a custom_dir that exists."""
+def _theme_problems(config: SiteConfig, root: Path) -> list[Problem]:
+    """mkdocs-material, with a custom_dir that is a theme folder of the root."""
     theme = config.data.get("theme")
     name = theme.get("name") if isinstance(theme, dict) else theme
     problems = []
@@ -370,7 +383,26 @@ def _theme_problems(config: SiteConfig) -> list[Problem]:
         problems.append((("theme", "custom_dir"), "config-theme", f"custom_dir {custom!r} is not a folder; name "
                                                                   "the theme overrides' folder, relative to "
                                                                   f"{CONFIG_FILE}"))
+    elif custom is not None:
+        folder = Path(os.path.realpath(config.path.parent / custom))
+        real_root = Path(os.path.realpath(root))
+        content = [real_root / name for name in (*CONTENT_DIRS, SNIPPETS_DIR)]
+        if not _inside(root, folder) or folder == real_root or any(folder.is_relative_to(c) or c.is_relative_to(folder)
+                                                                   for c in content):
+            problems.append((("theme", "custom_dir"), "config-theme",
+                             f"custom_dir {custom!r} is not a theme folder of the content root: MkDocs copies every "
+                             "file in it into every site, the public one too; name a folder inside the root that "
+                             f"holds only templates and theme assets, such as '{THEME_DIR}'"))
     return problems
+
+
+def _hook_problems(config: SiteConfig, root: Path) -> list[Problem]:
+    """MkDocs runs each hook as Python in every build: only files of the content root, which its reviews see."""
+    hooks = config.data.get("hooks")
+    return [(("hooks", index), "config-option",
+             f"hooks: {hook!r} is outside the content root; a build runs only hooks kept with the content")
+            for index, hook in enumerate(hooks if isinstance(hooks, list) else [])
+            if isinstance(hook, str) and not _inside(root, config.path.parent / hook)]
 
 
 def _plugin_problems(config: SiteConfig) -> list[Problem]:

@@ -223,6 +223,48 @@ def test_validation_runs_no_hooks(root, tmp_path):
     assert config_findings(root.path) == [] and not marker.exists()
 
 
+@pytest.mark.parametrize("custom_dir", ["OUTSIDE", "../elsewhere", ".", "kb", "kb/theme", "snippets"])
+def test_a_theme_folder_that_would_publish_other_files_is_refused(root, tmp_path, custom_dir):
+    """MkDocs copies every file of theme.custom_dir into every site, the public one too: a folder outside
+    the root (any file the build machine can read), the root itself or the content would all be published."""
+    elsewhere = root.path.parent / "elsewhere"
+    (elsewhere / "creds").mkdir(parents=True)
+    (elsewhere / "creds" / "credentials.txt").write_text("aws_secret_access_key = qzxsecret\n", encoding="utf-8")
+    (root.path / "kb" / "theme").mkdir(parents=True, exist_ok=True)
+    (root.path / "snippets").mkdir(exist_ok=True)
+    folder = str(elsewhere) if custom_dir == "OUTSIDE" else custom_dir
+    root.file("mkdocs.yml", f"site_name: Help\ntheme:\n  name: material\n  custom_dir: {folder}\n")
+    assert config_findings(root.path) == [("mkdocs.yml", 4, "config-theme")]
+    with pytest.raises(BuildError):
+        build(root.path, out=tmp_path / "out", tiers=[0])
+    assert not (tmp_path / "out" / "tier0").exists()
+
+
+def test_a_theme_folder_of_the_root_is_checked_as_overrides_is(root, tmp_path):
+    (tmp_path / "secret.txt").write_text("qzxsecret\n", encoding="utf-8")
+    (root.path / "theme").mkdir()
+    (root.path / "theme" / "notes.txt").symlink_to(tmp_path / "secret.txt")
+    root.file("mkdocs.yml", "site_name: Help\ntheme: {name: material, custom_dir: theme}\n")
+    assert config_findings(root.path) == [("theme/notes.txt", 1, "file-outside-root")]
+    (root.path / "theme" / "notes.txt").unlink()
+    assert config_findings(root.path) == []
+
+
+@pytest.mark.parametrize("where, refused", [("inside", False), ("outside", True)])
+def test_a_build_runs_only_hooks_kept_with_the_content(root, tmp_path, where, refused):
+    marker = tmp_path / RUN_MARKER
+    hook = (root.path if where == "inside" else tmp_path) / "hook.py"
+    hook.write_text(f"def on_config(config):\n    open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    root.file("mkdocs.yml", f"site_name: Help\nhooks: [{hook if refused else 'hook.py'}]\n")
+    assert config_findings(root.path) == ([("mkdocs.yml", 2, "config-option")] if refused else [])
+    if refused:
+        with pytest.raises(BuildError):
+            build(root.path, out=tmp_path / "out", tiers=[0])
+    else:
+        build(root.path, out=tmp_path / "out", tiers=[0])
+    assert marker.exists() != refused
+
+
 @pytest.mark.parametrize("text, line", [
     ("theme: readthedocs\n", 1),
     ("theme: {name: mkdocs}\n", 1),
