@@ -555,8 +555,10 @@ def _parsed(path: Path, rel: str) -> _Parsed | None:
     return _Parsed(raw, urls, _file_segments(chunks, attribute_texts), idish)
 
 
-def _site_files(site: Path) -> list[str]:
-    """Every file of a site, as sorted site paths (folders linked into it are not entered)."""
+def _site_files(site: Path, strange: list[tuple[str, str]] | None = None) -> list[str]:
+    """Every file of a site, as sorted site paths; what is neither a file nor a folder (a link to a folder,
+    which kbgen never makes and a copy made to publish would follow; a named pipe, which would hang the
+    reader; a link that leads nowhere) is not entered or read, but added to ``strange`` with what it is."""
     found, folders = [], [("", str(site))]
     while folders:
         prefix, folder = folders.pop()
@@ -566,6 +568,11 @@ def _site_files(site: Path) -> list[str]:
                     folders.append((f"{prefix}{entry.name}/", entry.path))
                 elif entry.is_file():
                     found.append(prefix + entry.name)
+                elif strange is not None:
+                    what = ("a link to a folder, which kbgen never makes: a copy of the site would take what it "
+                            "leads to" if entry.is_dir() else "a link that leads nowhere" if entry.is_symlink()
+                            else "not a regular file")
+                    strange.append((prefix + entry.name, what))
     return sorted(found)
 
 
@@ -579,7 +586,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     build checked by their bytes as it took them, once in place: a file whose stamp is still that one
     was not written to since, and is not read again."""
     reused, placed = reused or {}, placed or {}
-    files = [rel for rel in _site_files(site) if not rel.startswith(CHECKED_AS_INDEX)
+    strange: list[tuple[str, str]] = []
+    files = [rel for rel in _site_files(site, strange) if not rel.startswith(CHECKED_AS_INDEX)
              and not (rel in reused and (rel in placed and placed[rel] == stamp(site / rel)
                                          or file_hash(site / rel) == reused[rel]))]
     # A rebuild leaves a few files to search, read once here: only phrases they hold are worked out.
@@ -588,11 +596,12 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     if parsed is not None:
         runs = phrase_runs(_segment_words(read.segments) for read in parsed.values() if read and read is not TOO_LARGE)
         idish = set().union(*(read.idish for read in parsed.values() if read and read is not TOO_LARGE))
-    fingerprints = Fingerprints(content, tier, runs, idish)
-    if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
-        return []  # nothing this tier may not show (a top tier without drafts): nothing to look for
     label = label or f"tier{tier}"
-    leaks: dict[tuple[str, str, str], Leak] = {}  # the first trace of each secret in each file
+    leaks: dict[tuple[str, str, str], Leak] = {  # the first trace of each secret in each file
+        (f"{label}/{rel}", rel, what): Leak(tier, f"{label}/{rel}", rel, what, "") for rel, what in strange}
+    fingerprints = Fingerprints(content, tier, runs, idish)
+    if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):  # a top tier without drafts
+        return sorted(leaks.values(), key=lambda leak: (leak.output, leak.source, leak.what))
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for rel in files:
         output = f"{label}/{rel}"

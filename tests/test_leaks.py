@@ -1023,6 +1023,21 @@ def test_planted_leak_is_found(plant_site, tmp_path, plant):
             [leak.what for leak in leaks]
 
 
+def test_what_is_neither_file_nor_folder_in_a_site_is_named_not_passed(plant_site, tmp_path):
+    """A link to a folder (a copy made to publish follows it: here, the tier 2 runbooks), a named pipe (a
+    reader would wait forever) and a link leading nowhere: kbgen makes none, and the audit cannot search them."""
+    root, built = plant_site
+    out = copy_out(built, tmp_path)
+    (out / "tier0" / "more").symlink_to(built / "tier2" / "runbooks")
+    os.mkfifo(out / "tier0" / "pipe.html")
+    (out / "tier0" / "gone.html").symlink_to(tmp_path / "nothing")
+    leaks = audit(root, out)
+    assert {(leak.output, leak.what.split(",")[0].split(":")[0]) for leak in leaks} == {
+        ("tier0/more", "a link to a folder"), ("tier0/pipe.html", "not a regular file"),
+        ("tier0/gone.html", "a link that leads nowhere")}
+    assert all(leak.as_text().startswith(f"{leak.output}: cannot be searched") for leak in leaks)
+
+
 def test_planted_leak_makes_cli_audit_fail(plant_site, tmp_path):
     root, built = plant_site
     out = copy_out(built, tmp_path)
