@@ -347,6 +347,27 @@ def audited_bytes(path: Path) -> bytes | None:
     return None
 
 
+def kept_text(path: Path) -> str | None:
+    """The text of a file a build kept for the next one (a cache, a list of the files it wrote): None when it
+    is missing, not a regular file (a named pipe would keep the reader waiting) or unreadable. A cache is
+    always safe to delete, so one that cannot be read is as good as none."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def kept_json(path: Path) -> Any:
+    """:func:`kept_text` read as JSON; None for a text that is not JSON, or nested deeper than Python reads."""
+    text = kept_text(path)
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 file; a BOM is reported (and skipped), undecodable bytes, a file over
     :data:`MAX_FILE_BYTES` or a line over :data:`MAX_LINE_CHARS` make the file unreadable."""

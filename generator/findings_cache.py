@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 from . import structure
-from .content import ContentRoot, Document, read_text
+from .content import ContentRoot, Document, kept_json, read_text
 from .findings import Finding
 from .incremental import PACKAGE, hash_tree, installed_packages
 
@@ -204,9 +204,10 @@ def start(content: ContentRoot, runbook_layout: str) -> FindingsCache:
 def load(content: ContentRoot, path: Path) -> None:
     """Offer the entries kept in ``path`` to the next run of the rules over ``content``; a missing or
     unreadable file offers none (its entries are checked when taken, each on its own)."""
-    try:
-        content.derived[KEPT] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    kept = kept_json(path)
+    if isinstance(kept, dict):
+        content.derived[KEPT] = kept
+    else:
         content.derived.pop(KEPT, None)
 
 

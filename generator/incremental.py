@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 
-from .content import INTENTS_FILE, SNIPPETS_DIR, SYNONYMS_FILE, ContentRoot, attachments
+from .content import INTENTS_FILE, SNIPPETS_DIR, SYNONYMS_FILE, ContentRoot, attachments, kept_json
 from .site_config import SiteConfig
 
 MANIFEST_VERSION = 3
@@ -148,8 +148,8 @@ class PageCache:
         """The cache of the build that wrote ``previous_site``; empty when there is none to trust."""
         previous: dict[str, PageRecord] = {}
         pairs: dict[str, list[str]] = {}
+        data = kept_json(manifest)
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
             if data.get("version") == MANIFEST_VERSION and previous_site.is_dir():
                 previous = {uri: PageRecord(**record) for uri, record in data["pages"].items()}
                 pairs = {name: [str(fingerprint), str(digest)]

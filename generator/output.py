@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from .audience import TIERS
+from .content import kept_text
 from .incremental import CACHE_DIR, analyses_path, link_or_copy, manifest_path
 
 MARKER = ".kbgen-output"
@@ -231,10 +232,10 @@ def unwritten_files(out: Path) -> list[str]:
 def _not_written(version: Path) -> list[str]:
     """Files someone put into the published sites of ``version`` (kbgen did not write them, and must not
     delete them with that version). Nothing is known without the version's list of files."""
-    try:
-        written = set((version / CACHE_DIR / FILES).read_text(encoding="utf-8").splitlines())
-    except OSError:
+    listed = kept_text(version / CACHE_DIR / FILES)
+    if listed is None:
         return []
+    written = set(listed.splitlines())
     return [rel for rel in _site_files(version) if rel not in written]
 
 

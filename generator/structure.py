@@ -40,7 +40,7 @@ from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_B
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience, forks
-from .content import SNIPPETS_DIR, ContentRoot, Document, read_text
+from .content import SNIPPETS_DIR, ContentRoot, Document, kept_json, read_text
 from .errors import KbgenError
 from .internal_blocks import InternalBlocksExtension, Parse
 from . import site_config
@@ -400,8 +400,8 @@ def kept_views(content: ContentRoot) -> dict:
 def load_views(content: ContentRoot, path: Path) -> int:
     """Take the views kept in ``path`` of the documents whose body and pipeline are unchanged; returns how
     many documents' views were taken. A missing, unreadable or stale file is ignored."""
+    saved = kept_json(path)
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("format") != VIEWS_FORMAT or saved.get("pipeline") != pipeline_digest(content):
             return 0
         taken = 0

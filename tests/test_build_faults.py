@@ -24,6 +24,7 @@ from generator import output
 from generator.audit import audit
 from generator.build import BuildError, build
 from generator.content import load
+from generator.incremental import CACHE_DIR
 from generator.site_config import DEFAULTS
 
 TIERS = (0, 1, 2, 3)
@@ -430,3 +431,20 @@ def test_build_errors_from_the_library_name_the_folder(scene, tmp_path):
     with pytest.raises(BuildError, match="holds notes.txt, and kbgen did not make it"):
         build(scene / "root", out=users)
     assert [p.name for p in users.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("name, damage", [(name, damage) for name in ("views.json", "findings.json", "tier0.json")
+                                           for damage in ("nested too deep", "named pipe")] + [("files.txt", "named pipe")])
+def test_a_damaged_cache_is_no_cache(copy, scene, name, damage):
+    """A cache is always safe to delete, so one damaged (restored from a CI cache, written by hand) is
+    ignored: the build starts cold, never stops with a traceback or waits on a pipe. (A list of the files a
+    build wrote that names others says that someone put files into the sites: the build refuses then.)"""
+    cached = copy / "out" / CACHE_DIR / name
+    cached.unlink()
+    if damage == "named pipe":
+        os.mkfifo(cached)
+    else:
+        cached.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    done = kbgen("build", "--root", str(copy / "root"), "--out", str(copy / "out"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert published(copy / "out") == published(scene / "new")
