@@ -14,7 +14,7 @@ import contextlib
 from pathlib import Path
 
 from .content import (CONTENT_DIRS, INTENTS_FILE, ContentRoot, Document, decode_text, load, load_document,
-                      parse_document)
+                      parse_document, refusal)
 from .findings import ERROR, Finding
 from .findings_cache import Reads
 from .rules import apply
@@ -219,7 +219,10 @@ class Workspace:
     def refresh(self, rel: str) -> None:
         """Read the document ``rel`` again from disk (gone if it was deleted)."""
         path = self.root / rel
-        document, findings = load_document(path, rel) if path.exists() else (None, [])
+        # As a load walks the folders: nothing is read that a link takes out of them, nor a named pipe.
+        refused = refusal(path, rel, tuple(self.root / folder for folder in CONTENT_DIRS),
+                          " and ".join(f"{folder}/" for folder in CONTENT_DIRS)) if path.exists() else None
+        document, findings = (None, [refused]) if refused else load_document(path, rel) if path.exists() else (None, [])
         self.content.findings = [f for f in self.content.findings if f.path != rel] + findings
         _take(self.content, rel)
         self._replace(self.documents.get(rel), document)

@@ -413,3 +413,14 @@ def test_a_folder_moved_on_disk_moves_its_documents(root):
     assert not [rel for rel in workspace.documents if rel.startswith("runbooks/tier2/")]
     rel = "runbooks/tier1/refund-basic.md"
     assert workspace.check(rel, (root / rel).read_text()) == [f for f in validate(root) if f.path == rel]
+
+
+def test_a_named_pipe_the_editor_reports_is_refused_not_read(make_root):
+    """A document the editor says appeared is read as a load reads it: a named pipe would keep the server
+    waiting forever, and a link out of the content folders would be read from anywhere."""
+    make_root.doc("kb/a.md")
+    workspace = Workspace(make_root.path)
+    os.mkfifo(make_root.path / "kb" / "pipe.md")
+    workspace.refresh("kb/pipe.md")  # returns: nothing was opened
+    assert "kb/pipe.md" not in workspace.documents
+    assert [f.rule for f in workspace.content.findings if f.path == "kb/pipe.md"] == ["file-not-regular"]
