@@ -534,6 +534,8 @@ def _text_or(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value.strip() else default
 
 
+URL_BREAKERS = "#?%"  # in a page's path, they end it (a fragment, a query) or start an escape
+
 FILE_KINDS = {stat.S_IFIFO: "named pipe (FIFO)", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
               stat.S_IFBLK: "block device"}
 
@@ -578,13 +580,29 @@ def scan_files(root: Path) -> ContentFiles:
     where = " and ".join(f"{folder}/" for folder in CONTENT_DIRS)
     for path, rel in _walk(root, CONTENT_DIRS, folders, where, found.findings):
         if rel.endswith(".md"):
-            found.documents.append((path, rel))
+            problem = _name_problem(rel)
+            if problem:
+                found.findings.append(Finding(rel, 1, 1, "file-name", ERROR, problem))
+            else:
+                found.documents.append((path, rel))
         elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
             found.attachments.append(rel)
     found.findings += theme_findings(root, THEME_DIR)
     found.documents.sort(key=lambda item: item[1])
     found.attachments.sort()
     return found
+
+
+def _name_problem(rel: str) -> str | None:
+    """Why a document so named would have no page, or links that miss it, in every site (None: it is fine)."""
+    if any(part.startswith(".") for part in rel.split("/")):
+        return ("MkDocs publishes no file or folder whose name starts with '.': this document would be listed "
+                "and linked, and have no page; rename it without the leading '.'")
+    odd = sorted({char for char in rel if char in URL_BREAKERS})
+    if odd:
+        return (f"{' and '.join(repr(char) for char in odd)} in a file or folder name "
+                "end or change the page's address in every link to it; rename it without them")
+    return None
 
 
 def theme_findings(root: Path, folder: str) -> list[Finding]:

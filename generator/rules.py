@@ -47,6 +47,7 @@ RULES: dict[str, str | None] = {
     "file-unreadable": _READ,
     "file-outside-root": _OUTSIDE,
     "file-not-regular": _READ,
+    "file-name": "a document so named has no page, or no link reaches it, in any site",
     "attachment-too-large": _TIERS,
     "frontmatter-missing": _READ,
     "frontmatter-unclosed": _READ,

@@ -205,6 +205,19 @@ def test_a_snippet_with_lone_carriage_returns_is_read_as_the_page_reads_it(make_
     assert "First line." in view.text and "qzxsnippet" not in view.text
 
 
+@pytest.mark.parametrize("rel", ["kb/.hidden.md", "kb/..md", "kb/.drafts/page.md", "kb/c#-sdk.md",
+                                 "kb/why?.md", "kb/100%-uptime.md", "kb/a#b/page.md"])
+def test_a_document_named_so_it_has_no_page_or_no_link_reaches_it_is_refused(make_root, tmp_path, rel):
+    """MkDocs publishes no name starting with '.', and '#', '?' and '%' end or change an address: such a
+    document would be listed and linked from the home, area and intent pages, and missing."""
+    make_root.doc("kb/public.md")
+    make_root.doc(rel, id="odd-name", title="Odd name page")
+    findings = validate(make_root.path)
+    assert rules_at(findings, rel) == {"file-name"} and "odd-name" not in load(make_root.path).by_id()
+    with pytest.raises(BuildError):
+        build(make_root.path, out=tmp_path / "out", tiers=[0])
+
+
 def test_socket_is_refused(make_root, tmp_path):
     import socket
 
