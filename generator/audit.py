@@ -165,8 +165,7 @@ def _includers(content: ContentRoot) -> dict[str, frozenset[str]]:
     those the site appends to every page (``auto_append``) are included by every document. An include is
     matched by its file name alone (a part of a file, ``name.md:3:9``, counts as the file)."""
     def named(specs) -> set[str]:
-        return {f"{SNIPPETS_DIR}/" + posixpath.normpath(spec.split(":", 1)[0] if ":" in spec and not (
-            content.root / SNIPPETS_DIR / spec).exists() else spec) for spec in specs}
+        return {f"{SNIPPETS_DIR}/" + posixpath.normpath(structure.snippet_target(spec)[0]) for spec in specs}
 
     def direct(text: str) -> set[str]:
         return named(spec for _, spec in structure.includes(text.split("\n"))) if "8<" in text else set()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import os
 import posixpath
-import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,9 +16,7 @@ from .content import (AUDITED_BYTES, AUDITED_SUFFIXES, CONTENT_DIRS, SNIPPETS_DI
                       audited_bytes, read_text)
 from .findings import ERROR, WARNING, did_you_mean
 from .site_config import SiteConfig
-from .structure import EXTERNAL_RE, html_links, includes, markdown_links, paragraphs
-
-SNIPPET_SPEC_RE = re.compile(r"(?:(?::-?[0-9]*){1,2}(?:,[-0-9:]*)*|:[A-Za-z][-_0-9A-Za-z]*)$")
+from .structure import EXTERNAL_RE, html_links, includes, markdown_links, paragraphs, snippet_target
 
 
 class LinkRules:
@@ -66,7 +63,7 @@ class LinkRules:
         Returns the included file when it is acceptable."""
         root = self.content.root
         base = self.reads.resolve(root / SNIPPETS_DIR)
-        path = spec if self.reads.exists(base / spec) else SNIPPET_SPEC_RE.sub("", spec)
+        path, part = snippet_target(spec)
         if EXTERNAL_RE.match(path):
             self.add(rel, where, "snippet-outside", ERROR,
                      f"'{spec}' is a remote include; copy the text into {SNIPPETS_DIR}/ and include it from there")
@@ -83,7 +80,7 @@ class LinkRules:
         elif not self.reads.exists(target) or not self.reads.is_file(target):
             self.add(rel, where, "snippet-missing", ERROR, f"'{spec}' " + (
                 "is not a file" if self.reads.exists(target) else "does not exist") + f" in {SNIPPETS_DIR}/")
-        elif path != spec and marker_lines((self.reads.text(target, path) or "").split("\n")):
+        elif part and marker_lines((self.reads.text(target, path) or "").split("\n")):
             self.add(rel, where, "snippet-part-internal", ERROR,
                      f"'{spec}' includes part of {SNIPPETS_DIR}/{path}, which has internal blocks: a part can take "
                      "a block's text without its markers, and every tier would show it; include the whole file, "

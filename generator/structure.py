@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 from markdown import Markdown
 from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
+from pymdownx.snippets import SnippetPreprocessor
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 
 from . import audience, forks
@@ -126,6 +127,16 @@ def page_extensions(extensions: list, configs: dict, tier: int, snippets: Path) 
 def site_markdown(content: ContentRoot) -> tuple[list, dict]:
     """The Markdown settings of the root's checked configuration, read once per loaded root."""
     return content.once("site-markdown", lambda: configured_markdown(site_config.of(content).data))
+
+
+def snippet_target(spec: str) -> tuple[str, bool]:
+    """(the file, whether only part of it) an include names, split as pymdownx.snippets splits it: a line
+    range (``:4:9``) or section (``:name``) at the end is always one, whatever files exist."""
+    split = getattr(SnippetPreprocessor, "split_path", None)  # linear; the pattern is its reference
+    parts = split(SnippetPreprocessor, spec) if split else SnippetPreprocessor.RE_SNIPPET_FILE.match(spec).groups()
+    if parts is None:
+        return spec.strip(), False
+    return parts[0].strip(), bool(parts[1] or parts[2])
 
 
 def appended_snippets(content: ContentRoot) -> list[str]:

@@ -348,6 +348,17 @@ def test_a_block_in_a_snippet_included_in_a_list_item_is_hidden(make_root):
     assert "qzxsnippet" in structure.view(content, document, 1).text
 
 
+def test_an_include_is_split_as_pymdownx_splits_it_whatever_files_exist(make_root):
+    """pymdownx.snippets always reads "notes.md:4:4" as line 4 of notes.md: a file named like that spec,
+    put there to be checked in its place, does not make validation check the wrong file."""
+    make_root.file("snippets/vault_notes.md", "Notes.\n\n/// internal | tier: 2\nqzxvault master key.\n///\n")
+    make_root.file("snippets/vault_notes.md:4:4", "Public vault note.\n")
+    make_root.doc("kb/a.md", '# Page\n\nPublic words.\n\n--8<-- "vault_notes.md:4:4"\n')
+    content = load(make_root.path)
+    assert SECRET_RE.search(tier0_texts(content, content.by_rel()["kb/a.md"]).lower()), "the include takes line 4"
+    assert errors_of(content) == [f"snippet-part-internal:{content.by_rel()['kb/a.md'].body_line + 4}"]
+
+
 def test_part_of_a_snippet_with_internal_blocks_is_refused_and_a_whole_one_is_hidden(make_root):
     """Lines or a section of a snippet can hold a block's text without its markers: every tier would show it."""
     make_root.file("snippets/sub/notes.md", "Intro.\n\n/// internal\n<!-- --8<-- [start:s] -->\nqzxpart words.\n"
