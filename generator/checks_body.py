@@ -244,11 +244,18 @@ class BodyRules:
             if scan.in_code[index] and index not in scan.indented_code:  # text in a closed fence is text
                 start, end = _fence_around(scan, index)
                 inner = next((i for i in range(start + 1, end) if INNER_FENCE_RE.match(lines[i])), None)
+                html_at = _raw_html_around(lines, start)
                 if inner is not None:
                     self.add(rel, (first + start, 1), "fence-unclosed", ERROR,
                              f"this code fence seems never closed: line {first + inner} opens another fence inside "
                              f"it, so the internal block at line {first + index} is shown as code to every "
                              "reader; close the fence before it")
+                elif html_at is not None and meant:
+                    self.add(rel, (first + start, 1), "internal-not-hidden", ERROR,
+                             f"this fence line is inside the raw HTML opened at line {first + html_at}, yet Markdown "
+                             "reads it as a code fence, running to the next fence line, so the internal block at "
+                             f"line {first + index} is shown as code to every reader; leave a blank line after "
+                             "the HTML, or write the fence outside it")
             elif meant and parsed[index] == 0:
                 self.add(rel, (first + index, 1), "internal-not-hidden", ERROR,
                          "this line opens an internal block as written, but Markdown does not read a block "
@@ -339,6 +346,26 @@ def marker_lines(lines: list[str]) -> list[int]:
 def _may_be_marker(line: str) -> bool:
     """Cheap and exact: a marker, or a look-alike of one, has a slash or a character that reads as one."""
     return "/" in line or not line.isascii()
+
+
+HTML_BLOCK_START_RE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:[\s/>]|$)")
+
+
+def _raw_html_around(lines: list[str], index: int) -> int | None:
+    """The line that opens the raw HTML a line sits in as CommonMark reads it (a writer's editor too), if it
+    does: an HTML comment not closed before it, or a tag starting a paragraph it is part of."""
+    comment = max((i for i in range(index) if "<!--" in lines[i]), default=None)
+    if comment is not None and "-->" not in "\n".join(lines[comment:index]).split("<!--")[-1]:
+        return comment
+    at = index - 1
+    while at >= 0 and lines[at].strip():
+        if HTML_BLOCK_START_RE.match(lines[at]):
+            opener = at
+            while opener > 0 and lines[opener - 1].strip() and HTML_BLOCK_START_RE.match(lines[opener - 1]):
+                opener -= 1
+            return opener
+        at -= 1
+    return None
 
 
 def _fence_around(scan: audience.Scan, index: int) -> tuple[int, int]:

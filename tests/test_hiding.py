@@ -91,6 +91,12 @@ DISAGREEING = {
                                  "(https://app.example/login) as a pelican would.\n",
     "absorbed line with a tag": "/// internal\nAgents text.\n///\n    Then choose <b>Reset password</b> and follow the "
                                 "pelican email.\n",
+    # A fence line the writer (and CommonMark) reads as part of raw HTML, which Markdown reads as a fence
+    # first: the block between two of them is code to every tier.
+    "fence line inside a div": '<div class="note">\n```\n</div>\n\n/// internal\nqzxdivfence words for agents.\n'
+                               '///\n\n<div class="note">\n```\n</div>\n\nPublic pelican words.\n',
+    "fence line inside a comment": "<!--\n```\n-->\n\n/// internal\nqzxcommentfence words for agents.\n///\n\n"
+                                   "<!--\n```\n-->\n\nPublic pelican words.\n",
 }
 
 
