@@ -38,6 +38,10 @@ BUNDLED_PLUGINS = {"search", KBGEN}  # installed with kbgen itself: never looked
 # MkDocs settings checked apart (theme, plugins, markdown_extensions), set by kbgen for every build (docs_dir,
 # site_dir), or never loaded by kbgen validate: hooks are Python files, which validation does not run.
 NOT_MKDOCS_CHECKED = {"theme", "plugins", "markdown_extensions", "docs_dir", "site_dir", "hooks"}
+# Extensions that take a page's own text away from every tier, silently: kbgen's front matter already holds
+# what they would read.
+READS_PAGES_AWAY = {"meta": "it reads a page's first lines that look like 'Name: value' as settings, and no tier "
+                            "shows them; front matter holds a document's settings: remove it"}
 MAX_BYTES = 1 << 20  # one configuration file at most (kbgen's defaults: 2 KB)
 MAX_VALUES = 100_000  # values in one file once its aliases are expanded (kbgen's defaults: about 100)
 MAX_DEPTH = 64  # values nested in values
@@ -336,6 +340,10 @@ def _check(config: SiteConfig, root: Path) -> list[Finding]:
         return Finding(*config.position(path), rule, ERROR, message)
 
     extensions = _markdown_problem(config.data.get("markdown_extensions"))
+    for index, extension in enumerate(config.data.get("markdown_extensions") or []):
+        name = next(iter(extension), None) if isinstance(extension, dict) else extension
+        if isinstance(name, str) and name.removeprefix("markdown.extensions.") in READS_PAGES_AWAY:
+            extensions = extensions or (f"{name}: {READS_PAGES_AWAY[name.removeprefix('markdown.extensions.')]}")
     problems = [*_mkdocs_problems(config), *_theme_problems(config, root), *_hook_problems(config, root),
                 *_plugin_problems(config)]
     if extensions:
