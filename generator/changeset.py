@@ -141,6 +141,8 @@ class ChangeSet:
                 staged[current] = _stage(targets[current], self.texts[current].encode("utf-8"))
             for current in changed:
                 self._hook("replace")
+                if _read_bytes(targets[current]) != self.before[current]:  # saved by its writer meanwhile
+                    raise OSError(0, "it was changed while the feed ran; run it again")
                 os.replace(staged.pop(current), targets[current])
                 replaced.append(current)
         except OSError as exc:

@@ -163,16 +163,21 @@ def test_one_file_under_two_names_is_refused(root):
     assert tree_hash(root) == before
 
 
-def test_a_file_edited_while_the_feed_runs_is_not_overwritten(root):
-    process = paused(root, "commit:1", "DEF-0003")
+@pytest.mark.parametrize("point", ["commit:1", "stage:1", "replace:1", "replace:3"])
+def test_a_file_edited_while_the_feed_runs_is_not_overwritten(root, point):
+    """Whenever the writer saves, before the checks or after them, up to the moment the file is replaced
+    (it is the third file a feed of DEF-0003 replaces): the feed changes nothing and says why."""
+    before = tree_hash(root)
+    process = paused(root, point, "DEF-0003")
     path = root / RUNBOOK
     edited = path.read_text(encoding="utf-8") + "\nA writer's last-minute note.\n"
     path.write_text(edited, encoding="utf-8")
-    before = {rel: h for rel, h in tree_hash(root).items() if rel != LOCK}
     _, err = process.communicate("\n", timeout=60)
     assert process.returncode == 1 and "Traceback" not in err
     assert f"cannot write {RUNBOOK}: it was changed while the feed ran" in err
-    assert tree_hash(root) == before, "the writer's note stays, and nothing else changed"
+    assert path.read_text(encoding="utf-8") == edited, "the writer's note stays"
+    assert tree_hash(root) == {**before, RUNBOOK: tree_hash(root)[RUNBOOK]}, "and nothing else changed"
+    assert leftovers(root) == []
 
 
 def test_one_feed_at_a_time(root):
