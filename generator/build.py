@@ -408,6 +408,8 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
         output.fault("staged", version)
+        output.refuse_unwritten(out, output.unwritten_files(out), "while the sites were built")  # looked for
+        # again: a file put into the published sites since the build looked would go with their version
         output.publish(out, version, {tier: site.files for tier, site in sites.items() if site.files is not None})
     except BaseException:
         if output.current_version(out) != version:

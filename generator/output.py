@@ -90,10 +90,15 @@ def claim(out: Path, unwritten: list[str] | None = None) -> None:
     if (out / SITES).is_dir():
         strangers += [f"{SITES}/{path.name}" for path in sorted((out / SITES).iterdir())
                       if path.name not in (LOCK, CURRENT) and not _is_leftover(path.name)]
-    strangers += unwritten if unwritten is not None else unwritten_files(out)
+    refuse_unwritten(out, strangers + (unwritten if unwritten is not None else unwritten_files(out)))
+
+
+def refuse_unwritten(out: Path, strangers: list[str], when: str = "") -> None:
+    """Stop a build whose output folder holds files kbgen did not put there (``when`` they came)."""
     if strangers:
-        raise OutputError(f"output folder {out} holds {_listed(strangers)}, which kbgen did not put there: "
-                          "move it out of the output folder; nothing was built")
+        raise OutputError(f"output folder {out} holds {_listed(strangers)}, which kbgen did not put there"
+                          f"{' (' + when + ')' if when else ''}: move it out of the output folder; nothing was "
+                          f"{'published' if when else 'built'}")
 
 
 def _listed(names: list[str]) -> str:
@@ -278,7 +283,7 @@ def describe(exc: OSError, writing: Path) -> str:
 def fault(point: str, path: Path | None = None) -> None:
     """Fault injection for tests: with ``KBGEN_TEST_FAULT=point:action`` (comma-separated), a build that
     reaches ``point`` kills itself with SIGKILL (``kill``), stops until killed (``pause``, after saying so on
-    stderr), or fails with a real OS error named by its errno (``ENOSPC``, ``EXDEV``, ``EACCES``, ...)."""
+    stderr) or until a line arrives on standard input (``wait``), or fails with a real OS error named by its errno (``ENOSPC``, ``EXDEV``, ``EACCES``, ...)."""
     wanted = os.environ.get(FAULT_VARIABLE)
     if not wanted:
         return
@@ -288,8 +293,11 @@ def fault(point: str, path: Path | None = None) -> None:
             continue
         if action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
-        if action == "pause":
+        if action in ("pause", "wait"):
             print(f"kbgen: paused at {point} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            if action == "wait":  # for a line on standard input, then on
+                sys.stdin.readline()
+                return
             while True:
                 time.sleep(60)
         code = getattr(errno, action)

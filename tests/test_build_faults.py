@@ -191,6 +191,28 @@ def test_a_second_build_into_the_same_output_is_refused_while_one_runs(scene, co
     assert_recovers(copy, published(scene / "new"))
 
 
+@pytest.mark.parametrize("where", ["tier0/mine.html", "tier2/kb/mine/notes.txt"])
+def test_a_file_put_into_the_sites_while_they_build_stops_the_publication(copy, where):
+    """The build looked for files it did not write before it began; one put into the published sites since
+    would go with their version, deleted by the next build. It is looked for again before the switch."""
+    out = copy / "out"
+    old = published(out)
+    process = kbgen("build", "--root", str(copy / "root"), "--out", str(out), fault="staged:wait",
+                    stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    _paused(process, "staged")
+    new_folder = not (out / where).parent.exists()
+    (out / where).parent.mkdir(parents=True, exist_ok=True)
+    (out / where).write_text("mine", encoding="utf-8")
+    _, err = process.communicate("\n", timeout=120)
+    assert process.returncode == 2 and "Traceback" not in err, err
+    assert f"holds {where}, which kbgen did not put there (while the sites were built)" in err
+    assert (out / where).read_text(encoding="utf-8") == "mine"
+    (out / where).unlink()
+    if new_folder:
+        (out / where).parent.rmdir()
+    assert published(out) == old, "the previous sites, whole"
+
+
 OS_ERRORS = {  # point, errno: what a full disk, an unwritable OUT and a rename across file systems raise
     "unwritable": ("staging", "EACCES"),
     "full-disk": ("staged", "ENOSPC"),
