@@ -202,8 +202,9 @@ def carry_over(previous: Path, version: Path, tier: int) -> None:
 
 
 def site_files(version: Path, tier: int) -> list[str]:
-    """Every file and link in one tier's site of a version (``tierN/...``), sorted; links to folders are
-    listed as folders are by os.walk, and not entered (a scan of its own: os.walk takes half as long again)."""
+    """Every file and link in one tier's site of a version (``tierN/...``), sorted; a link to a folder is
+    listed, not entered (kbgen makes none: one is someone else's). A scan of its own: os.walk takes half as
+    long again."""
     found = []
     pending = [(f"tier{tier}/", version / f"tier{tier}")]
     while pending:
@@ -213,10 +214,10 @@ def site_files(version: Path, tier: int) -> list[str]:
         except OSError:
             continue
         for entry in entries:
-            if not entry.is_dir():
-                found.append(prefix + entry.name)
-            elif not entry.is_symlink():
+            if entry.is_dir(follow_symlinks=False):
                 pending.append((f"{prefix}{entry.name}/", entry.path))
+            else:
+                found.append(prefix + entry.name)
     return sorted(found)
 
 

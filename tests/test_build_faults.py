@@ -328,15 +328,22 @@ def test_a_users_file_in_the_output_folder_is_never_deleted(scene, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("where", ["tier0/mine.html", "notes.txt", ".kbgen-sites/notes.txt"])
+@pytest.mark.parametrize("where", ["tier0/mine.html", "notes.txt", ".kbgen-sites/notes.txt", "tier0/linked"])
 def test_a_file_put_into_a_built_output_folder_stops_the_next_build(copy, where):
+    """A file, or a link to a folder of one's own (deleting the version would take the link, and a copy
+    made to publish what it leads to)."""
     out = copy / "out"
     old = published(out)
-    (out / where).write_text("mine", encoding="utf-8")
+    if where.endswith("linked"):
+        (copy / "mine").mkdir()
+        (out / where).symlink_to(copy / "mine")
+    else:
+        (out / where).write_text("mine", encoding="utf-8")
     refused = kbgen("build", "--root", str(copy / "root"), "--out", str(out))
     assert refused.returncode == 2
     assert f"holds {where}, which kbgen did not put there" in refused.stderr
-    assert (out / where).read_text(encoding="utf-8") == "mine"
+    assert (out / where).is_symlink() if where.endswith("linked") else \
+        (out / where).read_text(encoding="utf-8") == "mine"
     (out / where).unlink()
     assert published(out) == old
     assert kbgen("build", "--root", str(copy / "root"), "--out", str(out)).returncode == 0
