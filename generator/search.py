@@ -63,6 +63,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import zlib
 from array import array
 from collections.abc import Mapping
@@ -743,10 +744,14 @@ class Answer:
     corrected: str | None = None
 
 
+MAX_INDEX_FILE_BYTES = 256 << 20  # far more than one file of a 20,000-document index (a few MB)
+
+
 class SearchIndex:
     """A tier's index, read file by file as a query needs them (as the browser does)."""
 
-    def __init__(self, read: Callable[[str], Any]):
+    def __init__(self, read: Callable[[str], Any], loaded: bool = False):
+        self.loaded = loaded  # read from a site's files, which anyone could have changed
         self._source = read
         self._read = functools.lru_cache(maxsize=None)(read)
         try:
@@ -778,13 +783,19 @@ class SearchIndex:
 
         def read(name: str) -> Any:
             try:
-                return json.loads((folder / name).read_text(encoding="utf-8"))
+                if not stat.S_ISREG(os.stat(folder / name).st_mode):  # a named pipe would keep us waiting
+                    raise SearchIndexError(f"{folder / name}: not a file; rebuild the site")
+                with (folder / name).open("rb") as file:
+                    data = file.read(MAX_INDEX_FILE_BYTES + 1)
+                if len(data) > MAX_INDEX_FILE_BYTES:
+                    raise SearchIndexError(f"{folder / name}: larger than any search index file kbgen writes")
+                return json.loads(data.decode("utf-8"))
             except FileNotFoundError:
                 raise SearchIndexError(f"{folder / name}: no search index; build the site first") from None
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 raise SearchIndexError(f"{folder / name}: unreadable search index ({exc})") from None
 
-        return cls(read)
+        return cls(read, loaded=True)
 
     def write(self, folder: Path, previous: Path | None = None,
               known: dict[str, str] | None = None) -> tuple[dict[str, str], set[str]]:
@@ -930,7 +941,17 @@ class SearchIndex:
 
     def answer(self, query: str, limit: int = 10) -> Answer:
         """:meth:`search`, saying which query the hits answer when a word was taken for a typo: "Showing
-        results for ...". A query with a double quote is searched as typed, without typos."""
+        results for ...". A query with a double quote is searched as typed, without typos. A loaded index
+        whose files are not what kbgen writes is a :class:`SearchIndexError`."""
+        if not self.loaded:
+            return self._answer(query, limit)
+        try:
+            return self._answer(query, limit)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError, RecursionError) as exc:
+            raise SearchIndexError(f"unreadable search index ({type(exc).__name__}: {exc}); rebuild the site") \
+                from None
+
+    def _answer(self, query: str, limit: int) -> Answer:
         words = query_words(query, self.synonyms)
         typos = '"' not in query
         last = max((position for position, word in enumerate(words) if not word.part), default=-1)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,8 +20,8 @@ from conftest import REPO, assert_no_crash, run_cli
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
-from generator.search import (FIELDS, INDEX_FILE, Entry, PairFiles, SearchIndex, _rounded, _stable_count, _weights,
-                              entries, pair_hash, query_pairs, query_words, stem, text_terms, worker_lunr)
+from generator.search import (FIELDS, INDEX_DIR, INDEX_FILE, Entry, PairFiles, SearchIndex, _rounded, _stable_count,
+                              _weights, entries, pair_hash, query_pairs, query_words, stem, text_terms, worker_lunr)
 
 INTERNAL_WORD = "walrusprimeval"
 BODY = f"""\
@@ -679,3 +682,33 @@ def test_the_number_of_pairs_files_moves_only_with_a_good_part_of_the_site():
     assert all(needed <= count < needed * 1.25 + 1 for needed, count in enumerate(counts, 1))
     assert counts == sorted(counts)
     assert len(set(counts)) < len(counts) / 50
+
+
+def _deep(path: Path) -> None:
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+
+def _pipe(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+INDEX_DAMAGE = {  # what kbgen search --site meets in a site someone changed: (file pattern, damage)
+    "entries not a list": ("docs-0.json", lambda path: path.write_text("{}", encoding="utf-8")),
+    "word lists not maps": ("terms-*.json", lambda path: path.write_text("[]", encoding="utf-8")),
+    "index nested too deep": ("index.json", _deep),
+    "index a named pipe": ("index.json", _pipe),
+}
+
+
+@pytest.mark.parametrize("damage", INDEX_DAMAGE)
+def test_a_damaged_site_index_is_a_message_not_a_traceback_or_a_hang(sample_site, tmp_path, damage):
+    site = tmp_path / "tier0"
+    shutil.copytree(sample_site / "tier0", site)
+    pattern, spoil = INDEX_DAMAGE[damage]
+    for path in (site / INDEX_DIR).glob(pattern):
+        spoil(path)
+    done = subprocess.run([str(Path(sys.executable).parent / "kbgen"), "search", "refund card", "--site", str(site)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "search index" in done.stderr or "not a file" in done.stderr, done.stderr
