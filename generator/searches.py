@@ -82,6 +82,9 @@ def _json_rows(path: Path, text: str) -> list[tuple[int, dict]]:
     except ValueError as exc:
         raise SearchLogError(f"{path}:{getattr(exc, 'lineno', 1)}: not JSON ({exc}); export a list of objects "
                              f"with {', '.join(COLUMNS)}") from None
+    except RecursionError:
+        raise SearchLogError(f"{path}:1: nested deeper than a search export is; export a list of objects "
+                             f"with {', '.join(COLUMNS)}") from None
     if not isinstance(data, list):
         raise SearchLogError(f"{path}:1: a JSON export is a list of objects with {', '.join(COLUMNS)}")
     return [(number, row) for number, row in enumerate(data, 1)]  # the row's place in the list
@@ -89,11 +92,17 @@ def _json_rows(path: Path, text: str) -> list[tuple[int, dict]]:
 
 def _csv_rows(path: Path, text: str) -> list[tuple[int, dict]]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
-    if missing:
-        raise SearchLogError(f"{path}:1: the header row has no column {', '.join(missing)}; a CSV export starts "
-                             f"with '{','.join(COLUMNS)}' (and optionally ',clicks')")
-    return [(reader.line_num, row) for row in reader]
+    rows = []
+    try:
+        missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise SearchLogError(f"{path}:1: the header row has no column {', '.join(missing)}; a CSV export "
+                                 f"starts with '{','.join(COLUMNS)}' (and optionally ',clicks')")
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # a field longer than any query, a NUL byte, ...
+        raise SearchLogError(f"{path}:{reader.line_num + 1}: not a CSV export kbgen can read ({exc})") from None
+    return rows
 
 
 def _search(path: Path, line: int, row) -> Search:

@@ -588,6 +588,8 @@ def test_report_lists_unanswered_searches_with_their_closest_intent(tmp_path):
     ("query,count,results\nx,1,0\n,2,0\n", "searches.csv:3: the row has no query"),
     ('[{"query": "x", "count": 0, "results": 0}]', "searches.csv:1: 'count' is 0, which cannot be"),
     ('{"query": ', "searches.csv:1: not JSON"),
+    ("[" * 100_000 + "]" * 100_000, "searches.csv:1: nested deeper than a search export is"),
+    ("query,count,results\n" + "x" * 200_000 + ",1,0\n", "searches.csv:2: not a CSV export kbgen can read"),
 ])
 def test_report_refuses_an_unreadable_export_at_its_line(tmp_path, text, message):
     export = tmp_path / "searches.csv"
