@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import sys
 from importlib import metadata
 from pathlib import Path
 from string import Template
@@ -529,6 +530,32 @@ def build_server(root: Path | None) -> KbgenServer:
     return server
 
 
+MAX_MESSAGE_BYTES = 64 << 20  # a message's body: a document's text is at most a few MB
+MAX_HEADER_BYTES = 4096  # a header line ("Content-Length: 1234")
+
+
+class _BoundedStdin:
+    """The client's stream as pygls reads it, with no body over :data:`MAX_MESSAGE_BYTES` and no header line
+    over :data:`MAX_HEADER_BYTES`: one announcing more ends the session as a closed stream does, said on
+    standard error, instead of taking the memory it asks for."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def readline(self) -> bytes:
+        line = self._stream.readline(MAX_HEADER_BYTES + 1)
+        return self._refused(f"a header line of over {MAX_HEADER_BYTES} bytes") if len(line) > MAX_HEADER_BYTES \
+            else line
+
+    def read(self, size: int) -> bytes:
+        return self._refused(f"a message of {size} bytes") if size > MAX_MESSAGE_BYTES else self._stream.read(size)
+
+    @staticmethod
+    def _refused(what: str) -> bytes:
+        print(f"kbgen lsp: the client sent {what}, more than a language server takes; closing", file=sys.stderr)
+        return b""
+
+
 def serve(root: Path | None = None) -> None:
     """Speak the protocol over stdin and stdout until the client exits."""
-    build_server(root).start_io()
+    build_server(root).start_io(stdin=_BoundedStdin(sys.stdin.buffer))

@@ -424,3 +424,13 @@ def test_a_named_pipe_the_editor_reports_is_refused_not_read(make_root):
     workspace.refresh("kb/pipe.md")  # returns: nothing was opened
     assert "kb/pipe.md" not in workspace.documents
     assert [f.rule for f in workspace.content.findings if f.path == "kb/pipe.md"] == ["file-not-regular"]
+
+
+@pytest.mark.parametrize("sent", [b"Content-Length: 99999999999\r\n\r\n{}", b"x" * 100_000 + b"\r\n"])
+def test_a_message_larger_than_a_server_takes_ends_the_session_cleanly(sent):
+    """A client announcing 100 GB (or a header line without end) is answered as a closed stream, not with
+    the memory it asks for and a traceback."""
+    done = subprocess.run([str(Path(sys.executable).parent / "kbgen"), "lsp", "--root", str(REPO)], input=sent,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    assert b"more than a language server takes" in done.stderr
