@@ -295,8 +295,8 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
                 say(f"error: {_failure(exc, site_dir)}\nthe last good build is still served")
 
         rebuild()
-        server = LiveReloadServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
-                                  root=str(site_dir))
+        server = _PreviewServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
+                                root=str(site_dir))
         for name in WATCHED:
             if (root / name).exists():
                 server.watch(str(root / name))
@@ -307,6 +307,16 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             pass
         finally:
             server.shutdown()
+
+
+class _PreviewServer(LiveReloadServer):
+    """MkDocs' preview server, answering a path no file can have (a NUL byte in it) as a missing page rather
+    than logging a traceback (its file lookup raises on one)."""
+
+    def _serve_request(self, environ, start_response):
+        if "\0" in environ.get("PATH_INFO", ""):
+            return None  # 404
+        return super()._serve_request(environ, start_response)
 
 
 def _folders_read(content: ContentRoot) -> list[Path]:

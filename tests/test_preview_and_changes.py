@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -150,3 +151,24 @@ def test_changed_since_outside_a_repository_is_a_usage_error(make_root):
     make_root.doc("kb/a.md")
     result = CliRunner().invoke(main, ["validate", "--root", str(make_root.path), "--changed-since", "HEAD"])
     assert result.exit_code == 2 and "not a commit" in result.output
+
+
+def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_root):
+    """A NUL byte in the path (``/a%00b``) made MkDocs' file lookup raise, and its server log a traceback."""
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
+    port = free_port()
+    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/kb/a%00b/", timeout=5)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 404
+        assert "Public words." in fetch(f"http://127.0.0.1:{port}/kb/a/")
+    finally:
+        server.terminate()
+        said, _ = server.communicate(timeout=10)
+    assert "Traceback" not in said, said
