@@ -340,10 +340,6 @@ def _check(config: SiteConfig, root: Path) -> list[Finding]:
         return Finding(*config.position(path), rule, ERROR, message)
 
     extensions = _markdown_problem(config.data.get("markdown_extensions"))
-    for index, extension in enumerate(config.data.get("markdown_extensions") or []):
-        name = next(iter(extension), None) if isinstance(extension, dict) else extension
-        if isinstance(name, str) and name.removeprefix("markdown.extensions.") in READS_PAGES_AWAY:
-            extensions = extensions or (f"{name}: {READS_PAGES_AWAY[name.removeprefix('markdown.extensions.')]}")
     problems = [*_mkdocs_problems(config), *_theme_problems(config, root), *_hook_problems(config, root),
                 *_plugin_problems(config)]
     if extensions:
@@ -472,6 +468,10 @@ def _markdown_problem(extensions) -> str | None:
         return lines[0] + (f" {lines[-1]}" if len(lines) > 1 else "")
     except Exception:  # noqa: BLE001 - MkDocs' own check trips over some shapes, e.g. [{}] (KeyError)
         return "each extension is a name, or 'name:' with its options under it"
+    for extension in extensions or []:  # a list of names or one-key mappings: MkDocs accepted it
+        name = next(iter(extension)) if isinstance(extension, dict) else extension
+        if name.removeprefix("markdown.extensions.") in READS_PAGES_AWAY:
+            return f"{name}: {READS_PAGES_AWAY[name.removeprefix('markdown.extensions.')]}"
     return None
 
 

@@ -455,8 +455,9 @@ def test_markdown_extensions_must_load(root, value, words):
     assert words in findings[0].message
 
 
-@pytest.mark.parametrize("extension", ["meta", "markdown.extensions.meta"])
-def test_an_extension_that_takes_a_pages_first_lines_away_is_refused(root, extension):
+@pytest.mark.parametrize("extensions", ["\n  - meta", "\n  - markdown.extensions.meta", "\n  - meta: {}",
+                                        "\n  meta: {}", "\n  - toc\n  - meta"])
+def test_an_extension_that_takes_a_pages_first_lines_away_is_refused(root, extensions):
     """With 'meta', a body starting 'Note: customers on the legacy plan ...' loses that line in every tier."""
-    root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:\n  - {extension}\n")
+    root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:{extensions}\n")
     assert config_findings(root.path) == [("mkdocs.yml", 2, "config-option")]
