@@ -38,10 +38,21 @@ BUNDLED_PLUGINS = {"search", KBGEN}  # installed with kbgen itself: never looked
 # MkDocs settings checked apart (theme, plugins, markdown_extensions), set by kbgen for every build (docs_dir,
 # site_dir), or never loaded by kbgen validate: hooks are Python files, which validation does not run.
 NOT_MKDOCS_CHECKED = {"theme", "plugins", "markdown_extensions", "docs_dir", "site_dir", "hooks"}
-# Extensions that take a page's own text away from every tier, silently: kbgen's front matter already holds
-# what they would read.
-READS_PAGES_AWAY = {"meta": "it reads a page's first lines that look like 'Name: value' as settings, and no tier "
-                            "shows them; front matter holds a document's settings: remove it"}
+# Extensions kbgen refuses, and why: one takes a page's own text away from every tier, silently (front matter
+# already holds what it would read); one puts into a page a file no check of a page's links sees.
+REFUSED_EXTENSIONS = {
+    "meta": "it reads a page's first lines that look like 'Name: value' as settings, and no tier shows them; "
+            "front matter holds a document's settings: remove it",
+    "pymdownx.b64": "it embeds the files a page's images name, found from its own base_path rather than from the "
+                    "page, inside the page: the tier checks of a page's links and the leak audit cannot see which "
+                    "file a site then shows; remove it",
+}
+# Plugins kbgen refuses, and why: a build must read mkdocs.yml as data, offline, and build only its tiers.
+REFUSED_PLUGINS = {
+    "projects": "it builds folders of the root as sites of their own, outside the tiers, and reads their "
+                "mkdocs.yml with a loader that runs code written in it; remove it",
+    "info": "it reaches the network and packs the build machine's files for a bug report; remove it",
+}
 MAX_BYTES = 1 << 20  # one configuration file at most (kbgen's defaults: 2 KB)
 MAX_VALUES = 100_000  # values in one file once its aliases are expanded (kbgen's defaults: about 100)
 MAX_DEPTH = 64  # values nested in values
@@ -423,6 +434,10 @@ def _plugin_problems(config: SiteConfig) -> list[Problem]:
                          for option, message in _kbgen_problems(options, config.path)]
         if plugin == KBGEN:
             continue
+        if plugin.removeprefix(f"{THEME}/") in REFUSED_PLUGINS:
+            problems.append((path, "config-option", f"plugin '{plugin}': "
+                                                    f"{REFUSED_PLUGINS[plugin.removeprefix(f'{THEME}/')]}"))
+            continue
         config.plugins.append({plugin: options} if options is not None else plugin)
         if plugin not in BUNDLED_PLUGINS:
             installed = installed if installed is not None else _installed_plugins()
@@ -470,8 +485,8 @@ def _markdown_problem(extensions) -> str | None:
         return "each extension is a name, or 'name:' with its options under it"
     for extension in extensions or []:  # a list of names or one-key mappings: MkDocs accepted it
         name = next(iter(extension)) if isinstance(extension, dict) else extension
-        if name.removeprefix("markdown.extensions.") in READS_PAGES_AWAY:
-            return f"{name}: {READS_PAGES_AWAY[name.removeprefix('markdown.extensions.')]}"
+        if name.removeprefix("markdown.extensions.") in REFUSED_EXTENSIONS:
+            return f"{name}: {REFUSED_EXTENSIONS[name.removeprefix('markdown.extensions.')]}"
     return None
 
 

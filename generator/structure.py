@@ -269,8 +269,31 @@ def render_html(content: ContentRoot, markdown_text: str, tier: int) -> tuple[st
     except RecursionError:
         raise MarkdownTooDeep("the text nests lists, quotes, emphasis or brackets deeper than Markdown can "
                               "read; flatten it (a few levels are all a reader can follow)") from None
+    except KbgenError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an extension of mkdocs.yml failed on the page: say which, and why
+        raise ExtensionFailed(f"{_failing_extension(exc)} (markdown_extensions in mkdocs.yml) failed on this page: "
+                              f"{type(exc).__name__}: {exc}; check its options") from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+class ExtensionFailed(KbgenError):
+    """A Markdown extension raised while rendering a page: options MkDocs accepts that the extension cannot
+    use, or a page it cannot read."""
+
+
+def _failing_extension(exc: BaseException) -> str:
+    """The package of the deepest frame of ``exc`` outside Python-Markdown's core and the standard library:
+    the extension that failed."""
+    found, trace = "an extension", exc.__traceback__
+    while trace is not None:
+        module = trace.tb_frame.f_globals.get("__name__", "")
+        if "site-packages" in (trace.tb_frame.f_code.co_filename or "") and \
+                not (module.startswith("markdown.") and not module.startswith("markdown.extensions.")):
+            found = module
+        trace = trace.tb_next
+    return found
 
 
 def _view(tier: int, page: str, parse: Parse) -> View:
@@ -334,7 +357,11 @@ def view(content: ContentRoot, document: Document, tier: int) -> View:
 
 
 def _rendered(content: ContentRoot, document: Document, tier: int) -> View:
-    return content.once(("view", document.rel, tier), lambda: render(content, strip_markers(document.body), tier))
+    try:
+        return content.once(("view", document.rel, tier),
+                            lambda: render(content, strip_markers(document.body), tier))
+    except ExtensionFailed as exc:
+        raise ExtensionFailed(f"{document.rel}: {exc.message}") from None
 
 
 def prepare(content: ContentRoot, jobs: int | None = None) -> None:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mkdocs.utils.yaml import yaml_load
 
-from conftest import REPO, RootMaker, assert_no_crash, run_cli
+from conftest import REPO, RootMaker, assert_no_crash, run_cli, stderr_of
 from generator import site_config
 from generator.build import BuildError, build, build_tier, site_settings
 from generator.content import load
@@ -456,8 +456,51 @@ def test_markdown_extensions_must_load(root, value, words):
 
 
 @pytest.mark.parametrize("extensions", ["\n  - meta", "\n  - markdown.extensions.meta", "\n  - meta: {}",
-                                        "\n  meta: {}", "\n  - toc\n  - meta"])
-def test_an_extension_that_takes_a_pages_first_lines_away_is_refused(root, extensions):
-    """With 'meta', a body starting 'Note: customers on the legacy plan ...' loses that line in every tier."""
+                                        "\n  meta: {}", "\n  - toc\n  - meta", "\n  - pymdownx.b64",
+                                        "\n  - pymdownx.b64: {base_path: runbooks}"])
+def test_an_extension_that_takes_text_away_or_brings_files_in_is_refused(root, extensions):
+    """With 'meta', a body starting 'Note: customers on the legacy plan ...' loses that line in every tier;
+    with 'pymdownx.b64', a public page's image found from its base_path may be a tier 3 file, embedded."""
     root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:{extensions}\n")
     assert config_findings(root.path) == [("mkdocs.yml", 2, "config-option")]
+
+
+def test_the_embedding_extension_never_builds(root, tmp_path):
+    """The tier 3 chart a public page would have embedded through pymdownx.b64 is in no site."""
+    root.file("runbooks/zz/chart.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text>okapi escrow</text></svg>')
+    root.file("kb/chart.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text>public</text></svg>')
+    root.doc("kb/refunds.md", "# Refunds\n\n![Chart](chart.svg)\n", intents=["billing.refund"])
+    root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:\n  - pymdownx.b64:\n"
+                            f"      base_path: {root.path / 'runbooks' / 'zz'}\n")
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and "pymdownx.b64" in result.output
+    assert not (tmp_path / "out" / "tier0").exists()
+
+
+@pytest.mark.parametrize("plugin", ["projects", "material/projects", "info", "material/info"])
+def test_plugins_that_run_settings_or_reach_out_are_refused(root, tmp_path, plugin):
+    """'projects' reads a nested mkdocs.yml with MkDocs' loader, which runs a !!python tag written there."""
+    marker = tmp_path / "ran"
+    root.file("projects/extra/mkdocs.yml", f"site_name: Extra\nextra: {{x: {python_tag(marker)}}}\n")
+    root.file("projects/extra/docs/index.md", "# Extra\n")
+    root.file("mkdocs.yml", f"site_name: Help\nplugins:\n  - search\n  - {plugin}\n  - kbgen\n")
+    assert config_findings(root.path) == [("mkdocs.yml", 4, "config-option")]
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and plugin in result.output
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("extension", ["toc: {slugify: 5}", "pymdownx.emoji: {emoji_generator: 5}"])
+def test_an_extension_failing_on_a_page_is_named_with_the_page(root, tmp_path, extension):
+    """Options MkDocs accepts and the extension cannot use fail only when a page is rendered: validation and
+    the build name the extension, the page and the error, and exit 1 without a traceback."""
+    root.doc("kb/faces.md", "# Faces\n\nA :smile: here.\n", intents=["billing.refund"])
+    root.file("mkdocs.yml", f"site_name: Help\nmarkdown_extensions:\n  - {extension}\n")
+    for command in (["validate"], ["build", "--out", str(tmp_path / "out")]):
+        result = run_cli(*command, "--root", str(root.path))
+        assert_no_crash(result)
+        said = result.output + stderr_of(result)
+        assert result.exit_code == 1, said
+        assert extension.split(":")[0] in said and "kb/" in said and "TypeError" in said
