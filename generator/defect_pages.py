@@ -30,7 +30,8 @@ AGENT_TIER = 2  # the lowest site with an index: specialists, for defects with a
 FOLD_FIXED_DAYS = 180  # a runbook's known defects fixed longer ago fold away, unless mkdocs.yml says otherwise
 REGION_RE = re.compile(r"^<!-- kbgen:defect (?P<id>\S+)(?: [0-9a-f]+)? -->[ \t]*\n.*?^<!-- /kbgen:defect -->[ \t]*\n?",
                        re.M | re.S)
-OLDER_FENCE = "/////"  # around known-defect entries, which are "////" blocks
+OLDER_FENCE = "/////"  # around known-defect entries, which are "////" blocks, when the page has no longer fence
+SLASH_FENCE_RE = re.compile(r"^[ \t]*(/{3,})", re.M)
 
 
 def listed(content: ContentRoot, tier: int) -> list[Document]:
@@ -185,10 +186,15 @@ def folded(markdown: str, by_id: dict[str, Document], today: _dt.date, days: int
 
 def fold_old_fixed(markdown: str, by_id: dict[str, Document], today: _dt.date, days: int) -> str:
     """The page with each run of known defects fixed before the window (only blank lines between them)
-    inside one closed "Older fixed defects" block: the list agents scan stays what still matters."""
+    inside one closed "Older fixed defects" block: the list agents scan stays what still matters.
+
+    The block's fence is longer than any line of slashes the page has, so neither of its lines can open
+    or close a block the writer wrote: a run inside an internal block stays inside it (hidden where the
+    block is, as the document model read it), and one inside a shown block is nested in it."""
     old = set(folded(markdown, by_id, today, days))
     if not old:
         return markdown
+    fence = "/" * max(len(OLDER_FENCE), 1 + max(map(len, SLASH_FENCE_RE.findall(markdown)), default=0))
     runs: list[list[re.Match]] = []
     for match in REGION_RE.finditer(markdown):
         if match["id"] not in old:
@@ -199,8 +205,8 @@ def fold_old_fixed(markdown: str, by_id: dict[str, Document], today: _dt.date, d
             runs.append([match])
     for run in reversed(runs):
         start, end = run[0].start(), run[-1].end()
-        block = (f"{OLDER_FENCE} details | Older fixed defects ({len(run)})\n    type: kb-known-defects-older\n\n"
-                 f"{markdown[start:end].rstrip()}\n\n{OLDER_FENCE}\n")
+        block = (f"\n{fence} details | Older fixed defects ({len(run)})\n    type: kb-known-defects-older\n\n"
+                 f"{markdown[start:end].rstrip()}\n\n{fence}\n\n")
         markdown = markdown[:start] + block + markdown[end:]
     return markdown
 

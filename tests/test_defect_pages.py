@@ -227,3 +227,40 @@ def test_tier2_row_shows_no_report_date_of_a_tier3_write_up(agent_site):
     page = article(read(agent_site / "tier2" / "defects" / "index.html"))
     row = next(row for row in re.findall(r"<tr data-state=.*?</tr>", page, re.S) if "Refunds stuck" in row)
     assert "<td>-</td>" in row and "2026" not in row.replace("2026.1.0", "")
+
+
+def _old_region_in_a_block(text: str, slashes: int, blank: str) -> str:
+    """The runbook with its folded-away (400-day-old) entry moved into a tier 3 block of ``slashes``
+    slashes, beside a secret, as a writer might."""
+    start = text.index("<!-- kbgen:defect DEF-0104")
+    end = text.index("<!-- /kbgen:defect -->", start) + len("<!-- /kbgen:defect -->")
+    fence = "/" * slashes
+    return (text[:start] + f"{fence} internal | tier: 3\n{blank}{text[start:end]}\n\nVault okapi quokka\n\n{fence}"
+            + text[end:])
+
+
+@pytest.mark.parametrize("slashes", [5, 6, 7, 9])  # fewer than the entries' four and one: refused (nesting)
+@pytest.mark.parametrize("blank", ["", "\n"])
+def test_folding_old_fixes_never_closes_a_writers_block(agent_root, slashes, blank):
+    """The fold's fence is longer than any in the page: a writer's internal block around the entries hides
+    from tier 2, folded, exactly what it hides unfolded (a five-slash block was closed by the fold's end)."""
+    from generator import structure
+    from generator.defect_pages import fold_old_fixed
+
+    content = load(agent_root)
+    text = _old_region_in_a_block(content.by_rel()[RUNBOOK].body, slashes, blank)
+    folded = fold_old_fixed(text, content.by_id(), TODAY, 180)
+    assert folded != text, "the 400-day-old fix folds away"
+    shown = [structure.render(content, structure.strip_markers(page), 2) for page in (text, folded)]
+    assert "okapi" not in shown[0].text
+    assert shown[1].text == shown[0].text
+    assert len(shown[1].hidden) == len(shown[0].hidden)
+
+
+def test_a_folded_fix_inside_a_writers_block_builds_hidden(agent_root, tmp_path):
+    text = (agent_root / RUNBOOK).read_text(encoding="utf-8")
+    root = _copied_with(agent_root, tmp_path / "root", {RUNBOOK: (text, _old_region_in_a_block(text, 5, ""))})
+    build(root, out=tmp_path / "out", tiers=[2, 3])
+    page = "runbooks/tier2/diagnose-refunds/index.html"
+    assert "okapi" not in read(tmp_path / "out" / "tier2" / page)
+    assert "okapi" in read(tmp_path / "out" / "tier3" / page)
