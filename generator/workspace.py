@@ -19,6 +19,7 @@ from .findings import ERROR, Finding
 from .findings_cache import Reads
 from .rules import apply
 from .site_config import of as site_config_of
+from .structure import ExtensionFailed
 from .validate import Validator
 
 TREE_WIDE_KEYS = ("folder-tiers", "search-entries")  # derived from every document's front matter
@@ -165,7 +166,10 @@ class Workspace:
         document, findings = self.parse(rel, text)
         if document is not None:
             with self.editing(document):
-                findings = findings + self.validator.check(document)
+                try:
+                    findings = findings + self.validator.check(document)
+                except ExtensionFailed as exc:  # the site's settings fail on this text: say so where it is typed
+                    findings = findings + [Finding(rel, 1, 1, "config-option", ERROR, exc.message)]
         return sorted(set(apply(findings, self.rules)))
 
     @contextlib.contextmanager

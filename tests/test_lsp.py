@@ -434,3 +434,13 @@ def test_a_message_larger_than_a_server_takes_ends_the_session_cleanly(sent):
                           capture_output=True, timeout=60)
     assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
     assert b"more than a language server takes" in done.stderr
+
+
+def test_an_extension_failing_on_the_text_is_a_diagnostic(make_root):
+    """Options MkDocs accepts that the extension cannot use fail only on a page: the editor shows why."""
+    make_root.doc("kb/faces.md", body="# Faces\n\nText.\n")
+    make_root.file("mkdocs.yml", "site_name: KB\nmarkdown_extensions:\n  - toc:\n      slugify: 5\n")
+    workspace = Workspace(make_root.path)
+    [found] = workspace.check("kb/faces.md", (make_root.path / "kb/faces.md").read_text())
+    assert (found.line, found.rule, found.severity) == (1, "config-option", "error")
+    assert "markdown.extensions.toc" in found.message and "TypeError" in found.message
