@@ -284,13 +284,14 @@ class ExtensionFailed(KbgenError):
 
 
 def _failing_extension(exc: BaseException) -> str:
-    """The package of the deepest frame of ``exc`` outside Python-Markdown's core and the standard library:
-    the extension that failed."""
+    """The module of the deepest frame of ``exc`` outside Python-Markdown's core, kbgen and the standard
+    library: the extension that failed."""
     found, trace = "an extension", exc.__traceback__
     while trace is not None:
         module = trace.tb_frame.f_globals.get("__name__", "")
-        if "site-packages" in (trace.tb_frame.f_code.co_filename or "") and \
-                not (module.startswith("markdown.") and not module.startswith("markdown.extensions.")):
+        top = module.partition(".")[0]
+        core = top == "markdown" and not module.startswith("markdown.extensions.")
+        if module and not core and top not in ("generator", "__main__") and top not in sys.stdlib_module_names:
             found = module
         trace = trace.tb_next
     return found
