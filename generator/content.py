@@ -442,15 +442,26 @@ def split_frontmatter(text: str, rel: str) -> tuple[str | None, str, int, list[F
         return None, "", 1, [Finding(rel, 1, 1, "file-empty", ERROR,
                                      "file is empty; add front matter (id, title, kind, tier, intents) and a body")]
     lines = text.split("\n")
-    if lines[0].rstrip() != "---":
+    if not is_fence(lines[0]):
         return None, text, 1, [Finding(rel, 1, 1, "frontmatter-missing", ERROR,
                                        "no front matter; the file must start with a '---' line, then YAML "
                                        "(id, title, kind, tier, intents), then a closing '---' line")]
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2, []
+    index = closing_fence(lines)
+    if index is not None:
+        return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2, []
     return None, text, 1, [Finding(rel, 1, 1, "frontmatter-unclosed", ERROR,
                                    "front matter is never closed; add a '---' line after the YAML")]
+
+
+def is_fence(line: str, closing: bool = False) -> bool:
+    """Whether a line opens (or, with ``closing``, closes) front matter, as every reader and writer of a
+    document takes it: ``---`` (or ``...`` to close) and any trailing whitespace, Unicode's included."""
+    return line.rstrip() == "---" or closing and line.rstrip() == "..."
+
+
+def closing_fence(lines: list[str]) -> int | None:
+    """The index of the line closing the front matter that ``lines[0]`` opens, if any."""
+    return next((index for index in range(1, len(lines)) if is_fence(lines[index], closing=True)), None)
 
 
 def load_document(path: Path, rel: str) -> tuple[Document | None, list[Finding]]:

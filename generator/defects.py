@@ -38,7 +38,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import audience, known_issues, publication
 from .changeset import ChangeSet, WriteError
-from .content import ContentRoot, Document, load
+from .content import ContentRoot, Document, closing_fence, is_fence, load
 from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
@@ -577,13 +577,15 @@ def _region_findings(rel: str, problem: tuple[int, str] | None) -> list[Finding]
                     "the region to have it written afresh")]
 
 
-FRONTMATTER_RE = re.compile(r"(\ufeff?---[ \t]*\r?\n)(.*?)(^(?:---|\.\.\.)[ \t]*(?:\r?\n|$))", re.M | re.S)
-
-
 def _split(text: str) -> tuple[str, str, str, str]:
-    """(opening '---' line, front matter, closing line, body), each as written."""
-    match = FRONTMATTER_RE.match(text)
-    return (match[1], match[2], match[3], text[match.end():]) if match else ("", "", "", text)
+    """(opening '---' line, front matter, closing line, body), each as written, where the loader finds
+    them (:func:`~generator.content.is_fence`); ("", "", "", text) for a text without front matter."""
+    lines = text.split("\n")
+    index = closing_fence(lines) if is_fence(lines[0].removeprefix("\ufeff")) else None
+    if index is None:
+        return "", "", "", text
+    closing = lines[index] + ("\n" if index + 1 < len(lines) else "")
+    return lines[0] + "\n", "".join(line + "\n" for line in lines[1:index]), closing, "\n".join(lines[index + 1:])
 
 
 def _with_region(text: str, defect_id: str, region_text: str, place) -> tuple[str, tuple[int, str] | None]:
@@ -658,6 +660,8 @@ def _edit_frontmatter(text: str, update) -> str:
     Only the lines the update changes are written anew: ruamel.yaml's round trip also respaces lines it
     leaves alone (``owner:   team  # note``), and those stay as the writer wrote them."""
     opening, frontmatter, closing, body = _split(text)
+    if not opening:  # never reached for a loaded document: its front matter was found the same way
+        raise FeedError("the file has no front matter to update; nothing was written")
     newline = "\r\n" if "\r\n" in frontmatter else "\n"
     written = frontmatter.replace("\r\n", "\n")
     yaml, data = _yaml(written)

@@ -23,7 +23,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec
 
 from . import audience, structure
-from .content import INTENTS_FILE, ContentError, Document
+from .content import INTENTS_FILE, ContentError, Document, closing_fence, is_fence
 from .findings import ERROR, Finding
 from .structure import EXTERNAL_RE, INLINE_LINK_RE, REF_DEF_RE
 from .schemas import FIELD_KINDS, schema
@@ -142,9 +142,10 @@ def rule_row(root: Path, rule: str) -> tuple[Path, int] | None:
 def frontmatter_end(lines: list[str]) -> int:
     """The index of the line that closes the front matter (the end of the file while it is unclosed), or 0
     when the document has none."""
-    if not lines or lines[0].rstrip() != "---":
+    if not lines or not is_fence(lines[0]):
         return 0
-    return next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), len(lines))
+    end = closing_fence(lines)
+    return len(lines) if end is None else end
 
 
 def parents(lines: list[str], line: int, indent: int) -> tuple[str, ...]:

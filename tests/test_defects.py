@@ -916,3 +916,27 @@ def test_approving_rewrites_only_the_approval_lines(root):
     assert [line for line in before if line not in after] == [] or all(
         line.strip().startswith(("approved_", "publish", "customer_update")) for line in before if line not in after)
     assert "owner:   t3-billing      # the team that fixed it,\t'quoted'" in after
+
+
+UNICODE_SPACES = [chr(code) for code in range(0x3001) if chr(code).isspace() and chr(code) != "\n"]
+
+
+@pytest.mark.parametrize("fence", ["opening", "closing"])
+@pytest.mark.parametrize("space", UNICODE_SPACES, ids=lambda space: f"U+{ord(space):04X}")
+def test_feeding_finds_the_front_matter_the_loader_finds(root, fence, space):
+    """A fence line with trailing whitespace of any kind (a no-break space pasted from a chat) is front
+    matter to validation, and so to the feed: the new keys go inside it, never above the file."""
+    path = root / DEFECT
+    lines = path.read_text(encoding="utf-8").split("\n")
+    index = 0 if fence == "opening" else lines.index("---", 1)
+    lines[index] += space
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    before = load(root).by_id().get("DEF-0042")
+    if before is None:  # the loader refuses a few characters outright: then so does the feed
+        with pytest.raises(defects.FeedError):
+            defects.feed(root, "DEF-0042")
+        return
+    defects.feed(root, "DEF-0042")
+    fed = load(root).by_id()["DEF-0042"]
+    assert fed.meta["fed"]["article"] and fed.body == before.body
+    assert lines[index] in path.read_bytes().decode("utf-8").split("\n"), "the writer's fence line as written"
