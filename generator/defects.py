@@ -34,6 +34,7 @@ from typing import Iterator
 from markdown.extensions.toc import slugify
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import audience, known_issues, publication
@@ -119,7 +120,12 @@ def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.dat
 
         def update(data: CommentedMap) -> bool:
             record = data.get(CUSTOMER_UPDATE)
-            if not isinstance(record, CommentedMap):
+            if record is not None and not isinstance(record, CommentedMap):
+                raise FeedError(f"{defect.rel}: '{CUSTOMER_UPDATE}' is not a mapping; nothing was written", [Finding(
+                    defect.rel, *defect.where(CUSTOMER_UPDATE), "field-type", ERROR,
+                    f"'{CUSTOMER_UPDATE}' holds options ('publish: true', ...), one per line under it; write it "
+                    "so, and approve again")])
+            if record is None:
                 record = data[CUSTOMER_UPDATE] = CommentedMap()
             wanted = {"approved_by": by.strip(), "approved_on": on, "approved_digest": digest}
             if all(str(record.get(key)) == str(value) for key, value in wanted.items()):
@@ -127,7 +133,7 @@ def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.dat
             record.update(wanted)
             return True
 
-        files.write(defect.rel, _edit_frontmatter(files.read(defect.rel), update))
+        files.write(defect.rel, _edit_frontmatter(files.read(defect.rel), update, defect.rel))
         return files.commit()
 
 
@@ -359,7 +365,7 @@ class _Feeder:
             published, problems = self._published(defect, sections, _split(page)[3], [
                 *values, rel, _article_title(defect), _article_summary(sections) or ""])
         else:
-            page, problem = _with_region(_set_known_issue(text, defect, updates), defect.id, body_text, _after_title)
+            page, problem = _with_region(_set_known_issue(text, rel, defect, updates), defect.id, body_text, _after_title)
             findings += _region_findings(rel, problem)
             published, problems = self._published(defect, sections, body_text, values)
         findings += problems
@@ -498,7 +504,7 @@ class _Feeder:
                 data["fed"] = record
             return True
 
-        self.files.write(defect.rel, _edit_frontmatter(self.files.read(defect.rel), update))
+        self.files.write(defect.rel, _edit_frontmatter(self.files.read(defect.rel), update, defect.rel))
 
 
 def _markup(rel: str, first_line: int, text: str) -> list[Finding]:
@@ -655,16 +661,28 @@ def _yaml(text: str) -> tuple[YAML, CommentedMap]:
     return yaml, yaml.load(text) if text.strip() else CommentedMap()
 
 
-def _edit_frontmatter(text: str, update) -> str:
-    """The page with ``update(front matter)`` applied; the text is unchanged when it reports no change.
-    Only the lines the update changes are written anew: ruamel.yaml's round trip also respaces lines it
-    leaves alone (``owner:   team  # note``), and those stay as the writer wrote them."""
+def _edit_frontmatter(text: str, update, rel: str) -> str:
+    """The page ``rel`` with ``update(front matter)`` applied; the text is unchanged when it reports no
+    change. Only the lines the update changes are written anew: ruamel.yaml's round trip also respaces
+    lines it leaves alone (``owner:   team  # note``), and those stay as the writer wrote them. Front matter
+    the round trip cannot read (a tab between a key and its value, which the loader takes) is refused at
+    its line."""
     opening, frontmatter, closing, body = _split(text)
     if not opening:  # never reached for a loaded document: its front matter was found the same way
-        raise FeedError("the file has no front matter to update; nothing was written")
+        raise FeedError(f"{rel} has no front matter to update; nothing was written")
     newline = "\r\n" if "\r\n" in frontmatter else "\n"
     written = frontmatter.replace("\r\n", "\n")
-    yaml, data = _yaml(written)
+    try:
+        yaml, data = _yaml(written)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 2, mark.column + 1) if mark is not None else (2, 1)
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        hint = "use spaces, not tabs, around keys and values" if "\t" in problem else "write it as plain YAML"
+        rule = "yaml-duplicate-key" if isinstance(exc, DuplicateKeyError) else "yaml-syntax"
+        raise FeedError(f"cannot update the front matter of {rel}; nothing was written", [Finding(
+            rel, line, col, rule, ERROR,
+            f"the front matter here cannot be updated: {problem}; {hint}")]) from None
     unchanged = _dumped(yaml, data)
     if not update(data):
         return text
@@ -770,8 +788,8 @@ def _known_issue_update(defect: Document, updates: list[known_issues.Update]):
     return update
 
 
-def _set_known_issue(text: str, defect: Document, updates: list[known_issues.Update]) -> str:
-    return _edit_frontmatter(text, _known_issue_update(defect, updates))
+def _set_known_issue(text: str, rel: str, defect: Document, updates: list[known_issues.Update]) -> str:
+    return _edit_frontmatter(text, _known_issue_update(defect, updates), rel)
 
 
 def _article_title(defect: Document) -> str:

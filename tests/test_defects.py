@@ -940,3 +940,39 @@ def test_feeding_finds_the_front_matter_the_loader_finds(root, fence, space):
     fed = load(root).by_id()["DEF-0042"]
     assert fed.meta["fed"]["article"] and fed.body == before.body
     assert lines[index] in path.read_bytes().decode("utf-8").split("\n"), "the writer's fence line as written"
+
+
+@pytest.mark.parametrize("command", ["approve", "feed"])
+@pytest.mark.parametrize("owner, rule", [("owner:\tt3-billing", "yaml-syntax"),
+                                         ("owner: t3-billing\t# the team", "yaml-syntax"),
+                                         ("owner: t3-billing\nowner: t3-other", "yaml-duplicate-key")])
+def test_front_matter_the_round_trip_cannot_read_is_refused_at_its_line(root, command, owner, rule):
+    """The loader takes a tab after 'owner:'; ruamel.yaml's round trip does not: the writer is told where,
+    and nothing is written (it was a traceback)."""
+    text = (open_defect_text() if command == "approve" else defect_text()).replace(
+        "owner: t3-billing  # the team that fixed it", owner)
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        if command == "approve":
+            defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+        else:
+            defects.feed(root, "DEF-0042")
+    findings = [(f.path, f.line, f.rule) for f in refused.value.findings]
+    line = text.split("\n").index(owner.split("\n")[-1]) + 1
+    assert (DEFECT, line, rule) in findings
+    assert tree_hash(root) == before
+    result = run_cli("defect", command, *(["--by", "support-billing"] if command == "approve" else []),
+                     "--root", str(root), "DEF-0042")
+    assert result.exit_code == 1 and "Traceback" not in result.output + stderr_of(result)
+
+
+def test_approval_never_drops_a_customer_update_written_otherwise(root):
+    text = open_defect_text(extra="customer_update:\n  - publish\n")
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    [finding] = refused.value.findings
+    assert (finding.line, finding.rule) == (text.split("\n").index("customer_update:") + 1, "field-type")
+    assert tree_hash(root) == before
