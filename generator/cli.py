@@ -31,6 +31,22 @@ ROOT_OPTION = click.option(
     help="Content root: the folder with intents.yml, kb/ and runbooks/.")
 
 
+class _Text(click.ParamType):
+    """Text kbgen writes into a document (a title, a reviewer's name): refused when the command line held
+    bytes that are not UTF-8 (typed in a Latin-1 terminal), which no reader of the file would take."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and any("\udc80" <= char <= "\udcff" for char in value):
+            self.fail(f"{value.encode('utf-8', 'surrogateescape')!r} is not UTF-8 text; type it in a UTF-8 "
+                      "terminal", param, ctx)
+        return value
+
+
+TEXT = _Text()
+
+
 class _Command(click.Command):
     """A kbgen command, where every error becomes a message and an exit code, never a traceback: a kbgen
     error its findings, message and exit code (2 for usage errors), an unexpected OSError the path and reason.
@@ -281,9 +297,9 @@ def new() -> None:
 
 
 def _new_options(command):
-    command = click.argument("title")(command)
-    command = click.option("--id", "doc_id", metavar="ID", help="The id (and file name) to use instead of one made "
-                           "from the title.")(command)
+    command = click.argument("title", type=TEXT)(command)
+    command = click.option("--id", "doc_id", metavar="ID", type=TEXT, help="The id (and file name) to use instead "
+                           "of one made from the title.")(command)
     return ROOT_OPTION(command)
 
 
@@ -404,7 +420,8 @@ def feed(root: Path, every: bool, defect_id: str | None) -> None:
 
 @defect.command(failure="approval refused: {}; nothing was written")
 @ROOT_OPTION
-@click.option("--by", "by", required=True, metavar="NAME", help="Who reviewed the title and summary for customers.")
+@click.option("--by", "by", required=True, metavar="NAME", type=TEXT,
+              help="Who reviewed the title and summary for customers.")
 @click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Date of the review (default: today).")
 @click.argument("defect_id", metavar="ID")

@@ -8,8 +8,10 @@ asks for; what is left to write is marked ``TODO:``, which validation reports un
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import posixpath
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -102,12 +104,40 @@ def new_document(content: ContentRoot, kind: str, title: str, *, tier: int | Non
         raise ScaffoldError(f"{rel}: {posixpath.dirname(rel)} leads out of the content root through a symbolic "
                             "link; kbgen writes documents only inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_new(path, text.encode("utf-8"), rel)
+    return NewDocument(rel, doc_id)
+
+
+def _write_new(path: Path, data: bytes, rel: str) -> None:
+    """Write a new file whole or not at all, and never over another: the text goes to a hidden file of its
+    own beside it, linked into place only where nothing is. A full disk or a killed command leaves no
+    empty document behind (which would break the build, and make a retry say the file exists)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.kbgen-tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with open(path, "x", encoding="utf-8", newline="\n") as stream:  # "x": never overwrite
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise ScaffoldError(_exists(rel)) from None
+        except OSError:  # a file system without hard links: create it exclusively, and remove it if unwritten
+            _write_exclusively(path, data, rel)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_exclusively(path: Path, data: bytes, rel: str) -> None:
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
         raise ScaffoldError(_exists(rel)) from None
-    return NewDocument(rel, doc_id)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the file this call made, unfinished
+        raise
 
 
 def slug_of(text: str) -> str:

@@ -254,3 +254,38 @@ def test_runbook_template_sections_are_the_ones_validation_requires(make_root):
     new_document(load(make_root.path), "runbook", "R", tier=1, intents=["billing.refund"])
     ours = re.findall(r"^## (.+)$", written(make_root, "runbooks/tier1/r.md"), re.M)
     assert ours == re.findall(r"^## (.+)$", runbook_body("R"), re.M)
+
+
+def _file_size_limit_zero() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # every write fails (EFBIG), as on a full disk
+
+
+@pytest.mark.parametrize("kind", ["article", "runbook"])
+def test_a_failed_write_leaves_no_document_and_a_retry_works(make_root, kind):
+    """A full disk used to leave an empty document: the build refused it and the retry said 'exists'."""
+    root = str(make_root.path)
+    before = sorted(p.relative_to(make_root.path) for p in make_root.path.rglob("*"))
+    args = ["new", kind, "--root", root, "--intent", "billing.refund"] + (["--tier", "1"] if kind == "runbook" else [])
+    failed = subprocess.run([kbgen_executable(), *args, "Disk full refunds"], capture_output=True, text=True,
+                            preexec_fn=_file_size_limit_zero, timeout=120)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert failed.stderr.startswith("Error: ")
+    after = sorted(p.relative_to(make_root.path) for p in make_root.path.rglob("*") if not p.is_dir())
+    assert after == [p for p in before if not (make_root.path / p).is_dir()], "no file left behind"
+    retried = run_cli(*args, "Disk full refunds")
+    assert retried.exit_code == 0, retried.output + stderr_of(retried)
+    assert "TODO:" in (make_root.path / retried.stdout.strip()).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [["new", "article", "--intent", "billing.refund", "Caf\udce9 refunds"],
+                                  ["new", "article", "--intent", "billing.refund", "--id", "caf\udce9", "Cafe"],
+                                  ["defect", "approve", "--by", "Ren\udce9", "DEF-0001"]])
+def test_text_that_is_not_utf8_is_refused_before_anything_is_written(make_root, args):
+    """A name typed in a Latin-1 terminal reached a file as '\\udce9', which no YAML reader takes."""
+    before = sorted(make_root.path.rglob("*"))
+    result = run_cli(*args, "--root", str(make_root.path))
+    assert_no_crash(result)
+    assert result.exit_code == 2 and "not UTF-8" in result.output + stderr_of(result)
+    assert sorted(make_root.path.rglob("*")) == before
