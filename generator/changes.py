@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
+from .content import shown_path
 from .errors import KbgenUsageError
 
 
@@ -14,18 +16,20 @@ class ChangesError(KbgenUsageError):
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
     except FileNotFoundError:
         raise ChangesError("git is not installed; --changed-since needs it") from None
 
 
 def changed_since(root: Path, ref: str) -> set[str]:
-    """Root-relative POSIX paths of files changed since ``ref``: committed, uncommitted and new."""
+    """Root-relative POSIX paths of files changed since ``ref``: committed, uncommitted and new. Git lists
+    them NUL-separated and unquoted (``-z``: else a name with 'é' or '"' comes quoted, and matches no
+    document), decoded as findings name files (bytes that are not UTF-8 as '\\xe9')."""
     if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise ChangesError(f"'{ref}' is not a commit in the repository holding {root}")
-    diff = _git(root, "diff", "--name-only", "--relative", ref)
-    new = _git(root, "ls-files", "--others", "--exclude-standard")
+    diff = _git(root, "diff", "-z", "--name-only", "--relative", ref)
+    new = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
     for done in (diff, new):
         if done.returncode != 0:
-            raise ChangesError(done.stderr.strip())
-    return {path for path in (diff.stdout + new.stdout).splitlines() if path}
+            raise ChangesError(done.stderr.decode("utf-8", "replace").strip())
+    return {shown_path(os.fsdecode(path)) for path in (diff.stdout + new.stdout).split(b"\0") if path}

@@ -649,9 +649,26 @@ def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: st
             except OSError as exc:
                 findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the folder: {exc.strerror}"))
                 continue
-            pending += [(path / name, f"{rel}/{name}") for name in names]
+            for name in names:
+                if _not_utf8(name):  # no page, link or index can name it, and writing the name fails
+                    findings.append(Finding(shown_path(f"{rel}/{name}"), 1, 1, "file-name", ERROR,
+                                            "this name is not UTF-8 text (saved on a system with another "
+                                            "encoding); no page or link can name it: rename it"))
+                else:
+                    pending.append((path / name, f"{rel}/{name}"))
         else:
             yield path, rel
+
+
+def _not_utf8(name: str) -> bool:
+    """Whether a file name read from the disk held bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no file kbgen writes can hold)."""
+    return any("\udc80" <= char <= "\udcff" for char in name)
+
+
+def shown_path(rel: str) -> str:
+    """A path as it can be printed: bytes that are not UTF-8 as '\\xe9'."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def attachments(content: ContentRoot) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import os
 import subprocess
 import sys
 import threading
@@ -172,3 +173,23 @@ def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_roo
         server.terminate()
         said, _ = server.communicate(timeout=10)
     assert "Traceback" not in said, said
+
+
+def test_changed_since_reports_files_git_would_quote(repo):
+    """Git quotes a name with 'é', '"' or a byte that is not UTF-8 ("kb/caf\\303\\251.md"): such a changed
+    file matched no document, and a pull request adding a broken café.md passed the review gate."""
+    broken = "# Broken\n\nSee [x](missing.md).\n"
+    repo.doc("kb/café.md", broken, id="cafe")
+    repo.doc('kb/say-"hi".md', broken, id="say-hi")
+    (repo.path / os.fsdecode(b"kb/caf\xe9-latin.md")).write_bytes((repo.path / "kb/café.md").read_bytes())
+    result = CliRunner().invoke(main, ["validate", "--root", str(repo.path), "--changed-since", "HEAD"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    found = {(line.split(":")[0], line.split("[")[1].split("]")[0]) for line in result.output.splitlines()
+             if ": error " in line}
+    assert found == {("kb/café.md", "link-broken"), ('kb/say-"hi".md', "link-broken"),
+                     ("kb/caf\\xe9-latin.md", "file-name")}, result.output
+    assert result.exit_code == 1
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-qm", "more")
+    again = CliRunner().invoke(main, ["validate", "--root", str(repo.path), "--changed-since", "HEAD~1"])
+    assert {line.split(":")[0] for line in again.output.splitlines() if ": error " in line} == {p for p, _ in found}
