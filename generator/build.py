@@ -16,7 +16,6 @@ name, so they hold little.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import gc
 import io
@@ -24,7 +23,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -55,7 +53,6 @@ from .site_config import SiteConfig
 from .validate import validate
 
 PROGRESS_EVERY = 25  # pages between progress reports from a worker
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 RENDERS_DIR = ".kbgen-renders"  # in a version of the sites while its tiers build (generator.renders)
 DIRTY_WARNING = "A 'dirty' build is being performed"  # MkDocs' caution; kbgen renders all a change touches
 
@@ -226,19 +223,7 @@ def _start_worker(queue, parent: int) -> None:
     """Set a worker up: where to report progress, and to die with the build that started it."""
     global _progress_queue
     _progress_queue = queue
-    _die_with(parent)
-
-
-def _die_with(parent: int) -> None:
-    """A killed build must not leave its workers running: Linux kills this process when the thread that
-    forked it ends (PR_SET_PDEATHSIG); the parent check covers a parent that ended before the request."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
+    forks.die_with(parent)
 
 
 def _report_to_queue(tier: int, done: int, total: int) -> None:

@@ -9,9 +9,12 @@ every document (:func:`generator.structure.prepare`), the rules run per document
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, TypeVar
@@ -19,6 +22,7 @@ from typing import Callable, TypeVar
 GC_THRESHOLD = 20_000  # new objects between looks for garbage cycles while kbgen works (Python: 700)
 PARALLEL_FROM = 400  # items: fewer are done faster than processes start
 MAX_JOBS = 8
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 Item, Result = TypeVar("Item"), TypeVar("Result")
 _work: Callable | None = None  # what the children of :func:`chunked` run (they inherit it)
@@ -36,7 +40,8 @@ def chunked(work: Callable[[list[Item]], Result], items: list[Item], chunk: int,
         return [work(part) for part in chunks]
     _work = work
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=die_with,
+                                 initargs=(os.getpid(),)) as pool:
             return list(pool.map(_run, chunks))
     finally:
         _work = None
@@ -44,6 +49,19 @@ def chunked(work: Callable[[list[Item]], Result], items: list[Item], chunk: int,
 
 def _run(part: list):
     return _work(part)
+
+
+def die_with(parent: int) -> None:
+    """A killed command must not leave its workers running (blocked on a pipe nobody reads, holding the
+    caller's output open): Linux kills this process when the thread that forked it ends
+    (PR_SET_PDEATHSIG); the parent check covers a parent that ended before the request."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class Aside:
@@ -60,7 +78,7 @@ class Aside:
             return
         context = multiprocessing.get_context("fork")
         self._pipe, sending = context.Pipe(duplex=False)
-        self._child = context.Process(target=_send, args=(work, sending), daemon=True)
+        self._child = context.Process(target=_send, args=(work, sending, os.getpid()), daemon=True)
         self._child.start()
         sending.close()
 
@@ -91,7 +109,8 @@ class Aside:
             self._child = None
 
 
-def _send(work: Callable, sending) -> None:
+def _send(work: Callable, sending, parent: int) -> None:
+    die_with(parent)
     try:
         outcome = (True, work())
     except Exception:  # noqa: BLE001 - the parent does the work itself and meets the error there
