@@ -17,6 +17,7 @@ import html
 import posixpath
 import re
 
+from .audience import TIERS
 from .content import ContentRoot, Document
 from .navigation import intent_uri, long_date, md_escape, page_url
 from . import structure
@@ -55,6 +56,16 @@ def fed_runbooks(content: ContentRoot, defect: Document, by_id: dict[str, Docume
     return [by_id[r] for r in fed.get("runbooks") or [] if isinstance(r, str) and r in by_id
             and by_id[r].kind == "runbook" and by_id[r].published and by_id[r].tier is not None
             and by_id[r].tier <= tier and _shows_entry(content, by_id[r], defect, tier)]
+
+
+def feeds_shown(content: ContentRoot) -> dict[str, dict[int, list[str]]]:
+    """For each published defect, the runbooks each tier's pages show its entry in: what other pages than
+    the runbook's own show of its text (the navigation's Defects page, the defect's card). A page's cache
+    key holds only its own source, so a change here must render the pages again."""
+    by_id = content.by_id()
+    return {defect.id: {tier: [runbook.rel for runbook in fed_runbooks(content, defect, by_id, tier)]
+                        for tier in TIERS if tier >= AGENT_TIER}
+            for defect in content.documents if defect.kind == "defect" and defect.published}
 
 
 def _shows_entry(content: ContentRoot, runbook: Document, defect: Document, tier: int) -> bool:

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-
+from . import defect_pages
 from .content import INTENTS_FILE, SNIPPETS_DIR, SYNONYMS_FILE, ContentRoot, attachments, kept_json
 from .site_config import SiteConfig
 
@@ -116,6 +116,7 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     catalogue = [[d.rel, d.meta] for d in content.documents]
     digest.update(json.dumps(catalogue, sort_keys=True, default=str).encode())
     digest.update("\n".join(attachments(content)).encode())  # whether one exists decides how a link to it renders
+    digest.update(json.dumps(defect_pages.feeds_shown(content), sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -442,3 +442,29 @@ def test_environment_digest_follows_linked_theme_folders(root, tmp_path, monkeyp
     assert incremental.environment_digest(content, config) == before
     (theme / "main.html").write_text("two", encoding="utf-8")
     assert incremental.environment_digest(content, config) != before
+
+
+def test_a_runbook_edit_that_drops_a_fed_entry_renders_the_pages_that_listed_it(make_root, tmp_path):
+    """Whether a tier 3 defect is on the tier 2 Defects page (linked from every tier 2 page's navigation)
+    and on its card depends on a runbook's text: removing the entry left 73 pages and the card stale."""
+    from generator import defects
+
+    make_root.file("mkdocs.yml", f"INHERIT: {DEFAULTS}\nsite_name: Help\n")
+    make_root.doc("kb/refunds.md", "# Refunds\n\nHow refunds work.\n", intents=["billing.refund"])
+    make_root.doc("runbooks/tier2/diagnose.md", runbook_body("Diagnose refunds"), id="diagnose", tier=2,
+                  title="Diagnose refunds", intents=["billing.refund"])
+    make_root.doc("kb/defects/DEF-0101.md", "# Refunds stuck\n\nWritten up.\n\n## Customer-facing summary\n\n"
+                  "Refunds may wait.\n\n## Agent workaround\n\nCancel the refund and issue it again.\n",
+                  id="DEF-0101", title="Refunds stuck", kind="defect", tier=3, intents=["billing.refund"],
+                  severity="P1", state="open", reported_on="2026-10-01", agent_workaround="true")
+    defects.feed(make_root.path, "DEF-0101")
+    out = tmp_path / "out"
+    build(make_root.path, out=out)
+    assert (out / "tier2" / "defects" / "index.html").exists()
+    runbook = make_root.path / "runbooks/tier2/diagnose.md"
+    text = runbook.read_text(encoding="utf-8")
+    start, end = text.index("<!-- kbgen:defect DEF-0101"), text.index("<!-- /kbgen:defect -->")
+    runbook.write_text(text[:start] + "No known defects now.\n" + text[end + len("<!-- /kbgen:defect -->"):],
+                       encoding="utf-8")
+    assert_same_as_full_build(make_root, out, tmp_path)
+    assert not (out / "tier2" / "defects").exists()
