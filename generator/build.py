@@ -41,7 +41,8 @@ from . import analyses, findings_cache, forks, output, search, site_config, stru
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
-from .content import CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load, write_json
+from .content import (CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load, shown_path, sources_stamp,
+                      write_json)
 from .errors import KbgenError, KbgenUsageError
 from .findings import ERROR, Finding, has_errors
 from .incremental import (CACHE_DIR, PageCache, analyses_path, environment_digest, manifest_path, reusable_with,
@@ -333,8 +334,16 @@ def build(
     same sources and settings are reused, unless ``full``. Any other tier already in ``out`` that the
     content changed for is built too."""
     started = time.perf_counter()
+    read = [(root.root if isinstance(root, ContentRoot) else Path(root).resolve()) / name for name in WATCHED]
+    before = sources_stamp(read)  # before anything is read: a file changed after this is noticed
     content = root if isinstance(root, ContentRoot) else load(root)
     root = content.root
+    themes = [folder for folder in _folders_read(content) if folder not in read]
+    before.update(sources_stamp(themes))
+
+    def changed_sources() -> list[str]:
+        after = sources_stamp(read + themes)
+        return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
     out = Path(out).resolve() if out else root / "site"
     tiers = sorted(set(tiers)) if tiers else list(TIERS)
     say = progress or (lambda message: None)
@@ -357,7 +366,7 @@ def build(
     try:
         output.claim(out, unwritten)
         with output.locked(out):
-            sites = _build_into(content, out, tiers, jobs, say, live, full)
+            sites = _build_into(content, out, tiers, jobs, say, live, full, changed_sources)
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
     except output.OutputBusy as exc:
@@ -370,9 +379,11 @@ def build(
 
 
 def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | None, say, live,
-                full: bool) -> dict[int, SiteResult]:
+                full: bool, changed_sources: Callable[[], list[str]]) -> dict[int, SiteResult]:
     """Build a new version of the sites beside the published one and publish it; what earlier builds
-    left is deleted while the tiers build. On any failure the new version is deleted, nothing else."""
+    left is deleted while the tiers build. On any failure the new version is deleted, nothing else.
+    Sites made while a source changed are not published: a page may hold a snippet's new text under
+    the key of its old one, and the next build would take it as it is."""
     previous = output.current_version(out)
     leftovers = output.leftovers(out)  # listed before this build makes anything
     version = output.new_version(out)
@@ -403,6 +414,11 @@ def _build_into(content: ContentRoot, out: Path, tiers: list[int], jobs: int | N
             output.carry_over(previous, version, tier)
         docs_dir.rmdir()
         output.fault("staged", version)
+        changed = changed_sources()
+        if changed:
+            shown = ", ".join(shown_path(os.path.relpath(path, content.root)) for path in changed[:3])
+            raise BuildError(f"{shown}{' and others' if len(changed) > 3 else ''} changed while the sites were "
+                             "built; build again")
         output.refuse_unwritten(out, output.unwritten_files(out), "while the sites were built")  # looked for
         # again: a file put into the published sites since the build looked would go with their version
         output.publish(out, version, {tier: site.files for tier, site in sites.items() if site.files is not None})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import gzip
 import json
+import contextlib
 import os
 import re
 import stat
@@ -345,6 +346,29 @@ def audited_bytes(path: Path) -> bytes | None:
         with path.open("rb") as file:
             return file.read(AUDITED_BYTES + 1)
     return None
+
+
+def sources_stamp(paths: list[Path]) -> dict[str, tuple[int, ...]]:
+    """Size, modification and change times and inode of every file under ``paths`` (files or folders), by
+    path: two stamps differ when a file changed in between, even to the same size and a restored
+    modification time (the change time cannot be set). Links are followed, folders not entered twice."""
+    stamp: dict[str, tuple[int, ...]] = {}
+    pending = list(paths)
+    seen: set[tuple[int, int]] = set()
+    while pending:
+        path = pending.pop()
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                with contextlib.suppress(OSError):
+                    pending += [Path(entry.path) for entry in os.scandir(path)]
+        else:
+            stamp[str(path)] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return stamp
 
 
 def kept_text(path: Path) -> str | None:

@@ -213,6 +213,38 @@ def test_a_file_put_into_the_sites_while_they_build_stops_the_publication(copy, 
     assert published(out) == old, "the previous sites, whole"
 
 
+SOURCE_EDITS = {  # a writer saving while the build runs: what a page read may not be what the build started from
+    "document": ("kb/agent.md", "Original agent", "Saved agent"),
+    "snippet": ("snippets/contact.md", "desk", "front desk"),
+    "same-size-and-time": ("kb/public.md", "Original", "Origamis"),
+}
+
+
+@pytest.mark.parametrize("case", list(SOURCE_EDITS))
+def test_a_source_saved_while_the_sites_build_stops_the_publication(copy, case):
+    """A snippet swapped while pages were rendered left a page made from the new text filed under the old
+    text's key: the next builds took it as it was. Sites made while a source changed are not published."""
+    rel, old_text, new_text = SOURCE_EDITS[case]
+    root, out = copy / "root", copy / "out"
+    (root / "snippets").mkdir(exist_ok=True)
+    (root / "snippets/contact.md").write_text("Call the desk.\n", encoding="utf-8")
+    old = published(out)
+    process = kbgen("build", "--root", str(root), "--out", str(out), fault="staged:wait",
+                    stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    _paused(process, "staged")
+    path = root / rel
+    times = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace(old_text, new_text), encoding="utf-8")
+    if case == "same-size-and-time":
+        os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    _, err = process.communicate("\n", timeout=120)
+    assert process.returncode == 1 and "Traceback" not in err, err
+    assert f"{rel} changed while the sites were built; build again" in err
+    assert published(out) == old, "the previous sites, whole"
+    again = kbgen("build", "--root", str(root), "--out", str(out))
+    assert again.returncode == 0, again.stderr
+
+
 OS_ERRORS = {  # point, errno: what a full disk, an unwritable OUT and a rename across file systems raise
     "unwritable": ("staging", "EACCES"),
     "full-disk": ("staged", "ENOSPC"),
