@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from .search import text_terms
 COLUMNS = ("query", "count", "results")
 LOW_CLICK_RATE = 0.1  # a query whose results are opened less often than this was not answered either
 TOP = 20  # queries listed per kind
+MAX_LOG_BYTES = 256 << 20  # a year of a large help centre's searches, exported, is a few MB
 
 
 class SearchLogError(KbgenError):
@@ -57,7 +60,14 @@ class SearchReport:
 def read_log(path: Path) -> list[Search]:
     """The export's rows, the same query (case and spacing aside) added up."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a named pipe would wait for a writer, a device never end
+            raise SearchLogError(f"{path}: not a file; export the searches to a file and name it")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_LOG_BYTES + 1)
+        if len(data) > MAX_LOG_BYTES:
+            raise SearchLogError(f"{path}: over {MAX_LOG_BYTES >> 20} MiB, far more than a search export holds; "
+                                 "export a shorter period")
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SearchLogError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
     rows = _json_rows(path, text) if text.lstrip().startswith(("[", "{")) else _csv_rows(path, text)
@@ -125,6 +135,9 @@ def _search(path: Path, line: int, row) -> Search:
             raise SearchLogError(f"{where}: '{column}' is {value!r}, not a whole number") from None
         if numbers[column] < (1 if column == "count" else 0):
             raise SearchLogError(f"{where}: '{column}' is {numbers[column]}, which cannot be")
+    # A query cut by the analytics tool between the halves of an emoji holds a lone surrogate, which no
+    # report can print: it is read as a reader sees it, with the replacement character.
+    query = query.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return Search(query.strip(), numbers["count"], numbers["results"], numbers["clicks"])
 
 

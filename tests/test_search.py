@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 
-from conftest import REPO, assert_no_crash, run_cli
+from conftest import REPO, assert_no_crash, run_cli, stderr_of
 from generator.build import build
 from generator.cli import main as cli
 from generator.content import load
@@ -597,6 +597,29 @@ def test_report_refuses_an_unreadable_export_at_its_line(tmp_path, text, message
     result = run_cli("report", "--root", str(REPO), "--searches", str(export))
     assert result.exit_code == 1 and message in result.output
     assert_no_crash(result)
+
+
+def test_report_reads_a_query_cut_inside_an_emoji(tmp_path):
+    """An analytics tool that cuts a query between the halves of an emoji exports a lone surrogate: the
+    JSON report printed it with a traceback."""
+    export = tmp_path / "searches.json"
+    export.write_text('[{"query": "refund \\ud83d", "count": 3, "results": 0}]', encoding="utf-8")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export), "--format", "json")
+    assert_no_crash(result)
+    assert json.loads(result.output)["zero_results"][0]["query"] == "refund \ufffd"
+
+
+@pytest.mark.parametrize("what", ["fifo", "device"])
+def test_report_refuses_an_export_that_is_not_a_file(tmp_path, what):
+    """A named pipe made the report wait for good; /dev/zero was read until memory ran out."""
+    export = tmp_path / "searches.csv"
+    if what == "fifo":
+        os.mkfifo(export)
+    else:
+        export = Path("/dev/zero")
+    result = run_cli("report", "--root", str(REPO), "--searches", str(export))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and "not a file" in result.output + stderr_of(result)
 
 
 def test_audit_reads_the_phrasings_of_the_index(root, tmp_path):
