@@ -686,8 +686,7 @@ def _edit_frontmatter(text: str, update, rel: str) -> str:
     unchanged = _dumped(yaml, data)
     if not update(data):
         return text
-    return opening + _changed_lines_only(written, unchanged, _dumped(yaml, data)).replace("\n", newline) \
-        + closing + body
+    return opening + _changed_lines_only(frontmatter, newline, unchanged, _dumped(yaml, data)) + closing + body
 
 
 def _dumped(yaml: YAML, data: CommentedMap) -> str:
@@ -696,22 +695,67 @@ def _dumped(yaml: YAML, data: CommentedMap) -> str:
     return stream.getvalue()
 
 
-def _changed_lines_only(written: str, unchanged: str, updated: str) -> str:
-    """``written`` with the lines that differ between ``unchanged`` (the round trip of ``written``) and
-    ``updated`` replaced; ``updated`` itself when the round trip does not keep ``written``'s lines one for
-    one, or when the merged text does not read as ``updated`` does."""
-    lines, before, after = (text.splitlines(keepends=True) for text in (written, unchanged, updated))
-    if len(lines) != len(before):
-        return updated
+def _changed_lines_only(frontmatter: str, newline: str, unchanged: str, updated: str) -> str:
+    """``frontmatter`` (as written, its line endings too) with only what differs between ``unchanged`` (the
+    round trip of it) and ``updated`` written anew: top-level key by key, and within a key that changed,
+    line by line where the round trip kept its lines one for one. ``updated`` itself when the merged text
+    does not read as ``updated`` does."""
+    written, before, after = (_key_chunks(text) for text in (frontmatter, unchanged, updated))
+    if written is None or before is None or after is None or list(written) != list(before):
+        written, before, after = {None: _lines(frontmatter)}, {None: _lines(unchanged)}, {None: _lines(updated)}
+    merged = []
+    for key, lines in after.items():
+        if key in written:
+            merged += _lines_merged(written[key], before[key], lines, newline)
+        else:
+            merged += [line.replace("\n", newline) for line in lines]
+    text = "".join(merged)
+    try:  # a kept line may be indented otherwise than the new ones around it: then the merge says otherwise
+        same = YAML(typ="safe").load(text.replace("\r\n", "\n")) == YAML(typ="safe").load(updated)
+    except YAMLError:
+        same = False
+    return text if same else updated.replace("\n", newline)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a text, each with its ending: only '\\n' ends a line, as the loader reads it."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
+def _key_chunks(text: str) -> dict[str | None, list[str]] | None:
+    """The lines of front matter by the top-level key they belong to (from its line to the next key's;
+    None: the lines before the first), where ruamel.yaml finds the keys; None when it reads the lines
+    otherwise than the loader does (a lone carriage return, a Unicode line separator)."""
+    if any(char in text.replace("\r\n", "\n") for char in "\r\x85\u2028\u2029"):
+        return None
+    try:
+        data = YAML(typ="rt").load(text.replace("\r\n", "\n"))
+    except YAMLError:
+        return None
+    if not isinstance(data, CommentedMap):
+        return None
+    lines = _lines(text)
+    starts = sorted((data.lc.key(key)[0], key) for key in data)
+    bounds = [0, *(line for line, _ in starts), len(lines)]
+    chunks: dict[str | None, list[str]] = {None: lines[:bounds[1]]}
+    for index, (_, key) in enumerate(starts):
+        chunks[key] = lines[bounds[index + 1]:bounds[index + 2]]
+    return chunks
+
+
+def _lines_merged(written: list[str], before: list[str], after: list[str], newline: str) -> list[str]:
+    """``written`` with the lines that differ between ``before`` (its round trip) and ``after`` replaced;
+    ``after`` when the round trip did not keep the lines one for one."""
+    if before == after:
+        return written
+    if len(written) != len(before):
+        return [line.replace("\n", newline) for line in after]
     merged = []
     for tag, start, end, new_start, new_end in difflib.SequenceMatcher(None, before, after,
                                                                        autojunk=False).get_opcodes():
-        merged += lines[start:end] if tag == "equal" else after[new_start:new_end]
-    try:  # a kept line may be indented otherwise than the new ones around it: then the merge says otherwise
-        same = YAML(typ="safe").load("".join(merged)) == YAML(typ="safe").load(updated)
-    except YAMLError:
-        same = False
-    return "".join(merged) if same else updated
+        merged += written[start:end] if tag == "equal" else [line.replace("\n", newline)
+                                                              for line in after[new_start:new_end]]
+    return merged
 
 
 def _flow(items: list) -> CommentedSeq:

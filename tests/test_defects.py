@@ -976,3 +976,30 @@ def test_approval_never_drops_a_customer_update_written_otherwise(root):
     [finding] = refused.value.findings
     assert (finding.line, finding.rule) == (text.split("\n").index("customer_update:") + 1, "field-type")
     assert tree_hash(root) == before
+
+
+WRITERS_SHAPES = {  # front matter a writer may lay out otherwise than ruamel.yaml would write it
+    "folded-plain-scalar": ("owner: t3-billing  # the team that fixed it",
+                            "owner: t3-billing  # the team that fixed it\nx_note: the first half\n  and the second"),
+    "multi-line-flow": ('affected_versions: ["2025.10.0", "2025.10.1"]',
+                        'affected_versions: [\n  "2025.10.0",\n  "2025.10.1"]'),
+    "spaced-comment": ("owner: t3-billing  # the team that fixed it", "owner:    t3-billing    # spaced note"),
+    "mixed-line-endings": ("severity: P2\n", "severity: P2\r\n"),
+}
+
+
+@pytest.mark.parametrize("shape", list(WRITERS_SHAPES))
+def test_approval_rewrites_no_line_it_was_not_asked_to(root, shape):
+    """A line-count change anywhere (a folded scalar) made the whole front matter ruamel's: lines joined,
+    comments respaced, every line ending made CRLF. Now only the keys the approval sets are written."""
+    old, new = WRITERS_SHAPES[shape]
+    text = open_defect_text().replace(old, new)
+    (root / DEFECT).write_bytes(text.encode("utf-8"))
+    defects.approve(root, "DEF-0042", "support-billing", datetime.date(2025, 10, 5))
+    after = (root / DEFECT).read_bytes().decode("utf-8")
+    kept = after.split("\n")
+    for line in text.split("\n")[:text.split("\n").index("---", 1)]:
+        assert line in kept, f"{line!r} is no longer as written"
+    added = [line for line in kept if line not in text.split("\n")]
+    assert [line.split(":")[0].strip() for line in added] == ["approved_by", "approved_on", "approved_digest"]
+    assert load(root).by_id()["DEF-0042"].meta["customer_update"]["approved_by"] == "support-billing"
