@@ -23,7 +23,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time

@@ -141,6 +141,15 @@ def kbgen_executable() -> str:
     return found
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, finished but not yet waited for, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def run_cli(*args: str):
     """Invoke ``kbgen`` in-process, with stdout and stderr kept apart where click allows it."""
     try:

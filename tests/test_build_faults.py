@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import RootMaker, runbook_body, tree_hash
+from conftest import RootMaker, process_alive, runbook_body, tree_hash
 from generator import output
 from generator.audit import audit
 from generator.build import BuildError, build
@@ -129,14 +129,6 @@ def test_a_first_build_killed_before_it_publishes_leaves_no_sites(scene, tmp_pat
     assert_recovers(tmp_path, published(scene / "new"))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -167,9 +159,9 @@ def test_workers_die_with_a_killed_build(copy):
         build_process.kill()
         build_process.wait()
     deadline = time.monotonic() + 10
-    while any(map(_alive, workers)) and time.monotonic() < deadline:
+    while any(map(process_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(map(_alive, workers)), "workers outlived the build"
+    assert not any(map(process_alive, workers)), "workers outlived the build"
 
 
 @pytest.mark.slow

@@ -9,11 +9,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, process_alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
                                 reason="needs Linux's /proc and two cores for worker processes")
@@ -23,14 +22,6 @@ WORKERS = {
     "chunked": "forks.chunked(work, list(range(800)), 100, jobs=2)",
     "aside": "forks.Aside(lambda: work([])).result()",
 }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.parametrize("how", sorted(WORKERS))
@@ -59,6 +50,6 @@ def test_workers_die_with_the_process_that_forked_them(how, stop):
         process.kill()
         process.wait()
     deadline = time.monotonic() + 10
-    while _alive(worker) and time.monotonic() < deadline:
+    while process_alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(worker), "a worker outlived the process that started it"
+    assert not process_alive(worker), "a worker outlived the process that started it"
