@@ -9,13 +9,14 @@ of them, or a special file, is a finding instead.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gzip
 import json
-import contextlib
 import os
 import re
 import stat
+import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -570,6 +571,9 @@ def _text_or(value: Any, default: str) -> str:
 
 
 URL_BREAKERS = "#?%"  # in a page's path, they end it (a fragment, a query) or start an escape
+# In a link kbgen or the theme writes (an HTML attribute, a Markdown link of a generated page), they end the
+# address and let the rest of the name be read as markup: '"><img onerror=...>.md' ran its script.
+MARKUP_BREAKERS = "\"'<>()[]`\\"
 
 FILE_KINDS = {stat.S_IFIFO: "named pipe (FIFO)", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
               stat.S_IFBLK: "block device"}
@@ -615,17 +619,31 @@ def scan_files(root: Path) -> ContentFiles:
     where = " and ".join(f"{folder}/" for folder in CONTENT_DIRS)
     for path, rel in _walk(root, CONTENT_DIRS, folders, where, found.findings):
         if rel.endswith(".md"):
-            problem = _name_problem(rel)
+            problem = _name_problem(rel) or _markup_problem(rel)
             if problem:
                 found.findings.append(Finding(rel, 1, 1, "file-name", ERROR, problem))
             else:
                 found.documents.append((path, rel))
         elif path.exists() and not any(part.startswith(".") for part in rel.split("/")):
-            found.attachments.append(rel)
+            problem = _markup_problem(rel)
+            if problem:
+                found.findings.append(Finding(rel, 1, 1, "file-name", ERROR, problem))
+            else:
+                found.attachments.append(rel)
     found.findings += theme_findings(root, THEME_DIR)
     found.documents.sort(key=lambda item: item[1])
     found.attachments.sort()
     return found
+
+
+def _markup_problem(rel: str) -> str | None:
+    """Why a file so named could turn a link to it into markup (None: it cannot)."""
+    odd = sorted({char for char in rel if char in MARKUP_BREAKERS or unicodedata.category(char) == "Cc"})
+    if odd:
+        return (f"{' and '.join(repr(char) for char in odd)} in a file or folder name would end the address of "
+                "every link to it, and the rest of the name would be read as markup; rename it with letters, "
+                "digits, '-' and '_'")
+    return None
 
 
 def _name_problem(rel: str) -> str | None:

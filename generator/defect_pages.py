@@ -163,15 +163,16 @@ def _row(defect: Document, content: ContentRoot, by_id: dict[str, Document], tie
     meta = defect.meta
     severity, state = str(meta.get("severity") or ""), str(meta.get("state") or "")
     known = [i for i in defect.intents if i in content.intents]
-    intents = ", ".join(f'<a href="../{page_url(intent_uri(i))}">{html.escape(content.intents[i].title)}</a>'
+    intents = ", ".join(f'<a href="../{html.escape(page_url(intent_uri(i)))}">'
+                        f'{html.escape(content.intents[i].title)}</a>'
                         for i in known)
     title = html.escape(defect.title)
     reported = _date(defect, "reported_on")
     if defect.tier is not None and defect.tier <= tier:
-        what = f'<a href="../{defect.url}">{html.escape(defect.id)}</a> {title}'
+        what = f'<a href="../{html.escape(defect.url)}">{html.escape(defect.id)}</a> {title}'
     else:  # the write-up is above this site: the runbooks it fed are where agents read about it
         reported = "-"  # and only what they show of it (no runbook entry says when it was reported)
-        links = ", ".join(f'<a href="../{r.url}">{html.escape(r.title)}</a>'
+        links = ", ".join(f'<a href="../{html.escape(r.url)}">{html.escape(r.title)}</a>'
                           for r in fed_runbooks(content, defect, by_id, tier))
         what = f"{title}<br>Runbooks: {links}"
     return (f'<tr data-state="{html.escape(state)}" data-severity="{html.escape(severity)}" '

@@ -47,7 +47,7 @@ RULES: dict[str, str | None] = {
     "file-unreadable": _READ,
     "file-outside-root": _OUTSIDE,
     "file-not-regular": _READ,
-    "file-name": "a document so named has no page, or no link reaches it, in any site",
+    "file-name": "a file so named has no page, no link reaches it, or a link to it turns into markup",
     "attachment-too-large": _TIERS,
     "frontmatter-missing": _READ,
     "frontmatter-unclosed": _READ,

@@ -218,6 +218,26 @@ def test_a_document_named_so_it_has_no_page_or_no_link_reaches_it_is_refused(mak
         build(make_root.path, out=tmp_path / "out", tiers=[0])
 
 
+@pytest.mark.parametrize("name", ['zq"><img src=x onerror=alert(1)>', "zz) <img src=x onerror=alert(1)> (x",
+                                  "it's", "a`b", "a[1]", "back\\slash", "tab\there", "bell\x07"])
+@pytest.mark.parametrize("kind", ["document", "attachment"])
+def test_a_name_that_would_turn_a_link_into_markup_is_refused(make_root, tmp_path, name, kind):
+    """Related pages, breadcrumbs and the area and intent lists write a document's address into an
+    attribute or a Markdown link: '"' or ')' in its file name ended it, and the rest ran as a script on
+    the public site. An attachment's name reaches the same links."""
+    make_root.doc("kb/public.md")
+    rel = f"kb/{name}.md" if kind == "document" else f"kb/img/{name}.png"
+    if kind == "document":
+        make_root.doc(rel, id="odd-name", title="Odd name page")
+    else:
+        make_root.file(rel, b"\x89PNG\r\n\x1a\n")
+    findings = validate(make_root.path)
+    assert rules_at(findings, rel) == {"file-name"}
+    assert "odd-name" not in load(make_root.path).by_id() and rel not in load(make_root.path).attachments
+    with pytest.raises(BuildError):
+        build(make_root.path, out=tmp_path / "out", tiers=[0])
+
+
 def test_socket_is_refused(make_root, tmp_path):
     import socket
 
