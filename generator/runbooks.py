@@ -30,6 +30,7 @@ from .navigation import md_escape
 from .steps import STEPS_CLASS
 from .structure import ATX_RE, Heading, headings, sections
 
+BACKTICKS_RE = re.compile(r"`+")
 STEPS_DONE = "Steps done:"  # the handover's line the page's script fills with the steps ticked off
 ESCALATION_ANCHOR = "kb-escalation"  # where the escalation box starts: the summary and "Escalate" link to it
 HANDOVER_FIELDS = ("Customer and account", "Symptoms", "What was tried, with results",
@@ -134,8 +135,10 @@ def escalation_box(document: Document, tier: int, by_id: dict[str, Document]) ->
               f"to {md_escape(_queue(escalation))}."
     else:  # the reader cannot open the next runbook: do not name it
         who = f"Tier {to_tier} takes over: assign the ticket to {md_escape(_queue(escalation))}."
+    lines = handover(document, to_tier)
+    fence = "`" * max(3, 1 + max((len(run) for line in lines for run in BACKTICKS_RE.findall(line)), default=0))
     template = _admonition('!!! kb-handover "Handover: copy it into the ticket and fill in every line"',
-                           ["```text", *handover(document, to_tier), "```"])
+                           [f"{fence}text", *lines, fence])
     body = [f"**When:** {md_escape(escalation.get('when') or '')}", "", f"**Who:** {who}", "", *template]
     return [f'<div id="{ESCALATION_ANCHOR}"></div>', "",
             *_admonition(f'!!! kb-escalation "Escalate to Tier {to_tier}"', body)]
@@ -145,10 +148,16 @@ def handover(document: Document, to_tier: int) -> list[str]:
     """The lines the next tier needs to carry on without asking the customer again. The page's script fills
     in the inputs' ``{{ name }}`` and the steps done; without it they are left for the agent to fill."""
     return [f"Escalation to Tier {to_tier}",
-            f"Runbook followed: {document.title} ({document.id})",
-            *(f"{item['label']}: {{{{ {item['name']} }}}}" for item in page_inputs(document)),
+            f"Runbook followed: {_one_line(document.title)} ({_one_line(document.id)})",
+            *(f"{_one_line(item['label'])}: {{{{ {_one_line(item['name'])} }}}}" for item in page_inputs(document)),
             STEPS_DONE,
             *(f"{field}:" for field in HANDOVER_FIELDS)]
+
+
+def _one_line(value) -> str:
+    """A front matter value as one line of the handover's code block: a title or label written over
+    several lines would end the block (and the box around it), and the rest would be read as Markdown."""
+    return " ".join(str(value).split())
 
 
 def _escalation(document: Document) -> dict | None:

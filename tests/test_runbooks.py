@@ -459,3 +459,20 @@ def test_boxes_go_below_a_heading_written_without_a_space(make_root):
     assert lines[:2] == ["#R", ""] and lines.index("Intro words.") > 2
     escalate = lines.index("##Escalate")
     assert lines[escalate + 1] == "" and lines.index("As below.") > escalate + 2
+
+
+def test_a_title_or_label_over_several_lines_stays_inside_the_handover(make_root, tmp_path):
+    """The handover's code block took a multi-line runbook title or input label as it was: its second line
+    ended the block, and '<img onerror>' after it ran on every agent's page."""
+    make_root.doc("runbooks/tier1/payout.md", id="payout", tier=1, intents=["billing.refund"],
+                  title='"Payout delayed\\n\\n<img src=x onerror=window.__rt=1>"',
+                  inputs="[{name: email, label: \"Recipient\\n\\n<img src=x onerror=window.__l=1>\\n```\\n\"}]")
+    make_root.doc("runbooks/tier2/deep.md", id="deep", tier=2, intents=["billing.refund"])
+    assert [f for f in validate(make_root.path) if f.severity == ERROR] == []
+    build(make_root.path, out=tmp_path / "out", tiers=[1])
+    page = (tmp_path / "out/tier1/runbooks/tier1/payout/index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and '<img src="x"' not in page
+    code = re.search(r'<div class="admonition kb-handover".*?<code>(.*?)</code>', page, re.S)[1]
+    assert "Runbook followed: Payout delayed &lt;img src=x onerror=window.__rt=1&gt; (payout)" in code
+    assert "Recipient &lt;img src=x onerror=window.__l=1&gt; ```: {{ email }}" in code
+    assert "Steps done:" in code and "Business impact:" in code, "the whole template, in the block"
