@@ -43,6 +43,7 @@ from .content import ContentRoot, Document, closing_fence, is_fence, load
 from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
+from .navigation import md_inline
 from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
 from .site_config import of as site_config_of
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, named_sections, render_html,
@@ -433,6 +434,8 @@ class _Feeder:
                 and (intents & set(d.intents) or d.id in before)]
 
     def _runbook(self, defect: Document, sections: dict[str, Section], runbook: Document) -> list[Finding]:
+        # The write-up's values go into Markdown the runbook's page renders: each shows as written, on one line
+        # (a version holding '<img onerror=...>' ran its script on the tier 2 page).
         facts = [f"Severity {defect.meta['severity']}"] if defect.meta.get("severity") else []
         if defect.meta.get("affected_versions"):
             facts.append("affects " + ", ".join(map(str, defect.meta["affected_versions"])))
@@ -442,9 +445,9 @@ class _Feeder:
         fixed_in = defect.meta.get("fixed_in")
         resolved = defect.meta.get("state") == "resolved"
         badge, status = (f"Fixed in {fixed_in}" if fixed_in else "Fixed", "fixed") if resolved else ("Open", "open")
-        parts = [f"{KNOWN_DEFECT_FENCE} details | {badge} · {' '.join(defect.title.split())}\n"
+        parts = [f"{KNOWN_DEFECT_FENCE} details | {md_inline(f'{badge} · {defect.title}')}\n"
                  f"    attrs: {{class: kb-known-defect kb-known-defect--{status}}}",
-                 " · ".join(facts) + "." if facts else ""]
+                 md_inline(" · ".join(facts) + ".") if facts else ""]
         findings: list[Finding] = []
         for name, label in ((RECOGNISE, "How to recognise it"), (WORKAROUND, "Workaround")):
             if name in sections:

@@ -36,6 +36,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}>()#+!])")
 # Entities where a backslash is not enough: tables split on "|" before escapes, and the reference
 # definition pattern reads "[\\]:" as a label, so brackets are never backslash-escaped.
 _MD_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", "|": "&#124;", "[": "&#91;", "]": "&#93;"})
+_MD_INLINE = re.compile(r"([\\`*_{}])")
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 _LINE_START = "-=~/:"  # lists, tabs, fences, blocks, definitions: as the first character only
 
@@ -44,6 +45,14 @@ def md_escape(text) -> str:
     """Escape text for use inside generated Markdown (titles can hold brackets, stars, ...), so that it
     shows as written wherever it lands: in a line, a link, a heading, a table or at the start of a line."""
     return _escaped(text if isinstance(text, str) else str(text))
+
+
+def md_inline(text) -> str:
+    """:func:`md_escape` for text in the middle of a generated line: only what could turn it into markup
+    there is escaped (raw HTML, a link, emphasis, code, attributes), so versions and dates read as written
+    in the Markdown source too ("2025.10.2 (8 October 2025)")."""
+    text = " ".join((text if isinstance(text, str) else str(text)).split())
+    return _MD_INLINE.sub(r"\\\1", text).translate(_MD_ENTITIES)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # every title and summary, once per area and intent page it is listed on

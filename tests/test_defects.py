@@ -1003,3 +1003,23 @@ def test_approval_rewrites_no_line_it_was_not_asked_to(root, shape):
     added = [line for line in kept if line not in text.split("\n")]
     assert [line.split(":")[0].strip() for line in added] == ["approved_by", "approved_on", "approved_digest"]
     assert load(root).by_id()["DEF-0042"].meta["customer_update"]["approved_by"] == "support-billing"
+
+
+def test_the_runbook_entry_shows_the_write_ups_values_as_written(root, tmp_path):
+    """A version or title holding markup was copied into the runbook's Markdown as it was: an image's
+    onerror ran on the tier 2 page (validation only warned, at the runbook)."""
+    text = (root / DEFECT).read_text(encoding="utf-8")
+    text = text.replace('affected_versions: ["2025.10.0", "2025.10.1"]',
+                        'affected_versions: ["2025.10.0 <img src=x onerror=window.__v=1>", "2.0 {: onclick=alert(2) }"]')
+    text = text.replace("title: Refunds fail on the first attempt",
+                        'title: "Refunds fail [on](javascript:alert(3)) the *first* attempt"')
+    (root / DEFECT).write_text(text, encoding="utf-8")
+    defects.feed(root, "DEF-0042")
+    assert not [f for f in validate(root) if f.path == RUNBOOK]
+    build(root, out=tmp_path / "out", tiers=[2])
+    page = article((tmp_path / "out/tier2/runbooks/tier2/diagnose-refunds/index.html").read_text(encoding="utf-8"))
+    tags = re.findall(r"<[^>]*>", page)
+    assert not [tag for tag in tags if re.search(r"<img\b|onclick=|onerror=|javascript:", tag)], tags
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "affects 2025.10.0 <img src=x onerror=window.__v=1>, 2.0 {: onclick=alert(2) }" in shown
+    assert "Refunds fail [on](javascript:alert(3)) the *first* attempt" in shown
