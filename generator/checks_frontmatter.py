@@ -4,6 +4,8 @@ escalates, and what the intents point at.
 
 from __future__ import annotations
 
+import unicodedata
+
 from .content import Document
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .schemas import FIELD_KINDS, compiled_check, validator
@@ -75,6 +77,18 @@ class FrontMatterRules:
             else:
                 seen[key] = document
 
+    def check_invisible_characters(self, document: Document) -> None:
+        """No value holds a control character (but tabs and line breaks) or a Unicode non-character: no
+        reader sees one, a page shows it as nothing, the Atom feed of known issues stops being XML, and
+        `kbgen search` would send it to the terminal (an escape sequence clears the screen)."""
+        for path, text in _strings(document.meta):
+            odd = next((char for char in text if char not in "\t\n\r" and (unicodedata.category(char) == "Cc"
+                                                                             or char in "\ufffe\uffff")), None)
+            if odd is not None:
+                self.add(document.rel, document.where(*path), "field-value", ERROR,
+                         f"this value holds U+{ord(odd):04X}, a control character no reader sees, which breaks "
+                         "the known-issues feed and terminals; delete it")
+
     def check_frontmatter(self, document: Document) -> None:
         meta = document.meta
         rel = document.rel
@@ -97,6 +111,7 @@ class FrontMatterRules:
                 self.add(rel, document.where("intents", index), "intent-unknown", ERROR,
                          f"intent '{intent}' is not defined in intents.yml"
                          f"{did_you_mean(intent, self.content.intents)}; add it there or fix the id")
+        self.check_invisible_characters(document)
         escalation = meta.get("escalation")
         if kind == "runbook" and isinstance(escalation, dict):
             self.check_escalation(document, escalation)
@@ -264,3 +279,17 @@ def strings_in(value, path: tuple = ()):
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from strings_in(item, path + (index,))
+
+
+def _strings(value, path: tuple = ()):
+    """(path, text) of every key and string in a front matter value, nested ones included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield path + (key,), key
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))

@@ -10,6 +10,7 @@ which is public: the defect behind it is never read.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import uuid
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
@@ -20,6 +21,7 @@ INVESTIGATING, IDENTIFIED, FIXED = "investigating", "identified", "fixed"
 STATUSES = (INVESTIGATING, IDENTIFIED, FIXED)
 ATOM_URI = "known-issues.xml"  # in every site's root; the known-issues list links it
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not in XML 1.0
 RECENTLY_FIXED_DAYS = 90  # the home page's "Recently fixed" window unless mkdocs.yml sets another
 
 
@@ -109,7 +111,7 @@ def atom(issues: list[KnownIssue], site_name: str, site_url: str | None) -> str:
 
     def add(parent, tag, text=None, **attributes):
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
-        element.text = text
+        element.text = XML_INVALID_RE.sub("", text) if text else text  # XML 1.0 has no way to write them
         return element
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed")

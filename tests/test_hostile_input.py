@@ -4,6 +4,7 @@ a traceback, a hang or a published secret."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import html
 import os
@@ -707,3 +708,39 @@ def test_a_script_in_a_page_is_a_warning_at_its_line(make_root, line, found):
             index for index, written in enumerate(line.split("\n")) if found in written.lower())
         assert [(where, rule) for where, rule, _ in findings] == [(at, "html-script")]
         assert f"('{found}')" in findings[0][2] and "overrides/" in findings[0][2]
+
+
+@pytest.mark.parametrize("field, value", [("title", '"Reset\\x01 your password"'),
+                                          ("summary", '"\\e[2J\\e[1;1HCleared"'),
+                                          ("tags", '["ok", "bad\\uFFFE"]')])
+def test_a_control_character_in_front_matter_is_refused_at_its_line(make_root, field, value):
+    """A title ending in U+0001 made every tier's known-issues feed stop being XML; an escape sequence in a
+    summary cleared the terminal of whoever ran kbgen search."""
+    path = make_root.doc("kb/reset.md", **{field: value})
+    line = path.read_text(encoding="utf-8").split("\n").index(f"{field}: {value}") + 1
+    findings = [f for f in validate(make_root.path) if f.path == "kb/reset.md"]
+    assert [(f.line, f.rule) for f in findings] == [(line, "field-value")]
+    assert "U+" in findings[0].message
+
+
+def test_the_known_issues_feed_is_xml_whatever_a_title_holds(make_root):
+    """The feed is written without the characters XML 1.0 cannot hold, however the title got them."""
+    from xml.etree import ElementTree
+
+    from generator.known_issues import KnownIssue, Update, atom
+
+    make_root.doc("kb/ki.md", title='"Invoices show the wrong symbol\\x01\\x1b"', summary='"Fixed\\x0b soon"')
+    document = load(make_root.path).by_id()["ki"]
+    feed = atom([KnownIssue(document, "fixed", "1.2\x02", False, [Update(datetime.date(2026, 1, 2), "fixed")])],
+                "Help", None)
+    titles = [element.text for element in ElementTree.fromstring(feed).iter("{http://www.w3.org/2005/Atom}title")]
+    assert "Invoices show the wrong symbol (Fixed in 1.2)" in titles
+
+
+def test_search_prints_no_control_character_to_the_terminal(make_root):
+    make_root.doc("kb/reset.md", "# Reset\n\nReset your password from the sign-in page.\n",
+                  title='"Reset \\e]0;pwned\\a\\e[31mRED\\u202e"')
+    result = run_cli("search", "--root", str(make_root.path), "reset password")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "Reset \\x1b]0;pwned\\x07\\x1b[31mRED\\u202e" in result.output
