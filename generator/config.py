@@ -5,6 +5,7 @@ moves state only through the configuration and the files: besides the settings a
 over the content root it loaded, the page cache and a progress callback (objects, which mkdocs.yml cannot
 hold)."""
 
+import re
 from collections.abc import Callable
 
 from mkdocs.config import base
@@ -88,13 +89,30 @@ class RuleSeverities(c.BaseConfigOption[dict]):
             raise ValidationError(str(exc)) from None
 
 
+class RouteAddress(c.Type):
+    """A contact route's address: any other kind (a 'javascript:' one) would run in the reader's browser, on
+    the public site."""
+
+    def __init__(self):
+        super().__init__(str)
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        if not ROUTE_ADDRESS_RE.match(value):
+            raise ValidationError(f"{value!r} is not an https://, mailto: or tel: address")
+        return value
+
+
+ROUTE_ADDRESS_RE = re.compile(r"(?i)(?:https?://|mailto:|tel:)\S+\Z")
+
+
 class ContactRoute(base.Config):
     """One way to reach Tier 1: shown in "Still need help?" and when search finds nothing good."""
 
     name = c.Type(str)
     """What the customer chooses, e.g. "Chat with us"."""
 
-    url = c.Type(str)
+    url = RouteAddress()
     """Where it leads: ``https://...``, ``mailto:...`` or ``tel:...``."""
 
     hours = c.Optional(c.Type(str))

@@ -290,6 +290,8 @@ def test_plugins_must_be_installed(root):
     ("internal_domain: [corp.example.com]", 4, "did you mean 'internal_domains'?"),
     ("rules: {link-broken: 'off'}", 4, "'link-broken' cannot be turned off"),
     ("contact_routes: [{url: 'https://example.com/chat'}]", 4, "Required"),
+    ("contact_routes: [{name: Chat, url: 'javascript:alert(1)'}]", 4, "not an https://, mailto: or tel: address"),
+    ("contact_routes: [{name: Chat, url: 'https://x.example/a b'}]", 4, "not an https://, mailto: or tel:"),
     ("tier: 7", 4, "tier"),
     ("content: kb", 4, "'content': is set by kbgen build, not in mkdocs.yml"),
     ("page_cache: {}", 4, "'page_cache': is set by kbgen build"),
