@@ -366,7 +366,8 @@ class _Feeder:
             published, problems = self._published(defect, sections, _split(page)[3], [
                 *values, rel, _article_title(defect), _article_summary(sections) or ""])
         else:
-            page, problem = _with_region(_set_known_issue(text, rel, defect, updates), defect.id, body_text, _after_title)
+            page, problem = _with_region(_set_known_issue(text, rel, defect, updates), defect.id, body_text,
+                                         _after_title)
             findings += _region_findings(rel, problem)
             published, problems = self._published(defect, sections, body_text, values)
         findings += problems

@@ -664,8 +664,8 @@ def test_intent_area_and_nav_list_only_allowed_documents(tags_site, tier):
     site = out / f"tier{tier}"
     intent = page(site, "intents/account.password-reset")
     area = page(site, "areas/account")
-    for html in (intent, area):
-        links = re.findall(r'<a href="([^"]+)"', article(html))
+    for listing in (intent, area):
+        links = re.findall(r'<a href="([^"]+)"', article(listing))
         doc_links = [h for h in links if "/kb/" in h or "/runbooks/" in h or h.startswith(("kb/", "runbooks/"))]
         assert doc_links and all("sign-in-help" in h for h in doc_links), doc_links
         assert PUBLIC_ARTICLE[2] in article(html)
