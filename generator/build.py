@@ -16,13 +16,16 @@ name, so they hold little.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import io
+import itertools
 import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -35,6 +38,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer
+import watchdog.events
 
 from . import analyses, findings_cache, forks, output, search, site_config, structure
 from .audience import TIERS
@@ -259,16 +263,33 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
           say: Callable[[str], None] = print) -> None:
     """Preview one tier's site while writing: rebuilt on every save, reloaded in the browser.
 
-    Every rebuild validates first; after an error the last good build stays served."""
-    root = load(root).root
+    Every rebuild validates first and goes into a folder of its own; only one that succeeded and passed
+    the leak audit is served (one rename of a link), so after an error, or a leak, the last good build
+    stays served whole. SIGTERM and SIGHUP stop it as Ctrl+C does, and the temporary folder, which holds
+    an internal site, goes with it."""
+    content = load(root)
+    root = content.root
     host, _, port = dev_addr.rpartition(":")
-    with tempfile.TemporaryDirectory(prefix="kbgen-serve-") as work:
-        site_dir, docs_dir = Path(work) / "site", Path(work) / "docs"
+    with tempfile.TemporaryDirectory(prefix="kbgen-serve-") as work, _stopped_as_by_ctrl_c():
+        served, docs_dir = Path(work) / "site", Path(work) / "docs"
         docs_dir.mkdir()
+        builds = itertools.count()
 
         def rebuild() -> None:
-            result = build_tier(root, tier, site_dir, docs_dir, run_validation=True)
-            for message in result.warnings + [f"leak: {leak.as_text()}" for leak in result.leaks]:
+            site_dir = Path(work) / f"build-{next(builds)}"
+            try:
+                result = build_tier(root, tier, site_dir, docs_dir, run_validation=True)
+                if result.leaks:
+                    raise BuildError(f"the leak audit found {len(result.leaks)} trace(s) of content above tier "
+                                     f"{tier}", leaks=result.leaks)
+            except BaseException:
+                shutil.rmtree(site_dir, ignore_errors=True)
+                raise
+            previous = os.readlink(served) if served.is_symlink() else None
+            output.link(served, site_dir.name)
+            if previous:
+                shutil.rmtree(Path(work) / previous, ignore_errors=True)
+            for message in result.warnings:
                 say(f"warning: {message}")
             say(f"tier {tier}: built {result.pages} documents")
 
@@ -277,14 +298,16 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             try:
                 rebuild()
             except Exception as exc:  # noqa: BLE001 - as in a build's worker
-                say(f"error: {_failure(exc, site_dir)}\nthe last good build is still served")
+                for finding in getattr(exc, "findings", ()):
+                    say(finding.as_text())
+                for leak in getattr(exc, "leaks", ()):
+                    say(f"leak: {leak.as_text()}")
+                say(f"error: {_failure(exc, served)}\nthe last good build is still served")
 
         rebuild()
         server = _PreviewServer(builder=rebuild_on_save, host=host or "127.0.0.1", port=int(port),
-                                root=str(site_dir))
-        for name in WATCHED:
-            if (root / name).exists():
-                server.watch(str(root / name))
+                                root=str(served))
+        server.watch_sources(root, [root / name for name in WATCHED] + _folders_read(content))
         say(f"serving the tier {tier} site on http://{host or '127.0.0.1'}:{port}/ (Ctrl+C to stop)")
         try:
             server.serve()
@@ -292,6 +315,25 @@ def serve(root: Path | str, tier: int = 0, dev_addr: str = "127.0.0.1:8000",
             pass
         finally:
             server.shutdown()
+
+
+@contextlib.contextmanager
+def _stopped_as_by_ctrl_c():
+    """SIGTERM and SIGHUP (a supervisor, a closed terminal) end the block as Ctrl+C does, so what it holds
+    is cleaned up; in the main thread only, where Python runs signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class _PreviewServer(LiveReloadServer):
@@ -302,6 +344,24 @@ class _PreviewServer(LiveReloadServer):
         if "\0" in environ.get("PATH_INFO", ""):
             return None  # 404
         return super()._serve_request(environ, start_response)
+
+    def watch_sources(self, root: Path, sources: list[Path]) -> None:
+        """Rebuild on any change under ``sources`` (files or folders), those made after the server started
+        too: MkDocs watches only folders that exist, and loses one deleted and made again. One recursive
+        watch of the root, whose events outside the sources are let be."""
+        sources = [os.path.abspath(path) for path in sources]
+
+        def callback(event) -> None:
+            changed = [event.src_path, getattr(event, "dest_path", "") or ""]
+            if any(path == source or path.startswith(source + os.sep) for path in changed for source in sources):
+                with self._rebuild_cond:
+                    self._want_rebuild = True
+                    self._rebuild_cond.notify_all()
+
+        handler = watchdog.events.FileSystemEventHandler()
+        handler.on_any_event = callback
+        self._watched_paths[str(root)] = 1  # as MkDocs' own watch() records it: serve() starts the observer then
+        self._watch_refs[str(root)] = self.observer.schedule(handler, str(root), recursive=True)
 
 
 def _folders_read(content: ContentRoot) -> list[Path]:

@@ -662,8 +662,16 @@ def theme_findings(root: Path, folder: str) -> list[Finding]:
     """What a theme folder of the root (``overrides/``, or mkdocs.yml's ``custom_dir``) holds that MkDocs must
     not read and copy into every site: a link out of the root, a named pipe, ..."""
     findings: list[Finding] = []
-    for _ in _walk(root, (folder,), (root,), "the content root", findings):
-        pass  # the theme is MkDocs' to read: only what must not be read is reported
+    content = [Path(os.path.realpath(root / name)) for name in (*CONTENT_DIRS, SNIPPETS_DIR)]
+    for path, rel in _walk(root, (folder,), (root,), "the content root", findings):
+        # The theme is MkDocs' to read; it is copied into every site, the public one too: a link from it to
+        # a document, an attachment or a snippet would publish that file below its tier.
+        target = Path(os.path.realpath(path))
+        if any(target.is_relative_to(base) for base in content):
+            findings.append(Finding(rel, 1, 1, "file-outside-root", ERROR,
+                                    f"{rel} leads through a symbolic link to {target.relative_to(root.resolve())}, "
+                                    "content with a tier, and the theme is copied into every site, the public "
+                                    "one too; copy what the theme needs in instead of linking it"))
     return findings
 
 

@@ -255,13 +255,13 @@ def publish(out: Path, version: Path, listed: dict[int, list[str]] | None = None
     fault("linking", out)
     for name, target in LINKS.items():
         if name == CACHE_DIR or (version / name).is_dir():
-            _link(out / name, target)
+            link(out / name, target)
     fault("switching", out / SITES / CURRENT)
-    _link(out / SITES / CURRENT, version.name)
+    link(out / SITES / CURRENT, version.name)
     fault("switched", out / SITES / CURRENT)
 
 
-def _link(path: Path, target: str) -> None:
+def link(path: Path, target: str) -> None:
     """Make ``path`` a symbolic link to ``target`` with one rename (a reader never finds it missing)."""
     if path.is_symlink() and os.readlink(path) == target:
         return

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -90,6 +90,65 @@ def test_a_save_that_breaks_validation_is_said_and_the_last_good_site_stays(make
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _serving(make_root, port: int, **popen) -> tuple[subprocess.Popen, list[str]]:
+    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(server.stdout), daemon=True).start()
+    return server, said
+
+
+def _said(said: list[str], words: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while words not in "".join(said) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert words in "".join(said), said
+    return "".join(said)
+
+
+@pytest.mark.parametrize("save", ["theme-error", "leak"])
+def test_a_rebuild_that_fails_or_leaks_leaves_the_last_good_site_whole(make_root, save):
+    """The preview built into the folder it served: a template error on save emptied it (every page 404)
+    while it said the last good build was still served; and a leak the audit found was only a warning."""
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
+    port = free_port()
+    server, said = _serving(make_root, port)
+    url = f"http://127.0.0.1:{port}/kb/a/"
+    try:
+        wait_for(url, "Public words.")
+        if save == "theme-error":
+            make_root.file("overrides/main.html", '{% extends "base.html" %}{% block content %}{{ 1 // 0 }}'
+                                                  '{% endblock %}\n')
+        else:  # validation takes the page's own sentence as public; the audit knows the snippet's block
+            make_root.file("snippets/vault.md", "/// internal | tier: 2\nThe escrow override code lives in the "
+                                                "quokka vault now.\n///\n")
+            make_root.doc("kb/a.md", "# A\n\nChanged words.\n\n--8<-- \"vault.md\"\n\nThe escrow override code "
+                                     "lives in the quokka vault now.\n")
+        text = _said(said, "the last good build is still served")
+        assert "Traceback" not in text and server.poll() is None
+        assert save != "leak" or "leak: " in text
+        assert "Public words." in fetch(url) and fetch(f"http://127.0.0.1:{port}/") is not None
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_stopped_preview_leaves_no_internal_site_behind(make_root, tmp_path):
+    """SIGTERM (a supervisor, an editor closing) left the temporary folder, a whole tier's site, in /tmp."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
+    port = free_port()
+    server, said = _serving(make_root, port, env={**os.environ, "TMPDIR": str(temporary)})
+    try:
+        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+        assert [p.name for p in temporary.iterdir() if p.name.startswith("kbgen-serve-")]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not [p.name for p in temporary.iterdir() if p.name.startswith("kbgen-serve-")]
 
 
 def test_serve_refuses_invalid_content_with_the_finding(make_root):
@@ -186,7 +245,7 @@ def test_changed_since_reports_files_git_would_quote(repo):
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     found = {(line.split(":")[0], line.split("[")[1].split("]")[0]) for line in result.output.splitlines()
              if ": error " in line}
-    assert found == {("kb/café.md", "link-broken"), ('kb/say-"hi".md', "link-broken"),
+    assert found == {("kb/café.md", "link-broken"), ('kb/say-"hi".md', "file-name"),
                      ("kb/caf\\xe9-latin.md", "file-name")}, result.output
     assert result.exit_code == 1
     git(repo.path, "add", "-A")
