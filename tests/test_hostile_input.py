@@ -744,3 +744,16 @@ def test_search_prints_no_control_character_to_the_terminal(make_root):
     assert result.exit_code == 0
     assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
     assert "Reset \\x1b]0;pwned\\x07\\x1b[31mRED\\u202e" in result.output
+
+
+@pytest.mark.parametrize("target", ["runbooks/eng.md", "runbooks", "snippets/s.md", "kb/img/chart.png"])
+def test_a_theme_file_linked_to_content_is_refused(make_root, target):
+    """overrides/ is copied into every site, the public one too: a link in it to a tier 3 runbook published
+    the runbook at /assets/notes.txt (the preview served it; validation said nothing)."""
+    make_root.doc("runbooks/eng.md", runbook_body("Eng", "Engineering only."), tier=3)
+    make_root.file("snippets/s.md", "Shared.\n")
+    make_root.file("kb/img/chart.png", b"\x89PNG\r\n\x1a\n")
+    (make_root.path / "overrides/assets").mkdir(parents=True)
+    (make_root.path / "overrides/assets/notes.txt").symlink_to(make_root.path / target)
+    findings = [f for f in validate(make_root.path) if f.path.startswith("overrides/")]
+    assert findings and {f.rule for f in findings} == {"file-outside-root"}, findings
