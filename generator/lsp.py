@@ -54,7 +54,11 @@ class KbgenServer(LanguageServer):
     def open_root(self, params: lsp.InitializeParams) -> None:
         folders = params.workspace_folders or []
         uri = folders[0].uri if folders else params.root_uri
-        root = self.root or (Path(to_fs_path(uri)) if uri else Path.cwd())
+        root = self.root or (_path_of(uri) if uri else Path.cwd())
+        if root is None:
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning,
+                                                           f"kbgen: {uri} is not a folder on disk; no checks"))
+            return
         try:
             self.kb = Workspace(root)
         except ContentError as exc:
@@ -67,9 +71,11 @@ class KbgenServer(LanguageServer):
                 "site's configuration, and until they are fixed every rule has its default severity")))
 
     def buffer(self, uri: str) -> Buffer | None:
-        """An open document of the content root as the editor holds it, or None for any other."""
-        rel = self.kb.rel(Path(to_fs_path(uri))) if self.kb is not None else None
-        if rel is None:
+        """An open document of the content root as the editor holds it, or None for any other (one not open
+        is not read from disk here: a named pipe there would stop the server for good)."""
+        path = _path_of(uri)
+        rel = self.kb.rel(path) if self.kb is not None and path is not None else None
+        if rel is None or uri not in self.workspace.text_documents:
             return None
         return Buffer(self.kb, rel, self.workspace.get_text_document(uri).source, self.workspace.position_codec)
 
@@ -82,6 +88,12 @@ class KbgenServer(LanguageServer):
     def publish_all(self) -> None:
         for uri in list(self.workspace.text_documents):
             self.publish(uri)
+
+
+def _path_of(uri: str) -> Path | None:
+    """The file a URI names, or None for one that names no file on disk (``untitled:``, ``http:``, "")."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None
 
 
 class Buffer:
@@ -470,6 +482,8 @@ def build_server(root: Path | None) -> KbgenServer:
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: KbgenServer, params: lsp.InitializedParams) -> None:
+        if ls.asked is None:  # 'initialized' without 'initialize': nothing was asked for
+            return
         ls.open_root(ls.asked)
         watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
         if ls.kb is not None and watching and watching.dynamic_registration:
@@ -489,19 +503,21 @@ def build_server(root: Path | None) -> KbgenServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: KbgenServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        if ls.kb is not None and ls.kb.changed(Path(to_fs_path(params.text_document.uri))):
+        path = _path_of(params.text_document.uri)
+        if ls.kb is not None and path is not None and ls.kb.changed(path):
             ls.publish_all()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KbgenServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        rel = ls.kb.rel(Path(to_fs_path(params.text_document.uri))) if ls.kb else None
+        path = _path_of(params.text_document.uri)
+        rel = ls.kb.rel(path) if ls.kb and path is not None else None
         if rel:
             ls.kb.close(rel)
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_files(ls: KbgenServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        if ls.kb is not None and [c for c in params.changes if ls.kb.changed(Path(to_fs_path(c.uri)))]:
+        if ls.kb is not None and [c for c in params.changes if (path := _path_of(c.uri)) and ls.kb.changed(path)]:
             ls.publish_all()
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -524,8 +540,12 @@ def build_server(root: Path | None) -> KbgenServer:
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     def code_action(ls: KbgenServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         buffer = ls.buffer(params.text_document.uri)
-        fixes = [quick_fix(buffer, params.text_document.uri, found)
-                 for found in params.context.diagnostics if buffer and found.source == SOURCE]
+        if buffer is None:
+            return []
+        # A diagnostic of an earlier text (a client may send one back after an edit) would fix the wrong place.
+        current = [(d.range, d.code, d.message) for d in buffer.diagnostics()]
+        fixes = [quick_fix(buffer, params.text_document.uri, found) for found in params.context.diagnostics
+                 if found.source == SOURCE and (found.range, found.code, found.message) in current]
         return [fix for fix in fixes if fix is not None]
 
     return server

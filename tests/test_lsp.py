@@ -226,6 +226,42 @@ async def test_quick_fixes_a_misspelt_key_and_a_missing_runbook_section(client, 
     assert [d.code for d in await edited(client, uri_of(root, rel), 2, fixed)] == ["todo-text"]
 
 
+@pytest.mark.asyncio
+async def test_no_quick_fix_for_a_diagnostic_of_an_earlier_text(client, root):
+    """A client sent back the diagnostic of 'sumary' after a line was typed above it: the fix rewrote the
+    line now in its place ('owner: ...' became 'summaryowner...')."""
+    uri = uri_of(root, ARTICLE)
+    text = ARTICLE_TEXT.replace("tier: 0\n", "tier: 0\nsumary: Resetting\n")
+    stale = await opened(client, root, ARTICLE, text)
+    moved = text.replace("tier: 0\n", "tier: 0\nstatus: published\n")
+    assert [d.code for d in await edited(client, uri, 2, moved)] == ["unknown-key"]
+    assert not await fixes(client, uri, stale)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("uri", ["untitled:Untitled-1", "http://example.com/kb/a.md", ""])
+async def test_a_uri_that_names_no_file_is_let_be(client, root, uri):
+    """Neovim or Helix send any Markdown buffer: each of these was a TypeError shown as 'Error in server'."""
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "markdown", 1, "# x\n")))
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        [lsp.FileEvent(uri, lsp.FileChangeType.Changed)]))
+    assert await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri), lsp.Position(0, 0))) is None
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    assert await opened(client, root, ARTICLE) == [], "the server goes on"
+
+
+@pytest.mark.asyncio
+async def test_a_named_pipe_that_is_not_open_never_stops_the_server(client, root):
+    """A hover on an unopened kb/*.md that is a named pipe read it from disk, and waited for good."""
+    os.mkfifo(root / "kb/account/pipe.md")
+    uri = uri_of(root, "kb/account/pipe.md")
+    hovered = client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), lsp.Position(0, 0)))
+    assert await asyncio.wait_for(hovered, 10) is None
+    assert await opened(client, root, ARTICLE) == []
+
+
 def test_every_sample_document_gets_the_findings_validate_reports():
     workspace = Workspace(REPO)
     everything = validate(REPO)
