@@ -336,12 +336,16 @@ def _stopped_as_by_ctrl_c():
             signal.signal(number, handler)
 
 
+LIVERELOAD_PATH_MAX = 100  # "/livereload/<epoch>/<request id>" as the preview's pages poll it
+
+
 class _PreviewServer(LiveReloadServer):
-    """MkDocs' preview server, answering a path no file can have (a NUL byte in it) as a missing page rather
-    than logging a traceback (its file lookup raises on one)."""
+    """MkDocs' preview server, answering a path no file can have (a NUL byte in it) and a reload poll no
+    page sends (a number longer than Python reads) as a missing page rather than logging a traceback."""
 
     def _serve_request(self, environ, start_response):
-        if "\0" in environ.get("PATH_INFO", ""):
+        path = environ.get("PATH_INFO", "")
+        if "\0" in path or path.startswith("/livereload/") and len(path) > LIVERELOAD_PATH_MAX:
             return None  # 404
         return super()._serve_request(environ, start_response)
 

@@ -213,8 +213,10 @@ def test_changed_since_outside_a_repository_is_a_usage_error(make_root):
     assert result.exit_code == 2 and "not a commit" in result.output
 
 
-def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_root):
-    """A NUL byte in the path (``/a%00b``) made MkDocs' file lookup raise, and its server log a traceback."""
+@pytest.mark.parametrize("path", ["/kb/a%00b/", "/livereload/" + "9" * 5000 + "/1"])
+def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_root, path):
+    """A NUL byte in the path (``/a%00b``) made MkDocs' file lookup raise, and a reload poll with a number
+    longer than Python reads its reload handler: its server logged a traceback."""
     make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
     port = free_port()
     server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
@@ -222,7 +224,7 @@ def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_roo
     try:
         wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/kb/a%00b/", timeout=5)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
             status = 200
         except urllib.error.HTTPError as exc:
             status = exc.code
