@@ -37,7 +37,7 @@ from typing import Callable
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
-from mkdocs.livereload import LiveReloadServer
+from mkdocs.livereload import LiveReloadServer, _Handler as _LiveReloadHandler
 import watchdog.events
 
 from . import analyses, findings_cache, forks, output, search, site_config, structure
@@ -47,7 +47,7 @@ from .config import site_url_of
 from .content import (CONTENT_DIRS, SNIPPETS_DIR, WATCHED, ContentRoot, load, shown_path, sources_stamp,
                       write_json)
 from .errors import KbgenError, KbgenUsageError
-from .findings import ERROR, Finding, has_errors
+from .findings import ERROR, Finding, has_errors, printable
 from .incremental import (CACHE_DIR, PageCache, analyses_path, environment_digest, manifest_path, reusable_with,
                           template_cache)
 from .navigation import SiteOutline
@@ -343,6 +343,10 @@ class _PreviewServer(LiveReloadServer):
     """MkDocs' preview server, answering a path no file can have (a NUL byte in it) and a reload poll no
     page sends (a number longer than Python reads) as a missing page rather than logging a traceback."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.RequestHandlerClass = _PrintableRequests
+
     def _serve_request(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if "\0" in path or path.startswith("/livereload/") and len(path) > LIVERELOAD_PATH_MAX:
@@ -366,6 +370,15 @@ class _PreviewServer(LiveReloadServer):
         handler.on_any_event = callback
         self._watched_paths[str(root)] = 1  # as MkDocs' own watch() records it: serve() starts the observer then
         self._watch_refs[str(root)] = self.observer.schedule(handler, str(root), recursive=True)
+
+
+class _PrintableRequests(_LiveReloadHandler):
+    """MkDocs' request handler, logging a request line as the terminal can print it: anyone who reaches the
+    port chooses its bytes (an escape sequence would clear the writer's screen)."""
+
+    def log_request(self, code="-", size="-"):
+        self.requestline = printable(self.requestline)
+        super().log_request(code, size)
 
 
 def _folders_read(content: ContentRoot) -> list[Path]:

@@ -12,7 +12,6 @@ import re
 import sys
 import textwrap
 import time
-import unicodedata
 from pathlib import Path
 
 import click
@@ -22,7 +21,7 @@ from .content import load
 from .incremental import CACHE_DIR
 from .layouts import LAYOUTS
 from .errors import KbgenError, KbgenUsageError
-from .findings import has_errors, render
+from .findings import has_errors, printable, render
 from .scaffold import SEVERITIES, new_document
 from .structure import VIEWS_FILE, load_views
 from .validate import validate as run_validate
@@ -282,7 +281,7 @@ def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, 
     if answer.corrected and results:
         click.echo(f"Showing results for {answer.corrected!r}; search instead for '\"{query}\"'.")
     for number, hit in enumerate(results, 1):
-        title, url, snippet = (_for_terminal(hit[key]) for key in ("title", "url", "snippet"))
+        title, url, snippet = (printable(hit[key]) for key in ("title", "url", "snippet"))
         click.echo(f"{number}. {click.style(title, bold=True)}  (tier {hit['tier']}, score {hit['score']:g})")
         click.echo(f"   {url}")
         click.echo(textwrap.fill(snippet, width=100, initial_indent="   ", subsequent_indent="   "))
@@ -291,14 +290,6 @@ def search(query: str, root: Path, tier: int | None, limit: int, as_json: bool, 
         for route in routes if tier == 0 else []:
             hours = f" ({route['hours']})" if route.get("hours") else ""
             click.echo(f"Still need help? {route['name']}: {route['url']}{hours}")
-
-
-def _for_terminal(text: str) -> str:
-    """Text from the content as a terminal can print it: control and format characters (an escape
-    sequence that clears the screen or sets the window's title, a right-to-left override) written as
-    escapes."""
-    return "".join(char if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp")
-                   else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 @main.group()

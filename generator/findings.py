@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
@@ -23,13 +24,21 @@ class Finding:
     message: str
 
     def as_text(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity} [{self.rule}] {self.message}"
+        return printable(f"{self.path}:{self.line}:{self.col}: {self.severity} [{self.rule}] {self.message}")
 
     def as_github(self) -> str:
         # Workflow commands: properties are escaped differently from the message.
         message = _github_escape(f"[{self.rule}] {self.message}", data=True)
         path = _github_escape(self.path, data=False)
         return f"::{self.severity} file={path},line={self.line},col={self.col},title={self.rule}::{message}"
+
+
+def printable(text: str) -> str:
+    """Text from the content or from a client as a terminal can print it: control and format characters (an
+    escape sequence that clears the screen or sets the window's title, a right-to-left override) written as
+    escapes."""
+    return "".join(char if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp")
+                   else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 def _github_escape(value: str, *, data: bool) -> str:

@@ -236,6 +236,25 @@ def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_roo
     assert "Traceback" not in said, said
 
 
+def test_a_request_line_is_logged_as_the_terminal_can_print_it(make_root):
+    """Anyone who reaches the port chooses the request line's bytes: an escape sequence in it reached the
+    writer's terminal as it came (clearing the screen, setting the window's title)."""
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
+    port = free_port()
+    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(b"GET /\x1b]0;pwned\x07\x1b[2Jmissing HTTP/1.0\r\n\r\n")
+            assert connection.recv(100).startswith(b"HTTP/1.0 404")
+    finally:
+        server.terminate()
+        said, _ = server.communicate(timeout=10)
+    assert "\x1b" not in said and "\x07" not in said
+    assert "\\x1b]0;pwned\\x07\\x1b[2Jmissing" in said, said
+
+
 def test_changed_since_reports_files_git_would_quote(repo):
     """Git quotes a name with 'é', '"' or a byte that is not UTF-8 ("kb/caf\\303\\251.md"): such a changed
     file matched no document, and a pull request adding a broken café.md passed the review gate."""
