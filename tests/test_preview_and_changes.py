@@ -213,44 +213,52 @@ def test_changed_since_outside_a_repository_is_a_usage_error(make_root):
     assert result.exit_code == 2 and "not a commit" in result.output
 
 
+def _said_while_asked(make_root, ask, until: str | None = None) -> str:
+    """What a preview of one page printed while ``ask(port)`` sent it a request (up to ``until``, when
+    given: a request is logged just after it is answered), once it is stopped."""
+    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
+    port = free_port()
+    server, said = _serving(make_root, port)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+        ask(port)
+        assert "Public words." in fetch(f"http://127.0.0.1:{port}/kb/a/")
+        if until:
+            _said(said, until, 10)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return "".join(said)
+
+
 @pytest.mark.parametrize("path", ["/kb/a%00b/", "/livereload/" + "9" * 5000 + "/1"])
 def test_a_request_no_file_can_answer_is_a_missing_page_not_a_traceback(make_root, path):
     """A NUL byte in the path (``/a%00b``) made MkDocs' file lookup raise, and a reload poll with a number
     longer than Python reads its reload handler: its server logged a traceback."""
-    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
-    port = free_port()
-    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+    def ask(port: int) -> None:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
             status = 200
         except urllib.error.HTTPError as exc:
             status = exc.code
         assert status == 404
-        assert "Public words." in fetch(f"http://127.0.0.1:{port}/kb/a/")
-    finally:
-        server.terminate()
-        said, _ = server.communicate(timeout=10)
+
+    said = _said_while_asked(make_root, ask)
     assert "Traceback" not in said, said
 
 
 def test_a_request_line_is_logged_as_the_terminal_can_print_it(make_root):
     """Anyone who reaches the port chooses the request line's bytes: an escape sequence in it reached the
     writer's terminal as it came (clearing the screen, setting the window's title)."""
-    make_root.doc("kb/a.md", "# A\n\nPublic words.\n")
-    port = free_port()
-    server = subprocess.Popen([KBGEN, "serve", "--root", str(make_root.path), "--dev-addr", f"127.0.0.1:{port}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/kb/a/", "Public words.")
+    def ask(port: int) -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
             connection.sendall(b"GET /\x1b]0;pwned\x07\x1b[2Jmissing HTTP/1.0\r\n\r\n")
-            assert connection.recv(100).startswith(b"HTTP/1.0 404")
-    finally:
-        server.terminate()
-        said, _ = server.communicate(timeout=10)
+            answer = b""
+            while chunk := connection.recv(65536):  # to the end: a response cut short is not logged
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.0 404")
+
+    said = _said_while_asked(make_root, ask, until="missing")
     assert "\x1b" not in said and "\x07" not in said
     assert "\\x1b]0;pwned\\x07\\x1b[2Jmissing" in said, said
 
