@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import findings_cache
-from .content import load
+from .content import load, not_utf8
 from .incremental import CACHE_DIR
 from .layouts import LAYOUTS
 from .errors import KbgenError, KbgenUsageError
@@ -38,7 +38,7 @@ class _Text(click.ParamType):
     name = "text"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and any("\udc80" <= char <= "\udcff" for char in value):
+        if isinstance(value, str) and not_utf8(value):
             self.fail(f"{value.encode('utf-8', 'surrogateescape')!r} is not UTF-8 text; type it in a UTF-8 "
                       "terminal", param, ctx)
         return value

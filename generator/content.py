@@ -700,7 +700,7 @@ def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: st
                 findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the folder: {exc.strerror}"))
                 continue
             for name in names:
-                if _not_utf8(name):  # no page, link or index can name it, and writing the name fails
+                if not_utf8(name):  # no page, link or index can name it, and writing the name fails
                     findings.append(Finding(shown_path(f"{rel}/{name}"), 1, 1, "file-name", ERROR,
                                             "this name is not UTF-8 text (saved on a system with another "
                                             "encoding); no page or link can name it: rename it"))
@@ -710,10 +710,10 @@ def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: st
             yield path, rel
 
 
-def _not_utf8(name: str) -> bool:
-    """Whether a file name read from the disk held bytes that are not UTF-8 (Python keeps them as lone
-    surrogates, which no file kbgen writes can hold)."""
-    return any("\udc80" <= char <= "\udcff" for char in name)
+def not_utf8(text: str) -> bool:
+    """Whether a name read from the disk or the command line held bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which no file kbgen writes can hold)."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
 
 
 def shown_path(rel: str) -> str:
