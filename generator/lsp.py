@@ -9,6 +9,8 @@ is imported by ``kbgen lsp`` alone.
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import posixpath
 import re
 import sys
@@ -18,13 +20,16 @@ from string import Template
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec
 
 from . import audience, structure
 from .content import INTENTS_FILE, ContentError, Document, closing_fence, is_fence
-from .findings import ERROR, Finding
+from .findings import ERROR, Finding, printable
 from .structure import EXTERNAL_RE, INLINE_LINK_RE, REF_DEF_RE
 from .schemas import FIELD_KINDS, schema
 from .workspace import Workspace
@@ -42,14 +47,61 @@ DID_YOU_MEAN_RE = re.compile(r"did you mean '([^']+)'\?")
 SECTION_MISSING_RE = re.compile(r"has no '## ([^']+)' section; add it (before|at the end)")
 
 
+_ANSWERED = object()  # a request answered with an error as it was read: nothing is left to do for it
+
+
+def _is_id(value) -> bool:
+    """Whether a message id is one JSON-RPC allows: a string, a number or null."""
+    return value is None or isinstance(value, str) or isinstance(value, int) and not isinstance(value, bool)
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls' protocol, answering every message it cannot read as JSON-RPC says: a request whose params do not
+    fit its method, or that comes after shutdown, gets an error with its id (pygls sent none, and the client
+    would wait for good); a message with an id JSON-RPC does not allow, or that is JSON but no message, is
+    refused as an invalid request (see :meth:`KbgenServer.report_server_error`)."""
+
+    def structure_message(self, data: dict):
+        if "jsonrpc" in data and not _is_id(data.get("id")):
+            raise JsonRpcInvalidRequest("a message's id is a string, a number or null")
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "method" not in data or "id" not in data:  # a notification or a response: nobody waits for it
+                raise
+            self._send_response(data["id"], None, exc.to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message) -> None:
+        if message is _ANSWERED:
+            return
+        if not hasattr(message, "jsonrpc"):  # a list, a string, a number
+            raise JsonRpcInvalidRequest("a message is a JSON object")
+        if self._shutdown and isinstance(message, RPCRequest) and message.method != lsp.EXIT:
+            self._send_response(message.id, None,
+                                JsonRpcInvalidRequest("the server is shut down").to_response_error())
+            return
+        super().handle_message(message)
+
+
 class KbgenServer(LanguageServer):
     """The language server: a :class:`Workspace` loaded once the client says which folder it opened."""
 
     def __init__(self, root: Path | None):
-        super().__init__(SOURCE, metadata.version("kbgen"))
+        super().__init__(SOURCE, metadata.version("kbgen"), protocol_cls=_Protocol)
         self.root = root
         self.kb: Workspace | None = None
         self.asked: lsp.InitializeParams | None = None  # the client's initialize request
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """A message the reader could not read (not JSON, or no message) is answered with an error of no id,
+        as JSON-RPC asks; any other error is shown as pygls shows it."""
+        if source is not JsonRpcException:
+            return super().report_server_error(error, source)
+        if not isinstance(error, JsonRpcException):  # json.loads failed: not JSON, not UTF-8, nested too deep
+            error = JsonRpcParseError(f"the message is not JSON: {type(error).__name__}")
+        answer = error.to_response_error()
+        self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": answer.code, "message": answer.message}})
 
     def open_root(self, params: lsp.InitializeParams) -> None:
         folders = params.workspace_folders or []
@@ -577,6 +629,20 @@ class _BoundedStdin:
         return b""
 
 
+class _OneLine(logging.Handler):
+    """pygls' log on standard error, one line a record, with no traceback: what it could not read was
+    answered to the client, and a traceback tells the writer nothing more."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        said = record.getMessage().partition("\n")[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            said += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        print(f"kbgen lsp: {printable(said)}", file=sys.stderr)
+
+
 def serve(root: Path | None = None) -> None:
     """Speak the protocol over stdin and stdout until the client exits."""
+    log = logging.getLogger("pygls")
+    log.addHandler(_OneLine(logging.WARNING))
+    log.propagate = False
     build_server(root).start_io(stdin=_BoundedStdin(sys.stdin.buffer))

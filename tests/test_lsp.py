@@ -480,3 +480,44 @@ def test_an_extension_failing_on_the_text_is_a_diagnostic(make_root):
     [found] = workspace.check("kb/faces.md", (make_root.path / "kb/faces.md").read_text())
     assert (found.line, found.rule, found.severity) == (1, "config-option", "error")
     assert "markdown.extensions.toc" in found.message and "TypeError" in found.message
+
+
+def _framed(body) -> bytes:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+
+def _answers(stdout: bytes) -> list[dict]:
+    return [json.loads(part) for part in re.split(rb"Content-Length: \d+\r\n(?:[^\r\n]+\r\n)*\r\n", stdout) if part]
+
+
+HOVER = {"textDocument": {"uri": "file:///kb/x.md"}, "position": {"line": 0, "character": 0}}
+
+
+def test_every_request_gets_an_answer_and_what_is_no_message_an_error_of_no_id():
+    """JSON-RPC: a request whose params do not fit, or that comes after shutdown, is answered with an error
+    and its id (the client would otherwise wait for good); text that is not JSON, JSON that is no message and
+    an id of the wrong kind get an error with a null id; the server goes on, with no traceback."""
+    sent = [b"{not json", {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {"capabilities": {}, "rootUri": None, "processId": None}},
+            {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+            {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"textDocument": 5}},
+            {"jsonrpc": "2.0", "id": "three", "method": "textDocument/hover", "params": 7},
+            b"[1, 2]", b'"a string"', b"[" * 100_000, b"\xff\xfe\x00",
+            {"jsonrpc": "2.0", "id": {"an": "object"}, "method": "shutdown"},
+            {"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover", "params": HOVER},
+            {"jsonrpc": "2.0", "id": 5, "method": "shutdown"},
+            {"jsonrpc": "2.0", "id": 6, "method": "textDocument/hover", "params": HOVER},
+            {"jsonrpc": "2.0", "method": "exit"}]
+    done = subprocess.run([str(Path(sys.executable).parent / "kbgen"), "lsp", "--root", str(REPO)],
+                          input=b"".join(map(_framed, sent)), capture_output=True, timeout=120)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    answers = _answers(done.stdout)
+    by_id = {answer["id"]: answer for answer in answers if "id" in answer and answer["id"] is not None}
+    assert set(by_id) == {1, 2, "three", 4, 5, 6}
+    assert by_id[2]["error"]["code"] == by_id["three"]["error"]["code"] == -32602
+    assert "result" in by_id[4] and "result" in by_id[5]  # the server went on after all of it
+    assert by_id[6]["error"]["code"] == -32600  # after shutdown
+    no_id = [answer["error"]["code"] for answer in answers if "id" in answer and answer["id"] is None]
+    assert sorted(no_id) == [-32700, -32700, -32700, -32600, -32600, -32600]
+    assert not [answer for answer in answers if answer.get("method") == "window/showMessage"]
