@@ -9,7 +9,6 @@ is imported by ``kbgen lsp`` alone.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import posixpath
 import re
