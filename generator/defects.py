@@ -852,7 +852,10 @@ def _article_summary(sections: dict[str, Section]) -> str | None:
 
 def _new_article(defect: Document, article_id: str, sections: dict[str, Section],
                  updates: list[known_issues.Update]) -> str:
-    """Front matter and title of a new known-issue article."""
+    """Front matter and title of a new known-issue article: nothing of the defect's front matter but what is
+    published and checked (its title, intents and dates). Not its owner: a Tier 3 team or person the agent
+    sites would show as the article's, which no reviewer approved; the writer who keeps the article says who
+    owns it."""
     data = CommentedMap()
     data["id"] = article_id
     data["title"] = _article_title(defect)
@@ -862,8 +865,6 @@ def _new_article(defect: Document, article_id: str, sections: dict[str, Section]
     summary = _article_summary(sections)
     if summary:
         data["summary"] = summary
-    if defect.meta.get("owner"):
-        data["owner"] = defect.meta["owner"]
     data["tags"] = _flow(["known-issue"])
     _known_issue_update(defect, updates)(data)
     yaml, _ = _yaml("")

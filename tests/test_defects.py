@@ -160,6 +160,8 @@ def test_feed_creates_the_article_and_the_runbook_entry_and_records_them(root):
     assert (meta["id"], meta["kind"], meta["tier"], meta["intents"]) == \
         ("known-issue-refunds-fail-on-the-first-attempt", "article", 0, ["billing.refund"])
     assert meta["title"] == "Known issue: Refunds fail on the first attempt"
+    assert set(meta) == {"id", "title", "kind", "tier", "intents", "summary", "tags", "known_issue"}, \
+        "nothing else of the write-up's front matter (its owner is Tier 3's team)"
     assert meta["known_issue"] == {"defect": "DEF-0042", "since": datetime.date(2025, 10, 3), "status": "fixed",
                                    "fixed_in": "2025.10.2", "fixed_on": datetime.date(2025, 10, 8),
                                    "updates": [{"date": datetime.date(2025, 10, 8), "status": "fixed"}]}
