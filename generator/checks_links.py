@@ -8,7 +8,7 @@ import html
 import os
 import posixpath
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from . import audience, structure
 from .checks_body import marker_lines
@@ -100,6 +100,25 @@ class LinkRules:
                     rel, line, col = settings.position(("markdown_extensions", index, "pymdownx.snippets",
                                                         "auto_append", number))
                     self.check_snippet(rel, (line, col), spec)
+
+    def check_site_assets(self, settings: SiteConfig) -> None:
+        """The files ``mkdocs.yml`` has every page load (the logo, the favicon, extra CSS and JavaScript) are
+        linked from every site, the public one too: none may be a file kept with content above tier 0, which
+        the audit would then find linked from the public site's every page."""
+        for path, url in _site_assets(settings.data):
+            site_path = posixpath.normpath(unquote(urlsplit(url).path).lstrip("/")) if url else ""
+            if EXTERNAL_RE.match(url) or url.startswith("//") or site_path.split("/", 1)[0] not in CONTENT_DIRS:
+                continue
+            target = self.by_rel.get(site_path) or self.by_url.get(site_path.rstrip("/"))
+            tier = (target.tier or 0) if target is not None else \
+                audience.file_tier(self.content, site_path) if self.reads.exists(self.content.root / site_path) else 0
+            if tier > audience.PUBLIC_TIER:
+                rel, line, col = settings.position(path)
+                what = f"a tier {tier} document" if target is not None else f"a file kept with tier {tier} content"
+                self.add(rel, (line, col), "link-higher-tier", ERROR,
+                         f"{'.'.join(map(str, path))}: {site_path} is {what}, but every page of every site loads "
+                         "it, the public site's too; name a file of the theme folder (overrides/) or of public "
+                         "content instead")
 
     def check_snippet_files(self) -> None:
         """Snippets may include each other: the same rules hold inside them, and no file may lead out."""
@@ -260,3 +279,17 @@ def _site_stem(path: str) -> str:
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
     return stem.strip("/")
+
+
+def _site_assets(data: dict):
+    """(path of keys, URL) of each file the settings have every page load."""
+    theme = data.get("theme")
+    for key in ("logo", "favicon"):
+        value = theme.get(key) if isinstance(theme, dict) else None
+        if isinstance(value, str):
+            yield ("theme", key), value
+    for key in ("extra_css", "extra_javascript"):
+        for index, item in enumerate(data.get(key) if isinstance(data.get(key), list) else []):
+            value = item.get("path") if isinstance(item, dict) else item
+            if isinstance(value, str):
+                yield (key, index), value

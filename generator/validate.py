@@ -51,6 +51,7 @@ class Validator(FrontMatterRules, RunbookRules, BodyRules, LinkRules):
         self.check_attachment_sizes()
         if settings is not None:
             self.check_appended_snippets(settings)
+            self.check_site_assets(settings)
         cache = findings_cache.start(self.content, self.runbook_layout)
         rels = []
         for document in self.content.documents:

@@ -604,3 +604,28 @@ def test_snippets_mkdocs_yml_appends_to_every_page_follow_the_include_rules(make
     assert ("mkdocs.yml", 4, rule) in findings if rule else findings == []
     if not rule:
         assert "qzxappended" not in tier0_texts(content, content.by_rel()["kb/a.md"])
+
+
+@pytest.mark.parametrize("setting, line, named", [
+    ("extra_css:\n  - runbooks/tier3/look.css\n", 3, "runbooks/tier3/look.css"),
+    ("extra_javascript:\n  - kb/ok.js\n  - path: /runbooks/tier3/look.css\n    type: module\n", 4,
+     "runbooks/tier3/look.css"),
+    ("theme:\n  name: material\n  logo: runbooks/tier3/look.png\n", 4, "runbooks/tier3/look.png"),
+    ("theme:\n  name: material\n  favicon: runbooks/tier3/notes/\n", 4, "runbooks/tier3/notes"),
+    ("extra_css:\n  - kb/ok.css\n  - https://cdn.example/runbooks/tier3/look.css\n", None, None)])
+def test_files_mkdocs_yml_has_every_page_load_are_not_kept_with_internal_content(make_root, setting, line, named):
+    """A logo, favicon, extra CSS or JavaScript is linked from every page of every site, the public one's too:
+    validation refuses one kept with content above tier 0 (the build's audit found it; validation passed)."""
+    make_root.doc("runbooks/tier3/notes.md", "# Notes\n\nTier three.\n", tier=3, kind="article")
+    for name in ("look.css", "look.png"):
+        make_root.file(f"runbooks/tier3/{name}", "a")
+    make_root.doc("kb/a.md", "# Page\n\nPublic words.\n")
+    make_root.file("kb/ok.css", "a")
+    make_root.file("kb/ok.js", "a")
+    make_root.file("mkdocs.yml", "site_name: Help\n" + setting)
+    found = [(f.path, f.line, f.rule, f.message) for f in validate(load(make_root.path)) if f.severity == "error"]
+    if named is None:
+        assert found == []
+    else:
+        [(path, at, rule, message)] = found
+        assert (path, at, rule) == ("mkdocs.yml", line, "link-higher-tier") and named in message
