@@ -27,9 +27,9 @@ DEFAULT_INTERNAL_FLOOR = 1
 BLOCK_START_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*(?P<name>[\w-]+)[ \t]*(?:\|[ \t]*(?P<arg>.*?)[ \t]*)?$")
 BLOCK_END_RE = re.compile(r"^[ \t>]*(?P<slashes>/{3,})[ \t]*$")
 FENCE_RE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-# Lines whose indented continuation is content (list items, admonitions, tabs, definitions), not code.
-# Openers as Python-Markdown and pymdown-extensions read them: '!!!note' and '===+ "Web"' open one too.
-CONTAINER_RE = re.compile(r"""^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|!!! ?[\w-]|\?\?\?\+? ?[\w-]|===[!+]{0,3} +"|:[ \t])""")
+# Lines whose indented continuation is content (list items, admonitions, tabs, definitions, footnotes), not
+# code. Openers as Python-Markdown and pymdown-extensions read them: '!!!note' and '===+ "Web"' open one too.
+CONTAINER_RE = re.compile(r"""^[ \t>]*(?:[-*+][ \t]|\d+[.)][ \t]|!!! ?[\w-]|\?\?\?\+? ?[\w-]|===[!+]{0,3} +"|:[ \t]|\[\^[^\]\s]+\]:)""")
 TIER_ARG_RE = re.compile(r"^tier[ ]*[:=][ ]*(?P<tier>\d+)$")
 
 

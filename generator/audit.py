@@ -33,6 +33,7 @@ from .audience import TIERS, file_tier, in_site, snippet_documents
 from .content import AUDITED_BYTES, SNIPPETS_DIR, ContentRoot, attachments, audited_bytes, load
 from .frames import material_templates
 from .incremental import file_hash, stamp
+from .internal_blocks import HIDDEN_ATTRIBUTE
 
 SHINGLE = 6  # words in a run of text that counts as a copied phrase
 MIN_PHRASE = 4  # shorter lines and titles are not distinctive enough to search for
@@ -71,6 +72,9 @@ ASSET_REF_RE = re.compile(r"""\]\(\s*<?([^)\s>]+)|\bsrc\s*=\s*["']([^"']+)["']|^
 # Paths to pages (slugs such as kb/x/a-long-file-name/) are checked as paths: as words, a public page's
 # slug would look like a phrase of a secret title.
 SLASHED_RE = re.compile(r"(?<![^\s\"'<>])[^\s\"'<>]*/[^\s\"'<>/]*-[^\s\"'<>/]*-[^\s\"'<>]*")
+# An element the parser marked hidden (generator.internal_blocks) that is still in a written file: the render
+# kept a block the tier may not show, whatever its text. Raw HTML a writer wrote may say the same: also refused.
+LEFT_HIDDEN_RE = re.compile(rf"<[A-Za-z][^>]*\s{HIDDEN_ATTRIBUTE}(?=[\s=/>])")
 
 
 @dataclass(frozen=True)
@@ -599,7 +603,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
     leaks: dict[tuple[str, str, str], Leak] = {  # the first trace of each secret in each file
         (f"{label}/{rel}", rel, what): Leak(tier, f"{label}/{rel}", rel, what, "") for rel, what in strange}
     fingerprints = Fingerprints(content, tier, runs, idish)
-    if not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):  # a top tier without drafts
+    if tier >= max(TIERS) and not (fingerprints.phrases or fingerprints.paths or fingerprints.ids):
+        # a top tier without drafts: nothing is above it, and the parser hides no block from it
         return sorted(leaks.values(), key=lambda leak: (leak.output, leak.source, leak.what))
     clean: set[int] = set()  # segments already searched without a find: page chrome repeats on every page
     for rel in files:
@@ -611,6 +616,8 @@ def audit_site(content: ContentRoot, tier: int, site: Path, label: str | None = 
         elif read is not None:
             raw, urls, segments, idish = read
             base = posixpath.dirname(rel)
+            if HIDDEN_ATTRIBUTE in raw and LEFT_HIDDEN_RE.search(raw):
+                found.append((_Secret(rel, "an internal block the render did not drop"), f"'{HIDDEN_ATTRIBUTE}'"))
             text = TAG_RE.sub(" ", raw) if "<" in raw else raw
             found += fingerprints.in_paths(urls + _content_paths(text), base)
             found += fingerprints.in_ids(idish)

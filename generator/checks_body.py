@@ -4,6 +4,8 @@ as the writer meant them and as the parser reads them (what each tier sees must 
 
 from __future__ import annotations
 
+import collections
+
 import re
 from pathlib import Path
 
@@ -65,7 +67,44 @@ class BodyRules:
                     if (target := self.check_snippet(document.rel, (first + index, 1), spec)) is not None]
         if len(included) == len(specs):  # else refused already, and a refused include may show anything
             self.check_included_hiding(document, included + [(APPENDED, target) for target in self.appended()])
+            self.check_shown_markers(document, [path for _, path in included] + self.appended())
         self.check_links(document)
+
+    def check_shown_markers(self, document: Document, included: list[Path]) -> None:
+        """A page with internal blocks shows no block marker ('///', '/// internal | tier: 2') but those written
+        in a code fence, of the document or of a snippet it includes. Any other that a tier's page shows, as
+        text or as code, is one the parser did not read as a marker while the writer, reading the lines, did:
+        the blocks around it do not open and end where they are written (an early end leaves the block's own
+        '///' shown), and what the writer put inside an internal block may be shown, in any form: text, an
+        image's alt text, a comment, code, an address."""
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        views: dict[int, tuple[int, structure.View]] = {}  # each distinct view, with the lowest tier that has it
+        for tier, view in structure.tiers_of(self.content, document, page_tier):
+            views.setdefault(id(view), (tier, view))
+        if not any(view.markers for _, view in views.values()) or not (
+                "internal" in document.body.lower() or any(view.floors for _, view in views.values())):
+            return
+        if any(f.path == document.rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings):
+            return  # refused already for how its blocks read: one error says enough
+        allowed = structure.fenced_markers(lines, scan)
+        for path in dict.fromkeys(included):
+            for snippet in self._brought(path):
+                allowed.update(structure.fenced_markers(snippet.body.split("\n"), audience.body_scan(self.content, snippet)))
+        for tier, view in sorted(views.values(), key=lambda pair: pair[0]):
+            extra = collections.Counter(view.markers) - allowed
+            if extra:
+                marker = next(iter(extra))
+                at = next((i for i, line in enumerate(lines) if not scan.in_code[i] and
+                           " ".join(line.strip(" \t>").split()) == marker), None)
+                at = next((i for i, line in enumerate(lines) if line.rstrip().endswith(marker)), 0) if at is None else at
+                self.add(document.rel, (document.body_line + at, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows '{marker}' as text instead of reading it as a block's marker, so "
+                         "the blocks around it do not open and end where they are written, and what is written inside "
+                         f"an internal block may be shown to tier {tier}: check the markers above it (the same number "
+                         "of slashes, nothing else on the line, a blank line before a block) and the code fences, "
+                         "footnotes and snippets around them")
+                return
 
     def check_scripts(self, document: Document) -> None:
         """Raw HTML is published as written: a script in a page runs in every reader's browser, an agent's too,

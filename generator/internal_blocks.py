@@ -9,7 +9,8 @@ reading of the source says what a tier sees.
 * A block above the site's tier takes its content **raw**: it is never parsed, so no footnote, link
   reference, abbreviation, heading id or attribute inside it can exist anywhere on the page. The raw
   text is then dropped from the tree, with everything in it, before any tree processor runs, whether
-  or not the block was closed.
+  or not the block was closed; and again after the last one, for the blocks a tree processor parses
+  late (footnotes parse their definitions in theirs, so a block written in one is made there).
 
 Each conversion leaves a :class:`Parse` record on the extension (``extension.parse``): the internal
 blocks the parser found, the raw text of those it hid, the text of those it showed, and anything that
@@ -34,8 +35,10 @@ HIDDEN_ATTRIBUTE = "data-kb-hidden"
 TIER_ATTRIBUTE = "data-kb-tier"
 TITLE_CLASS = "kb-internal-title"
 # Before every other tree processor (footnotes run at 50, inline text at 20): hidden text is gone
-# before anything can look at it.
+# before anything can look at it. After every other (MkDocs' own run at 0 and 1): a block that a tree
+# processor made by parsing text late is gone before the page is written.
 DROP_PRIORITY = 100
+LATE_DROP_PRIORITY = -1000
 # After inline text (20) and heading ids (toc, 5): what a shown block says, as the page says it.
 RECORD_PRIORITY = 3
 PLACEHOLDER_RE = re.compile("\x02[^\x03]*\x03")
@@ -121,6 +124,8 @@ class _RecordShown(Treeprocessor):
 
     def _walk(self, element: etree.Element, around: int) -> None:
         for child in element:
+            if child.get(HIDDEN_ATTRIBUTE) is not None:  # made late (see LATE_DROP_PRIORITY): not shown
+                continue
             floor = child.get(TIER_ATTRIBUTE) if child.tag == "div" else None
             if floor is None:
                 self._walk(child, around)
@@ -141,6 +146,7 @@ class InternalBlocksExtension(BlocksExtension):
         md.registerExtension(self)
         block_mgr.register(InternalBlock, {"parse": lambda: self.parse})
         md.treeprocessors.register(_DropHidden(md, self), "kbgen_internal_drop", DROP_PRIORITY)
+        md.treeprocessors.register(_DropHidden(md, self), "kbgen_internal_drop_late", LATE_DROP_PRIORITY)
         md.treeprocessors.register(_RecordShown(md, self), "kbgen_internal_record", RECORD_PRIORITY)
 
     def reset(self) -> None:

@@ -21,6 +21,8 @@ Markdown kbgen adds to a runbook page. It never decides what a tier may see.
 
 from __future__ import annotations
 
+import collections
+
 import copy
 import dataclasses
 import functools
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from markdown import Markdown
+from pymdownx.superfences import RE_NESTED_FENCE_START
 from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
 from pymdownx.snippets import SnippetPreprocessor
 from markdown.blockprocessors import HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
@@ -87,6 +90,12 @@ URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidenc
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
+# Elements that end a line of a page as a reader sees it (any other tag is inside a line), and a line that is a
+# block's marker: what a page shows of a '///' line that Markdown did not read as one.
+LINE_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|pre|div|h[1-6]|td|th|tr|table|blockquote|dd|dt|dl|br|hr|summary|details|"
+                         r"section|article|aside|header|footer|figure|figcaption)\b[^>]*>", re.I)
+SHOWN_MARKER_RE = re.compile(r"^[ \t]*(/{3,}[^\n]*)$", re.M)
+FOOTNOTE_BACKREF_RE = re.compile(r'(?:&#160;)?<a class="footnote-backref"[^>]*>.*?</a>', re.S)  # ends a line of text
 MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[^\W\d_][\w-]*)?(?P<rest>.*)$")
 # Characters a reader takes for a slash; NFKC already folds the fullwidth one.
 # A marker after other text on its line, or with a stray character among its slashes.
@@ -200,6 +209,7 @@ class View:
     ambiguous: tuple[str, ...]
     unreadable: str = ""  # why Markdown could not read the body (the view is then empty)
     scripts: tuple[str, ...] = ()  # what of the page runs in its reader's browser: "<script", "onclick", "javascript:"
+    markers: tuple[str, ...] = ()  # block-marker lines the page shows, as text or code (see shown_markers)
 
     @property
     def heading_text(self) -> list[str]:
@@ -321,7 +331,36 @@ def _view(tier: int, page: str, parse: Parse) -> View:
         ids=frozenset(html.unescape(i) for i in ANY_ID_RE.findall(visible)),
         links=page_links(HEADERLINK_RE.sub(" ", visible)) + css_urls(uncommented),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
-        floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts)
+        floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts,
+        markers=shown_markers(visible) if "///" in visible else ())
+
+
+def shown_markers(fragment: str) -> tuple[str, ...]:
+    """The lines of an HTML fragment, as a reader sees them, that are a block's marker ('///', '/// internal |
+    tier: 2'): text or code the parser did not read as a marker, spaces collapsed."""
+    lines = html.unescape(TAG_RE.sub("", LINE_TAG_RE.sub("\n", FOOTNOTE_BACKREF_RE.sub("", fragment))))
+    return tuple(marker for match in SHOWN_MARKER_RE.finditer(lines) if is_marker(marker := " ".join(match[1].split())))
+
+
+def fenced_markers(lines: list[str], scan) -> collections.Counter:
+    """The block markers written inside code fences that pymdownx.superfences takes as fences (as
+    :func:`shown_markers` reads them): a page shows these. A fence it does not take (```` ```rust,ignore ````)
+    is text to it, and a marker in it one."""
+    found: collections.Counter = collections.Counter()
+    taken = False
+    for index, line in enumerate(lines):
+        if index in scan.fence_starts:
+            start = RE_NESTED_FENCE_START.match(line.lstrip(" \t>"))
+            taken = bool(start) and not start["unrecognized"]
+        elif taken and scan.in_code[index] and index not in scan.indented_code and "///" in line and \
+                is_marker(marker := " ".join(line.strip(" \t>").split())):
+            found[marker] += 1
+    return found
+
+
+def is_marker(line: str) -> bool:
+    """Whether a line opens or ends a block as pymdownx.blocks reads one (the scanner's reading)."""
+    return bool(audience.BLOCK_START_RE.match(line) or audience.BLOCK_END_RE.match(line))
 
 
 def page_links(fragment: str) -> tuple[str, ...]:
@@ -394,7 +433,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 4
+VIEWS_FORMAT = 5
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -476,11 +515,11 @@ def render_key(content: ContentRoot, document: Document, tier: int, page_markdow
 
 
 def _view_of(fields: list) -> View:
-    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts = fields
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts, markers = fields
     return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
                 tuple(comments), tuple((floor, raw) for floor, raw in hidden),
                 tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
-                tuple(ambiguous), unreadable, tuple(scripts))
+                tuple(ambiguous), unreadable, tuple(scripts), tuple(markers))
 
 
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:

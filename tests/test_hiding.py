@@ -217,9 +217,13 @@ SECRET_WORDS = st.text(alphabet="bcdfghjklmnpqrstvwz", min_size=4, max_size=8).m
 def internal_content(draw, secret: str, slashes: int) -> list[str]:
     """Lines of an internal block's content: text, things that define names the page could use, and
     blocks inside it (with as many slashes as the block, or more)."""
-    parts = [[f"{secret} sentence about the account."]]
+    # The secret as text, or only where words are not compared: an image's alt text, a comment, an address.
+    parts = [[draw(st.sampled_from([f"{secret} sentence about the account.", f"![{secret} vault](https://e.example/a.png)",
+                                    f"<!-- {secret} vault key -->", f"`https://{secret}.corp.example/admin`",
+                                    f'[x](https://e.example/ "{secret} title")']))]]
     options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
-                                             "nested", "details", "odd fence"]), max_size=3, unique=True))
+                                             "nested", "details", "odd fence", "glued closer", "section marker",
+                                             "footnote block"]), max_size=3, unique=True))
     # A fence as writers write them, some of which pymdownx.superfences does not take as one, holding what
     # is a block's marker to Markdown if the fence is not one.
     header = draw(st.sampled_from(["```text", "```rust,ignore", "```bash title=run.sh", "```yaml:app.yml",
@@ -238,6 +242,12 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
             "nested": [f"{inner} internal | tier: 3", f"{secret} nested for engineers.", inner],
             "details": [f"{inner} details | More", f"{secret} folded away.", inner],
             "odd fence": [header, "/" * slashes, f"{secret} code after a marker line.", closer],
+            # a closer only after the feed's marker is taken out; an opener pymdownx.snippets takes out
+            "glued closer": [f"<!-- kbgen:defect DEF-0001 -->{'/' * slashes}", f"![{secret} glued](a.png)"],
+            "section marker": [f"{inner} details | More -8<- [start:a]", "inner", inner, f"![{secret} cut](a.png)"],
+            # footnotes parse a definition after the other blocks
+            "footnote block": ["Agents[^b1].", "", "[^b1]: Note.", "", f"    {inner} internal | tier: 3",
+                               f"    ![{secret} late](a.png)", f"    {inner}"],
         }[option])
     return [line for part in parts for line in [*part, ""]][:-1]
 
@@ -629,3 +639,51 @@ def test_files_mkdocs_yml_has_every_page_load_are_not_kept_with_internal_content
     else:
         [(path, at, rule, message)] = found
         assert (path, at, rule) == ("mkdocs.yml", line, "link-higher-tier") and named in message
+
+
+# A block the parser ends before its own '///' (or never opens), found by the marker the page then shows -----
+ALT = "![qzxalt vault key](https://e.example/a.png)"
+EARLY_ENDS = {
+    "a closer after the feed's marker": f"/// internal | tier: 2\nAgents note.\n<!-- kbgen:defect DEF-0001 -->///\n{ALT}\n///\n",
+    "an opener pymdownx.snippets takes out": f"/// internal | tier: 2\nAgents note.\n\n/// details | More -8<- [start:a]\n"
+                                              f"inner\n///\n\n{ALT}\n\n///\n",
+    "a nested block with fewer slashes": f"//// internal | tier: 2\n/// details | More\ninner\n////\n\n{ALT}\n\n///\n////\n",
+    "a fence superfences does not take": f"/// internal | tier: 2\nAgents note.\n\n```rust,ignore\n///\n{ALT}\n```\n///\n",
+    "a comment after an early end": "/// internal | tier: 2\nAgents note.\n<!-- kbgen:defect DEF-0001 -->///\n"
+                                    "<!-- qzxalt vault key -->\n///\n",
+    "an address in code after an early end": "/// internal | tier: 2\nAgents note.\n<!-- kbgen:defect DEF-0001 -->///\n"
+                                             "`https://qzxalt.corp.example/admin`\n///\n",
+    "a closer in a snippet": "/// internal | tier: 2\nAgents note.\n\n--8<-- \"close.md\"\n\n" + ALT + "\n///\n",
+}
+
+
+@pytest.mark.parametrize("body", EARLY_ENDS.values(), ids=EARLY_ENDS.keys())
+def test_a_block_the_parser_ends_early_is_refused_whatever_it_holds(make_root, body):
+    """Words are not all a block can hold: where the parser ends a block before its '///', what follows may be
+    an image's alt text, a comment or an address, which no comparison of words sees; the '///' the page then
+    shows as text is what gives it away."""
+    make_root.file("snippets/close.md", "Shared note.\n\n///\n")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{body}\nPublic end.\n")
+    content = load(make_root.path)
+    assert any(error.startswith("internal-") for error in errors_of(content)), \
+        tier0_texts(content, content.by_rel()["kb/a.md"])
+
+
+def test_a_preserve_tabs_closer_is_refused(make_root):
+    """pymdownx.superfences' preserve_tabs takes U+0001 out of the text before blocks are read: '///' with one
+    after it ends the block for the parser, not for the writer reading the line."""
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.superfences:\n"
+                                 "      preserve_tabs: true\n")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n/// internal | tier: 2\nNote.\n///\x01\n{ALT}\n///\n\nEnd.\n")
+    assert any(error.startswith("internal-") for error in errors_of(load(make_root.path)))
+
+
+@pytest.mark.parametrize("example", [
+    "```text\n/// internal | tier: 2\nSteps for agents.\n///\n```\n",
+    "> ```text\n> /// details | More\n> ///\n> ```\n",
+    "```csharp\n/// Returns the total.\nint Total() => 1;\n```\n",
+    "Close a block with `///` on a line of its own.\n"])
+def test_markers_shown_in_a_fence_or_a_sentence_are_no_early_end(make_root, example):
+    """A page about the syntax shows markers in a code fence, or inside a sentence: that is no early end."""
+    make_root.doc("kb/a.md", f"# Page\n\n{example}\n/// internal\nAgents only.\n///\n\nPublic end.\n")
+    assert errors_of(load(make_root.path)) == []

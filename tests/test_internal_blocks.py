@@ -78,6 +78,29 @@ def test_blocks_inside_containers_are_hidden(container):
     assert "Secret" in shown
 
 
+FOOTNOTE_SHAPES = {  # footnotes parse a definition's text in their tree processor, after the first drop
+    "indented under the definition": "[^n]: Public note.\n\n    /// internal | tier: 2\n    Secret `code`.\n    ///\n",
+    "the definition's first text": "[^n]:\n    /// internal | tier: 2\n    Secret ![alt](a.png)\n    ///\n",
+    "in a div of the definition": '[^n]: Public note.\n\n    <div markdown="1">\n    /// internal | tier: 2\n'
+                                  "    Secret <!-- comment -->\n    ///\n    </div>\n",
+}
+
+
+@pytest.mark.parametrize("shape", FOOTNOTE_SHAPES.values(), ids=FOOTNOTE_SHAPES.keys())
+def test_a_block_in_a_footnote_is_dropped_and_recorded(shape):
+    """A hidden block made after the first drop (inside a footnote's definition) is dropped before the page is
+    written, with its raw text recorded for the audit; the tier it is for shows it."""
+    source = f"Public claim.[^n]\n\n{shape}"
+    for tier in (0, 1):
+        html, internal = convert(source, tier)
+        assert "Secret" not in html and "data-kb-hidden" not in html
+        floors = [floor for floor, text in internal.parse.hidden if "Secret" in text]
+        assert floors and all(floor > tier for floor in floors)
+        assert all(floor <= tier for floor, _, _ in internal.parse.shown)
+    shown, _ = convert(source, 2)
+    assert "Secret" in shown
+
+
 def test_an_unclosed_hidden_block_hides_everything_after_it():
     html, _ = convert("Public.\n\n/// internal\nSecret.\n\nMore secret.\n", 0)
     assert html == "<p>Public.</p>"

@@ -1200,3 +1200,20 @@ def test_the_text_a_tier_shows_is_read_only_where_it_may_hold_a_phrase(tmp_path_
             audit_module.FEW_PHRASES = default
         left.append((set(fingerprints.phrases), set(fingerprints.ids)))
     assert left[0] == left[1]
+
+
+@pytest.mark.parametrize("markup, left", [
+    ('<div class="admonition kb-internal" data-kb-hidden="" data-kb-tier="2">Raw text.</div>', True),
+    ("<div data-kb-hidden>Raw text.</div>", True),
+    ("<pre><code>&lt;div data-kb-hidden=&quot;&quot;&gt;</code></pre>", False),  # shown as code: no element
+    ("<p>The data-kb-hidden attribute marks a block.</p>", False)])
+def test_an_element_the_render_marked_hidden_is_a_leak_whatever_its_text(make_root, tmp_path, markup, left):
+    """The audit does not depend on the drop having worked: a page that still holds an element the parser
+    marked hidden holds a block its tier may not show, even one whose text no fingerprint matches."""
+    from generator.audit import audit_site
+    make_root.doc("kb/a.md", "# Page\n\nText.\n")
+    site = tmp_path / "site"
+    (site / "kb" / "a").mkdir(parents=True)
+    (site / "kb" / "a" / "index.html").write_text(f"<html><body>{markup}</body></html>", encoding="utf-8")
+    leaks = [leak.what for leak in audit_site(load(make_root.path), 0, site)]
+    assert leaks == (["an internal block the render did not drop"] if left else [])
