@@ -256,6 +256,8 @@ def _failure(exc: Exception, site_dir: Path) -> str:
         return str(exc)
     if isinstance(exc, OSError):
         return output.describe(exc, site_dir)
+    if isinstance(exc, MemoryError):
+        return "the machine ran out of memory"
     return f"{type(exc).__name__}: {exc}"
 
 

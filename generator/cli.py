@@ -73,6 +73,12 @@ class _Command(click.Command):
                 raise
             click.echo(self.failure.format(_os_problem(exc)), err=True)
             ctx.exit(1)
+        except (MemoryError, RuntimeError) as exc:  # the machine's limits, not a fault of the content
+            if isinstance(exc, RuntimeError) and "can't start new thread" not in str(exc):
+                raise
+            click.echo(self.failure.format("the machine ran out of memory or threads; free some (or raise "
+                                           "'ulimit -v' / 'ulimit -u') and run it again"), err=True)
+            ctx.exit(1)
 
 
 def _os_problem(exc: OSError) -> str:
@@ -186,7 +192,7 @@ def build(root: Path, out: Path | None, tiers: tuple[int, ...], full: bool) -> N
     from . import build as build_module
 
     content = load(root)
-    live = _status_line if sys.stdout.isatty() else None  # quiet, line-based output in CI logs
+    live = _status_line if sys.stdout is not None and sys.stdout.isatty() else None  # line-based output in CI logs
     result = build_module.build(content, out=out, tiers=tiers or None, progress=_finished_line(live),
                                 live=live, full=full)
     for tier, site in sorted(result.sites.items()):

@@ -36,7 +36,8 @@ MARKER = ".kbgen-output"
 SITES = ".kbgen-sites"
 CURRENT = "current"
 LOCK = "lock"
-FILES = "files.txt"  # in a version's cache: every file its build wrote into its sites
+FILES = ".kbgen-files.txt"  # in a version, beside its sites (not in its cache, which is always safe to delete):
+# every file its build wrote into them
 TEMPORARY = ".kbgen-tmp-"  # prefix of the links a build makes before renaming them into place
 MARKER_TEXT = ("This folder is the output of kbgen build. A build replaces and deletes what it made here,\n"
                "and refuses to run while anything else is in it: keep nothing else here.\n")
@@ -238,7 +239,7 @@ def unwritten_files(out: Path) -> list[str]:
 def _not_written(version: Path) -> list[str]:
     """Files someone put into the published sites of ``version`` (kbgen did not write them, and must not
     delete them with that version). Nothing is known without the version's list of files."""
-    listed = kept_text(version / CACHE_DIR / FILES)
+    listed = kept_text(version / FILES)
     if listed is None:
         return []
     written = set(listed.splitlines())
@@ -249,8 +250,7 @@ def publish(out: Path, version: Path, listed: dict[int, list[str]] | None = None
     """Make ``version`` the published set: its list of files is written, OUT's links are put in place (they
     lead through ``current``, so they show the old set until then), then one rename switches every tier.
     ``listed``: the :func:`site_files` of tiers listed as they were built (a tier is not written to after)."""
-    listing = version / CACHE_DIR / FILES
-    listing.parent.mkdir(exist_ok=True)
+    listing = version / FILES
     listing.write_text("".join(f"{rel}\n" for rel in _site_files(version, listed)), encoding="utf-8")
     fault("linking", out)
     for name, target in LINKS.items():

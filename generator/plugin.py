@@ -94,6 +94,17 @@ class _DocumentPage(Page):
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
 
 
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, where a file cut short or damaged is compiled again: Jinja's own
+    raises reading one (its checksum is a pickle), and every later build failed with that error."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - pickle and marshal raise many kinds on damaged data: a miss
+            bucket.reset()
+
+
 class _GeneratedPage(Page):
     """A page kbgen writes the Markdown of (home, areas, intents, known issues): it differs between tiers,
     so it is not shared, but it is rendered with the tier's one pipeline like the documents' pages."""
@@ -314,7 +325,7 @@ class KbgenPlugin(BasePlugin[KbgenConfig]):
         are the same on many pages are rendered once for them (:mod:`generator.frames`)."""
         if self.config.template_cache:  # keyed by each template's source: never stale
             Path(self.config.template_cache).mkdir(parents=True, exist_ok=True)
-            env.bytecode_cache = FileSystemBytecodeCache(self.config.template_cache)
+            env.bytecode_cache = _CompiledTemplates(self.config.template_cache)
         if self.config.keep_renderers:
             # Every template stays loaded: Jinja's default cache keeps the 400 used last in an order it updates
             # at every lookup, in time that grows with their number (a second of a build at 5,000 documents:
