@@ -420,25 +420,45 @@ def _hook_problems(config: SiteConfig, root: Path) -> list[Problem]:
             if isinstance(hook, str) and not _inside(root, config.path.parent / hook)]
 
 
+GROUP_PLUGIN = "group"  # mkdocs-material's: runs the plugins listed in its options, when enabled
+
+
 def _plugin_problems(config: SiteConfig) -> list[Problem]:
-    """Plugins that are installed, each with a mapping of options, and kbgen options its plugin accepts."""
+    """Plugins that are installed, each with a mapping of options, and kbgen options its plugin accepts; the
+    plugins a ``group`` runs are held to the same rules (it would run a refused one as readily)."""
     entries, problems = _plugin_entries(config.data.get("plugins"))
+    return problems + _entry_problems(config, entries, ())
+
+
+def _entry_problems(config: SiteConfig, entries: list[tuple[str, object, tuple]], group: tuple) -> list[Problem]:
+    """What is wrong with each plugin of ``entries``, listed at the top (``group`` empty) or by a group at that
+    path; those at the top are added to ``config.plugins``."""
+    problems: list[Problem] = []
     installed = None
     for plugin, options, path in entries:
         if options is not None and not isinstance(options, dict):
             problems.append((path, "config-option", f"the options of plugin '{plugin}' must be 'option: value' "
                                                     f"lines under '- {plugin}:'"))
-        elif plugin == KBGEN and options:
+        elif plugin == KBGEN and options and not group:
             config.kbgen_options = options
             problems += [(path + (option,), "config-option", message)
                          for option, message in _kbgen_problems(options, config.path)]
         if plugin == KBGEN:
+            if group:
+                problems.append((path, "config-option", "plugin 'kbgen' runs once for every site, not in a group: "
+                                                        "list it under plugins"))
             continue
         if plugin.removeprefix(f"{THEME}/") in REFUSED_PLUGINS:
             problems.append((path, "config-option", f"plugin '{plugin}': "
                                                     f"{REFUSED_PLUGINS[plugin.removeprefix(f'{THEME}/')]}"))
             continue
-        config.plugins.append({plugin: options} if options is not None else plugin)
+        if plugin.removeprefix(f"{THEME}/") == GROUP_PLUGIN and isinstance(options, dict) and options.get("plugins"):
+            inner, listed = _plugin_entries(options["plugins"])
+            problems += [(path + ("plugins",) + inner_path[1:], rule, message) for inner_path, rule, message in listed]
+            problems += _entry_problems(config, [(name, value, path + ("plugins",) + inner_path[1:])
+                                                 for name, value, inner_path in inner], path)
+        if not group:
+            config.plugins.append({plugin: options} if options is not None else plugin)
         if plugin not in BUNDLED_PLUGINS:
             installed = installed if installed is not None else _installed_plugins()
             if plugin not in installed and f"{THEME}/{plugin}" not in installed:  # the theme's own, as in MkDocs

@@ -494,6 +494,23 @@ def test_plugins_that_run_settings_or_reach_out_are_refused(root, tmp_path, plug
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("plugins, line", [
+    ("  - group:\n      enabled: true\n      plugins:\n        - projects\n", 8),
+    ("  - material/group:\n      plugins:\n        - group:\n            plugins: [info]\n", 8),
+    ("  - group:\n      plugins:\n        - kbgen\n", 7)])
+def test_a_group_of_plugins_is_held_to_the_rules_of_the_list(root, tmp_path, plugins, line):
+    """mkdocs-material's group plugin runs the plugins in its options: a refused one there runs as well as at
+    the top (a !!python tag in a project's mkdocs.yml ran during the build)."""
+    marker = tmp_path / "ran"
+    root.file("projects/extra/mkdocs.yml", f"site_name: Extra\nextra: {{x: {python_tag(marker)}}}\n")
+    root.file("projects/extra/docs/index.md", "# Extra\n")
+    root.file("mkdocs.yml", f"site_name: Help\nplugins:\n  - search\n  - kbgen\n{plugins}")
+    assert ("mkdocs.yml", line, "config-option") in config_findings(root.path)
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and not marker.exists()
+
+
 @pytest.mark.parametrize("extension", ["toc: {slugify: 5}", "pymdownx.emoji: {emoji_generator: 5}"])
 def test_an_extension_failing_on_a_page_is_named_with_the_page(root, tmp_path, extension):
     """Options MkDocs accepts and the extension cannot use fail only when a page is rendered: validation and
