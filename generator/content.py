@@ -249,11 +249,40 @@ class _Reader:
             value = self.read(value_node, path + (key,))
             self.positions[path + (key,)] = self.where(key_node)
             if plain:
-                data[key if key_node.tag == _STR else _key_text(self.loader.construct_object(key_node))] = value
+                data[key if key_node.tag == _STR else _key_text(self.construct(key_node))] = value
         return data if plain else self.constructed(node)
 
     def constructed(self, node: yaml.Node) -> Any:
-        return _jsonable(self.loader.construct_object(node, deep=True))
+        return _jsonable(self.construct(node, deep=True))
+
+    def construct(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's value of a node; a tagged scalar its constructor cannot read (``!!bool maybe``, ``!!int ''``,
+        ``!!timestamp hello``: a KeyError, IndexError or AttributeError there) is a syntax error at its line."""
+        try:
+            return self.loader.construct_object(node, deep=deep)
+        except (KeyError, IndexError, AttributeError):
+            bad = unreadable_scalar(node, self.loader.construct_object)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{bad.value}' is not a value of its tag {bad.tag.replace('tag:yaml.org,2002:', '!!')}",
+                bad.start_mark) from None
+
+
+def unreadable_scalar(node: yaml.Node, construct) -> yaml.ScalarNode | yaml.Node:
+    """The first scalar of a node, in document order, that ``construct`` (a loader's construct_object) cannot
+    read: ``!!bool maybe``, ``!!int ''``; the node itself if none alone fails."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                construct(current)
+            except (KeyError, IndexError, AttributeError, ValueError, TypeError, yaml.YAMLError):
+                return current
+        elif isinstance(current, yaml.SequenceNode):
+            stack += reversed(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack += [part for pair in reversed(current.value) for part in reversed(pair)]
+    return node
 
 
 def _bad_date(node: yaml.Node, path: tuple = ()) -> tuple[tuple, yaml.Node] | None:

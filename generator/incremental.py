@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import defect_pages
+from . import defect_pages, site_config
 from .content import INTENTS_FILE, SNIPPETS_DIR, SYNONYMS_FILE, ContentRoot, attachments, kept_json
 from .site_config import SiteConfig
 
@@ -99,7 +99,7 @@ def environment_digest(content: ContentRoot, settings: SiteConfig) -> str:
     hash_tree(digest, PACKAGE)
     digest.update("\n".join(installed_packages()).encode())
     config = settings.data  # INHERIT and !ENV resolved
-    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    digest.update(site_config.canonical_json(config).encode())
     root = content.root
     theme = config.get("theme")
     custom = theme.get("custom_dir") if isinstance(theme, dict) else None

@@ -29,6 +29,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from .internal_blocks import InternalBlocksExtension
+from .site_config import canonical_json
 from .steps import RunbookExtension
 
 RENDERS_FORMAT = 1
@@ -145,8 +146,7 @@ def settings_of(config) -> str:
     """What a page's render depends on in a site's MkDocs configuration, the internal blocks' tier left out
     (the view in the key stands for it): the Markdown extensions and their settings, URLs, link checks."""
     names = [name if isinstance(name, str) else type(name).__name__ for name in config.markdown_extensions]
-    return json.dumps([names, config.mdx_configs, config.use_directory_urls, config.validation],
-                      sort_keys=True, default=str)
+    return canonical_json([names, config.mdx_configs, config.use_directory_urls, config.validation])
 
 
 def render_order(uris: list[str], tier: int) -> list[str]:

@@ -15,6 +15,7 @@ any other value replaced. A mkdocs.yml holding only ``site_name`` is enough.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import yaml
 from yaml_env_tag import construct_env_tag
 
 from . import rules
-from .content import CONTENT_DIRS, SNIPPETS_DIR, THEME_DIR, ContentRoot, theme_findings
+from .content import CONTENT_DIRS, SNIPPETS_DIR, THEME_DIR, ContentRoot, theme_findings, unreadable_scalar
 from .errors import KbgenError
 from .findings import ERROR, Finding, did_you_mean, has_errors
 from .layouts import DEFAULT as DEFAULT_LAYOUT, LAYOUTS
@@ -143,6 +144,21 @@ class SiteConfig:
         return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True)
 
 
+def canonical_json(value) -> str:
+    """Settings as JSON for a digest: sorted, with keys of any kind YAML allows (``5:``, ``~:``, which JSON
+    cannot sort beside text) as text of their own."""
+    return json.dumps(_text_keys(value), sort_keys=True, default=str)
+
+
+def _text_keys(value):
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else f"\0{type(key).__name__}:{key}": _text_keys(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_text_keys(item) for item in value]
+    return value
+
+
 def of(content: ContentRoot) -> SiteConfig:
     """The configuration of a loaded root, read and checked once: every part of a command asks here."""
     return content.once("site-config", lambda: read(content.root))
@@ -246,6 +262,10 @@ def _read_file(path: Path, rel: str) -> tuple[dict, Where, list[Finding]]:
         return refuse(*_line_col(exc), "yaml-syntax", f"YAML error: {_problem(exc)}; fix the YAML at this line")
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. an !ENV variable set to 2025-02-30
         return refuse(1, 1, "yaml-syntax", f"YAML error: {exc}")
+    except (KeyError, IndexError, AttributeError):  # a tagged scalar PyYAML cannot read: !!bool maybe, !!int ''
+        bad = unreadable_scalar(node, _Loader("").construct_object)
+        return refuse(bad.start_mark.line + 1, bad.start_mark.column + 1, "yaml-syntax",
+                      f"'{getattr(bad, 'value', '')}' is not a value of its tag {_short(bad.tag)}; fix the YAML at this line")
     return data, shape.where, []
 
 
@@ -308,7 +328,7 @@ class _Shape:
         if node.tag == _YAML + "timestamp":
             try:
                 _Loader("").construct_yaml_timestamp(node)
-            except ValueError as exc:
+            except (ValueError, AttributeError) as exc:  # AttributeError: no date at all ('!!timestamp hello')
                 self._refuse(node, "yaml-syntax", f"'{node.value}' is no date ({exc}); write a real date, or "
                                                   "quote it to keep it text")
         self.where.setdefault(path, (self.rel, node.start_mark.line + 1, node.start_mark.column + 1))

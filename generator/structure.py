@@ -449,7 +449,7 @@ def pipeline_digest(content: ContentRoot) -> str:
             digest.update(f"{name}=={metadata.version(name)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name} missing\n".encode())
-    digest.update(json.dumps(site_markdown(content), sort_keys=True, default=str).encode())
+    digest.update(site_config.canonical_json(site_markdown(content)).encode())
     snippets = content.root / SNIPPETS_DIR
     for path in sorted(snippets.rglob("*")) if snippets.is_dir() else ():
         if path.is_file():

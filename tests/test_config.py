@@ -523,3 +523,26 @@ def test_an_extension_failing_on_a_page_is_named_with_the_page(root, tmp_path, e
         said = result.output + stderr_of(result)
         assert result.exit_code == 1, said
         assert extension.split(":")[0] in said and "kb/" in said and "TypeError" in said
+
+
+@pytest.mark.parametrize("value", ["!!bool maybe", "!!int ''", "!!float ''", "!!timestamp hello"])
+def test_a_tagged_value_yaml_cannot_read_is_named_at_its_line(root, value):
+    """PyYAML's constructors raise KeyError, IndexError or AttributeError on these: every command printed a
+    traceback, in front matter, intents.yml or mkdocs.yml alike."""
+    root.file("mkdocs.yml", f"site_name: Help\nextra:\n  flag: {value}\n")
+    assert config_findings(root.path) == [("mkdocs.yml", 3, "yaml-syntax")]
+    root.file("mkdocs.yml", "site_name: Help\n")
+    root.file("kb/tagged.md", f"---\nid: tagged\ntitle: Tagged\nkind: article\ntier: 0\nintents: [billing.refund]\n"
+                              f"owner: {value}\n---\n\n# Tagged\n\nText.\n")
+    result = run_cli("validate", "--root", str(root.path))
+    assert_no_crash(result)
+    assert result.exit_code == 1 and "kb/tagged.md:7:8: error [yaml-syntax]" in result.output, result.output
+
+
+def test_keys_that_are_not_text_in_mkdocs_yml_build(root, tmp_path):
+    """YAML reads '5:' and '~:' as a number and null: settings holding them beside text keys could not be
+    sorted into the build's digest, and the build stopped with a traceback."""
+    root.file("mkdocs.yml", "site_name: Help\n5: x\nextra:\n  ~: y\n  a: 1\n")
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 0, result.output
