@@ -106,6 +106,40 @@ class RouteAddress(c.Type):
 ROUTE_ADDRESS_RE = re.compile(r"(?i)(?:https?://|mailto:|tel:)\S+\Z")
 
 
+class SiteUrlTemplate(c.Type):
+    """An address with ``{tier}`` in it, and no other ``{}`` field: a site's address is made from it."""
+
+    def __init__(self):
+        super().__init__(str)
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        try:
+            address = value.format(tier=1)
+        except (ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise ValidationError(f"{value!r} is no address template: {type(exc).__name__} {exc}; write the tier "
+                                  "as {tier} and double any other brace ({{ }})") from None
+        if "{tier}" not in value or not re.match(r"https?://\S+\Z", address):
+            raise ValidationError(f"{value!r} is not an http(s) address with {{tier}} in it, such as "
+                                  "'https://agents.example.com/tier{tier}/'")
+        return value
+
+
+class Days(c.Type):
+    """A number of days, from 0 to 100 years: a date that far back or ahead is a date Python can write."""
+
+    MOST = 36_500
+
+    def __init__(self, default: int):
+        super().__init__(int, default=default)
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        if isinstance(value, bool) or not 0 <= value <= self.MOST:
+            raise ValidationError(f"{value!r} is not a number of days from 0 to {self.MOST:,}")
+        return value
+
+
 class ContactRoute(base.Config):
     """One way to reach Tier 1: shown in "Still need help?" and when search finds nothing good."""
 
@@ -164,7 +198,7 @@ class KbgenConfig(base.Config):
     progress = c.Optional(HandedOver(Callable))
     """Called with (pages done, pages in all) as pages are written."""
 
-    internal_site_url = c.Optional(c.Type(str))
+    internal_site_url = c.Optional(SiteUrlTemplate())
     """URL of the internal sites, with ``{tier}`` in it (e.g. ``https://agents.example.com/tier{tier}/``).
     Internal sites never use the public ``site_url``; without this they have none (no absolute URLs)."""
 
@@ -185,11 +219,11 @@ class KbgenConfig(base.Config):
     """The layout of runbooks whose front matter declares none: ``steps`` (When to use ... Escalate) or
     ``alert`` (Meaning, Impact, Diagnosis, Mitigation); see :mod:`generator.layouts`."""
 
-    recently_fixed_days = c.Type(int, default=RECENTLY_FIXED_DAYS)
+    recently_fixed_days = Days(default=RECENTLY_FIXED_DAYS)
     """How long a fixed known issue stays under "Recently fixed" on the home page, in days since its fix
     (the known-issues page lists every one)."""
 
-    fold_fixed_defects_days = c.Type(int, default=FOLD_FIXED_DAYS)
+    fold_fixed_defects_days = Days(default=FOLD_FIXED_DAYS)
     """In a tier 2 runbook's "Known defects", entries of defects fixed longer ago than this many days fold
     into one closed "Older fixed defects" line."""
 
