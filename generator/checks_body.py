@@ -213,12 +213,12 @@ class BodyRules:
             if not hiding:
                 continue
             shown = structure.view(self.content, document, tier)
-            shown_words = structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments]))
+            shown_words = structure.Runs(structure.words(" ".join([shown.text, *shown.heading_text, *shown.comments])))
             # what the page may show: its own lines, and each include's public text (with what it includes)
-            visible = structure.words(" ".join([
+            visible = structure.Runs(structure.words(" ".join([
                 " ".join(line for line, floor in zip(lines, scan.floors) if floor <= tier),
                 *(structure.view(self.content, brought[path][0][0], tier).text
-                  for path, count in counts.items() for _ in range(count))]))
+                  for path, count in counts.items() for _ in range(count))])))
             for path in hiding:
                 indexes = places.pop(path)
                 found = next(((snippet, at) for snippet, floors in brought[path]
@@ -311,13 +311,13 @@ class BodyRules:
         if not hidden:
             return
         shown = structure.view(self.content, document, tier)
-        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
-        visible_words = [word for line, floor in zip(lines, scan.floors) if floor <= tier
-                         for word in structure.line_words(line)]
+        shown_words = structure.Runs(structure.words(f"{shown.text} {' '.join(shown.heading_text)}"))
+        visible_words = structure.Runs([word for line, floor in zip(lines, scan.floors) if floor <= tier
+                                        for word in structure.line_words(line)])
         for index in hidden:
             tokens = structure.line_words(lines[index])
             if tokens and not structure.BLOCK_MARK_RE.match(lines[index]) and \
-                    structure.count_run(shown_words, tokens) > structure.count_run(visible_words, tokens):
+                    shown_words.count(tokens) > visible_words.count(tokens):
                 self.add(document.rel, (document.body_line + index, 1), "internal-not-hidden", ERROR,
                          f"this line is inside an internal block as written, but Markdown does not read "
                          f"the block that way, so the tier {tier} page would show it: check the block's "
@@ -335,10 +335,10 @@ class BodyRules:
         full = structure.view(self.content, document, max(audience.TIERS))
         if shown is full:
             return
-        shown_words = structure.words(f"{shown.text} {' '.join(shown.heading_text)}")
-        full_words = structure.words(f"{full.text} {' '.join(full.heading_text)}")
-        written_words = [word for line, floor in zip(lines, scan.floors) if floor > tier
-                         for word in structure.line_words(line)]
+        shown_words = structure.Runs(structure.words(f"{shown.text} {' '.join(shown.heading_text)}"))
+        full_words = structure.Runs(structure.words(f"{full.text} {' '.join(full.heading_text)}"))
+        written_words = structure.Runs([word for line, floor in zip(lines, scan.floors) if floor > tier
+                                        for word in structure.line_words(line)])
         after_end = False  # the last marker line above is a block's end: the text is written after the block
         for index, line in enumerate(lines):
             if structure.BLOCK_MARK_RE.match(line):
@@ -346,8 +346,8 @@ class BodyRules:
                 continue
             in_fence = scan.in_code[index] and index not in scan.indented_code
             tokens = structure.line_words(line) if after_end or in_fence else []
-            if scan.floors[index] <= tier and tokens and structure.count_run(full_words, tokens) \
-                    - structure.count_run(shown_words, tokens) > structure.count_run(written_words, tokens):
+            if scan.floors[index] <= tier and tokens and full_words.count(tokens) \
+                    - shown_words.count(tokens) > written_words.count(tokens):
                 self.add(document.rel, (document.body_line + index, 1), "internal-absorbed", ERROR,
                          "this line is after the internal block as written, but Markdown takes it into the block "
                          f"(an indented line after the block's end belongs to it), so the tier {tier} page does not "
@@ -364,14 +364,14 @@ class BodyRules:
 APPENDED = -1  # the place of a snippet mkdocs.yml appends to every page, among a page's includes
 
 
-def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, shown_words: list[str],
-                             visible: list[str]) -> int | None:
+def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, shown_words: structure.Runs,
+                             visible: structure.Runs) -> int | None:
     """The first line a snippet keeps in a block above ``tier`` whose words a page shows more often than
     ``visible``, what it may show, holds them."""
     for at, (line, floor) in enumerate(zip(snippet.body.split("\n"), floors)):
         tokens = structure.words(line) if floor > tier else None
         if tokens and not structure.BLOCK_MARK_RE.match(line) and \
-                structure.count_run(shown_words, tokens) > structure.count_run(visible, tokens):
+                shown_words.count(tokens) > visible.count(tokens):
             return at
     return None
 

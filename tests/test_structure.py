@@ -201,3 +201,12 @@ def test_a_cache_written_a_thousand_items_at_a_time_reads_back_as_it_was(tmp_pat
     write_json(tmp_path / "views.json", data)
     assert json.loads((tmp_path / "views.json").read_text(encoding="utf-8")) == data
     assert [path.name for path in tmp_path.iterdir()] == ["views.json"]  # no temporary file left
+
+
+@given(st.lists(st.sampled_from("abcd"), max_size=40), st.lists(st.lists(st.sampled_from("abcd"), min_size=1, max_size=7),
+                                                                  min_size=1, max_size=6))
+def test_runs_count_every_run_as_a_scan_of_the_words_does(words, needles):
+    """Runs counts a run where its rarest three words start; a scan of every word is the reference."""
+    runs = structure.Runs(words)
+    for needle in needles:
+        assert runs.count(needle) == sum(words[i:i + len(needle)] == needle for i in range(len(words)))
