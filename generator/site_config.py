@@ -48,6 +48,11 @@ REFUSED_EXTENSIONS = {
                     "page, inside the page: the tier checks of a page's links and the leak audit cannot see which "
                     "file a site then shows; remove it",
 }
+# MkDocs settings kbgen refuses, and why: what each site shows is the documents' tier and status.
+REFUSED_SETTINGS = {
+    key: f"MkDocs would leave out or mark the documents it names in every site, without a finding ('*' empties "
+         "them all); a document's tier and its status (draft, archived) say which sites show it: remove it"
+    for key in ("exclude_docs", "draft_docs", "not_in_nav")}
 # Plugins kbgen refuses, and why: a build must read mkdocs.yml as data, offline, and build only its tiers.
 REFUSED_PLUGINS = {
     "projects": "it builds folders of the root as sites of their own, outside the tiers, and reads their "
@@ -392,8 +397,12 @@ def _inside(root: Path, path: Path) -> bool:
 
 def _mkdocs_problems(config: SiteConfig) -> list[Problem]:
     """MkDocs' own settings as MkDocs checks them (site_name given, site_url an address, nav a list, ...);
-    MkDocs names the first it refuses."""
+    MkDocs names the first it refuses. Those of :data:`REFUSED_SETTINGS` are refused first."""
     from mkdocs.config.defaults import MkDocsConfig
+
+    refused = [((key,), "config-option", f"{key}: {why}") for key, why in REFUSED_SETTINGS.items() if key in config.data]
+    if refused:
+        return refused
 
     settings = {key: copy.deepcopy(value) for key, value in config.data.items() if key not in NOT_MKDOCS_CHECKED}
     with tempfile.TemporaryDirectory(prefix="kbgen-check-") as work:  # folders as a build gives MkDocs

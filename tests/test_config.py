@@ -552,3 +552,15 @@ def test_keys_that_are_not_text_in_mkdocs_yml_build(root, tmp_path):
     result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
     assert_no_crash(result)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("setting", ["exclude_docs: '*'", "draft_docs: '*.md'", "exclude_docs: |\n  billing/\n",
+                                     "not_in_nav: '*'"])
+def test_mkdocs_settings_that_leave_documents_out_are_refused(root, tmp_path, setting):
+    """MkDocs' exclude_docs and draft_docs left every page out of every site (the build still said how many
+    documents each tier had): what a site shows is the documents' tier and status."""
+    root.file("mkdocs.yml", f"site_name: Help\n{setting}\n")
+    assert config_findings(root.path) == [("mkdocs.yml", 2, "config-option")]
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == 1
