@@ -728,11 +728,20 @@ def _walk(root: Path, tops: tuple[str, ...], inside: tuple[Path, ...], where: st
             except OSError as exc:
                 findings.append(Finding(rel, 1, 1, "file-unreadable", ERROR, f"cannot read the folder: {exc.strerror}"))
                 continue
+            alike: dict[str, str] = {}  # names as macOS and Windows compare them -> the first of them
+            for name in reversed(names):
+                if not not_utf8(name):
+                    alike.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
             for name in names:
                 if not_utf8(name):  # no page, link or index can name it, and writing the name fails
                     findings.append(Finding(shown_path(f"{rel}/{name}"), 1, 1, "file-name", ERROR,
                                             "this name is not UTF-8 text (saved on a system with another "
                                             "encoding); no page or link can name it: rename it"))
+                elif (first := alike[unicodedata.normalize("NFC", name).casefold()]) != name:
+                    findings.append(Finding(shown_path(f"{rel}/{name}"), 1, 1, "file-name", ERROR,
+                                            f"this name and '{shown_path(first)}' differ only in letter case or in "
+                                            "how an accent is written: on macOS and Windows they are one file, "
+                                            "and a checkout there keeps one of them; rename one"))
                 else:
                     pending.append((path / name, f"{rel}/{name}"))
         else:

@@ -444,3 +444,15 @@ def test_page_helper_line_layout():
     text = page(extra=("status: draft",))
     assert textwrap.dedent(text) == text
     assert line_of(text, "tier:") == 5 and line_of(text, "status:") == 7
+
+
+@pytest.mark.parametrize("first, second", [("refunds.md", "Refunds.md"), ("caf\u00e9.md", "cafe\u0301.md"),
+                                           ("guides/a.md", "Guides/b.md")])
+def test_names_one_file_on_macos_and_windows_are_refused(make_root, first, second):
+    """Names that differ only in letter case, or in how an accent is written (NFC, NFD), are one file where
+    many writers work: a checkout there keeps one of them."""
+    make_root.doc(f"kb/{first}", "# One\n\nText.\n", id="one")
+    make_root.doc(f"kb/{second}", "# Two\n\nText.\n", id="two")
+    findings = [(f.path, f.rule) for f in validate(load(make_root.path)) if f.severity == "error"]
+    assert len(findings) == 1 and findings[0][1] == "file-name", findings
+    assert findings[0][0] in (f"kb/{first}", f"kb/{second}", f"kb/{first.split('/')[0]}", f"kb/{second.split('/')[0]}")
