@@ -58,6 +58,8 @@ REFUSED_PLUGINS = {
     "projects": "it builds folders of the root as sites of their own, outside the tiers, and reads their "
                 "mkdocs.yml with a loader that runs code written in it; remove it",
     "info": "it reaches the network and packs the build machine's files for a bug report; remove it",
+    "blog": "it makes pages of its own (posts, archives, categories) from the docs folder, outside the tiers, "
+            "and fails on the pages kbgen supplies; write articles instead: remove it",
 }
 MAX_BYTES = 1 << 20  # one configuration file at most (kbgen's defaults: 2 KB)
 MAX_VALUES = 100_000  # values in one file once its aliases are expanded (kbgen's defaults: about 100)
@@ -437,7 +439,50 @@ def _theme_problems(config: SiteConfig, root: Path) -> list[Problem]:
                              f"custom_dir {custom!r} is not a theme folder of the content root: MkDocs copies every "
                              "file in it into every site, the public one too; name a folder inside the root that "
                              f"holds only templates and theme assets, such as '{THEME_DIR}'"))
+    if not problems and isinstance(theme, dict):
+        problems += _material_problems(theme) or _mkdocs_theme_problems(config, theme)
     return problems
+
+
+def _material_problems(theme: dict) -> list[Problem]:
+    """mkdocs-material's options of the kinds its templates read (they fail on a page, naming no setting):
+    ``palette`` a mapping or a list of them, ``features`` a list of names, ``language`` and ``icon`` names
+    of its own files, no path."""
+    problems = []
+    palette = theme.get("palette")
+    if palette is not None and not (isinstance(palette, dict) or
+                                    isinstance(palette, list) and all(isinstance(item, dict) for item in palette)):
+        problems.append((("theme", "palette"), "config-theme", "palette is a mapping of options (scheme: slate), or "
+                                                              "a list of them for a colour switch"))
+    features = theme.get("features")
+    if features is not None and not (isinstance(features, list) and all(isinstance(item, str) for item in features)):
+        problems.append((("theme", "features"), "config-theme", "features is a list of names, e.g. [navigation.tabs]"))
+    icons = theme.get("icon") if isinstance(theme.get("icon"), dict) else {}
+    named = [(("theme", "language"), theme.get("language"))] + [
+        (("theme", "icon", key, *([inner] if inner is not None else [])), value)  # icon.admonition: {note: ...}
+        for key, group in icons.items()
+        for inner, value in (group.items() if isinstance(group, dict) else [(None, group)])]
+    for path, value in named:
+        if value is not None and (not isinstance(value, str) or ".." in value.split("/") or value.startswith("/")):
+            problems.append((path, "config-theme", f"{'.'.join(path)}: {value!r} is not a name of the theme's own "
+                                                   "(such as 'en', or 'material/library' for an icon)"))
+    return problems
+
+
+def _mkdocs_theme_problems(config: SiteConfig, theme: dict) -> list[Problem]:
+    """The theme's settings as MkDocs checks them when it loads the theme (an unknown ``locale``, ...)."""
+    from mkdocs.config.defaults import MkDocsConfig
+
+    theme = {**copy.deepcopy(theme)}
+    if isinstance(theme.get("custom_dir"), str):
+        theme["custom_dir"] = str(config.path.parent / theme["custom_dir"])
+    with tempfile.TemporaryDirectory(prefix="kbgen-check-") as work:
+        (Path(work) / "docs").mkdir()
+        mkdocs = MkDocsConfig(config_file_path=str(config.path))
+        mkdocs.load_dict({"site_name": "check", "theme": theme, "docs_dir": str(Path(work) / "docs"),
+                          "site_dir": str(Path(work) / "site")})
+        errors, _ = mkdocs.validate()
+    return [(("theme",), "config-theme", f"theme: {error}") for key, error in errors if key == "theme"]
 
 
 def _hook_problems(config: SiteConfig, root: Path) -> list[Problem]:

@@ -486,7 +486,7 @@ def test_the_embedding_extension_never_builds(root, tmp_path):
     assert not (tmp_path / "out" / "tier0").exists()
 
 
-@pytest.mark.parametrize("plugin", ["projects", "material/projects", "info", "material/info"])
+@pytest.mark.parametrize("plugin", ["projects", "material/projects", "info", "material/info", "blog"])
 def test_plugins_that_run_settings_or_reach_out_are_refused(root, tmp_path, plugin):
     """'projects' reads a nested mkdocs.yml with MkDocs' loader, which runs a !!python tag written there."""
     marker = tmp_path / "ran"
@@ -564,3 +564,22 @@ def test_mkdocs_settings_that_leave_documents_out_are_refused(root, tmp_path, se
     result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
     assert_no_crash(result)
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("text, line", [
+    ("theme:\n  name: material\n  locale: xx\n", 1),
+    ("theme:\n  name: material\n  palette: 5\n", 3),
+    ("theme:\n  name: material\n  features: 5\n", 3),
+    ("theme:\n  name: material\n  language: ../../../etc\n", 3),
+    ("theme:\n  name: material\n  icon:\n    logo: ../../../../etc/passwd\n", 4),
+    ("theme:\n  name: material\n  icon:\n    admonition:\n      note: /etc/passwd\n", 5),
+    ("theme:\n  name: material\n  palette: [{scheme: default}, {scheme: slate}]\n  features: [navigation.tabs]\n"
+     "  icon: {logo: material/library, admonition: {note: octicons/tag-16}}\n  language: pt-BR\n", None)])
+def test_theme_options_the_templates_cannot_use_are_named_at_their_line(root, tmp_path, text, line):
+    """Options mkdocs-material reads only while rendering a page failed every tier with a bare TypeError or
+    TemplateNotFound, naming no setting; MkDocs' own check of the theme (a locale) ran only in the build."""
+    root.file("mkdocs.yml", "site_name: Help\n" + text)
+    assert config_findings(root.path) == ([("mkdocs.yml", line + 1, "config-theme")] if line else [])
+    result = run_cli("build", "--root", str(root.path), "--out", str(tmp_path / "out"))
+    assert_no_crash(result)
+    assert result.exit_code == (1 if line else 0), result.output
