@@ -49,10 +49,9 @@ REFUSED_EXTENSIONS = {
                     "file a site then shows; remove it",
 }
 # MkDocs settings kbgen refuses, and why: what each site shows is the documents' tier and status.
-REFUSED_SETTINGS = {
-    key: f"MkDocs would leave out or mark the documents it names in every site, without a finding ('*' empties "
-         "them all); a document's tier and its status (draft, archived) say which sites show it: remove it"
-    for key in ("exclude_docs", "draft_docs", "not_in_nav")}
+LEAVES_OUT = ("MkDocs would leave out or mark the documents it names in every site, without a finding ('*' empties "
+              "them all); a document's tier and its status (draft, archived) say which sites show it: remove it")
+REFUSED_SETTINGS = dict.fromkeys(("exclude_docs", "draft_docs", "not_in_nav"), LEAVES_OUT)
 # Plugins kbgen refuses, and why: a build must read mkdocs.yml as data, offline, and build only its tiers.
 REFUSED_PLUGINS = {
     "projects": "it builds folders of the root as sites of their own, outside the tiers, and reads their "
