@@ -71,39 +71,40 @@ class BodyRules:
         self.check_links(document)
 
     def check_shown_markers(self, document: Document, included: list[Path]) -> None:
-        """A page with internal blocks shows no block marker ('///', '/// internal | tier: 2') but those written
-        in a code fence, of the document or of a snippet it includes. Any other that a tier's page shows, as
-        text or as code, is one the parser did not read as a marker while the writer, reading the lines, did:
-        the blocks around it do not open and end where they are written (an early end leaves the block's own
-        '///' shown), and what the writer put inside an internal block may be shown, in any form: text, an
-        image's alt text, a comment, code, an address."""
+        """A page with internal blocks shows a block's marker ('///', '/// internal | tier: 2') only where the
+        writer wrote one as text: in a code fence, or within a sentence, of the document or of a snippet it
+        includes. One more run of slashes on a tier's page, anywhere in it (text, code, a comment, an image's
+        alt text, a link's title), is a marker the parser did not read while the writer, reading the lines,
+        did: the blocks around it do not open and end where they are written (an early end leaves the block's
+        own '///' on the page), and what the writer put inside an internal block may be shown, in any form."""
         lines, scan = self.scanned(document)
         page_tier = document.tier if document.tier is not None else 0
         views: dict[int, tuple[int, structure.View]] = {}  # each distinct view, with the lowest tier that has it
         for tier, view in structure.tiers_of(self.content, document, page_tier):
             views.setdefault(id(view), (tier, view))
-        if not any(view.markers for _, view in views.values()) or not (
+        if not any(view.slashes for _, view in views.values()) or not (
                 "internal" in document.body.lower() or any(view.floors for _, view in views.values())):
             return
         if any(f.path == document.rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings):
             return  # refused already for how its blocks read: one error says enough
-        allowed = structure.fenced_markers(lines, scan)
+        allowed = structure.written_slashes(lines, scan)
         for path in dict.fromkeys(included):
             for snippet in self._brought(path):
-                allowed.update(structure.fenced_markers(snippet.body.split("\n"), audience.body_scan(self.content, snippet)))
+                allowed.update(structure.written_slashes(snippet.body.split("\n"), audience.body_scan(self.content, snippet)))
         for tier, view in sorted(views.values(), key=lambda pair: pair[0]):
-            extra = collections.Counter(view.markers) - allowed
+            extra = collections.Counter(view.slashes) - allowed
             if extra:
-                marker = next(iter(extra))
-                at = next((i for i, line in enumerate(lines) if not scan.in_code[i] and
-                           " ".join(line.strip(" \t>").split()) == marker), None)
-                at = next((i for i, line in enumerate(lines) if line.rstrip().endswith(marker)), 0) if at is None else at
+                run = next(iter(extra))
+                at = next((i for i, line in enumerate(lines) if not scan.in_code[i] and structure.is_marker(
+                    " ".join(line.strip(" \t>").split())) and line.strip(" \t>").split()[0] == run), None)
+                at = next((i for i, line in enumerate(lines) if run in line), 0) if at is None else at
                 self.add(document.rel, (document.body_line + at, 1), "internal-not-hidden", ERROR,
-                         f"the tier {tier} page shows '{marker}' as text instead of reading it as a block's marker, so "
-                         "the blocks around it do not open and end where they are written, and what is written inside "
-                         f"an internal block may be shown to tier {tier}: check the markers above it (the same number "
-                         "of slashes, nothing else on the line, a blank line before a block) and the code fences, "
-                         "footnotes and snippets around them")
+                         f"the tier {tier} page shows '{run}' (as text, code, a comment, alt text or a title) where "
+                         "the file has a block's marker, so Markdown does not open and end the blocks here where "
+                         f"they are written, and what is written inside an internal block may be shown to tier "
+                         f"{tier}: check the markers (the same number of slashes, nothing else on the line, a "
+                         "blank line before a block, a kind of block the site's markdown_extensions have) and the "
+                         "code fences, links, images, comments and snippets around them")
                 return
 
     def check_scripts(self, document: Document) -> None:
@@ -146,6 +147,12 @@ class BodyRules:
                          "an internal block must start after a blank line, or it is read as plain text; "
                          "add a blank line before it")
         self.check_marker_lookalikes(rel, first, lines, scan)
+        for index, line in enumerate(lines):  # HTML, then a marker: Markdown puts the marker on a line of its own
+            if "///" in line and not scan.in_code[index] and structure.glued_marker(line):
+                self.add(rel, (first + index, 1), "internal-marker", ERROR,
+                         f"'{structure.glued_marker(line)}' follows HTML on this line: Markdown moves it to a line "
+                         "of its own, where it opens or ends a block that the line, as written, does not; put "
+                         "the marker on a line of its own")
         self.check_hiding(document)
 
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:

@@ -580,6 +580,11 @@ def _markdown_problem(extensions) -> str | None:
         name = next(iter(extension)) if isinstance(extension, dict) else extension
         if name.removeprefix("markdown.extensions.") in REFUSED_EXTENSIONS:
             return f"{name}: {REFUSED_EXTENSIONS[name.removeprefix('markdown.extensions.')]}"
+        options = extension.get(name) if isinstance(extension, dict) else None
+        if name == "pymdownx.critic" and isinstance(options, dict) and options.get("mode", "view") != "view":
+            return (f"{name}: mode '{options['mode']}' rewrites the text before blocks are read ('///{{--x--}}' "
+                    "becomes a block's end), so what an internal block holds is not what is written; use the "
+                    "default mode, view, or leave it out")
     return None
 
 

@@ -64,6 +64,7 @@ LINKING = r"(?:xlink:href|href|src|srcset|data|action|formaction|cite|poster|bac
 ATTRIBUTE_VALUE = r"""(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
 TAG_RE_WITH_ATTRIBUTES = re.compile(r"<[a-zA-Z][\w:-]*\s[^>]*>")
 LINK_ATTRIBUTE_RE = re.compile(rf"(?<![\w:-])({LINKING})\s*=\s*{ATTRIBUTE_VALUE}", re.I)
+ANY_ATTRIBUTE_RE = re.compile(rf"(?<![\w:-])[\w:-]+\s*=\s*{ATTRIBUTE_VALUE}")
 CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s)"']+))""", re.I)
 SRCSET_ITEM_RE = re.compile(r"(?:^|,)\s*([^\s,]+)")  # a srcset's addresses, each before its size
 STYLED_RE = re.compile(r"""<style\b.*?</style\s*>|(?<![\w:-])style\s*=\s*(?:"[^"]*"|'[^']*')""", re.I | re.S)
@@ -89,13 +90,17 @@ MARKDOWN_LINE_PREFIX_RE = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?
 LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")  # [text](target) and [text][reference]
 URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidence of a leak
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
-FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>]*-->[ \t]*\n?", re.M)
+FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>\n]*-->[ \t]*(?:\n|\Z)", re.M)  # whole lines only
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
 # Elements that end a line of a page as a reader sees it (any other tag is inside a line), and a line that is a
 # block's marker: what a page shows of a '///' line that Markdown did not read as one.
 LINE_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|pre|div|h[1-6]|td|th|tr|table|blockquote|dd|dt|dl|br|hr|summary|details|"
                          r"section|article|aside|header|footer|figure|figcaption)\b[^>]*>", re.I)
-SHOWN_MARKER_RE = re.compile(r"^[ \t]*(/{3,}[^\n]*)$", re.M)
+# A run of slashes standing as a word of its own: between spaces, markup (`code`, **, [], (), quotes, <>) or
+# a line's ends; 'file:///x' and 'a///b' hold none.
+GLUED_MARKER_RE = re.compile(r"^[ \t>]*<[!?/A-Za-z][^\n]*>[ \t]*(/{3,}[^>\n]*)$")
+SLASH_BOUND = r"\s`*_\[\](){}\"'<>|"
+SLASH_RUN_RE = re.compile(rf"(?<![^{SLASH_BOUND}])/{{3,}}(?![^{SLASH_BOUND}])")
 FOOTNOTE_BACKREF_RE = re.compile(r'(?:&#160;)?<a class="footnote-backref"[^>]*>.*?</a>', re.S)  # ends a line of text
 MARKER_RE = re.compile(r"^[ \t>]*(?P<slashes>/+)[ \t]*(?P<name>[^\W\d_][\w-]*)?(?P<rest>.*)$")
 # Characters a reader takes for a slash; NFKC already folds the fullwidth one.
@@ -210,7 +215,7 @@ class View:
     ambiguous: tuple[str, ...]
     unreadable: str = ""  # why Markdown could not read the body (the view is then empty)
     scripts: tuple[str, ...] = ()  # what of the page runs in its reader's browser: "<script", "onclick", "javascript:"
-    markers: tuple[str, ...] = ()  # block-marker lines the page shows, as text or code (see shown_markers)
+    slashes: tuple[str, ...] = ()  # runs of slashes the page shows as words, anywhere (see shown_slashes)
 
     @property
     def heading_text(self) -> list[str]:
@@ -333,30 +338,46 @@ def _view(tier: int, page: str, parse: Parse) -> View:
         links=page_links(HEADERLINK_RE.sub(" ", visible)) + css_urls(uncommented),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
         floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts,
-        markers=shown_markers(visible) if "///" in visible else ())
+        slashes=shown_slashes(page) if "///" in page else ())
 
 
-def shown_markers(fragment: str) -> tuple[str, ...]:
-    """The lines of an HTML fragment, as a reader sees them, that are a block's marker ('///', '/// internal |
-    tier: 2'): text or code the parser did not read as a marker, spaces collapsed."""
-    lines = html.unescape(TAG_RE.sub("", LINE_TAG_RE.sub("\n", FOOTNOTE_BACKREF_RE.sub("", fragment))))
-    return tuple(marker for match in SHOWN_MARKER_RE.finditer(lines) if is_marker(marker := " ".join(match[1].split())))
+def shown_slashes(fragment: str) -> tuple[str, ...]:
+    """Every run of three or more slashes an HTML fragment shows as a word of its own (the stuff of a block's
+    marker): in its text and code as a reader sees them, and in everything else it holds, where a marker the
+    parser did not read may end up as well: comments, attribute values (an image's alt text or a link's title
+    written over lines), style and template elements."""
+    fragment = FOOTNOTE_BACKREF_RE.sub("", fragment)
+    elsewhere = COMMENT_RE.findall(fragment) + [html.unescape(next(filter(None, values), ""))
+                                                for tag in TAG_RE_WITH_ATTRIBUTES.findall(fragment)
+                                                for values in ANY_ATTRIBUTE_RE.findall(tag)]
+    text = html.unescape(TAG_RE.sub("", LINE_TAG_RE.sub("\n", COMMENT_RE.sub("", fragment))))
+    return tuple(run for part in [text, *elsewhere] if "///" in part for run in SLASH_RUN_RE.findall(part))
 
 
-def fenced_markers(lines: list[str], scan) -> collections.Counter:
-    """The block markers written inside code fences that pymdownx.superfences takes as fences (as
-    :func:`shown_markers` reads them): a page shows these. A fence it does not take (```` ```rust,ignore ````)
-    is text to it, and a marker in it one."""
+def written_slashes(lines: list[str], scan) -> collections.Counter:
+    """The runs of :func:`shown_slashes` a page may show of the lines of a body: those of every line but the
+    block markers (which the parser reads, the page never shows), and but the marker lines in a code fence
+    pymdownx.superfences does not take (```` ```rust,ignore ````): text to it, so a marker to the parser."""
     found: collections.Counter = collections.Counter()
-    taken = False
+    taken = True
     for index, line in enumerate(lines):
+        if "///" not in line and index not in scan.fence_starts:
+            continue
         if index in scan.fence_starts:
             start = RE_NESTED_FENCE_START.match(line.lstrip(" \t>"))
             taken = bool(start) and not start["unrecognized"]
-        elif taken and scan.in_code[index] and index not in scan.indented_code and "///" in line and \
-                is_marker(marker := " ".join(line.strip(" \t>").split())):
-            found[marker] += 1
+        in_fence = scan.in_code[index] and index not in scan.indented_code
+        if (is_marker(" ".join(line.strip(" \t>").split())) or glued_marker(line)) and not (in_fence and taken):
+            continue
+        found.update(SLASH_RUN_RE.findall(html.unescape(line)))
     return found
+
+
+def glued_marker(line: str) -> str | None:
+    """The block marker after a line's leading HTML (``<!-- note -->///``, ``<div>x</div>/// internal``):
+    Python-Markdown's HTML block reader ends the HTML there and reads the rest as a line of its own."""
+    found = GLUED_MARKER_RE.match(line)
+    return found[1].strip() if found and is_marker(" ".join(found[1].split())) else None
 
 
 def is_marker(line: str) -> bool:
@@ -434,7 +455,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 5
+VIEWS_FORMAT = 6
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -516,11 +537,11 @@ def render_key(content: ContentRoot, document: Document, tier: int, page_markdow
 
 
 def _view_of(fields: list) -> View:
-    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts, markers = fields
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts, slashes = fields
     return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
                 tuple(comments), tuple((floor, raw) for floor, raw in hidden),
                 tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
-                tuple(ambiguous), unreadable, tuple(scripts), tuple(markers))
+                tuple(ambiguous), unreadable, tuple(scripts), tuple(slashes))
 
 
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:

@@ -223,7 +223,7 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
                                     f'[x](https://e.example/ "{secret} title")']))]]
     options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
                                              "nested", "details", "odd fence", "glued closer", "section marker",
-                                             "footnote block"]), max_size=3, unique=True))
+                                             "footnote block", "swallowed closer"]), max_size=3, unique=True))
     # A fence as writers write them, some of which pymdownx.superfences does not take as one, holding what
     # is a block's marker to Markdown if the fence is not one.
     header = draw(st.sampled_from(["```text", "```rust,ignore", "```bash title=run.sh", "```yaml:app.yml",
@@ -243,7 +243,10 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
             "details": [f"{inner} details | More", f"{secret} folded away.", inner],
             "odd fence": [header, "/" * slashes, f"{secret} code after a marker line.", closer],
             # a closer only after the feed's marker is taken out; an opener pymdownx.snippets takes out
-            "glued closer": [f"<!-- kbgen:defect DEF-0001 -->{'/' * slashes}", f"![{secret} glued](a.png)"],
+            "glued closer": [draw(st.sampled_from(["<!-- kbgen:defect DEF-0001 -->", "<!-- note -->", "<div>x</div>",
+                                                   "<hr/>"])) + "/" * slashes, f"![{secret} glued](a.png)"],
+            # the block's own closer taken into an image's alt text or a link's title, after an early end
+            "swallowed closer": [f"<!-- note -->{'/' * slashes}", f"![{secret} alt", "/" * slashes, "end](a.png)"],
             "section marker": [f"{inner} details | More -8<- [start:a]", "inner", inner, f"![{secret} cut](a.png)"],
             # footnotes parse a definition after the other blocks
             "footnote block": ["Agents[^b1].", "", "[^b1]: Note.", "", f"    {inner} internal | tier: 3",
@@ -654,6 +657,17 @@ EARLY_ENDS = {
     "an address in code after an early end": "/// internal | tier: 2\nAgents note.\n<!-- kbgen:defect DEF-0001 -->///\n"
                                              "`https://qzxalt.corp.example/admin`\n///\n",
     "a closer in a snippet": "/// internal | tier: 2\nAgents note.\n\n--8<-- \"close.md\"\n\n" + ALT + "\n///\n",
+    # the block's own '///' taken into what follows the early end: no line of the page shows it
+    "the '///' in alt text": "/// internal | tier: 2\nNote.\n<!-- kbgen:defect DEF-0001 -->///\n"
+                             "![qzxalt vault key\n///\nend](https://e.example/a.png)\n",
+    "the '///' in a title": "/// internal | tier: 2\nNote.\n<!-- kbgen:defect DEF-0001 -->///\n"
+                            '[see](https://e.example/x "qzxalt vault key\n///\nend")\n',
+    "the '///' in a comment": "/// internal | tier: 2\nNote.\n\n/// details | More -8<- [start:a]\ninner\n///\n\n"
+                              "<!-- qzxalt vault key\n///\n-->\n",
+    "the '///' in a template": "/// internal | tier: 2\nNote.\n<!-- kbgen:defect DEF-0001 -->///\n"
+                               "<template>qzxalt vault key\n///\n</template>\n",
+    "a closer after HTML": "/// internal | tier: 2\nNote.\n<div>x</div>///\n" + ALT + "\n///\n",
+    "a closer after a comment": "/// internal | tier: 2\nNote.\n<!-- a note -->///\n" + ALT + "\n///\n",
 }
 
 
@@ -667,6 +681,14 @@ def test_a_block_the_parser_ends_early_is_refused_whatever_it_holds(make_root, b
     content = load(make_root.path)
     assert any(error.startswith("internal-") for error in errors_of(content)), \
         tier0_texts(content, content.by_rel()["kb/a.md"])
+
+
+def test_critic_modes_that_rewrite_the_text_are_refused(make_root):
+    """pymdownx.critic's accept and reject modes rewrite the text before blocks are read: '///{--x--}' ends
+    a block there."""
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.critic:\n      mode: accept\n")
+    make_root.doc("kb/a.md", f"# Page\n\n/// internal | tier: 2\nNote.\n///{{--x--}}\n{ALT}\n///\n\nEnd.\n")
+    assert "config-option:2" in errors_of(load(make_root.path))  # at markdown_extensions
 
 
 def test_a_preserve_tabs_closer_is_refused(make_root):
