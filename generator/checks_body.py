@@ -135,12 +135,12 @@ class BodyRules:
             elif event.kind == "unclosed":
                 self.add(rel, where, "internal-unclosed", ERROR,
                          "internal block is never closed; add a '///' line (same number of slashes) after it")
-            elif event.kind == "unclosed-fence":
+            elif event.kind == "unclosed-fence":  # an error on a page with internal blocks, anywhere on it
                 after = any(BLOCK_OPENER_RE.match(structure.as_marker(line)) or structure.marker_lookalike(line)
-                            for line in lines[event.index:])
+                            for line in lines)
                 self.add(rel, where, "fence-unclosed", ERROR if after else WARNING,
                          f"this code fence ('{event.detail}') is never closed, so where the code ends is "
-                         "unclear" + (" and the internal blocks after it may be shown as code or text" if after
+                         "unclear" + (" and the internal blocks of the page may be read another way" if after
                                       else "") + f"; close it with a '{event.detail}' line")
             elif event.kind == "no-blank-line":
                 self.add(rel, where, "internal-blank-line", WARNING,
@@ -191,6 +191,37 @@ class BodyRules:
                          "indentation and the blank line before them")
             self.check_written_hidden(document, tier)
         self.check_absorbed(document, page_tier)
+        self.check_hidden_as_written(document)
+
+    def check_hidden_as_written(self, document: Document) -> None:
+        """Each tier's page reads alike with and without what the file writes inside its blocks above the
+        tier: a block the parser hides from its opener to the '///' written for it takes all between raw, and
+        drops it, so the page cannot tell. Where it can, the parser ends the block elsewhere (or never opens
+        it), whatever the lines hold or however the slashes are counted: no comparison of words or markers
+        is needed to see it."""
+        if any(f.path == document.rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings):
+            return  # refused already for how its blocks read: one error says enough
+        lines, scan = self.scanned(document)
+        page_tier = document.tier if document.tier is not None else 0
+        checked: set[int] = set()
+        for tier in range(page_tier, max(audience.TIERS)):
+            bare, opener = structure.without_hidden(lines, scan.floors, tier)
+            shown = structure.view(self.content, document, tier)
+            if opener is None or id(shown) in checked or shown.unreadable:
+                continue
+            checked.add(id(shown))
+            try:
+                page, _ = structure.render_html(self.content, structure.strip_markers("\n".join(bare)), shown.tier)
+            except (structure.MarkdownTooDeep, structure.ExtensionFailed):
+                continue  # the document's own render reports it
+            if structure.page_digest(page) != shown.digest:
+                self.add(document.rel, (document.body_line + opener, 1), "internal-not-hidden", ERROR,
+                         f"the tier {tier} page shows something written inside this internal block: Markdown ends "
+                         "the block before the '///' written for it, or does not open it here, so what the block "
+                         "holds (text, an image, a comment, a link, code) reaches tier "
+                         f"{tier}: check its markers (the same number of slashes, nothing else on the line, a blank "
+                         "line before it) and the code fences, links, comments and snippets inside it")
+                return
 
     def appended(self) -> list[Path]:
         """The snippets mkdocs.yml appends to every page that :meth:`check_appended_snippets` accepts."""

@@ -216,6 +216,7 @@ class View:
     unreadable: str = ""  # why Markdown could not read the body (the view is then empty)
     scripts: tuple[str, ...] = ()  # what of the page runs in its reader's browser: "<script", "onclick", "javascript:"
     slashes: tuple[str, ...] = ()  # runs of slashes the page shows as words, anywhere (see shown_slashes)
+    digest: str = ""  # of the page's HTML: two bodies the tier reads alike render alike (checks_body)
 
     @property
     def heading_text(self) -> list[str]:
@@ -338,7 +339,32 @@ def _view(tier: int, page: str, parse: Parse) -> View:
         links=page_links(HEADERLINK_RE.sub(" ", visible)) + css_urls(uncommented),
         text=plain_text(body), comments=comments, hidden=tuple(parse.hidden), shown=tuple(parse.shown),
         floors=tuple(parse.floors), ambiguous=tuple(parse.ambiguous), scripts=scripts,
-        slashes=shown_slashes(page) if "///" in page else ())
+        slashes=shown_slashes(page) if "///" in page else (), digest=page_digest(page))
+
+
+def without_hidden(lines: list[str], floors: list[int], tier: int) -> tuple[list[str], int | None]:
+    """A body's lines without what the file writes inside its outermost blocks above ``tier`` (each block's
+    opening and closing lines kept), and the index of the first such opener (None: nothing is hidden)."""
+    kept: list[str] = []
+    first = None
+    index = 0
+    while index < len(lines):
+        if floors[index] <= tier:
+            kept.append(lines[index])
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(lines) and floors[end + 1] > tier:
+            end += 1
+        first = index if first is None else first
+        closed = end > index and BLOCK_MARK_RE.match(lines[end]) and not lines[end].strip(" \t>/")
+        kept += [lines[index]] + ([lines[end]] if closed else [])
+        index = end + 1
+    return kept, first
+
+
+def page_digest(page: str) -> str:
+    return hashlib.sha256(page.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def shown_slashes(fragment: str) -> tuple[str, ...]:
@@ -455,7 +481,7 @@ def _prepared_chunk(content: ContentRoot, rels: list[str]) -> dict:
 
 
 # Views kept between runs ----------------------------------------------------------------------------------
-VIEWS_FORMAT = 6
+VIEWS_FORMAT = 7
 VIEWS_FILE = "views.json"  # in a build's cache folder, beside the page manifests
 RENDER_PACKAGES = ("markdown", "pymdown-extensions", "mkdocs", "mkdocs-material", "pygments")
 
@@ -537,11 +563,11 @@ def render_key(content: ContentRoot, document: Document, tier: int, page_markdow
 
 
 def _view_of(fields: list) -> View:
-    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts, slashes = fields
+    tier, headings, ids, links, text, comments, hidden, shown, floors, ambiguous, unreadable, scripts, slashes, digest = fields
     return View(tier, tuple(PageHeading(*heading) for heading in headings), frozenset(ids), tuple(links), text,
                 tuple(comments), tuple((floor, raw) for floor, raw in hidden),
                 tuple((floor, shown_text, around) for floor, shown_text, around in shown), tuple(floors),
-                tuple(ambiguous), unreadable, tuple(scripts), tuple(slashes))
+                tuple(ambiguous), unreadable, tuple(scripts), tuple(slashes), digest)
 
 
 def tiers_of(content: ContentRoot, document: Document, lowest: int = 0) -> list[tuple[int, View]]:

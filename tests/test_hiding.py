@@ -223,7 +223,8 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
                                     f'[x](https://e.example/ "{secret} title")']))]]
     options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
                                              "nested", "details", "odd fence", "glued closer", "section marker",
-                                             "footnote block", "swallowed closer"]), max_size=3, unique=True))
+                                             "footnote block", "swallowed closer", "absorbed closer",
+                                             "paid closer"]), max_size=3, unique=True))
     # A fence as writers write them, some of which pymdownx.superfences does not take as one, holding what
     # is a block's marker to Markdown if the fence is not one.
     header = draw(st.sampled_from(["```text", "```rust,ignore", "```bash title=run.sh", "```yaml:app.yml",
@@ -247,6 +248,11 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
                                                    "<hr/>"])) + "/" * slashes, f"![{secret} glued](a.png)"],
             # the block's own closer taken into an image's alt text or a link's title, after an early end
             "swallowed closer": [f"<!-- note -->{'/' * slashes}", f"![{secret} alt", "/" * slashes, "end](a.png)"],
+            # the block's own closer taken into a link definition, or a '///' a definition pays with
+            "absorbed closer": ["/// details | More -8<- [start:a]", "inner", "///", "", f"![{secret} alt](a.png)",
+                                "[zz]:"],
+            "paid closer": ['[zz]: https://e.example/z "' + "/" * slashes + '"', "", "```rust,ignore", "/" * slashes,
+                            f"![{secret} paid](a.png)", "```"],
             "section marker": [f"{inner} details | More -8<- [start:a]", "inner", inner, f"![{secret} cut](a.png)"],
             # footnotes parse a definition after the other blocks
             "footnote block": ["Agents[^b1].", "", "[^b1]: Note.", "", f"    {inner} internal | tier: 3",
@@ -667,6 +673,15 @@ EARLY_ENDS = {
     "the '///' in a template": "/// internal | tier: 2\nNote.\n<!-- kbgen:defect DEF-0001 -->///\n"
                                "<template>qzxalt vault key\n///\n</template>\n",
     "a closer after HTML": "/// internal | tier: 2\nNote.\n<div>x</div>///\n" + ALT + "\n///\n",
+    # the block's own '///' taken into a link definition no page shows: no run of slashes is left to count
+    "the '///' in a link definition": "/// internal | tier: 2\nNote.\n\n/// details | More -8<- [start:a]\ninner\n"
+                                      "///\n\n" + ALT + "\n[zz]:\n///\n",
+    # a '///' written where the page never shows it pays for the one an early end leaves
+    "a '///' paid for by a link definition": '[zz]: https://e.example/z "///"\n\n/// internal | tier: 2\nNote.\n'
+                                             "\n```rust,ignore\nfn x(){}\n///\n```\n" + ALT + "\n///\n",
+    "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
+    "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
+                                         "\n```\n///\n",
     "a closer after a comment": "/// internal | tier: 2\nNote.\n<!-- a note -->///\n" + ALT + "\n///\n",
 }
 
