@@ -112,7 +112,7 @@ class BlockEvent:
     """Something about an internal block worth a finding: an unknown argument, no closing line, ..."""
 
     index: int  # 0-based line index in the scanned text
-    kind: str  # "bad-argument" | "unclosed" | "no-blank-line" | "unclosed-fence"
+    kind: str  # "bad-argument" | "unclosed" | "no-blank-line" | "unclosed-fence" | "stray-closer"
     detail: str = ""
 
 
@@ -190,6 +190,8 @@ def scan(lines: list[str]) -> Scan:
             in_code.append(False)
             stack.pop()
             continue
+        if end and not stack:
+            events.append(BlockEvent(index, "stray-closer"))
         start = BLOCK_START_RE.match(line)
         if start:
             floor = current

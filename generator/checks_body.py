@@ -142,6 +142,11 @@ class BodyRules:
                          f"this code fence ('{event.detail}') is never closed, so where the code ends is "
                          "unclear" + (" and the internal blocks of the page may be read another way" if after
                                       else "") + f"; close it with a '{event.detail}' line")
+            elif event.kind == "stray-closer" and scan.openers:
+                self.add(rel, where, "internal-marker", ERROR,
+                         "this '///' ends no block as written: the block above ended earlier (a '///' line inside "
+                         "code, a comment, an image's alt text or a link's title still ends a block), so what "
+                         "lies between may be shown to every reader; end the block once, on a line of its own")
             elif event.kind == "no-blank-line":
                 self.add(rel, where, "internal-blank-line", WARNING,
                          "an internal block must start after a blank line, or it is read as plain text; "

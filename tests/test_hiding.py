@@ -224,7 +224,7 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
     options = draw(st.lists(st.sampled_from(["footnote", "reference", "heading", "list", "fence", "abbr", "html",
                                              "nested", "details", "odd fence", "glued closer", "section marker",
                                              "footnote block", "swallowed closer", "absorbed closer",
-                                             "paid closer"]), max_size=3, unique=True))
+                                             "paid closer", "spanning closer"]), max_size=3, unique=True))
     # A fence as writers write them, some of which pymdownx.superfences does not take as one, holding what
     # is a block's marker to Markdown if the fence is not one.
     header = draw(st.sampled_from(["```text", "```rust,ignore", "```bash title=run.sh", "```yaml:app.yml",
@@ -251,6 +251,9 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
             # the block's own closer taken into a link definition, or a '///' a definition pays with
             "absorbed closer": ["/// details | More -8<- [start:a]", "inner", "///", "", f"![{secret} alt](a.png)",
                                 "[zz]:"],
+            "spanning closer": [draw(st.sampled_from(["Agents run `grep", "Note <!--", "![alt", '[x](y "t'])),
+                                "/" * slashes, draw(st.sampled_from(["x` first.", "-->", "z](a.png)", 'u")'])),
+                                "", f"{secret} after the span."],
             "paid closer": ['[zz]: https://e.example/z "' + "/" * slashes + '"', "", "```rust,ignore", "/" * slashes,
                             f"![{secret} paid](a.png)", "```"],
             "section marker": [f"{inner} details | More -8<- [start:a]", "inner", inner, f"![{secret} cut](a.png)"],
@@ -679,6 +682,11 @@ EARLY_ENDS = {
     # a '///' written where the page never shows it pays for the one an early end leaves
     "a '///' paid for by a link definition": '[zz]: https://e.example/z "///"\n\n/// internal | tier: 2\nNote.\n'
                                              "\n```rust,ignore\nfn x(){}\n///\n```\n" + ALT + "\n///\n",
+    # a '///' line inside code, a comment, alt text or a title written over lines ends the block for the parser
+    # and for the line reading alike; the writer's own '///' after it, absorbed or not, ends no block
+    "a '///' inside a code span": "/// internal | tier: 2\nAgents run `grep\n///\nx` first.\n\nqzxalt vault key "
+                                  "is tapir-42.\n[zz]:\n///\n",
+    "a '///' inside a comment": "/// internal | tier: 2\nAgents note <!--\n///\n-->\n\nqzxalt vault key.\n///\n",
     "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
     "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
                                          "\n```\n///\n",
