@@ -218,8 +218,8 @@ class BodyRules:
             try:
                 page, _ = structure.render_html(self.content, structure.strip_markers("\n".join(bare)), shown.tier)
             except (structure.MarkdownTooDeep, structure.ExtensionFailed):
-                continue  # the document's own render reports it
-            if structure.page_digest(page) != shown.digest:
+                page = None  # the page reads as written, the page without its blocks' text does not: refused
+            if page is None or structure.page_digest(page) != shown.digest:
                 self.add(document.rel, (document.body_line + opener, 1), "internal-not-hidden", ERROR,
                          f"the tier {tier} page shows something written inside this internal block: Markdown ends "
                          "the block before the '///' written for it, or does not open it here, so what the block "
