@@ -152,12 +152,21 @@ class BodyRules:
                          "an internal block must start after a blank line, or it is read as plain text; "
                          "add a blank line before it")
         self.check_marker_lookalikes(rel, first, lines, scan)
-        for index, line in enumerate(lines):  # HTML, then a marker: Markdown puts the marker on a line of its own
-            if "///" in line and not scan.in_code[index] and structure.glued_marker(line):
+        for index, line in enumerate(lines):
+            if "///" not in line or scan.in_code[index]:
+                continue
+            if structure.glued_marker(line):  # HTML, then a marker: Markdown puts the marker on a line of its own
                 self.add(rel, (first + index, 1), "internal-marker", ERROR,
                          f"'{structure.glued_marker(line)}' follows HTML on this line: Markdown moves it to a line "
                          "of its own, where it opens or ends a block that the line, as written, does not; put "
                          "the marker on a line of its own")
+            elif structure.is_marker(" ".join(line.strip(" \t>").split())):
+                left_open = structure.open_inline("\n".join(_paragraph_above(lines, scan, index)))
+                if left_open:
+                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
+                             f"this marker is inside {left_open} that the lines above leave open: a reader takes it "
+                             "for part of it, while Markdown opens or ends a block here all the same; close it on "
+                             "the line above, and leave a blank line before the marker")
         self.check_hiding(document)
 
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
@@ -417,6 +426,17 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
                 shown_words.count(tokens) > visible.count(tokens):
             return at
     return None
+
+
+def _paragraph_above(lines: list[str], scan: audience.Scan, index: int) -> list[str]:
+    """The lines of text right above line ``index``, back to a blank line, a block's marker or code."""
+    found = []
+    for above in range(index - 1, -1, -1):
+        line = lines[above]
+        if not line.strip(" \t>") or scan.in_code[above] or structure.BLOCK_MARK_RE.match(line):
+            break
+        found.append(line)
+    return found[::-1]
 
 
 def marker_lines(lines: list[str]) -> list[int]:

@@ -399,6 +399,22 @@ def written_slashes(lines: list[str], scan) -> collections.Counter:
     return found
 
 
+def open_inline(text: str) -> str | None:
+    """What of a paragraph's text is left open at its end, so that the next line is inside it for a reader:
+    a code span, a comment, a link's or image's text or address (its title too). Python-Markdown still reads
+    a block's marker on that line: the writer and the page part ways there."""
+    if "<!--" in text and text.rfind("<!--") > text.rfind("-->"):
+        return "a comment"
+    text = COMMENT_RE.sub(" ", text)
+    if "`" in CODE_SPAN_RE.sub(" ", text):
+        return "a code span"
+    text = INLINE_LINK_RE.sub(" ", CODE_SPAN_RE.sub(" ", text))
+    last_open, last_close = text.rfind("["), text.rfind("]")
+    if last_open > last_close or ("](" in text and text.rfind("](") > text.rfind(")")):
+        return "a link or an image"
+    return None
+
+
 def glued_marker(line: str) -> str | None:
     """The block marker after a line's leading HTML (``<!-- note -->///``, ``<div>x</div>/// internal``):
     Python-Markdown's HTML block reader ends the HTML there and reads the rest as a line of its own."""

@@ -687,6 +687,10 @@ EARLY_ENDS = {
     "a '///' inside a code span": "/// internal | tier: 2\nAgents run `grep\n///\nx` first.\n\nqzxalt vault key "
                                   "is tapir-42.\n[zz]:\n///\n",
     "a '///' inside a comment": "/// internal | tier: 2\nAgents note <!--\n///\n-->\n\nqzxalt vault key.\n///\n",
+    # the writer's last '///' taken as the end of a block opened inside a code span, after an early end
+    "a block opened in a code span": "/// internal\nAgents run `x\n///\ny` then `p\n/// note\nq` now.\n\n"
+                                     "qzxalt vault key.\n///\n",
+    "a block ended in alt text": "/// internal\nSee ![x\n///\ny](a.png)\n\nqzxalt vault key.\n///\n",
     "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
     "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
                                          "\n```\n///\n",
@@ -721,6 +725,16 @@ def test_a_preserve_tabs_closer_is_refused(make_root):
                                  "      preserve_tabs: true\n")
     make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n/// internal | tier: 2\nNote.\n///\x01\n{ALT}\n///\n\nEnd.\n")
     assert any(error.startswith("internal-") for error in errors_of(load(make_root.path)))
+
+
+@pytest.mark.parametrize("last", ["Run `grep -r x`\nand `ls`.", "See [the guide](https://e.example/g \"Guide\")\nand this.",
+                                  "A note <!-- for us -->\nhere.", "![A chart](chart.png)\nof it.",
+                                  "Use ``a ` b`` here."])
+def test_a_closer_after_lines_that_close_what_they_open_is_a_closer(make_root, last):
+    """Code spans, links, images and comments finished on the lines above a '///' leave it a marker."""
+    make_root.file("kb/chart.png", b"\x89PNG")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic.\n\n/// internal\n{last}\n///\n\nPublic end.\n")
+    assert errors_of(load(make_root.path)) == []
 
 
 @pytest.mark.parametrize("example", [
