@@ -781,6 +781,8 @@ def hidden_lines(content: ContentRoot, document: Document, text: str | None = No
                 opener = next((i for i in range(cursor, len(lines)) if BLOCK_MARK_RE.match(lines[i])
                                and "internal" in lines[i].lower()), None)
                 found = [opener] if opener is not None else []
+            elif not found:  # text a snippet brought: the next block from here that includes one
+                found = _including_block(lines, cursor)
             if not found:
                 continue
             opener = next((i for i in range(found[0] - 1, -1, -1) if BLOCK_MARK_RE.match(lines[i])), found[0]) \
@@ -792,6 +794,19 @@ def hidden_lines(content: ContentRoot, document: Document, text: str | None = No
     if text is None:
         content.derived[key] = floors
     return floors
+
+
+def _including_block(lines: list[str], start: int) -> list[int]:
+    """The lines inside the next internal block from ``start`` whose content includes a snippet (the parser's
+    record of it holds the snippet's text, not the include), or none."""
+    opener = next((i for i in range(start, len(lines)) if BLOCK_MARK_RE.match(lines[i])
+                   and "internal" in lines[i].lower()), None)
+    if opener is None:
+        return []
+    closer = next((i for i in range(opener + 1, len(lines)) if BLOCK_MARK_RE.match(lines[i])
+                   and not lines[i].strip(" \t>/")), len(lines))
+    inside = list(range(opener + 1, closer))
+    return inside if any(SNIPPET_RE.match(lines[i]) for i in inside) else []
 
 
 # The source outline ----------------------------------------------------------------------------

@@ -746,3 +746,13 @@ def test_markers_shown_in_a_fence_or_a_sentence_are_no_early_end(make_root, exam
     """A page about the syntax shows markers in a code fence, or inside a sentence: that is no early end."""
     make_root.doc("kb/a.md", f"# Page\n\n{example}\n/// internal\nAgents only.\n///\n\nPublic end.\n")
     assert errors_of(load(make_root.path)) == []
+
+
+def test_an_internal_block_that_includes_a_snippet_is_hidden_and_accepted(make_root):
+    """One agent-only procedure shared by several pages: the block's text is the snippet's, not the include's."""
+    make_root.file("snippets/agents.md", "Check the qzxshared flag first.\n")
+    make_root.doc("kb/a.md", '# Page\n\nPublic.\n\n/// internal\n--8<-- "agents.md"\n///\n\nPublic end.\n')
+    content = load(make_root.path)
+    assert errors_of(content) == []
+    assert "qzxshared" not in tier0_texts(content, content.by_rel()["kb/a.md"])
+    assert "qzxshared" in structure.render_html(content, content.by_rel()["kb/a.md"].body, 1)[0]
