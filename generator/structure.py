@@ -98,6 +98,7 @@ LINE_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|pre|div|h[1-6]|td|th|tr|table|blockq
                          r"section|article|aside|header|footer|figure|figcaption)\b[^>]*>", re.I)
 # A run of slashes standing as a word of its own: between spaces, markup (`code`, **, [], (), quotes, <>) or
 # a line's ends; 'file:///x' and 'a///b' hold none.
+OPEN_TAG_RE = re.compile(r"<[A-Za-z?!/][^>]*\Z")  # a tag, instruction or declaration the text leaves open
 GLUED_MARKER_RE = re.compile(r"^[ \t>]*<[!?/A-Za-z][^\n]*>[ \t]*(/{3,}[^>\n]*)$")
 SLASH_BOUND = r"\s`*_\[\](){}\"'<>|"
 SLASH_RUN_RE = re.compile(rf"(?<![^{SLASH_BOUND}])/{{3,}}(?![^{SLASH_BOUND}])")
@@ -395,7 +396,7 @@ def written_slashes(lines: list[str], scan) -> collections.Counter:
         in_fence = scan.in_code[index] and index not in scan.indented_code
         if (is_marker(" ".join(line.strip(" \t>").split())) or glued_marker(line)) and not (in_fence and taken):
             continue
-        found.update(SLASH_RUN_RE.findall(html.unescape(line)))
+        found.update(SLASH_RUN_RE.findall(html.unescape(line.replace("\\/", "/"))))  # '\/' is a slash to Markdown
     return found
 
 
@@ -406,6 +407,8 @@ def open_inline(text: str) -> str | None:
     if "<!--" in text and text.rfind("<!--") > text.rfind("-->"):
         return "a comment"
     text = COMMENT_RE.sub(" ", text)
+    if OPEN_TAG_RE.search(text):
+        return "a tag of raw HTML"  # its attribute values (title="...") run on: '<b title="x', '<?x', '<!x'
     if "`" in CODE_SPAN_RE.sub(" ", text):
         return "a code span"
     text = INLINE_LINK_RE.sub(" ", CODE_SPAN_RE.sub(" ", text))

@@ -690,6 +690,10 @@ EARLY_ENDS = {
     # the writer's last '///' taken as the end of a block opened inside a code span, after an early end
     "a block opened in a code span": "/// internal\nAgents run `x\n///\ny` then `p\n/// note\nq` now.\n\n"
                                      "qzxalt vault key.\n///\n",
+    "a block opened in a tag's attribute": '/// internal\nAgents <b title="x\n///\ny"> then <b title="p\n/// note\n'
+                                            'q"> now.\n\nqzxalt vault key.\n///\n',
+    "a block ended in an instruction": "/// internal\nAgents <?x\n///\ny?> then <!X p\n/// note\nq> now.\n\n"
+                                       "qzxalt vault key.\n///\n",
     "a block ended in alt text": "/// internal\nSee ![x\n///\ny](a.png)\n\nqzxalt vault key.\n///\n",
     "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
     "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
@@ -729,7 +733,7 @@ def test_a_preserve_tabs_closer_is_refused(make_root):
 
 @pytest.mark.parametrize("last", ["Run `grep -r x`\nand `ls`.", "See [the guide](https://e.example/g \"Guide\")\nand this.",
                                   "A note <!-- for us -->\nhere.", "![A chart](chart.png)\nof it.",
-                                  "Use ``a ` b`` here."])
+                                  "Use ``a ` b`` here.", "Use the \\/// separator.", "A <b title=\"t\">bold</b>\nword."])
 def test_a_closer_after_lines_that_close_what_they_open_is_a_closer(make_root, last):
     """Code spans, links, images and comments finished on the lines above a '///' leave it a marker."""
     make_root.file("kb/chart.png", b"\x89PNG")
