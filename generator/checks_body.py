@@ -160,14 +160,15 @@ class BodyRules:
                          f"'{structure.glued_marker(line)}' follows HTML on this line: Markdown moves it to a line "
                          "of its own, where it opens or ends a block that the line, as written, does not; put "
                          "the marker on a line of its own")
-            elif structure.is_marker(" ".join(line.strip(" \t>").split())):
-                left_open = structure.open_inline("\n".join(_paragraph_above(lines, scan, index)))
-                if left_open:
-                    self.add(rel, (first + index, 1), "internal-marker", ERROR,
-                             f"this marker is inside {left_open} that the lines above leave open: a reader takes it "
-                             "for part of it, while Markdown opens or ends a block here all the same; close it on "
-                             "the line above, and leave a blank line before the marker")
         self.check_hiding(document)
+        if scan.openers and not any(f.path == rel and f.severity == ERROR and f.rule.startswith("internal-")
+                                    for f in self.findings):  # one error on how its blocks read says enough
+            at = next((index for index in range(len(lines)) if _between_text(lines, scan, index)), None)
+            if at is not None:
+                self.add(rel, (first + at, 1), "internal-marker", ERROR,
+                         "this '///' sits between two lines of text: a code span, comment, tag, link or emphasis "
+                         "running over them reads as holding it, while Markdown ends a block here all the same; "
+                         "leave a blank line after a block's '///'")
 
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
         """Lines that look like an internal block's marker but that Markdown reads as text, in a document
@@ -428,15 +429,18 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
     return None
 
 
-def _paragraph_above(lines: list[str], scan: audience.Scan, index: int) -> list[str]:
-    """The lines of text right above line ``index``, back to a blank line, a block's marker or code."""
-    found = []
-    for above in range(index - 1, -1, -1):
-        line = lines[above]
-        if not line.strip(" \t>") or scan.in_code[above] or structure.BLOCK_MARK_RE.match(line):
-            break
-        found.append(line)
-    return found[::-1]
+def _between_text(lines: list[str], scan: audience.Scan, index: int) -> bool:
+    """Whether line ``index``, a block's '///', has a line of text right above it and right below it (the
+    feed's region markers are no text: they are taken out)."""
+    if not audience.BLOCK_END_RE.match(lines[index]):
+        return False
+
+    def text(at: int) -> bool:
+        line = lines[at] if 0 <= at < len(lines) else ""
+        return bool(line.strip(" \t>")) and not scan.in_code[at] and not structure.BLOCK_MARK_RE.match(line) \
+            and not structure.FEED_MARKER_RE.match(line + "\n")
+
+    return text(index - 1) and text(index + 1)
 
 
 def marker_lines(lines: list[str]) -> list[int]:

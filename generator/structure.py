@@ -98,7 +98,6 @@ LINE_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|pre|div|h[1-6]|td|th|tr|table|blockq
                          r"section|article|aside|header|footer|figure|figcaption)\b[^>]*>", re.I)
 # A run of slashes standing as a word of its own: between spaces, markup (`code`, **, [], (), quotes, <>) or
 # a line's ends; 'file:///x' and 'a///b' hold none.
-OPEN_TAG_RE = re.compile(r"<[A-Za-z?!/][^>]*\Z")  # a tag, instruction or declaration the text leaves open
 GLUED_MARKER_RE = re.compile(r"^[ \t>]*<[!?/A-Za-z][^\n]*>[ \t]*(/{3,}[^>\n]*)$")
 SLASH_BOUND = r"\s`*_\[\](){}\"'<>|"
 SLASH_RUN_RE = re.compile(rf"(?<![^{SLASH_BOUND}])/{{3,}}(?![^{SLASH_BOUND}])")
@@ -398,24 +397,6 @@ def written_slashes(lines: list[str], scan) -> collections.Counter:
             continue
         found.update(SLASH_RUN_RE.findall(html.unescape(line.replace("\\/", "/"))))  # '\/' is a slash to Markdown
     return found
-
-
-def open_inline(text: str) -> str | None:
-    """What of a paragraph's text is left open at its end, so that the next line is inside it for a reader:
-    a code span, a comment, a link's or image's text or address (its title too). Python-Markdown still reads
-    a block's marker on that line: the writer and the page part ways there."""
-    if "<!--" in text and text.rfind("<!--") > text.rfind("-->"):
-        return "a comment"
-    text = COMMENT_RE.sub(" ", text)
-    if OPEN_TAG_RE.search(text):
-        return "a tag of raw HTML"  # its attribute values (title="...") run on: '<b title="x', '<?x', '<!x'
-    if "`" in CODE_SPAN_RE.sub(" ", text):
-        return "a code span"
-    text = INLINE_LINK_RE.sub(" ", CODE_SPAN_RE.sub(" ", text))
-    last_open, last_close = text.rfind("["), text.rfind("]")
-    if last_open > last_close or ("](" in text and text.rfind("](") > text.rfind(")")):
-        return "a link or an image"
-    return None
 
 
 def glued_marker(line: str) -> str | None:

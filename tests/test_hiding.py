@@ -694,6 +694,9 @@ EARLY_ENDS = {
                                             'q"> now.\n\nqzxalt vault key.\n///\n',
     "a block ended in an instruction": "/// internal\nAgents <?x\n///\ny?> then <!X p\n/// note\nq> now.\n\n"
                                        "qzxalt vault key.\n///\n",
+    "a block ended in a title with '>'": '/// internal\nAgents <b title="a > x\n///\ny"> then <b title="p > x\n'
+                                           '/// note\nq"> now.\n\nqzxalt vault key.\n///\n',
+    "a block ended in emphasis": "/// internal\nAgents *x\n///\ny* then *p\n/// note\nq* now.\n\nqzxalt vault key.\n///\n",
     "a block ended in alt text": "/// internal\nSee ![x\n///\ny](a.png)\n\nqzxalt vault key.\n///\n",
     "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
     "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
@@ -733,9 +736,12 @@ def test_a_preserve_tabs_closer_is_refused(make_root):
 
 @pytest.mark.parametrize("last", ["Run `grep -r x`\nand `ls`.", "See [the guide](https://e.example/g \"Guide\")\nand this.",
                                   "A note <!-- for us -->\nhere.", "![A chart](chart.png)\nof it.",
-                                  "Use ``a ` b`` here.", "Use the \\/// separator.", "A <b title=\"t\">bold</b>\nword."])
-def test_a_closer_after_lines_that_close_what_they_open_is_a_closer(make_root, last):
-    """Code spans, links, images and comments finished on the lines above a '///' leave it a marker."""
+                                  "Use ``a ` b`` here.", "Use the \\/// separator.", "A <b title=\"t\">bold</b>\nword.",
+                                  "Values in [0, 5) are accepted.", "Refunds apply when amount <limit.",
+                                  "Tell them sorry :-[", "Type a \\` to start a code span."])
+def test_a_closer_under_the_last_line_of_a_block_is_a_closer(make_root, last):
+    """A block's '///' right under its last line, with a blank line after it, is the usual way to end one,
+    whatever that line holds."""
     make_root.file("kb/chart.png", b"\x89PNG")
     make_root.doc("kb/a.md", f"# Page\n\nPublic.\n\n/// internal\n{last}\n///\n\nPublic end.\n")
     assert errors_of(load(make_root.path)) == []
