@@ -430,8 +430,8 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
 
 
 def _between_text(lines: list[str], scan: audience.Scan, index: int) -> bool:
-    """Whether line ``index``, a block's '///', has a line of text right above it and right below it (the
-    feed's region markers are no text: they are taken out)."""
+    """Whether line ``index``, a block's '///', has a line of text right above it and, right below it, a line
+    of text or another block's opening line (the feed's region markers are no text: they are taken out)."""
     if not audience.BLOCK_END_RE.match(lines[index]):
         return False
 
@@ -440,7 +440,8 @@ def _between_text(lines: list[str], scan: audience.Scan, index: int) -> bool:
         return bool(line.strip(" \t>")) and not scan.in_code[at] and not structure.BLOCK_MARK_RE.match(line) \
             and not structure.FEED_MARKER_RE.match(line + "\n")
 
-    return text(index - 1) and text(index + 1)
+    below = lines[index + 1] if index + 1 < len(lines) else ""
+    return text(index - 1) and (text(index + 1) or bool(audience.BLOCK_START_RE.match(below)))  # '///' then '/// note'
 
 
 def marker_lines(lines: list[str]) -> list[int]:

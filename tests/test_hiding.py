@@ -696,6 +696,8 @@ EARLY_ENDS = {
                                        "qzxalt vault key.\n///\n",
     "a block ended in a title with '>'": '/// internal\nAgents <b title="a > x\n///\ny"> then <b title="p > x\n'
                                            '/// note\nq"> now.\n\nqzxalt vault key.\n///\n',
+    "a block ended and another opened in emphasis": "/// internal\nAgents *x\n///\n/// note\ny* now.\n\n"
+                                                    "qzxalt vault key.\n///\n",
     "a block ended in emphasis": "/// internal\nAgents *x\n///\ny* then *p\n/// note\nq* now.\n\nqzxalt vault key.\n///\n",
     "a block ended in alt text": "/// internal\nSee ![x\n///\ny](a.png)\n\nqzxalt vault key.\n///\n",
     "a quoted fence a line ends": "/// internal | tier: 2\nNote.\n\n> ```text\n///\n" + ALT + "\n```\n///\n",
