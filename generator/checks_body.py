@@ -85,8 +85,8 @@ class BodyRules:
         if not any(view.slashes for _, view in views.values()) or not (
                 "internal" in document.body.lower() or any(view.floors for _, view in views.values())):
             return
-        if any(f.path == document.rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings):
-            return  # refused already for how its blocks read: one error says enough
+        if self.refused_for_blocks(document.rel):
+            return
         allowed = structure.written_slashes(lines, scan)
         for path in dict.fromkeys(included):
             for snippet in self._brought(path):
@@ -161,8 +161,7 @@ class BodyRules:
                          "of its own, where it opens or ends a block that the line, as written, does not; put "
                          "the marker on a line of its own")
         self.check_hiding(document)
-        if scan.openers and not any(f.path == rel and f.severity == ERROR and f.rule.startswith("internal-")
-                                    for f in self.findings):  # one error on how its blocks read says enough
+        if scan.openers and not self.refused_for_blocks(rel):
             at = next((index for index in range(len(lines)) if _between_text(lines, scan, index)), None)
             if at is not None:
                 self.add(rel, (first + at, 1), "internal-marker", ERROR,
@@ -208,14 +207,18 @@ class BodyRules:
         self.check_absorbed(document, page_tier)
         self.check_hidden_as_written(document)
 
+    def refused_for_blocks(self, rel: str) -> bool:
+        """Whether a file is refused already for how its blocks read: one such error says enough."""
+        return any(f.path == rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings)
+
     def check_hidden_as_written(self, document: Document) -> None:
         """Each tier's page reads alike with and without what the file writes inside its blocks above the
         tier: a block the parser hides from its opener to the '///' written for it takes all between raw, and
         drops it, so the page cannot tell. Where it can, the parser ends the block elsewhere (or never opens
         it), whatever the lines hold or however the slashes are counted: no comparison of words or markers
         is needed to see it."""
-        if any(f.path == document.rel and f.severity == ERROR and f.rule.startswith("internal-") for f in self.findings):
-            return  # refused already for how its blocks read: one error says enough
+        if self.refused_for_blocks(document.rel):
+            return
         lines, scan = self.scanned(document)
         page_tier = document.tier if document.tier is not None else 0
         checked: set[int] = set()

@@ -69,7 +69,7 @@ class _DocumentPage(Page):
         held = self.plugin.held
         if held is None or held[0] != key:
             html = self.plugin.renders.content(key)
-            if renders.digest(html) != expected:
+            if structure.page_digest(html) != expected:
                 raise PluginError(f"the render of {self.file.src_uri} changed on disk during the build")
             held = self.plugin.held = key, html
         return held[1]
@@ -79,7 +79,7 @@ class _DocumentPage(Page):
         """The render read back (as a plugin hands it on unchanged) stays on disk; other HTML is held."""
         held = self.plugin.held
         same = self.kept is not None and html is not None and (
-            held is not None and held[0] == self.kept[0] and html is held[1] or renders.digest(html) == self.kept[1])
+            held is not None and held[0] == self.kept[0] and html is held[1] or structure.page_digest(html) == self.kept[1])
         self._content = None if same else html
 
     def render(self, config, files: Files) -> None:
@@ -89,7 +89,7 @@ class _DocumentPage(Page):
         self.kept = None
         if not plugin.renders.take(key, self, files):
             plugin.renders.render(key, self, config, files, plugin.renderer(self, config, super().render))
-        self.kept = (key, renders.digest(self._content))
+        self.kept = (key, structure.page_digest(self._content))
         plugin.held, self._content = (key, self._content), None
         self.markdown = ""  # rendered: not needed any more ("" and not None, which MkDocs reads as "not read")
 

@@ -16,7 +16,6 @@ middle instead of rendering the same pages side by side.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -163,10 +162,6 @@ def in_order(files: Files, uris: list[str]) -> Files:
         files.remove(file)
         files.append(file)
     return files
-
-
-def digest(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _target(file: File | None) -> list | None:

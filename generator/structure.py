@@ -92,13 +92,12 @@ URL_RE = re.compile(r"\b(?:https?|ftp)://\S+")  # an address alone is no evidenc
 FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]:?")
 FEED_MARKER_RE = re.compile(r"^[ \t]*<!-- /?kbgen:defect\b[^>\n]*-->[ \t]*(?:\n|\Z)", re.M)  # whole lines only
 BLOCK_MARK_RE = re.compile(r"^[ \t>]*/{3,}")
-# Elements that end a line of a page as a reader sees it (any other tag is inside a line), and a line that is a
-# block's marker: what a page shows of a '///' line that Markdown did not read as one.
+# Elements that end a line of a page as a reader sees it (any other tag is inside a line).
 LINE_TAG_RE = re.compile(r"</?(?:p|li|ul|ol|pre|div|h[1-6]|td|th|tr|table|blockquote|dd|dt|dl|br|hr|summary|details|"
                          r"section|article|aside|header|footer|figure|figcaption)\b[^>]*>", re.I)
+GLUED_MARKER_RE = re.compile(r"^[ \t>]*<[!?/A-Za-z][^\n]*>[ \t]*(/{3,}[^>\n]*)$")  # HTML, then a marker
 # A run of slashes standing as a word of its own: between spaces, markup (`code`, **, [], (), quotes, <>) or
 # a line's ends; 'file:///x' and 'a///b' hold none.
-GLUED_MARKER_RE = re.compile(r"^[ \t>]*<[!?/A-Za-z][^\n]*>[ \t]*(/{3,}[^>\n]*)$")
 SLASH_BOUND = r"\s`*_\[\](){}\"'<>|"
 SLASH_RUN_RE = re.compile(rf"(?<![^{SLASH_BOUND}])/{{3,}}(?![^{SLASH_BOUND}])")
 FOOTNOTE_BACKREF_RE = re.compile(r'(?:&#160;)?<a class="footnote-backref"[^>]*>.*?</a>', re.S)  # ends a line of text
@@ -364,6 +363,7 @@ def without_hidden(lines: list[str], floors: list[int], tier: int) -> tuple[list
 
 
 def page_digest(page: str) -> str:
+    """The sha256 of a page's HTML (a render may hold lone surrogates a source had)."""
     return hashlib.sha256(page.encode("utf-8", "surrogatepass")).hexdigest()
 
 
