@@ -22,6 +22,7 @@ from .content import ContentRoot, Document
 from .navigation import intent_uri, long_date, md_escape, page_url
 from . import structure
 from .structure import headings
+from .writeups import for_agents
 
 INDEX_URI = "defects.md"
 INDEX_TITLE = "Defects"
@@ -51,7 +52,11 @@ def listed(content: ContentRoot, tier: int) -> list[Document]:
 def fed_runbooks(content: ContentRoot, defect: Document, by_id: dict[str, Document], tier: int) -> list[Document]:
     """The published runbooks of the tier's site that the feed gave the defect's known-defect entry: those
     its record names that hold the entry, in text the tier's page shows. The record is front matter anyone
-    may edit; what a runbook's page shows is what a site below the defect's tier may repeat of it."""
+    may edit; what a runbook's page shows is what a site below the defect's tier may repeat of it. A defect
+    the feed would not tell tier 2 of (open, its workaround not approved for agents) has none: an entry a
+    writer copied by hand into a runbook does not make its severity and state public to the tier."""
+    if not for_agents(defect):
+        return []
     fed = defect.meta.get("fed") if isinstance(defect.meta.get("fed"), dict) else {}
     return [by_id[r] for r in fed.get("runbooks") or [] if isinstance(r, str) and r in by_id
             and by_id[r].kind == "runbook" and by_id[r].published and by_id[r].tier is not None

@@ -44,7 +44,8 @@ from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
 from .navigation import md_inline
-from .writeups import RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, sections_of
+from .writeups import (RECOGNISE, SUMMARY, WORKAROUND, Section, approval_digest, digest, for_agents,
+                       sections_of)
 from .site_config import of as site_config_of
 from .structure import (CODE_SPAN_RE, EXTERNAL_RE, SNIPPET_RE, headings, markdown_links, named_sections, render_html,
                         strip_markers)
@@ -92,7 +93,7 @@ def unfed(content: ContentRoot) -> list[Document]:
         return "runbooks" not in fed
 
     return [d for d in content.documents
-            if d.kind == "defect" and (_for_agents(d) or _for_customers(d)) and stale(d)]
+            if d.kind == "defect" and (for_agents(d) or _for_customers(d)) and stale(d)]
 
 
 def customer_status(defect: Document) -> str:
@@ -146,11 +147,6 @@ def _customer_update(defect: Document) -> dict:
 def _for_customers(defect: Document) -> bool:
     """Whether the defect's known issue is for customers: it is resolved, or its write-up says to publish it."""
     return defect.meta.get("state") == "resolved" or _customer_update(defect).get("publish") is True
-
-
-def _for_agents(defect: Document) -> bool:
-    """Whether tier 2 runbooks get the defect: it is resolved, or its workaround is approved for agents."""
-    return defect.meta.get("state") == "resolved" or defect.meta.get("agent_workaround") is True
 
 
 def feed(root: Path | str | ContentRoot, defect_id: str) -> Fed:
@@ -219,7 +215,7 @@ class _Feeder:
     def feed(self, defect: Document) -> Fed:
         rel = defect.rel
         resolved = defect.meta.get("state") == "resolved"
-        customers, agents = _for_customers(defect), _for_agents(defect)
+        customers, agents = _for_customers(defect), for_agents(defect)
         if not (customers or agents):
             line, col = defect.where("state")
             raise FeedError(f"{defect.id} is not resolved", [Finding(

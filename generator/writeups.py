@@ -39,6 +39,12 @@ def sections_of(defect: Document) -> dict[str, Section]:
     return sections
 
 
+def for_agents(defect: Document) -> bool:
+    """Whether tier 2 may be told of the defect: it is resolved, or its workaround is approved for agents.
+    The feed writes tier 2 runbooks' entries only then, and the tier 2 Defects page lists no other."""
+    return defect.meta.get("state") == "resolved" or defect.meta.get("agent_workaround") is True
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
 

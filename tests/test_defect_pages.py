@@ -223,6 +223,29 @@ def test_tier2_lists_a_defect_only_where_its_runbooks_show_the_entry(agent_root,
     assert not [p for p in site.rglob("*.html") if title in read(p)], f"{title!r} is for tier 3"
 
 
+def test_tier2_lists_no_defect_the_feed_would_not_tell_it_of(agent_root, tmp_path):
+    """An open defect whose workaround is not approved for agents, given a runbook entry written by hand
+    (the feed's markers and line copied) and a record naming that runbook: the runbook shows what its
+    writer wrote, but the Defects page adds nothing of the write-up (its severity, state, versions)."""
+    text = (agent_root / RUNBOOK).read_text(encoding="utf-8")
+    start = text.index(FED_ENTRY_START)
+    end = text.index("<!-- /kbgen:defect -->", start) + len("<!-- /kbgen:defect -->")
+    copied = text[start:end].replace("DEF-0101-refund-stuck", "DEF-0102-ledger").replace("DEF-0101", "DEF-0102")
+    copied = copied.replace("Refunds stuck in pending", "Ledger rounding drifts at month end")
+    root = _copied_with(agent_root, tmp_path / "root", {
+        UNFED: ("state: open", "state: open\nfed:\n  runbooks: [diagnose-refunds]"),
+        RUNBOOK: ("## Known defects\n", f"## Known defects\n\n{copied}\n")})
+    content = load(root)
+    assert "DEF-0102" not in [d.id for d in listed(content, 2)]
+    assert "DEF-0102" in [d.id for d in listed(content, 3)]
+    build(root, out=tmp_path / "out", tiers=[2])
+    page = article(read(tmp_path / "out" / "tier2" / "defects" / "index.html"))
+    rows = re.findall(r"<tr data-state=.*?</tr>", page, re.S)
+    assert rows and not [row for row in rows if "Ledger rounding" in row]
+    runbook = read(tmp_path / "out" / "tier2" / "runbooks/tier2/diagnose-refunds/index.html")
+    assert "Ledger rounding drifts at month end" in runbook, "the runbook shows what its writer wrote"
+
+
 def test_tier2_row_shows_no_report_date_of_a_tier3_write_up(agent_site):
     page = article(read(agent_site / "tier2" / "defects" / "index.html"))
     row = next(row for row in re.findall(r"<tr data-state=.*?</tr>", page, re.S) if "Refunds stuck" in row)
