@@ -121,6 +121,8 @@ class FrontMatterRules:
             self.check_runbook(document)
         if kind == "defect":
             self.check_defect(document)
+        if kind == "article":
+            self.check_known_issue_record(document)
 
     def check_escalation(self, document: Document, escalation: dict) -> None:
         to_tier, tier = escalation.get("to_tier"), document.tier

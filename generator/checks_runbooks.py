@@ -185,6 +185,11 @@ class RunbookRules:
                 self.add(rel, document.where("recurrence_of"), "defect-recurrence", ERROR,
                          f"'recurrence_of' names '{earlier}', which is no other defect"
                          f"{did_you_mean(earlier, defects)}; name the earlier defect this one is a recurrence of")
+            elif (loop := self._recurrence_loop(document)) is not None:
+                self.add(rel, document.where("recurrence_of"), "defect-recurrence", ERROR,
+                         f"'recurrence_of' runs in a loop ({' -> '.join(loop)}): a defect recurs after an earlier "
+                         "one, never after itself; name the defect that came first in only one of them")
+        self.check_defect_record(document)
         update = meta.get("customer_update")
         if isinstance(update, dict) and update.get("publish") is True and meta.get("state") != "resolved" \
                 and str(update.get("approved_digest")) != approval_digest(document):
@@ -214,6 +219,66 @@ class RunbookRules:
             if all(not line.strip() or PLACEHOLDER_RE.match(line) for line in text.split("\n")):
                 self.add(rel, (document.body_line + heading.index, 1), "defect-section", ERROR,
                          f"'## {wanted}' is empty (or only TODO: text), but this defect is resolved; write it")
+
+
+    def _recurrence_loop(self, document: Document) -> list[str] | None:
+        """The ids from ``document`` round to it again along ``recurrence_of``, or None."""
+        path, seen, current = [document.id], {document.id}, document
+        while isinstance(current.meta.get("recurrence_of"), str):
+            current = self.by_id.get(current.meta["recurrence_of"])
+            if current is None or current.kind != "defect":
+                return None
+            path.append(current.id)
+            if current is document:
+                return path
+            if current.id in seen:  # a loop it leads into but is not part of: reported on that loop's defects
+                return None
+            seen.add(current.id)
+        return None
+
+    def check_defect_record(self, document: Document) -> None:
+        """``fed`` names what the feed made of the defect: the feed reads it to update that article and those
+        runbooks, and refuses the defect when they are not what the record says. Said here, at review."""
+        fed = document.meta.get("fed")
+        if not isinstance(fed, dict):
+            return
+        article = fed.get("article")
+        if isinstance(article, str):
+            found = self.by_id.get(article)
+            if found is None or found.kind != "article" or found.tier != 0:
+                articles = {i: d for i, d in self.by_id.items() if d.kind == "article" and d.tier == 0}
+                what = "no document" if found is None else f"{found.rel}, which is not a tier 0 article"
+                self.add(document.rel, document.where("fed", "article"), "defect-record", ERROR,
+                         f"'fed.article' names '{article}': {what}{did_you_mean(article, articles)}; name the "
+                         "known-issue article the feed made, or remove it so the feed makes one")
+        runbooks = fed.get("runbooks")
+        seen: set[str] = set()
+        for index, name in enumerate(runbooks if isinstance(runbooks, list) else ()):
+            if not isinstance(name, str):
+                continue
+            found = self.by_id.get(name)
+            problem = ("is named twice" if name in seen else "is no document" if found is None else
+                       f"is {found.rel}, which is not a runbook" if found.kind != "runbook" else None)
+            seen.add(name)
+            if problem:
+                self.add(document.rel, document.where("fed", "runbooks", index), "defect-record", ERROR,
+                         f"'fed.runbooks' entry '{name}' {problem}; list each runbook the feed gave the defect's "
+                         "entry once")
+
+    def check_known_issue_record(self, document: Document) -> None:
+        """A known-issue article's ``known_issue.defect`` names the write-up behind it: the feed finds the
+        article to update by it."""
+        record = document.meta.get("known_issue")
+        name = record.get("defect") if isinstance(record, dict) else None
+        if not isinstance(name, str):
+            return
+        found = self.by_id.get(name)
+        if found is None or found.kind != "defect":
+            defects = {i: d for i, d in self.by_id.items() if d.kind == "defect"}
+            what = "no document" if found is None else f"{found.rel}, which is not a defect"
+            self.add(document.rel, document.where("known_issue", "defect"), "defect-record", ERROR,
+                     f"'known_issue.defect' names '{name}': {what}{did_you_mean(name, defects)}; name the defect "
+                     "write-up behind this known issue, or remove it")
 
 
 def _fed_lines(lines: list[str]) -> set[int]:

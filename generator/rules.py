@@ -91,6 +91,7 @@ RULES: dict[str, str | None] = {
     "defect-dates": None,  # the health report's time to root cause skips dates out of order
     "defect-resolved": None,
     "defect-recurrence": None,  # the health report then counts no recurrence for it
+    "defect-record": None,  # kbgen defect feed refuses the defect all the same
     "defect-approval": None,  # kbgen defect feed refuses the defect all the same
     "defect-section": None,
     "internal-unclosed": _TIERS,

@@ -1025,3 +1025,24 @@ def test_the_runbook_entry_shows_the_write_ups_values_as_written(root, tmp_path)
     shown = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "affects 2025.10.0 <img src=x onerror=window.__v=1>, 2.0 {: onclick=alert(2) }" in shown
     assert "Refunds fail [on](javascript:alert(3)) the *first* attempt" in shown
+
+
+def test_records_naming_the_wrong_documents_are_refused_at_review(make_root):
+    """What the feed would refuse (or misread) later, validation names at its line now."""
+    make_root.doc("kb/defects/DEF-0001.md", id="DEF-0001", kind="defect", tier=3,
+                  fed="{article: DEF-0001, runbooks: [reset-runbook, reset-runbook, reset, nowhere]}")
+    make_root.doc("kb/defects/DEF-0002.md", id="DEF-0002", kind="defect", tier=3, fed="{article: reset}")
+    make_root.doc("kb/reset.md", id="reset", known_issue="{since: 2026-01-05, defect: reset-runbook}")
+    make_root.doc("runbooks/tier1/reset-runbook.md", id="reset-runbook")
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    found = [line for line in result.output.splitlines() if "[defect-record]" in line]
+    assert any(line.startswith("kb/defects/DEF-0001.md:5:") and "'fed.article' names 'DEF-0001': "
+               "kb/defects/DEF-0001.md, which is not a tier 0 article" in line for line in found)
+    assert any("DEF-0001.md" in line and "'reset-runbook' is named twice" in line for line in found)
+    assert any("DEF-0001.md" in line and "'reset' is kb/reset.md, which is not a runbook" in line for line in found)
+    assert any("DEF-0001.md" in line and "'nowhere' is no document" in line for line in found)
+    assert any(line.startswith("kb/reset.md:") and "'known_issue.defect' names 'reset-runbook'" in line
+               for line in found)
+    assert not any("DEF-0002.md" in line for line in found), "a tier 0 article is what fed.article names"
+    assert len(found) == 5

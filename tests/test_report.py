@@ -197,6 +197,18 @@ def test_recurrence_of_names_another_defect(make_root):
     assert "kb/defects/DEF-0002.md:5:1: error [defect-recurrence]" in result.output
 
 
+def test_defects_naming_each_other_as_recurrences_are_refused(make_root):
+    make_root.doc("kb/defects/DEF-0001.md", id="DEF-0001", kind="defect", tier=3, recurrence_of="DEF-0002")
+    make_root.doc("kb/defects/DEF-0002.md", id="DEF-0002", kind="defect", tier=3, recurrence_of="DEF-0001")
+    make_root.doc("kb/defects/DEF-0003.md", id="DEF-0003", kind="defect", tier=3, recurrence_of="DEF-0001")
+    result = run_cli("validate", "--root", str(make_root.path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("kb/defects/DEF-0001.md:5:1: error [defect-recurrence] 'recurrence_of' runs in a loop "
+            "(DEF-0001 -> DEF-0002 -> DEF-0001)") in result.output
+    assert "kb/defects/DEF-0002.md:5:1: error [defect-recurrence]" in result.output
+    assert "DEF-0003.md" not in result.output, "a recurrence of a defect in a loop is not in the loop"
+
+
 def test_review_dates_follow_today(known_root):
     later = health(load(known_root), today=dt.date(2026, 3, 2))
     assert [row["id"] for row in later.past_review_by] == ["reset", "refund"]  # due 2026-03-01, now a day over
