@@ -218,6 +218,10 @@ def _read_chain(path: Path, root: Path, chain: tuple[str, ...]) -> tuple[dict, W
     if not parent.is_file():
         return refuse("config-inherit", f"INHERIT: '{target}' is no file (looked for {parent}); fix the path, "
                                         "which is relative to this file")
+    if not _inheritable(parent, root):
+        return refuse("file-outside-root", f"INHERIT: '{target}' is outside the content root ({parent}); a pull "
+                                           "request could publish any file the build machine can read: copy the "
+                                           "settings into the root, or inherit kbgen's own defaults")
     followed = chain + (os.path.realpath(path),)
     if os.path.realpath(parent) in followed:
         return refuse("config-inherit-cycle", f"INHERIT: '{target}' leads back to a file that inherits it: "
@@ -226,6 +230,12 @@ def _read_chain(path: Path, root: Path, chain: tuple[str, ...]) -> tuple[dict, W
         return refuse("config-inherit", f"INHERIT goes through more than {MAX_INHERIT} files; merge some of them")
     base, base_where, base_findings = _read_chain(parent, root, followed)
     return mergedeep.merge(base, data), {**base_where, **where}, base_findings + findings
+
+
+def _inheritable(path: Path, root: Path) -> bool:
+    """Whether INHERIT may name ``path``: a file of the content root, or kbgen's defaults (links followed)."""
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(os.path.realpath(root)) or real == Path(os.path.realpath(DEFAULTS))
 
 
 def _read_file(path: Path, rel: str) -> tuple[dict, Where, list[Finding]]:

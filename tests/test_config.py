@@ -4,6 +4,8 @@ defaults, checked, and every problem a finding naming file, line and rule. The f
 
 from __future__ import annotations
 
+import os
+
 import io
 import json
 import shutil
@@ -163,6 +165,22 @@ def test_inherit_problems(root):
     root.file("mkdocs.yml", "INHERIT: chain0.yml\n")
     [(path, _, rule)] = config_findings(root.path)
     assert rule == "config-inherit" and path.startswith("chain")
+
+
+def test_inherit_reads_nothing_outside_the_root_but_kbgens_defaults(root, tmp_path_factory):
+    """A pull request could otherwise put any YAML file of the build machine into the sites (site_name,
+    copyright, extra): INHERIT, like a snippet, reads only the root's files."""
+    outside = tmp_path_factory.mktemp("runner") / "secrets.yml"
+    outside.write_text("site_name: okapi-token-1234\n", encoding="utf-8")
+    for target in (str(outside), os.path.relpath(outside, root.path)):
+        root.file("mkdocs.yml", f"site_name: Help\nINHERIT: {target}\n")
+        assert config_findings(root.path) == [("mkdocs.yml", 2, "file-outside-root")]
+        assert "okapi" not in str(site_config.read(root.path).data)
+    (root.path / "linked.yml").symlink_to(outside)
+    root.file("mkdocs.yml", "INHERIT: linked.yml\n")
+    assert config_findings(root.path) == [("mkdocs.yml", 1, "file-outside-root")]
+    root.file("mkdocs.yml", f"site_name: Help\nINHERIT: {DEFAULTS}\n")
+    assert config_findings(root.path) == []
 
 
 def test_inherit_merges_as_mkdocs_does(root):
