@@ -137,3 +137,23 @@ def test_every_kbgen_error_shares_one_root(error):
     assert issubclass(error, KbgenError) and issubclass(error, click.ClickException)
     usage = error in (ChangesError, ContentError)  # the folder or commit given cannot be used
     assert issubclass(error, KbgenUsageError) == usage and error("x").exit_code == (2 if usage else 1)
+
+
+def test_ctrl_c_while_the_command_line_loads_is_no_traceback(make_root):
+    """A Ctrl+C in the first tenths of a second lands while Python imports the command line (click, YAML,
+    Markdown readers): it ended in a KeyboardInterrupt traceback. Signals sent from early in the load to
+    after it."""
+    import signal
+    import time
+
+    make_root.doc("kb/reset.md", id="reset")
+    answers = []
+    for tenths in range(2, 22, 2):
+        process = subprocess.Popen([str(KBGEN), "validate", "--root", str(make_root.path)], text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(tenths / 100)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert "Traceback" not in err, (tenths, err)
+        answers.append(err.strip().splitlines()[-1:] if err.strip() else [])
+    assert ["Aborted!"] in answers, "some signal landed while it loaded"
