@@ -502,9 +502,22 @@ def split_frontmatter(text: str, rel: str) -> tuple[str | None, str, int, list[F
                                        "(id, title, kind, tier, intents), then a closing '---' line")]
     index = closing_fence(lines)
     if index is not None:
-        return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2, []
+        findings = [_fence_finding(rel, at + 1, lines[at]) for at in (0, index) if not PLAIN_FENCE_RE.match(lines[at])]
+        return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2, findings
     return None, text, 1, [Finding(rel, 1, 1, "frontmatter-unclosed", ERROR,
                                    "front matter is never closed; add a '---' line after the YAML")]
+
+
+PLAIN_FENCE_RE = re.compile(r"(?:---|\.\.\.)[ \t]*\Z")  # a fence every reader takes (MkDocs, GitHub, editors)
+
+
+def _fence_finding(rel: str, number: int, line: str) -> Finding:
+    """A fence kbgen takes but other Markdown readers may not: a reviewer's preview would then show the front
+    matter as text, and the body as something else than the sites do."""
+    invisible = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in line[3:] if c not in " \t"))
+    return Finding(rel, number, 4, "frontmatter-fence", ERROR,
+                   f"'{line[:3]}' is followed by invisible characters ({invisible}); other Markdown readers (GitHub's "
+                   "preview, editors) do not take the line as the front matter's fence: delete them")
 
 
 def is_fence(line: str, closing: bool = False) -> bool:

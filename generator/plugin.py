@@ -6,6 +6,7 @@ this module only hands MkDocs the documents, generated pages and assets a tier m
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import json
@@ -81,6 +82,13 @@ class _DocumentPage(Page):
         same = self.kept is not None and html is not None and (
             held is not None and held[0] == self.kept[0] and html is held[1] or structure.page_digest(html) == self.kept[1])
         self._content = None if same else html
+
+    def read_source(self, config) -> None:
+        """The document's body and front matter as kbgen read them, not as MkDocs would read the file again:
+        where two readers of front matter differ (a fence followed by an invisible space), MkDocs showed
+        the front matter, and any text it swallowed, on every tier's page."""
+        document = self.plugin.by_rel[self.file.src_uri]
+        self.markdown, self.meta = document.body, copy.deepcopy(document.meta)
 
     def render(self, config, files: Files) -> None:
         plugin = self.plugin

@@ -51,6 +51,7 @@ RULES: dict[str, str | None] = {
     "attachment-too-large": _TIERS,
     "frontmatter-missing": _READ,
     "frontmatter-unclosed": _READ,
+    "frontmatter-fence": _READ,
     "frontmatter-not-mapping": _READ,
     "yaml-syntax": _READ,
     "yaml-duplicate-key": _READ,

@@ -1217,3 +1217,35 @@ def test_an_element_the_render_marked_hidden_is_a_leak_whatever_its_text(make_ro
     (site / "kb" / "a" / "index.html").write_text(f"<html><body>{markup}</body></html>", encoding="utf-8")
     leaks = [leak.what for leak in audit_site(load(make_root.path), 0, site)]
     assert leaks == (["an internal block the render did not drop"] if left else [])
+
+
+# front matter: kbgen's reading is the one every site renders --------------------------------------------
+
+FRONT = ("---{open}\nid: pub-page\ntitle: Public page\nkind: article\ntier: 0\nowner: okapi-platform-team\n"
+         "intents: [account.password-reset]\nsummary: \"```\"\n---{close}")
+INVISIBLE = ["\u00a0", "\u3000", "\u2028", "\u0085", "\f", "\v", "\u2003"]
+
+
+@pytest.mark.parametrize("space", INVISIBLE)
+@pytest.mark.parametrize("fence", ["open", "close"])
+def test_a_fence_other_readers_would_not_take_is_refused_at_its_line(make_root, space, fence):
+    """kbgen takes '---' with any trailing space as the front matter's fence; MkDocs' pattern, GitHub's preview
+    and editors take only spaces and tabs. MkDocs then printed the front matter on every tier's page."""
+    make_root.file("kb/account/pub.md", FRONT.format(**{"open": "", "close": "", fence: space})
+                   + "\n# Public page\n\nText.\n")
+    found = [(f.path, f.line, f.rule) for f in errors(make_root.path)]
+    assert found == [("kb/account/pub.md", 1 if fence == "open" else 9, "frontmatter-fence")]
+
+
+@given(ending=st.sampled_from(["", "\n", " ", "\t", "\r\n"]), body=st.sampled_from(["", "\n", "\n\nText.\n"]))
+@settings(max_examples=12, deadline=None)
+def test_every_site_renders_the_body_kbgen_read(tmp_path_factory, ending, body):
+    """Whatever the fence's ending and the file's end (a closing '---' at the very end of the file is no
+    fence to MkDocs' pattern), a page shows the body kbgen read and checked, never its front matter."""
+    root = RootMaker(tmp_path_factory.mktemp("front") / "root")
+    root.file("kb/account/pub.md", (FRONT.format(open="", close=ending) + body).encode())
+    assert not errors(root.path)
+    out = build_all(root.path, root.path.parent / "out", tiers=[0])
+    shown = article(page(out / "tier0", "kb/account/pub/"))
+    assert "okapi" not in shown and "pub-page" not in shown and "```" not in shown
+    assert_nowhere(out / "tier0", "okapi-platform-team")
