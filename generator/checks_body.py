@@ -162,12 +162,16 @@ class BodyRules:
                          "the marker on a line of its own")
         self.check_hiding(document)
         if scan.openers and not self.refused_for_blocks(rel):
-            at = next((index for index in range(len(lines)) if _between_text(lines, scan, index)), None)
-            if at is not None:
+            markers = [index for index, line in enumerate(lines) if not scan.in_code[index] and (
+                audience.BLOCK_END_RE.match(line) or audience.BLOCK_START_RE.match(line))]
+            held = structure.markers_read_as_text(self.content, lines, markers)
+            if held:
+                at = min(held)
                 self.add(rel, (first + at, 1), "internal-marker", ERROR,
-                         "this '///' sits between two lines of text: a code span, comment, tag, link or emphasis "
-                         "running over them reads as holding it, while Markdown ends a block here all the same; "
-                         "leave a blank line after a block's '///'")
+                         f"this block marker reads as part of {held[at]} running over the line (as Markdown reads "
+                         "the lines without blocks, and so does a reviewer), while blocks open and end here all the "
+                         "same, and what follows may be shown to every reader: close the code span, emphasis, "
+                         "link, tag or comment before the marker, or leave a blank line around it")
 
     def check_marker_lookalikes(self, rel: str, first: int, lines: list[str], scan: audience.Scan) -> None:
         """Lines that look like an internal block's marker but that Markdown reads as text, in a document
@@ -430,21 +434,6 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
                 shown_words.count(tokens) > visible.count(tokens):
             return at
     return None
-
-
-def _between_text(lines: list[str], scan: audience.Scan, index: int) -> bool:
-    """Whether line ``index``, a block's '///', has a line of text right above it and, right below it, a line
-    of text or another block's opening line (the feed's region markers are no text: they are taken out)."""
-    if not audience.BLOCK_END_RE.match(lines[index]):
-        return False
-
-    def text(at: int) -> bool:
-        line = lines[at] if 0 <= at < len(lines) else ""
-        return bool(line.strip(" \t>")) and not scan.in_code[at] and not structure.BLOCK_MARK_RE.match(line) \
-            and not structure.FEED_MARKER_RE.match(line + "\n")
-
-    below = lines[index + 1] if index + 1 < len(lines) else ""
-    return text(index - 1) and (text(index + 1) or bool(audience.BLOCK_START_RE.match(below)))  # '///' then '/// note'
 
 
 def marker_lines(lines: list[str]) -> list[int]:

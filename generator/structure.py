@@ -34,6 +34,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
@@ -171,6 +172,22 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
         return md, internal
 
     return content.once(("markdown", tier), made)
+
+
+def _plain_markdown(content: ContentRoot) -> Markdown:
+    """The site's pipeline without any block extension (kbgen's internal blocks, pymdownx.blocks): a '///' is
+    a line of text to it, read as a writer's editor or a reviewer reading the lines reads it."""
+    def made() -> Markdown:
+        extensions, configs = page_extensions(*site_markdown(content), 0, content.root / SNIPPETS_DIR)
+        extensions = [e for e in extensions if isinstance(e, str) and not e.startswith("pymdownx.blocks")]
+        configs = {name: options for name, options in configs.items() if not name.startswith("pymdownx.blocks")}
+        configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
+                   "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
+        md = Markdown(extensions=extensions, extension_configs=configs)
+        md.preprocessors["snippet"].read_lines = _snippet_lines
+        return md
+
+    return content.once("plain-markdown", made)
 
 
 def _snippet_lines(path: str) -> list[str]:
@@ -360,6 +377,77 @@ def without_hidden(lines: list[str], floors: list[int], tier: int) -> tuple[list
         kept += [lines[index]] + ([lines[end]] if closed else [])
         index = end + 1
     return kept, first
+
+
+MARKER_TOKEN = "kbgenmarker{}x"  # put after a block marker's slashes to find the line in a render
+MARKER_TOKEN_RE = re.compile(r"kbgenmarker(\d+)x")
+PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "td", "th", "blockquote", "div"})  # a marker there is a line of text
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                           "source", "track", "wbr"})
+
+
+class _MarkerPlaces(HTMLParser):
+    """Where each tagged marker lands in a render: a paragraph's own text, or anything else (inside an inline
+    element, code, an attribute, a comment)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.places: dict[int, str] = {}  # marker line -> "" where plain, else what holds it
+
+    def _found(self, text: str, holder: str) -> None:
+        for match in MARKER_TOKEN_RE.finditer(text):
+            index = int(match[1])
+            if holder or index not in self.places:
+                self.places[index] = holder
+
+    def handle_starttag(self, tag, attrs) -> None:
+        for name, value in attrs:
+            self._found(value or "", f"the '{name}' attribute of a <{tag}> tag")
+        if tag not in VOID_ELEMENTS:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs) -> None:
+        for name, value in attrs:
+            self._found(value or "", f"the '{name}' attribute of a <{tag}> tag")
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+
+    def handle_data(self, data) -> None:
+        holder = self.open[-1] if self.open else ""
+        self._found(data, "" if holder in PLAIN_PARENTS or not holder else f"a <{holder}> element")
+
+    def handle_comment(self, data) -> None:
+        self._found(data, "an HTML comment")
+
+    def unknown_decl(self, data) -> None:
+        self._found(data, "a declaration")
+
+    def handle_pi(self, data) -> None:
+        self._found(data, "a processing instruction")
+
+
+def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[int]) -> dict[int, str]:
+    """The ``markers`` (indexes of block marker lines: '///', '/// note') that Markdown without block
+    extensions reads as part of something else than a paragraph's lines, with what holds each (a code span,
+    emphasis, a link, a tag's attribute, a comment running over the line; or nothing, when the line is gone).
+    Blocks open and end at such a line all the same, while a reviewer reading the lines, like that reading,
+    takes it as text: what the writer put after it, meant inside an internal block, is shown. The feed's
+    region markers are taken out first, as the pages' renders take them out."""
+    tagged = list(lines)
+    for index in markers:
+        tagged[index] = BLOCK_MARK_RE.sub(lambda run: f"{run[0]} {MARKER_TOKEN.format(index)}", tagged[index], count=1)
+    try:
+        page = _plain_markdown(content).reset().convert(strip_markers("\n".join(tagged)))
+    except Exception:  # noqa: BLE001 - the page's own render reports what fails; here nothing is known
+        return {index: "nothing Markdown could read" for index in markers}
+    places = _MarkerPlaces()
+    places.feed(page)
+    places.close()
+    return {index: places.places.get(index, "nothing: the line is not in the page")
+            for index in markers if places.places.get(index, None) != ""}
 
 
 def page_digest(page: str) -> str:

@@ -210,6 +210,7 @@ def test_the_tier0_site_and_search_hold_no_internal_word(tmp_path):
 
 
 # The search for the next bypass -----------------------------------------------------------------------
+FEED_MARKER = "<!-- kbgen:defect DEF-0001 -->"  # a feed region's first line: taken out before Markdown reads
 SECRET_WORDS = st.text(alphabet="bcdfghjklmnpqrstvwz", min_size=4, max_size=8).map(lambda s: "qzx" + s)
 
 
@@ -231,6 +232,11 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
                                    '```bash hl_lines="x"', "~~~bash", "``` bash", '```bash title="run.sh"']))
     closer = draw(st.sampled_from([header[:3], header[:3] + header[0], "  " + header[:3]]))
     inner = "/" * (slashes + draw(st.sampled_from([0, 1, 1])))
+    opens, ends = draw(st.sampled_from([("Agents run `grep", "x` first."), ("Note <!--", "-->"), ("![alt", "z](a.png)"),
+                                        ('[x](y "t', 'u")'), ("Agents *x", "y* now."), ('Agents <b title="x', 'y">')]))
+    spanning = [opens, *([f"{'/' * slashes} note"] if draw(st.booleans()) else []), ends]
+    feed_at = draw(st.sampled_from(["none", "above", "below"]))
+    feed_above, feed_below = ([FEED_MARKER] if feed_at == "above" else []), ([FEED_MARKER] if feed_at == "below" else [])
     for option in options:
         parts.append({
             "footnote": [f"[^n1]: {secret} footnote."],
@@ -251,8 +257,9 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
             # the block's own closer taken into a link definition, or a '///' a definition pays with
             "absorbed closer": ["/// details | More -8<- [start:a]", "inner", "///", "", f"![{secret} alt](a.png)",
                                 "[zz]:"],
-            "spanning closer": [draw(st.sampled_from(["Agents run `grep", "Note <!--", "![alt", '[x](y "t'])),
-                                "/" * slashes, draw(st.sampled_from(["x` first.", "-->", "z](a.png)", 'u")'])),
+            # a construct running over the block's '///' (and over a note's opener after it), a feed region's
+            # marker line beside it: Markdown ends the block there all the same
+            "spanning closer": [*spanning[:1], *feed_above, "/" * slashes, *feed_below, *spanning[1:],
                                 "", f"{secret} after the span."],
             "paid closer": ['[zz]: https://e.example/z "' + "/" * slashes + '"', "", "```rust,ignore", "/" * slashes,
                             f"![{secret} paid](a.png)", "```"],
@@ -704,6 +711,21 @@ EARLY_ENDS = {
     "a fence superfences does not open": "/// internal | tier: 2\nNote.\n\n``` { .text title=\"a\"\n///\n" + ALT +
                                          "\n```\n///\n",
     "a closer after a comment": "/// internal | tier: 2\nNote.\n<!-- a note -->///\n" + ALT + "\n///\n",
+    # the feed's region markers are taken out before Markdown reads the page: a line of one beside a marker
+    # leaves the marker inside what runs over it
+    "a feed marker above an early end in a title": '/// internal\nAgents <b title="x\n<!-- kbgen:defect DEF-0001 -->\n'
+                                                    '///\n/// note\ny">\n\nqzxalt vault key.\n///\n',
+    "a feed marker below an early end in a title": '/// internal\nAgents <b title="x\n///\n<!-- kbgen:defect DEF-0001 -->'
+                                                    '\n/// note\ny">\n\nqzxalt vault key.\n///\n',
+    "a feed marker by an early end in emphasis": "/// internal\nAgents *x\n<!-- kbgen:defect DEF-0001 -->\n///\n"
+                                                 "/// note\ny* now.\n\nqzxalt vault key.\n///\n",
+    "a feed marker by an early end in code": "/// internal\nAgents `x\n<!-- kbgen:defect DEF-0001 -->\n///\n"
+                                             "/// note\ny` now.\n\nqzxalt vault key.\n///\n",
+    "a feed marker by an early end in alt text": "/// internal\nAgents ![x\n<!-- kbgen:defect DEF-0001 -->\n///\n"
+                                                 "/// note\ny](https://e.example/a.png)\n\nqzxalt vault key.\n///\n",
+    # an opener inside emphasis, where a quote line ends the emphasis over the early end
+    "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
+                                                     "q* now.\n\nqzxalt vault key.\n///\n",
 }
 
 
@@ -747,6 +769,33 @@ def test_a_closer_under_the_last_line_of_a_block_is_a_closer(make_root, last):
     make_root.file("kb/chart.png", b"\x89PNG")
     make_root.doc("kb/a.md", f"# Page\n\nPublic.\n\n/// internal\n{last}\n///\n\nPublic end.\n")
     assert errors_of(load(make_root.path)) == []
+
+
+LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as written, to Markdown and to a reader
+    "a details block right after": "/// internal\nqzxagent note.\n///\n/// details | More about SSO\nPublic detail.\n///\n",
+    "two blocks of different tiers": "/// internal\nqzxagent note.\n///\n/// internal | tier: 2\nqzxagent deeper.\n///\n",
+    "a heading right after": "/// internal\nqzxagent note.\n///\n## Next steps\n\nPublic words.\n",
+    "text right after": "/// internal\nqzxagent note.\n///\nEveryone can read this.\n",
+    "the next list item": "1. Open the page.\n\n    /// internal\n    qzxagent note.\n    ///\n2. Click Reset.\n",
+    "the next tab": '=== "Web"\n\n    Open the page.\n\n    /// internal\n    qzxagent note.\n    ///\n=== "App"\n\n'
+                    "    Open the app.\n",
+    "a closing tag": '<div markdown>\n\n/// internal\nqzxagent note.\n///\n</div>\n',
+    "a stacked note with no construct": "/// internal\nAgents qzxagent x\n///\n/// note\ny now.\n\nPublic note text.\n///\n",
+}
+
+
+@pytest.mark.parametrize("body", LAID_OUT_TIGHT.values(), ids=LAID_OUT_TIGHT.keys())
+def test_blocks_laid_out_without_blank_lines_are_accepted_and_hidden(make_root, body):
+    """Nothing runs over these markers in Markdown read without blocks: the lines read as the parser reads
+    them, so the page is accepted (each was refused by a rule that looked at the lines around a '///')."""
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.tabbed:\n"
+                                 "      alternate_style: true\n  - md_in_html\n  - pymdownx.blocks.details\n"
+                                 "  - pymdownx.blocks.admonition\n")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{body}\nPublic end.\n")
+    content = load(make_root.path)
+    assert errors_of(content) == []
+    assert "qzxagent" not in tier0_texts(content, content.by_rel()["kb/a.md"])
+    assert "qzxagent" in structure.render_html(content, content.by_rel()["kb/a.md"].body, 2)[0]
 
 
 @pytest.mark.parametrize("example", [
