@@ -40,7 +40,7 @@ from mkdocs.exceptions import MkDocsException
 from mkdocs.livereload import LiveReloadServer, _Handler as _LiveReloadHandler
 import watchdog.events
 
-from . import analyses, findings_cache, forks, output, search, site_config, structure
+from . import analyses, changes, findings_cache, forks, output, search, site_config, structure
 from .audience import TIERS
 from .audit import Leak, audit_site
 from .config import site_url_of
@@ -429,13 +429,18 @@ def build(
         output.check_placement(out, root, _folders_read(content))
     except output.OutputError as exc:
         raise OutputFolderError(str(exc)) from None
+    tracked = changes.committed(out)
+    if tracked:
+        raise OutputFolderError(
+            f"output folder {out} holds files committed to Git ({output.listed(tracked)}): a build takes what is "
+            "there as what earlier builds made (pages it reuses, validation's findings), and a commit can put "
+            "anything there; remove them from the repository (git rm -r --cached) and build again")
 
     # Whether anyone put files into the published sites is a walk of every file: done on another core
     # while the documents are validated.
     with forks.Aside(functools.partial(output.unwritten_files, out)) as walk:
         if not full:  # the previous build's views of the documents whose bodies did not change, and findings
-            structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
-            findings_cache.load(content, out / CACHE_DIR / findings_cache.FINDINGS_FILE)
+            findings_cache.take_kept(content, out)
         findings = validate(content)
         if has_errors(findings):
             raise BuildError("validation found errors", [f for f in findings if f.severity == "error"])

@@ -33,3 +33,21 @@ def changed_since(root: Path, ref: str) -> set[str]:
         if done.returncode != 0:
             raise ChangesError(done.stderr.decode("utf-8", "replace").strip())
     return {shown_path(os.fsdecode(path)) for path in (diff.stdout + new.stdout).split(b"\0") if path}
+
+
+def committed(folder: Path) -> list[str]:
+    """Files under ``folder`` that the Git repository holding it tracks, as paths from the folder. A build's
+    output and cache are kbgen's to write: committed there, by a pull request say, they would be taken as
+    what a build made (pages reused unaudited, validation's findings of unchanged documents). Nothing when
+    the folder does not exist, is in no repository, or Git is missing (then no commit can have put files
+    there)."""
+    if not folder.is_dir():
+        return []
+    try:
+        listed = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--", "."], capture_output=True,
+                                check=False)
+    except OSError:
+        return []
+    if listed.returncode != 0:
+        return []
+    return [shown_path(os.fsdecode(path)) for path in listed.stdout.split(b"\0") if path]

@@ -18,12 +18,10 @@ import click
 
 from . import findings_cache
 from .content import load, not_utf8
-from .incremental import CACHE_DIR
 from .layouts import LAYOUTS
 from .errors import KbgenError, KbgenUsageError
 from .findings import has_errors, printable, render
 from .scaffold import SEVERITIES, new_document
-from .structure import VIEWS_FILE, load_views
 from .validate import validate as run_validate
 
 ROOT_OPTION = click.option(
@@ -148,8 +146,7 @@ def validate(root: Path, fmt: str, ref: str | None, paths: tuple[Path, ...]) -> 
     started = time.perf_counter()
     content = load(root)
     # The pages' parse and findings the last build into the default output kept, for what did not change.
-    load_views(content, content.root / "site" / CACHE_DIR / VIEWS_FILE)
-    findings_cache.load(content, content.root / "site" / CACHE_DIR / findings_cache.FINDINGS_FILE)
+    findings_cache.take_kept(content, content.root / "site")
     findings = run_validate(content)
     wanted = _selected(content.root, ref, paths) if ref or paths else None
     if wanted is not None:

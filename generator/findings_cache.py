@@ -30,10 +30,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import structure
+from . import changes, structure
 from .content import ContentRoot, Document, kept_json, read_text
 from .findings import Finding
-from .incremental import PACKAGE, hash_tree, installed_packages
+from .incremental import CACHE_DIR, PACKAGE, hash_tree, installed_packages
 
 FORMAT = 1
 FINDINGS_FILE = "findings.json"  # in a build's cache folder, beside views.json
@@ -222,3 +222,14 @@ def checked(content: ContentRoot) -> list[str]:
     """The documents whose per-document rules ran in the last run over ``content`` (the rest were kept)."""
     cache = content.derived.get(CACHE)
     return [document.rel for document, _, _ in cache.fresh] if cache else []
+
+
+def take_kept(content: ContentRoot, out: Path) -> bool:
+    """Take the views and findings the last build into ``out`` kept (for the documents nothing they depend on
+    changed for), unless Git tracks files there: a commit can put any file into a folder, and kept findings
+    are validation's verdict on a document. Returns whether they were read."""
+    if changes.committed(out):
+        return False
+    structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
+    load(content, out / CACHE_DIR / FINDINGS_FILE)
+    return True

@@ -82,7 +82,7 @@ def claim(out: Path, unwritten: list[str] | None = None) -> None:
     if MARKER not in names:
         if names:
             raise OutputError(
-                f"output folder {out} holds {_listed(names)}, and kbgen did not make it (no {MARKER} in it): "
+                f"output folder {out} holds {listed(names)}, and kbgen did not make it (no {MARKER} in it): "
                 "a build replaces and deletes what is in its output folder; choose a new or empty --out "
                 "(the output of a kbgen older than this one: delete it once)")
         (out / MARKER).write_text(MARKER_TEXT, encoding="utf-8")  # however cut short, the marker is there
@@ -97,12 +97,12 @@ def claim(out: Path, unwritten: list[str] | None = None) -> None:
 def refuse_unwritten(out: Path, strangers: list[str], when: str = "") -> None:
     """Stop a build whose output folder holds files kbgen did not put there (``when`` they came)."""
     if strangers:
-        raise OutputError(f"output folder {out} holds {_listed(strangers)}, which kbgen did not put there"
+        raise OutputError(f"output folder {out} holds {listed(strangers)}, which kbgen did not put there"
                           f"{' (' + when + ')' if when else ''}: move it out of the output folder; nothing was "
                           f"{'published' if when else 'built'}")
 
 
-def _listed(names: list[str]) -> str:
+def listed(names: list[str]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 

@@ -7,6 +7,7 @@ whole, and nothing kbgen did not make may go.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -560,3 +561,35 @@ def test_a_file_put_into_a_site_is_refused_with_the_cache_deleted(copy):
     done = kbgen("build", "--root", str(copy / "root"), "--out", str(copy / "out"))
     assert done.returncode == 2 and "tier0/mine.html" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert mine.read_text(encoding="utf-8") == "mine"
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer", *args],
+                   check=True, capture_output=True)
+
+
+def test_an_output_folder_committed_to_git_is_not_trusted(make_root):
+    """A pull request can commit any file into site/: a page the next build would reuse unaudited, or
+    validation's kept findings saying a document it changed has none. kbgen reads nothing kbgen did not
+    write there: validation works everything out again, and the build refuses the folder."""
+    from generator import findings_cache
+    from generator.findings_cache import document_key
+
+    make_root.doc("kb/reset.md", id="reset")
+    root = make_root.path
+    _git(root, "init", "-q", ".")
+    build(root, tiers=[0])
+    with (root / "kb/reset.md").open("a", encoding="utf-8") as page:
+        page.write("\n/// internal\nAgents only.\n")  # never closed: an error
+    kept = (root / "site" / CACHE_DIR / findings_cache.FINDINGS_FILE).resolve()
+    forged = json.loads(kept.read_text(encoding="utf-8"))  # the verdict on the document as it was, re-keyed
+    forged["documents"]["kb/reset.md"]["key"] = document_key(load(root).by_rel()["kb/reset.md"])
+    kept.write_text(json.dumps(forged), encoding="utf-8")
+    assert kbgen("validate", "--root", str(root)).returncode == 0, "a writer's own cache is taken as kept"
+    _git(root, "add", "-A", "-f", ".")
+    _git(root, "commit", "-q", "-m", "a pull request")
+    checked = kbgen("validate", "--root", str(root))
+    assert checked.returncode == 1 and "[internal-unclosed]" in checked.stdout
+    refused = kbgen("build", "--root", str(root))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "committed to Git" in refused.stderr and ".kbgen-output" in refused.stderr
