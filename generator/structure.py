@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from markdown import Markdown
+from markdown.treeprocessors import Treeprocessor
 from pymdownx.superfences import RE_NESTED_FENCE_START
 from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
 from pymdownx.snippets import SnippetPreprocessor
@@ -174,18 +175,22 @@ def _markdown(content: ContentRoot, tier: int) -> tuple[Markdown, InternalBlocks
     return content.once(("markdown", tier), made)
 
 
-def _plain_markdown(content: ContentRoot) -> Markdown:
+def _plain_markdown(content: ContentRoot) -> tuple[Markdown, "_Kept"]:
     """The site's pipeline without any block extension (kbgen's internal blocks, pymdownx.blocks): a '///' is
     a line of text to it, read as a writer's editor or a reviewer reading the lines reads it."""
-    def made() -> Markdown:
+    def made() -> tuple[Markdown, _Kept]:
         extensions, configs = page_extensions(*site_markdown(content), 0, content.root / SNIPPETS_DIR)
         extensions = [e for e in extensions if isinstance(e, str) and not e.startswith("pymdownx.blocks")]
         configs = {name: options for name, options in configs.items() if not name.startswith("pymdownx.blocks")}
         configs = {**configs, "pymdownx.highlight": {**configs.get("pymdownx.highlight", {}), "use_pygments": False},
                    "pymdownx.snippets": {**configs["pymdownx.snippets"], "check_paths": False}}
+        if "pymdownx.tilde" not in extensions:  # GitHub's strikethrough, as a reviewer's preview shows it
+            extensions.append("pymdownx.tilde")
         md = Markdown(extensions=extensions, extension_configs=configs)
         md.preprocessors["snippet"].read_lines = _snippet_lines
-        return md
+        kept = _Kept(md)
+        md.treeprocessors.register(kept, "kbgen-kept", -1000)
+        return md, kept
 
     return content.once("plain-markdown", made)
 
@@ -381,43 +386,106 @@ def without_hidden(lines: list[str], floors: list[int], tier: int) -> tuple[list
 
 MARKER_TOKEN = "kbgenmarker{}x"  # put after a block marker's slashes to find the line in a render
 MARKER_TOKEN_RE = re.compile(r"kbgenmarker(\d+)x")
-PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "td", "th", "blockquote", "div"})  # a marker there is a line of text
+MARKER_TOKEN_TEXT_RE = re.compile(r" kbgenmarker\d+x")  # as inserted: taken out, the render is the page's own
+# A marker is a line of text where it sits in a paragraph's (or a list item's, a definition's, a quote's) own
+# text, within containers that hold paragraphs: anything else around it runs over its line.
+PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "blockquote", "div"})
+CONTAINERS = PLAIN_PARENTS | {"ol", "ul", "dl", "details", "section", "article", "aside", "figure"}
+
+
+class _Kept(Treeprocessor):
+    """Keeps the last tree a pipeline made: where each marker landed is read in it, not in HTML (a raw
+    '</p>' inside emphasis reads as closing the paragraph in HTML, not in the tree)."""
+
+    root = None
+
+    def run(self, root):
+        self.root = root
+
+
+def _marker_places(root, stash: list) -> dict[int, str]:
+    """Each tagged marker's place in a render's tree: "" in a paragraph's own text, else what holds it."""
+    places: dict[int, str] = {}
+
+    def found(text, holder: str) -> None:
+        for match in MARKER_TOKEN_RE.finditer(text or ""):
+            index = int(match[1])
+            if holder or index not in places:
+                places[index] = holder
+
+    def walk(element, ancestors: tuple[str, ...]) -> None:
+        tag = element.tag if isinstance(element.tag, str) else "?"
+        for name, value in element.attrib.items():
+            found(value, f"the '{name}' attribute of a <{tag}> element")
+        inside = ancestors + (tag,)
+        odd = next((t for t in inside if t not in CONTAINERS), None)
+        holder = f"a <{odd}> element" if odd else "" if tag in PLAIN_PARENTS else f"a <{tag}> element"
+        found(element.text, holder)
+        for child in element:
+            walk(child, inside)
+            found(child.tail, holder)  # text after a child is its parent's
+
+    for child in root:
+        walk(child, ())
+        found(child.tail, "text outside any paragraph")
+    for raw in stash:  # raw HTML, kept as written: a marker in it is part of a tag, a comment or a raw block
+        if isinstance(raw, str):
+            found(raw, "raw HTML")
+        else:  # an element md_in_html parsed as Markdown
+            walk(raw, ())
+    return places
+
+
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                            "source", "track", "wbr"})
+PARAGRAPHS = frozenset({"p", "dt", "summary", "h1", "h2", "h3", "h4", "h5", "h6"})  # hold no block-level element
+# HTML's elements: a tag of another name ('<DateTime>', '<server>' written as a placeholder) is no element a
+# reader sees around text; a custom element's name has a hyphen.
+HTML_ELEMENTS = frozenset("""a abbr address area article aside audio b base bdi bdo blockquote body br button canvas
+    caption cite code col colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset figcaption figure
+    font footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link main
+    map mark math menu meta meter nav noscript object ol optgroup option output p param picture pre progress q rp rt
+    ruby s samp script search section select slot small source span strike strong style sub summary sup svg table
+    tbody td template textarea tfoot th thead time title tr track u ul var video wbr""".split())
 
 
-class _MarkerPlaces(HTMLParser):
-    """Where each tagged marker lands in a render: a paragraph's own text, or anything else (inside an inline
-    element, code, an attribute, a comment)."""
+class _MarkerTags(HTMLParser):
+    """Where each tagged marker lands in a render's HTML, raw tags written around it included: a marker is
+    plain where every element open around it is a container Markdown makes, none opened inside a paragraph
+    (a '<div>' a writer opens within a sentence holds what follows in the browser, not in Markdown's tree,
+    and still does once a '</p>' closed the paragraph).
+    An end tag closes its element alone, not those opened inside it (a browser opens again the emphasis a
+    '</p>' inside it closed); an element never closed holds nothing in a reader's eyes ('<time>' written as
+    a placeholder)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.places: dict[int, str] = {}  # marker line -> "" where plain, else what holds it
+        self.open: list[tuple[str, int, bool]] = []  # (tag, the how-manieth start tag, opened in a paragraph)
+        self.started = 0
+        self.closed: set[int] = set()
+        self.seen: list[tuple[int, str, tuple[tuple[str, int, bool], ...]]] = []  # (marker, holder, elements open)
 
-    def _found(self, text: str, holder: str) -> None:
+    def _found(self, text: str, holder: str = "") -> None:
         for match in MARKER_TOKEN_RE.finditer(text):
-            index = int(match[1])
-            if holder or index not in self.places:
-                self.places[index] = holder
+            self.seen.append((int(match[1]), holder, tuple(self.open)))
 
     def handle_starttag(self, tag, attrs) -> None:
-        for name, value in attrs:
-            self._found(value or "", f"the '{name}' attribute of a <{tag}> tag")
-        if tag not in VOID_ELEMENTS:
-            self.open.append(tag)
+        self.handle_startendtag(tag, attrs)
+        if tag not in VOID_ELEMENTS and (tag in HTML_ELEMENTS or "-" in tag):
+            self.started += 1
+            self.open.append((tag, self.started, any(open_tag in PARAGRAPHS for open_tag, _, _ in self.open)))
 
     def handle_startendtag(self, tag, attrs) -> None:
         for name, value in attrs:
             self._found(value or "", f"the '{name}' attribute of a <{tag}> tag")
 
     def handle_endtag(self, tag) -> None:
-        if tag in self.open:
-            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+        at = next((at for at in range(len(self.open) - 1, -1, -1) if self.open[at][0] == tag), None)
+        if at is not None:
+            self.closed.add(self.open.pop(at)[1])
 
     def handle_data(self, data) -> None:
-        holder = self.open[-1] if self.open else ""
-        self._found(data, "" if holder in PLAIN_PARENTS or not holder else f"a <{holder}> element")
+        self._found(data)
 
     def handle_comment(self, data) -> None:
         self._found(data, "an HTML comment")
@@ -428,26 +496,57 @@ class _MarkerPlaces(HTMLParser):
     def handle_pi(self, data) -> None:
         self._found(data, "a processing instruction")
 
+    def places(self) -> dict[int, str]:
+        """Marker -> "" where plain, else what holds it (once the whole page is read)."""
+        found: dict[int, str] = {}
+        for index, holder, open_ in self.seen:
+            around = [(tag, inline) for tag, started, inline in open_ if started in self.closed or tag in CONTAINERS]
+            odd = next((f"a <{tag}> tag inside a paragraph" if inline else f"a <{tag}> element"
+                        for tag, inline in around if inline or tag not in CONTAINERS), "")
+            holder = holder or odd or ("" if not around or around[-1][0] in PLAIN_PARENTS
+                                       else f"a <{around[-1][0]}> element")
+            if holder or index not in found:
+                found[index] = holder
+        return found
+
+
+def _spaced(page: str) -> str:
+    """A render without its spaces, which a tagged marker may change (a tab after a marker's name is a line
+    break untagged), and no construct's reading hangs on alone."""
+    return "".join(page.split())
+
 
 def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[int]) -> dict[int, str]:
     """The ``markers`` (indexes of block marker lines: '///', '/// note') that Markdown without block
     extensions reads as part of something else than a paragraph's lines, with what holds each (a code span,
-    emphasis, a link, a tag's attribute, a comment running over the line; or nothing, when the line is gone).
-    Blocks open and end at such a line all the same, while a reviewer reading the lines, like that reading,
-    takes it as text: what the writer put after it, meant inside an internal block, is shown. The feed's
+    emphasis, a link, a table, a tag's attribute, raw HTML or a comment running over the line; or nothing,
+    when the line is gone). Blocks open and end at such a line all the same, while a reviewer reading the
+    lines, like that reading, takes it as text: what the writer put after it, meant inside an internal
+    block, is shown. Each marker is told apart by a word put after its slashes; where that word changes how
+    the page reads (a marker line that is a link definition's address), every marker is reported. The feed's
     region markers are taken out first, as the pages' renders take them out."""
     tagged = list(lines)
     for index in markers:
         tagged[index] = BLOCK_MARK_RE.sub(lambda run: f"{run[0]} {MARKER_TOKEN.format(index)}", tagged[index], count=1)
+    md, kept = _plain_markdown(content)
     try:
-        page = _plain_markdown(content).reset().convert(strip_markers("\n".join(tagged)))
+        plain = md.reset().convert(strip_markers("\n".join(lines)))
+        page = md.reset().convert(strip_markers("\n".join(tagged)))
+        places = _marker_places(kept.root, md.htmlStash.rawHtmlBlocks)
     except Exception:  # noqa: BLE001 - the page's own render reports what fails; here nothing is known
         return {index: "nothing Markdown could read" for index in markers}
-    places = _MarkerPlaces()
-    places.feed(page)
-    places.close()
-    return {index: places.places.get(index, "nothing: the line is not in the page")
-            for index in markers if places.places.get(index, None) != ""}
+    if _spaced(MARKER_TOKEN_TEXT_RE.sub("", page)) != _spaced(plain):
+        return {index: "a construct Markdown reads otherwise once the markers are told apart (a link "
+                       "definition's address?)" for index in markers}
+    tags = _MarkerTags()
+    tags.feed(page)
+    tags.close()
+    held = {}
+    for index in markers:  # held in the tree or in the HTML (raw tags around it): either is enough
+        holders = [found.get(index, "nothing: the line is not in the page") for found in (places, tags.places())]
+        if any(holders):
+            held[index] = next(holder for holder in holders if holder)
+    return held
 
 
 def page_digest(page: str) -> str:

@@ -57,7 +57,8 @@ SHAPES = {
     "tabs inside, inside tabs": '=== "A"\n\n    /// internal\n    === "B"\n        qzxtabs words.\n    ///\n',
     "footnote of a list item's block": "Text[^x].\n\n- item\n\n    /// internal\n    [^x]: qzxfoot words\n    ///\n",
 }
-REFUSED = ("heading id", "unclosed fence before", "inside raw HTML", "inside an HTML comment")
+REFUSED = ("heading id", "unclosed fence before", "inside raw HTML", "inside an HTML comment",
+           "right after a table")  # the last: a row of the table, to Markdown read without blocks and to GitHub
 
 
 @pytest.mark.parametrize("name, body", SHAPES.items(), ids=SHAPES.keys())
@@ -233,7 +234,9 @@ def internal_content(draw, secret: str, slashes: int) -> list[str]:
     closer = draw(st.sampled_from([header[:3], header[:3] + header[0], "  " + header[:3]]))
     inner = "/" * (slashes + draw(st.sampled_from([0, 1, 1])))
     opens, ends = draw(st.sampled_from([("Agents run `grep", "x` first."), ("Note <!--", "-->"), ("![alt", "z](a.png)"),
-                                        ('[x](y "t', 'u")'), ("Agents *x", "y* now."), ('Agents <b title="x', 'y">')]))
+                                        ('[x](y "t', 'u")'), ("Agents *x", "y* now."), ('Agents <b title="x', 'y">'),
+                                        ("Agents *x </p>", "y* now."), ("Agents <div>x", "y</div> now."),
+                                        ("Agents ~~x", "y~~ now."), ("Agents <span>x <p>", "y</span> now.")]))
     spanning = [opens, *([f"{'/' * slashes} note"] if draw(st.booleans()) else []), ends]
     feed_at = draw(st.sampled_from(["none", "above", "below"]))
     feed_above, feed_below = ([FEED_MARKER] if feed_at == "above" else []), ([FEED_MARKER] if feed_at == "below" else [])
@@ -723,6 +726,24 @@ EARLY_ENDS = {
                                              "/// note\ny` now.\n\nqzxalt vault key.\n///\n",
     "a feed marker by an early end in alt text": "/// internal\nAgents ![x\n<!-- kbgen:defect DEF-0001 -->\n///\n"
                                                  "/// note\ny](https://e.example/a.png)\n\nqzxalt vault key.\n///\n",
+    # raw HTML inside what runs over the markers: a '</p>' in emphasis or a link (the browser opens the
+    # emphasis again after it), a '<div>' or '<p>' opened within a sentence and closed after the markers
+    "a '</p>' inside emphasis over an early end": "/// internal\nAgents *x </p>\n///\n/// note\ny* now.\n\n"
+                                                  "qzxalt vault key.\n///\n",
+    "a '</p>' inside a link over an early end": "/// internal\nAgents [x </p>\n///\n/// note\ny](https://e.example/) "
+                                                "now.\n\nqzxalt vault key.\n///\n",
+    "a '<div>' within a sentence over an early end": "/// internal\nAgents <div>x\n///\n/// note\ny</div> now.\n\n"
+                                                     "qzxalt vault key.\n///\n",
+    "a '<p>' inside a span over an early end": "/// internal\nAgents <span>x <p>\n///\n/// note\ny</span> now.\n\n"
+                                               "qzxalt vault key.\n///\n",
+    "a tier 2 block ended early inside a tier 1 block": "/// internal\nTier 1 agents.\n\n//// internal | tier: 2\n"
+                                                        "Specialists *x <div>\n////\n//// note\ny* now.\n\n"
+                                                        "qzxalt vault key.\n////\n\nMore tier 1.\n///\n",
+    # GitHub's strikethrough, as a reviewer's preview shows it, where the site has no pymdownx.tilde
+    "a strikethrough over an early end": "/// internal\nAgents ~~x\n///\n/// note\ny~~ now.\n\nqzxalt vault key.\n///\n",
+    # marker lines that are link definitions' addresses as written: telling the markers apart changes that
+    "markers that are link definitions' addresses": "/// internal\nAgents: rotate it.\n\n[vault]:\n///\n[rotation]:\n"
+                                                    "///note\nqzxalt vault key.\n///\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
@@ -780,6 +801,8 @@ LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as
     "the next tab": '=== "Web"\n\n    Open the page.\n\n    /// internal\n    qzxagent note.\n    ///\n=== "App"\n\n'
                     "    Open the app.\n",
     "a closing tag": '<div markdown>\n\n/// internal\nqzxagent note.\n///\n</div>\n',
+    "placeholders written as tags": "Run `repadmin` and read:\n\n> The failure occurred at \\<date> \\<time>.\n\n"
+                                    "/// internal\nqzxagent note.\n///\n\nThe last success at <date> <time>.\n",
     "a stacked note with no construct": "/// internal\nAgents qzxagent x\n///\n/// note\ny now.\n\nPublic note text.\n///\n",
 }
 
@@ -817,3 +840,34 @@ def test_an_internal_block_that_includes_a_snippet_is_hidden_and_accepted(make_r
     assert errors_of(content) == []
     assert "qzxshared" not in tier0_texts(content, content.by_rel()["kb/a.md"])
     assert "qzxshared" in structure.render_html(content, content.by_rel()["kb/a.md"].body, 1)[0]
+
+
+SPANS = [("`x", "y`"), ("*x", "y*"), ("**x", "y**"), ("~~x", "y~~"), ("[x", "y](https://e.example/)"), ("![x", "y](a.png)"),
+         ('<b title="x', 'y">'), ("<!-- x", "y -->"), ("<span>x", "y</span>"), ("<div>x", "y</div>"), ("<b>x <div>", "y</div></b>")]
+NOISE = ["", " </p>", " <p>", " <br>", " \\<date>", " </li>"]  # none closes what the span opened
+
+
+@st.composite
+def held_markers(draw):
+    """A construct written over a block's '///' and, below it, another block's opening line: a reviewer
+    reads both as text of the construct and the secret as inside the internal block; the parser ends the
+    block at the '///' and opens the other, which takes the writer's last '///'."""
+    opens, ends = draw(st.sampled_from(SPANS))
+    feed = draw(st.sampled_from(["none", "above", "below"]))
+    slashes = "/" * draw(st.integers(3, 4))
+    lines = ["/// internal".replace("///", slashes), f"Agents {opens}{draw(st.sampled_from(NOISE))}",
+             *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "above" else []), slashes,
+             *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "below" else []),
+             f"{slashes} {draw(st.sampled_from(['note', 'details | More', 'internal | tier: 2']))}",
+             f"{ends} now.", "", "qzxheld vault key.", slashes]
+    return "\n".join(lines)
+
+
+@given(held_markers())
+def test_a_marker_a_construct_runs_over_is_refused_or_hides_its_block(body):
+    with tempfile.TemporaryDirectory() as folder:
+        maker = RootMaker(Path(folder))
+        maker.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{body}\n\nPublic closing words.\n")
+        content = load(maker.path)
+        if not errors_of(content):
+            assert "qzxheld" not in tier0_texts(content, content.by_rel()["kb/a.md"]).lower(), body
