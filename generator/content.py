@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import gzip
 import json
 import os
@@ -424,8 +425,14 @@ def kept_json(path: Path) -> Any:
 
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 file; a BOM is reported (and skipped), undecodable bytes, a file over
-    :data:`MAX_FILE_BYTES` or a line over :data:`MAX_LINE_CHARS` make the file unreadable."""
-    with path.open("rb") as file:
+    :data:`MAX_FILE_BYTES` or a line over :data:`MAX_LINE_CHARS` make the file unreadable. Only a regular
+    file is read: opening a named pipe waits for a writer, a device never ends (OSError for either, as for a
+    folder), and what was a file when its name was looked at may be one of them when it is opened."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with os.fdopen(descriptor, "rb") as file:
         raw = file.read(MAX_FILE_BYTES + 1)  # never more, whatever the file's size
     return decode_text(raw, rel)
 

@@ -144,6 +144,31 @@ def test_a_damaged_entry_is_checked_again(make_root, tmp_path, damage):
     assert found == cold(make.path) and checked == {"kb/c.md"}
 
 
+@pytest.mark.parametrize("special", ["named pipe", "device", "folder"])
+def test_an_entry_naming_a_file_that_is_no_file_is_checked_again_without_waiting(make_root, tmp_path, special):
+    """A cache is only a hint: one naming a named pipe (which a reader waits on for a writer for good) or a
+    device (which never ends) as a file the rules read must not stop validation."""
+    import os
+    import threading
+
+    make = write_root(make_root)
+    kept = tmp_path / "findings.json"
+    revalidate(make.path, kept)
+    target = {"named pipe": tmp_path / "pipe", "device": Path("/dev/zero"), "folder": tmp_path}[special]
+    if special == "named pipe":
+        os.mkfifo(target)
+    saved = json.loads(kept.read_text(encoding="utf-8"))
+    saved["documents"]["kb/c.md"]["reads"]["files"].append(["text", str(target), "x"])
+    kept.write_text(json.dumps(saved), encoding="utf-8")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(revalidate(make.path, kept)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert done, f"validation waits on the {special} the cache names"
+    found, checked = done[0]
+    assert found == cold(make.path) and checked == {"kb/c.md"}
+
+
 DOCUMENTS = ("kb/a.md", "kb/b.md", "kb/c.md")
 BODIES = (A_BODY, B_BODY, C_BODY, "# X\n\nSee [a](a.md#a) and [c](c.md).\n", "# Y\n\nTODO: write it.\n",
           "# Z\n\n/// internal\nAgents only.\n///\n\n## Details\n", "# W\n\n![p](img/picture.png)\n",
