@@ -129,6 +129,21 @@ class PageRecord:
     stamp: list[int] | None = None  # :func:`stamp` of the output file as the build left it
 
 
+def _record(value: Any) -> PageRecord | None:
+    """A page's record read back from a manifest, or None for one that is not as a build writes it (its
+    page is then rendered again): the manifest is a file anyone can edit, and a part of the wrong type
+    failed every later build of the tier."""
+    if not isinstance(value, dict) or set(value) - {"key", "output", "sha256", "parts", "stamp"}:
+        return None
+    record = PageRecord(**{"key": None, "output": None, **value})
+    parts, stamp_ = record.parts, record.stamp
+    well_formed = isinstance(record.key, str) and isinstance(record.output, str) and isinstance(record.sha256, str) \
+        and isinstance(parts, dict) and all(isinstance(part, list) and all(isinstance(item, str) for item in part)
+                                            for part in parts.values()) \
+        and (stamp_ is None or isinstance(stamp_, list) and all(type(item) is int for item in stamp_))
+    return record if well_formed else None
+
+
 class PageCache:
     """The previous build's records of one tier's pages, and the records this build makes."""
 
@@ -152,7 +167,8 @@ class PageCache:
         data = kept_json(manifest)
         try:
             if data.get("version") == MANIFEST_VERSION and previous_site.is_dir():
-                previous = {uri: PageRecord(**record) for uri, record in data["pages"].items()}
+                previous = {uri: found for uri, record in data["pages"].items()
+                            if (found := _record(record)) is not None}
                 pairs = {name: [str(fingerprint), str(digest)]
                          for name, (fingerprint, digest) in data.get("pairs", {}).items()}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):

@@ -468,3 +468,20 @@ def test_a_runbook_edit_that_drops_a_fed_entry_renders_the_pages_that_listed_it(
                        encoding="utf-8")
     assert_same_as_full_build(make_root, out, tmp_path)
     assert not (out / "tier2" / "defects").exists()
+
+
+@pytest.mark.parametrize("damage", [
+    {"parts": []}, {"parts": {"assets": 5}}, {"parts": {"assets": [{}]}}, {"parts": {"warnings": [7]}},
+    {"stamp": "x"}, {"stamp": [1.5]}, {"key": 5}, {"output": None}, {"sha256": []}, {"surprise": 1}, None,
+])
+def test_a_damaged_page_record_costs_its_page_a_render(root, tmp_path, damage):
+    """A manifest is a file anyone can edit: a record of the wrong shape is no record (its page is rendered
+    again); a wrong-typed part failed every later build of the tier, naming no file."""
+    out = tmp_path / "out"
+    manifest = manifest_path(out, 0).resolve()
+    kept = json.loads(manifest.read_text(encoding="utf-8"))
+    kept["pages"]["kb/public.md"] = None if damage is None else {**kept["pages"]["kb/public.md"], **damage}
+    manifest.write_text(json.dumps(kept), encoding="utf-8")
+    edit(root, "kb/guide.md", "# Guide", "# Guide\n\nOne more sentence.")
+    result = assert_same_as_full_build(root, out, tmp_path)
+    assert result.sites[0].reused > 0, "the other pages are still taken"
