@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import sys
 import time
 from pathlib import Path
@@ -160,12 +161,26 @@ def _is_leftover(name: str) -> bool:
 
 
 def remove(path: Path) -> None:
-    """Delete a leftover, whatever it is (a site folder, a link, a file)."""
+    """Delete a leftover, whatever it is (a site folder, a link, a file). A folder someone made read-only
+    after kbgen published it (an archive step, say) is made writable again to be emptied: kbgen made it."""
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, onerror=_writable_then_again)
     else:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _writable_then_again(function, path: str, _) -> None:
+    """rmtree's answer to a file or folder it could not delete: its folder made writable, tried once more;
+    what still cannot be deleted waits for the next build."""
+    with contextlib.suppress(OSError):
+        folder = os.path.dirname(path)
+        os.chmod(folder, os.stat(folder).st_mode | stat.S_IWUSR | stat.S_IXUSR)
+        if function in (os.rmdir, os.unlink):
+            function(path)
+        elif function in (os.scandir, os.listdir, os.open):  # a folder it could not read: read it now
+            os.chmod(path, os.stat(path).st_mode | stat.S_IRUSR | stat.S_IWUSR | stat.S_IXUSR)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def new_version(out: Path) -> Path:
@@ -189,7 +204,10 @@ def recycle(leftovers: list[Path], version: Path, tiers: list[int]) -> None:
     for tier in tiers:
         site = donor / f"tier{tier}"
         if site.is_dir() and not site.is_symlink():
-            site.rename(version / f"tier{tier}")
+            try:
+                site.rename(version / f"tier{tier}")
+            except OSError:  # a version made read-only after it was published: the tier is built afresh
+                continue
 
 
 def carry_over(previous: Path, version: Path, tier: int) -> None:

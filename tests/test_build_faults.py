@@ -593,3 +593,31 @@ def test_an_output_folder_committed_to_git_is_not_trusted(make_root):
     refused = kbgen("build", "--root", str(root))
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "committed to Git" in refused.stderr and ".kbgen-output" in refused.stderr
+
+
+def _without_root_powers() -> list[str]:
+    """A command prefix under which file permissions hold, also for root (which a CI runner may be)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be made to hold")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+def test_a_published_version_made_read_only_is_no_obstacle_to_later_builds(make_root, tmp_path):
+    """An archive step may protect what kbgen published. Once replaced, that version is kbgen's garbage: a
+    build that cannot move it into the new version builds the tier afresh, and deletes it later."""
+    make_root.doc("kb/reset.md", id="reset")
+    out = tmp_path / "out"
+    assert kbgen("build", "--root", str(make_root.path), "--out", str(out)).returncode == 0
+    subprocess.run(["chmod", "-R", "a-w", str((out / "tier0").resolve())], check=True)
+    for sentence in ("One more sentence.", "And another.", "And a third."):
+        with (make_root.path / "kb/reset.md").open("a", encoding="utf-8") as page:
+            page.write(f"\n{sentence}\n")
+        done = subprocess.run([*_without_root_powers(), str(KBGEN), "build", "--root", str(make_root.path),
+                               "--out", str(out)], capture_output=True, text=True,
+                              env={**os.environ, "SOURCE_DATE_EPOCH": BUILD_DATE})
+        assert done.returncode == 0, done.stderr
+        assert sentence in (out / "tier0/kb/reset/index.html").read_text(encoding="utf-8")
+    versions = [path for path in (out / output.SITES).iterdir() if path.name not in (output.LOCK, output.CURRENT)]
+    assert len(versions) == 2, "the current one and the one the last build replaced: the read-only one is gone"
