@@ -769,6 +769,10 @@ class SearchIndex:
             self.contact_routes: list[dict] = meta["site"]["contactRoutes"]
         except (KeyError, TypeError) as exc:
             raise SearchIndexError(f"unreadable search index ({exc})") from None
+        if not all(type(number) is int and number >= least
+                   for number, least in ((self.count, 0), (self.docs_per_file, 1), (self.pair_files, 0))):
+            raise SearchIndexError("unreadable search index (its counts of documents and files are not what kbgen "
+                                   "writes); rebuild the site")
 
     @classmethod
     def build(cls, content: ContentRoot, tier: int, site: dict | None = None) -> SearchIndex:
@@ -947,7 +951,7 @@ class SearchIndex:
             return self._answer(query, limit)
         try:
             return self._answer(query, limit)
-        except (KeyError, TypeError, IndexError, AttributeError, ValueError, RecursionError) as exc:
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError, RecursionError, ArithmeticError) as exc:
             raise SearchIndexError(f"unreadable search index ({type(exc).__name__}: {exc}); rebuild the site") \
                 from None
 

@@ -723,7 +723,13 @@ INDEX_DAMAGE = {  # what kbgen search --site meets in a site someone changed: (f
     "word lists not maps": ("terms-*.json", lambda path: path.write_text("[]", encoding="utf-8")),
     "index nested too deep": ("index.json", _deep),
     "index a named pipe": ("index.json", _pipe),
+    "no documents a file": ("index.json", lambda path: _meta(path, docsPerFile=0)),
+    "a count of documents not a number": ("index.json", lambda path: _meta(path, documents="12")),
 }
+
+
+def _meta(path: Path, **values) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), **values}), encoding="utf-8")
 
 
 @pytest.mark.parametrize("damage", INDEX_DAMAGE)
