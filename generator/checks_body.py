@@ -164,8 +164,15 @@ class BodyRules:
         if scan.openers and not self.refused_for_blocks(rel):
             markers = [index for index, line in enumerate(lines) if not scan.in_code[index] and (
                 audience.BLOCK_END_RE.match(line) or audience.BLOCK_START_RE.match(line))]
-            held = structure.markers_read_as_text(self.content, lines, markers)
-            if held:
+            crowded = _marker_after_closer(lines, markers)
+            held = {} if crowded is not None else structure.markers_read_as_text(self.content, lines, markers)
+            if crowded is not None:
+                self.add(rel, (first + crowded, 1), "internal-marker", ERROR,
+                         "this block marker follows a block's '///' with no blank line between them: anything "
+                         "written over those lines (emphasis, a tag, an attribute that hides them) reads as "
+                         "holding both, while the first block ends and the next opens here all the same, and the "
+                         "next takes what was meant for the first; leave a blank line after a block's '///'")
+            elif held:
                 at = min(held)
                 self.add(rel, (first + at, 1), "internal-marker", ERROR,
                          f"this block marker reads as part of {held[at]} running over the line (as Markdown reads "
@@ -433,6 +440,24 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
         if tokens and not structure.BLOCK_MARK_RE.match(line) and \
                 shown_words.count(tokens) > visible.count(tokens):
             return at
+    return None
+
+
+def _marker_after_closer(lines: list[str], markers: list[int]) -> int | None:
+    """The first marker line that follows a closer ('///') with no blank line between them (the feed's region
+    markers, which the page's render takes out, do not count as lines): one paragraph to a reader of the
+    lines without blocks, where one construct can hold both markers and the text between."""
+    marked = set(markers)
+    for index in markers:
+        if not audience.BLOCK_END_RE.match(lines[index]):
+            continue
+        for after in range(index + 1, len(lines)):
+            if structure.FEED_MARKER_RE.match(lines[after] + "\n"):
+                continue
+            if not lines[after].strip(" \t>"):
+                break
+            if after in marked:
+                return after
     return None
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from markdown import Markdown
+from markdown.util import HTML_PLACEHOLDER
 from markdown.treeprocessors import Treeprocessor
 from pymdownx.superfences import RE_NESTED_FENCE_START
 from pymdownx.blocks import RE_END as PYMDOWNX_BLOCK_END, RE_START as PYMDOWNX_BLOCK_START
@@ -391,10 +392,18 @@ MARKER_TOKEN_TEXT_RE = re.compile(r" kbgenmarker\d+x")  # as inserted: taken out
 # text, within containers that hold paragraphs: anything else around it runs over its line.
 PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "blockquote", "div"})
 CONTAINERS = PLAIN_PARENTS | {"ol", "ul", "dl", "details", "section", "article", "aside", "figure"}
+HIDING_ATTRIBUTES = frozenset({"hidden", "style", "inert", "aria-hidden"})  # a preview may not show what they hold
+STASHED_RE = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))  # raw HTML kept aside in the tree
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                           "source", "track", "wbr"})
+# Elements whose content a browser shows not as HTML, or not at all, until its exact end tag (which Python's
+# reading of HTML and a browser's may find in different places): one opened anywhere before a marker holds it.
+RAW_TEXT_ELEMENTS = frozenset({"title", "textarea", "xmp", "noembed", "noframes", "iframe", "noscript", "plaintext",
+                               "template", "script", "style", "listing"})
 
 
 class _Kept(Treeprocessor):
-    """Keeps the last tree a pipeline made: where each marker landed is read in it, not in HTML (a raw
+    """Keeps the last tree a pipeline made: where each marker landed is read in it, not in the HTML (a raw
     '</p>' inside emphasis reads as closing the paragraph in HTML, not in the tree)."""
 
     root = None
@@ -403,111 +412,91 @@ class _Kept(Treeprocessor):
         self.root = root
 
 
-def _marker_places(root, stash: list) -> dict[int, str]:
-    """Each tagged marker's place in a render's tree: "" in a paragraph's own text, else what holds it."""
-    places: dict[int, str] = {}
-
-    def found(text, holder: str) -> None:
-        for match in MARKER_TOKEN_RE.finditer(text or ""):
-            index = int(match[1])
-            if holder or index not in places:
-                places[index] = holder
-
-    def walk(element, ancestors: tuple[str, ...]) -> None:
-        tag = element.tag if isinstance(element.tag, str) else "?"
-        for name, value in element.attrib.items():
-            found(value, f"the '{name}' attribute of a <{tag}> element")
-        inside = ancestors + (tag,)
-        odd = next((t for t in inside if t not in CONTAINERS), None)
-        holder = f"a <{odd}> element" if odd else "" if tag in PLAIN_PARENTS else f"a <{tag}> element"
-        found(element.text, holder)
-        for child in element:
-            walk(child, inside)
-            found(child.tail, holder)  # text after a child is its parent's
-
-    for child in root:
-        walk(child, ())
-        found(child.tail, "text outside any paragraph")
-    for raw in stash:  # raw HTML, kept as written: a marker in it is part of a tag, a comment or a raw block
-        if isinstance(raw, str):
-            found(raw, "raw HTML")
-        else:  # an element md_in_html parsed as Markdown
-            walk(raw, ())
-    return places
-
-
-VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-                           "source", "track", "wbr"})
-PARAGRAPHS = frozenset({"p", "dt", "summary", "h1", "h2", "h3", "h4", "h5", "h6"})  # hold no block-level element
-# HTML's elements: a tag of another name ('<DateTime>', '<server>' written as a placeholder) is no element a
-# reader sees around text; a custom element's name has a hyphen.
-HTML_ELEMENTS = frozenset("""a abbr address area article aside audio b base bdi bdo blockquote body br button canvas
-    caption cite code col colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset figcaption figure
-    font footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link main
-    map mark math menu meta meter nav noscript object ol optgroup option output p param picture pre progress q rp rt
-    ruby s samp script search section select slot small source span strike strong style sub summary sup svg table
-    tbody td template textarea tfoot th thead time title tr track u ul var video wbr""".split())
-
-
-class _MarkerTags(HTMLParser):
-    """Where each tagged marker lands in a render's HTML, raw tags written around it included: a marker is
-    plain where every element open around it is a container Markdown makes, none opened inside a paragraph
-    (a '<div>' a writer opens within a sentence holds what follows in the browser, not in Markdown's tree,
-    and still does once a '</p>' closed the paragraph).
-    An end tag closes its element alone, not those opened inside it (a browser opens again the emphasis a
-    '</p>' inside it closed); an element never closed holds nothing in a reader's eyes ('<time>' written as
-    a placeholder)."""
+class _WritersTags(HTMLParser):
+    """The raw HTML a writer put into a page, read in the page's order: which of its elements are open at a
+    point. An element opens at any start tag but a void one ('<div/>' opens a div to a browser) and closes at
+    its own end tag alone; one never closed holds nothing in a reader's eyes ('<time>' as a placeholder)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.open: list[tuple[str, int, bool]] = []  # (tag, the how-manieth start tag, opened in a paragraph)
+        self.open: list[tuple[str, int]] = []
         self.started = 0
         self.closed: set[int] = set()
-        self.seen: list[tuple[int, str, tuple[tuple[str, int, bool], ...]]] = []  # (marker, holder, elements open)
-
-    def _found(self, text: str, holder: str = "") -> None:
-        for match in MARKER_TOKEN_RE.finditer(text):
-            self.seen.append((int(match[1]), holder, tuple(self.open)))
+        self.raw_text: str = ""  # the first raw-text element opened so far
 
     def handle_starttag(self, tag, attrs) -> None:
-        self.handle_startendtag(tag, attrs)
-        if tag not in VOID_ELEMENTS and (tag in HTML_ELEMENTS or "-" in tag):
-            self.started += 1
-            self.open.append((tag, self.started, any(open_tag in PARAGRAPHS for open_tag, _, _ in self.open)))
+        if tag in VOID_ELEMENTS:
+            return
+        self.started += 1
+        self.open.append((tag, self.started))
+        self.raw_text = self.raw_text or (tag if tag in RAW_TEXT_ELEMENTS else "")
 
-    def handle_startendtag(self, tag, attrs) -> None:
-        for name, value in attrs:
-            self._found(value or "", f"the '{name}' attribute of a <{tag}> tag")
+    handle_startendtag = handle_starttag
 
     def handle_endtag(self, tag) -> None:
         at = next((at for at in range(len(self.open) - 1, -1, -1) if self.open[at][0] == tag), None)
         if at is not None:
             self.closed.add(self.open.pop(at)[1])
 
-    def handle_data(self, data) -> None:
-        self._found(data)
+    def point(self) -> tuple[tuple[tuple[str, int], ...], str]:
+        """What is open here, to be judged once the page is read (:meth:`holder`)."""
+        return tuple(self.open), self.raw_text
 
-    def handle_comment(self, data) -> None:
-        self._found(data, "an HTML comment")
+    def holder(self, point: tuple[tuple[tuple[str, int], ...], str]) -> str:
+        open_, raw_text = point
+        if raw_text:
+            return f"a <{raw_text}> element, whose content a browser does not read as HTML,"
+        around = next((tag for tag, started in open_ if started in self.closed), None)
+        return f"a <{around}> element the page's HTML opens and closes" if around else ""
 
-    def unknown_decl(self, data) -> None:
-        self._found(data, "a declaration")
 
-    def handle_pi(self, data) -> None:
-        self._found(data, "a processing instruction")
+def _marker_places(root, stash: list) -> dict[int, str]:
+    """Each tagged marker's place in a render: "" in a paragraph's own text, else what holds it: an element
+    Markdown made (emphasis, a link, code, a table), an element with an attribute that can hide it, an
+    attribute, raw HTML written around it or holding it."""
+    seen: list[tuple[int, str, tuple]] = []
+    tags = _WritersTags()
 
-    def places(self) -> dict[int, str]:
-        """Marker -> "" where plain, else what holds it (once the whole page is read)."""
-        found: dict[int, str] = {}
-        for index, holder, open_ in self.seen:
-            around = [(tag, inline) for tag, started, inline in open_ if started in self.closed or tag in CONTAINERS]
-            odd = next((f"a <{tag}> tag inside a paragraph" if inline else f"a <{tag}> element"
-                        for tag, inline in around if inline or tag not in CONTAINERS), "")
-            holder = holder or odd or ("" if not around or around[-1][0] in PLAIN_PARENTS
-                                       else f"a <{around[-1][0]}> element")
-            if holder or index not in found:
-                found[index] = holder
-        return found
+    def found(text, holder: str) -> None:
+        """``text`` of the tree, in the page's order: its raw HTML read, its markers noted."""
+        at = 0
+        for piece in [*STASHED_RE.finditer(text or ""), None]:
+            segment = (text or "")[at:piece.start() if piece else None]
+            seen.extend((int(match[1]), holder, tags.point()) for match in MARKER_TOKEN_RE.finditer(segment))
+            if piece is None:
+                break
+            at = piece.end()
+            raw = stash[int(piece[1])] if int(piece[1]) < len(stash) else ""
+            if isinstance(raw, str):
+                seen.extend((int(match[1]), "raw HTML", ()) for match in MARKER_TOKEN_RE.finditer(raw))
+                tags.feed(raw)
+            else:  # an element md_in_html parsed as Markdown
+                walk(raw, (), "")
+
+    def walk(element, ancestors: tuple[str, ...], hiding: str) -> None:
+        tag = element.tag if isinstance(element.tag, str) else "?"
+        for name, value in element.attrib.items():
+            found(value, f"the '{name}' attribute of a <{tag}> element")
+        hiding = hiding or next((f"a <{tag}> element with '{name}'" for name in element.attrib
+                                 if name in HIDING_ATTRIBUTES), "")
+        inside = ancestors + (tag,)
+        odd = next((t for t in inside if t not in CONTAINERS), None)
+        holder = hiding or (f"a <{odd}> element" if odd else "" if tag in PLAIN_PARENTS else f"a <{tag}> element")
+        found(element.text, holder)
+        for child in element:
+            walk(child, inside, hiding)
+            found(child.tail, holder)  # text after a child is its parent's
+
+    for child in root:
+        walk(child, (), "")
+        found(child.tail, "text outside any paragraph")
+    tags.close()
+    places: dict[int, str] = {}
+    for index, holder, point in seen:
+        holder = holder or (tags.holder(point) if point else "")
+        if holder or index not in places:
+            places[index] = holder
+    return places
 
 
 def _spaced(page: str) -> str:
@@ -538,15 +527,8 @@ def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[i
     if _spaced(MARKER_TOKEN_TEXT_RE.sub("", page)) != _spaced(plain):
         return {index: "a construct Markdown reads otherwise once the markers are told apart (a link "
                        "definition's address?)" for index in markers}
-    tags = _MarkerTags()
-    tags.feed(page)
-    tags.close()
-    held = {}
-    for index in markers:  # held in the tree or in the HTML (raw tags around it): either is enough
-        holders = [found.get(index, "nothing: the line is not in the page") for found in (places, tags.places())]
-        if any(holders):
-            held[index] = next(holder for holder in holders if holder)
-    return held
+    return {index: places.get(index, "nothing: the line is not in the page")
+            for index in markers if places.get(index, None) != ""}
 
 
 def page_digest(page: str) -> str:

@@ -211,7 +211,7 @@ def test_tier2_lists_a_defect_only_where_its_runbooks_show_the_entry(agent_root,
         start = text.index(FED_ENTRY_START)
         end = text.index("<!-- /kbgen:defect -->", start) + len("<!-- /kbgen:defect -->")
         region = text[start:end]
-        edits = {RUNBOOK: (region, f"/////// internal | tier: 3\n{region}\n///////")}
+        edits = {RUNBOOK: (region, f"/////// internal | tier: 3\n{region}\n\n///////")}
         hidden = "DEF-0101"
     root = _copied_with(agent_root, tmp_path / "root", edits)
     content = load(root)

@@ -744,6 +744,17 @@ EARLY_ENDS = {
     # marker lines that are link definitions' addresses as written: telling the markers apart changes that
     "markers that are link definitions' addresses": "/// internal\nAgents: rotate it.\n\n[vault]:\n///\n[rotation]:\n"
                                                     "///note\nqzxalt vault key.\n///\n",
+    # raw HTML that hides what it holds in a preview, in a list item, a definition or after a '</p>'; an
+    # attribute that hides the paragraph; a '<div/>' a browser opens; an element whose content is no HTML
+    "a hidden div in a list item": "/// internal\n- Agents <div hidden>x\n///\n\n/// note\ny</div> now.\n\n"
+                                   "qzxalt vault key.\n///\n",
+    "a hidden div after a '</p>'": "/// internal\nAgents </p><div hidden>x\n///\n\n/// note\ny</div> now.\n\n"
+                                   "qzxalt vault key.\n///\n",
+    "a paragraph hidden by an attribute": "/// internal\nAgents x\n///\n{: hidden }\n\n/// note\nqzxalt vault key.\n///\n",
+    "a self-closed hidden div": "/// internal\nAgents <div hidden/>x\n///\n\n/// note\ny</div> now.\n\n"
+                                "qzxalt vault key.\n///\n",
+    "a title a browser closes later": "/// internal\nAgents <title>x</title\x1c>\n///\n\n/// note\ny</title> now.\n\n"
+                                      "qzxalt vault key.\n///\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
@@ -793,8 +804,6 @@ def test_a_closer_under_the_last_line_of_a_block_is_a_closer(make_root, last):
 
 
 LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as written, to Markdown and to a reader
-    "a details block right after": "/// internal\nqzxagent note.\n///\n/// details | More about SSO\nPublic detail.\n///\n",
-    "two blocks of different tiers": "/// internal\nqzxagent note.\n///\n/// internal | tier: 2\nqzxagent deeper.\n///\n",
     "a heading right after": "/// internal\nqzxagent note.\n///\n## Next steps\n\nPublic words.\n",
     "text right after": "/// internal\nqzxagent note.\n///\nEveryone can read this.\n",
     "the next list item": "1. Open the page.\n\n    /// internal\n    qzxagent note.\n    ///\n2. Click Reset.\n",
@@ -803,8 +812,30 @@ LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as
     "a closing tag": '<div markdown>\n\n/// internal\nqzxagent note.\n///\n</div>\n',
     "placeholders written as tags": "Run `repadmin` and read:\n\n> The failure occurred at \\<date> \\<time>.\n\n"
                                     "/// internal\nqzxagent note.\n///\n\nThe last success at <date> <time>.\n",
-    "a stacked note with no construct": "/// internal\nAgents qzxagent x\n///\n/// note\ny now.\n\nPublic note text.\n///\n",
 }
+
+
+STACKED_TIGHT = {  # a block's '///' and the next block's marker in one paragraph: refused, a blank line between
+    "a details block right after": "/// internal\nqzxagent note.\n///\n/// details | More about SSO\nPublic detail.\n///\n",
+    "two blocks of different tiers": "/// internal\nqzxagent note.\n///\n/// internal | tier: 2\nqzxagent deeper.\n///\n",
+    "text, then another block": "/// internal\nqzxagent note.\n///\nPublic words.\n/// note\nPublic note.\n///\n",
+}
+
+
+@pytest.mark.parametrize("body", STACKED_TIGHT.values(), ids=STACKED_TIGHT.keys())
+def test_a_marker_in_the_paragraph_of_a_blocks_closer_is_refused_and_a_blank_line_mends_it(make_root, body):
+    """Whatever could be written over the lines (emphasis, a tag, an attribute that hides a paragraph), one
+    paragraph holding a block's '///' and the next marker reads as holding both: the writer's next block
+    then takes what was meant for the first. A blank line after the '///' leaves nothing to run over it."""
+    make_root.file("mkdocs.yml", "site_name: Help\nmarkdown_extensions:\n  - pymdownx.blocks.details\n"
+                                 "  - pymdownx.blocks.admonition\n")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{body}\nPublic end.\n")
+    assert any(error.startswith("internal-marker") for error in errors_of(load(make_root.path)))
+    first_closer = body.index("\n///\n") + len("\n///\n")
+    make_root.doc("kb/a.md", f"# Page\n\nPublic words.\n\n{body[:first_closer]}\n{body[first_closer:]}\nPublic end.\n")
+    content = load(make_root.path)
+    assert errors_of(content) == []
+    assert "qzxagent" not in tier0_texts(content, content.by_rel()["kb/a.md"])
 
 
 @pytest.mark.parametrize("body", LAID_OUT_TIGHT.values(), ids=LAID_OUT_TIGHT.keys())
