@@ -2,18 +2,25 @@
 
 A :class:`ChangeSet` collects new texts in memory and writes them in :meth:`ChangeSet.commit`:
 
-1. every target is checked before any is changed: a writable regular file (or none yet) in a writable
-   folder, inside the root once symbolic links are followed, and still holding the bytes that were read;
+1. every target is checked before any is changed: a writable regular file (or none yet, and no link
+   leading nowhere where it or a folder it needs goes) in a writable folder, a document once symbolic
+   links are followed, and still holding the bytes that were read;
 2. a journal (``.kbgen-feed.journal`` in the root) records each target's previous bytes;
 3. each new text goes to a temporary file beside its target (``.<name>.kbgen-tmp``), then replaces it;
 4. the journal is removed.
+
+A change set writes documents only: ``*.md`` under the content folders (``kb/``, ``runbooks/``), outside
+hidden folders, and the folders they need.
 
 When a write fails, every file already replaced gets its previous bytes back, created files and folders
 are removed, and :class:`WriteError` names the file and the reason. When the process is killed, the
 next change set opened in the root finds the journal and does the same before reading anything; it
 removes only the temporary files the journal names and restores only files that still hold what the
-killed run wrote (a file edited since is left as it is). A lock (``.kbgen-feed.lock``) keeps two
-change sets from running in one root at once; lock and journal exist only while one runs.
+killed run wrote (a file edited since is left as it is). The journal is read as untrusted (a pull
+request can commit one, and a symbolic link beside it): one that Git tracks, or that names anything but
+a document a change set could write, reached through no symbolic link, is refused whole and left for a
+person to look at. A lock (``.kbgen-feed.lock``) keeps two change sets from running in one root at once;
+lock and journal exist only while one runs.
 """
 
 from __future__ import annotations
@@ -23,8 +30,12 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from .changes import committed
+from .content import CONTENT_DIRS
 
 TEMP_SUFFIX = ".kbgen-tmp"  # temporary files are ".<target name>.kbgen-tmp", beside their target
 JOURNAL = ".kbgen-feed.journal"
@@ -171,6 +182,9 @@ class ChangeSet:
         path = (self.root / rel).resolve()
         if not path.is_relative_to(root):
             raise WriteError(f"cannot write {rel}: it leads out of the content root (to {path})")
+        refused = _not_writable(_inside(path, root))
+        if refused:
+            raise WriteError(f"cannot write {rel}: it leads to {_inside(path, root)}, {refused}")
         if path.exists() and not path.is_file():
             raise WriteError(f"cannot write {rel}: it is a folder or a special file, not a file")
         if path.exists() and not os.access(path, os.W_OK):
@@ -185,6 +199,12 @@ class ChangeSet:
                              "is read-only")
         if _read_bytes(path) != self.before[rel]:
             raise WriteError(f"cannot write {rel}: it was changed while the feed ran; run it again")
+        if self.before[rel] is None:  # created, with the folders it needs: nothing may stand where they go
+            taken = next((name for name in (rel, *map(str, PurePosixPath(rel).parents))
+                          if os.path.lexists(self.root / name) and not (self.root / name).exists()), None)
+            if taken:
+                raise WriteError(f"cannot write {rel}: the feed would create it, but {taken} is there already, a "
+                                 "symbolic link that leads nowhere; move it away")
         return path
 
     def _undo(self, targets: dict[str, Path], staged: dict[str, Path], replaced: list[str],
@@ -251,14 +271,20 @@ def recover(root: Path) -> list[str]:
     previous bytes (unless edited since), remove what it created. Returns the files restored."""
     journal = root / JOURNAL
     temporary_path(journal).unlink(missing_ok=True)  # killed while writing the journal: nothing else yet
-    try:
-        recorded = json.loads(journal.read_bytes())
-        real = root.resolve()
-        entries = [(entry["rel"], _journaled(real, entry["path"]), _journaled(real, entry["temp"]), entry["before"],
-                    int(entry["mode"]), entry["after"]) for entry in recorded["files"]]
-        folders = [_journaled(real, folder) for folder in recorded["dirs"]]
-    except FileNotFoundError:
+    data = _journal_bytes(journal)
+    if data is None:
         return []
+    if JOURNAL in committed(root):
+        raise WriteError(f"{JOURNAL} is committed to the Git repository, so it is no journal a killed feed left "
+                         "(a feed never commits one); nothing was restored: look at it, then remove it from the "
+                         f"repository (git rm {JOURNAL})")
+    try:
+        recorded = json.loads(data)
+        real = Path(os.path.realpath(root))
+        entries = [(entry["rel"], _journaled(real, entry["path"]), real / entry["temp"],
+                    _journaled_bytes(entry["before"]), _journaled_mode(entry["mode"]), entry["after"])
+                   for entry in recorded["files"]]
+        folders = [_journaled(real, folder, folder=True) for folder in recorded["dirs"]]
     except (ValueError, KeyError, TypeError):  # not JSON, or not kbgen's: it is written whole, then renamed
         raise WriteError(f"{JOURNAL} is not a journal kbgen wrote; remove it") from None
     if any(temporary != temporary_path(path) for _, path, temporary, *_ in entries):
@@ -268,23 +294,74 @@ def recover(root: Path) -> list[str]:
         temporary.unlink(missing_ok=True)
         now = _read_bytes(path)
         if now is not None and _sha(now) == after:
-            _restore(path, None if before is None else before.encode("utf-8", "surrogateescape"), mode)
+            _restore(path, before, mode)
             restored.append(rel)
     _remove_empty(folders)
     journal.unlink()
     return restored
 
 
+def _journal_bytes(journal: Path) -> bytes | None:
+    """What the journal holds, None when there is none. Only a regular file is read: a link or a named pipe
+    committed in its place is no journal, and reading one could hang or read any file."""
+    try:
+        handle = os.open(journal, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WriteError(f"{JOURNAL} is a symbolic link, not a journal kbgen wrote; nothing was restored: "
+                             "remove it") from None
+        raise
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise WriteError(f"{JOURNAL} is not a file, so not a journal kbgen wrote; nothing was restored: remove it")
+        return stream.read()
+
+
 def _inside(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _journaled(root: Path, rel: str) -> Path:
-    """A path the journal names, refused unless it stays inside the root (a journal can be tampered with)."""
-    path = Path(os.path.normpath(root / rel))
-    if not path.is_relative_to(root) or path == root:
-        raise WriteError(f"{JOURNAL} names {rel}, outside the content root; it is not kbgen's: remove it")
+def _not_writable(rel: str, folder: bool = False) -> str | None:
+    """Why a change set never writes ``rel`` (a path from the real root), None when it may: a document
+    (``*.md`` under a content folder, outside hidden folders), or a folder for one. Never kbgen's or Git's
+    own files (``.git/config``), nor anything outside the root."""
+    parts = PurePosixPath(rel).parts
+    if not parts or parts[0] == "/" or ".." in parts:
+        return "outside the content root"
+    if parts[0] not in CONTENT_DIRS or len(parts) < 2 or any(part.startswith(".") for part in parts) \
+            or not (folder or rel.endswith(".md")):
+        where = " or ".join(f"{name}/" for name in CONTENT_DIRS)
+        return f"not a document under {where} (the feed writes nothing else)"
+    return None
+
+
+def _journaled(root: Path, rel: str, folder: bool = False) -> Path:
+    """A path the journal names (``root`` is real), refused unless a change set could have written it: a
+    document or a folder for one, reached through no symbolic link (a journal can be tampered with, and a
+    link inside the root can lead anywhere, into ``.git/`` or out of the root)."""
+    path = root / rel
+    refused = _not_writable(Path(os.path.relpath(path, root)).as_posix(), folder)
+    if refused is None and os.path.realpath(path) != str(path):
+        refused = "reached through a symbolic link"
+    if refused:
+        raise WriteError(f"{JOURNAL} names {rel}, {refused}; it is not kbgen's, and nothing was restored: "
+                         "look at it, then remove it")
     return path
+
+
+def _journaled_bytes(text) -> bytes | None:
+    if text is not None and not isinstance(text, str):
+        raise TypeError(text)
+    return None if text is None else text.encode("utf-8", "surrogateescape")
+
+
+def _journaled_mode(value) -> int:
+    """A permission mode the journal gives: kbgen records only the nine permission bits (never set-user-id)."""
+    if type(value) is not int or not 0 <= value <= 0o777:
+        raise ValueError(value)
+    return value
 
 
 def _restore(path: Path, before: bytes | None, mode: int) -> None:

@@ -4,9 +4,8 @@ escalates, and what the intents point at.
 
 from __future__ import annotations
 
-import unicodedata
 
-from .content import Document
+from .content import Document, odd_character
 from .findings import ERROR, WARNING, Finding, did_you_mean
 from .schemas import FIELD_KINDS, compiled_check, validator
 
@@ -82,8 +81,7 @@ class FrontMatterRules:
         reader sees one, a page shows it as nothing, the Atom feed of known issues stops being XML, and
         `kbgen search` would send it to the terminal (an escape sequence clears the screen)."""
         for path, text in _strings(document.meta):
-            odd = next((char for char in text if char not in "\t\n\r" and (unicodedata.category(char) == "Cc"
-                                                                             or char in "\ufffe\uffff")), None)
+            odd = odd_character(text)
             if odd is not None:
                 self.add(document.rel, document.where(*path), "field-value", ERROR,
                          f"this value holds U+{ord(odd):04X}, a control character no reader sees, which breaks "

@@ -24,6 +24,7 @@ ESCALATE_WHEN_RE = re.compile(r"\b(?:escalate|hand (?:it )?over)\b.*\bwhen\b", r
 TIER_RE = re.compile(r"\btier\s*([1-3])\b", re.I)
 QUEUE_RE = re.compile(r"\b([A-Za-z][\w-]*) queue\b")
 FED_MARKER_RE = re.compile(r"^<!-- (/?)kbgen:defect\b")
+FED_START_RE = re.compile(r"<!-- kbgen:defect (\S+) ")  # where a defect's region starts, as the feed finds it
 QUEUE_WORDS = {"the", "a", "its", "this", "that", "same", "right", "their", "our", "your", "tier"}
 LIST_ITEM_RE = re.compile(r"^ {0,3}(?:(\d+)\.|[-*+])[ \t]")  # a top-level list item; group 1 when numbered
 
@@ -76,8 +77,10 @@ class RunbookRules:
                              "value the agent types")
 
     def check_runbook(self, document: Document) -> None:
-        """What makes a runbook usable under pressure: its sections in order, numbered steps, a handover."""
+        """What makes a runbook usable under pressure: its sections in order, numbered steps, a handover;
+        and one entry per known defect."""
         rel, tier = document.rel, document.tier
+        self.check_fed_regions(document)
         if tier in (1, 2) and "escalation" not in document.meta:
             self.add(rel, document.where("tier"), "escalation-missing", ERROR,
                      f"a tier {tier} runbook must say when and to whom to hand over; add escalation: "
@@ -267,7 +270,8 @@ class RunbookRules:
 
     def check_known_issue_record(self, document: Document) -> None:
         """A known-issue article's ``known_issue.defect`` names the write-up behind it: the feed finds the
-        article to update by it."""
+        article to update by it; and the article holds one region per defect."""
+        self.check_fed_regions(document)
         record = document.meta.get("known_issue")
         name = record.get("defect") if isinstance(record, dict) else None
         if not isinstance(name, str):
@@ -279,6 +283,23 @@ class RunbookRules:
             self.add(document.rel, document.where("known_issue", "defect"), "defect-record", ERROR,
                      f"'known_issue.defect' names '{name}': {what}{did_you_mean(name, defects)}; name the defect "
                      "write-up behind this known issue, or remove it")
+
+    def check_fed_regions(self, document: Document) -> None:
+        """One region of a defect per page, its markers found as the feed finds them: the feed keeps one up to
+        date, and a second copy (pasted, or left by a merge) would go on saying what the defect said then."""
+        if "kbgen:defect" not in document.body:
+            return
+        lines, _ = self.scanned(document)
+        first: dict[str, int] = {}
+        for index, line in enumerate(lines):
+            for marker in FED_START_RE.finditer(line):
+                number = document.body_line + index
+                if marker[1] in first:
+                    self.add(document.rel, (number, marker.start() + 1), "feed-region", ERROR,
+                             f"a second region of {marker[1]} in this page (the first starts at line "
+                             f"{first[marker[1]]}); kbgen defect feed keeps one up to date and would leave the "
+                             "other stale: delete one of them, markers too")
+                first.setdefault(marker[1], number)
 
 
 def _fed_lines(lines: list[str]) -> set[int]:

@@ -423,6 +423,15 @@ def kept_json(path: Path) -> Any:
         return None
 
 
+def odd_character(text: str, line_breaks: bool = True) -> str | None:
+    """The first character of ``text`` no reader sees: a control character (but tabs and, if ``line_breaks``,
+    line breaks) or a Unicode non-character; without ``line_breaks``, a line or paragraph separator too."""
+    allowed = "\t\n\r" if line_breaks else ""
+    separators = () if line_breaks else ("Zl", "Zp")
+    return next((char for char in text if char not in allowed and (
+        unicodedata.category(char) in ("Cc", *separators) or char in "\ufffe\uffff")), None)
+
+
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 file; a BOM is reported (and skipped), undecodable bytes, a file over
     :data:`MAX_FILE_BYTES` or a line over :data:`MAX_LINE_CHARS` make the file unreadable. Only a regular

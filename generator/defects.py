@@ -39,7 +39,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import audience, known_issues, publication
 from .changeset import ChangeSet, WriteError
-from .content import ContentRoot, Document, closing_fence, is_fence, load
+from .content import ContentRoot, Document, closing_fence, is_fence, load, odd_character
 from .errors import KbgenError
 from .findings import ERROR, Finding
 from .known_issues import FIXED, IDENTIFIED, INVESTIGATING
@@ -112,6 +112,10 @@ def approve(root: Path | str | ContentRoot, defect_id: str, by: str, on: _dt.dat
     written. Raises :class:`FeedError`, writing nothing."""
     if not by.strip():
         raise FeedError("say who reviewed the summary: --by NAME")
+    odd = odd_character(by, line_breaks=False)
+    if odd is not None:  # validation refuses it in front matter (field-value); a name has no line break either
+        raise FeedError(f"--by holds U+{ord(odd):04X}, a control character or line break; give the reviewer's "
+                        "name on one line, as plain text")
     with _changes(root) as (content, files):
         defect = _defect(content, defect_id)
         digest = approval_digest(defect)
@@ -577,6 +581,10 @@ def _region_findings(rel: str, problem: tuple[int, str] | None) -> list[Finding]
         return [Finding(rel, line, 1, "feed-region", ERROR,
                         "this '<!-- kbgen:defect ... -->' has no '<!-- /kbgen:defect -->' after it, so the feed "
                         "cannot tell where its text ends; put the end marker back after the defect's text")]
+    if what == "repeated":
+        return [Finding(rel, line, 1, "feed-region", ERROR,
+                        "this is a second region of the defect in this page (the first is above it); the feed "
+                        "keeps one up to date and would leave the other stale: delete one of them, markers too")]
     return [Finding(rel, line, 1, "feed-region-edited", ERROR,
                     "the text between these markers was changed by hand since the defect was last fed, and feeding "
                     "would replace it; move the change into the defect write-up or outside the markers, or delete "
@@ -596,29 +604,37 @@ def _split(text: str) -> tuple[str, str, str, str]:
 
 def _with_region(text: str, defect_id: str, region_text: str, place) -> tuple[str, tuple[int, str] | None]:
     """The page with the defect's region holding ``region_text``: replaced where it is, or added where
-    ``place(lines, body)`` says; and the problem, ``(line, "unclosed" or "edited")``, that prevents it."""
-    opening, frontmatter, closing, body = _split(text)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    body = body.replace("\r\n", "\n")
+    ``place(lines, body)`` says; and the problem that prevents it, ``(line, what)``, what being "unclosed",
+    "edited" or "repeated". Every line the edit keeps keeps its own ending (a file may mix them); new lines
+    take the one most lines of the body have."""
+    opening, frontmatter, closing, written = _split(text)
+    body = written.replace("\r\n", "\n")
     region = _region(defect_id, region_text)
     match = _region_re(defect_id).search(body)
-    start = body.find(f"<!-- kbgen:defect {defect_id} ")
-    line = (opening + frontmatter + closing).count("\n") + body.count("\n", 0, start) + 1
+    starts = [found.start() for found in re.finditer(re.escape(f"<!-- kbgen:defect {defect_id} "), body)]
+    head = (opening + frontmatter + closing).count("\n")
+
+    def line(offset: int) -> int:
+        return head + body.count("\n", 0, offset) + 1
+
     if match:
-        written = match["text"][:-1] if match["text"].endswith("\n") else match["text"]
-        if match["digest"] and match["digest"] != digest(written):
-            return text, (line, "edited")
-        body = body[:match.start()] + region + body[match.end():]
-    elif start >= 0:
-        return text, (line, "unclosed")
+        if len(starts) > 1:  # the feed would update one copy and leave the other stale
+            return text, (line(starts[1]), "repeated")
+        written_text = match["text"][:-1] if match["text"].endswith("\n") else match["text"]
+        if match["digest"] and match["digest"] != digest(written_text):
+            return text, (line(match.start()), "edited")
+        new_body = body[:match.start()] + region + body[match.end():]
+    elif starts:
+        return text, (line(starts[0]), "unclosed")
     else:
         lines = body.split("\n")
         index, heading = place(lines, body)
         at = sum(len(each) + 1 for each in lines[:index]) if index < len(lines) else len(body)
         before = "" if at == 0 or body[:at].endswith("\n\n") else ("\n" if body[:at].endswith("\n") else "\n\n")
         after = "\n" if body[at:].strip() else ""
-        body = body[:at] + before + heading + region + after + body[at:]
-    return opening + frontmatter + closing + body.replace("\n", newline), None
+        new_body = body[:at] + before + heading + region + after + body[at:]
+    merged = _lines_merged(_lines(written), _lines(body), _lines(new_body), _usual_newline(written))
+    return opening + frontmatter + closing + "".join(merged), None
 
 
 def _after_title(lines: list[str], body: str) -> tuple[int, str]:
@@ -670,7 +686,7 @@ def _edit_frontmatter(text: str, update, rel: str) -> str:
     opening, frontmatter, closing, body = _split(text)
     if not opening:  # never reached for a loaded document: its front matter was found the same way
         raise FeedError(f"{rel} has no front matter to update; nothing was written")
-    newline = "\r\n" if "\r\n" in frontmatter else "\n"
+    newline = _usual_newline(frontmatter)
     written = frontmatter.replace("\r\n", "\n")
     try:
         yaml, data = _yaml(written)
@@ -715,6 +731,13 @@ def _changed_lines_only(frontmatter: str, newline: str, unchanged: str, updated:
     except YAMLError:
         same = False
     return text if same else updated.replace("\n", newline)
+
+
+def _usual_newline(text: str) -> str:
+    """The ending most lines of ``text`` have ('\\n' when as many have each), which new lines take: a
+    line pasted with another ending does not decide for the lines around it."""
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf > text.count("\n") - crlf else "\n"
 
 
 def _lines(text: str) -> list[str]:

@@ -456,6 +456,59 @@ def test_crlf_files_keep_their_line_endings(root):
     assert b"\r\nfed:\r\n  article: known-issue-refunds-fail-on-the-first-attempt\r\n" in (root / DEFECT).read_bytes()
 
 
+@pytest.mark.parametrize("usual, pasted", [("\n", "\r\n"), ("\r\n", "\n")], ids=["lf-file", "crlf-file"])
+def test_a_line_pasted_with_another_ending_keeps_it_and_changes_no_other(root, tmp_path, usual, pasted):
+    """One line pasted from another editor does not decide the endings of the file: every line the feed
+    keeps keeps its own, and the lines it adds take the one most lines have."""
+    plain = tmp_path / "plain"
+    shutil.copytree(root, plain)
+    defects.feed(plain, "DEF-0042")
+    odd = {RUNBOOK: "## Before you start", DEFECT: "owner: t3-billing  # the team that fixed it"}
+    for rel, line in odd.items():
+        path = root / rel
+        text = path.read_text(encoding="utf-8").replace("\n", usual).replace(line + usual, line + pasted)
+        path.write_bytes(text.encode("utf-8"))
+    defects.feed(root, "DEF-0042")
+    for rel, line in odd.items():
+        raw = (root / rel).read_bytes().decode("utf-8")
+        assert raw.replace("\r\n", "\n") == (plain / rel).read_text(encoding="utf-8"), rel
+        assert re.findall(r"\r?\n", raw).count(pasted) == 1 and line + pasted in raw, rel
+
+
+def test_a_second_copy_of_a_region_is_refused_and_reported(root):
+    """A region pasted twice (or left twice by a merge): the feed would update one and leave the other
+    saying what the defect said then. It refuses at the second copy, and validation says so first."""
+    defects.feed(root, "DEF-0042")
+    lines = {}
+    for rel in (RUNBOOK, ARTICLE):
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        copy = re.search(r"<!-- kbgen:defect DEF-0042 .*?<!-- /kbgen:defect -->\n", text, re.S)[0]
+        path.write_text(f"{text}\n{copy}", encoding="utf-8")
+        lines[rel] = text.count("\n") + 2
+    assert {(f.path, f.line) for f in validate(root) if f.rule == "feed-region"} == set(lines.items())
+    (root / DEFECT).write_text(defect_text().replace('fixed_in: "2025.10.2"', 'fixed_in: "2025.10.3"'),
+                               encoding="utf-8")
+    before = tree_hash(root)
+    with pytest.raises(defects.FeedError) as refused:
+        defects.feed(root, "DEF-0042")
+    assert {(f.path, f.line, f.rule) for f in refused.value.findings} == \
+        {(rel, line, "feed-region") for rel, line in lines.items()}
+    assert tree_hash(root) == before
+
+
+@pytest.mark.parametrize("name", ["a\x1bb", "a\nb", "a\u2028b", "a\x85b"])
+def test_an_approver_named_with_a_control_character_or_line_break_is_refused(root, name):
+    """Validation would refuse the value approve writes (an escape sequence reaches terminals and the
+    known-issues feed), and a name is one line."""
+    (root / DEFECT).write_text(open_defect_text(), encoding="utf-8")
+    before = tree_hash(root)
+    result = run_cli("defect", "approve", "DEF-0042", "--by", name, "--root", str(root))
+    assert result.exit_code == 1 and "Traceback" not in result.output + stderr_of(result)
+    assert f"--by holds U+{ord(name[1]):04X}" in stderr_of(result) and "nothing was written" in stderr_of(result)
+    assert tree_hash(root) == before
+
+
 # What goes public is what was checked ---------------------------------------------------------------
 
 def refusal(root: Path) -> list[tuple[int, str]]:

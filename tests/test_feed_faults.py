@@ -8,6 +8,7 @@ runs the real ``kbgen`` command on a copy of the sample knowledge base and compa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -281,7 +282,7 @@ def test_a_journal_kbgen_did_not_write_is_not_followed(root, tmp_path):
     """A journal committed to the repository, or edited, cannot make the feed write outside the root."""
     outside = tmp_path / "outside.md"
     outside.write_text("mine\n", encoding="utf-8")
-    digest = __import__("hashlib").sha256(b"mine\n").hexdigest()
+    digest = hashlib.sha256(b"mine\n").hexdigest()
     (root / JOURNAL).write_text(json.dumps({"files": [
         {"rel": "x.md", "path": "../outside.md", "temp": "../.outside.md" + TEMP_SUFFIX, "before": "pwned\n",
          "mode": 420, "after": digest}], "dirs": []}), encoding="utf-8")
@@ -292,3 +293,96 @@ def test_a_journal_kbgen_did_not_write_is_not_followed(root, tmp_path):
     assert tree_hash(root) == before
     (root / JOURNAL).write_text("{not json", encoding="utf-8")
     refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)), "is not a journal kbgen wrote")
+
+
+def journal_naming(root: Path, path: str, before: str | None, target: Path) -> None:
+    """A journal as a pull request could commit it: restore ``path`` to ``before`` (None: remove it), naming
+    the digest of what ``target`` holds now, so that recovery takes it for the killed feed's text."""
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    name = path.rsplit("/", 1)
+    temp = "/".join([*name[:-1], f".{name[-1]}{TEMP_SUFFIX}"])
+    (root / JOURNAL).write_text(json.dumps({"files": [
+        {"rel": "x.md", "path": path, "temp": temp, "before": before, "mode": 0o755, "after": digest}],
+        "dirs": []}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("before", ["pwned\n", None], ids=["overwrite", "remove"])
+@pytest.mark.parametrize("command", [("defect", "feed", "DEF-0003"),
+                                     ("defect", "approve", "--by", "x", "DEF-0009")], ids=["feed", "approve"])
+def test_a_journal_naming_a_path_through_a_symbolic_link_is_not_followed(root, tmp_path, before, command):
+    """A folder linked out of the root and a journal, both committed by a pull request: any later feed or
+    approval, even one refused, would write or remove the file out there."""
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    victim = victims / "victim.md"
+    victim.write_text("original\n", encoding="utf-8")
+    (root / "kb/esc").symlink_to(os.path.relpath(victims, root / "kb"))
+    journal_naming(root, "kb/esc/victim.md", before, victim)
+    journal = (root / JOURNAL).read_bytes()
+    result = kbgen(*command, "--root", str(root))
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert f"{JOURNAL} names kb/esc/victim.md, reached through a symbolic link" in result.stderr, result.stderr
+    assert victim.read_text(encoding="utf-8") == "original\n" and victim.stat().st_mode & 0o777 != 0o755
+    assert (root / JOURNAL).read_bytes() == journal, "kept for a person to look at"
+
+
+@pytest.mark.parametrize("named", [".git/config", "kb/../.git/config", "intents.yml", "kb/sso/.hidden/x.md",
+                                   "kb/sso/notes.txt"])
+def test_a_journal_naming_a_file_the_feed_never_writes_is_not_followed(root, named):
+    """Inside the root, a file whose bytes can be guessed (Git's configuration: hooks, fsmonitor) is no
+    document: only a document under kb/ or runbooks/ is ever restored or removed."""
+    target = root / os.path.normpath(named)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.write_text("[core]\n\tbare = false\n", encoding="utf-8")
+    journal_naming(root, named, "[core]\n\tfsmonitor = touch /tmp/pwned\n", target)
+    before = tree_hash(root)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)), f"{JOURNAL} names {named}, ")
+    assert tree_hash(root) == before
+
+
+def test_a_journal_committed_to_the_repository_is_not_followed(root):
+    """Git checks out a committed journal as if a feed had just been killed; no killed feed commits one."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    target = root / RUNBOOK
+    journal_naming(root, RUNBOOK, "a runbook a pull request wrote\n", target)
+    git = ["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer"]
+    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    before = tree_hash(root)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)),
+                    f"{JOURNAL} is committed to the Git repository")
+    assert tree_hash(root) == before
+
+
+def test_a_journal_that_is_no_file_is_not_read(root, tmp_path):
+    """A link in the journal's place could have any file read as one; a named pipe would hang every feed."""
+    outside = tmp_path / "journal-elsewhere"
+    outside.write_text("{}", encoding="utf-8")
+    (root / JOURNAL).symlink_to(outside)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)), f"{JOURNAL} is a symbolic link")
+    (root / JOURNAL).unlink()
+    os.mkfifo(root / JOURNAL)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)), f"{JOURNAL} is not a file")
+
+
+def test_a_link_where_the_new_article_goes_is_refused(root):
+    """A link leading nowhere is an entry the feed did not make: following it would create a second
+    document (kb/sso/nowhere.md) with the article's id."""
+    (root / ARTICLE).symlink_to("nowhere.md")
+    before = tree_hash(root)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)),
+                    f"cannot write {ARTICLE}: the feed would create it, but {ARTICLE} is there already")
+    assert tree_hash(root) == before and not (root / "kb/sso/nowhere.md").exists()
+    assert (root / ARTICLE).is_symlink()
+
+
+def test_a_link_where_the_new_articles_folder_goes_is_refused(root):
+    """The folder the feed would make is followed too: the article would land in kb/nowhere/."""
+    (root / "kb/sso").rename(root / "kb/sso-moved")
+    (root / "kb/sso").symlink_to("nowhere")
+    before = tree_hash(root)
+    refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)),
+                    f"cannot write {ARTICLE}: the feed would create it, but kb/sso is there already")
+    assert tree_hash(root) == before and not (root / "kb/nowhere").exists()
