@@ -444,9 +444,10 @@ def _first_shown_hidden_line(snippet: Document, floors: list[int], tier: int, sh
 
 
 def _marker_after_closer(lines: list[str], markers: list[int]) -> int | None:
-    """The first marker line that follows a closer ('///') with no blank line between them (the feed's region
+    """The first block opener that follows a closer ('///') with no blank line between them (the feed's region
     markers, which the page's render takes out, do not count as lines): one paragraph to a reader of the
-    lines without blocks, where one construct can hold both markers and the text between."""
+    lines without blocks, where one construct can hold both markers and the text between, and the opened
+    block takes what was meant for the closed one. Closers of nested blocks may follow each other."""
     marked = set(markers)
     for index in markers:
         if not audience.BLOCK_END_RE.match(lines[index]):
@@ -456,7 +457,7 @@ def _marker_after_closer(lines: list[str], markers: list[int]) -> int | None:
                 continue
             if not lines[after].strip(" \t>"):
                 break
-            if after in marked:
+            if after in marked and audience.BLOCK_START_RE.match(lines[after]):
                 return after
     return None
 

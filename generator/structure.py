@@ -396,6 +396,10 @@ HIDING_ATTRIBUTES = frozenset({"hidden", "style", "inert", "aria-hidden"})  # a 
 STASHED_RE = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))  # raw HTML kept aside in the tree
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                            "source", "track", "wbr"})
+# Elements a browser opens again after a paragraph ends, until their own end tag (or, for a and nobr, the next
+# one's start): one a writer opens before a marker holds it, whether or not it is ever closed.
+FORMATTING_ELEMENTS = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
+                                 "strong", "tt", "u"})
 # Elements whose content a browser shows not as HTML, or not at all, until its exact end tag (which Python's
 # reading of HTML and a browser's may find in different places): one opened anywhere before a marker holds it.
 RAW_TEXT_ELEMENTS = frozenset({"title", "textarea", "xmp", "noembed", "noframes", "iframe", "noscript", "plaintext",
@@ -415,13 +419,16 @@ class _Kept(Treeprocessor):
 class _WritersTags(HTMLParser):
     """The raw HTML a writer put into a page, read in the page's order: which of its elements are open at a
     point. An element opens at any start tag but a void one ('<div/>' opens a div to a browser) and closes at
-    its own end tag alone; one never closed holds nothing in a reader's eyes ('<time>' as a placeholder)."""
+    its own end tag alone. One never closed holds nothing in a reader's eyes ('<time>' as a placeholder),
+    unless a browser keeps it open over what follows (a formatting element) or it may hide what it holds
+    (a '<span hidden>', a style or a class; a placeholder such as '<your webpage>' has none of them)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.open: list[tuple[str, int]] = []
         self.started = 0
         self.closed: set[int] = set()
+        self.kept_open: set[int] = set()  # elements that hold what follows them, closed or not
         self.raw_text: str = ""  # the first raw-text element opened so far
 
     def handle_starttag(self, tag, attrs) -> None:
@@ -429,6 +436,8 @@ class _WritersTags(HTMLParser):
             return
         self.started += 1
         self.open.append((tag, self.started))
+        if tag in FORMATTING_ELEMENTS or any(name in HIDING_ATTRIBUTES or name == "class" for name, _ in attrs):
+            self.kept_open.add(self.started)
         self.raw_text = self.raw_text or (tag if tag in RAW_TEXT_ELEMENTS else "")
 
     handle_startendtag = handle_starttag
@@ -446,8 +455,8 @@ class _WritersTags(HTMLParser):
         open_, raw_text = point
         if raw_text:
             return f"a <{raw_text}> element, whose content a browser does not read as HTML,"
-        around = next((tag for tag, started in open_ if started in self.closed), None)
-        return f"a <{around}> element the page's HTML opens and closes" if around else ""
+        around = next((tag for tag, started in open_ if started in self.closed or started in self.kept_open), None)
+        return f"a <{around}> element the page's HTML opens before it" if around else ""
 
 
 def _marker_places(root, stash: list) -> dict[int, str]:
@@ -492,8 +501,11 @@ def _marker_places(root, stash: list) -> dict[int, str]:
         found(child.tail, "text outside any paragraph")
     tags.close()
     places: dict[int, str] = {}
+    latest = -1
     for index, holder, point in seen:
-        holder = holder or (tags.holder(point) if point else "")
+        holder = holder or (tags.holder(point) if point else "") or (
+            "what Markdown moves elsewhere on the page (a footnote, say)" if index < latest else "")
+        latest = max(latest, index)
         if holder or index not in places:
             places[index] = holder
     return places

@@ -755,6 +755,14 @@ EARLY_ENDS = {
                                 "qzxalt vault key.\n///\n",
     "a title a browser closes later": "/// internal\nAgents <title>x</title\x1c>\n///\n\n/// note\ny</title> now.\n\n"
                                       "qzxalt vault key.\n///\n",
+    # across a blank line: a formatting element or one that hides, opened by the writer and never closed, which
+    # a browser keeps open over the next paragraphs; marker lines a footnote takes to the end of the page
+    "a hidden link never closed": "/// internal\n\nAgents <a hidden>x\n\n///\n\n/// note\n\ny [link](https://e.example/) "
+                                  "now.\n\nqzxalt vault key.\n///\n",
+    "a styled nobr never closed": '/// internal\n\nAgents <nobr style="display:none">x\n\n///\n\n/// note\n\n'
+                                  "qzxalt vault key.\n///\n",
+    "markers in footnotes": "Keys rotate[^r].\n\n/// internal\n\nAgents: see the note[^v].\n\n[^v]: Vault runbook\n///\n\n"
+                            "[^r]: Rotation schedule\n/// note\n\nqzxalt vault key.\n///\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
@@ -810,6 +818,9 @@ LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as
     "the next tab": '=== "Web"\n\n    Open the page.\n\n    /// internal\n    qzxagent note.\n    ///\n=== "App"\n\n'
                     "    Open the app.\n",
     "a closing tag": '<div markdown>\n\n/// internal\nqzxagent note.\n///\n</div>\n',
+    "nested blocks closed on adjacent lines": "//// internal\n\nqzxagent note.\n\n/// details | Careful\nqzxagent "
+                                              "inner.\n///\n////\n",
+    "placeholders with words": "Go back to \\<your webpage> and \\<site name>.\n\n/// internal\nqzxagent note.\n///\n",
     "placeholders written as tags": "Run `repadmin` and read:\n\n> The failure occurred at \\<date> \\<time>.\n\n"
                                     "/// internal\nqzxagent note.\n///\n\nThe last success at <date> <time>.\n",
 }
@@ -874,8 +885,10 @@ def test_an_internal_block_that_includes_a_snippet_is_hidden_and_accepted(make_r
 
 
 SPANS = [("`x", "y`"), ("*x", "y*"), ("**x", "y**"), ("~~x", "y~~"), ("[x", "y](https://e.example/)"), ("![x", "y](a.png)"),
-         ('<b title="x', 'y">'), ("<!-- x", "y -->"), ("<span>x", "y</span>"), ("<div>x", "y</div>"), ("<b>x <div>", "y</div></b>")]
+         ('<b title="x', 'y">'), ("<!-- x", "y -->"), ("<span>x", "y</span>"), ("<div>x", "y</div>"), ("<b>x <div>", "y</div></b>"),
+         ("<a hidden>x", "y [z](https://e.example/)"), ('<span style="display:none">x', "y"), ("<nobr hidden>x", "y")]
 NOISE = ["", " </p>", " <p>", " <br>", " \\<date>", " </li>"]  # none closes what the span opened
+GAPS = ["", "\n"]  # a blank line between a span's lines, which only raw HTML can run over
 
 
 @st.composite
@@ -886,9 +899,10 @@ def held_markers(draw):
     opens, ends = draw(st.sampled_from(SPANS))
     feed = draw(st.sampled_from(["none", "above", "below"]))
     slashes = "/" * draw(st.integers(3, 4))
-    lines = ["/// internal".replace("///", slashes), f"Agents {opens}{draw(st.sampled_from(NOISE))}",
+    gap = draw(st.sampled_from(GAPS)) if re.match(r"<\w[^>]*>", opens) else ""  # a whole tag, kept open
+    lines = ["/// internal".replace("///", slashes), f"Agents {opens}{draw(st.sampled_from(NOISE))}{gap}",
              *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "above" else []), slashes,
-             *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "below" else []),
+             *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "below" else []), *([""] if gap else []),
              f"{slashes} {draw(st.sampled_from(['note', 'details | More', 'internal | tier: 2']))}",
              f"{ends} now.", "", "qzxheld vault key.", slashes]
     return "\n".join(lines)
