@@ -142,7 +142,7 @@ def test_every_kbgen_error_shares_one_root(error):
 def test_ctrl_c_while_the_command_line_loads_is_no_traceback(make_root):
     """A Ctrl+C in the first tenths of a second lands while Python imports the command line (click, YAML,
     Markdown readers): it ended in a KeyboardInterrupt traceback. Signals sent from early in the load to
-    after it."""
+    after it (one that lands while Python itself starts, on a loaded machine, is Python's to report)."""
     import signal
     import time
 
@@ -154,6 +154,7 @@ def test_ctrl_c_while_the_command_line_loads_is_no_traceback(make_root):
         time.sleep(tenths / 100)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
-        assert "Traceback" not in err, (tenths, err)
+        if "init_import_site" not in err:  # before any code of kbgen's: Python starting, which kbgen cannot answer
+            assert "Traceback" not in err, (tenths, err)
         answers.append(err.strip().splitlines()[-1:] if err.strip() else [])
     assert ["Aborted!"] in answers, "some signal landed while it loaded"
