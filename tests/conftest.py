@@ -11,6 +11,7 @@ import posixpath
 import re
 import sys
 import shutil
+import subprocess
 import textwrap
 import threading
 from pathlib import Path
@@ -131,6 +132,16 @@ def tree_hash(folder: Path) -> dict[str, str]:
         rel = path.relative_to(folder).as_posix()
         found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
     return found
+
+
+def committed(root: Path) -> None:
+    """Make ``root`` a Git repository with everything in it committed, as a pull request's checkout is
+    (``.gitignore`` aside: a pull request can force-add anything)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    git = ["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer"]
+    for args in (["init", "-q", "."], ["add", "-A", "-f", "."], ["commit", "-q", "-m", "a pull request"]):
+        subprocess.run(git + args, check=True, capture_output=True)
 
 
 def kbgen_executable() -> str:

@@ -21,7 +21,7 @@ from jinja2.bccache import bc_magic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import RootMaker, process_alive, runbook_body, tree_hash
+from conftest import RootMaker, committed, process_alive, runbook_body, tree_hash
 from generator import output
 from generator.audit import audit
 from generator.build import BuildError, build
@@ -563,11 +563,6 @@ def test_a_file_put_into_a_site_is_refused_with_the_cache_deleted(copy):
     assert mine.read_text(encoding="utf-8") == "mine"
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer", *args],
-                   check=True, capture_output=True)
-
-
 def test_an_output_folder_committed_to_git_is_not_trusted(make_root):
     """A pull request can commit any file into site/: a page the next build would reuse unaudited, or
     validation's kept findings saying a document it changed has none. kbgen reads nothing kbgen did not
@@ -577,7 +572,6 @@ def test_an_output_folder_committed_to_git_is_not_trusted(make_root):
 
     make_root.doc("kb/reset.md", id="reset")
     root = make_root.path
-    _git(root, "init", "-q", ".")
     build(root, tiers=[0])
     with (root / "kb/reset.md").open("a", encoding="utf-8") as page:
         page.write("\n/// internal\nAgents only.\n")  # never closed: an error
@@ -586,8 +580,7 @@ def test_an_output_folder_committed_to_git_is_not_trusted(make_root):
     forged["documents"]["kb/reset.md"]["key"] = document_key(load(root).by_rel()["kb/reset.md"])
     kept.write_text(json.dumps(forged), encoding="utf-8")
     assert kbgen("validate", "--root", str(root)).returncode == 0, "a writer's own cache is taken as kept"
-    _git(root, "add", "-A", "-f", ".")
-    _git(root, "commit", "-q", "-m", "a pull request")
+    committed(root)
     checked = kbgen("validate", "--root", str(root))
     assert checked.returncode == 1 and "[internal-unclosed]" in checked.stdout
     refused = kbgen("build", "--root", str(root))

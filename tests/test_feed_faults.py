@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, tree_hash
+from conftest import REPO, committed, tree_hash
 from generator import defects
 from generator.changeset import JOURNAL, LOCK, TEMP_SUFFIX, TEST_HOOK
 
@@ -343,13 +343,9 @@ def test_a_journal_naming_a_file_the_feed_never_writes_is_not_followed(root, nam
 
 def test_a_journal_committed_to_the_repository_is_not_followed(root):
     """Git checks out a committed journal as if a feed had just been killed; no killed feed commits one."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
     target = root / RUNBOOK
     journal_naming(root, RUNBOOK, "a runbook a pull request wrote\n", target)
-    git = ["git", "-C", str(root), "-c", "user.email=w@example.com", "-c", "user.name=Writer"]
-    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-q", "-m", "x"]):
-        subprocess.run(git + args, check=True, capture_output=True)
+    committed(root)
     before = tree_hash(root)
     refused_cleanly(kbgen("defect", "feed", "DEF-0003", "--root", str(root)),
                     f"{JOURNAL} is committed to the Git repository")
