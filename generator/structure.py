@@ -400,10 +400,17 @@ VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "i
 # one's start): one a writer opens before a marker holds it, whether or not it is ever closed.
 FORMATTING_ELEMENTS = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
                                  "strong", "tt", "u"})
-# Elements whose content a browser shows not as HTML, or not at all, until its exact end tag (which Python's
-# reading of HTML and a browser's may find in different places): one opened anywhere before a marker holds it.
-RAW_TEXT_ELEMENTS = frozenset({"title", "textarea", "xmp", "noembed", "noframes", "iframe", "noscript", "plaintext",
-                               "template", "script", "style", "listing"})
+# Elements whose text a browser does not show where it is written, or not at all: drawn (svg, math, canvas),
+# a fallback for what plays or loads (audio, video, object, iframe), options or data (select, datalist), closed
+# until opened (details, dialog), raw text (title, script, style, template...), or moved out of a table.
+HIDES_TEXT = frozenset("""applet audio canvas colgroup datalist details dialog frame frameset head iframe map math
+    noembed noframes noscript object optgroup option picture script select style svg table tbody template textarea
+    tfoot thead title tr video""".split())
+# Elements whose content a browser reads as text up to their exact end tag: '</title' then a space, '/' or
+# '>'. Python's reading of HTML takes looser end tags ('</title\x1c>'), so a looser one is no end at all here.
+RAW_TEXT_ELEMENTS = ("title", "textarea", "xmp", "noembed", "noframes", "iframe", "noscript", "plaintext", "template",
+                     "script", "style", "listing")
+LOOSE_END_RE = re.compile(rf"</({'|'.join(RAW_TEXT_ELEMENTS)})(?![\t\n\f\r />])", re.I)
 
 
 class _Kept(Treeprocessor):
@@ -418,10 +425,12 @@ class _Kept(Treeprocessor):
 
 class _WritersTags(HTMLParser):
     """The raw HTML a writer put into a page, read in the page's order: which of its elements are open at a
-    point. An element opens at any start tag but a void one ('<div/>' opens a div to a browser) and closes at
-    its own end tag alone. One never closed holds nothing in a reader's eyes ('<time>' as a placeholder),
-    unless a browser keeps it open over what follows (a formatting element) or it may hide what it holds
-    (a '<span hidden>', a style or a class; a placeholder such as '<your webpage>' has none of them)."""
+    point, as a browser keeps them. An element opens at any start tag but a void one ('<div/>' opens a div to
+    a browser); an end tag closes its element and those opened inside it, but for formatting elements, which
+    a browser opens again after it. An element open at a marker holds it where it is closed after it, or,
+    closed or never, where it does not show its text ('<svg>', '<datalist>', '<video>') or may hide it
+    (hidden, style, inert, aria-hidden, a class). A tag never closed that shows its text ('<time>',
+    '<mailbox>', '<your webpage>': placeholders to a writer) holds nothing."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -429,33 +438,31 @@ class _WritersTags(HTMLParser):
         self.started = 0
         self.closed: set[int] = set()
         self.kept_open: set[int] = set()  # elements that hold what follows them, closed or not
-        self.raw_text: str = ""  # the first raw-text element opened so far
 
     def handle_starttag(self, tag, attrs) -> None:
         if tag in VOID_ELEMENTS:
             return
         self.started += 1
         self.open.append((tag, self.started))
-        if tag in FORMATTING_ELEMENTS or any(name in HIDING_ATTRIBUTES or name == "class" for name, _ in attrs):
+        if tag in HIDES_TEXT or any(name in HIDING_ATTRIBUTES or name == "class" for name, _ in attrs):
             self.kept_open.add(self.started)
-        self.raw_text = self.raw_text or (tag if tag in RAW_TEXT_ELEMENTS else "")
 
     handle_startendtag = handle_starttag
 
     def handle_endtag(self, tag) -> None:
         at = next((at for at in range(len(self.open) - 1, -1, -1) if self.open[at][0] == tag), None)
-        if at is not None:
-            self.closed.add(self.open.pop(at)[1])
+        if at is None:
+            return
+        for name, started in self.open[at:]:
+            self.closed.add(started)
+        self.open[at:] = [(name, started) for name, started in self.open[at + 1:] if name in FORMATTING_ELEMENTS]
 
-    def point(self) -> tuple[tuple[tuple[str, int], ...], str]:
+    def point(self) -> tuple[tuple[str, int], ...]:
         """What is open here, to be judged once the page is read (:meth:`holder`)."""
-        return tuple(self.open), self.raw_text
+        return tuple(self.open)
 
-    def holder(self, point: tuple[tuple[tuple[str, int], ...], str]) -> str:
-        open_, raw_text = point
-        if raw_text:
-            return f"a <{raw_text}> element, whose content a browser does not read as HTML,"
-        around = next((tag for tag, started in open_ if started in self.closed or started in self.kept_open), None)
+    def holder(self, point: tuple[tuple[str, int], ...]) -> str:
+        around = next((tag for tag, started in point if started in self.closed or started in self.kept_open), None)
         return f"a <{around}> element the page's HTML opens before it" if around else ""
 
 
@@ -465,19 +472,22 @@ def _marker_places(root, stash: list) -> dict[int, str]:
     attribute, raw HTML written around it or holding it."""
     seen: list[tuple[int, str, tuple]] = []
     tags = _WritersTags()
+    loose: list[str] = []  # end tags of raw-text elements a browser does not take as theirs
 
     def found(text, holder: str) -> None:
         """``text`` of the tree, in the page's order: its raw HTML read, its markers noted."""
         at = 0
         for piece in [*STASHED_RE.finditer(text or ""), None]:
             segment = (text or "")[at:piece.start() if piece else None]
-            seen.extend((int(match[1]), holder, tags.point()) for match in MARKER_TOKEN_RE.finditer(segment))
+            seen.extend((int(match[1]), holder or (f"a <{loose[0]}> element a browser never closes" if loose else ""),
+                         tags.point()) for match in MARKER_TOKEN_RE.finditer(segment))
             if piece is None:
                 break
             at = piece.end()
             raw = stash[int(piece[1])] if int(piece[1]) < len(stash) else ""
             if isinstance(raw, str):
                 seen.extend((int(match[1]), "raw HTML", ()) for match in MARKER_TOKEN_RE.finditer(raw))
+                loose.extend(LOOSE_END_RE.findall(raw))
                 tags.feed(raw)
             else:  # an element md_in_html parsed as Markdown
                 walk(raw, (), "")

@@ -763,6 +763,10 @@ EARLY_ENDS = {
                                   "qzxalt vault key.\n///\n",
     "markers in footnotes": "Keys rotate[^r].\n\n/// internal\n\nAgents: see the note[^v].\n\n[^v]: Vault runbook\n///\n\n"
                             "[^r]: Rotation schedule\n/// note\n\nqzxalt vault key.\n///\n",
+    # an element that shows none of its text, never closed, over the early end
+    "an svg never closed": "/// internal\n\nAgents only: <svg>x\n///\n\n/// note\n\nqzxalt vault key.\n///\n",
+    "a datalist never closed": "//// internal\n\nAgents <datalist>x\n////\n\n/// note | Vault\n\nqzxalt vault key.\n///\n\n"
+                               "<p>////</p>\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
@@ -821,6 +825,9 @@ LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as
     "nested blocks closed on adjacent lines": "//// internal\n\nqzxagent note.\n\n/// details | Careful\nqzxagent "
                                               "inner.\n///\n////\n",
     "placeholders with words": "Go back to \\<your webpage> and \\<site name>.\n\n/// internal\nqzxagent note.\n///\n",
+    "an embedded video above": '<iframe src="https://e.example/v" title="Video"></iframe>\n\n/// internal\n'
+                               "qzxagent note.\n///\n",
+    "table cells left open": '<table><tr><td class="k">Plan<td>Pro</tr></table>\n\n/// internal\nqzxagent note.\n///\n',
     "placeholders written as tags": "Run `repadmin` and read:\n\n> The failure occurred at \\<date> \\<time>.\n\n"
                                     "/// internal\nqzxagent note.\n///\n\nThe last success at <date> <time>.\n",
 }
@@ -886,7 +893,8 @@ def test_an_internal_block_that_includes_a_snippet_is_hidden_and_accepted(make_r
 
 SPANS = [("`x", "y`"), ("*x", "y*"), ("**x", "y**"), ("~~x", "y~~"), ("[x", "y](https://e.example/)"), ("![x", "y](a.png)"),
          ('<b title="x', 'y">'), ("<!-- x", "y -->"), ("<span>x", "y</span>"), ("<div>x", "y</div>"), ("<b>x <div>", "y</div></b>"),
-         ("<a hidden>x", "y [z](https://e.example/)"), ('<span style="display:none">x', "y"), ("<nobr hidden>x", "y")]
+         ("<a hidden>x", "y [z](https://e.example/)"), ('<span style="display:none">x', "y"), ("<nobr hidden>x", "y"),
+         ("<svg>x", "y"), ("<datalist>x", "y"), ("<video>x", "y"), ("<details>x", "y</details>")]
 NOISE = ["", " </p>", " <p>", " <br>", " \\<date>", " </li>"]  # none closes what the span opened
 GAPS = ["", "\n"]  # a blank line between a span's lines, which only raw HTML can run over
 
