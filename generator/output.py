@@ -124,7 +124,14 @@ def locked(out: Path):
     when its holder dies, however it dies: a killed build never leaves OUT locked."""
     sites = out / SITES
     sites.mkdir(exist_ok=True)
-    descriptor = os.open(sites / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:  # never through a link (one committed or left there would have the lock file made where it leads)
+        descriptor = os.open(sites / LOCK, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+                             | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise OutputError(f"{sites / LOCK} is not the lock file kbgen makes ({exc.strerror}): remove it") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OutputError(f"{sites / LOCK} is not the lock file kbgen makes (not a regular file): remove it")
     try:
         if fcntl is not None:
             try:

@@ -614,3 +614,28 @@ def test_a_published_version_made_read_only_is_no_obstacle_to_later_builds(make_
         assert sentence in (out / "tier0/kb/reset/index.html").read_text(encoding="utf-8")
     versions = [path for path in (out / output.SITES).iterdir() if path.name not in (output.LOCK, output.CURRENT)]
     assert len(versions) == 2, "the current one and the one the last build replaced: the read-only one is gone"
+
+
+@pytest.mark.parametrize("lock", ["a link leading nowhere", "a link to a file", "a folder", "a named pipe"])
+def test_a_lock_that_is_no_file_of_kbgens_is_refused_and_nothing_is_made_through_it(make_root, tmp_path, lock):
+    """The lock is OUT's file: made through a link, it would be made where the link leads, outside OUT."""
+    make_root.doc("kb/reset.md", id="reset")
+    out = tmp_path / "out"
+    assert kbgen("build", "--root", str(make_root.path), "--out", str(out), "--tier", "0").returncode == 0
+    path, elsewhere = out / output.SITES / output.LOCK, tmp_path / "elsewhere"
+    path.unlink()
+    if lock == "a link leading nowhere":
+        path.symlink_to(elsewhere)
+    elif lock == "a link to a file":
+        elsewhere.write_text("mine\n", encoding="utf-8")
+        path.symlink_to(elsewhere)
+    elif lock == "a folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    before = tree_hash(out)
+    refused = kbgen("build", "--root", str(make_root.path), "--out", str(out), "--tier", "0")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "not the lock file kbgen makes" in refused.stderr
+    assert tree_hash(out) == before
+    assert lock == "a link to a file" and elsewhere.read_text(encoding="utf-8") == "mine\n" or not elsewhere.exists()
