@@ -396,8 +396,8 @@ HIDING_ATTRIBUTES = frozenset({"hidden", "style", "inert", "aria-hidden"})  # a 
 STASHED_RE = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))  # raw HTML kept aside in the tree
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                            "source", "track", "wbr"})
-# Elements a browser opens again after a paragraph ends, until their own end tag (or, for a and nobr, the next
-# one's start): one a writer opens before a marker holds it, whether or not it is ever closed.
+# Elements a browser opens again after an end tag closed the element around them (a '</p>' inside '<b>'): they
+# stay open until their own end tag.
 FORMATTING_ELEMENTS = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
                                  "strong", "tt", "u"})
 # Elements whose text a browser does not show where it is written, or not at all: drawn (svg, math, canvas),
