@@ -161,11 +161,14 @@ class BodyRules:
                          "of its own, where it opens or ends a block that the line, as written, does not; put "
                          "the marker on a line of its own")
         self.check_hiding(document)
-        if scan.openers and not self.refused_for_blocks(rel):
-            markers = [index for index, line in enumerate(lines) if not scan.in_code[index] and (
-                audience.BLOCK_END_RE.match(line) or audience.BLOCK_START_RE.match(line))]
+        internal = scan.openers or structure.view(self.content, document, max(audience.TIERS)).floors
+        if internal and not self.refused_for_blocks(rel):  # blocks the lines or the parser find
+            marked = [index for index, line in enumerate(lines)
+                      if audience.BLOCK_END_RE.match(line) or audience.BLOCK_START_RE.match(line)]
+            markers = [index for index in marked if not scan.in_code[index]]
+            in_code = frozenset(index for index in marked if scan.in_code[index])
             crowded = _marker_after_closer(lines, markers)
-            held = {} if crowded is not None else structure.markers_read_as_text(self.content, lines, markers)
+            held = {} if crowded is not None else structure.markers_read_as_text(self.content, lines, marked, in_code)
             if crowded is not None:
                 self.add(rel, (first + crowded, 1), "internal-marker", ERROR,
                          "this block marker follows a block's '///' with no blank line between them: anything "

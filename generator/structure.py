@@ -394,6 +394,7 @@ PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "blockquote", "div"})
 CONTAINERS = PLAIN_PARENTS | {"ol", "ul", "dl", "details", "section", "article", "aside", "figure"}
 HIDING_ATTRIBUTES = frozenset({"hidden", "style", "inert", "aria-hidden"})  # a preview may not show what they hold
 STASHED_RE = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))  # raw HTML kept aside in the tree
+STASHED_CODE_RE = re.compile(r"<pre\b.*?</pre>", re.S | re.I)
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                            "source", "track", "wbr"})
 # Elements a browser opens again after an end tag closed the element around them (a '</p>' inside '<b>'): they
@@ -406,6 +407,16 @@ FORMATTING_ELEMENTS = frozenset({"a", "b", "big", "code", "em", "font", "i", "no
 HIDES_TEXT = frozenset("""applet audio canvas colgroup datalist details dialog frame frameset head iframe map math
     noembed noframes noscript object optgroup option picture script select style svg table tbody template textarea
     tfoot thead title tr video""".split())
+# Elements a paragraph's end does not close in a browser: a block-level one a writer opens in a sentence ends
+# the paragraph instead and stays open over what follows ('<div hidden>'), as does a raw-text one (below).
+BLOCK_ELEMENTS = frozenset("""address article aside blockquote center details dialog dir div dl fieldset figcaption
+    figure footer form h1 h2 h3 h4 h5 h6 header hgroup listing main menu nav ol p plaintext pre search section
+    summary table ul xmp""".split())
+FOREIGN_ROOTS = frozenset({"svg", "math"})  # inside them '<x/>' closes itself, as it does nowhere else in HTML
+# Comments and declarations as a browser ends them, where Python's reading of HTML differs: '<!-->' and
+# '<!--->' are whole (empty) comments, and '<![CDATA[' outside SVG and MathML ends at the first '>'.
+ABRUPT_COMMENT_RE = re.compile(r"<!--(?=-?>)-?>")
+BOGUS_COMMENT_RE = re.compile(r"<!\[[^>]*>")
 # Elements whose content a browser reads as text up to their exact end tag: '</title' then a space, '/' or
 # '>'. Python's reading of HTML takes looser end tags ('</title\x1c>'), so a looser one is no end at all here.
 RAW_TEXT_ELEMENTS = ("title", "textarea", "xmp", "noembed", "noframes", "iframe", "noscript", "plaintext", "template",
@@ -447,7 +458,23 @@ class _WritersTags(HTMLParser):
         if tag in HIDES_TEXT or any(name in HIDING_ATTRIBUTES or name == "class" for name, _ in attrs):
             self.kept_open.add(self.started)
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag, attrs) -> None:
+        if tag in FOREIGN_ROOTS or any(name in FOREIGN_ROOTS for name, _ in self.open):  # '<svg .../>' is whole
+            for name, value in attrs:
+                self.handle_data(value or "")
+            return
+        self.handle_starttag(tag, attrs)
+
+    def read(self, raw: str) -> None:
+        """A piece of the writer's HTML, its comments and declarations ended where a browser ends them."""
+        self.feed(BOGUS_COMMENT_RE.sub("<!---->", ABRUPT_COMMENT_RE.sub("<!---->", raw)))
+
+    def paragraph_ended(self, since: int) -> None:
+        """A paragraph Markdown made ends: a browser closes the elements opened in it since the start tag
+        ``since``, but block-level, raw-text and formatting ones (see :data:`BLOCK_ELEMENTS`). No writer closed
+        them: one of them is no construct over a marker in the paragraph unless it may hide it."""
+        self.open = [(name, started) for name, started in self.open if started <= since or name in BLOCK_ELEMENTS
+                     or name in RAW_TEXT_ELEMENTS or name in FORMATTING_ELEMENTS]
 
     def handle_endtag(self, tag) -> None:
         at = next((at for at in range(len(self.open) - 1, -1, -1) if self.open[at][0] == tag), None)
@@ -464,6 +491,9 @@ class _WritersTags(HTMLParser):
     def holder(self, point: tuple[tuple[str, int], ...]) -> str:
         around = next((tag for tag, started in point if started in self.closed or started in self.kept_open), None)
         return f"a <{around}> element the page's HTML opens before it" if around else ""
+
+
+PARAGRAPHS = frozenset({"p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"})  # end tags Markdown writes
 
 
 def _marker_places(root, stash: list) -> dict[int, str]:
@@ -485,10 +515,12 @@ def _marker_places(root, stash: list) -> dict[int, str]:
                 break
             at = piece.end()
             raw = stash[int(piece[1])] if int(piece[1]) < len(stash) else ""
-            if isinstance(raw, str):
-                seen.extend((int(match[1]), "raw HTML", ()) for match in MARKER_TOKEN_RE.finditer(raw))
+            if isinstance(raw, str):  # code a fence extension renders is kept here as HTML too
+                code = [match.span() for match in STASHED_CODE_RE.finditer(raw)]
+                seen.extend((int(match[1]), "a <pre> element" if any(start <= match.start() < end for start, end in code)
+                             else "raw HTML", ()) for match in MARKER_TOKEN_RE.finditer(raw))
                 loose.extend(LOOSE_END_RE.findall(raw))
-                tags.feed(raw)
+                tags.read(raw)
             else:  # an element md_in_html parsed as Markdown
                 walk(raw, (), "")
 
@@ -501,10 +533,13 @@ def _marker_places(root, stash: list) -> dict[int, str]:
         inside = ancestors + (tag,)
         odd = next((t for t in inside if t not in CONTAINERS), None)
         holder = hiding or (f"a <{odd}> element" if odd else "" if tag in PLAIN_PARENTS else f"a <{tag}> element")
+        since = tags.started
         found(element.text, holder)
         for child in element:
             walk(child, inside, hiding)
             found(child.tail, holder)  # text after a child is its parent's
+        if tag in PARAGRAPHS:
+            tags.paragraph_ended(since)
 
     for child in root:
         walk(child, (), "")
@@ -527,7 +562,11 @@ def _spaced(page: str) -> str:
     return "".join(page.split())
 
 
-def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[int]) -> dict[int, str]:
+CODE_HOLDERS = frozenset({"a <pre> element", "a <code> element"})
+
+
+def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[int],
+                         in_code: frozenset[int] = frozenset()) -> dict[int, str]:
     """The ``markers`` (indexes of block marker lines: '///', '/// note') that Markdown without block
     extensions reads as part of something else than a paragraph's lines, with what holds each (a code span,
     emphasis, a link, a table, a tag's attribute, raw HTML or a comment running over the line; or nothing,
@@ -535,7 +574,8 @@ def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[i
     lines, like that reading, takes it as text: what the writer put after it, meant inside an internal
     block, is shown. Each marker is told apart by a word put after its slashes; where that word changes how
     the page reads (a marker line that is a link definition's address), every marker is reported. The feed's
-    region markers are taken out first, as the pages' renders take them out."""
+    region markers are taken out first, as the pages' renders take them out. A line of ``in_code`` (code to
+    kbgen's reading of the lines, so no marker to it) must be code to Markdown too."""
     tagged = list(lines)
     for index in markers:
         tagged[index] = BLOCK_MARK_RE.sub(lambda run: f"{run[0]} {MARKER_TOKEN.format(index)}", tagged[index], count=1)
@@ -549,8 +589,10 @@ def markers_read_as_text(content: ContentRoot, lines: list[str], markers: list[i
     if _spaced(MARKER_TOKEN_TEXT_RE.sub("", page)) != _spaced(plain):
         return {index: "a construct Markdown reads otherwise once the markers are told apart (a link "
                        "definition's address?)" for index in markers}
-    return {index: places.get(index, "nothing: the line is not in the page")
-            for index in markers if places.get(index, None) != ""}
+    held = {index: places.get(index, "nothing: the line is not in the page") for index in markers}
+    return {index: ("text Markdown does not read as code, where kbgen's reading of the lines does"
+                    if index in in_code else holder)
+            for index, holder in held.items() if (holder not in CODE_HOLDERS if index in in_code else holder != "")}
 
 
 def page_digest(page: str) -> str:

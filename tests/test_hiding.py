@@ -767,6 +767,13 @@ EARLY_ENDS = {
     "an svg never closed": "/// internal\n\nAgents only: <svg>x\n///\n\n/// note\n\nqzxalt vault key.\n///\n",
     "a datalist never closed": "//// internal\n\nAgents <datalist>x\n////\n\n/// note | Vault\n\nqzxalt vault key.\n///\n\n"
                                "<p>////</p>\n",
+    # comments and declarations a browser ends where Python's reading of HTML does not
+    "an svg after an abrupt comment": "/// internal\n\nAgents only: <!--> <svg> -->x\n///\n\n/// note\n\nqzxalt vault key.\n///\n",
+    "an svg after a CDATA a browser ends early": "/// internal\n\nAgents only: <![CDATA[ > <svg> ]]>x\n///\n\n/// note\n\n"
+                                                 "qzxalt vault key.\n///\n",
+    # a one-line quote holding a fence's opening line: code to a reading of the lines, a quote to Markdown
+    "markers after a quoted fence line": "> ```\n\n/// internal\n\n<a hidden>\n\n///\n\n/// note\n\nqzxalt vault key.\n///\n\n"
+                                         "> ```\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
@@ -828,6 +835,8 @@ LAID_OUT_TIGHT = {  # a block's '///' with no blank line after it: each reads as
     "an embedded video above": '<iframe src="https://e.example/v" title="Video"></iframe>\n\n/// internal\n'
                                "qzxagent note.\n///\n",
     "table cells left open": '<table><tr><td class="k">Plan<td>Pro</tr></table>\n\n/// internal\nqzxagent note.\n///\n',
+    "a span left open in an earlier paragraph": 'Status: <span class="badge">Beta\n\n/// internal\nqzxagent note.\n///\n',
+    "an icon that closes itself": 'Click the <svg class="icon" width="16" height="16"/> key.\n\n/// internal\nqzxagent note.\n///\n',
     "placeholders written as tags": "Run `repadmin` and read:\n\n> The failure occurred at \\<date> \\<time>.\n\n"
                                     "/// internal\nqzxagent note.\n///\n\nThe last success at <date> <time>.\n",
 }
@@ -907,7 +916,9 @@ def held_markers(draw):
     opens, ends = draw(st.sampled_from(SPANS))
     feed = draw(st.sampled_from(["none", "above", "below"]))
     slashes = "/" * draw(st.integers(3, 4))
-    gap = draw(st.sampled_from(GAPS)) if re.match(r"<\w[^>]*>", opens) else ""  # a whole tag, kept open
+    # a blank line inside the span where a browser keeps its element open over paragraphs: a block-level or
+    # formatting element (a paragraph's end closes a span, a svg...)
+    gap = draw(st.sampled_from(GAPS)) if re.match(r"<(a|nobr|div|details)\b[^>]*>", opens) else ""
     lines = ["/// internal".replace("///", slashes), f"Agents {opens}{draw(st.sampled_from(NOISE))}{gap}",
              *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "above" else []), slashes,
              *(["<!-- kbgen:defect DEF-0001 -->"] if feed == "below" else []), *([""] if gap else []),
