@@ -394,7 +394,7 @@ PLAIN_PARENTS = frozenset({"p", "li", "dt", "dd", "blockquote", "div"})
 CONTAINERS = PLAIN_PARENTS | {"ol", "ul", "dl", "details", "section", "article", "aside", "figure"}
 HIDING_ATTRIBUTES = frozenset({"hidden", "style", "inert", "aria-hidden"})  # a preview may not show what they hold
 STASHED_RE = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))  # raw HTML kept aside in the tree
-STASHED_CODE_RE = re.compile(r"<pre\b.*?</pre>", re.S | re.I)
+STASHED_CODE_RE = re.compile(r'(?:<div class="[^"<>]*">)?<pre\b[^<]*>(?:<span></span>)?<code\b')  # a fence's render
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                            "source", "track", "wbr"})
 # Elements a browser opens again after an end tag closed the element around them (a '</p>' inside '<b>'): they
@@ -409,9 +409,13 @@ HIDES_TEXT = frozenset("""applet audio canvas colgroup datalist details dialog f
     tfoot thead title tr video""".split())
 # Elements a paragraph's end does not close in a browser: a block-level one a writer opens in a sentence ends
 # the paragraph instead and stays open over what follows ('<div hidden>'), as does a raw-text one (below).
-BLOCK_ELEMENTS = frozenset("""address article aside blockquote center details dialog dir div dl fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hgroup listing main menu nav ol p plaintext pre search section
-    summary table ul xmp""".split())
+BLOCK_ELEMENTS = frozenset("""address article aside blockquote center dd details dialog dir div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup li listing main menu nav ol p plaintext pre search
+    section summary table ul xmp""".split())
+# Elements inside which a browser does not let a paragraph's end tag close the paragraph (a scope boundary, or
+# a select, in which it is ignored): every element opened in the paragraph stays open.
+KEEPS_PARAGRAPH_OPEN = frozenset({"applet", "button", "caption", "marquee", "object", "select", "table", "td",
+                                  "template", "th"})
 FOREIGN_ROOTS = frozenset({"svg", "math"})  # inside them '<x/>' closes itself, as it does nowhere else in HTML
 # Comments and declarations as a browser ends them, where Python's reading of HTML differs: '<!-->' and
 # '<!--->' are whole (empty) comments, and '<![CDATA[' outside SVG and MathML ends at the first '>'.
@@ -471,8 +475,12 @@ class _WritersTags(HTMLParser):
 
     def paragraph_ended(self, since: int) -> None:
         """A paragraph Markdown made ends: a browser closes the elements opened in it since the start tag
-        ``since``, but block-level, raw-text and formatting ones (see :data:`BLOCK_ELEMENTS`). No writer closed
-        them: one of them is no construct over a marker in the paragraph unless it may hide it."""
+        ``since``, but block-level, raw-text and formatting ones (see :data:`BLOCK_ELEMENTS`), and none at all
+        where one opened in it keeps the paragraph's end tag from reaching the paragraph (a '<button>', a
+        '<select>'). No writer closed them: one of them is no construct over a marker in the paragraph unless
+        it may hide it."""
+        if any(started > since and name in KEEPS_PARAGRAPH_OPEN for name, started in self.open):
+            return
         self.open = [(name, started) for name, started in self.open if started <= since or name in BLOCK_ELEMENTS
                      or name in RAW_TEXT_ELEMENTS or name in FORMATTING_ELEMENTS]
 
@@ -516,9 +524,9 @@ def _marker_places(root, stash: list) -> dict[int, str]:
             at = piece.end()
             raw = stash[int(piece[1])] if int(piece[1]) < len(stash) else ""
             if isinstance(raw, str):  # code a fence extension renders is kept here as HTML too
-                code = [match.span() for match in STASHED_CODE_RE.finditer(raw)]
-                seen.extend((int(match[1]), "a <pre> element" if any(start <= match.start() < end for start, end in code)
-                             else "raw HTML", ()) for match in MARKER_TOKEN_RE.finditer(raw))
+                code = STASHED_CODE_RE.match(raw) is not None
+                seen.extend((int(match[1]), "a <pre> element" if code else "raw HTML", ())
+                            for match in MARKER_TOKEN_RE.finditer(raw))
                 loose.extend(LOOSE_END_RE.findall(raw))
                 tags.read(raw)
             else:  # an element md_in_html parsed as Markdown

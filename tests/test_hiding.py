@@ -774,6 +774,13 @@ EARLY_ENDS = {
     # a one-line quote holding a fence's opening line: code to a reading of the lines, a quote to Markdown
     "markers after a quoted fence line": "> ```\n\n/// internal\n\n<a hidden>\n\n///\n\n/// note\n\nqzxalt vault key.\n///\n\n"
                                          "> ```\n",
+    # an element a paragraph's end does not close in a browser, hiding the closer in the next paragraph
+    "a hidden list item over a paragraph's end": "//// internal\n\nAgents only: <li hidden>x\n\n////\n</li> See the note."
+                                                 "\n\n/// note | Vault\n\nqzxalt vault key.\n///\n\n<p>////</p>\n",
+    "a hidden button over a paragraph's end": "//// internal\n\nAgents only: <button hidden>x\n\n////\n</button> See it.\n\n"
+                                              "/// note | Vault\n\nqzxalt vault key.\n///\n\n<p>////</p>\n",
+    "a select over a paragraph's end": "//// internal\n\nAgents only: <select>x\n\n////\n</select> See it.\n\n"
+                                       "/// note | Vault\n\nqzxalt vault key.\n///\n\n<p>////</p>\n",
     # an opener inside emphasis, where a quote line ends the emphasis over the early end
     "a block opened in emphasis after a quote line": "/// internal\nAgents *x\n>\n///\ny* then *p\n/// note\n"
                                                      "q* now.\n\nqzxalt vault key.\n///\n",
