@@ -463,11 +463,8 @@ class _WritersTags(HTMLParser):
             self.kept_open.add(self.started)
 
     def handle_startendtag(self, tag, attrs) -> None:
-        if tag in FOREIGN_ROOTS or any(name in FOREIGN_ROOTS for name, _ in self.open):  # '<svg .../>' is whole
-            for name, value in attrs:
-                self.handle_data(value or "")
-            return
-        self.handle_starttag(tag, attrs)
+        if not (tag in FOREIGN_ROOTS or any(name in FOREIGN_ROOTS for name, _ in self.open)):  # '<svg .../>' is whole
+            self.handle_starttag(tag, attrs)
 
     def read(self, raw: str) -> None:
         """A piece of the writer's HTML, its comments and declarations ended where a browser ends them."""
