@@ -224,12 +224,10 @@ def checked(content: ContentRoot) -> list[str]:
     return [document.rel for document, _, _ in cache.fresh] if cache else []
 
 
-def take_kept(content: ContentRoot, out: Path) -> bool:
+def take_kept(content: ContentRoot, out: Path) -> None:
     """Take the views and findings the last build into ``out`` kept (for the documents nothing they depend on
     changed for), unless Git tracks files there: a commit can put any file into a folder, and kept findings
-    are validation's verdict on a document. Returns whether they were read."""
-    if changes.committed(out):
-        return False
-    structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
-    load(content, out / CACHE_DIR / FINDINGS_FILE)
-    return True
+    are validation's verdict on a document."""
+    if not changes.committed(out):
+        structure.load_views(content, out / CACHE_DIR / structure.VIEWS_FILE)
+        load(content, out / CACHE_DIR / FINDINGS_FILE)
